@@ -1,0 +1,130 @@
+package churn
+
+import "time"
+
+// Customer is a subscriber of the operator as the customers contract table holds it.
+type Customer struct {
+	ID            string
+	SignupDate    time.Time
+	Region        string
+	Segment       string // consumer or business
+	PaymentMethod string
+}
+
+// Enumerations of the input contract tables. Imports reject values outside them.
+var (
+	Segments       = []string{"consumer", "business"}
+	PaymentMethods = []string{"direct_debit", "credit_card", "bank_transfer", "cash"}
+	Contracts      = []string{"month_to_month", "one_year", "two_year"}
+	TicketKinds    = []string{"billing", "network", "device", "service", "complaint"}
+	ChurnReasons   = []string{"price", "network", "competitor", "service", "moved", "other"}
+	ChurnKinds     = []string{"voluntary", "involuntary"}
+)
+
+// RiskBand groups customers by churn probability for people and policies.
+type RiskBand string
+
+// Risk bands.
+const (
+	RiskHigh   RiskBand = "high"
+	RiskMedium RiskBand = "medium"
+	RiskLow    RiskBand = "low"
+)
+
+// ValueTier is the ABC class of a customer by value: A are the few customers who
+// bring most of the value, C the many who bring little.
+type ValueTier string
+
+// Value tiers.
+const (
+	TierA ValueTier = "A"
+	TierB ValueTier = "B"
+	TierC ValueTier = "C"
+)
+
+// FeatureVector is one customer's point-in-time features, in the order of the
+// feature registry.
+type FeatureVector struct {
+	CustomerID string
+	AsOf       time.Time
+	Values     []float32 // NaN where a feature is missing
+}
+
+// Reason explains part of a score: one feature that pushed the churn probability up.
+type Reason struct {
+	Feature      string  // registry name of the feature
+	Value        float64 // the customer's value of the feature
+	Contribution float64 // contribution to the log-odds of churn
+	Text         string  // sentence for people
+}
+
+// Score is a customer's churn score from one scoring run.
+type Score struct {
+	RunID         string
+	CustomerID    string
+	AsOf          time.Time
+	ModelVersion  int
+	Probability   float64 // calibrated probability of churn within the horizon
+	Band          RiskBand
+	Tier          ValueTier
+	LifetimeValue float64
+	ExpectedLoss  float64 // Probability x LifetimeValue
+	Reasons       []Reason
+}
+
+// ModelVersion describes one trained model in the registry.
+type ModelVersion struct {
+	Version     int
+	Algorithm   string // "logistic" or "xgboost"
+	Features    []string
+	TrainFrom   time.Time
+	TrainTo     time.Time
+	Metrics     map[string]float64
+	Champion    bool
+	CreatedAt   time.Time
+	Description string
+}
+
+// ActionStatus is the state of a retention action in the queue.
+type ActionStatus string
+
+// Action statuses, in the order an action usually passes through them.
+const (
+	ActionQueued    ActionStatus = "queued"
+	ActionClaimed   ActionStatus = "claimed"
+	ActionDone      ActionStatus = "done"
+	ActionFailed    ActionStatus = "failed"
+	ActionCancelled ActionStatus = "cancelled"
+	ActionControl   ActionStatus = "control" // held out on purpose: no contact
+)
+
+// Action is a retention action for one customer: whom to contact, how, and why.
+type Action struct {
+	ID         string
+	CustomerID string
+	Cycle      string
+	Kind       string // specialist_call, offer, email, sms, none
+	Offer      string
+	Channel    string
+	Cost       float64
+	Priority   int
+	Value      float64 // expected value of acting
+	Status     ActionStatus
+	Agent      string
+	LeaseUntil time.Time
+	Outcome    string
+	Note       string
+	CreatedAt  time.Time
+}
+
+// JobRun is one run of a scheduled or manual job.
+type JobRun struct {
+	ID       string
+	Job      string
+	Trigger  string // schedule, manual or drift
+	Started  time.Time
+	Finished time.Time
+	Status   string // running, succeeded, failed
+	Rows     int64
+	Error    string
+}

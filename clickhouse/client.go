@@ -1,0 +1,148 @@
+package clickhouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/telcoretain/churn"
+)
+
+// Config says where ClickHouse is and how to log in.
+type Config struct {
+	Addr        string // host:port of the native protocol, e.g. 127.0.0.1:9000
+	Database    string
+	User        string
+	Password    string
+	DialTimeout time.Duration
+}
+
+// StartHint is the command that starts a local ClickHouse, quoted in errors.
+const StartHint = "make clickhouse"
+
+// Client is a connection pool to one ClickHouse database.
+type Client struct {
+	conn driver.Conn
+	cfg  Config
+	log  *slog.Logger
+}
+
+// Open connects to ClickHouse and checks that the database exists. An
+// unreachable server is a KindUnavailable error naming the address and the
+// command that starts a local server.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Client, error) {
+	return open(ctx, cfg, cfg.Database, log)
+}
+
+func open(ctx context.Context, cfg Config, database string, log *slog.Logger) (*Client, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.DialTimeout == 0 {
+		cfg.DialTimeout = 5 * time.Second
+	}
+	conn, err := ch.Open(&ch.Options{
+		Addr: []string{cfg.Addr},
+		Auth: ch.Auth{Database: database, Username: cfg.User, Password: cfg.Password},
+		// 18.16 knows none of the newer settings; send none.
+		DialTimeout:     cfg.DialTimeout,
+		MaxOpenConns:    8,
+		MaxIdleConns:    4,
+		ConnMaxLifetime: time.Hour,
+	})
+	if err != nil {
+		return nil, connectError(cfg, err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
+	defer cancel()
+	if err := conn.Ping(pctx); err != nil {
+		conn.Close()
+		return nil, connectError(cfg, err)
+	}
+	return &Client{conn: conn, cfg: cfg, log: log}, nil
+}
+
+func connectError(cfg Config, err error) error {
+	var ex *ch.Exception
+	if errors.As(err, &ex) {
+		switch ex.Code {
+		case 81: // UNKNOWN_DATABASE
+			return &churn.Error{Op: "connect to ClickHouse", Kind: churn.KindNotFound,
+				Msg: fmt.Sprintf("database %q does not exist on %s; create it with `churn migrate`", cfg.Database, cfg.Addr)}
+		case 516, 192, 193: // AUTHENTICATION_FAILED, UNKNOWN_USER, WRONG_PASSWORD
+			return &churn.Error{Op: "connect to ClickHouse", Kind: churn.KindUnauthorized,
+				Msg: fmt.Sprintf("ClickHouse at %s refused user %q: %s", cfg.Addr, cfg.User, ex.Message)}
+		}
+		return &churn.Error{Op: "connect to ClickHouse", Kind: churn.KindInternal, Err: err}
+	}
+	return &churn.Error{Op: "connect to ClickHouse", Kind: churn.KindUnavailable,
+		Msg: fmt.Sprintf("ClickHouse is not reachable at %s (start a local server with `%s`)", cfg.Addr, StartHint), Err: err}
+}
+
+// Close releases the connections.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// Database is the name of the database the client works in.
+func (c *Client) Database() string { return c.cfg.Database }
+
+// Addr is the server address.
+func (c *Client) Addr() string { return c.cfg.Addr }
+
+// Conn exposes the underlying driver connection to code inside this package's
+// tests and to benchmarks; other packages use the typed methods.
+func (c *Client) Conn() driver.Conn { return c.conn }
+
+// Ping checks the server answers.
+func (c *Client) Ping(ctx context.Context) error {
+	if err := c.conn.Ping(ctx); err != nil {
+		return wrap("ping ClickHouse", c.cfg, err)
+	}
+	return nil
+}
+
+// Version returns the server's version string.
+func (c *Client) Version(ctx context.Context) (string, error) {
+	var v string
+	if err := c.conn.QueryRow(ctx, "SELECT version()").Scan(&v); err != nil {
+		return "", wrap("read server version", c.cfg, err)
+	}
+	return v, nil
+}
+
+// wrap turns a driver error into a churn error with the right kind: network
+// failures are KindUnavailable (retry later), server exceptions KindInternal.
+func wrap(op string, cfg Config, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &churn.Error{Op: op, Kind: churn.KindUnavailable, Err: err}
+	}
+	var ex *ch.Exception
+	if errors.As(err, &ex) {
+		return &churn.Error{Op: op, Kind: churn.KindInternal, Err: err}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || isConnErr(err) {
+		return &churn.Error{Op: op, Kind: churn.KindUnavailable,
+			Msg: fmt.Sprintf("ClickHouse at %s", cfg.Addr), Err: err}
+	}
+	return &churn.Error{Op: op, Kind: churn.KindInternal, Err: err}
+}
+
+func isConnErr(err error) bool {
+	s := err.Error()
+	for _, p := range []string{"connection refused", "broken pipe", "connection reset", "EOF", "acquire conn timeout"} {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,190 @@
+package clickhouse
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/telcoretain/churn"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migration is one versioned schema change. Files are never edited once
+// released: later changes add a new file with the next number.
+type Migration struct {
+	Version    int
+	Name       string
+	Statements []string
+}
+
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Migrations returns the embedded migrations in version order.
+func Migrations() ([]Migration, error) {
+	entries, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var out []Migration
+	for _, path := range entries {
+		base := strings.TrimSuffix(strings.TrimPrefix(path, "migrations/"), ".sql")
+		num, name, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("migration file %s: name must be NNNN_description.sql", path)
+		}
+		body, err := migrationFiles.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Migration{Version: v, Name: name, Statements: splitSQL(string(body))})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	for i := 1; i < len(out); i++ {
+		if out[i].Version == out[i-1].Version {
+			return nil, fmt.Errorf("two migrations have version %d", out[i].Version)
+		}
+	}
+	return out, nil
+}
+
+// splitSQL cuts a file into statements at semicolons that end a line, dropping
+// comment lines.
+func splitSQL(s string) []string {
+	var stmts []string
+	var cur strings.Builder
+	for _, line := range strings.Split(s, "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || strings.HasPrefix(t, "--") {
+			continue
+		}
+		cur.WriteString(line)
+		cur.WriteByte('\n')
+		if strings.HasSuffix(t, ";") {
+			stmts = append(stmts, strings.TrimSuffix(strings.TrimSpace(cur.String()), ";"))
+			cur.Reset()
+		}
+	}
+	if strings.TrimSpace(cur.String()) != "" {
+		stmts = append(stmts, strings.TrimSpace(cur.String()))
+	}
+	return stmts
+}
+
+// MigrateResult says what Migrate did.
+type MigrateResult struct {
+	Applied []Migration // applied by this call
+	Current int         // schema version after the call
+}
+
+// Migrate creates the database when it is missing and applies every migration
+// not yet recorded in schema_migrations. It is idempotent: a second call
+// applies nothing. Statements use IF NOT EXISTS so that a migration that died
+// half way is safe to run again.
+func Migrate(ctx context.Context, cfg Config, log *slog.Logger) (MigrateResult, error) {
+	var res MigrateResult
+	if !identRE.MatchString(cfg.Database) {
+		return res, churn.Invalid("migrate", "database", "%q is not a valid database name (letters, digits and _)", cfg.Database)
+	}
+	boot, err := open(ctx, cfg, "default", log)
+	if err != nil {
+		return res, err
+	}
+	err = boot.conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+cfg.Database)
+	boot.Close()
+	if err != nil {
+		return res, wrap("create database "+cfg.Database, cfg, err)
+	}
+	c, err := Open(ctx, cfg, log)
+	if err != nil {
+		return res, err
+	}
+	defer c.Close()
+	return c.migrate(ctx)
+}
+
+func (c *Client) migrate(ctx context.Context) (MigrateResult, error) {
+	var res MigrateResult
+	if err := c.conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    UInt32,
+    name       String,
+    applied_at DateTime
+) ENGINE = MergeTree ORDER BY version`); err != nil {
+		return res, wrap("create schema_migrations", c.cfg, err)
+	}
+	applied, err := c.appliedVersions(ctx)
+	if err != nil {
+		return res, err
+	}
+	all, err := Migrations()
+	if err != nil {
+		return res, err
+	}
+	for _, m := range all {
+		if applied[m.Version] {
+			res.Current = m.Version
+			continue
+		}
+		for _, stmt := range m.Statements {
+			if err := c.conn.Exec(ctx, stmt); err != nil {
+				return res, wrap(fmt.Sprintf("migration %04d_%s", m.Version, m.Name), c.cfg, err)
+			}
+		}
+		if err := c.insertRow(ctx, "schema_migrations", []string{"version", "name", "applied_at"},
+			uint32(m.Version), m.Name, time.Now().UTC()); err != nil {
+			return res, wrap("record migration", c.cfg, err)
+		}
+		c.log.Info("migration applied", "version", m.Version, "name", m.Name)
+		res.Applied = append(res.Applied, m)
+		res.Current = m.Version
+	}
+	return res, nil
+}
+
+func (c *Client) appliedVersions(ctx context.Context) (map[int]bool, error) {
+	rows, err := c.conn.Query(ctx, "SELECT DISTINCT version FROM schema_migrations")
+	if err != nil {
+		return nil, wrap("read schema_migrations", c.cfg, err)
+	}
+	defer rows.Close()
+	out := map[int]bool{}
+	for rows.Next() {
+		var v uint32
+		if err := rows.Scan(&v); err != nil {
+			return nil, wrap("read schema_migrations", c.cfg, err)
+		}
+		out[int(v)] = true
+	}
+	return out, wrap("read schema_migrations", c.cfg, rows.Err())
+}
+
+// SchemaVersion returns the highest applied migration, 0 when none.
+func (c *Client) SchemaVersion(ctx context.Context) (int, error) {
+	applied, err := c.appliedVersions(ctx)
+	if err != nil {
+		return 0, err
+	}
+	v := 0
+	for k := range applied {
+		v = max(v, k)
+	}
+	return v, nil
+}
+
+// DropDatabase drops the client's database and everything in it. Tests use it
+// to clean up; no command calls it.
+func (c *Client) DropDatabase(ctx context.Context) error {
+	if !identRE.MatchString(c.cfg.Database) {
+		return churn.Invalid("drop database", "database", "%q is not a valid database name", c.cfg.Database)
+	}
+	return wrap("drop database "+c.cfg.Database, c.cfg, c.conn.Exec(ctx, "DROP DATABASE IF EXISTS "+c.cfg.Database))
+}

@@ -1,0 +1,132 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/telcoretain/churn/dataset"
+)
+
+// TableStats is the size and date range of one table.
+type TableStats struct {
+	Table    string
+	Rows     uint64
+	DateCol  string
+	From, To time.Time // zero when the table is empty
+}
+
+// RunInfo is a finished scoring run.
+type RunInfo struct {
+	RunID        string
+	AsOf         time.Time
+	ModelVersion uint32
+	FinishedAt   time.Time
+	Rows         uint64
+}
+
+// Status is what `churn status` shows.
+type Status struct {
+	Server        string
+	Database      string
+	SchemaVersion int
+	Tables        []TableStats
+	Models        uint64
+	Champion      uint32 // 0 when none
+	LastScoreRun  *RunInfo
+	LastJobRuns   []JobRunInfo
+}
+
+// JobRunInfo is one row of job history.
+type JobRunInfo struct {
+	Job, Trigger, Status, Error string
+	Started, Finished           time.Time
+	Rows                        uint64
+}
+
+// Status reads row counts and date ranges of the contract tables, the champion
+// model and the latest runs.
+func (c *Client) Status(ctx context.Context) (Status, error) {
+	s := Status{Database: c.cfg.Database}
+	var err error
+	if s.Server, err = c.Version(ctx); err != nil {
+		return s, err
+	}
+	if s.SchemaVersion, err = c.SchemaVersion(ctx); err != nil {
+		return s, err
+	}
+	for _, t := range dataset.Tables {
+		ts, err := c.TableStats(ctx, t.Name, t.DateCol)
+		if err != nil {
+			return s, err
+		}
+		s.Tables = append(s.Tables, ts)
+	}
+	if err := c.conn.QueryRow(ctx, "SELECT count() FROM models").Scan(&s.Models); err != nil {
+		return s, wrap("count models", c.cfg, err)
+	}
+	if s.Champion, err = c.ChampionVersion(ctx); err != nil {
+		return s, err
+	}
+	rows, err := c.conn.Query(ctx, `SELECT run_id, as_of, model_version, at, rows FROM score_runs
+WHERE status = 'finished' ORDER BY at DESC LIMIT 1`)
+	if err != nil {
+		return s, wrap("read score_runs", c.cfg, err)
+	}
+	for rows.Next() {
+		var r RunInfo
+		if err := rows.Scan(&r.RunID, &r.AsOf, &r.ModelVersion, &r.FinishedAt, &r.Rows); err != nil {
+			rows.Close()
+			return s, wrap("read score_runs", c.cfg, err)
+		}
+		s.LastScoreRun = &r
+	}
+	rows.Close()
+	jr, err := c.conn.Query(ctx, `SELECT job, trigger, status, error, started_at, finished_at, rows FROM job_runs
+ORDER BY started_at DESC LIMIT 5`)
+	if err != nil {
+		return s, wrap("read job_runs", c.cfg, err)
+	}
+	defer jr.Close()
+	for jr.Next() {
+		var r JobRunInfo
+		if err := jr.Scan(&r.Job, &r.Trigger, &r.Status, &r.Error, &r.Started, &r.Finished, &r.Rows); err != nil {
+			return s, wrap("read job_runs", c.cfg, err)
+		}
+		s.LastJobRuns = append(s.LastJobRuns, r)
+	}
+	return s, wrap("read job_runs", c.cfg, jr.Err())
+}
+
+// TableStats counts a table's rows and the range of its date column.
+func (c *Client) TableStats(ctx context.Context, table, dateCol string) (TableStats, error) {
+	ts := TableStats{Table: table, DateCol: dateCol}
+	// Names come from the contract in code, not from input.
+	q := fmt.Sprintf("SELECT count(), toDate(min(%[1]s)), toDate(max(%[1]s)) FROM %[2]s", dateCol, table)
+	var from, to time.Time
+	if err := c.conn.QueryRow(ctx, q).Scan(&ts.Rows, &from, &to); err != nil {
+		return ts, wrap("stats of "+table, c.cfg, err)
+	}
+	if ts.Rows > 0 {
+		ts.From, ts.To = from, to
+	}
+	return ts, nil
+}
+
+// ChampionVersion returns the model version currently promoted, 0 when none:
+// the version named by the latest promote or rollback event.
+func (c *Client) ChampionVersion(ctx context.Context) (uint32, error) {
+	rows, err := c.conn.Query(ctx, `SELECT version FROM model_events
+WHERE event IN ('promote', 'rollback') ORDER BY at DESC LIMIT 1`)
+	if err != nil {
+		return 0, wrap("read model_events", c.cfg, err)
+	}
+	defer rows.Close()
+	var v uint32
+	for rows.Next() {
+		if err := rows.Scan(&v); err != nil {
+			return 0, wrap("read model_events", c.cfg, err)
+		}
+	}
+	return v, wrap("read model_events", c.cfg, rows.Err())
+}

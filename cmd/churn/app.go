@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/telcoretain/churn/clickhouse"
+)
+
+// app carries what every command needs: configuration, logger and outputs.
+type app struct {
+	cfg    config
+	log    *slog.Logger
+	stdout *os.File
+	stderr *os.File
+}
+
+func (a *app) init(cmd *cobra.Command) error {
+	if err := a.cfg.validate(); err != nil {
+		return err
+	}
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(strings.ToLower(a.cfg.LogLevel)))
+	opts := &slog.HandlerOptions{Level: level}
+	if a.cfg.LogFormat == "json" {
+		a.log = slog.New(slog.NewJSONHandler(a.stderr, opts))
+	} else {
+		a.log = slog.New(slog.NewTextHandler(a.stderr, opts))
+	}
+	return nil
+}
+
+func (a *app) chConfig() clickhouse.Config {
+	return clickhouse.Config{
+		Addr:     a.cfg.ClickHouseAddr,
+		Database: a.cfg.ClickHouseDB,
+		User:     a.cfg.ClickHouseUser,
+		Password: a.cfg.ClickHousePassword,
+	}
+}
+
+// openStore connects to the configured ClickHouse database.
+func (a *app) openStore(ctx context.Context) (*clickhouse.Client, error) {
+	return clickhouse.Open(ctx, a.chConfig(), a.log)
+}

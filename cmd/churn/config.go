@@ -1,0 +1,126 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// setting is one configuration value: a flag whose default comes from an
+// environment variable, so that the same names work in a shell, a systemd unit
+// and CI.
+type setting struct {
+	flag, env, def, help string
+	secret               bool
+	value                *string
+}
+
+// config is the service's configuration. Only cmd/churn reads it; packages get
+// the parts they need as arguments.
+type config struct {
+	ClickHouseAddr     string
+	ClickHouseDB       string
+	ClickHouseUser     string
+	ClickHousePassword string
+	HTTPAddr           string
+	LogLevel           string
+	LogFormat          string
+
+	settings []setting
+	flags    *pflag.FlagSet
+}
+
+func (c *config) bindFlags(root *cobra.Command) {
+	c.settings = []setting{
+		{"clickhouse-addr", "CHURN_CLICKHOUSE_ADDR", "127.0.0.1:9000", "ClickHouse native protocol address (host:port)", false, &c.ClickHouseAddr},
+		{"clickhouse-db", "CHURN_CLICKHOUSE_DB", "churn", "ClickHouse database", false, &c.ClickHouseDB},
+		{"clickhouse-user", "CHURN_CLICKHOUSE_USER", "default", "ClickHouse user", false, &c.ClickHouseUser},
+		{"clickhouse-password", "CHURN_CLICKHOUSE_PASSWORD", "", "ClickHouse password", true, &c.ClickHousePassword},
+		{"http-addr", "CHURN_HTTP_ADDR", "127.0.0.1:8080", "address the HTTP API listens on", false, &c.HTTPAddr},
+		{"log-level", "CHURN_LOG_LEVEL", "info", "log level: debug, info, warn, error", false, &c.LogLevel},
+		{"log-format", "CHURN_LOG_FORMAT", "text", "log format: text or json", false, &c.LogFormat},
+	}
+	c.flags = root.PersistentFlags()
+	for _, s := range c.settings {
+		def := s.def
+		if v, ok := os.LookupEnv(s.env); ok {
+			def = v
+		}
+		help := fmt.Sprintf("%s (env %s)", s.help, s.env)
+		c.flags.StringVar(s.value, s.flag, def, help)
+		if s.secret {
+			// Never print a secret taken from the environment in --help.
+			c.flags.Lookup(s.flag).DefValue = mask(def)
+		}
+	}
+}
+
+// source says where a setting's value came from.
+func (c *config) source(s setting) string {
+	if f := c.flags.Lookup(s.flag); f != nil && f.Changed {
+		return "flag --" + s.flag
+	}
+	if _, ok := os.LookupEnv(s.env); ok {
+		return "env " + s.env
+	}
+	return "default"
+}
+
+func (c *config) validate() error {
+	if !strings.Contains(c.ClickHouseAddr, ":") {
+		return usageError{fmt.Errorf("--clickhouse-addr %q: want host:port, e.g. 127.0.0.1:9000", c.ClickHouseAddr)}
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		return usageError{fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)}
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return usageError{fmt.Errorf("--log-format %q: want text or json", c.LogFormat)}
+	}
+	return nil
+}
+
+func mask(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "********"
+}
+
+func (c *config) print(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SETTING\tVALUE\tSOURCE")
+	for _, s := range c.settings {
+		v := *s.value
+		if s.secret {
+			v = mask(v)
+		}
+		if v == "" {
+			v = "(empty)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.env, v, c.source(s))
+	}
+	tw.Flush()
+}
+
+func newConfigCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "config",
+		Short: "Print the effective configuration (secrets masked)",
+		Long: `Print every setting with its value and where it came from: a flag, an
+environment variable or the default. Secrets are masked.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a.cfg.print(a.stdout)
+			return nil
+		},
+	}
+}

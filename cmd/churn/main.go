@@ -1,0 +1,83 @@
+// Command churn is the churn-prediction and retention service: one binary with
+// subcommands to set up the schema, load data, build features, train and score
+// models, and serve the HTTP API. Run `churn --help` for the list.
+//
+// Exit codes: 0 success, 1 failure, 2 invalid input or usage, 3 ClickHouse
+// unavailable, 4 not found.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/telcoretain/churn"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx)
+	stop()
+	os.Exit(exitCode(os.Stderr, err))
+}
+
+// exitCode prints err for people and maps its kind to the process exit code.
+func exitCode(w *os.File, err error) int {
+	if err == nil {
+		return 0
+	}
+	var uerr usageError
+	if errors.As(err, &uerr) {
+		fmt.Fprintf(w, "churn: %v\n", err)
+		return 2
+	}
+	fmt.Fprintf(w, "churn: %v\n", err)
+	switch churn.ErrorKind(err) {
+	case churn.KindInvalid:
+		return 2
+	case churn.KindUnavailable:
+		return 3
+	case churn.KindNotFound:
+		return 4
+	}
+	return 1
+}
+
+// usageError marks errors in flags and arguments, detected by cobra.
+type usageError struct{ error }
+
+func (u usageError) Unwrap() error { return u.error }
+
+func newRootCmd(stdout, stderr *os.File) *cobra.Command {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:   "churn",
+		Short: "Churn prediction and retention for telecom operators",
+		Long: `churn predicts which telecom customers are about to leave, explains why, and
+queues retention actions by customer value. Data lives in ClickHouse.
+
+Start with:  churn migrate && churn seed && churn status`,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return a.init(cmd) },
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see `%s --help`)", err, cmd.CommandPath())}
+	})
+	a.cfg.bindFlags(root)
+	root.AddCommand(
+		newConfigCmd(a),
+		newMigrateCmd(a),
+		newStatusCmd(a),
+		newSeedCmd(a),
+		newImportCmd(a),
+	)
+	return root
+}

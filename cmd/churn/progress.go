@@ -1,0 +1,107 @@
+package main
+
+import (
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// progress reports long work: a bar with rate and ETA on a terminal, and
+// structured log lines (rows, percent, rate) every few seconds otherwise, so
+// CI logs and systemd journals stay readable. Safe for concurrent use.
+type progress struct {
+	mu       sync.Mutex
+	a        *app
+	label    string
+	unit     string
+	total    int64 // 0 when unknown
+	done     int64
+	start    time.Time
+	lastLog  time.Time
+	bar      *progressbar.ProgressBar
+	finished bool
+}
+
+const progressLogEvery = 3 * time.Second
+
+// newProgress starts reporting work on total units (0: unknown).
+func (a *app) newProgress(label, unit string, total int64) *progress {
+	p := &progress{a: a, label: label, unit: unit, total: total, start: time.Now()}
+	p.lastLog = p.start
+	if term.IsTerminal(int(a.stderr.Fd())) {
+		max := total
+		if max <= 0 {
+			max = -1
+		}
+		p.bar = progressbar.NewOptions64(max,
+			progressbar.OptionSetWriter(a.stderr),
+			progressbar.OptionSetDescription(label),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString(unit),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionFullWidth(),
+			progressbar.OptionOnCompletion(func() { _, _ = a.stderr.WriteString("\n") }),
+		)
+	}
+	return p
+}
+
+// Add records n more units done.
+func (p *progress) Add(n int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done += n
+	if p.bar != nil {
+		_ = p.bar.Add64(n)
+		return
+	}
+	if now := time.Now(); now.Sub(p.lastLog) >= progressLogEvery {
+		p.lastLog = now
+		p.logLine("progress")
+	}
+}
+
+// SetTotal changes the total once it is known.
+func (p *progress) SetTotal(total int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.total = total
+	if p.bar != nil {
+		p.bar.ChangeMax64(total)
+	}
+}
+
+// Finish ends the report with a summary line.
+func (p *progress) Finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.finished {
+		return
+	}
+	p.finished = true
+	if p.bar != nil {
+		_ = p.bar.Finish()
+	}
+	p.logLine("done")
+}
+
+func (p *progress) logLine(msg string) {
+	el := time.Since(p.start)
+	rate := 0.0
+	if s := el.Seconds(); s > 0 {
+		rate = float64(p.done) / s
+	}
+	args := []any{"task", p.label, p.unit, p.done, "elapsed", el.Round(time.Millisecond).String(), "rate_per_s", int64(rate)}
+	if p.total > 0 {
+		pct := 100 * float64(p.done) / float64(p.total)
+		args = append(args, "total", p.total, "percent", int(pct))
+		if rate > 0 && p.done < p.total {
+			args = append(args, "eta", (time.Duration(float64(p.total-p.done)/rate) * time.Second).Round(time.Second).String())
+		}
+	}
+	p.a.log.Info(msg, args...)
+}

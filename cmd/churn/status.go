@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/telcoretain/churn/clickhouse"
+)
+
+func newStatusCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show row counts, date ranges, the champion model and the last runs",
+		Long: `Show what the database holds: rows and date ranges of each contract table,
+the schema version, the champion model and the latest scoring and job runs.
+Exits with status 3 and says how to start ClickHouse when it is unreachable.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			s, err := st.Status(cmd.Context())
+			if err != nil {
+				return err
+			}
+			printStatus(a.stdout, a.cfg.ClickHouseAddr, s)
+			return nil
+		},
+	}
+}
+
+func printStatus(w io.Writer, addr string, s clickhouse.Status) {
+	fmt.Fprintf(w, "ClickHouse %s at %s, database %s, schema version %d\n\n", s.Server, addr, s.Database, s.SchemaVersion)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "TABLE\tROWS\tFROM\tTO\t")
+	for _, t := range s.Tables {
+		from, to := "-", "-"
+		if t.Rows > 0 {
+			from, to = t.From.Format("2006-01-02"), t.To.Format("2006-01-02")
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t\n", t.Table, t.Rows, from, to)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	if s.Champion == 0 {
+		fmt.Fprintf(w, "models: %d in the registry, no champion yet (train one with `churn train`)\n", s.Models)
+	} else {
+		fmt.Fprintf(w, "models: %d in the registry, champion version %d\n", s.Models, s.Champion)
+	}
+	if r := s.LastScoreRun; r != nil {
+		fmt.Fprintf(w, "last scoring run: %s as of %s with model %d, %d customers, finished %s\n",
+			r.RunID, r.AsOf.Format("2006-01-02"), r.ModelVersion, r.Rows, r.FinishedAt.UTC().Format("2006-01-02 15:04:05Z"))
+	} else {
+		fmt.Fprintln(w, "last scoring run: none yet")
+	}
+	if len(s.LastJobRuns) == 0 {
+		fmt.Fprintln(w, "job runs: none yet")
+		return
+	}
+	fmt.Fprintln(w, "recent job runs:")
+	for _, j := range s.LastJobRuns {
+		line := fmt.Sprintf("  %s %-8s %-9s %s rows=%d", j.Started.UTC().Format("2006-01-02 15:04:05Z"), j.Job, j.Status, j.Trigger, j.Rows)
+		if j.Error != "" {
+			line += " error=" + j.Error
+		}
+		fmt.Fprintln(w, line)
+	}
+}
