@@ -1,0 +1,53 @@
+# The verbs of the project. `make demo` and `make test` set up everything on a
+# fresh Debian machine (see README.md).
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
+
+GO          ?= go
+BIN         := bin/churn
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+DEMO_CUSTOMERS ?= 20000
+DEMO_MONTHS    ?= 12
+
+.PHONY: all build deps clickhouse demo test lint vet fmt bench clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+clickhouse: deps
+	@bash scripts/clickhouse.sh
+
+build: deps
+	$(GO) build -o $(BIN) ./cmd/churn
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+vet:
+	$(GO) vet ./...
+
+lint: deps
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+# Unit and integration tests. Integration tests need the local ClickHouse that
+# `make clickhouse` starts; with CI=true a missing server fails them.
+test: clickhouse lint
+	$(GO) test -count=1 -timeout 20m ./...
+
+bench: clickhouse build
+	@bash scripts/bench.sh
+
+demo: clickhouse build
+	$(BIN) migrate
+	$(BIN) seed --customers $(DEMO_CUSTOMERS) --months $(DEMO_MONTHS) --seed 1
+	$(BIN) status
+	@echo
+	@echo "Demo data is loaded into ClickHouse database 'churn' on 127.0.0.1:9000."
+	@echo "Look around:  $(BIN) status | clickhouse-client -d churn | $(BIN) --help"
+
+clean:
+	rm -rf bin build
