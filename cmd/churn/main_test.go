@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/telcoretain/churn/clickhouse"
+	"github.com/telcoretain/churn/clickhouse/chtest"
+	"github.com/telcoretain/churn/model"
+)
+
+func TestMain(m *testing.M) {
+	if err := model.ReexecWithCgocheckOff(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+// run executes the CLI in-process and returns stdout, stderr and the exit code.
+func run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	dir := t.TempDir()
+	out, err := os.Create(dir + "/out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	errf, err := os.Create(dir + "/err")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := newRootCmd(out, errf)
+	cmd.SetArgs(args)
+	code := exitCode(errf, cmd.ExecuteContext(context.Background()))
+	out.Close()
+	errf.Close()
+	o, _ := os.ReadFile(dir + "/out")
+	e, _ := os.ReadFile(dir + "/err")
+	return string(o), string(e), code
+}
+
+func TestConfigMasksThePasswordAndNamesSources(t *testing.T) {
+	t.Setenv("CHURN_CLICKHOUSE_PASSWORD", "s3cret")
+	t.Setenv("CHURN_CLICKHOUSE_DB", "fromenv")
+	out, _, code := run(t, "config", "--http-addr", "127.0.0.1:9999")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if strings.Contains(out, "s3cret") {
+		t.Fatalf("config printed the password:\n%s", out)
+	}
+	for _, want := range []string{"********", "fromenv", "env CHURN_CLICKHOUSE_DB", "127.0.0.1:9999", "flag --http-addr", "127.0.0.1:9000"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("config output lacks %q:\n%s", want, out)
+		}
+	}
+	_, _, _ = run(t, "--help")
+}
+
+func TestHelpHidesAPasswordFromTheEnvironment(t *testing.T) {
+	t.Setenv("CHURN_CLICKHOUSE_PASSWORD", "s3cret")
+	out, _, _ := run(t, "status", "--help")
+	if strings.Contains(out, "s3cret") {
+		t.Fatalf("--help printed the password:\n%s", out)
+	}
+}
+
+func TestStatusWithoutClickHouseExitsWithAHint(t *testing.T) {
+	// Port 1 on loopback: nothing listens there.
+	_, errOut, code := run(t, "status", "--clickhouse-addr", "127.0.0.1:1")
+	if code != 3 {
+		t.Fatalf("exit code %d, want 3 (unavailable); stderr:\n%s", code, errOut)
+	}
+	for _, want := range []string{"127.0.0.1:1", "make clickhouse"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+}
+
+func TestBadFlagsAreUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"status", "--no-such-flag"},
+		{"status", "--clickhouse-addr", "nocolon"},
+		{"status", "--log-level", "loud"},
+	} {
+		_, errOut, code := run(t, args...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2; stderr: %s", args, code, errOut)
+		}
+	}
+}
+
+func TestMigrateThenStatusOnAFreshDatabase(t *testing.T) {
+	chtest.Require(t)
+	cfg := chtest.Config()
+	args := []string{"--clickhouse-addr", cfg.Addr, "--clickhouse-db", cfg.Database}
+	out, errOut, code := run(t, append([]string{"migrate"}, args...)...)
+	if code != 0 {
+		t.Fatalf("migrate exit %d: %s", code, errOut)
+	}
+	t.Cleanup(func() {
+		c, err := openForCleanup(cfg.Addr, cfg.Database)
+		if err == nil {
+			_ = c.DropDatabase(context.Background())
+			c.Close()
+		}
+	})
+	if !strings.Contains(out, "applied 0001_contract_tables") {
+		t.Fatalf("migrate output:\n%s", out)
+	}
+	out, _, code = run(t, append([]string{"migrate"}, args...)...)
+	if code != 0 || !strings.Contains(out, "(0 migrations applied now)") {
+		t.Fatalf("second migrate (exit %d):\n%s", code, out)
+	}
+	out, errOut, code = run(t, append([]string{"status"}, args...)...)
+	if code != 0 {
+		t.Fatalf("status exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"usage_daily", "churn_events", "no champion yet", "schema version"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func openForCleanup(addr, db string) (*clickhouse.Client, error) {
+	return clickhouse.Open(context.Background(), clickhouse.Config{Addr: addr, Database: db}, nil)
+}
