@@ -72,17 +72,33 @@ type Score struct {
 	Reasons       []Reason
 }
 
-// ModelVersion describes one trained model in the registry.
+// ModelVersion describes one trained model in the registry. The artifact is
+// the self-describing model file (algorithm, features, encodings, calibration,
+// training window, metrics, library versions) that scoring loads.
 type ModelVersion struct {
-	Version     int
-	Algorithm   string // "logistic" or "xgboost"
-	Features    []string
-	TrainFrom   time.Time
-	TrainTo     time.Time
-	Metrics     map[string]float64
-	Champion    bool
-	CreatedAt   time.Time
-	Description string
+	Version         int
+	Algorithm       string // "logistic" or "xgboost"
+	CreatedAt       time.Time
+	Params          map[string]string
+	Features        []string
+	TrainFrom       time.Time // first snapshot date used for training
+	TrainTo         time.Time // last snapshot date used for training
+	HoldoutAsOf     time.Time // out-of-time holdout snapshot the metrics come from
+	Metrics         map[string]float64
+	LibraryVersions map[string]string
+	Description     string
+	Artifact        []byte // empty in listings
+	Champion        bool
+}
+
+// ModelEvent records a change of champion in the registry.
+type ModelEvent struct {
+	At       time.Time
+	Version  int    // the champion after the event
+	Event    string // promote or rollback
+	Previous int    // the champion before the event, 0 when none
+	Actor    string
+	Reason   string
 }
 
 // ActionStatus is the state of a retention action in the queue.

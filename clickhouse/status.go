@@ -117,7 +117,7 @@ func (c *Client) TableStats(ctx context.Context, table, dateCol string) (TableSt
 // the version named by the latest promote or rollback event.
 func (c *Client) ChampionVersion(ctx context.Context) (uint32, error) {
 	rows, err := c.conn.Query(ctx, `SELECT version FROM model_events
-WHERE event IN ('promote', 'rollback') ORDER BY at DESC LIMIT 1`)
+WHERE event IN ('promote', 'rollback') ORDER BY seq DESC LIMIT 1`)
 	if err != nil {
 		return 0, wrap("read model_events", c.cfg, err)
 	}

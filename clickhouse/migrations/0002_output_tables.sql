@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS models (
 ORDER BY version;
 
 CREATE TABLE IF NOT EXISTS model_events (
+    seq      UInt64,
     at       DateTime,
     version  UInt32,
     event    String,
@@ -27,7 +28,7 @@ CREATE TABLE IF NOT EXISTS model_events (
     actor    String,
     reason   String
 ) ENGINE = MergeTree
-ORDER BY (at, version);
+ORDER BY seq;
 
 CREATE TABLE IF NOT EXISTS score_runs (
     run_id        String,

@@ -1,0 +1,184 @@
+package clickhouse
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/telcoretain/churn"
+)
+
+// The model registry: every trained model is a row of `models`; changes of
+// champion are appended to `model_events`. Both are append-only, so a failed
+// write leaves the registry as it was.
+
+var modelColumns = []string{"version", "algorithm", "created_at", "params", "features", "encodings",
+	"train_from", "train_to", "holdout_as_of", "metrics", "library_versions", "description", "artifact"}
+
+// SaveModel stores m under the next free version number and returns it.
+// Versions are assigned by the single training job; concurrent trainers
+// against one database are not supported.
+func (c *Client) SaveModel(ctx context.Context, m churn.ModelVersion) (int, error) {
+	const op = "save model"
+	var maxV uint32
+	if err := c.conn.QueryRow(ctx, "SELECT max(version) FROM models").Scan(&maxV); err != nil {
+		return 0, wrap(op, c.cfg, err)
+	}
+	v := int(maxV) + 1
+	params, _ := json.Marshal(m.Params)
+	metrics, _ := json.Marshal(m.Metrics)
+	libs, _ := json.Marshal(m.LibraryVersions)
+	created := m.CreatedAt
+	if created.IsZero() {
+		created = time.Now()
+	}
+	err := c.insertRow(ctx, "models", modelColumns,
+		uint32(v), m.Algorithm, created.UTC(), string(params), m.Features, "{}",
+		m.TrainFrom, m.TrainTo, m.HoldoutAsOf, string(metrics), string(libs), m.Description, string(m.Artifact))
+	if err != nil {
+		return 0, err
+	}
+	return v, nil
+}
+
+// Models lists the registry, newest first, without artifacts.
+func (c *Client) Models(ctx context.Context) ([]churn.ModelVersion, error) {
+	return c.queryModels(ctx, "SELECT "+modelSelect(false)+" FROM models ORDER BY version DESC")
+}
+
+// Model returns one version with its artifact; KindNotFound when absent.
+func (c *Client) Model(ctx context.Context, version int) (churn.ModelVersion, error) {
+	ms, err := c.queryModels(ctx, "SELECT "+modelSelect(true)+" FROM models WHERE version = ? LIMIT 1", uint32(version))
+	if err != nil {
+		return churn.ModelVersion{}, err
+	}
+	if len(ms) == 0 {
+		return churn.ModelVersion{}, churn.Errorf(churn.KindNotFound, "load model", "model version %d is not in the registry (see `churn models list`)", version)
+	}
+	return ms[0], nil
+}
+
+func modelSelect(withArtifact bool) string {
+	art := "''"
+	if withArtifact {
+		art = "artifact"
+	}
+	return "version, algorithm, created_at, params, features, train_from, train_to, holdout_as_of, metrics, library_versions, description, " + art
+}
+
+func (c *Client) queryModels(ctx context.Context, q string, args ...any) ([]churn.ModelVersion, error) {
+	const op = "read models"
+	champion, err := c.ChampionVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := c.conn.Query(ctx, q, args...)
+	if err != nil {
+		return nil, wrap(op, c.cfg, err)
+	}
+	defer rows.Close()
+	var out []churn.ModelVersion
+	for rows.Next() {
+		var (
+			v                     uint32
+			m                     churn.ModelVersion
+			params, metrics, libs string
+			artifact              string
+		)
+		if err := rows.Scan(&v, &m.Algorithm, &m.CreatedAt, &params, &m.Features, &m.TrainFrom, &m.TrainTo,
+			&m.HoldoutAsOf, &metrics, &libs, &m.Description, &artifact); err != nil {
+			return nil, wrap(op, c.cfg, err)
+		}
+		m.Version = int(v)
+		m.Champion = v == champion && v != 0
+		for _, js := range []struct {
+			src string
+			dst any
+		}{{params, &m.Params}, {metrics, &m.Metrics}, {libs, &m.LibraryVersions}} {
+			if err := json.Unmarshal([]byte(js.src), js.dst); err != nil {
+				return nil, fmt.Errorf("%s: version %d: %w", op, v, err)
+			}
+		}
+		if artifact != "" {
+			m.Artifact = []byte(artifact)
+		}
+		out = append(out, m)
+	}
+	return out, wrap(op, c.cfg, rows.Err())
+}
+
+// AppendModelEvent records a promotion or rollback.
+func (c *Client) AppendModelEvent(ctx context.Context, e churn.ModelEvent) error {
+	at := e.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	// seq orders events within the same second (at has second resolution).
+	return c.insertRow(ctx, "model_events", []string{"seq", "at", "version", "event", "previous", "actor", "reason"},
+		uint64(time.Now().UnixNano()), at.UTC(), uint32(e.Version), e.Event, uint32(e.Previous), e.Actor, e.Reason)
+}
+
+// ModelEvents returns the champion history, newest first.
+func (c *Client) ModelEvents(ctx context.Context) ([]churn.ModelEvent, error) {
+	const op = "read model_events"
+	rows, err := c.conn.Query(ctx, "SELECT at, version, event, previous, actor, reason FROM model_events ORDER BY seq DESC")
+	if err != nil {
+		return nil, wrap(op, c.cfg, err)
+	}
+	defer rows.Close()
+	var out []churn.ModelEvent
+	for rows.Next() {
+		var e churn.ModelEvent
+		var v, prev uint32
+		if err := rows.Scan(&e.At, &v, &e.Event, &prev, &e.Actor, &e.Reason); err != nil {
+			return nil, wrap(op, c.cfg, err)
+		}
+		e.Version, e.Previous = int(v), int(prev)
+		out = append(out, e)
+	}
+	return out, wrap(op, c.cfg, rows.Err())
+}
+
+// Promote makes version the champion. It fails with KindNotFound for an
+// unknown version and KindConflict when it already is the champion.
+func (c *Client) Promote(ctx context.Context, version int, actor, reason string) error {
+	if _, err := c.Model(ctx, version); err != nil {
+		return err
+	}
+	cur, err := c.ChampionVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if int(cur) == version {
+		return churn.Errorf(churn.KindConflict, "promote model", "version %d is already the champion", version)
+	}
+	return c.AppendModelEvent(ctx, churn.ModelEvent{Version: version, Event: "promote", Previous: int(cur), Actor: actor, Reason: reason})
+}
+
+// Rollback makes the champion before the current one the champion again and
+// returns its version. Promotions form a stack: each rollback pops one, so two
+// rollbacks after promoting v1, v2, v3 bring back v1.
+func (c *Client) Rollback(ctx context.Context, actor, reason string) (int, error) {
+	events, err := c.ModelEvents(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var stack []int
+	for i := len(events) - 1; i >= 0; i-- { // oldest first
+		switch events[i].Event {
+		case "promote":
+			stack = append(stack, events[i].Version)
+		case "rollback":
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		}
+	}
+	if len(stack) < 2 {
+		return 0, churn.Errorf(churn.KindConflict, "roll back model", "there is no earlier champion to roll back to")
+	}
+	prev, cur := stack[len(stack)-2], stack[len(stack)-1]
+	err = c.AppendModelEvent(ctx, churn.ModelEvent{Version: prev, Event: "rollback", Previous: cur, Actor: actor, Reason: reason})
+	return prev, err
+}
