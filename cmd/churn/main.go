@@ -85,6 +85,7 @@ Start with:  churn migrate && churn seed && churn status`,
 		newStatusCmd(a),
 		newSeedCmd(a),
 		newImportCmd(a),
+		newModelsCmd(a),
 	)
 	return root
 }

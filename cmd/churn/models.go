@@ -1,0 +1,171 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os/user"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/telcoretain/churn"
+)
+
+func newModelsCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "models",
+		Short: "List, inspect, promote and roll back models in the registry",
+		Args:  cobra.NoArgs,
+	}
+	var reason string
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List registered models, newest first, with their holdout metrics",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ms, err := st.Models(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if len(ms) == 0 {
+				fmt.Fprintln(a.stdout, "no models yet: train one with `churn train`")
+				return nil
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "VERSION\tALGORITHM\tCREATED\tHOLDOUT\tROC_AUC\tPR_AUC\tCHAMPION")
+			for _, m := range ms {
+				champ := ""
+				if m.Champion {
+					champ = "*"
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%.4f\t%.4f\t%s\n", m.Version, m.Algorithm,
+					m.CreatedAt.UTC().Format("2006-01-02 15:04"), m.HoldoutAsOf.Format("2006-01-02"),
+					m.Metrics["roc_auc"], m.Metrics["pr_auc"], champ)
+			}
+			return tw.Flush()
+		},
+	}
+	show := &cobra.Command{
+		Use:   "show VERSION",
+		Short: "Show one model: parameters, features, training window, metrics, library versions",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, err := parseVersion(args[0])
+			if err != nil {
+				return err
+			}
+			st, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			m, err := st.Model(cmd.Context(), v)
+			if err != nil {
+				return err
+			}
+			printModel(a, m)
+			return nil
+		},
+	}
+	promote := &cobra.Command{
+		Use:   "promote VERSION",
+		Short: "Make a model the champion that scoring uses",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, err := parseVersion(args[0])
+			if err != nil {
+				return err
+			}
+			st, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := st.Promote(cmd.Context(), v, actor(), reason); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "model %d is now the champion\n", v)
+			return nil
+		},
+	}
+	rollback := &cobra.Command{
+		Use:   "rollback",
+		Short: "Bring back the champion before the current one",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			v, err := st.Rollback(cmd.Context(), actor(), reason)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "rolled back: model %d is the champion again\n", v)
+			return nil
+		},
+	}
+	for _, c := range []*cobra.Command{promote, rollback} {
+		c.Flags().StringVar(&reason, "reason", "manual", "why, recorded in model_events")
+	}
+	cmd.AddCommand(list, show, promote, rollback)
+	return cmd
+}
+
+func parseVersion(s string) (int, error) {
+	v, err := strconv.Atoi(strings.TrimPrefix(s, "v"))
+	if err != nil || v <= 0 {
+		return 0, churn.Invalid("models", "VERSION", "%q is not a model version (a positive number, see `churn models list`)", s)
+	}
+	return v, nil
+}
+
+// actor names who changed the champion, for model_events.
+func actor() string {
+	if u, err := user.Current(); err == nil {
+		return "cli:" + u.Username
+	}
+	return "cli"
+}
+
+func printModel(a *app, m churn.ModelVersion) {
+	w := a.stdout
+	champ := ""
+	if m.Champion {
+		champ = " (champion)"
+	}
+	fmt.Fprintf(w, "model %d%s: %s, created %s\n", m.Version, champ, m.Algorithm, m.CreatedAt.UTC().Format("2006-01-02 15:04:05Z"))
+	if m.Description != "" {
+		fmt.Fprintf(w, "  %s\n", m.Description)
+	}
+	fmt.Fprintf(w, "training snapshots %s .. %s, holdout %s\n", m.TrainFrom.Format("2006-01-02"), m.TrainTo.Format("2006-01-02"), m.HoldoutAsOf.Format("2006-01-02"))
+	printMap(w, "holdout metrics", m.Metrics)
+	printMap(w, "parameters", m.Params)
+	printMap(w, "library versions", m.LibraryVersions)
+	fmt.Fprintf(w, "features (%d): %s\n", len(m.Features), strings.Join(m.Features, ", "))
+	fmt.Fprintf(w, "artifact: %d bytes\n", len(m.Artifact))
+}
+
+func printMap[V any](w interface{ Write([]byte) (int, error) }, title string, m map[string]V) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	fmt.Fprintf(w, "%s:\n", title)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, k := range keys {
+		b, _ := json.Marshal(m[k])
+		fmt.Fprintf(tw, "  %s\t%s\n", k, strings.Trim(string(b), `"`))
+	}
+	tw.Flush()
+}
