@@ -1,0 +1,166 @@
+package clickhouse
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/telcoretain/churn"
+)
+
+// A scoring run writes its rows to `scores`, then appends a 'finished' row to
+// `score_runs`. Readers only see runs with a finished row, so a run that dies
+// half way is never visible, and its orphan rows are ignored.
+
+// Run statuses in score_runs.
+const (
+	RunStarted  = "started"
+	RunFinished = "finished"
+	RunFailed   = "failed"
+)
+
+var scoreColumns = []string{"run_id", "as_of", "customer_id", "model_version", "probability", "band", "tier",
+	"lifetime_value", "expected_loss", "reasons"}
+
+// scoreBlock is the number of score rows sent per INSERT.
+const scoreBlock = 200_000
+
+// RecordScoreRun appends a status row for a run.
+func (c *Client) RecordScoreRun(ctx context.Context, runID string, asOf time.Time, model int, status string, rows int, errMsg string) error {
+	return c.insertRow(ctx, "score_runs", []string{"run_id", "as_of", "model_version", "status", "at", "rows", "error"},
+		runID, asOf, uint32(model), status, time.Now().UTC(), uint64(rows), errMsg)
+}
+
+// WriteScores inserts the rows of one run in blocks.
+func (c *Client) WriteScores(ctx context.Context, scores []churn.Score) error {
+	for start := 0; start < len(scores); start += scoreBlock {
+		end := min(start+scoreBlock, len(scores))
+		part := scores[start:end]
+		n := len(part)
+		var (
+			run, cust, band, tier, reasons = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+			asOf                           = make([]time.Time, n)
+			model                          = make([]uint32, n)
+			prob, clv, loss                = make([]float32, n), make([]float32, n), make([]float32, n)
+		)
+		for i, s := range part {
+			run[i], cust[i], band[i], tier[i] = s.RunID, s.CustomerID, string(s.Band), string(s.Tier)
+			asOf[i], model[i] = s.AsOf, uint32(s.ModelVersion)
+			prob[i], clv[i], loss[i] = float32(s.Probability), float32(s.LifetimeValue), float32(s.ExpectedLoss)
+			b, err := json.Marshal(reasonsJSON(s.Reasons))
+			if err != nil {
+				return err
+			}
+			reasons[i] = string(b)
+		}
+		if err := c.InsertColumns(ctx, "scores", scoreColumns,
+			[]any{run, asOf, cust, model, prob, band, tier, clv, loss, reasons}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reason is the stored JSON form of churn.Reason.
+type reason struct {
+	Feature      string  `json:"feature"`
+	Value        float64 `json:"value"`
+	Contribution float64 `json:"contribution"`
+	Text         string  `json:"text"`
+}
+
+func reasonsJSON(rs []churn.Reason) []reason {
+	out := make([]reason, len(rs))
+	for i, r := range rs {
+		out[i] = reason(r)
+	}
+	return out
+}
+
+func parseReasons(s string) ([]churn.Reason, error) {
+	var rs []reason
+	if s == "" {
+		return nil, nil
+	}
+	if err := json.Unmarshal([]byte(s), &rs); err != nil {
+		return nil, err
+	}
+	out := make([]churn.Reason, len(rs))
+	for i, r := range rs {
+		out[i] = churn.Reason(r)
+	}
+	return out, nil
+}
+
+// LatestFinishedRun returns the newest finished scoring run, nil when none.
+func (c *Client) LatestFinishedRun(ctx context.Context) (*RunInfo, error) {
+	const op = "read score_runs"
+	rows, err := c.conn.Query(ctx, `SELECT run_id, as_of, model_version, at, rows FROM score_runs
+WHERE status = 'finished' ORDER BY at DESC, run_id DESC LIMIT 1`)
+	if err != nil {
+		return nil, wrap(op, c.cfg, err)
+	}
+	defer rows.Close()
+	var out *RunInfo
+	for rows.Next() {
+		var r RunInfo
+		if err := rows.Scan(&r.RunID, &r.AsOf, &r.ModelVersion, &r.FinishedAt, &r.Rows); err != nil {
+			return nil, wrap(op, c.cfg, err)
+		}
+		out = &r
+	}
+	return out, wrap(op, c.cfg, rows.Err())
+}
+
+// ScanRunScores streams the scores of one run to fn.
+func (c *Client) ScanRunScores(ctx context.Context, runID string, fn func(churn.Score) error) error {
+	return c.scanScores(ctx, "read scores of run "+runID,
+		"SELECT "+selectScore+" FROM scores WHERE run_id = ?", fn, runID)
+}
+
+// CustomerHistory returns a customer's scores across finished runs, oldest
+// first, at most limit of the latest.
+func (c *Client) CustomerHistory(ctx context.Context, customerID string, limit int) ([]churn.Score, error) {
+	var out []churn.Score
+	err := c.scanScores(ctx, "read score history", `SELECT `+selectScore+` FROM scores
+WHERE customer_id = ? AND run_id IN (SELECT run_id FROM score_runs WHERE status = 'finished')
+ORDER BY as_of DESC, run_id DESC LIMIT ?`, func(s churn.Score) error {
+		out = append(out, s)
+		return nil
+	}, customerID, limit)
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, err
+}
+
+const selectScore = "run_id, as_of, customer_id, model_version, probability, band, tier, lifetime_value, expected_loss, reasons"
+
+func (c *Client) scanScores(ctx context.Context, op, q string, fn func(churn.Score) error, args ...any) error {
+	rows, err := c.conn.Query(ctx, q, args...)
+	if err != nil {
+		return wrap(op, c.cfg, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			s               churn.Score
+			model           uint32
+			prob, clv, loss float32
+			band, tier, rs  string
+		)
+		if err := rows.Scan(&s.RunID, &s.AsOf, &s.CustomerID, &model, &prob, &band, &tier, &clv, &loss, &rs); err != nil {
+			return wrap(op, c.cfg, err)
+		}
+		s.ModelVersion = int(model)
+		s.Probability, s.LifetimeValue, s.ExpectedLoss = float64(prob), float64(clv), float64(loss)
+		s.Band, s.Tier = churn.RiskBand(band), churn.ValueTier(tier)
+		if s.Reasons, err = parseReasons(rs); err != nil {
+			return wrap(op, c.cfg, err)
+		}
+		if err := fn(s); err != nil {
+			return err
+		}
+	}
+	return wrap(op, c.cfg, rows.Err())
+}
