@@ -65,3 +65,11 @@ func needPositives(op string, pos int) error {
 	}
 	return nil
 }
+
+// CheckProbabilities validates labelled probabilities exactly as the metrics
+// of this package do (same lengths, at least one row, no NaN, probabilities in
+// [0, 1], labels 0 or 1) and counts the classes, so that packages fitting on
+// the same data (calibrate) reject bad input with the same messages.
+func CheckProbabilities(op string, probs, labels []float64) (pos, neg int, err error) {
+	return classCounts(op, probs, labels, true)
+}
