@@ -1,0 +1,262 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/model/calibrate"
+	"github.com/telcoretain/churn/model/eval"
+	"github.com/telcoretain/churn/model/xgboost"
+)
+
+// Algorithms of the candidates.
+const (
+	AlgoLogistic = "logistic"
+	AlgoXGBoost  = "xgboost"
+)
+
+// FormatVersion is the version of the model file layout.
+const FormatVersion = 1
+
+// FeatureInfo is what a model file keeps about each input feature: enough to
+// encode it and to explain a score in words without the feature registry.
+type FeatureInfo struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description,omitempty"`
+	Unit        string   `json:"unit,omitempty"`
+	Categories  []string `json:"categories,omitempty"`
+	// Median of the training rows (NaN-free; 0 when all were missing): the
+	// "usual" value reason codes compare a customer with.
+	Median float64 `json:"median"`
+}
+
+// Model is a trained, calibrated churn classifier. Its JSON form is the
+// self-describing model file: algorithm, features and encodings, the fitted
+// model (logistic weights, or the XGBoost booster in XGBoost's own JSON so
+// that python3-xgboost can load it), the calibrator, the operating threshold,
+// how it was validated and with which library versions.
+type Model struct {
+	Format      int               `json:"format"`
+	Algorithm   string            `json:"algorithm"`
+	CreatedAt   time.Time         `json:"created_at"`
+	Features    []FeatureInfo     `json:"features"`
+	Params      map[string]string `json:"params"`
+	Logistic    *Logistic         `json:"logistic,omitempty"`
+	XGBoost     []byte            `json:"xgboost,omitempty"` // booster in XGBoost JSON, base64 in the file
+	Calibration json.RawMessage   `json:"calibration"`
+	Threshold   float64           `json:"threshold"` // operating point on calibrated probabilities
+	Schema      *Schema           `json:"schema,omitempty"`
+	Validation  string            `json:"validation"` // how Report was measured
+	Report      *eval.Report      `json:"report,omitempty"`
+	Libraries   map[string]string `json:"libraries"`
+	// TrainScores are the calibrated training scores' decile edges, kept as
+	// the reference distribution for drift.
+	TrainScores []float64 `json:"train_score_deciles,omitempty"`
+
+	once    sync.Once
+	booster *xgboost.Booster
+	cal     calibrate.Calibrator
+	loadErr error
+}
+
+// FeatureNames returns the model's input features in column order.
+func (m *Model) FeatureNames() []string {
+	out := make([]string, len(m.Features))
+	for i, f := range m.Features {
+		out[i] = f.Name
+	}
+	return out
+}
+
+// Categories returns the categorical features and their categories.
+func (m *Model) Categories() map[string][]string {
+	out := map[string][]string{}
+	for _, f := range m.Features {
+		if f.Categories != nil {
+			out[f.Name] = f.Categories
+		}
+	}
+	return out
+}
+
+// Libraries returns the versions of the libraries models are built with.
+func Libraries() map[string]string {
+	return map[string]string{
+		"go":      runtime.Version(),
+		"xgboost": xgboost.Version(),
+		"golearn": "v0.0.0-20221228163002-74ae077eafb2 (liblinear)",
+	}
+}
+
+// Marshal writes the model file.
+func (m *Model) Marshal() ([]byte, error) {
+	return json.Marshal(m)
+}
+
+// Unmarshal reads a model file and prepares it for prediction.
+func Unmarshal(data []byte) (*Model, error) {
+	const op = "load model file"
+	var m Model
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, churn.Invalid(op, "file", "not a churn model file: %v", err)
+	}
+	if m.Format != FormatVersion {
+		return nil, churn.Invalid(op, "format", "model file format %d, this build reads %d", m.Format, FormatVersion)
+	}
+	if err := m.prepare(); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// prepare loads the booster and the calibrator once.
+func (m *Model) prepare() error {
+	m.once.Do(func() {
+		switch m.Algorithm {
+		case AlgoLogistic:
+			if m.Logistic == nil || len(m.Logistic.Coef) == 0 {
+				m.loadErr = churn.Invalid("load model", "logistic", "model file has no weights")
+				return
+			}
+		case AlgoXGBoost:
+			if m.booster == nil {
+				m.booster, m.loadErr = xgboost.Load(m.XGBoost, 0)
+				if m.loadErr != nil {
+					return
+				}
+			}
+		default:
+			m.loadErr = churn.Invalid("load model", "algorithm", "unknown algorithm %q", m.Algorithm)
+			return
+		}
+		if len(m.Calibration) > 0 {
+			m.cal, m.loadErr = calibrate.Unmarshal(m.Calibration)
+		}
+	})
+	return m.loadErr
+}
+
+// Close frees the booster's C memory. The model must not be used afterwards.
+func (m *Model) Close() error {
+	if m.booster != nil {
+		return m.booster.Close()
+	}
+	return nil
+}
+
+// checkFeatures verifies x has the model's features in order.
+func (m *Model) checkFeatures(x *churn.Matrix) error {
+	if len(x.Features) != len(m.Features) {
+		return churn.Invalid("predict", "features", "data has %d features, the model was trained on %d", len(x.Features), len(m.Features))
+	}
+	for j, f := range m.Features {
+		if x.Features[j] != f.Name {
+			return churn.Invalid("predict", f.Name, "feature %d is %q, the model expects %q", j, x.Features[j], f.Name)
+		}
+	}
+	return nil
+}
+
+// Margins returns the uncalibrated log-odds of churn of every row.
+func (m *Model) Margins(x *churn.Matrix) ([]float64, error) {
+	if err := m.prepare(); err != nil {
+		return nil, err
+	}
+	if err := m.checkFeatures(x); err != nil {
+		return nil, err
+	}
+	if m.Algorithm == AlgoLogistic {
+		return m.Logistic.Margins(x)
+	}
+	d, err := xgboost.NewDMatrixFromColumns(x.Cols, xgboost.MatrixOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	z, err := m.booster.PredictMargin(d)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(z))
+	for i, v := range z {
+		out[i] = float64(v)
+	}
+	return out, nil
+}
+
+// Predict returns the calibrated churn probability of every row.
+func (m *Model) Predict(x *churn.Matrix) ([]float64, error) {
+	z, err := m.Margins(x)
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range z {
+		z[i] = m.calibrate(Sigmoid(v))
+	}
+	return z, nil
+}
+
+func (m *Model) calibrate(p float64) float64 {
+	if m.cal == nil {
+		return p
+	}
+	return m.cal.Calibrate(p)
+}
+
+// Contributions returns each feature's contribution to every row's log-odds,
+// row-major with one value per feature: SHAP values for XGBoost, coefficient
+// x standardised value for the logistic model. The bias is left out.
+func (m *Model) Contributions(x *churn.Matrix) ([]float32, error) {
+	if err := m.prepare(); err != nil {
+		return nil, err
+	}
+	if err := m.checkFeatures(x); err != nil {
+		return nil, err
+	}
+	nf := len(m.Features)
+	out := make([]float32, x.Rows()*nf)
+	if m.Algorithm == AlgoLogistic {
+		row := make([]float64, nf)
+		for i := range x.Rows() {
+			m.Logistic.Contributions(x, i, row)
+			for j, v := range row {
+				out[i*nf+j] = float32(v)
+			}
+		}
+		return out, nil
+	}
+	d, err := xgboost.NewDMatrixFromColumns(x.Cols, xgboost.MatrixOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	c, err := m.booster.Contribs(d)
+	if err != nil {
+		return nil, err
+	}
+	for i := range x.Rows() {
+		copy(out[i*nf:(i+1)*nf], c[i*(nf+1):i*(nf+1)+nf])
+	}
+	return out, nil
+}
+
+// deciles returns the 10%, 20%, ..., 90% quantiles of v.
+func deciles(v []float64) []float64 {
+	s := append([]float64(nil), v...)
+	slices.Sort(s)
+	out := make([]float64, 9)
+	for k := 1; k <= 9; k++ {
+		out[k-1] = s[min(len(s)-1, int(math.Floor(float64(k)*float64(len(s))/10)))]
+	}
+	return out
+}
+
+func describe(m *Model) string {
+	return fmt.Sprintf("%s model on %d features", m.Algorithm, len(m.Features))
+}
