@@ -1,0 +1,32 @@
+// Package xgboost is a thin cgo wrapper over the C API of XGBoost 1.7
+// (Debian's libxgboost-dev): dense float32 matrices with NaN as missing,
+// training with early stopping on a validation set, predictions, SHAP
+// contributions, and model bytes that Python's xgboost 1.7 reads too. It is
+// the only package of the service that uses cgo; package model builds the
+// churn models on top of it.
+//
+// # Memory
+//
+// DMatrix and Booster own C memory and free it in Close, which is idempotent;
+// use after Close returns an error wrapping ErrClosed. A runtime cleanup frees
+// what a caller forgot, but only Close frees it at a known time. Input slices
+// are read during the call and never kept; outputs are copied once out of
+// XGBoost's buffers.
+//
+// # Threads and concurrency
+//
+// XGBoost 1.7 keeps state per OS thread: the last error message, the buffers
+// that returned predictions point into, and each booster's prediction cache.
+// Go moves goroutines between OS threads, so every Booster runs its C calls
+// on one locked OS thread of its own, from creation to free. That makes a
+// Booster safe for concurrent use: calls from many goroutines queue on its
+// thread and run one at a time, each parallel over NThread cores. Boosters
+// are independent and run in parallel with each other. A DMatrix may be read
+// by concurrent predictions; training holds it exclusively.
+//
+// # Errors
+//
+// Every error is a *churn.Error. Failures of the C library carry an *Error
+// with the C function and XGBoost's own message (errors.As finds it); bad
+// input found before calling C is KindInvalid and names the field.
+package xgboost
