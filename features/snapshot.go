@@ -1,0 +1,235 @@
+package features
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/telcoretain/churn"
+)
+
+//go:embed sql/snapshot.sql
+var snapshotSQL string
+
+// DefaultHorizon is the label window in days when none is given.
+const DefaultHorizon = 30
+
+// Store runs feature queries. Package clickhouse implements it; tests use
+// fakes.
+type Store interface {
+	// QueryMatrix runs query with its named parameters bound client-side and
+	// streams the rows into a matrix: the first result column is the row id,
+	// a column named "label" (if any) fills Labels, every other column is a
+	// float32 feature named after the column. progress, when not nil, is
+	// told the rows the server has read so far and its estimate of the total.
+	QueryMatrix(ctx context.Context, query string, params map[string]any, progress func(done, total int64)) (*churn.Matrix, error)
+	// Regions returns the distinct regions of customers who signed up before
+	// the given date, sorted.
+	Regions(ctx context.Context, before time.Time) ([]string, error)
+	// UsageRange returns the first and the latest day in usage_daily; a
+	// KindNotFound error when the table is empty.
+	UsageRange(ctx context.Context) (first, last time.Time, err error)
+}
+
+// Spec says which snapshot to compute.
+type Spec struct {
+	AsOf    time.Time // the as-of date T (a calendar date; the time of day is ignored)
+	Horizon int       // label window in days; 0 means DefaultHorizon
+	// DataEnd is the day after the latest usage day. Labels are known (0 or
+	// 1) only when AsOf+Horizon <= DataEnd, else NaN. Zero: read it from the
+	// store.
+	DataEnd time.Time
+	// Features fixes the feature set and its category encodings, e.g. the
+	// features a model was trained with; their names must be the registry's.
+	// Nil: the registry with the regions of the customers who signed up
+	// before AsOf.
+	Features []churn.Feature
+	Value    ValueConfig // zero value: DefaultValueConfig
+	// Progress, when not nil, is told the rows ClickHouse has read so far
+	// and the estimated total.
+	Progress func(done, total int64)
+}
+
+// Snapshot is the point-in-time feature matrix of the customers active at
+// one as-of date.
+type Snapshot struct {
+	Matrix   *churn.Matrix   // one row per active customer, sorted by id; Labels always set
+	Features []churn.Feature // the definitions of Matrix's columns, with their categories
+	Horizon  int             // days
+	DataEnd  time.Time
+	Labeled  bool // the horizon has fully passed: labels are 0 or 1, not NaN
+}
+
+// Row returns the row index of a customer, or -1 when the customer is not in
+// the snapshot.
+func (s *Snapshot) Row(customerID string) int {
+	i, ok := slices.BinarySearch(s.Matrix.IDs, customerID)
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+// Date truncates t to its calendar date in UTC, the form every as-of date
+// takes here.
+func Date(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// Compute builds the snapshot of spec: the aggregation runs in ClickHouse,
+// one row per customer crosses the wire, and the value features that need
+// the whole population (lifetime value, tiers) are added here.
+func Compute(ctx context.Context, st Store, spec Spec) (*Snapshot, error) {
+	const op = "compute features"
+	if spec.AsOf.IsZero() {
+		return nil, churn.Invalid(op, "as_of", "is required")
+	}
+	asOf := Date(spec.AsOf)
+	h := spec.Horizon
+	if h == 0 {
+		h = DefaultHorizon
+	}
+	if h < 0 {
+		return nil, churn.Invalid(op, "horizon", "%d days: must be positive", h)
+	}
+	vc := spec.Value
+	if vc.isZero() {
+		vc = DefaultValueConfig()
+	}
+	if err := vc.Validate(); err != nil {
+		return nil, err
+	}
+	dataEnd := Date(spec.DataEnd)
+	if spec.DataEnd.IsZero() {
+		_, last, err := st.UsageRange(ctx)
+		if err != nil {
+			return nil, err
+		}
+		dataEnd = DataEnd(last)
+	}
+	feats := spec.Features
+	if feats == nil {
+		regions, err := st.Regions(ctx, asOf)
+		if err != nil {
+			return nil, err
+		}
+		feats = WithRegions(Registry(), regions)
+	}
+	if err := checkNames(feats); err != nil {
+		return nil, err
+	}
+
+	raw, err := st.QueryMatrix(ctx, snapshotSQL, snapshotParams(asOf, h, feats), spec.Progress)
+	if err != nil {
+		return nil, fmt.Errorf("features as of %s: %w", asOf.Format(time.DateOnly), err)
+	}
+	m, err := assemble(raw, feats, vc)
+	if err != nil {
+		return nil, err
+	}
+	m.AsOf = asOf
+	labeled := !asOf.AddDate(0, 0, h).After(dataEnd)
+	if !labeled || m.Labels == nil {
+		m.Labels = make([]float32, m.Rows())
+		for i := range m.Labels {
+			m.Labels[i] = churn.NaN32
+		}
+	}
+	return &Snapshot{Matrix: m, Features: feats, Horizon: h, DataEnd: dataEnd, Labeled: labeled}, nil
+}
+
+// DataEnd returns the end of the data given its latest usage day: the day
+// after it. Commands use it as the default as-of date (never the wall clock),
+// and a label is known when as-of + horizon <= DataEnd.
+func DataEnd(latestUsageDay time.Time) time.Time {
+	return Date(latestUsageDay).AddDate(0, 0, 1)
+}
+
+// checkNames rejects a feature set whose names are not the registry's: the
+// SQL computes the registry, so a model trained on another version of it
+// cannot be scored with this one.
+func checkNames(fs []churn.Feature) error {
+	want := Names(Registry())
+	got := Names(fs)
+	if !slices.Equal(want, got) {
+		return churn.Errorf(churn.KindInvalid, "compute features",
+			"feature set of %d features does not match the registry of %d (%s): retrain the model with this version",
+			len(got), len(want), firstDifference(want, got))
+	}
+	return nil
+}
+
+func firstDifference(want, got []string) string {
+	for i := range min(len(want), len(got)) {
+		if want[i] != got[i] {
+			return fmt.Sprintf("feature %d is %q, want %q", i, got[i], want[i])
+		}
+	}
+	return "lengths differ"
+}
+
+// snapshotParams are the query's parameters. Category lists come from the
+// feature set so that a model's own encodings are replayed exactly.
+func snapshotParams(asOf time.Time, horizon int, fs []churn.Feature) map[string]any {
+	cats := func(name string) []string {
+		f, _ := Lookup(fs, name)
+		if f.Categories == nil {
+			return []string{}
+		}
+		return f.Categories
+	}
+	return map[string]any{
+		"as_of":           asOf.Format(time.DateOnly),
+		"horizon_days":    horizon,
+		"contracts":       cats(NameContract),
+		"segments":        cats("segment"),
+		"regions":         cats(NameRegion),
+		"payment_methods": cats("payment_method"),
+	}
+}
+
+// assemble puts the SQL's columns in registry order and adds the derived
+// value features.
+func assemble(raw *churn.Matrix, fs []churn.Feature, vc ValueConfig) (*churn.Matrix, error) {
+	if err := raw.Validate(); err != nil {
+		return nil, fmt.Errorf("compute features: %w", err)
+	}
+	var want []string
+	for _, f := range fs {
+		if !derived(f.Name) {
+			want = append(want, f.Name)
+		}
+	}
+	if !slices.Equal(raw.Features, want) {
+		return nil, churn.Errorf(churn.KindInternal, "compute features",
+			"the snapshot query returned columns that are not the registry's (%s)", firstDifference(want, raw.Features))
+	}
+	if !slices.IsSorted(raw.IDs) {
+		return nil, churn.Errorf(churn.KindInternal, "compute features", "the snapshot query returned rows not sorted by customer id")
+	}
+	m := &churn.Matrix{IDs: raw.IDs, Labels: raw.Labels, Features: Names(fs), Cols: make([][]float32, len(fs))}
+	k := 0
+	for j, f := range fs {
+		if !derived(f.Name) {
+			m.Cols[j] = raw.Cols[k]
+			k++
+		}
+	}
+	contract, _ := Lookup(fs, NameContract)
+	clv := LifetimeValues(m.Col(NameMonthlyRev), m.Col(NameContract), contract.Categories, vc)
+	m.Cols[slices.Index(m.Features, NameLifetimeValue)] = clv
+	tiers := AssignTiers(m.IDs, clv, vc.Tiers)
+	tierCol := make([]float32, len(tiers))
+	for i, t := range tiers {
+		tierCol[i] = tierValue(t)
+	}
+	m.Cols[slices.Index(m.Features, NameValueTier)] = tierCol
+	return m, nil
+}
+
+// isNaN reports whether a float32 is NaN.
+func isNaN(v float32) bool { return math.IsNaN(float64(v)) }

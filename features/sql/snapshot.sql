@@ -1,0 +1,255 @@
+-- Point-in-time snapshot: one row per customer active at the as-of date
+-- (signed up before it, not churned before it), with its features from rows
+-- dated before it and its label (churned in [as_of, as_of + horizon_days)).
+--
+-- Parameters (bound client-side by the driver, never spliced by hand):
+--   @as_of            'YYYY-MM-DD'
+--   @horizon_days     days in the label window
+--   @contracts, @segments, @regions, @payment_methods
+--                     category lists; a categorical feature is the 0-based
+--                     index of the value in its list, NaN when absent.
+--
+-- Shape, chosen for ClickHouse 18.16 and kept valid on current releases: each
+-- table is aggregated once per customer with conditional aggregates over day
+-- windows (usage_daily in a single pass), and the small per-customer results
+-- are attached to the active customers with nested ANY LEFT JOINs, one join
+-- per level. A customer without rows in a table gets the join's default
+-- values (0, '', 0000-00-00), not NULLs, so every side carries a *_present
+-- or count column and the outer SELECT turns "no rows" into the documented
+-- value (0 or NaN). Column names are unique across sides (prefixes c_, u_,
+-- b_, s_, p_) so that SELECT * never collides.
+--
+-- The outer column names and order are the feature registry's
+-- (features.Registry) without the features computed in Go (clv, value_tier).
+WITH toDate(@as_of) AS t
+SELECT
+    customer_id,
+    toFloat32(c_label) AS label,
+
+    -- rfm
+    toFloat32(if(u_active_365 = 0, nan, toFloat64(u_last_active_age))) AS days_since_last_usage,
+    toFloat32(u_active_365) AS active_days_365d,
+    toFloat32(if(b_payments = 0, nan, toFloat64(toRelativeDayNum(t) - toRelativeDayNum(b_last_paid)))) AS days_since_last_payment,
+    toFloat32(b_payments_365) AS payments_365d,
+    toFloat32(b_paid_365) AS paid_amount_365d,
+
+    -- usage
+    toFloat32(u_voice_7) AS voice_minutes_7d,
+    toFloat32(u_voice_30) AS voice_minutes_30d,
+    toFloat32(u_voice_90) AS voice_minutes_90d,
+    toFloat32(u_data_7) AS data_mb_7d,
+    toFloat32(u_data_30) AS data_mb_30d,
+    toFloat32(u_data_90) AS data_mb_90d,
+    toFloat32(u_sms_30) AS sms_30d,
+    toFloat32(u_calls_30) AS calls_30d,
+    toFloat32(u_active_30) AS active_days_30d,
+    toFloat32(u_active_90) AS active_days_90d,
+    toFloat32(if(u_voice_prev = 0, nan, toFloat64(u_voice_30 / (u_voice_prev / 2)))) AS voice_trend_30d,
+    toFloat32(if(u_data_prev = 0, nan, toFloat64(u_data_30 / (u_data_prev / 2)))) AS data_trend_30d,
+    toFloat32(if(u_active_prev = 0, nan, toFloat64(u_active_30 / (u_active_prev / 2)))) AS active_days_trend_30d,
+    toFloat32(u_dropped_30) AS dropped_calls_30d,
+    toFloat32(if(u_calls_30 = 0, nan, toFloat64(u_dropped_30 / u_calls_30))) AS dropped_call_rate_30d,
+    toFloat32(if(u_calls_90 = 0, nan, toFloat64(u_dropped_90 / u_calls_90))) AS dropped_call_rate_90d,
+    toFloat32(if(u_voice_90 = 0, nan, toFloat64(u_intl_90 / u_voice_90))) AS intl_share_90d,
+    toFloat32(if(u_voice_90 = 0, nan, toFloat64(u_roaming_90 / u_voice_90))) AS roaming_share_90d,
+
+    -- billing
+    toFloat32(if(b_invoices_180 = 0, nan, toFloat64(b_amount_180 / b_invoices_180))) AS avg_invoice_6m,
+    toFloat32(if(b_invoices = 0, nan, toFloat64(b_last_amount))) AS last_invoice_amount,
+    toFloat32(if(b_prev_n = 0 OR b_prev_sum <= 0, nan, toFloat64(b_last_amount / (b_prev_sum / b_prev_n)))) AS bill_shock,
+    toFloat32(b_outstanding) AS outstanding_balance,
+    toFloat32(b_late_12m) AS late_payments_12m,
+    toFloat32(b_missed_12m) AS missed_payments_12m,
+    toFloat32(b_days_past_due) AS days_past_due,
+
+    -- support
+    toFloat32(s_billing_30) AS billing_tickets_30d,
+    toFloat32(s_billing_90) AS billing_tickets_90d,
+    toFloat32(s_network_30) AS network_tickets_30d,
+    toFloat32(s_network_90) AS network_tickets_90d,
+    toFloat32(s_device_30) AS device_tickets_30d,
+    toFloat32(s_device_90) AS device_tickets_90d,
+    toFloat32(s_service_30) AS service_tickets_30d,
+    toFloat32(s_service_90) AS service_tickets_90d,
+    toFloat32(s_complaint_30) AS complaint_tickets_30d,
+    toFloat32(s_complaint_90) AS complaint_tickets_90d,
+    toFloat32(s_unresolved) AS unresolved_tickets,
+    toFloat32(if(s_rated = 0, nan, toFloat64(s_last_satisfaction))) AS last_satisfaction,
+    toFloat32(if(s_complaints = 0, nan, toFloat64(s_complaint_age))) AS days_since_last_complaint,
+
+    -- plan
+    toFloat32(if(indexOf(@contracts, p_contract) = 0, nan, toFloat64(indexOf(@contracts, p_contract) - 1))) AS contract,
+    toFloat32(if(p_present = 0, nan, toFloat64(p_fee))) AS monthly_fee,
+    toFloat32(if(p_present = 0, nan, toFloat64(p_fee_change))) AS fee_change_last,
+    toFloat32(if(p_present = 0, nan, toFloat64(p_days_since))) AS days_since_plan_change,
+    toFloat32(p_changes_12m) AS plan_changes_12m,
+    toFloat32(c_tenure) AS tenure_days,
+
+    -- profile
+    toFloat32(if(indexOf(@segments, c_segment) = 0, nan, toFloat64(indexOf(@segments, c_segment) - 1))) AS segment,
+    toFloat32(if(indexOf(@regions, c_region) = 0, nan, toFloat64(indexOf(@regions, c_region) - 1))) AS region,
+    toFloat32(if(indexOf(@payment_methods, c_payment_method) = 0, nan, toFloat64(indexOf(@payment_methods, c_payment_method) - 1))) AS payment_method,
+
+    -- value
+    toFloat32(b_revenue_365) AS revenue_12m,
+    toFloat32(if(b_invoices_90 > 0, b_revenue_90 / least(3, greatest(1, intDiv(c_tenure, 30))),
+              if(p_present = 1, p_fee, 0.))) AS monthly_revenue
+FROM
+(
+    SELECT * FROM
+    (
+        SELECT * FROM
+        (
+            SELECT * FROM
+            (
+                -- active customers and their labels
+                WITH toDate(@as_of) AS t
+                SELECT
+                    customer_id,
+                    toRelativeDayNum(t) - toRelativeDayNum(signup_date) AS c_tenure,
+                    segment AS c_segment,
+                    region AS c_region,
+                    payment_method AS c_payment_method,
+                    customer_id IN (
+                        SELECT customer_id FROM churn_events
+                        WHERE churned_at >= toDate(@as_of) AND churned_at < toDate(@as_of) + @horizon_days
+                    ) AS c_label
+                -- (a WITH alias is not visible inside IN subqueries on 18.16)
+                FROM customers
+                WHERE signup_date < t
+                  AND customer_id NOT IN (SELECT customer_id FROM churn_events WHERE churned_at < toDate(@as_of))
+            )
+            ANY LEFT JOIN
+            (
+                -- usage: one pass over the last 365 days
+                WITH
+                    toDate(@as_of) AS t,
+                    toRelativeDayNum(t) - toRelativeDayNum(day) AS age,
+                    (voice_minutes > 0 OR data_mb > 0 OR sms > 0 OR calls > 0) AS active
+                SELECT
+                    customer_id,
+                    countIf(active) AS u_active_365,
+                    minIf(age, active) AS u_last_active_age,
+                    countIf(active AND age <= 30) AS u_active_30,
+                    countIf(active AND age <= 90) AS u_active_90,
+                    countIf(active AND age > 30 AND age <= 90) AS u_active_prev,
+                    sumIf(voice_minutes, age <= 7) AS u_voice_7,
+                    sumIf(voice_minutes, age <= 30) AS u_voice_30,
+                    sumIf(voice_minutes, age <= 90) AS u_voice_90,
+                    sumIf(voice_minutes, age > 30 AND age <= 90) AS u_voice_prev,
+                    sumIf(data_mb, age <= 7) AS u_data_7,
+                    sumIf(data_mb, age <= 30) AS u_data_30,
+                    sumIf(data_mb, age <= 90) AS u_data_90,
+                    sumIf(data_mb, age > 30 AND age <= 90) AS u_data_prev,
+                    sumIf(sms, age <= 30) AS u_sms_30,
+                    sumIf(calls, age <= 30) AS u_calls_30,
+                    sumIf(calls, age <= 90) AS u_calls_90,
+                    sumIf(dropped_calls, age <= 30) AS u_dropped_30,
+                    sumIf(dropped_calls, age <= 90) AS u_dropped_90,
+                    sumIf(intl_minutes, age <= 90) AS u_intl_90,
+                    sumIf(roaming_minutes, age <= 90) AS u_roaming_90
+                FROM usage_daily
+                WHERE day < t AND day >= t - 365
+                GROUP BY customer_id
+            ) USING customer_id
+        )
+        ANY LEFT JOIN
+        (
+            -- billing: invoices issued before the as-of date with what was
+            -- paid on each before it
+            WITH toDate(@as_of) AS t
+            SELECT
+                customer_id,
+                count() AS b_invoices,
+                sumIf(amount, issued_at >= t - 365) AS b_revenue_365,
+                sumIf(amount, issued_at >= t - 90) AS b_revenue_90,
+                countIf(issued_at >= t - 90) AS b_invoices_90,
+                sumIf(amount, issued_at >= t - 180) AS b_amount_180,
+                countIf(issued_at >= t - 180) AS b_invoices_180,
+                arraySort(groupArray((issued_at, invoice_id, amount))) AS b_hist,
+                b_hist[-1].3 AS b_last_amount,
+                arrayFilter(x -> x.1 >= b_hist[-1].1 - 90 AND x.1 < b_hist[-1].1, b_hist) AS b_prev,
+                length(b_prev) AS b_prev_n,
+                arraySum(arrayMap(x -> x.3, b_prev)) AS b_prev_sum,
+                sum(amount - i_paid) AS b_outstanding,
+                countIf(due_date >= t - 365 AND due_date < t AND i_paid >= amount - 0.005 AND i_last_paid > due_date) AS b_late_12m,
+                countIf(due_date >= t - 365 AND due_date < t AND i_paid < amount - 0.005) AS b_missed_12m,
+                maxIf(toRelativeDayNum(t) - toRelativeDayNum(due_date), due_date < t AND i_paid < amount - 0.005) AS b_days_past_due,
+                sum(i_payments) AS b_payments,
+                max(i_last_paid) AS b_last_paid,
+                sum(i_payments_365) AS b_payments_365,
+                sum(i_paid_365) AS b_paid_365
+            FROM
+            (
+                WITH toDate(@as_of) AS t
+                SELECT customer_id, invoice_id, issued_at, due_date, amount,
+                       i_paid, i_last_paid, i_payments, i_payments_365, i_paid_365
+                FROM invoices
+                ANY LEFT JOIN
+                (
+                    WITH toDate(@as_of) AS t
+                    SELECT
+                        invoice_id,
+                        sum(amount) AS i_paid,
+                        max(paid_at) AS i_last_paid,
+                        count() AS i_payments,
+                        countIf(paid_at >= t - 365) AS i_payments_365,
+                        sumIf(amount, paid_at >= t - 365) AS i_paid_365
+                    FROM payments
+                    WHERE paid_at < t
+                    GROUP BY invoice_id
+                ) USING invoice_id
+                WHERE issued_at < t
+            )
+            GROUP BY customer_id
+        ) USING customer_id
+    )
+    ANY LEFT JOIN
+    (
+        -- support tickets opened before the as-of date; a resolution or a
+        -- satisfaction score counts only when it came before it too
+        WITH
+            toDate(@as_of) AS t,
+            toRelativeDayNum(t) - toRelativeDayNum(toDate(opened_at)) AS age,
+            (isNotNull(resolved_at) AND toDate(assumeNotNull(resolved_at)) < t) AS resolved
+        SELECT
+            customer_id,
+            countIf(category = 'billing' AND age <= 30) AS s_billing_30,
+            countIf(category = 'billing' AND age <= 90) AS s_billing_90,
+            countIf(category = 'network' AND age <= 30) AS s_network_30,
+            countIf(category = 'network' AND age <= 90) AS s_network_90,
+            countIf(category = 'device' AND age <= 30) AS s_device_30,
+            countIf(category = 'device' AND age <= 90) AS s_device_90,
+            countIf(category = 'service' AND age <= 30) AS s_service_30,
+            countIf(category = 'service' AND age <= 90) AS s_service_90,
+            countIf(category = 'complaint' AND age <= 30) AS s_complaint_30,
+            countIf(category = 'complaint' AND age <= 90) AS s_complaint_90,
+            countIf(NOT resolved) AS s_unresolved,
+            countIf(resolved AND isNotNull(satisfaction)) AS s_rated,
+            argMaxIf(assumeNotNull(satisfaction), (assumeNotNull(resolved_at), ticket_id),
+                     resolved AND isNotNull(satisfaction)) AS s_last_satisfaction,
+            countIf(category = 'complaint') AS s_complaints,
+            minIf(age, category = 'complaint') AS s_complaint_age
+        FROM support_tickets
+        WHERE toDate(opened_at) < t
+        GROUP BY customer_id
+    ) USING customer_id
+)
+ANY LEFT JOIN
+(
+    -- plan history before the as-of date; the plan in force is the latest
+    WITH toDate(@as_of) AS t
+    SELECT
+        customer_id,
+        1 AS p_present,
+        arraySort(groupArray((changed_at, monthly_fee, contract))) AS p_hist,
+        p_hist[-1].3 AS p_contract,
+        p_hist[-1].2 AS p_fee,
+        if(length(p_hist) > 1, p_hist[-1].2 - p_hist[-2].2, 0) AS p_fee_change,
+        toRelativeDayNum(t) - toRelativeDayNum(p_hist[-1].1) AS p_days_since,
+        countIf(changed_at >= t - 365) AS p_changes_12m
+    FROM plan_changes
+    WHERE changed_at < t
+    GROUP BY customer_id
+) USING customer_id
+ORDER BY customer_id
