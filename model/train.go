@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"slices"
 	"strconv"
 	"time"
 
@@ -183,6 +182,9 @@ type Options struct {
 	Candidates []Candidate // Candidates(0) when nil
 	Log        *slog.Logger
 	Features   []churn.Feature // descriptions and units for the model file, by name; optional
+	// OnCandidate, when set, is called after each candidate is evaluated
+	// (for progress reports).
+	OnCandidate func()
 }
 
 func (o *Options) defaults() {
@@ -246,6 +248,9 @@ func TrainCV(ctx context.Context, m *churn.Matrix, cats map[string][]string, opt
 		}
 		res.Candidates = append(res.Candidates, CandidateScore{Name: c.Name, AUC: auc, PRAUC: ap, Rounds: r, Took: time.Since(start)})
 		opts.Log.Info("candidate evaluated", "candidate", c.Name, "cv_roc_auc", round4(auc), "cv_pr_auc", round4(ap), "rounds", r, "took", time.Since(start).Round(time.Millisecond).String())
+		if opts.OnCandidate != nil {
+			opts.OnCandidate()
+		}
 		// Ties go to the earlier (simpler) candidate.
 		if bestIdx < 0 || auc > res.Candidates[bestIdx].AUC+1e-9 {
 			bestIdx, bestOOF, bestRounds = ci, oof, r
@@ -370,5 +375,3 @@ func mean(v []int) float64 {
 }
 
 func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }
-
-var _ = slices.Sort[[]float64]

@@ -86,6 +86,8 @@ Start with:  churn migrate && churn seed && churn status`,
 		newSeedCmd(a),
 		newImportCmd(a),
 		newModelsCmd(a),
+		newTrainCmd(a),
+		newPredictCmd(a),
 	)
 	return root
 }
