@@ -83,7 +83,7 @@ func DefaultConfig() Config {
 		Months:           12,
 		Seed:             1,
 		Start:            DefaultStart,
-		NewCustomerShare: 0.15,
+		NewCustomerShare: 0.2,
 		MaxTenureYears:   6,
 		BusinessShare:    0.15,
 		Effects:          DefaultEffects(),
@@ -101,9 +101,9 @@ func DefaultEffects() Effects {
 		TenureUnder6: 1.8, TenureUnder12: 1.3, TenureOver36: 0.75,
 		Business: 0.75,
 
-		PriceRiseShare: 0.3, PriceRiseWeight: 2.5, PriceRiseDays: 75,
+		PriceRiseShare: 0.3, PriceRiseWeight: 3, PriceRiseDays: 75,
 
-		NetworkEpisodeRate: 0.05, DropFactor: 5, NetworkWeight: 2.5, NetworkDays: 45,
+		NetworkEpisodeRate: 0.05, DropFactor: 6, NetworkWeight: 3, NetworkDays: 45,
 
 		ComplaintRate: 0.012, ServiceWeight: 3, ServiceDays: 60,
 

@@ -49,7 +49,7 @@ func drawEvents(r *rand.Rand, cfg *Config, cal *calendar, p *profile) (distress 
 	for s := from; s < cal.end; s += 30 {
 		if r.Float64() < netRate {
 			ep := span{s + r.IntN(30), 0}
-			ep.to = ep.from + 5 + r.IntN(17)
+			ep.to = ep.from + 7 + r.IntN(18)
 			p.episodes = append(p.episodes, ep)
 			if r.Float64() < 0.45 {
 				p.addTicket(ticket{day: ep.from + 1 + r.IntN(ep.to-ep.from-1), category: catNetwork, sat: 1 + pick(r, satNetwork)})
