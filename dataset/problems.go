@@ -38,7 +38,11 @@ func (p *Problems) Lines() []string {
 		out = append(out, fmt.Sprintf("%s:%d: %s: %s", p.File, pr.Line, pr.Column, pr.Msg))
 	}
 	if more := p.Total - len(p.List); more > 0 {
-		out = append(out, fmt.Sprintf("... and %d more errors", more))
+		noun := "errors"
+		if more == 1 {
+			noun = "error"
+		}
+		out = append(out, fmt.Sprintf("... and %d more %s", more, noun))
 	}
 	return out
 }
