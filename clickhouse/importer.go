@@ -41,9 +41,11 @@ type ImportOptions struct {
 
 // Import writes validated rows into a contract table, all or nothing.
 //
-// Up to BlockRows rows go in as one INSERT block straight into the table: the
-// server takes a block whole or not at all, and an interrupted send leaves
-// nothing behind.
+// Up to BlockRows rows go in as one INSERT block straight into the table: a
+// send that is interrupted or refused leaves nothing behind. (The server
+// commits a block one partition after another, so a server fault between two
+// of them, a full disk say, could keep part of a block that spans months; we
+// accept that window rather than stage every small file.)
 //
 // Larger imports are loaded block by block into a staging table (a plain
 // MergeTree with the target's columns, partitioning and sort order), then
