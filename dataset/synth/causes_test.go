@@ -13,6 +13,7 @@ type lookback struct {
 	churned, invol bool
 	reason         string
 	monthToMonth   bool    // contract in force at T
+	shortTenure    bool    // signed up less than a year before T
 	priceRise      bool    // a higher fee took effect in the 110 days before T
 	dropRate       float64 // dropped calls per call in the 60 days before T
 	unhappyTicket  bool    // a complaint or a rating of 1-2 in the 90 days before T
@@ -103,6 +104,7 @@ func lookbacks(b *Batch, cfg Config) []lookback {
 		if earliest[c].IsZero() || earliest[c].After(refDate[c].Add(-90*day)) || calls[c] == 0 || earlier[c] == 0 {
 			continue
 		}
+		info[c].shortTenure = refDate[c].Sub(b.Customers.SignupDate[c]) < 365*day
 		info[c].dropRate = drops[c] / calls[c]
 		info[c].usageTrend = recent[c] / earlier[c]
 		if invoices[c] > 0 {
@@ -153,6 +155,7 @@ func TestChurnersShowTheCausesMoreOftenThanStayers(t *testing.T) {
 		ratio float64 // churners' mean must be at least ratio × stayers'
 	}{
 		{"month-to-month contract", func(x lookback) float64 { return flag(x.monthToMonth) }, 1.4},
+		{"tenure under a year", func(x lookback) float64 { return flag(x.shortTenure) }, 1.3},
 		{"price rise in 110 days", func(x lookback) float64 { return flag(x.priceRise) }, 1.5},
 		{"dropped-call rate in 60 days", func(x lookback) float64 { return x.dropRate }, 1.15},
 		{"complaint or poor rating in 90 days", func(x lookback) float64 { return flag(x.unhappyTicket) }, 2},

@@ -131,3 +131,38 @@ func BenchmarkGenerate(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows)/time.Since(start).Seconds(), "rows/s")
 }
+
+func TestOddWindowsGenerateConsistentData(t *testing.T) {
+	tests := []struct {
+		name      string
+		start     string
+		months    int
+		customers int
+	}{
+		{"leap day start", "2024-02-29", 2, 300},
+		{"month end start", "2025-01-31", 1, 300},
+		{"one customer", "2025-01-01", 1, 1},
+		{"earliest start, longest window", "1980-01-01", 120, 40},
+		{"latest start", "2090-12-31", 120, 40},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Start, _ = time.Parse(time.DateOnly, tt.start)
+			cfg.Months, cfg.Customers = tt.months, tt.customers
+			b, sum, err := GenerateAll(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Customers != tt.customers || len(b.Customers.ID) != tt.customers || len(sum.MonthlyChurn) != tt.months {
+				t.Fatalf("%d customers and %d months in the summary, want %d and %d", sum.Customers, len(sum.MonthlyChurn), tt.customers, tt.months)
+			}
+			end := cfg.Start.AddDate(0, cfg.Months, 0)
+			for _, d := range b.Usage.Day {
+				if d.Before(cfg.Start) || !d.Before(end) {
+					t.Fatalf("usage on %s outside the window", d.Format(time.DateOnly))
+				}
+			}
+		})
+	}
+}

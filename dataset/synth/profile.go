@@ -146,7 +146,7 @@ func newProfile(r *rand.Rand, cfg *Config, cal *calendar, i int) *profile {
 		intlShare = 0.5
 	}
 	if r.Float64() < intlShare {
-		p.intl = lognormal(r, math.Log(6), 1.3) * scale
+		p.intl = math.Min(90, lognormal(r, math.Log(6), 1.3)) * scale
 	}
 	p.roaming = lognormal(r, math.Log(12), 0.8) * math.Sqrt(scale)
 	p.dropRate = 0.008 * regions[p.region].networkRisk * lognormal(r, 0, 0.3)
