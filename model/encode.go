@@ -12,7 +12,7 @@ import (
 // with the category index stored in the matrix (churn.Feature.Categories).
 type Column struct {
 	Name       string   `json:"name"`
-	Categories []string `json:"categories,omitempty"` // non-nil for categorical features
+	Categories []string `json:"categories"` // non-nil (possibly empty) for categorical features; null for numeric
 	// Learned on the training rows:
 	Median  float64 `json:"median"`            // imputation value for missing numerics
 	Mean    float64 `json:"mean"`              // of the imputed values

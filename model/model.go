@@ -30,7 +30,7 @@ type FeatureInfo struct {
 	Name        string   `json:"name"`
 	Description string   `json:"description,omitempty"`
 	Unit        string   `json:"unit,omitempty"`
-	Categories  []string `json:"categories,omitempty"`
+	Categories  []string `json:"categories"` // null for numeric features, a list (possibly empty) for categorical ones
 	// Median of the training rows (NaN-free; 0 when all were missing): the
 	// "usual" value reason codes compare a customer with.
 	Median float64 `json:"median"`
@@ -55,6 +55,11 @@ type Model struct {
 	Validation  string            `json:"validation"` // how Report was measured
 	Report      *eval.Report      `json:"report,omitempty"`
 	Libraries   map[string]string `json:"libraries"`
+	// Training window (contract-table models): first and last training
+	// snapshot and the out-of-time holdout.
+	TrainFrom   time.Time `json:"train_from,omitzero"`
+	TrainTo     time.Time `json:"train_to,omitzero"`
+	HoldoutAsOf time.Time `json:"holdout_as_of,omitzero"`
 	// TrainScores are the calibrated training scores' decile edges, kept as
 	// the reference distribution for drift.
 	TrainScores []float64 `json:"train_score_deciles,omitempty"`

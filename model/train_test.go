@@ -135,3 +135,31 @@ func TestUnmarshalRejectsDamagedFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestACategoricalWithNoCategoriesSurvivesTheModelFile(t *testing.T) {
+	m := synthMatrix(800, 14)
+	m.Features = append(m.Features, "region")
+	region := make([]float32, m.Rows())
+	for i := range region {
+		region[i] = churn.NaN32
+	}
+	m.Cols = append(m.Cols, region)
+	cats := map[string][]string{"plan": {"x", "y", "z"}, "region": {}}
+	res, err := TrainCV(context.Background(), m, cats, Options{Folds: 3, Candidates: smallCandidates()[:1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := res.Best.Marshal()
+	back, err := Unmarshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := back.Categories()["region"]; c == nil {
+		t.Fatal("region lost its categorical kind in the model file")
+	}
+	p1, _ := res.Best.Predict(m)
+	p2, err := back.Predict(m)
+	if err != nil || p1[5] != p2[5] {
+		t.Fatalf("predictions differ after reload: %v vs %v (%v)", p1[5], p2[5], err)
+	}
+}

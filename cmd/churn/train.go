@@ -9,14 +9,24 @@ import (
 func newTrainCmd(a *app) *cobra.Command {
 	var (
 		csvPath, label, id, out string
-		folds                   int
+		folds, snapshots        int
 		seed                    uint64
+		horizon                 string
+		force                   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "train [--csv FILE --label COLUMN [--id COLUMN] --out MODEL_FILE]",
 		Short: "Train churn models on the contract tables, or on any labelled CSV",
 		Long: `Train the candidate models (logistic regressions with golearn/liblinear and
 gradient-boosted trees with XGBoost) and keep the best.
+
+Without --csv, train on the contract tables in ClickHouse: monthly
+point-in-time snapshots (features from rows before each date, label = churn
+within the horizon after it), the latest training snapshot for early stopping
+and calibration, and an out-of-time holdout (the latest snapshot whose horizon
+has passed) on which every candidate is judged. Every candidate is stored in
+the registry; the best (PR-AUC, ties by ROC-AUC) becomes champion only if it
+beats the current champion on the same holdout, or with --promote.
 
 With --csv, train on any labelled CSV: column types (numeric, boolean,
 categorical) are detected, missing values (empty, NA) handled, the label read
@@ -32,7 +42,7 @@ written to --out (nothing is written on error).`,
 				}
 				return trainCSV(cmd.Context(), a, csvPath, label, id, out, folds, seed)
 			}
-			return churn.Invalid("train", "csv", "training on the contract tables is not available yet; use --csv")
+			return trainTables(cmd.Context(), a, snapshots, horizon, force)
 		},
 	}
 	f := cmd.Flags()
@@ -42,5 +52,8 @@ written to --out (nothing is written on error).`,
 	f.StringVar(&out, "out", "", "model file to write (with --csv)")
 	f.IntVar(&folds, "folds", 5, "cross-validation folds (with --csv)")
 	f.Uint64Var(&seed, "seed", 1, "random seed for folds and subsampling")
+	f.IntVar(&snapshots, "snapshots", 6, "monthly training snapshots (the latest validates); the holdout is the latest snapshot whose horizon has passed")
+	f.StringVar(&horizon, "horizon", "30d", "label window: churn within this many days of a snapshot")
+	f.BoolVar(&force, "promote", false, "promote the best candidate even if it does not beat the champion")
 	return cmd
 }

@@ -1,0 +1,171 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/model/calibrate"
+	"github.com/telcoretain/churn/model/eval"
+)
+
+// SnapshotCandidates are the configurations tried on the contract tables,
+// where the data are large (customers x monthly snapshots) and the candidates
+// are compared on an out-of-time holdout rather than by cross-validation.
+func SnapshotCandidates(threads int) []Candidate {
+	all := Candidates(threads)
+	d4, d6 := all[4], all[5]
+	d4.XGB.Eta, d6.XGB.Eta = 0.1, 0.1
+	d4.Rounds, d6.Rounds = 600, 400
+	return []Candidate{all[1], all[2], d4, d6}
+}
+
+// OutOfTime is the data of a training run on the contract tables.
+type OutOfTime struct {
+	Fit     *churn.Matrix // older training snapshots: the models learn here
+	Valid   *churn.Matrix // the latest training snapshot: early stopping, calibration, operating point
+	Holdout *churn.Matrix // the out-of-time holdout every candidate is judged on
+	Cats    map[string][]string
+	// Window of the training snapshots and the holdout date, for the model file.
+	TrainFrom, TrainTo, HoldoutAsOf time.Time
+}
+
+// Trained is a candidate model with its holdout report.
+type Trained struct {
+	Name  string
+	Model *Model
+	Took  time.Duration
+}
+
+// TrainOutOfTime fits every candidate on d.Fit (stopping early on d.Valid),
+// calibrates it on d.Valid (Platt or isotonic, chosen on two halves of it),
+// picks its operating threshold there (max F1), and evaluates it on the
+// holdout. It returns all candidates, best first: highest holdout PR-AUC,
+// ties broken by ROC-AUC.
+func TrainOutOfTime(ctx context.Context, d OutOfTime, opts Options) ([]Trained, error) {
+	opts.defaults()
+	if opts.Candidates == nil {
+		opts.Candidates = SnapshotCandidates(0)
+	}
+	for name, m := range map[string]*churn.Matrix{"fit": d.Fit, "valid": d.Valid, "holdout": d.Holdout} {
+		if m == nil || m.Rows() == 0 {
+			return nil, churn.Invalid("train", name, "no rows in the %s snapshot(s)", name)
+		}
+		if err := m.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	validLabels := eval.Float64s(d.Valid.Labels)
+	holdLabels := eval.Float64s(d.Holdout.Labels)
+	halves, err := eval.StratifiedKFold(validLabels, 2, opts.Seed)
+	if err != nil {
+		return nil, churn.Invalid("train", "valid", "the validation snapshot cannot be split for calibration: %v", err)
+	}
+	var out []Trained
+	for _, c := range opts.Candidates {
+		start := time.Now()
+		f, err := fit(ctx, c, d.Fit, d.Valid, d.Cats, 0)
+		if err != nil {
+			return nil, fmt.Errorf("train %s: %w", c.Name, err)
+		}
+		t, err := finish(f, d, validLabels, holdLabels, halves, opts)
+		f.close()
+		if err != nil {
+			return nil, fmt.Errorf("train %s: %w", c.Name, err)
+		}
+		t.Took = time.Since(start)
+		opts.Log.Info("candidate trained", "candidate", c.Name, "holdout_pr_auc", round4(t.Model.Report.PRAUC),
+			"holdout_roc_auc", round4(t.Model.Report.AUC), "took", t.Took.Round(time.Millisecond).String())
+		out = append(out, t)
+		if opts.OnCandidate != nil {
+			opts.OnCandidate()
+		}
+	}
+	sortTrained(out)
+	return out, nil
+}
+
+func finish(f *fitted, d OutOfTime, validLabels, holdLabels []float64, halves []eval.Fold, opts Options) (Trained, error) {
+	vp, err := f.probs(d.Valid)
+	if err != nil {
+		return Trained{}, err
+	}
+	pick := func(idx []int, v []float64) []float64 {
+		out := make([]float64, len(idx))
+		for i, r := range idx {
+			out[i] = v[r]
+		}
+		return out
+	}
+	a, b := halves[0].Test, halves[1].Test
+	choice, err := calibrate.Choose(pick(a, vp), pick(a, validLabels), pick(b, vp), pick(b, validLabels), 0)
+	if err != nil {
+		return Trained{}, err
+	}
+	calValid := calibrate.Apply(choice.Calibrator, vp)
+	opPoint, err := eval.MaxF1(calValid, validLabels)
+	if err != nil {
+		return Trained{}, err
+	}
+	hp, err := f.probs(d.Holdout)
+	if err != nil {
+		return Trained{}, err
+	}
+	calHold := calibrate.Apply(choice.Calibrator, hp)
+	report, err := eval.Evaluate(calHold, holdLabels, eval.Options{Threshold: &opPoint.Threshold})
+	if err != nil {
+		return Trained{}, err
+	}
+	m, err := assemble(f, d.Fit, d.Cats, choice.Calibrator, opPoint.Threshold, report, calValid, opts.Features)
+	if err != nil {
+		return Trained{}, err
+	}
+	m.Validation = fmt.Sprintf("out-of-time holdout as of %s (%d customers); calibrated (%s) on the snapshot of %s",
+		d.HoldoutAsOf.Format(time.DateOnly), d.Holdout.Rows(), choice.Method, d.TrainTo.Format(time.DateOnly))
+	m.TrainFrom, m.TrainTo, m.HoldoutAsOf = d.TrainFrom, d.TrainTo, d.HoldoutAsOf
+	return Trained{Name: f.cand.Name, Model: m}, nil
+}
+
+// Better reports whether report a beats b: higher PR-AUC, ties by ROC-AUC.
+func Better(a, b *eval.Report) bool {
+	const eps = 1e-9
+	if a.PRAUC > b.PRAUC+eps {
+		return true
+	}
+	if a.PRAUC < b.PRAUC-eps {
+		return false
+	}
+	return a.AUC > b.AUC+eps
+}
+
+func sortTrained(ts []Trained) {
+	// insertion sort keeps equal candidates in their (simplest first) order
+	for i := 1; i < len(ts); i++ {
+		for j := i; j > 0 && Better(ts[j].Model.Report, ts[j-1].Model.Report); j-- {
+			ts[j], ts[j-1] = ts[j-1], ts[j]
+		}
+	}
+}
+
+// Evaluate scores a labelled matrix with the model and reports the metrics at
+// the model's own operating threshold: how a champion is judged on a
+// challenger's holdout.
+func (m *Model) Evaluate(x *churn.Matrix) (*eval.Report, error) {
+	p, err := m.Predict(x)
+	if err != nil {
+		return nil, err
+	}
+	return eval.Evaluate(p, eval.Float64s(x.Labels), eval.Options{Threshold: &m.Threshold})
+}
+
+// FeatureDefs returns the model's features as registry entries (name,
+// description, unit, categories), for computing snapshots encoded exactly as
+// in training.
+func (m *Model) FeatureDefs() []churn.Feature {
+	out := make([]churn.Feature, len(m.Features))
+	for i, f := range m.Features {
+		out[i] = churn.Feature{Name: f.Name, Description: f.Description, Unit: f.Unit, Categories: f.Categories}
+	}
+	return out
+}
