@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"time"
 
 	"github.com/telcoretain/churn"
@@ -61,18 +62,23 @@ func (c *Client) WriteScores(ctx context.Context, scores []churn.Score) error {
 	return nil
 }
 
-// reason is the stored JSON form of churn.Reason.
+// reason is the stored JSON form of churn.Reason; a missing value (NaN) is
+// stored as null.
 type reason struct {
-	Feature      string  `json:"feature"`
-	Value        float64 `json:"value"`
-	Contribution float64 `json:"contribution"`
-	Text         string  `json:"text"`
+	Feature      string   `json:"feature"`
+	Value        *float64 `json:"value"`
+	Contribution float64  `json:"contribution"`
+	Text         string   `json:"text"`
 }
 
 func reasonsJSON(rs []churn.Reason) []reason {
 	out := make([]reason, len(rs))
 	for i, r := range rs {
-		out[i] = reason(r)
+		out[i] = reason{Feature: r.Feature, Contribution: r.Contribution, Text: r.Text}
+		if !math.IsNaN(r.Value) {
+			v := r.Value
+			out[i].Value = &v
+		}
 	}
 	return out
 }
@@ -87,7 +93,10 @@ func parseReasons(s string) ([]churn.Reason, error) {
 	}
 	out := make([]churn.Reason, len(rs))
 	for i, r := range rs {
-		out[i] = churn.Reason(r)
+		out[i] = churn.Reason{Feature: r.Feature, Value: math.NaN(), Contribution: r.Contribution, Text: r.Text}
+		if r.Value != nil {
+			out[i].Value = *r.Value
+		}
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package clickhouse_test
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -18,7 +19,8 @@ func TestUnfinishedScoringRunsAreInvisible(t *testing.T) {
 		t.Helper()
 		scores := []churn.Score{
 			{RunID: run, CustomerID: "c1", AsOf: asOf, ModelVersion: 1, Probability: p, Band: churn.RiskHigh, Tier: churn.TierA, LifetimeValue: 1000, ExpectedLoss: 1000 * p,
-				Reasons: []churn.Reason{{Feature: "dropped_call_rate", Value: 0.061, Contribution: 0.8, Text: "dropped-call rate 6.1%"}}},
+				Reasons: []churn.Reason{{Feature: "dropped_call_rate", Value: 0.061, Contribution: 0.8, Text: "dropped-call rate 6.1%"},
+					{Feature: "days_since_last_payment", Value: math.NaN(), Contribution: 0.2, Text: "days since last payment: unknown"}}},
 			{RunID: run, CustomerID: "c2", AsOf: asOf, ModelVersion: 1, Probability: p / 2, Band: churn.RiskLow, Tier: churn.TierC},
 		}
 		if err := c.RecordScoreRun(ctx, run, asOf, 1, clickhouse.RunStarted, 0, ""); err != nil {
@@ -51,7 +53,7 @@ func TestUnfinishedScoringRunsAreInvisible(t *testing.T) {
 		t.Fatalf("run r1 has %d scores", len(got))
 	}
 	for _, s := range got {
-		if s.CustomerID == "c1" && (len(s.Reasons) != 1 || s.Reasons[0].Text != "dropped-call rate 6.1%" || s.Band != churn.RiskHigh || !s.AsOf.Equal(day)) {
+		if s.CustomerID == "c1" && (len(s.Reasons) != 2 || !math.IsNaN(s.Reasons[1].Value) || s.Reasons[0].Value != 0.061 || s.Reasons[0].Text != "dropped-call rate 6.1%" || s.Band != churn.RiskHigh || !s.AsOf.Equal(day)) {
 			t.Fatalf("c1 read back as %+v", s)
 		}
 	}

@@ -48,7 +48,9 @@ func (m *Model) Reasons(x *churn.Matrix, i int, contribs []float32) []churn.Reas
 // ReasonText says a feature's value for people, e.g. "Dropped-call rate in the
 // last 30 days: 6.1% (4.1x the usual 1.5%)".
 func ReasonText(f FeatureInfo, v float64) string {
-	label := f.Description
+	// The description's parenthetical notes are for the catalogue, not for a
+	// one-line reason.
+	label, _, _ := strings.Cut(f.Description, " (")
 	if label == "" {
 		label = strings.ReplaceAll(f.Name, "_", " ")
 	}

@@ -88,6 +88,8 @@ Start with:  churn migrate && churn seed && churn status`,
 		newModelsCmd(a),
 		newTrainCmd(a),
 		newPredictCmd(a),
+		newScoreCmd(a),
+		newFeaturesCmd(a), newCustomersCmd(a),
 	)
 	return root
 }
