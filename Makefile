@@ -44,10 +44,12 @@ bench: clickhouse build
 demo: clickhouse build
 	$(BIN) migrate
 	$(BIN) seed --customers $(DEMO_CUSTOMERS) --months $(DEMO_MONTHS) --seed 1
+	$(BIN) train
+	$(BIN) score
 	$(BIN) status
 	@echo
-	@echo "Demo data is loaded into ClickHouse database 'churn' on 127.0.0.1:9000."
-	@echo "Look around:  $(BIN) status | clickhouse-client -d churn | $(BIN) --help"
+	@echo "Demo data, models and scores are in ClickHouse database 'churn' on 127.0.0.1:9000."
+	@echo "Look around:  $(BIN) models list | $(BIN) models show 1 | clickhouse-client -d churn | $(BIN) --help"
 
 clean:
 	rm -rf bin build
