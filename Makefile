@@ -9,7 +9,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEMO_CUSTOMERS ?= 20000
 DEMO_MONTHS    ?= 12
 
-.PHONY: all build deps clickhouse demo test lint vet fmt bench clean
+.PHONY: all build deps clickhouse demo test lint vet fmt bench accuracy clean
 
 all: build
 
@@ -40,6 +40,12 @@ test: clickhouse lint
 
 bench: clickhouse build
 	@bash scripts/bench.sh
+
+# AUC of `churn train --csv` against scikit-learn and XGBoost baselines on
+# data sets of different shapes (75/25 split); a few minutes.
+accuracy: build
+	@bash scripts/deps.sh python3-sklearn python3-pandas python3-xgboost
+	/usr/bin/python3 scripts/compare_sklearn.py $(BIN) build/accuracy
 
 demo: clickhouse build
 	$(BIN) migrate
