@@ -21,8 +21,19 @@
 // on one locked OS thread of its own, from creation to free. That makes a
 // Booster safe for concurrent use: calls from many goroutines queue on its
 // thread and run one at a time, each parallel over NThread cores. Boosters
-// are independent and run in parallel with each other. A DMatrix may be read
-// by concurrent predictions; training holds it exclusively.
+// are independent and run in parallel with each other. The price is one idle
+// OS thread per open Booster, plus the OpenMP team (NThread-1 threads) that
+// XGBoost starts on it: fine for the few models a process holds, a reason to
+// Close boosters of a search as soon as they are scored. A DMatrix may be
+// read by concurrent predictions; training holds it exclusively.
+//
+// # Speed
+//
+// XGBoost copies a DMatrix into its own sparse layout (about 1 s and 400 MB
+// for 1,000,000 x 50 on two cores); PredictDense scores a Go matrix in place
+// instead. Exact SHAP values (Contribs) cost leaves x depth² per tree and row,
+// about 30 s for 100,000 rows of a 100-tree depth-6 model on two cores;
+// ContribsApprox (Saabas) takes under a second.
 //
 // # Errors
 //

@@ -2,6 +2,7 @@ package xgboost
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/telcoretain/churn"
 )
 
 var update = flag.Bool("update", false, "retrain the golden model and rewrite testdata")
@@ -121,11 +124,25 @@ func TestContribsSumToMarginWithBiasLast(t *testing.T) {
 	d := synth(13, 500, 7, 2, 0.2)
 	m := d.matrix(t)
 	b := train(t, m, smallParams(), TrainOptions{Rounds: 30})
-	margin, err := b.PredictMargin(m)
-	if err != nil {
-		t.Fatal(err)
+	for _, method := range []struct {
+		name     string
+		contribs func(*DMatrix) ([]float32, error)
+	}{{"exact", b.Contribs}, {"approx", b.ContribsApprox}} {
+		t.Run(method.name, func(t *testing.T) {
+			c, err := method.contribs(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkContribs(t, b, m, d, c)
+		})
 	}
-	c, err := b.Contribs(m)
+}
+
+// checkContribs checks that each row's contributions add up to its margin,
+// that the bias is last, and that signal features get more credit than noise.
+func checkContribs(t *testing.T, b *Booster, m *DMatrix, d dataset, c []float32) {
+	t.Helper()
+	margin, err := b.PredictMargin(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,5 +319,29 @@ print("\n".join(np.format_float_positional(v, unique=True) for v in p.astype(np.
 				t.Errorf("row %d: Python predicts differently from Go", i)
 			}
 		})
+	}
+}
+
+func TestPredictDenseMatchesDMatrixPrediction(t *testing.T) {
+	tr := synth(111, 600, 6, 1, 0.2).matrix(t)
+	va := synth(112, 300, 6, 1, 0.2)
+	vm := va.matrix(t)
+	b := train(t, tr, smallParams(), TrainOptions{Rounds: 40, Valid: vm, EarlyStoppingRounds: 3})
+	got, err := b.PredictDense(va.X, va.Rows, va.Cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := firstDiff(got, predict(t, b, vm)); i >= 0 {
+		t.Errorf("row %d: in-place prediction differs from the DMatrix one", i)
+	}
+	if _, err := b.PredictDense(va.X[1:], va.Rows, va.Cols); churn.ErrorField(err) != "data" {
+		t.Errorf("short data: %v, want an error naming data", err)
+	}
+	var xe *Error
+	if _, err := b.PredictDense(make([]float32, 9*2), 2, 9); !errors.As(err, &xe) {
+		t.Errorf("matrix wider than the model: %v, want XGBoost's error", err)
+	}
+	if p, err := b.PredictDense(nil, 0, 6); err != nil || len(p) != 0 {
+		t.Errorf("no rows: %v, %v", p, err)
 	}
 }
