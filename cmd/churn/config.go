@@ -28,6 +28,8 @@ type config struct {
 	ClickHouseUser     string
 	ClickHousePassword string
 	HTTPAddr           string
+	APIKeys            string
+	APIKeysFile        string
 	LogLevel           string
 	LogFormat          string
 
@@ -42,6 +44,8 @@ func (c *config) bindFlags(root *cobra.Command) {
 		{"clickhouse-user", "CHURN_CLICKHOUSE_USER", "default", "ClickHouse user", false, &c.ClickHouseUser},
 		{"clickhouse-password", "CHURN_CLICKHOUSE_PASSWORD", "", "ClickHouse password", true, &c.ClickHousePassword},
 		{"http-addr", "CHURN_HTTP_ADDR", "127.0.0.1:8080", "address the HTTP API listens on", false, &c.HTTPAddr},
+		{"api-keys", "CHURN_API_KEYS", "", "API keys of `churn serve`: role:key,... with roles viewer, agent, admin", true, &c.APIKeys},
+		{"api-keys-file", "CHURN_API_KEYS_FILE", "", "file of API keys, one role:key per line, # comments", false, &c.APIKeysFile},
 		{"log-level", "CHURN_LOG_LEVEL", "info", "log level: debug, info, warn, error", false, &c.LogLevel},
 		{"log-format", "CHURN_LOG_FORMAT", "text", "log format: text or json", false, &c.LogFormat},
 	}

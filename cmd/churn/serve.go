@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"net"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/telcoretain/churn/serve"
+	"github.com/telcoretain/churn/serve/chstore"
+)
+
+func newServeCmd(a *app) *cobra.Command {
+	var (
+		insecure bool
+		def      = serve.DefaultConfig()
+		cfg      = def
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the HTTP API: scores, risk lists, summaries and the model registry",
+		Long: `Serve the HTTP API on --http-addr (CHURN_HTTP_ADDR). Scores come from an
+in-memory snapshot of the latest finished scoring run, reloaded when a newer
+run finishes; when ClickHouse is down the last snapshot keeps being served.
+
+Routes under /v1 need an API key (Authorization: Bearer KEY) from
+CHURN_API_KEYS (role:key,...) or --api-keys-file; without keys the command
+refuses to start unless --insecure-no-auth is given. /healthz, /readyz,
+/metrics and /openapi.yaml are open. Stops cleanly on SIGINT or SIGTERM.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			keys, err := a.apiKeys()
+			if err != nil {
+				return err
+			}
+			cfg.Keys, cfg.Insecure = keys, insecure
+			if insecure {
+				a.log.Warn("authentication is off (--insecure-no-auth): every request is admin; never expose this server")
+			}
+			st, err := a.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+			store := chstore.New(st)
+			srv, err := serve.New(cfg, serve.Deps{Scores: store, Models: store, Pinger: store, Registry: reg, Log: a.log})
+			if err != nil {
+				return usageError{err}
+			}
+			ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+			if err != nil {
+				return usageError{fmt.Errorf("--http-addr %s: %w", a.cfg.HTTPAddr, err)}
+			}
+			a.log.Info("serving HTTP API", "addr", ln.Addr().String(), "keys", keys.Len(),
+				"poll_interval", cfg.PollInterval, "clickhouse", st.Addr(), "database", st.Database())
+			err = srv.Run(ctx, ln)
+			a.log.Info("HTTP API stopped")
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&insecure, "insecure-no-auth", false, "serve without API keys: every request is admin (local trials only)")
+	f.DurationVar(&cfg.PollInterval, "poll-interval", def.PollInterval, "how often to look for a newer finished scoring run")
+	f.StringVar(&cfg.CacheControl, "cache-control", def.CacheControl, "Cache-Control of score responses; match it to the scoring schedule")
+	f.IntVar(&cfg.HistoryLimit, "history-limit", def.HistoryLimit, "scores per customer returned by /v1/customers/{id}/history")
+	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", def.ShutdownTimeout, "time given to requests in flight on SIGINT/SIGTERM")
+	return cmd
+}
+
+// apiKeys reads the keys of CHURN_API_KEYS and of the keys file together.
+func (a *app) apiKeys() (*serve.Keys, error) {
+	keys, err := serve.ParseKeys(a.cfg.APIKeys, "CHURN_API_KEYS")
+	if err != nil {
+		return nil, err
+	}
+	if a.cfg.APIKeysFile != "" {
+		fk, err := serve.ReadKeysFile(a.cfg.APIKeysFile)
+		if err != nil {
+			return nil, err
+		}
+		keys = keys.Merge(fk)
+	}
+	return keys, nil
+}

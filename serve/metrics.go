@@ -1,0 +1,111 @@
+package serve
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the service's Prometheus metrics, registered on the registry
+// the caller passes in (never the global one). All methods accept a nil
+// receiver so that a Loader works without them.
+type metrics struct {
+	requests *prometheus.HistogramVec
+	served   *prometheus.CounterVec
+	loads    *prometheus.CounterVec
+	champion prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer, l *Loader, now func() time.Time) *metrics {
+	m := &metrics{
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "churn_http_request_duration_seconds",
+			Help:    "Latency of HTTP requests by method, route template and status code.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"method", "route", "code"}),
+		served: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "churn_scores_served_total",
+			Help: "Scores returned by the API, by route template.",
+		}, []string{"route"}),
+		loads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "churn_snapshot_loads_total",
+			Help: "Attempts to load a newer scoring run into memory, by result.",
+		}, []string{"result"}),
+		champion: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "churn_champion_model_version",
+			Help: "Version of the champion model in the registry, as last read (0 when none).",
+		}),
+	}
+	m.loads.WithLabelValues("ok")
+	m.loads.WithLabelValues("failed")
+	reg.MustRegister(m.requests, m.served, m.loads, m.champion, &snapshotCollector{l: l, now: now})
+	return m
+}
+
+func (m *metrics) observe(method, route, code string, d time.Duration) {
+	if m != nil {
+		m.requests.WithLabelValues(method, route, code).Observe(d.Seconds())
+	}
+}
+
+func (m *metrics) scoresServed(route string, n int) {
+	if m != nil && n > 0 {
+		m.served.WithLabelValues(route).Add(float64(n))
+	}
+}
+
+func (m *metrics) snapshotSwapped(*Snapshot) {
+	if m != nil {
+		m.loads.WithLabelValues("ok").Inc()
+	}
+}
+
+func (m *metrics) loadFailed() {
+	if m != nil {
+		m.loads.WithLabelValues("failed").Inc()
+	}
+}
+
+func (m *metrics) setChampion(v int) {
+	if m != nil {
+		m.champion.Set(float64(v))
+	}
+}
+
+// snapshotCollector reports the snapshot being served at scrape time, and
+// nothing while none is loaded (a zero age would look like fresh data).
+type snapshotCollector struct {
+	l   *Loader
+	now func() time.Time
+}
+
+var (
+	descSnapshotAge = prometheus.NewDesc("churn_snapshot_age_seconds",
+		"Seconds since the scoring run being served finished.", nil, nil)
+	descSnapshotModel = prometheus.NewDesc("churn_snapshot_model_version",
+		"Version of the model that scored the run being served.", nil, nil)
+	descSnapshotScores = prometheus.NewDesc("churn_snapshot_scores",
+		"Scores in the snapshot being served.", nil, nil)
+	descSnapshotLoaded = prometheus.NewDesc("churn_snapshot_loaded_timestamp_seconds",
+		"Unix time at which the snapshot being served was loaded.", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descSnapshotAge
+	ch <- descSnapshotModel
+	ch <- descSnapshotScores
+	ch <- descSnapshotLoaded
+}
+
+// Collect implements prometheus.Collector.
+func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.l.Snapshot()
+	if s == nil {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(descSnapshotAge, prometheus.GaugeValue, c.now().Sub(s.run.FinishedAt).Seconds())
+	ch <- prometheus.MustNewConstMetric(descSnapshotModel, prometheus.GaugeValue, float64(s.run.ModelVersion))
+	ch <- prometheus.MustNewConstMetric(descSnapshotScores, prometheus.GaugeValue, float64(s.Len()))
+	ch <- prometheus.MustNewConstMetric(descSnapshotLoaded, prometheus.GaugeValue, float64(s.loadedAt.UnixNano())/1e9)
+}

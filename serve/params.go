@@ -1,0 +1,115 @@
+package serve
+
+import (
+	"math"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/telcoretain/churn"
+)
+
+// Limits of the API.
+const (
+	defaultPageSize = 100
+	maxPageSize     = 1000
+	maxBatch        = 1000
+)
+
+// listQuery is a parsed GET /v1/scores query.
+type listQuery struct {
+	sort   SortKey
+	filter Filter
+	limit  int
+	cursor *cursor
+	csv    bool
+}
+
+var listParams = []string{"tier", "band", "min_probability", "sort", "limit", "cursor", "format"}
+
+// parseListQuery validates every parameter and names the first one at fault.
+// Unknown parameters are refused, so that a typo (teir=A) does not silently
+// return the unfiltered list.
+func parseListQuery(q url.Values) (listQuery, error) {
+	out := listQuery{limit: defaultPageSize}
+	for name, vs := range q {
+		if !slices.Contains(listParams, name) {
+			return out, invalid(name, "unknown parameter; known: tier, band, min_probability, sort, limit, cursor, format")
+		}
+		if len(vs) > 1 {
+			return out, invalid(name, "given %d times; give it once", len(vs))
+		}
+	}
+	if v, ok := q["tier"]; ok {
+		i := slices.Index(tierNames[:], churn.ValueTier(v[0]))
+		if i < 0 {
+			return out, invalid("tier", "%q is not a value tier; want A, B or C", v[0])
+		}
+		t := uint8(i)
+		out.filter.Tier = &t
+	}
+	if v, ok := q["band"]; ok {
+		i := slices.Index(bandNames[:], churn.RiskBand(v[0]))
+		if i < 0 {
+			return out, invalid("band", "%q is not a risk band; want high, medium or low", v[0])
+		}
+		b := uint8(i)
+		out.filter.Band = &b
+	}
+	if v, ok := q["min_probability"]; ok {
+		p, err := strconv.ParseFloat(v[0], 64)
+		if err != nil || math.IsNaN(p) || p < 0 || p > 1 {
+			return out, invalid("min_probability", "%q: want a number from 0 to 1", v[0])
+		}
+		out.filter.MinProbability = float32(p)
+	}
+	if v, ok := q["sort"]; ok {
+		i := slices.Index(sortNames[:], v[0])
+		if i < 0 {
+			return out, invalid("sort", "%q: want expected_loss, probability or lifetime_value", v[0])
+		}
+		out.sort = SortKey(i)
+	}
+	if v, ok := q["limit"]; ok {
+		n, err := strconv.Atoi(v[0])
+		if err != nil || n < 1 || n > maxPageSize {
+			return out, invalid("limit", "%q: want a whole number from 1 to %d", v[0], maxPageSize)
+		}
+		out.limit = n
+	}
+	if v, ok := q["format"]; ok {
+		switch v[0] {
+		case "json":
+		case "csv":
+			out.csv = true
+		default:
+			return out, invalid("format", "%q: want json or csv", v[0])
+		}
+	}
+	if v, ok := q["cursor"]; ok {
+		c, ok := decodeCursor(v[0])
+		if !ok {
+			return out, invalid("cursor", "not a cursor returned by this API; start again without it")
+		}
+		out.cursor = &c
+	}
+	return out, nil
+}
+
+// resume checks a cursor against the snapshot and the query and returns the
+// position to continue after. A cursor of an older run is 410 Gone: the
+// ranking changed, so the client must start the list again.
+func (q listQuery) resume(s *Snapshot) (*after, error) {
+	c := q.cursor
+	if c == nil {
+		return nil, nil
+	}
+	if c.Run != s.run.ID {
+		return nil, &httpError{status: 410, code: "cursor_expired", field: "cursor",
+			msg: "cursor: the list was re-ranked by scoring run " + s.run.ID + " after this cursor was made; start again without a cursor"}
+	}
+	if c.Sort != q.sort.String() || c.Filter != q.filter.fingerprint() {
+		return nil, invalid("cursor", "this cursor belongs to a query with other sort or filters; repeat the query it came from")
+	}
+	return &after{key: math.Float32frombits(c.Key), id: c.ID}, nil
+}

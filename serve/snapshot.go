@@ -1,0 +1,292 @@
+package serve
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/telcoretain/churn"
+)
+
+// The snapshot keeps a million scores in a few hundred bytes each: scores are
+// fixed-size structs of float32s and small codes, customer ids live in one
+// string that the index map's keys slice into, reason texts and feature names
+// are interned in arenas, and each sort order is a list of int32 positions per
+// tier x band partition, so that a page is a binary search and a merge of at
+// most nine slices.
+
+// Band and tier codes index these tables; the order is the display order.
+var (
+	bandNames = [...]churn.RiskBand{churn.RiskHigh, churn.RiskMedium, churn.RiskLow}
+	tierNames = [...]churn.ValueTier{churn.TierA, churn.TierB, churn.TierC}
+)
+
+const (
+	numBands = len(bandNames)
+	numTiers = len(tierNames)
+	// maxIDLen bounds customer ids; it is also what the API accepts.
+	maxIDLen = 128
+	// maxInternedTexts bounds the dedup map used while loading: common reason
+	// texts are shared, rare ones are appended without a map entry so that a
+	// run of unique texts does not double the memory of a load.
+	maxInternedTexts = 1 << 16
+)
+
+// SortKey is an order of the ranked risk list; every order is descending with
+// ties broken by ascending customer id.
+type SortKey uint8
+
+// Sort orders of the risk list.
+const (
+	SortExpectedLoss SortKey = iota
+	SortProbability
+	SortLifetimeValue
+	numSorts
+)
+
+var sortNames = [...]string{SortExpectedLoss: "expected_loss", SortProbability: "probability", SortLifetimeValue: "lifetime_value"}
+
+// String returns the name used in the API.
+func (k SortKey) String() string { return sortNames[k] }
+
+type entry struct {
+	prob, clv, loss float32
+	idOff           uint32
+	reasonOff       uint32
+	idLen           uint8
+	reasonN         uint8
+	band, tier      uint8
+}
+
+type reasonRec struct {
+	value, contribution float32
+	textOff             uint32
+	textLen             uint16
+	feature             uint16
+}
+
+// Snapshot is an immutable in-memory copy of one finished scoring run.
+type Snapshot struct {
+	run      Run
+	etag     string
+	loadedAt time.Time
+	ids      string
+	entries  []entry
+	index    map[string]int32
+	features []string
+	reasons  []reasonRec
+	texts    string
+	order    [numSorts][numTiers][numBands][]int32
+	summary  summary
+}
+
+// Run is the scoring run the snapshot holds.
+func (s *Snapshot) Run() Run { return s.run }
+
+// Len is the number of scores.
+func (s *Snapshot) Len() int { return len(s.entries) }
+
+func (s *Snapshot) id(i int32) string {
+	e := &s.entries[i]
+	return s.ids[e.idOff : e.idOff+uint32(e.idLen)]
+}
+
+func (s *Snapshot) key(k SortKey, i int32) float32 {
+	e := &s.entries[i]
+	switch k {
+	case SortProbability:
+		return e.prob
+	case SortLifetimeValue:
+		return e.clv
+	}
+	return e.loss
+}
+
+// before reports whether position a ranks before b in order k.
+func (s *Snapshot) before(k SortKey, a, b int32) bool {
+	ka, kb := s.key(k, a), s.key(k, b)
+	if ka != kb {
+		return ka > kb
+	}
+	return s.id(a) < s.id(b)
+}
+
+// Lookup returns the position of a customer's score.
+func (s *Snapshot) Lookup(customerID string) (int32, bool) {
+	i, ok := s.index[customerID]
+	return i, ok
+}
+
+// Score expands the score at position i.
+func (s *Snapshot) Score(i int32) churn.Score {
+	e := &s.entries[i]
+	sc := churn.Score{
+		RunID: s.run.ID, CustomerID: s.id(i), AsOf: s.run.AsOf, ModelVersion: s.run.ModelVersion,
+		Probability: float64(e.prob), Band: bandNames[e.band], Tier: tierNames[e.tier],
+		LifetimeValue: float64(e.clv), ExpectedLoss: float64(e.loss),
+	}
+	if e.reasonN > 0 {
+		sc.Reasons = make([]churn.Reason, e.reasonN)
+		for j, r := range s.reasons[e.reasonOff : e.reasonOff+uint32(e.reasonN)] {
+			sc.Reasons[j] = churn.Reason{Feature: s.features[r.feature], Value: float64(r.value),
+				Contribution: float64(r.contribution), Text: s.texts[r.textOff : r.textOff+uint32(r.textLen)]}
+		}
+	}
+	return sc
+}
+
+// snapshotBuilder accumulates the scores of one run.
+type snapshotBuilder struct {
+	s       *Snapshot
+	ids     []byte
+	texts   []byte
+	textIdx map[string]uint32
+	featIdx map[string]uint16
+	seen    map[string]struct{}
+}
+
+func newSnapshotBuilder(run Run) *snapshotBuilder {
+	n := max(int(run.Rows), 0)
+	return &snapshotBuilder{
+		s:       &Snapshot{run: run, entries: make([]entry, 0, n), reasons: make([]reasonRec, 0, 3*n)},
+		ids:     make([]byte, 0, 12*n),
+		textIdx: map[string]uint32{},
+		featIdx: map[string]uint16{},
+		seen:    make(map[string]struct{}, n),
+	}
+}
+
+// add appends one score; it rejects what the API could not serve faithfully.
+func (b *snapshotBuilder) add(sc churn.Score) error {
+	const op = "load score"
+	id := sc.CustomerID
+	switch {
+	case sc.RunID != b.s.run.ID:
+		return churn.Errorf(churn.KindInternal, op, "customer %q: score of run %q in run %q", id, sc.RunID, b.s.run.ID)
+	case validCustomerID(id) != nil:
+		return churn.Errorf(churn.KindInternal, op, "run %s: customer id %q: %v", b.s.run.ID, id, validCustomerID(id))
+	case !finite(sc.Probability) || sc.Probability < 0 || sc.Probability > 1:
+		return churn.Errorf(churn.KindInternal, op, "run %s customer %q: probability %v is outside [0,1]", b.s.run.ID, id, sc.Probability)
+	case !finite(sc.LifetimeValue) || !finite(sc.ExpectedLoss):
+		return churn.Errorf(churn.KindInternal, op, "run %s customer %q: lifetime value or expected loss is not a number", b.s.run.ID, id)
+	case len(sc.Reasons) > math.MaxUint8:
+		return churn.Errorf(churn.KindInternal, op, "run %s customer %q: %d reasons", b.s.run.ID, id, len(sc.Reasons))
+	}
+	band, tier := slices.Index(bandNames[:], sc.Band), slices.Index(tierNames[:], sc.Tier)
+	if band < 0 || tier < 0 {
+		return churn.Errorf(churn.KindInternal, op, "run %s customer %q: unknown band %q or tier %q", b.s.run.ID, id, sc.Band, sc.Tier)
+	}
+	if _, dup := b.seen[id]; dup {
+		return churn.Errorf(churn.KindInternal, op, "run %s has customer %q twice", b.s.run.ID, id)
+	}
+	b.seen[id] = struct{}{}
+	if len(b.ids)+len(id) > math.MaxUint32 || len(b.s.entries) >= math.MaxInt32 {
+		return churn.Errorf(churn.KindInternal, op, "run %s is too large for one snapshot", b.s.run.ID)
+	}
+	e := entry{prob: float32(sc.Probability), clv: float32(sc.LifetimeValue), loss: float32(sc.ExpectedLoss),
+		idOff: uint32(len(b.ids)), idLen: uint8(len(id)), reasonOff: uint32(len(b.s.reasons)),
+		reasonN: uint8(len(sc.Reasons)), band: uint8(band), tier: uint8(tier)}
+	b.ids = append(b.ids, id...)
+	for _, r := range sc.Reasons {
+		rec, err := b.reason(r)
+		if err != nil {
+			return fmt.Errorf("%s: run %s customer %q: %w", op, b.s.run.ID, id, err)
+		}
+		b.s.reasons = append(b.s.reasons, rec)
+	}
+	b.s.entries = append(b.s.entries, e)
+	return nil
+}
+
+func (b *snapshotBuilder) reason(r churn.Reason) (reasonRec, error) {
+	f, ok := b.featIdx[r.Feature]
+	if !ok {
+		if len(b.s.features) > math.MaxUint16 {
+			return reasonRec{}, fmt.Errorf("more than %d distinct reason features", math.MaxUint16)
+		}
+		f = uint16(len(b.s.features))
+		b.featIdx[r.Feature] = f
+		b.s.features = append(b.s.features, r.Feature)
+	}
+	if len(r.Text) > math.MaxUint16 {
+		return reasonRec{}, fmt.Errorf("reason text of %d bytes", len(r.Text))
+	}
+	off, ok := b.textIdx[r.Text]
+	if !ok {
+		if len(b.texts)+len(r.Text) > math.MaxUint32 {
+			return reasonRec{}, fmt.Errorf("reason texts exceed 4 GiB")
+		}
+		off = uint32(len(b.texts))
+		b.texts = append(b.texts, r.Text...)
+		if len(b.textIdx) < maxInternedTexts {
+			b.textIdx[r.Text] = off
+		}
+	}
+	return reasonRec{value: float32(r.Value), contribution: float32(r.Contribution),
+		textOff: off, textLen: uint16(len(r.Text)), feature: f}, nil
+}
+
+// build sorts, indexes and summarises the scores; the builder is spent.
+func (b *snapshotBuilder) build(now time.Time) *Snapshot {
+	s := b.s
+	s.loadedAt = now
+	s.etag = runETag(s.run.ID)
+	s.ids = string(b.ids)
+	s.texts = string(b.texts)
+	b.ids, b.texts, b.textIdx, b.seen = nil, nil, nil, nil
+	s.entries = slices.Clip(s.entries)
+	s.reasons = slices.Clip(s.reasons)
+	s.index = make(map[string]int32, len(s.entries))
+	all := make([]int32, len(s.entries))
+	for i := range s.entries {
+		s.index[s.id(int32(i))] = int32(i)
+		all[i] = int32(i)
+	}
+	var counts [numTiers][numBands]int
+	for _, e := range s.entries {
+		counts[e.tier][e.band]++
+	}
+	for k := range numSorts {
+		slices.SortFunc(all, func(a, b int32) int {
+			if s.before(k, a, b) {
+				return -1
+			}
+			if s.before(k, b, a) {
+				return 1
+			}
+			return 0
+		})
+		for t := range numTiers {
+			for bd := range numBands {
+				s.order[k][t][bd] = make([]int32, 0, counts[t][bd])
+			}
+		}
+		for _, i := range all {
+			e := &s.entries[i]
+			s.order[k][e.tier][e.band] = append(s.order[k][e.tier][e.band], i)
+		}
+	}
+	s.summary = summarise(s)
+	return s
+}
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// validCustomerID is the rule for ids in paths and bodies: 1 to 128 bytes of
+// printable ASCII without spaces, which every id the contract tables hold
+// in practice satisfies and which keeps ids safe in logs and CSV.
+func validCustomerID(id string) error {
+	if id == "" {
+		return fmt.Errorf("is empty")
+	}
+	if len(id) > maxIDLen {
+		return fmt.Errorf("is %d bytes long, over the maximum of %d", len(id), maxIDLen)
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c <= ' ' || c >= 0x7f {
+			return fmt.Errorf("has a character that is not printable ASCII at byte %d", i)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,51 @@
+package serve
+
+import (
+	"context"
+	"time"
+
+	"github.com/telcoretain/churn"
+)
+
+// Run describes a finished scoring run.
+type Run struct {
+	ID           string
+	AsOf         time.Time
+	ModelVersion int
+	FinishedAt   time.Time
+	Rows         int64
+}
+
+// ScoreStore is where finished scoring runs are read from.
+type ScoreStore interface {
+	// LatestFinishedRun returns the newest finished run, nil when there is none.
+	LatestFinishedRun(ctx context.Context) (*Run, error)
+	// ScanRunScores streams every score of a run to fn.
+	ScanRunScores(ctx context.Context, runID string, fn func(churn.Score) error) error
+	// CustomerHistory returns a customer's scores across finished runs,
+	// oldest first, at most limit of the latest.
+	CustomerHistory(ctx context.Context, customerID string, limit int) ([]churn.Score, error)
+}
+
+// ModelRegistry lists model versions and changes the champion.
+type ModelRegistry interface {
+	// Models lists the registry, newest first, without artifacts.
+	Models(ctx context.Context) ([]churn.ModelVersion, error)
+	// Model returns one version; KindNotFound when absent.
+	Model(ctx context.Context, version int) (churn.ModelVersion, error)
+	// Promote makes version the champion.
+	Promote(ctx context.Context, version int, actor, reason string) error
+	// Rollback restores the previous champion and returns its version.
+	Rollback(ctx context.Context, actor, reason string) (int, error)
+}
+
+// Pinger tells whether the storage answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// ChampionReader reads the champion's version (0 when none). A ScoreStore
+// that also implements it has the champion exported as a metric on each poll.
+type ChampionReader interface {
+	ChampionVersion(ctx context.Context) (int, error)
+}
