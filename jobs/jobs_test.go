@@ -23,6 +23,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+type clientT = clickhouse.Client
+
 // seeded returns a database with a small synthetic operator.
 func seeded(t *testing.T, customers int) *clickhouse.Client {
 	t.Helper()
