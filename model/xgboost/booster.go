@@ -29,6 +29,7 @@ type Booster struct {
 
 	// Set while the Booster is built and read-only afterwards.
 	rounds    int       // boosted rounds (trees per output group)
+	features  int       // number of features (columns) the model takes
 	best      int       // best iteration from early stopping; -1 when every round is used
 	bestScore float64   // validation metric at best; NaN when there was none
 	metric    string    // name of the validation metric, "" without one
@@ -159,6 +160,11 @@ func Load(model []byte, nthread int) (*Booster, error) {
 			return wrap(op, churn.KindInternal, err)
 		}
 		b.rounds = int(rounds)
+		var nf C.bst_ulong
+		if err := lastError("XGBoosterGetNumFeature", C.XGBoosterGetNumFeature(h, &nf)); err != nil {
+			return wrap(op, churn.KindInternal, err)
+		}
+		b.features = int(nf)
 		return b.loadBest(op, h)
 	})
 	if err != nil {
@@ -220,11 +226,7 @@ func (b *Booster) Save(format string) ([]byte, error) {
 func (b *Booster) SetFeatureNames(names []string) error {
 	const op = "set feature names"
 	return b.do(op, func(h C.BoosterHandle) error {
-		var nf C.bst_ulong
-		if err := lastError("XGBoosterGetNumFeature", C.XGBoosterGetNumFeature(h, &nf)); err != nil {
-			return wrap(op, churn.KindInternal, err)
-		}
-		return setFeatureNames(op, h, int(nf), names)
+		return setFeatureNames(op, h, b.features, names)
 	})
 }
 
@@ -285,14 +287,18 @@ func (b *Booster) FeatureNames() ([]string, error) {
 	return names, err
 }
 
-// NumFeatures returns the number of features the model was trained on.
-func (b *Booster) NumFeatures() (int, error) {
-	const op = "get number of features"
-	var nf C.bst_ulong
-	err := b.do(op, func(h C.BoosterHandle) error {
-		return wrap(op, churn.KindInternal, lastError("XGBoosterGetNumFeature", C.XGBoosterGetNumFeature(h, &nf)))
-	})
-	return int(nf), err
+// NumFeatures returns the number of features the model was trained on;
+// predictions take matrices with exactly that many columns.
+func (b *Booster) NumFeatures() int { return b.features }
+
+// checkCols rejects a matrix whose width is not the model's: XGBoost would
+// fail on a wider one and silently treat the missing columns of a narrower
+// one as missing values.
+func (b *Booster) checkCols(op string, cols int) error {
+	if cols != b.features {
+		return churn.Invalid("xgboost "+op, "cols", "matrix has %d columns, the model takes %d features", cols, b.features)
+	}
+	return nil
 }
 
 func setParam(h C.BoosterHandle, name, value string) error {

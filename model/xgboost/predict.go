@@ -56,6 +56,9 @@ func (b *Booster) ContribsApprox(d *DMatrix) ([]float32, error) {
 // predict runs one prediction of the given type, expecting width values per
 // row, and copies the result out of XGBoost's buffer.
 func (b *Booster) predict(op string, d *DMatrix, typ, width int) ([]float32, error) {
+	if err := b.checkCols(op, d.Cols()); err != nil {
+		return nil, err
+	}
 	dh, err := d.readHandle(op)
 	if err != nil {
 		return nil, err
@@ -113,6 +116,9 @@ func (b *Booster) PredictDense(data []float32, rows, cols int) ([]float32, error
 	}
 	if len(data) != rows*cols {
 		return nil, churn.Invalid("xgboost "+op, "data", "holds %d values, want rows x cols = %d x %d = %d", len(data), rows, cols, rows*cols)
+	}
+	if err := b.checkCols(op, cols); err != nil {
+		return nil, err
 	}
 	if rows == 0 {
 		return []float32{}, nil

@@ -55,6 +55,7 @@ func Train(ctx context.Context, train *DMatrix, p Params, o TrainOptions) (*Boos
 	if err != nil {
 		return nil, err
 	}
+	b.features = train.Cols()
 	err = b.do(op, func(h C.BoosterHandle) error { return b.train(ctx, h, train, p, o) })
 	if err != nil {
 		b.Close()
