@@ -78,7 +78,11 @@ func statusOf(err error) (status int, body errorBody) {
 func (s *Server) fail(c *gin.Context, err error) {
 	status, body := statusOf(err)
 	if status >= 500 {
-		s.log.LogAttrs(c.Request.Context(), slog.LevelError, "request failed",
+		level := slog.LevelError
+		if status == http.StatusServiceUnavailable {
+			level = slog.LevelWarn // a known state (no run yet, ClickHouse down), not a bug
+		}
+		s.log.LogAttrs(c.Request.Context(), level, "request failed",
 			slog.String("request_id", c.GetString(ctxRequestID)), slog.String("err", err.Error()))
 	}
 	c.Header("Cache-Control", "no-store")

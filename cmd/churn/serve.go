@@ -37,6 +37,9 @@ refuses to start unless --insecure-no-auth is given. /healthz, /readyz,
 				return err
 			}
 			cfg.Keys, cfg.Insecure = keys, insecure
+			if !insecure && keys.Len() == 0 {
+				return usageError{serve.ErrNoKeys} // before ClickHouse, whose errors would hide this one
+			}
 			if insecure {
 				a.log.Warn("authentication is off (--insecure-no-auth): every request is admin; never expose this server")
 			}
