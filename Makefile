@@ -32,6 +32,7 @@ lint: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	bash scripts/lint-openapi.sh
 
 # Unit and integration tests. Integration tests need the local ClickHouse that
 # `make clickhouse` starts; with CI=true a missing server fails them.

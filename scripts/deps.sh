@@ -5,7 +5,8 @@
 # Extra packages can be named as arguments (e.g. the notebook stack).
 set -euo pipefail
 
-pkgs=(clickhouse-server clickhouse-client libxgboost-dev "$@")
+# prometheus brings promtool, which checks the /metrics exposition in tests.
+pkgs=(clickhouse-server clickhouse-client libxgboost-dev prometheus "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
