@@ -1,8 +1,10 @@
 package xgboost
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"strings"
 	"testing"
@@ -75,10 +77,15 @@ func TestEarlyStoppingMaximizesAUC(t *testing.T) {
 	va := synth(6, 800, 6, 1, 0).matrix(t)
 	p := smallParams()
 	p.EvalMetric = "auc"
-	b := train(t, tr, p, TrainOptions{Rounds: 200, Valid: va, EarlyStoppingRounds: 10})
+	var log bytes.Buffer
+	b := train(t, tr, p, TrainOptions{Rounds: 200, Valid: va, EarlyStoppingRounds: 10,
+		Log: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	hist := b.EvalHistory()
 	if b.Metric() != "auc" || len(hist) == 0 {
 		t.Fatalf("metric %q with %d rounds of history, want auc", b.Metric(), len(hist))
+	}
+	if n := strings.Count(log.String(), "metric=auc"); n != len(hist) {
+		t.Errorf("%d log lines for %d rounds:\n%s", n, len(hist), log.String())
 	}
 	for i, v := range hist {
 		if v > hist[b.BestIteration()] {
