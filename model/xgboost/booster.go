@@ -107,7 +107,9 @@ func (b *Booster) Rounds() int { return b.rounds }
 // BestIteration returns the 0-based round with the best validation metric
 // when training stopped early, and -1 otherwise. Predictions use rounds
 // [0, BestIteration] only; later rounds stay in the saved model, as in the
-// Python package, which reads the same "best_iteration" attribute.
+// Python package. The saved "best_iteration" attribute restores this on Load;
+// Python reads it into Booster.best_iteration, but its Booster.predict uses
+// every round unless given iteration_range=(0, best_iteration+1).
 func (b *Booster) BestIteration() int { return b.best }
 
 // BestScore returns the validation metric at BestIteration, NaN without one.
