@@ -286,8 +286,12 @@ func TestPythonXGBoostReadsSavedModels(t *testing.T) {
 	py := pythonXGBoost(t)
 	d := synth(51, 500, 5, 1.5, 0.2)
 	m := d.matrix(t)
+	va := synth(52, 300, 5, 1.5, 0.2).matrix(t)
 	names := []string{"tenure", "fee", "dropped", "tickets", "usage"}
-	b := train(t, m, goldenParams(), TrainOptions{Rounds: 15, FeatureNames: names})
+	b := train(t, m, goldenParams(), TrainOptions{Rounds: 200, Valid: va, EarlyStoppingRounds: 3, FeatureNames: names})
+	if b.BestIteration() < 0 || b.BestIteration() == b.Rounds()-1 {
+		t.Fatalf("best round %d of %d: the test needs rounds after the best one", b.BestIteration(), b.Rounds())
+	}
 	dir := t.TempDir()
 	writeFloats(t, filepath.Join(dir, "x.f32"), d.X)
 	want := predict(t, b, m)
@@ -302,12 +306,14 @@ func TestPythonXGBoostReadsSavedModels(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Python checks the booster's feature names against the matrix's,
-			// so this also proves the names were saved.
+			// so this also proves the names were saved; it finds the best
+			// round in the attribute that early stopping saved.
 			script := `
 import sys, numpy as np, xgboost as xgb
 x = np.fromfile(sys.argv[2], dtype="<f4").reshape(-1, int(sys.argv[3]))
 b = xgb.Booster(model_file=sys.argv[1])
-p = b.predict(xgb.DMatrix(x, missing=np.nan, feature_names=sys.argv[4].split(",")))
+p = b.predict(xgb.DMatrix(x, missing=np.nan, feature_names=sys.argv[4].split(",")),
+              iteration_range=(0, b.best_iteration + 1))
 print("\n".join(np.format_float_positional(v, unique=True) for v in p.astype(np.float32)))
 `
 			out, err := runPython(py, script, path, filepath.Join(dir, "x.f32"), "5", strings.Join(names, ","))
