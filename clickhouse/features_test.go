@@ -49,6 +49,7 @@ func goldenData() featureData {
 			{"c4", "2024-05-10", 50, 50, 5, 5, 0, 0, 0},  // churned customer
 			{"c3", "2024-06-01", 50, 50, 5, 5, 0, 0, 0},  // new customer
 			{"c6", "2024-05-31", 1, 1, 1, 1, 0, 0, 0},    // keeps a usage day before as-of
+			{"c7", "2023-11-14", 3, 0, 0, 1, 0, 0, 0},    // 200: active only before the last 90 days
 			{"c6", "2024-07-31", 1, 1, 1, 1, 0, 0, 0},    // the data's end: 2024-08-01
 		},
 		invoices: []invoiceRow{
@@ -211,6 +212,7 @@ func TestSnapshotMatchesHandComputedValues(t *testing.T) {
 			"clv":        0.35 * 50 * 0.992 / (1.01 - 0.992),
 			"value_tier": 0, // A: the top customer
 		},
+		"c7": {"days_since_last_usage": 200, "active_days_365d": 1, "active_days_90d": 0, "voice_minutes_90d": 0, "voice_trend_30d": nan},
 		"c2": {
 			"days_since_last_usage": nan, "active_days_365d": 0, "days_since_last_payment": nan, "payments_365d": 0, "paid_amount_365d": 0,
 			"voice_minutes_7d": 0, "voice_minutes_30d": 0, "voice_minutes_90d": 0,

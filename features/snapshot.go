@@ -123,7 +123,8 @@ func Compute(ctx context.Context, st Store, spec Spec) (*Snapshot, error) {
 		return nil, err
 	}
 
-	raw, err := st.QueryMatrix(ctx, snapshotSQL, snapshotParams(asOf, h, feats), spec.Progress)
+	query, params := SnapshotQuery(asOf, h, feats)
+	raw, err := st.QueryMatrix(ctx, query, params, spec.Progress)
 	if err != nil {
 		return nil, fmt.Errorf("features as of %s: %w", asOf.Format(time.DateOnly), err)
 	}
@@ -172,8 +173,16 @@ func firstDifference(want, got []string) string {
 	return "lengths differ"
 }
 
-// snapshotParams are the query's parameters. Category lists come from the
-// feature set so that a model's own encodings are replayed exactly.
+// SnapshotQuery returns the snapshot SQL and its named parameters for an
+// as-of date, a horizon in days and a feature set (whose category lists
+// become parameters, so that a model's own encodings are replayed exactly).
+// Compute runs it; it is exported for benchmarks and for people who want to
+// run the query by hand.
+func SnapshotQuery(asOf time.Time, horizon int, fs []churn.Feature) (string, map[string]any) {
+	return snapshotSQL, snapshotParams(Date(asOf), horizon, fs)
+}
+
+// snapshotParams are the query's parameters.
 func snapshotParams(asOf time.Time, horizon int, fs []churn.Feature) map[string]any {
 	cats := func(name string) []string {
 		f, _ := Lookup(fs, name)

@@ -1,0 +1,201 @@
+package clickhouse_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/telcoretain/churn/clickhouse"
+	"github.com/telcoretain/churn/clickhouse/chtest"
+	"github.com/telcoretain/churn/features"
+)
+
+// benchCustomers is the size of the benchmark's active base; benchSeed
+// returns the statements that write it with a year (2024) of daily usage, monthly invoices and payments,
+// tickets, plan changes and churn events, generated inside ClickHouse with
+// INSERT ... SELECT so that setup takes seconds, not minutes.
+const benchCustomers = 100000
+
+func benchSeed() []string {
+	return []string{
+		// 100,000 active customers and 5,000 who churn during 2024.
+		`INSERT INTO customers (customer_id, signup_date, region, segment, payment_method)
+	 SELECT concat('C', toString(1000000 + number)), toDate('2023-12-31') - (number % 900),
+	        arrayElement(['north', 'south', 'east', 'west', 'central'], number % 5 + 1),
+	        arrayElement(['consumer', 'business'], if(number % 10 = 0, 2, 1)),
+	        arrayElement(['direct_debit', 'credit_card', 'bank_transfer', 'cash'], number % 4 + 1)
+	 FROM numbers(105000)`,
+		// 366 days x 100,000 customers, day-major so that each block fills few partitions.
+		`INSERT INTO usage_daily (customer_id, day, voice_minutes, data_mb, sms, calls, intl_minutes, roaming_minutes, dropped_calls)
+	 SELECT concat('C', toString(1000000 + number % 100000)), toDate('2024-01-01') + intDiv(number, 100000),
+	        toFloat32(h % 120), toFloat32(bitShiftRight(h, 8) % 3000), toUInt32(bitShiftRight(h, 20) % 20),
+	        toUInt32(bitShiftRight(h, 28) % 15), toFloat32(bitShiftRight(h, 36) % 10), toFloat32(bitShiftRight(h, 42) % 5),
+	        toUInt32(bitShiftRight(h, 48) % 100 < 3)
+	 FROM (SELECT number, intHash64(number) AS h FROM numbers(36600000))`,
+		`INSERT INTO invoices (invoice_id, customer_id, issued_at, due_date, amount)
+	 SELECT concat('I', toString(number)), concat('C', toString(1000000 + number % 100000)),
+	        addMonths(toDate('2024-01-01'), intDiv(number, 100000)), addMonths(toDate('2024-01-01'), intDiv(number, 100000)) + 14,
+	        20 + intHash32(number) % 80
+	 FROM numbers(1200000)`,
+		`INSERT INTO payments (invoice_id, customer_id, paid_at, amount)
+	 SELECT invoice_id, customer_id, issued_at + cityHash64(invoice_id) % 20, amount
+	 FROM invoices WHERE cityHash64(invoice_id) % 20 != 0`,
+		`INSERT INTO support_tickets (ticket_id, customer_id, opened_at, category, resolved_at, satisfaction)
+	 SELECT concat('T', toString(number)), concat('C', toString(1000000 + intHash32(number) % 100000)),
+	        toDateTime('2024-01-01 00:00:00') + intHash32(number + 7919) % (366 * 86400),
+	        arrayElement(['billing', 'network', 'device', 'service', 'complaint'], number % 5 + 1),
+	        if(number % 7 = 0, NULL, toDateTime('2024-01-01 00:00:00') + intHash32(number + 7919) % (366 * 86400) + 86400),
+	        if(number % 3 = 0, NULL, toUInt8(1 + number % 5))
+	 FROM numbers(200000)`,
+		`INSERT INTO plan_changes (customer_id, changed_at, plan, contract, monthly_fee)
+	 SELECT concat('C', toString(1000000 + number)), toDate('2023-12-31') - (number % 900), 'basic',
+	        arrayElement(['month_to_month', 'one_year', 'two_year'], number % 3 + 1), toFloat64(20 + number % 50)
+	 FROM numbers(105000)`,
+		`INSERT INTO plan_changes (customer_id, changed_at, plan, contract, monthly_fee)
+	 SELECT concat('C', toString(1000000 + number * 2)), toDate('2024-01-01') + number % 366, 'plus',
+	        arrayElement(['month_to_month', 'one_year', 'two_year'], number % 3 + 1), toFloat64(30 + number % 50)
+	 FROM numbers(50000)`,
+		`INSERT INTO churn_events (customer_id, churned_at, reason, kind)
+	 SELECT concat('C', toString(1100000 + number)), toDate('2024-01-01') + number % 366, 'price', 'voluntary'
+	 FROM numbers(5000)`,
+		`INSERT INTO churn_events (customer_id, churned_at, reason, kind)
+	 SELECT concat('C', toString(1000000 + number * 33)), toDate('2025-01-01') + number % 60, 'network', 'voluntary'
+	 FROM numbers(3000)`,
+	}
+}
+
+// BenchmarkSnapshot100k computes the snapshot of 100,000 customers with a
+// year of daily usage (36.6 million usage rows) and times the same SQL run by
+// clickhouse-client --format Null in the same run, so that Go's overhead
+// (binding, transfer, decoding, the columnar matrix, tiers) is measured
+// against ClickHouse itself. It fails when a snapshot takes 10 s or more, or
+// more than 1.3 times the bare query.
+func BenchmarkSnapshot100k(b *testing.B) {
+	c, cfg := chtest.NewDB(b)
+	ctx := context.Background()
+	start := time.Now()
+	for _, q := range benchSeed() {
+		if err := c.Conn().Exec(ctx, q); err != nil {
+			b.Fatalf("seed: %v\n%s", err, q)
+		}
+	}
+	b.Logf("seeded 100,000 customers with a year of daily usage in %s", time.Since(start).Round(time.Millisecond))
+
+	asOf := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	regions, err := c.Regions(ctx, asOf)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fs := features.WithRegions(features.Registry(), regions)
+	spec := features.Spec{AsOf: asOf, DataEnd: asOf.AddDate(0, 1, 0), Features: fs}
+	query, params := features.SnapshotQuery(asOf, features.DefaultHorizon, fs)
+	baseline, name := bareQuery(b, c, cfg, literalSQL(b, query, params))
+
+	var goTimes, chTimes []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		s, err := features.Compute(ctx, c, spec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		goTimes = append(goTimes, time.Since(t0))
+		if s.Matrix.Rows() != benchCustomers {
+			b.Fatalf("snapshot has %d customers, want %d", s.Matrix.Rows(), benchCustomers)
+		}
+		b.StopTimer()
+		t0 = time.Now()
+		baseline()
+		chTimes = append(chTimes, time.Since(t0))
+		b.StartTimer()
+	}
+	b.StopTimer()
+	g, ch := median(goTimes), median(chTimes)
+	ratio := g.Seconds() / ch.Seconds()
+	b.ReportMetric(float64(benchCustomers)/g.Seconds(), "customers/s")
+	b.ReportMetric(ch.Seconds(), "bare_s/op")
+	b.ReportMetric(ratio, "go/bare")
+	b.Logf("snapshot %s, bare query (%s) %s, ratio %.2f", g.Round(time.Millisecond), name, ch.Round(time.Millisecond), ratio)
+	if g >= 10*time.Second {
+		b.Errorf("snapshot of %d customers took %s, want under 10 s", benchCustomers, g)
+	}
+	if ratio > 1.3 {
+		b.Errorf("snapshot took %.2f times the bare query, want at most 1.3", ratio)
+	}
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// bareQuery returns a function that runs sql without Go's work on the
+// result: clickhouse-client --format Null when installed, else the native
+// driver reading and discarding every block.
+func bareQuery(b *testing.B, c *clickhouse.Client, cfg clickhouse.Config, sql string) (func(), string) {
+	if path, err := exec.LookPath("clickhouse-client"); err == nil {
+		host, port, err := net.SplitHostPort(cfg.Addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		args := []string{"--host", host, "--port", port, "--database", cfg.Database, "--format", "Null", "--query", sql}
+		if cfg.User != "" {
+			args = append(args, "--user", cfg.User, "--password", cfg.Password)
+		}
+		return func() {
+			if out, err := exec.Command(path, args...).CombinedOutput(); err != nil {
+				b.Fatalf("clickhouse-client: %v: %s", err, out)
+			}
+		}, "clickhouse-client --format Null"
+	}
+	return func() {
+		rows, err := c.Conn().Query(context.Background(), sql)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for rows.Next() {
+		}
+		if err := rows.Err(); err != nil {
+			b.Fatal(err)
+		}
+		rows.Close()
+	}, "driver discarding rows"
+}
+
+// literalSQL substitutes the named parameters as SQL literals, for the
+// comparison only: clickhouse-client of 18.16 cannot bind parameters.
+func literalSQL(b *testing.B, query string, params map[string]any) string {
+	quote := func(s string) string {
+		return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+	}
+	var missing []string
+	out := regexp.MustCompile(`@[a-z_]+`).ReplaceAllStringFunc(query, func(m string) string {
+		switch v := params[m[1:]].(type) {
+		case string:
+			return quote(v)
+		case int:
+			return strconv.Itoa(v)
+		case []string:
+			q := make([]string, len(v))
+			for i, s := range v {
+				q[i] = quote(s)
+			}
+			return "[" + strings.Join(q, ", ") + "]"
+		default:
+			missing = append(missing, fmt.Sprintf("%s (%T)", m, v))
+			return m
+		}
+	})
+	if len(missing) > 0 {
+		b.Fatalf("no literal for parameters %v", missing)
+	}
+	return out
+}
