@@ -9,7 +9,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEMO_CUSTOMERS ?= 20000
 DEMO_MONTHS    ?= 12
 
-.PHONY: all build deps clickhouse demo test lint vet fmt bench accuracy clean
+.PHONY: all build deps clickhouse demo stop test lint vet fmt bench accuracy clean
 
 all: build
 
@@ -54,9 +54,13 @@ demo: clickhouse build
 	$(BIN) train
 	$(BIN) score
 	$(BIN) status
-	@echo
-	@echo "Demo data, models and scores are in ClickHouse database 'churn' on 127.0.0.1:9000."
-	@echo "Look around:  $(BIN) models list | $(BIN) models show 1 | clickhouse-client -d churn | $(BIN) --help"
+	@bash scripts/demo-serve.sh
+	@echo "Data, models and scores are in ClickHouse database 'churn' on 127.0.0.1:9000:"
+	@echo "  $(BIN) models list | $(BIN) models show 1 | clickhouse-client -d churn | $(BIN) --help"
+
+# Stops the API server that `make demo` started.
+stop:
+	@if [ -f build/serve.pid ] && kill $$(cat build/serve.pid) 2>/dev/null; then echo "stopped churn serve"; fi; rm -f build/serve.pid
 
 clean:
 	rm -rf bin build

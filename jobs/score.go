@@ -81,6 +81,9 @@ type Score struct {
 	AsOf    time.Time // zero: the day after the latest usage day
 	Horizon int       // days; default features.DefaultHorizon
 	Bands   Bands     // zero: DefaultBands
+	// ExactReasons computes reason codes from exact TreeSHAP values instead
+	// of Saabas' path attribution (same ranking as a rule, many times slower).
+	ExactReasons bool
 	Now     func() time.Time
 	// Progress, when set, hears "features" with rows read, and "scored"
 	// and "written" with rows done.
@@ -186,7 +189,7 @@ func (s *Score) compute(ctx context.Context, m *model.Model, res *ScoreResult) (
 	}
 	res.Took["predict"] = time.Since(began)
 	began = time.Now()
-	contrib, err := m.Contributions(x)
+	contrib, err := m.Contributions(x, s.ExactReasons)
 	if err != nil {
 		return nil, err
 	}

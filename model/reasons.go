@@ -108,7 +108,7 @@ type Importance struct {
 // Importances ranks the features by mean absolute contribution over the rows
 // of x, largest first: what drives the model's scores overall.
 func (m *Model) Importances(x *churn.Matrix) ([]Importance, error) {
-	c, err := m.Contributions(x)
+	c, err := m.Contributions(x, true)
 	if err != nil {
 		return nil, err
 	}

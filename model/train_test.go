@@ -73,7 +73,7 @@ func TestBothAlgorithmsExplainTheirScores(t *testing.T) {
 				t.Fatal(err)
 			}
 			mdl := res.Best
-			contrib, err := mdl.Contributions(m)
+			contrib, err := mdl.Contributions(m, c.Algorithm == AlgoXGBoost)
 			if err != nil {
 				t.Fatal(err)
 			}

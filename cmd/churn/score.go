@@ -17,6 +17,7 @@ func newScoreCmd(a *app) *cobra.Command {
 		bands   = jobs.DefaultBands()
 		byProb  bool
 		horizon string
+		exact   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "score [--as-of DATE]",
@@ -37,7 +38,7 @@ thresholds instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			job := &jobs.Score{Log: a.log, Bands: bands}
+			job := &jobs.Score{Log: a.log, Bands: bands, ExactReasons: exact}
 			job.Bands.ByShare = !byProb
 			if asOf != "" {
 				d, err := features.ParseDate("as-of", asOf)
@@ -91,6 +92,7 @@ thresholds instead.`,
 	f.StringVar(&horizon, "horizon", "30d", "label window the scores refer to")
 	f.Float64Var(&bands.High, "high", bands.High, "high band: top share of customers, or probability threshold with --bands-by-probability")
 	f.Float64Var(&bands.Medium, "medium", bands.Medium, "high+medium bands: cumulative top share, or probability threshold with --bands-by-probability")
+	f.BoolVar(&exact, "exact-reasons", false, "reason codes from exact TreeSHAP values (slower) instead of path attribution")
 	f.BoolVar(&byProb, "bands-by-probability", false, "cut bands by probability thresholds instead of shares of customers")
 	return cmd
 }

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Starts `churn serve` in the background for the demo (logs in build/serve.log,
+# pid in build/serve.pid), waits until it is ready, and prints where to look.
+# A server started by an earlier demo is stopped first. `make stop` stops it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p build
+ADDR="${CHURN_HTTP_ADDR:-127.0.0.1:8080}"
+KEYS="${CHURN_API_KEYS:-admin:churn-demo-admin-key,agent:churn-demo-agent-key,viewer:churn-demo-viewer-key}"
+
+if [ -f build/serve.pid ] && kill -0 "$(cat build/serve.pid)" 2>/dev/null; then
+  kill "$(cat build/serve.pid)" && sleep 1
+fi
+CHURN_API_KEYS="$KEYS" CHURN_HTTP_ADDR="$ADDR" setsid nohup bin/churn serve --log-format json \
+  >build/serve.log 2>&1 </dev/null &
+echo $! > build/serve.pid
+for _ in $(seq 1 60); do
+  if curl -fsS "http://$ADDR/readyz" >/dev/null 2>&1; then
+    break
+  fi
+  sleep 0.5
+done
+if ! curl -fsS "http://$ADDR/readyz" >/dev/null 2>&1; then
+  echo "churn serve did not become ready; see build/serve.log:" >&2
+  tail -20 build/serve.log >&2
+  exit 1
+fi
+viewer="${KEYS##*viewer:}"; viewer="${viewer%%,*}"
+cat <<MSG
+
+churn serve is running on http://$ADDR (pid $(cat build/serve.pid), log build/serve.log; stop it with 'make stop').
+API keys of the demo: $KEYS
+Try:
+  curl -s -H 'Authorization: Bearer $viewer' http://$ADDR/v1/summary
+  curl -s -H 'Authorization: Bearer $viewer' 'http://$ADDR/v1/scores?tier=A&band=high&limit=5'
+  curl -s http://$ADDR/openapi.yaml | head
+  curl -s http://$ADDR/metrics | grep ^churn_
+MSG
