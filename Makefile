@@ -55,7 +55,7 @@ demo: clickhouse build
 	$(BIN) score
 	$(BIN) status
 	@bash scripts/demo-serve.sh
-	@echo "Data, models and scores are in ClickHouse database 'churn' on 127.0.0.1:9000:"
+	@echo "Data, models and scores are in ClickHouse database '$${CHURN_CLICKHOUSE_DB:-churn}' on $${CHURN_CLICKHOUSE_ADDR:-127.0.0.1:9000}:"
 	@echo "  $(BIN) models list | $(BIN) models show 1 | clickhouse-client -d churn | $(BIN) --help"
 
 # Stops the API server that `make demo` started.

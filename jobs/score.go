@@ -84,7 +84,7 @@ type Score struct {
 	// ExactReasons computes reason codes from exact TreeSHAP values instead
 	// of Saabas' path attribution (same ranking as a rule, many times slower).
 	ExactReasons bool
-	Now     func() time.Time
+	Now          func() time.Time
 	// Progress, when set, hears "features" with rows read, and "scored"
 	// and "written" with rows done.
 	Progress func(step string, n int64)
