@@ -2,7 +2,6 @@ package model
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"runtime"
 	"slices"
@@ -267,8 +266,4 @@ func deciles(v []float64) []float64 {
 		out[k-1] = s[min(len(s)-1, int(math.Floor(float64(k)*float64(len(s))/10)))]
 	}
 	return out
-}
-
-func describe(m *Model) string {
-	return fmt.Sprintf("%s model on %d features", m.Algorithm, len(m.Features))
 }
