@@ -161,11 +161,15 @@ func predict(t testing.TB, b *Booster, d *DMatrix) []float32 {
 	return p
 }
 
+// pythonBin is Debian's Python, where python3-xgboost installs; a pyenv or
+// virtualenv python3 first in PATH would not have it.
+const pythonBin = "/usr/bin/python3"
+
 // pythonXGBoost returns Debian's python3 when it can import xgboost. Without
 // it the test is skipped on a developer's machine and fails when CI=true.
 func pythonXGBoost(t testing.TB) string {
 	t.Helper()
-	const py = "/usr/bin/python3"
+	py := pythonBin
 	out, err := exec.Command(py, "-c", "import xgboost; print(xgboost.__version__)").CombinedOutput()
 	if err != nil {
 		msg := "python3-xgboost is not installed (apt-get install python3-xgboost): " + strings.TrimSpace(string(out))
