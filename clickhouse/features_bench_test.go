@@ -98,37 +98,41 @@ func BenchmarkSnapshot100k(b *testing.B) {
 	query, params := features.SnapshotQuery(asOf, features.DefaultHorizon, fs)
 	baseline, name := bareQuery(b, c, cfg, literalSQL(b, query, params))
 
-	var goTimes, chTimes []time.Duration
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		s, err := features.Compute(ctx, c, spec)
-		if err != nil {
-			b.Fatal(err)
-		}
-		goTimes = append(goTimes, time.Since(t0))
-		if s.Matrix.Rows() != benchCustomers {
-			b.Fatalf("snapshot has %d customers, want %d", s.Matrix.Rows(), benchCustomers)
+	// A sub-benchmark, so that the seeding above runs once however many
+	// iterations the framework asks for.
+	b.Run("customers=100k", func(b *testing.B) {
+		var goTimes, chTimes []time.Duration
+		for i := 0; i < b.N; i++ {
+			t0 := time.Now()
+			s, err := features.Compute(ctx, c, spec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			goTimes = append(goTimes, time.Since(t0))
+			if s.Matrix.Rows() != benchCustomers {
+				b.Fatalf("snapshot has %d customers, want %d", s.Matrix.Rows(), benchCustomers)
+			}
+			b.StopTimer()
+			t0 = time.Now()
+			baseline()
+			chTimes = append(chTimes, time.Since(t0))
+			b.StartTimer()
 		}
 		b.StopTimer()
-		t0 = time.Now()
-		baseline()
-		chTimes = append(chTimes, time.Since(t0))
-		b.StartTimer()
-	}
-	b.StopTimer()
-	g, ch := median(goTimes), median(chTimes)
-	ratio := g.Seconds() / ch.Seconds()
-	b.ReportMetric(float64(benchCustomers)/g.Seconds(), "customers/s")
-	b.ReportMetric(ch.Seconds(), "bare_s/op")
-	b.ReportMetric(ratio, "go/bare")
-	b.Logf("snapshot %s, bare query (%s) %s, ratio %.2f", g.Round(time.Millisecond), name, ch.Round(time.Millisecond), ratio)
-	if g >= 10*time.Second {
-		b.Errorf("snapshot of %d customers took %s, want under 10 s", benchCustomers, g)
-	}
-	if ratio > 1.3 {
-		b.Errorf("snapshot took %.2f times the bare query, want at most 1.3", ratio)
-	}
+		g, ch := median(goTimes), median(chTimes)
+		ratio := g.Seconds() / ch.Seconds()
+		b.ReportMetric(float64(benchCustomers)/g.Seconds(), "customers/s")
+		b.ReportMetric(ch.Seconds(), "bare_s/op")
+		b.ReportMetric(ratio, "go/bare")
+		b.Logf("%d runs: snapshot median %s, bare query (%s) median %s, ratio %.2f",
+			b.N, g.Round(time.Millisecond), name, ch.Round(time.Millisecond), ratio)
+		if g >= 10*time.Second {
+			b.Errorf("snapshot of %d customers took %s, want under 10 s", benchCustomers, g)
+		}
+		if ratio > 1.3 {
+			b.Errorf("snapshot took %.2f times the bare query, want at most 1.3", ratio)
+		}
+	})
 }
 
 func median(ds []time.Duration) time.Duration {

@@ -99,9 +99,9 @@ func Registry() []churn.Feature {
 		{Name: "dropped_call_rate_90d", Family: FamilyUsage, Unit: unitRatio, Missing: missNoCalls,
 			Description: "Share of calls dropped in the last 90 days"},
 		{Name: "intl_share_90d", Family: FamilyUsage, Unit: unitRatio, Missing: missNoVoice,
-			Description: "Share of voice minutes that were international in the last 90 days"},
+			Description: "International minutes over voice minutes in the last 90 days (their share when voice minutes include them; operators that count them apart can see values above 1)"},
 		{Name: "roaming_share_90d", Family: FamilyUsage, Unit: unitRatio, Missing: missNoVoice,
-			Description: "Share of voice minutes made while roaming in the last 90 days"},
+			Description: "Roaming minutes over voice minutes in the last 90 days (their share when voice minutes include them; operators that count them apart can see values above 1)"},
 
 		// Billing.
 		{Name: "avg_invoice_6m", Family: FamilyBilling, Unit: unitCurrency, Missing: missNoInvoice6m,

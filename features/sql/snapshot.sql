@@ -76,7 +76,7 @@ SELECT
     toFloat32(if(b_invoices_180 = 0, nan, toFloat64(b_amount_180 / b_invoices_180))) AS avg_invoice_6m,
     toFloat32(if(b_invoices = 0, nan, toFloat64(b_last_amount))) AS last_invoice_amount,
     toFloat32(if(b_prev_n = 0 OR b_prev_sum <= 0, nan, toFloat64(b_last_amount / (b_prev_sum / b_prev_n)))) AS bill_shock,
-    toFloat32(b_invoiced - y_paid) AS outstanding_balance,
+    toFloat32(round(b_invoiced - y_paid, 2)) AS outstanding_balance,
     toFloat32(arrayCount(s -> s.1 >= t - 365 AND s.3 >= s.2 - 0.005 AND s.4 > s.1, due_status)) AS late_payments_12m,
     toFloat32(arrayCount(s -> s.1 >= t - 365 AND s.3 < s.2 - 0.005, due_status)) AS missed_payments_12m,
     toFloat32(arrayReduce('max', arrayMap(s -> if(s.3 < s.2 - 0.005, toRelativeDayNum(t) - toRelativeDayNum(s.1), 0), due_status))) AS days_past_due,
