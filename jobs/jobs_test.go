@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"testing"
 
 	"github.com/telcoretain/churn"
@@ -15,13 +14,7 @@ import (
 	"github.com/telcoretain/churn/model"
 )
 
-func TestMain(m *testing.M) {
-	if err := model.ReexecWithCgocheckOff(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { model.RunTests(m) }
 
 type clientT = clickhouse.Client
 

@@ -98,12 +98,22 @@ func FitEncoder(m *churn.Matrix, cats map[string][]string) *Encoder {
 
 // check verifies that m has the encoder's features in the same order.
 func (e *Encoder) check(m *churn.Matrix) error {
-	if len(m.Features) != len(e.Columns) {
-		return churn.Invalid("encode", "features", "matrix has %d features, model expects %d", len(m.Features), len(e.Columns))
-	}
+	names := make([]string, len(e.Columns))
 	for j, c := range e.Columns {
-		if m.Features[j] != c.Name {
-			return churn.Invalid("encode", c.Name, "feature %d is %q, model expects %q", j, m.Features[j], c.Name)
+		names[j] = c.Name
+	}
+	return checkFeatureOrder("encode", m.Features, names)
+}
+
+// checkFeatureOrder reports the first difference between the features of
+// some data and those a model expects, naming the expected feature.
+func checkFeatureOrder(op string, got, want []string) error {
+	if len(got) != len(want) {
+		return churn.Invalid(op, "features", "data has %d features, the model was trained on %d", len(got), len(want))
+	}
+	for j, name := range want {
+		if got[j] != name {
+			return churn.Invalid(op, name, "feature %d is %q, the model expects %q", j, got[j], name)
 		}
 	}
 	return nil

@@ -234,3 +234,14 @@ func ReexecWithCgocheckOff() error {
 	env := append(os.Environ(), "GODEBUG="+gd+"cgocheck=0")
 	return syscall.Exec(exe, os.Args, env)
 }
+
+// RunTests is the TestMain of packages whose tests train logistic models:
+// it restarts the test binary with cgocheck off, then runs the tests and
+// exits with their status. m is the *testing.M.
+func RunTests(m interface{ Run() int }) {
+	if err := ReexecWithCgocheckOff(); err != nil {
+		fmt.Fprintln(os.Stderr, "re-exec with GODEBUG=cgocheck=0:", err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}

@@ -156,15 +156,7 @@ func (m *Model) Close() error {
 
 // checkFeatures verifies x has the model's features in order.
 func (m *Model) checkFeatures(x *churn.Matrix) error {
-	if len(x.Features) != len(m.Features) {
-		return churn.Invalid("predict", "features", "data has %d features, the model was trained on %d", len(x.Features), len(m.Features))
-	}
-	for j, f := range m.Features {
-		if x.Features[j] != f.Name {
-			return churn.Invalid("predict", f.Name, "feature %d is %q, the model expects %q", j, x.Features[j], f.Name)
-		}
-	}
-	return nil
+	return checkFeatureOrder("predict", x.Features, m.FeatureNames())
 }
 
 // Margins returns the uncalibrated log-odds of churn of every row.

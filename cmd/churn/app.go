@@ -47,3 +47,13 @@ func (a *app) chConfig() clickhouse.Config {
 func (a *app) openStore(ctx context.Context) (*clickhouse.Client, error) {
 	return clickhouse.Open(ctx, a.chConfig(), a.log)
 }
+
+// withStore connects to ClickHouse, runs fn and closes the connection.
+func (a *app) withStore(ctx context.Context, fn func(*clickhouse.Client) error) error {
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(st)
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -12,13 +11,7 @@ import (
 	"github.com/telcoretain/churn/model"
 )
 
-func TestMain(m *testing.M) {
-	if err := model.ReexecWithCgocheckOff(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { model.RunTests(m) }
 
 // run executes the CLI in-process and returns stdout, stderr and the exit code.
 func run(t *testing.T, args ...string) (string, string, int) {

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/clickhouse"
 )
 
 func newModelsCmd(a *app) *cobra.Command {
@@ -26,12 +27,11 @@ func newModelsCmd(a *app) *cobra.Command {
 		Short: "List registered models, newest first, with their holdout metrics",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := a.openStore(cmd.Context())
-			if err != nil {
+			var ms []churn.ModelVersion
+			err := a.withStore(cmd.Context(), func(st *clickhouse.Client) (err error) {
+				ms, err = st.Models(cmd.Context())
 				return err
-			}
-			defer st.Close()
-			ms, err := st.Models(cmd.Context())
+			})
 			if err != nil {
 				return err
 			}
@@ -62,17 +62,14 @@ func newModelsCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			m, err := st.Model(cmd.Context(), v)
-			if err != nil {
-				return err
-			}
-			printModel(a, m)
-			return nil
+			return a.withStore(cmd.Context(), func(st *clickhouse.Client) error {
+				m, err := st.Model(cmd.Context(), v)
+				if err != nil {
+					return err
+				}
+				printModel(a, m)
+				return nil
+			})
 		},
 	}
 	promote := &cobra.Command{
@@ -84,16 +81,13 @@ func newModelsCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			if err := st.Promote(cmd.Context(), v, actor(), reason); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stdout, "model %d is now the champion\n", v)
-			return nil
+			return a.withStore(cmd.Context(), func(st *clickhouse.Client) error {
+				if err := st.Promote(cmd.Context(), v, actor(), reason); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "model %d is now the champion\n", v)
+				return nil
+			})
 		},
 	}
 	rollback := &cobra.Command{
@@ -101,17 +95,14 @@ func newModelsCmd(a *app) *cobra.Command {
 		Short: "Bring back the champion before the current one",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			v, err := st.Rollback(cmd.Context(), actor(), reason)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stdout, "rolled back: model %d is the champion again\n", v)
-			return nil
+			return a.withStore(cmd.Context(), func(st *clickhouse.Client) error {
+				v, err := st.Rollback(cmd.Context(), actor(), reason)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "rolled back: model %d is the champion again\n", v)
+				return nil
+			})
 		},
 	}
 	for _, c := range []*cobra.Command{promote, rollback} {

@@ -19,17 +19,14 @@ the schema version, the champion model and the latest scoring and job runs.
 Exits with status 3 and says how to start ClickHouse when it is unreachable.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			s, err := st.Status(cmd.Context())
-			if err != nil {
-				return err
-			}
-			printStatus(a.stdout, a.cfg.ClickHouseAddr, s)
-			return nil
+			return a.withStore(cmd.Context(), func(st *clickhouse.Client) error {
+				s, err := st.Status(cmd.Context())
+				if err != nil {
+					return err
+				}
+				printStatus(a.stdout, a.cfg.ClickHouseAddr, s)
+				return nil
+			})
 		},
 	}
 }
