@@ -1,0 +1,150 @@
+package clickhouse
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// DriftCheck is one measure of a drift check of a scoring run: the PSI of the
+// score ("score") or of a feature ("feature", named), or the AUC of a past
+// run whose labels are known ("auc").
+type DriftCheck struct {
+	RunID        string
+	At           time.Time
+	ModelVersion int
+	Kind         string
+	Feature      string
+	Value        float64
+	Threshold    float64
+	Breached     bool // the value crossed its threshold
+	Retrain      bool // the check started a retraining run
+}
+
+var driftColumns = []string{"run_id", "at", "model_version", "kind", "feature", "value", "threshold", "breached", "retrain"}
+
+// SaveDriftChecks writes the measures of one check in one block.
+func (c *Client) SaveDriftChecks(ctx context.Context, checks []DriftCheck) error {
+	if len(checks) == 0 {
+		return nil
+	}
+	n := len(checks)
+	var (
+		run, kind, feat  = make([]string, n), make([]string, n), make([]string, n)
+		at               = make([]time.Time, n)
+		model            = make([]uint32, n)
+		value, threshold = make([]float64, n), make([]float64, n)
+		breached, retr   = make([]uint8, n), make([]uint8, n)
+	)
+	for i, d := range checks {
+		run[i], kind[i], feat[i], at[i], model[i] = d.RunID, d.Kind, d.Feature, d.At.UTC(), uint32(d.ModelVersion)
+		value[i], threshold[i], breached[i], retr[i] = d.Value, d.Threshold, b2u(d.Breached), b2u(d.Retrain)
+	}
+	return c.InsertColumns(ctx, "drift_checks", driftColumns,
+		[]any{run, at, model, kind, feat, value, threshold, breached, retr})
+}
+
+func b2u(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// DriftChecks returns the measures stored for a scoring run, oldest check
+// first.
+func (c *Client) DriftChecks(ctx context.Context, runID string) ([]DriftCheck, error) {
+	const op = "read drift_checks"
+	rows, err := c.conn.Query(ctx, "SELECT "+strings.Join(driftColumns, ", ")+" FROM drift_checks WHERE run_id = ? ORDER BY at, kind, feature", runID)
+	if err != nil {
+		return nil, wrap(op, c.cfg, err)
+	}
+	defer rows.Close()
+	var out []DriftCheck
+	for rows.Next() {
+		var (
+			d      DriftCheck
+			model  uint32
+			br, rt uint8
+		)
+		if err := rows.Scan(&d.RunID, &d.At, &model, &d.Kind, &d.Feature, &d.Value, &d.Threshold, &br, &rt); err != nil {
+			return nil, wrap(op, c.cfg, err)
+		}
+		d.ModelVersion, d.Breached, d.Retrain = int(model), br == 1, rt == 1
+		out = append(out, d)
+	}
+	return out, wrap(op, c.cfg, rows.Err())
+}
+
+// DriftRetrained reports whether a drift check of the run already started a
+// retraining run, so that a run triggers at most one.
+func (c *Client) DriftRetrained(ctx context.Context, runID string) (bool, error) {
+	var n uint64
+	err := c.conn.QueryRow(ctx, "SELECT count() FROM drift_checks WHERE run_id = ? AND retrain = 1", runID).Scan(&n)
+	return n > 0, wrap("read drift_checks", c.cfg, err)
+}
+
+// LatestRunAsOfBy returns the newest finished scoring run whose as-of date is
+// on or before asOfBy, nil when there is none.
+func (c *Client) LatestRunAsOfBy(ctx context.Context, asOfBy time.Time) (*RunInfo, error) {
+	const op = "read score_runs"
+	rows, err := c.conn.Query(ctx, `SELECT run_id, as_of, model_version, at, rows FROM score_runs
+WHERE status = 'finished' AND as_of <= ? ORDER BY as_of DESC, at DESC, run_id DESC LIMIT 1`, asOfBy.UTC().Format(time.DateOnly))
+	if err != nil {
+		return nil, wrap(op, c.cfg, err)
+	}
+	defer rows.Close()
+	var out *RunInfo
+	for rows.Next() {
+		var r RunInfo
+		if err := rows.Scan(&r.RunID, &r.AsOf, &r.ModelVersion, &r.FinishedAt, &r.Rows); err != nil {
+			return nil, wrap(op, c.cfg, err)
+		}
+		out = &r
+	}
+	return out, wrap(op, c.cfg, rows.Err())
+}
+
+// RunProbabilities returns the churn probabilities of a run's scores, in no
+// particular order.
+func (c *Client) RunProbabilities(ctx context.Context, runID string) ([]float32, error) {
+	const op = "read scores"
+	rows, err := c.conn.Query(ctx, "SELECT probability FROM scores WHERE run_id = ?", runID)
+	if err != nil {
+		return nil, wrap(op, c.cfg, err)
+	}
+	defer rows.Close()
+	var out []float32
+	for rows.Next() {
+		var p float32
+		if err := rows.Scan(&p); err != nil {
+			return nil, wrap(op, c.cfg, err)
+		}
+		out = append(out, p)
+	}
+	return out, wrap(op, c.cfg, rows.Err())
+}
+
+// RunOutcomes returns the probabilities of a run's scores with what happened
+// next: label 1 when the customer churned in [from, to), else 0.
+func (c *Client) RunOutcomes(ctx context.Context, runID string, from, to time.Time) (probs, labels []float64, err error) {
+	const op = "read scores and churn_events"
+	rows, err := c.conn.Query(ctx, `SELECT probability, customer_id IN (
+    SELECT customer_id FROM churn_events WHERE churned_at >= toDate(?) AND churned_at < toDate(?))
+FROM scores WHERE run_id = ?`, from.UTC().Format(time.DateOnly), to.UTC().Format(time.DateOnly), runID)
+	if err != nil {
+		return nil, nil, wrap(op, c.cfg, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			p   float32
+			hit uint8
+		)
+		if err := rows.Scan(&p, &hit); err != nil {
+			return nil, nil, wrap(op, c.cfg, err)
+		}
+		probs, labels = append(probs, float64(p)), append(labels, float64(hit))
+	}
+	return probs, labels, wrap(op, c.cfg, rows.Err())
+}
