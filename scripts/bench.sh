@@ -26,7 +26,7 @@ bench ./dataset 'ReadCSV' 3x
 bench ./clickhouse 'Snapshot100k'
 bench ./model/eval '.' 3x
 bench ./model/calibrate '.' 3x
-bench ./model/xgboost 'Train100kx50|Predict$|Contribs'
+bench ./model/xgboost 'Train100kx50|Predict$|PredictDense|ContribsApprox'
 bench ./jobs 'Score100k'
 bench ./serve '.'
 
