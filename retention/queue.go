@@ -1,0 +1,364 @@
+package retention
+
+import (
+	"cmp"
+	"context"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/telcoretain/churn"
+)
+
+// Log is the append-only action event log (ClickHouse's action_events).
+type Log interface {
+	// Append writes events as one block, all or nothing, before returning.
+	Append(ctx context.Context, events []Event) error
+	// Events returns the events at or after since (zero: all), ordered by id.
+	Events(ctx context.Context, since time.Time) ([]Event, error)
+}
+
+// Queue is the work queue of retention actions. One process owns it (see
+// shared/ARCHITECTURE.md): the queue holds the state in memory, serialises
+// changes, and writes each change's event to the log before the change
+// becomes visible, so an answer given to an agent is never lost. Events
+// other processes append (plans run from the CLI) are folded in by Sync.
+type Queue struct {
+	log   Log
+	now   func() time.Time
+	lease func() time.Duration
+	ids   *EventIDs
+	logr  *slog.Logger
+
+	mu    sync.Mutex
+	st    *state
+	stale bool // a write failed: memory may lag the log until reloaded
+}
+
+// QueueOptions are the queue's collaborators; zero values take defaults.
+type QueueOptions struct {
+	Now   func() time.Time     // time.Now
+	Lease func() time.Duration // DefaultLease; the current policy's in a server
+	Log   *slog.Logger
+}
+
+// NewQueue returns an empty queue over log; call Load before serving.
+func NewQueue(log Log, o QueueOptions) *Queue {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Lease == nil {
+		o.Lease = func() time.Duration { return DefaultLease }
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Queue{log: log, now: o.Now, lease: o.Lease, ids: NewEventIDs(o.Now), logr: o.Log, st: newState()}
+}
+
+// Load rebuilds the queue from the whole log.
+func (q *Queue) Load(ctx context.Context) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.reload(ctx)
+}
+
+func (q *Queue) reload(ctx context.Context) error {
+	evs, err := q.log.Events(ctx, time.Time{})
+	if err != nil {
+		return err
+	}
+	st := newState()
+	for _, e := range evs {
+		st.apply(e)
+		q.ids.Observe(e.ID)
+	}
+	q.st, q.stale = st, false
+	return nil
+}
+
+// syncMargin is how far back Sync looks before the newest event it knows:
+// another process stamps its events before it writes them, so a plan's
+// events can land a little after later ones of ours.
+const syncMargin = 10 * time.Minute
+
+// Sync folds in events other processes appended since the last look and
+// returns how many changed the queue.
+func (q *Queue) Sync(ctx context.Context) (int, error) {
+	q.mu.Lock()
+	since, stale := q.st.latest.Add(-syncMargin), q.stale
+	q.mu.Unlock()
+	if stale || since.Before(time.Unix(0, 0)) {
+		since = time.Time{}
+	}
+	evs, err := q.log.Events(ctx, since)
+	if err != nil {
+		return 0, err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.stale {
+		return 0, q.reload(ctx)
+	}
+	n := 0
+	for _, e := range evs {
+		if q.st.apply(e) {
+			n++
+		}
+		q.ids.Observe(e.ID)
+	}
+	return n, nil
+}
+
+// commit writes events and then folds them in. The caller holds q.mu and
+// has checked each event against the state. When the write fails nothing
+// changes in memory, and the next change reloads the log first, in case the
+// write landed after all.
+func (q *Queue) commit(ctx context.Context, evs []Event) error {
+	if err := q.log.Append(ctx, evs); err != nil {
+		q.stale = true
+		return err
+	}
+	for _, e := range evs {
+		q.st.apply(e)
+	}
+	return nil
+}
+
+// begin takes the lock for a change, reloading first if a write failed.
+func (q *Queue) begin(ctx context.Context) error {
+	q.mu.Lock()
+	if q.stale {
+		if err := q.reload(ctx); err != nil {
+			q.mu.Unlock()
+			return err
+		}
+	}
+	return nil
+}
+
+func (q *Queue) event(t EventType, actor string, a Action) Event {
+	id, at := q.ids.Next()
+	return Event{ID: id, Type: t, At: at, Actor: actor, Action: a}
+}
+
+// Enqueue appends actions of a plan (queued) and its control group in one
+// write, skipping ids the log already has, and returns how many it added.
+func (q *Queue) Enqueue(ctx context.Context, actor string, actions, control []Action) (int, error) {
+	if err := q.begin(ctx); err != nil {
+		return 0, err
+	}
+	defer q.mu.Unlock()
+	var evs []Event
+	for _, set := range []struct {
+		t  EventType
+		as []Action
+	}{{EventQueued, actions}, {EventControl, control}} {
+		for _, a := range set.as {
+			if q.st.actions[a.ID] != nil {
+				continue
+			}
+			evs = append(evs, q.event(set.t, actor, a))
+		}
+	}
+	if len(evs) == 0 {
+		return 0, nil
+	}
+	return len(evs), q.commit(ctx, evs)
+}
+
+// Add queues one action by hand and reports whether it is new; adding the
+// same action again returns the existing one.
+func (q *Queue) Add(ctx context.Context, actor string, a Action) (Action, bool, error) {
+	if err := q.begin(ctx); err != nil {
+		return Action{}, false, err
+	}
+	defer q.mu.Unlock()
+	if cur := q.st.actions[a.ID]; cur != nil {
+		return q.view(cur), false, nil
+	}
+	e := q.event(EventQueued, actor, a)
+	if err := q.commit(ctx, []Event{e}); err != nil {
+		return Action{}, false, err
+	}
+	return q.view(q.st.actions[a.ID]), true, nil
+}
+
+// Claim gives agent up to limit queued actions, most urgent first (priority,
+// then expected value), each under a lease. Claims of concurrent agents are
+// serialised, so no action goes to two agents.
+func (q *Queue) Claim(ctx context.Context, agent, actor string, limit int) ([]Action, error) {
+	if strings.TrimSpace(agent) == "" {
+		return nil, churn.Invalid("claim actions", "agent", "is required: name the agent taking the actions")
+	}
+	if limit < 1 {
+		return nil, churn.Invalid("claim actions", "limit", "%d: want at least 1", limit)
+	}
+	if err := q.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer q.mu.Unlock()
+	now := q.now()
+	var open []*Action
+	for _, a := range q.st.actions {
+		if effective(a, now) == churn.ActionQueued {
+			open = append(open, a)
+		}
+	}
+	slices.SortFunc(open, workOrder)
+	open = open[:min(limit, len(open))]
+	until := now.Add(q.lease())
+	evs := make([]Event, len(open))
+	for i, a := range open {
+		c := *a
+		c.Agent, c.LeaseUntil, c.Outcome, c.Note = agent, until, "", ""
+		evs[i] = q.event(EventClaimed, actor, c)
+	}
+	if len(evs) == 0 {
+		return []Action{}, nil
+	}
+	if err := q.commit(ctx, evs); err != nil {
+		return nil, err
+	}
+	out := make([]Action, len(evs))
+	for i, e := range evs {
+		out[i] = q.view(q.st.actions[e.Action.ID])
+	}
+	return out, nil
+}
+
+// workOrder sorts actions the way agents should work them.
+func workOrder(x, y *Action) int {
+	if c := cmp.Compare(x.Priority, y.Priority); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(y.Value, x.Value); c != 0 {
+		return c
+	}
+	return cmp.Compare(x.ID, y.ID)
+}
+
+// Complete records the outcome of a claimed action. agent, when given, must
+// be the agent holding the claim.
+func (q *Queue) Complete(ctx context.Context, id, agent, outcome, note, actor string) (Action, error) {
+	t := EventDone
+	switch outcome {
+	case OutcomeAccepted, OutcomeDeclined:
+	case OutcomeUnreachable:
+		t = EventFailed
+	default:
+		return Action{}, churn.Invalid("complete action", "outcome", "%q: want accepted, declined or unreachable", outcome)
+	}
+	return q.change(ctx, id, t, actor, func(a *Action) error {
+		if agent != "" && a.Agent != agent && a.Status == churn.ActionClaimed {
+			return churn.Errorf(churn.KindConflict, "complete action", "action %s is claimed by %s, not %s", id, a.Agent, agent)
+		}
+		a.Outcome, a.Note = outcome, note
+		return nil
+	})
+}
+
+// Cancel takes an action out of the queue for good.
+func (q *Queue) Cancel(ctx context.Context, id, note, actor string) (Action, error) {
+	return q.change(ctx, id, EventCancelled, actor, func(a *Action) error {
+		a.Note = note
+		return nil
+	})
+}
+
+func (q *Queue) change(ctx context.Context, id string, t EventType, actor string, edit func(*Action) error) (Action, error) {
+	if err := q.begin(ctx); err != nil {
+		return Action{}, err
+	}
+	defer q.mu.Unlock()
+	cur := q.st.actions[id]
+	if cur == nil {
+		return Action{}, churn.Errorf(churn.KindNotFound, string(t)+" action", "no action %s", id)
+	}
+	a := *cur
+	if err := edit(&a); err != nil {
+		return Action{}, err
+	}
+	e := q.event(t, actor, a)
+	if err := q.st.check(&e); err != nil {
+		return Action{}, err
+	}
+	if err := q.commit(ctx, []Event{e}); err != nil {
+		return Action{}, err
+	}
+	return q.view(q.st.actions[id]), nil
+}
+
+// Get returns one action as it stands now.
+func (q *Queue) Get(id string) (Action, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	a := q.st.actions[id]
+	if a == nil {
+		return Action{}, churn.Errorf(churn.KindNotFound, "get action", "no action %s", id)
+	}
+	return q.view(a), nil
+}
+
+// view copies an action with its effective status.
+func (q *Queue) view(a *Action) Action {
+	v := *a
+	if st := effective(a, q.now()); st != v.Status {
+		v.Status, v.Agent, v.LeaseUntil = st, "", time.Time{}
+	}
+	return v
+}
+
+// Filter selects actions in List; empty fields match everything.
+type Filter struct {
+	Status     churn.ActionStatus
+	Tier       churn.ValueTier
+	Kind       string
+	Cycle      string
+	CustomerID string
+	Agent      string
+}
+
+func (f Filter) match(a *Action) bool {
+	return (f.Status == "" || a.Status == f.Status) && (f.Tier == "" || a.Tier == f.Tier) &&
+		(f.Kind == "" || a.Kind == f.Kind) && (f.Cycle == "" || a.Cycle == f.Cycle) &&
+		(f.CustomerID == "" || a.CustomerID == f.CustomerID) && (f.Agent == "" || a.Agent == f.Agent)
+}
+
+// List returns the actions that match f in work order, offset and limit
+// applied, and how many match in all.
+func (q *Queue) List(f Filter, offset, limit int) ([]Action, int) {
+	q.mu.Lock()
+	var all []Action
+	for _, a := range q.st.actions {
+		if v := q.view(a); f.match(&v) {
+			all = append(all, v)
+		}
+	}
+	q.mu.Unlock()
+	slices.SortFunc(all, func(x, y Action) int { return workOrder(&x, &y) })
+	total := len(all)
+	if offset >= total {
+		return []Action{}, total
+	}
+	return all[offset:min(total, offset+limit)], total
+}
+
+// Actions returns every action as it stands now, for planning.
+func (q *Queue) Actions() []Action {
+	out, _ := q.List(Filter{}, 0, 1<<62)
+	return out
+}
+
+// Counts returns how many actions have each status now.
+func (q *Queue) Counts() map[churn.ActionStatus]int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := map[churn.ActionStatus]int{}
+	for _, a := range q.st.actions {
+		out[effective(a, q.now())]++
+	}
+	return out
+}

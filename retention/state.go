@@ -1,0 +1,110 @@
+package retention
+
+import (
+	"time"
+
+	"github.com/telcoretain/churn"
+)
+
+// state is the fold of the action log: the latest version of every action.
+// The same rules decide whether a live request may write an event and
+// whether a replayed event takes effect, so replaying the log after a
+// restart rebuilds exactly the queue that was served.
+type state struct {
+	actions map[string]*Action
+	applied map[string]struct{} // event ids folded in
+	latest  time.Time           // newest event time seen
+}
+
+func newState() *state {
+	return &state{actions: map[string]*Action{}, applied: map[string]struct{}{}}
+}
+
+// check says why event e cannot apply, nil when it can.
+func (s *state) check(e *Event) error {
+	a := s.actions[e.Action.ID]
+	switch e.Type {
+	case EventQueued, EventControl:
+		if a != nil {
+			return churn.Errorf(churn.KindConflict, "", "action %s exists already", e.Action.ID)
+		}
+		return nil
+	}
+	if a == nil {
+		return churn.Errorf(churn.KindNotFound, "", "no action %s", e.Action.ID)
+	}
+	expired := a.Status == churn.ActionClaimed && !a.LeaseUntil.After(e.At)
+	switch e.Type {
+	case EventClaimed:
+		if a.Status == churn.ActionQueued || expired {
+			return nil
+		}
+	case EventDone, EventFailed:
+		// A claim whose lease passed can still be completed while nobody
+		// else holds it: the agent did call, and losing that would be worse
+		// than accepting a late answer.
+		if a.Status == churn.ActionClaimed {
+			return nil
+		}
+	case EventCancelled:
+		if a.Status == churn.ActionQueued || a.Status == churn.ActionClaimed {
+			return nil
+		}
+	default:
+		return churn.Errorf(churn.KindInvalid, "", "unknown event %q", e.Type)
+	}
+	return churn.Errorf(churn.KindConflict, "", "action %s is %s%s; it cannot be %s", a.ID, a.Status, outcomeSuffix(a), e.Type)
+}
+
+func outcomeSuffix(a *Action) string {
+	if a.Outcome != "" {
+		return " (" + a.Outcome + ")"
+	}
+	return ""
+}
+
+// apply folds an event in; events already applied or that cannot apply are
+// skipped, and apply reports whether it changed anything.
+func (s *state) apply(e Event) bool {
+	if _, seen := s.applied[e.ID]; seen {
+		return false
+	}
+	s.applied[e.ID] = struct{}{}
+	if e.At.After(s.latest) {
+		s.latest = e.At
+	}
+	if s.check(&e) != nil {
+		return false
+	}
+	a := e.Action
+	if prev := s.actions[a.ID]; prev != nil {
+		a.CreatedAt = prev.CreatedAt // rows of later events do not carry it
+	} else {
+		a.CreatedAt = e.At
+	}
+	switch e.Type {
+	case EventQueued:
+		a.Status = churn.ActionQueued
+	case EventControl:
+		a.Status = churn.ActionControl
+	case EventClaimed:
+		a.Status = churn.ActionClaimed
+	case EventDone:
+		a.Status = churn.ActionDone
+	case EventFailed:
+		a.Status = churn.ActionFailed
+	case EventCancelled:
+		a.Status = churn.ActionCancelled
+	}
+	s.actions[a.ID] = &a
+	return true
+}
+
+// effective is the status an action shows at now: a claim whose lease has
+// passed is back in the queue.
+func effective(a *Action, now time.Time) churn.ActionStatus {
+	if a.Status == churn.ActionClaimed && !a.LeaseUntil.After(now) {
+		return churn.ActionQueued
+	}
+	return a.Status
+}
