@@ -1,0 +1,286 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/telcoretain/churn"
+)
+
+// ActionEvent is one row of action_events: an event of the retention action
+// queue with the whole action as it is after the event.
+type ActionEvent struct {
+	EventID       string
+	Event         string
+	At            time.Time
+	Actor         string
+	Action        churn.Action
+	RunID         string
+	Rule          string
+	Tier          string
+	Band          string
+	Reason        string
+	Probability   float64
+	LifetimeValue float64
+}
+
+var actionEventColumns = []string{"event_id", "action_id", "at", "event", "customer_id", "cycle", "kind", "offer",
+	"channel", "cost", "priority", "value", "agent", "lease_until", "outcome", "note", "actor",
+	"run_id", "rule", "tier", "band", "reason", "probability", "lifetime_value"}
+
+// epoch stands for "no time" in DateTime columns, which cannot hold Go's
+// zero time.
+var epoch = time.Unix(0, 0).UTC()
+
+func toDateTime(t time.Time) time.Time {
+	if t.IsZero() || t.Before(epoch) {
+		return epoch
+	}
+	return t.UTC()
+}
+
+func fromDateTime(t time.Time) time.Time {
+	if !t.After(epoch) {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// AppendActionEvents writes events as one block. The queue's owner calls it
+// before it answers, so an acknowledged change is in the log.
+func (c *Client) AppendActionEvents(ctx context.Context, evs []ActionEvent) error {
+	n := len(evs)
+	if n == 0 {
+		return nil
+	}
+	var (
+		str     = func() []string { return make([]string, n) }
+		flt     = func() []float64 { return make([]float64, n) }
+		eid, ev = str(), str()
+		aid     = str()
+		cust    = str()
+		cycle   = str()
+		kind    = str()
+		offer   = str()
+		channel = str()
+		agent   = str()
+		outcome = str()
+		note    = str()
+		actor   = str()
+		run     = str()
+		rule    = str()
+		tier    = str()
+		band    = str()
+		reason  = str()
+		cost    = flt()
+		value   = flt()
+		prob    = flt()
+		clv     = flt()
+		at      = make([]time.Time, n)
+		lease   = make([]time.Time, n)
+		prio    = make([]int32, n)
+	)
+	for i, e := range evs {
+		a := e.Action
+		eid[i], ev[i], at[i], actor[i] = e.EventID, e.Event, toDateTime(e.At), e.Actor
+		aid[i], cust[i], cycle[i], kind[i], offer[i], channel[i] = a.ID, a.CustomerID, a.Cycle, a.Kind, a.Offer, a.Channel
+		cost[i], prio[i], value[i], agent[i], lease[i] = a.Cost, int32(a.Priority), a.Value, a.Agent, toDateTime(a.LeaseUntil)
+		outcome[i], note[i] = a.Outcome, a.Note
+		run[i], rule[i], tier[i], band[i], reason[i], prob[i], clv[i] = e.RunID, e.Rule, e.Tier, e.Band, e.Reason, e.Probability, e.LifetimeValue
+	}
+	return c.InsertColumns(ctx, "action_events", actionEventColumns, []any{eid, aid, at, ev, cust, cycle, kind, offer,
+		channel, cost, prio, value, agent, lease, outcome, note, actor, run, rule, tier, band, reason, prob, clv})
+}
+
+// ActionEvents returns the events stamped at or after since (zero: all), in
+// event id order, which is the order they happened in.
+func (c *Client) ActionEvents(ctx context.Context, since time.Time) ([]ActionEvent, error) {
+	const op = "read action_events"
+	q := "SELECT " + strings.Join(actionEventColumns, ", ") + " FROM action_events"
+	var args []any
+	if !since.IsZero() {
+		q += " WHERE at >= ?"
+		args = append(args, toDateTime(since.Truncate(time.Second)))
+	}
+	rows, err := c.conn.Query(ctx, q+" ORDER BY event_id", args...)
+	if err != nil {
+		return nil, wrap(op, c.cfg, err)
+	}
+	defer rows.Close()
+	var out []ActionEvent
+	for rows.Next() {
+		var (
+			e     ActionEvent
+			a     = &e.Action
+			prio  int32
+			lease time.Time
+		)
+		if err := rows.Scan(&e.EventID, &a.ID, &e.At, &e.Event, &a.CustomerID, &a.Cycle, &a.Kind, &a.Offer,
+			&a.Channel, &a.Cost, &prio, &a.Value, &a.Agent, &lease, &a.Outcome, &a.Note, &e.Actor,
+			&e.RunID, &e.Rule, &e.Tier, &e.Band, &e.Reason, &e.Probability, &e.LifetimeValue); err != nil {
+			return nil, wrap(op, c.cfg, err)
+		}
+		a.Priority, a.LeaseUntil, e.At = int(prio), fromDateTime(lease), e.At.UTC()
+		a.Status = churn.ActionStatus(e.Event)
+		out = append(out, e)
+	}
+	return out, wrap(op, c.cfg, rows.Err())
+}
+
+// ActionOutcome is one labelled customer of a cycle (see action_outcomes).
+type ActionOutcome struct {
+	Cycle         string
+	CustomerID    string
+	ActionID      string
+	Group         string
+	Kind          string
+	Tier          string
+	LifetimeValue float64
+	Status        string
+	Outcome       string
+	Cost          float64
+	Churned       bool
+	ChurnedAt     time.Time // zero when retained
+	HorizonDays   int
+	LabeledAt     time.Time
+}
+
+var outcomeColumns = []string{"cycle", "customer_id", "action_id", "grp", "kind", "tier", "lifetime_value", "status",
+	"outcome", "cost", "churned", "churned_at", "horizon_days", "labeled_at"}
+
+// WriteActionOutcomes writes the labels of cycles as one block: the table
+// has no partition key, so the block lands whole or not at all.
+func (c *Client) WriteActionOutcomes(ctx context.Context, os []ActionOutcome) error {
+	n := len(os)
+	if n == 0 {
+		return nil
+	}
+	cols := make([][]string, 8)
+	for i := range cols {
+		cols[i] = make([]string, n)
+	}
+	clv, cost := make([]float64, n), make([]float64, n)
+	churned, horizon := make([]uint8, n), make([]uint16, n)
+	day, at := make([]time.Time, n), make([]time.Time, n)
+	for i, o := range os {
+		cols[0][i], cols[1][i], cols[2][i], cols[3][i] = o.Cycle, o.CustomerID, o.ActionID, o.Group
+		cols[4][i], cols[5][i], cols[6][i], cols[7][i] = o.Kind, o.Tier, o.Status, o.Outcome
+		clv[i], cost[i], horizon[i], at[i], day[i] = o.LifetimeValue, o.Cost, uint16(o.HorizonDays), toDateTime(o.LabeledAt), toDateTime(o.ChurnedAt)
+		if o.Churned {
+			churned[i] = 1
+		}
+	}
+	return c.InsertColumns(ctx, "action_outcomes", outcomeColumns,
+		[]any{cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], clv, cols[6], cols[7], cost, churned, day, horizon, at})
+}
+
+// LabeledCycles returns the cycles action_outcomes already holds.
+func (c *Client) LabeledCycles(ctx context.Context) (map[string]bool, error) {
+	const op = "read action_outcomes"
+	rows, err := c.conn.Query(ctx, "SELECT DISTINCT cycle FROM action_outcomes")
+	if err != nil {
+		return nil, wrap(op, c.cfg, err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, wrap(op, c.cfg, err)
+		}
+		out[s] = true
+	}
+	return out, wrap(op, c.cfg, rows.Err())
+}
+
+// ActionOutcomes returns the labels of the given cycles, of all when none
+// are given.
+func (c *Client) ActionOutcomes(ctx context.Context, cycles ...string) ([]ActionOutcome, error) {
+	const op = "read action_outcomes"
+	q := "SELECT " + strings.Join(outcomeColumns, ", ") + " FROM action_outcomes"
+	var args []any
+	if len(cycles) > 0 {
+		q += " WHERE has(?, cycle)"
+		args = append(args, cycles)
+	}
+	rows, err := c.conn.Query(ctx, q+" ORDER BY cycle, action_id", args...)
+	if err != nil {
+		return nil, wrap(op, c.cfg, err)
+	}
+	defer rows.Close()
+	var out []ActionOutcome
+	for rows.Next() {
+		var (
+			o       ActionOutcome
+			churned uint8
+			horizon uint16
+		)
+		if err := rows.Scan(&o.Cycle, &o.CustomerID, &o.ActionID, &o.Group, &o.Kind, &o.Tier, &o.LifetimeValue,
+			&o.Status, &o.Outcome, &o.Cost, &churned, &o.ChurnedAt, &horizon, &o.LabeledAt); err != nil {
+			return nil, wrap(op, c.cfg, err)
+		}
+		o.Churned, o.HorizonDays = churned == 1, int(horizon)
+		o.ChurnedAt, o.LabeledAt = fromDateTime(o.ChurnedAt), o.LabeledAt.UTC()
+		out = append(out, o)
+	}
+	return out, wrap(op, c.cfg, rows.Err())
+}
+
+// ChurnedBetween returns the customers who churned in [from, to) with the
+// first day they did.
+func (c *Client) ChurnedBetween(ctx context.Context, from, to time.Time) (map[string]time.Time, error) {
+	const op = "read churn_events"
+	rows, err := c.conn.Query(ctx, `SELECT customer_id, min(churned_at) FROM churn_events
+WHERE churned_at >= toDate(?) AND churned_at < toDate(?) GROUP BY customer_id`,
+		from.Format(time.DateOnly), to.Format(time.DateOnly))
+	if err != nil {
+		return nil, wrap(op, c.cfg, err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var id string
+		var d time.Time
+		if err := rows.Scan(&id, &d); err != nil {
+			return nil, wrap(op, c.cfg, err)
+		}
+		out[id] = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	return out, wrap(op, c.cfg, rows.Err())
+}
+
+// DeleteChurnEvents removes the voluntary churn events of customers in
+// [from, to) and waits for ClickHouse to finish. Only the synthetic demo
+// calls it (`churn actions simulate`), to give retention actions a real
+// effect on the seeded outcomes; an operator's churn_events are facts.
+func (c *Client) DeleteChurnEvents(ctx context.Context, customerIDs []string, from, to time.Time) error {
+	const op = "delete synthetic churn events"
+	if len(customerIDs) == 0 {
+		return nil
+	}
+	err := c.conn.Exec(ctx, `ALTER TABLE churn_events DELETE WHERE has(?, customer_id)
+AND churned_at >= toDate(?) AND churned_at < toDate(?) AND kind = 'voluntary'`,
+		customerIDs, from.Format(time.DateOnly), to.Format(time.DateOnly))
+	if err != nil {
+		return wrap(op, c.cfg, err)
+	}
+	// Mutations run in the background; wait so that labels read after us
+	// see the change.
+	for {
+		var pending uint64
+		if err := c.conn.QueryRow(ctx, `SELECT count() FROM system.mutations
+WHERE database = ? AND table = 'churn_events' AND is_done = 0`, c.cfg.Database).Scan(&pending); err != nil {
+			return wrap(op, c.cfg, err)
+		}
+		if pending == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return wrap(op, c.cfg, fmt.Errorf("waiting for the mutation: %w", ctx.Err()))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
