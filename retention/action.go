@@ -123,15 +123,25 @@ func (g *EventIDs) Next() (string, time.Time) {
 	return fmt.Sprintf("e%019d-%s", n, g.suffix), time.Unix(0, n).UTC()
 }
 
+// idTime is the time an event id stands for; the log's DateTime column
+// keeps whole seconds only, the id keeps nanoseconds.
+func idTime(id string) (time.Time, bool) {
+	var n int64
+	if _, err := fmt.Sscanf(id, "e%019d", &n); err != nil || n <= 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, n).UTC(), true
+}
+
 // Observe keeps later ids after id, so a restarted process whose clock is
 // behind still appends after the log it replayed.
 func (g *EventIDs) Observe(id string) {
-	var n int64
-	if _, err := fmt.Sscanf(id, "e%019d", &n); err != nil {
+	t, ok := idTime(id)
+	if !ok {
 		return
 	}
 	g.mu.Lock()
-	if n > g.last {
+	if n := t.UnixNano(); n > g.last {
 		g.last = n
 	}
 	g.mu.Unlock()

@@ -209,7 +209,7 @@ func (q *Queue) Claim(ctx context.Context, agent, actor string, limit int) ([]Ac
 	}
 	slices.SortFunc(open, workOrder)
 	open = open[:min(limit, len(open))]
-	until := now.Add(q.lease())
+	until := now.Add(q.lease()).Truncate(time.Second) // the log keeps whole seconds
 	evs := make([]Event, len(open))
 	for i, a := range open {
 		c := *a

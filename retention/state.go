@@ -70,6 +70,9 @@ func (s *state) apply(e Event) bool {
 		return false
 	}
 	s.applied[e.ID] = struct{}{}
+	if t, ok := idTime(e.ID); ok {
+		e.At = t
+	}
 	if e.At.After(s.latest) {
 		s.latest = e.At
 	}

@@ -1,0 +1,113 @@
+package jobs
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/retention"
+)
+
+// ScoreRuns finds the scoring run a plan comes from and reads its scores.
+type ScoreRuns interface {
+	// LatestScoreRun returns the newest finished run; ok is false when there is none.
+	LatestScoreRun(ctx context.Context) (runID string, asOf time.Time, ok bool, err error)
+	ScanRunScores(ctx context.Context, runID string, fn func(churn.Score) error) error
+}
+
+// ActionQueue is where planned actions go: the queue of `churn serve` when
+// the job runs inside it, or a queue loaded from the action log when it runs
+// from the CLI.
+type ActionQueue interface {
+	// Actions returns every action known, any cycle, as it stands now.
+	Actions() []retention.Action
+	// Enqueue appends new actions and control entries, skipping known ids.
+	Enqueue(ctx context.Context, actor string, actions, control []retention.Action) (int, error)
+}
+
+// Actions plans the retention actions of the latest scoring run under the
+// policy in force and queues them. Planning a run again queues nothing new:
+// action ids are deterministic, customers already planned in the cycle are
+// skipped and the cycle's spent budget is counted.
+type Actions struct {
+	Runs   ScoreRuns
+	Queue  ActionQueue
+	Policy func() *retention.Policy
+	RunID  string    // plan from this run instead of the latest (with AsOf)
+	AsOf   time.Time // the run's as-of date when RunID is set
+	DryRun bool      // plan only: queue nothing
+	Log    *slog.Logger
+	Now    func() time.Time
+	// Progress, when set, hears the number of scores read.
+	Progress func(n int64)
+}
+
+// ActionsResult is what a run planned and queued.
+type ActionsResult struct {
+	Plan  *retention.Plan
+	Added int // events appended; 0 on a dry run or a repeated run
+}
+
+// Run plans and, unless DryRun, queues.
+func (j *Actions) Run(ctx context.Context) (*ActionsResult, error) {
+	log := j.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	runID, asOf := j.RunID, j.AsOf
+	if runID == "" {
+		id, d, ok, err := j.Runs.LatestScoreRun(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, churn.Errorf(churn.KindNotFound, "plan actions", "no finished scoring run: run `churn score` first")
+		}
+		runID, asOf = id, d
+	}
+	var scores []churn.Score
+	err := j.Runs.ScanRunScores(ctx, runID, func(s churn.Score) error {
+		scores = append(scores, s)
+		if j.Progress != nil && len(scores)%10000 == 0 {
+			j.Progress(10000)
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	if j.Progress != nil {
+		j.Progress(int64(len(scores) % 10000))
+	}
+	if len(scores) == 0 {
+		return nil, churn.Errorf(churn.KindNotFound, "plan actions", "scoring run %s has no scores", runID)
+	}
+	pl := &retention.Planner{Policy: j.Policy(), Now: j.Now}
+	plan, err := pl.Plan(retention.Cycle(asOf), runID, scores, j.Queue.Actions())
+	if err != nil {
+		return nil, err
+	}
+	res := &ActionsResult{Plan: plan}
+	if !j.DryRun {
+		if res.Added, err = j.Queue.Enqueue(ctx, "job:actions", plan.Actions, plan.Control); err != nil {
+			return nil, err
+		}
+	}
+	log.Info("retention actions planned", "run", runID, "cycle", plan.Cycle, "actions", len(plan.Actions),
+		"control", len(plan.Control), "spent", plan.Spent, "budget_left", plan.Budget-plan.Spent,
+		"added", res.Added, "dry_run", j.DryRun)
+	return res, nil
+}
+
+// ActionsJob runs Actions as a scheduled job, counting the events queued.
+type ActionsJob struct{ Actions *Actions }
+
+// Run plans the latest scoring run's actions and queues them.
+func (j ActionsJob) Run(ctx context.Context) error {
+	res, err := j.Actions.Run(ctx)
+	if res != nil {
+		AddRows(ctx, int64(res.Added))
+	}
+	return err
+}

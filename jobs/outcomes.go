@@ -1,0 +1,112 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/telcoretain/churn/retention"
+)
+
+// OutcomeStore reads churn and keeps the labels of planned customers.
+type OutcomeStore interface {
+	// UsageRange is the first and last day of usage data: the data is
+	// complete up to the last day.
+	UsageRange(ctx context.Context) (first, last time.Time, err error)
+	// ChurnedBetween maps customers who churned in [from, to) to the day.
+	ChurnedBetween(ctx context.Context, from, to time.Time) (map[string]time.Time, error)
+	// LabeledCycles returns the cycles already labelled.
+	LabeledCycles(ctx context.Context) (map[string]bool, error)
+	// WriteOutcomes stores the labels of cycles all at once.
+	WriteOutcomes(ctx context.Context, outcomes []retention.Outcome, horizonDays int, at time.Time) error
+}
+
+// Outcomes labels each planned customer (treated and control) of every
+// cycle whose horizon has passed as churned or retained, once. The horizon
+// has passed when the data reaches it, not the wall clock: churn that has
+// not been loaded yet must not count as retention.
+type Outcomes struct {
+	Store   OutcomeStore
+	Actions interface{ Actions() []retention.Action }
+	Policy  func() *retention.Policy
+	Log     *slog.Logger
+	Now     func() time.Time
+}
+
+// OutcomesResult says what a run labelled.
+type OutcomesResult struct {
+	Labeled []string // cycles labelled by this run
+	Waiting []string // cycles whose horizon the data does not reach yet
+	Rows    int
+}
+
+// Run labels every cycle that is ready.
+func (j *Outcomes) Run(ctx context.Context) (*OutcomesResult, error) {
+	log, now := j.Log, j.Now
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	horizon := j.Policy().HorizonDays
+	_, last, err := j.Store.UsageRange(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dataEnd := last.AddDate(0, 0, 1)
+	done, err := j.Store.LabeledCycles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byCycle := map[string][]retention.Action{}
+	for _, a := range j.Actions.Actions() {
+		if a.Rule != retention.RuleManual && !done[a.Cycle] {
+			byCycle[a.Cycle] = append(byCycle[a.Cycle], a)
+		}
+	}
+	res := &OutcomesResult{}
+	var all []retention.Outcome
+	for cycle, as := range byCycle {
+		from, err := retention.CycleDate(cycle)
+		if err != nil {
+			return nil, err
+		}
+		to := from.AddDate(0, 0, horizon)
+		if to.After(dataEnd) {
+			res.Waiting = append(res.Waiting, cycle)
+			continue
+		}
+		churned, err := j.Store.ChurnedBetween(ctx, from, to)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, retention.Label(as, churned)...)
+		res.Labeled = append(res.Labeled, cycle)
+	}
+	slices.Sort(res.Labeled)
+	slices.Sort(res.Waiting)
+	if len(all) > 0 {
+		if err := j.Store.WriteOutcomes(ctx, all, horizon, now().UTC()); err != nil {
+			return nil, fmt.Errorf("label outcomes of cycles %v: %w", res.Labeled, err)
+		}
+	}
+	res.Rows = len(all)
+	log.Info("retention outcomes labelled", "cycles", res.Labeled, "waiting", res.Waiting, "customers", res.Rows,
+		"data_end", dataEnd.Format(time.DateOnly))
+	return res, nil
+}
+
+// OutcomesJob runs Outcomes as a scheduled job, counting the labels written.
+type OutcomesJob struct{ Outcomes *Outcomes }
+
+// Run labels every cycle whose horizon has passed.
+func (j OutcomesJob) Run(ctx context.Context) error {
+	res, err := j.Outcomes.Run(ctx)
+	if res != nil {
+		AddRows(ctx, int64(res.Rows))
+	}
+	return err
+}
