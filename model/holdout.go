@@ -124,6 +124,12 @@ func finish(f *fitted, d OutOfTime, validLabels, holdLabels []float64, halves []
 	m.Validation = fmt.Sprintf("out-of-time holdout as of %s (%d customers); calibrated (%s) on the snapshot of %s",
 		d.HoldoutAsOf.Format(time.DateOnly), d.Holdout.Rows(), choice.Method, d.TrainTo.Format(time.DateOnly))
 	m.TrainFrom, m.TrainTo, m.HoldoutAsOf = d.TrainFrom, d.TrainTo, d.HoldoutAsOf
+	// The latest training snapshot, not the older fit rows, is the drift
+	// reference: it is the population closest in time to the scoring runs,
+	// and its scores are out-of-sample as a scoring run's are.
+	if m.Drift, err = m.driftReference(d.Valid, calValid); err != nil {
+		return Trained{}, err
+	}
 	return Trained{Name: f.cand.Name, Model: m}, nil
 }
 

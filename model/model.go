@@ -62,6 +62,8 @@ type Model struct {
 	// TrainScores are the calibrated training scores' decile edges, kept as
 	// the reference distribution for drift.
 	TrainScores []float64 `json:"train_score_deciles,omitempty"`
+	// Drift is the reference for drift checks (contract-table models).
+	Drift *DriftReference `json:"drift_reference,omitempty"`
 
 	once    sync.Once
 	booster *xgboost.Booster

@@ -108,7 +108,13 @@ type Importance struct {
 // Importances ranks the features by mean absolute contribution over the rows
 // of x, largest first: what drives the model's scores overall.
 func (m *Model) Importances(x *churn.Matrix) ([]Importance, error) {
-	c, err := m.Contributions(x, true)
+	return m.importances(x, true)
+}
+
+// importances ranks features by exact or, with exact false, approximate
+// contributions (see Contributions).
+func (m *Model) importances(x *churn.Matrix, exact bool) ([]Importance, error) {
+	c, err := m.Contributions(x, exact)
 	if err != nil {
 		return nil, err
 	}

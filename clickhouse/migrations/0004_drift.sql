@@ -1,7 +1,8 @@
 -- Drift checks of scoring runs (jobs/drift.go): one row per measure, the
 -- population stability index (PSI) of the score and of the model's most
 -- important features against the training snapshot, and the AUC of a past
--- run once its labels are known. Append-only like the other output tables.
+-- run once its labels are known (kind 'auc', with that run's id in feature).
+-- Append-only like the other output tables.
 
 CREATE TABLE IF NOT EXISTS drift_checks (
     run_id        String,

@@ -1,0 +1,227 @@
+package jobs_test
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/clickhouse"
+	"github.com/telcoretain/churn/clickhouse/chtest"
+	"github.com/telcoretain/churn/dataset/synth"
+	"github.com/telcoretain/churn/jobs"
+	"github.com/telcoretain/churn/model"
+)
+
+func TestPSIIsZeroForTheReferenceAndGrowsWithTheShift(t *testing.T) {
+	ref := make([]float32, 1000)
+	for i := range ref {
+		ref[i] = float32(i)
+	}
+	h := model.NewHistogram(ref, 10)
+	shifted := func(by float32) []float32 {
+		out := make([]float32, len(ref))
+		for i, v := range ref {
+			out[i] = v + by
+		}
+		return out
+	}
+	tests := []struct {
+		name     string
+		values   []float32
+		min, max float64
+	}{
+		{"the reference itself", ref, 0, 1e-12},
+		{"a small shift stays small", shifted(10), 0.001, 0.01},
+		{"a tenth of the range empties the first bin", shifted(100), 0.5, 1},
+		{"half shifted up", shifted(500), 1, 10},
+		{"all above the last edge: the empty bins are floored", shifted(5000), 5, 20},
+		{"all missing", []float32{churn.NaN32, churn.NaN32}, 5, 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := jobs.PSI(h, tt.values); !(got >= tt.min && got <= tt.max) {
+				t.Fatalf("PSI %g, want within [%g, %g]", got, tt.min, tt.max)
+			}
+		})
+	}
+	if !math.IsNaN(jobs.PSI(h, nil)) || !math.IsNaN(jobs.PSI(model.Histogram{}, ref)) {
+		t.Fatal("PSI of nothing, or against no reference, must be NaN")
+	}
+}
+
+// driftStore adapts the ClickHouse client to jobs.DriftStore, as cmd/churn
+// does.
+type driftStore struct{ *clickhouse.Client }
+
+func (s driftStore) LatestScoreRun(ctx context.Context, asOfBy time.Time) (*jobs.ScoreRunRef, error) {
+	var r *clickhouse.RunInfo
+	var err error
+	if asOfBy.IsZero() {
+		r, err = s.LatestFinishedRun(ctx)
+	} else {
+		r, err = s.LatestRunAsOfBy(ctx, asOfBy)
+	}
+	if err != nil || r == nil {
+		return nil, err
+	}
+	return &jobs.ScoreRunRef{ID: r.RunID, AsOf: r.AsOf, ModelVersion: int(r.ModelVersion)}, nil
+}
+
+func (s driftStore) SaveDriftChecks(ctx context.Context, ms []jobs.DriftMeasure) error {
+	out := make([]clickhouse.DriftCheck, len(ms))
+	for i, m := range ms {
+		out[i] = clickhouse.DriftCheck(m)
+	}
+	return s.Client.SaveDriftChecks(ctx, out)
+}
+
+// driftWorld is a seeded database with a trained champion, a scheduler with
+// the train, score and drift jobs, and drift retraining wired as in `churn
+// serve`.
+type driftWorld struct {
+	c     *clickhouse.Client
+	sched *jobs.Scheduler
+	drift *jobs.Drift
+}
+
+// newDriftWorld seeds 12 months from 2025-01-01. With shift != 1 all usage
+// from 2025-12-05 on is multiplied by it: after every training snapshot (the
+// latest is 2025-11-01, the holdout 2025-12-01), inside the window of the
+// scoring run of 2026-01-01.
+func newDriftWorld(t *testing.T, shift float64) *driftWorld {
+	t.Helper()
+	c, _ := chtest.NewDB(t)
+	cfg := synth.DefaultConfig()
+	cfg.Customers, cfg.Months, cfg.Seed = 3000, 12, 3
+	cfg.Effects.UsageShift = shift
+	cfg.Effects.UsageShiftFrom = time.Date(2025, 12, 5, 0, 0, 0, 0, time.UTC)
+	if _, err := synth.Load(context.Background(), cfg, c, synth.LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	w := &driftWorld{c: c}
+	w.drift = &jobs.Drift{Store: driftStore{c}, Retrain: func(context.Context, string) error {
+		_, err := w.sched.Start("train", jobs.TriggerDrift)
+		return err
+	}}
+	var err error
+	w.sched, err = jobs.New(jobs.Options{History: c},
+		jobs.Spec{Name: "train", Job: jobs.TrainJob{Train: &jobs.Train{Store: c, Snapshots: 4, Candidates: quick()}}, Schedule: "@weekly"},
+		jobs.Spec{Name: "score", Job: jobs.ScoreJob{Score: &jobs.Score{Store: c}}, Schedule: "@daily"},
+		jobs.Spec{Name: "drift", Job: w.drift, Schedule: "after score"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.sched.RunNow(context.Background(), "train", jobs.TriggerManual); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// scoreAndCheck runs score (and drift after it) and returns the drift
+// measures stored for the run.
+func (w *driftWorld) scoreAndCheck(t *testing.T) (runs []churn.JobRun, checks []clickhouse.DriftCheck) {
+	t.Helper()
+	ctx := context.Background()
+	runs, err := w.sched.RunNow(ctx, "score", jobs.TriggerSchedule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.sched.Wait()
+	if len(runs) != 2 || runs[1].Job != "drift" || runs[1].Status != jobs.StatusSucceeded {
+		t.Fatalf("runs %+v, want score then a successful drift check", runs)
+	}
+	latest, err := w.c.LatestFinishedRun(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks, err = w.c.DriftChecks(ctx, latest.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runs, checks
+}
+
+func measure(checks []clickhouse.DriftCheck, kind string) (v float64, n int, retrain bool) {
+	for _, c := range checks {
+		if c.Kind == kind {
+			v, n, retrain = c.Value, n+1, retrain || c.Retrain
+		}
+	}
+	return v, n, retrain
+}
+
+func trainRuns(t *testing.T, c *clickhouse.Client) []churn.JobRun {
+	t.Helper()
+	runs, err := c.JobRuns(context.Background(), "train", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runs
+}
+
+func TestAUsageShiftRaisesThePSIOverTheThresholdAndTriggersOneRetraining(t *testing.T) {
+	w := newDriftWorld(t, 0.3)
+	ctx := context.Background()
+	models, _ := w.c.Models(ctx)
+	_, checks := w.scoreAndCheck(t)
+	psi, _, retrain := measure(checks, "score")
+	_, nf, _ := measure(checks, "feature")
+	t.Logf("usage x0.3: score PSI %.3f, %d features checked", psi, nf)
+	for _, c := range checks {
+		t.Logf("  %s %s: %.3f (breached %v)", c.Kind, c.Feature, c.Value, c.Breached)
+	}
+	if psi <= jobs.DefaultPSIThreshold || !retrain || nf == 0 {
+		t.Fatalf("score PSI %.3f (threshold %.1f), retrain %v, %d features: want a breach that retrains", psi, jobs.DefaultPSIThreshold, retrain, nf)
+	}
+	tr := trainRuns(t, w.c)
+	if len(tr) != 2 || tr[0].Trigger != jobs.TriggerDrift || tr[0].Status != jobs.StatusSucceeded {
+		t.Fatalf("train runs %+v, want the first manual one and a successful one triggered by drift", tr)
+	}
+	after, _ := w.c.Models(ctx)
+	if len(after) != len(models)+len(quick()) {
+		t.Fatalf("registry has %d models after retraining, want %d + %d candidates", len(after), len(models), len(quick()))
+	}
+	// A second check of the same run does not retrain again.
+	res, err := w.drift.Check(ctx)
+	if err != nil || res.Retrain || len(trainRuns(t, w.c)) != 2 {
+		t.Fatalf("second check: retrain %v (%s), err %v", res.Retrain, res.Reason, err)
+	}
+}
+
+func TestWithoutAShiftNothingRetrainsUntilTheChampionsAUCFallsUnderTheFloor(t *testing.T) {
+	w := newDriftWorld(t, 1)
+	ctx := context.Background()
+	// A run whose horizon has passed: its labels are known.
+	labelled, err := (&jobs.Score{Store: w.c, AsOf: time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)}).Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, checks := w.scoreAndCheck(t)
+	psi, n, retrain := measure(checks, "score")
+	auc, na, _ := measure(checks, "auc")
+	t.Logf("no shift: score PSI %.3f, AUC %.3f of run %s", psi, auc, labelled.RunID)
+	for _, c := range checks {
+		t.Logf("  %s %s: %.3f (breached %v)", c.Kind, c.Feature, c.Value, c.Breached)
+	}
+	if n != 1 || psi > jobs.DefaultPSIThreshold/2 || retrain {
+		t.Fatalf("score PSI %.3f, retrain %v: want a stable score and no retraining", psi, retrain)
+	}
+	if na != 1 || auc < 0.7 {
+		t.Fatalf("AUC %.3f measured %d times, want the labelled run's AUC once", auc, na)
+	}
+	if tr := trainRuns(t, w.c); len(tr) != 1 {
+		t.Fatalf("train runs %+v, want only the first", tr)
+	}
+
+	// The same AUC under a stricter floor retrains.
+	w.drift.AUCFloor = 0.99
+	_, checks = w.scoreAndCheck(t)
+	if _, _, retrain := measure(checks, "auc"); !retrain {
+		t.Fatalf("checks %+v: want a retraining for the AUC under the floor", checks)
+	}
+	if tr := trainRuns(t, w.c); len(tr) != 2 || tr[0].Trigger != jobs.TriggerDrift {
+		t.Fatalf("train runs %+v, want a second one triggered by drift", tr)
+	}
+}
