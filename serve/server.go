@@ -56,6 +56,11 @@ type Deps struct {
 	Registry *prometheus.Registry // metrics are registered here and served at /metrics
 	Log      *slog.Logger
 	Now      func() time.Time // nil: time.Now
+
+	// Retention actions (serve/actions.go); without them those routes answer 503.
+	Actions  ActionQueue
+	Outcomes OutcomeReader
+	Policy   PolicySource
 }
 
 // Server is the HTTP API.
@@ -153,6 +158,16 @@ func (s *Server) routes() *gin.Engine {
 	admin := v1.Group("", s.require(RoleAdmin))
 	admin.POST("/models/:version/promote", s.promoteModel)
 	admin.POST("/models/rollback", s.rollbackModel)
+
+	read.GET("/actions", s.listActions)
+	read.GET("/actions/:id", s.getAction)
+	read.GET("/retention/lift", s.lift)
+	agent := v1.Group("", s.require(RoleAgent))
+	agent.POST("/actions/claim", s.claimActions)
+	agent.POST("/actions/:id/complete", s.completeAction)
+	agent.POST("/actions/:id/cancel", s.cancelAction)
+	admin.POST("/customers/:id/actions", s.addCustomerAction)
+	admin.GET("/policy", s.policy)
 	return e
 }
 
@@ -171,6 +186,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.loader.Run(gctx) })
+	g.Go(func() error { return s.runActions(gctx) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serve HTTP on %s: %w", ln.Addr(), err)

@@ -1,0 +1,243 @@
+package serve
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/retention"
+)
+
+// ActionQueue is the retention action queue this process owns
+// (*retention.Queue): it writes each event to the log before answering.
+type ActionQueue interface {
+	List(f retention.Filter, offset, limit int) ([]retention.Action, int, error)
+	Get(id string) (retention.Action, error)
+	Claim(ctx context.Context, agent, actor string, limit int) ([]retention.Action, error)
+	Complete(ctx context.Context, id, agent, outcome, note, actor string) (retention.Action, error)
+	Cancel(ctx context.Context, id, note, actor string) (retention.Action, error)
+	Add(ctx context.Context, actor string, a retention.Action) (retention.Action, bool, error)
+}
+
+// OutcomeReader reads the labelled outcomes lift is measured on.
+type OutcomeReader interface {
+	Outcomes(ctx context.Context, cycles ...string) ([]retention.Outcome, error)
+}
+
+// PolicySource is the retention policy in force (*retention.Watcher).
+type PolicySource interface {
+	Policy() *retention.Policy
+	Status() retention.WatchStatus
+}
+
+// Optional abilities of the action collaborators, run on the poll interval:
+// folding in events other processes wrote, and rereading the policy file.
+type (
+	actionSyncer interface {
+		Sync(ctx context.Context) (int, error)
+	}
+	policyChecker interface{ Check() (bool, error) }
+)
+
+// Limits of the action routes.
+const (
+	maxClaim   = 100
+	maxNoteLen = 2000
+	maxNameLen = 128
+)
+
+var errNoActions = churn.Errorf(churn.KindUnavailable, "retention actions",
+	"retention actions are not configured on this server (start it with --policy FILE)")
+
+// runActions keeps the queue and the policy current until ctx ends.
+func (s *Server) runActions(ctx context.Context) error {
+	sync, _ := s.deps.Actions.(actionSyncer)
+	check, _ := s.deps.Policy.(policyChecker)
+	if sync == nil && check == nil {
+		return nil
+	}
+	t := time.NewTicker(s.cfg.PollInterval)
+	defer t.Stop()
+	for {
+		if sync != nil {
+			if n, err := sync.Sync(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("action queue: sync with the action log failed", "err", err)
+			} else if n > 0 {
+				s.log.Info("action queue: events from other writers applied", "events", n)
+			}
+		}
+		if check != nil {
+			_, _ = check.Check() // the watcher logs what it refuses
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Server) actions(c *gin.Context) ActionQueue {
+	if s.deps.Actions == nil {
+		s.fail(c, errNoActions)
+	}
+	return s.deps.Actions
+}
+
+var actionListParams = []string{"status", "tier", "kind", "cycle", "customer_id", "agent", "limit", "offset"}
+
+func parseActionQuery(q url.Values) (retention.Filter, int, int, error) {
+	var f retention.Filter
+	limit, offset := defaultPageSize, 0
+	for name, vs := range q {
+		if !slices.Contains(actionListParams, name) {
+			return f, 0, 0, invalid(name, "unknown parameter; known: %s", strings.Join(actionListParams, ", "))
+		}
+		if len(vs) > 1 {
+			return f, 0, 0, invalid(name, "given %d times; give it once", len(vs))
+		}
+	}
+	statuses := []string{"queued", "claimed", "done", "failed", "cancelled", "control"}
+	if v := q.Get("status"); v != "" && !slices.Contains(statuses, v) {
+		return f, 0, 0, invalid("status", "%q: want one of %s", v, strings.Join(statuses, ", "))
+	}
+	if v := q.Get("tier"); v != "" && !slices.Contains(tierNames[:], churn.ValueTier(v)) {
+		return f, 0, 0, invalid("tier", "%q is not a value tier; want A, B or C", v)
+	}
+	if v := q.Get("kind"); v != "" && !slices.Contains(retention.Kinds, v) {
+		return f, 0, 0, invalid("kind", "%q: want one of %s", v, strings.Join(retention.Kinds, ", "))
+	}
+	f = retention.Filter{Status: churn.ActionStatus(q.Get("status")), Tier: churn.ValueTier(q.Get("tier")), Kind: q.Get("kind"),
+		Cycle: q.Get("cycle"), CustomerID: q.Get("customer_id"), Agent: q.Get("agent")}
+	var err error
+	if limit, err = intParam(q, "limit", 1, maxPageSize, defaultPageSize); err != nil {
+		return f, 0, 0, err
+	}
+	if offset, err = intParam(q, "offset", 0, math.MaxInt32, 0); err != nil {
+		return f, 0, 0, err
+	}
+	return f, offset, limit, nil
+}
+
+func intParam(q url.Values, name string, lo, hi, def int) (int, error) {
+	if !q.Has(name) {
+		return def, nil
+	}
+	n, err := strconv.Atoi(q.Get(name))
+	if err != nil || n < lo || n > hi {
+		return 0, invalid(name, "%q: want a whole number from %d to %d", q.Get(name), lo, hi)
+	}
+	return n, nil
+}
+
+func (s *Server) listActions(c *gin.Context) {
+	f, offset, limit, err := parseActionQuery(c.Request.URL.Query())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	q := s.actions(c)
+	if q == nil {
+		return
+	}
+	as, total, err := q.List(f, offset, limit)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := actionListJSON{Items: make([]actionJSON, len(as)), Total: total, Offset: offset, Limit: limit}
+	for i, a := range as {
+		out.Items[i] = newActionJSON(a)
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) getAction(c *gin.Context) {
+	q := s.actions(c)
+	if q == nil {
+		return
+	}
+	a, err := q.Get(c.Param("id"))
+	s.answerAction(c, http.StatusOK, a, err)
+}
+
+func (s *Server) claimActions(c *gin.Context) {
+	var req claimRequest
+	if err := decodeJSON(c, &req, false); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := req.validate(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	q := s.actions(c)
+	if q == nil {
+		return
+	}
+	as, err := q.Claim(c.Request.Context(), req.Agent, c.GetString(ctxActor), req.Limit)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := claimJSON{Agent: req.Agent, Actions: make([]actionJSON, len(as))}
+	for i, a := range as {
+		out.Actions[i] = newActionJSON(a)
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) completeAction(c *gin.Context) {
+	var req completeRequest
+	if err := decodeJSON(c, &req, false); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := req.validate(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	q := s.actions(c)
+	if q == nil {
+		return
+	}
+	a, err := q.Complete(c.Request.Context(), c.Param("id"), req.Agent, req.Outcome, req.Note, c.GetString(ctxActor))
+	s.answerAction(c, http.StatusOK, a, err)
+}
+
+func (s *Server) cancelAction(c *gin.Context) {
+	var req cancelRequest
+	if err := decodeJSON(c, &req, true); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if len(req.Note) > maxNoteLen {
+		s.fail(c, invalid("note", "is %d bytes; at most %d", len(req.Note), maxNoteLen))
+		return
+	}
+	q := s.actions(c)
+	if q == nil {
+		return
+	}
+	a, err := q.Cancel(c.Request.Context(), c.Param("id"), req.Note, c.GetString(ctxActor))
+	s.answerAction(c, http.StatusOK, a, err)
+}
+
+func (s *Server) answerAction(c *gin.Context, status int, a retention.Action, err error) {
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(status, newActionJSON(a))
+}

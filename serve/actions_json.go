@@ -1,0 +1,246 @@
+package serve
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/retention"
+)
+
+// The JSON shapes of the retention routes, as described in openapi.yaml.
+
+type actionJSON struct {
+	ActionID      string  `json:"action_id"`
+	CustomerID    string  `json:"customer_id"`
+	Cycle         string  `json:"cycle"`
+	Kind          string  `json:"kind"`
+	Offer         string  `json:"offer"`
+	Channel       string  `json:"channel"`
+	Cost          float64 `json:"cost"`
+	Priority      int     `json:"priority"`
+	ExpectedValue float64 `json:"expected_value"`
+	Status        string  `json:"status"`
+	Agent         string  `json:"agent,omitempty"`
+	LeaseUntil    string  `json:"lease_until,omitempty"`
+	Outcome       string  `json:"outcome,omitempty"`
+	Note          string  `json:"note,omitempty"`
+	CreatedAt     string  `json:"created_at"`
+	Rule          string  `json:"rule"`
+	RunID         string  `json:"run_id,omitempty"`
+	Tier          string  `json:"tier"`
+	Band          string  `json:"band"`
+	Reason        string  `json:"reason"`
+	Probability   float64 `json:"probability"`
+	LifetimeValue float64 `json:"lifetime_value"`
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func newActionJSON(a retention.Action) actionJSON {
+	return actionJSON{ActionID: a.ID, CustomerID: a.CustomerID, Cycle: a.Cycle, Kind: a.Kind, Offer: a.Offer,
+		Channel: a.Channel, Cost: a.Cost, Priority: a.Priority, ExpectedValue: math.Round(a.Value*100) / 100,
+		Status: string(a.Status), Agent: a.Agent, LeaseUntil: rfc3339(a.LeaseUntil), Outcome: a.Outcome, Note: a.Note,
+		CreatedAt: rfc3339(a.CreatedAt), Rule: a.Rule, RunID: a.RunID, Tier: string(a.Tier), Band: string(a.Band),
+		Reason: a.Reason, Probability: a.Probability, LifetimeValue: a.LifetimeValue}
+}
+
+type actionListJSON struct {
+	Items  []actionJSON `json:"items"`
+	Total  int          `json:"total"`
+	Offset int          `json:"offset"`
+	Limit  int          `json:"limit"`
+}
+
+type claimRequest struct {
+	Agent string `json:"agent"`
+	Limit int    `json:"limit"`
+}
+
+func (r *claimRequest) validate() error {
+	if err := validName("agent", r.Agent); err != nil {
+		return err
+	}
+	if r.Limit == 0 {
+		r.Limit = 1
+	}
+	if r.Limit < 1 || r.Limit > maxClaim {
+		return invalid("limit", "%d: want a whole number from 1 to %d", r.Limit, maxClaim)
+	}
+	return nil
+}
+
+func validName(field, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return invalid(field, "is required")
+	}
+	if len(v) > maxNameLen {
+		return invalid(field, "is %d bytes; at most %d", len(v), maxNameLen)
+	}
+	return nil
+}
+
+type claimJSON struct {
+	Agent   string       `json:"agent"`
+	Actions []actionJSON `json:"actions"`
+}
+
+type completeRequest struct {
+	Outcome string `json:"outcome"`
+	Note    string `json:"note"`
+	Agent   string `json:"agent"` // optional: checked against the claim
+}
+
+func (r *completeRequest) validate() error {
+	if !slices.Contains(retention.Outcomes, r.Outcome) {
+		return invalid("outcome", "%q: want accepted, declined or unreachable", r.Outcome)
+	}
+	if len(r.Note) > maxNoteLen {
+		return invalid("note", "is %d bytes; at most %d", len(r.Note), maxNoteLen)
+	}
+	if len(r.Agent) > maxNameLen {
+		return invalid("agent", "is %d bytes; at most %d", len(r.Agent), maxNameLen)
+	}
+	return nil
+}
+
+type cancelRequest struct {
+	Note string `json:"note"`
+}
+
+type manualRequest struct {
+	Kind     string   `json:"kind"`
+	Offer    string   `json:"offer"`
+	Channel  string   `json:"channel"`
+	Cost     *float64 `json:"cost"`
+	Priority int      `json:"priority"`
+	Note     string   `json:"note"`
+}
+
+// liftRowJSON writes undefined rates and intervals (an empty group) as null.
+type liftRowJSON struct {
+	Segment        string   `json:"segment"`
+	Treated        int      `json:"treated"`
+	TreatedChurned int      `json:"treated_churned"`
+	Control        int      `json:"control"`
+	ControlChurned int      `json:"control_churned"`
+	TreatedRate    *float64 `json:"treated_churn_rate"`
+	ControlRate    *float64 `json:"control_churn_rate"`
+	Saved          *float64 `json:"saved_rate"`
+	SavedLow       *float64 `json:"saved_rate_ci_low"`
+	SavedHigh      *float64 `json:"saved_rate_ci_high"`
+	Accepted       int      `json:"accepted"`
+	Cost           float64  `json:"cost"`
+	RevenueSaved   float64  `json:"revenue_saved"`
+}
+
+func finitePtr(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	r := math.Round(v*1e6) / 1e6
+	return &r
+}
+
+func newLiftRowJSON(r retention.LiftRow) liftRowJSON {
+	return liftRowJSON{Segment: r.Segment, Treated: r.Treated, TreatedChurned: r.TreatedChurned, Control: r.Control,
+		ControlChurned: r.ControlChurned, TreatedRate: finitePtr(r.TreatedRate), ControlRate: finitePtr(r.ControlRate),
+		Saved: finitePtr(r.Saved), SavedLow: finitePtr(r.SavedLow), SavedHigh: finitePtr(r.SavedHigh), Accepted: r.Accepted,
+		Cost: math.Round(r.Cost*100) / 100, RevenueSaved: math.Round(r.RevenueSaved*100) / 100}
+}
+
+type liftJSON struct {
+	Cycles   []string      `json:"cycles"`
+	All      liftRowJSON   `json:"all"`
+	ByTier   []liftRowJSON `json:"by_tier"`
+	ByAction []liftRowJSON `json:"by_action"`
+}
+
+func newLiftJSON(l retention.Lift) liftJSON {
+	out := liftJSON{Cycles: l.Cycles, All: newLiftRowJSON(l.All), ByTier: []liftRowJSON{}, ByAction: []liftRowJSON{}}
+	if out.Cycles == nil {
+		out.Cycles = []string{}
+	}
+	for _, r := range l.ByTier {
+		out.ByTier = append(out.ByTier, newLiftRowJSON(r))
+	}
+	for _, r := range l.ByKind {
+		out.ByAction = append(out.ByAction, newLiftRowJSON(r))
+	}
+	return out
+}
+
+type policyJSON struct {
+	Path          string  `json:"path"`
+	Digest        string  `json:"digest"`
+	LoadedAt      string  `json:"loaded_at"`
+	Rules         int     `json:"rules"`
+	ControlShare  float64 `json:"control_share"`
+	Budget        float64 `json:"budget_per_cycle"`
+	HorizonDays   int     `json:"horizon_days"`
+	LeaseMinutes  int     `json:"lease_minutes"`
+	ContactLimit  int     `json:"contact_limit"`
+	ContactWindow int     `json:"contact_window_days"`
+	CooldownDays  int     `json:"cooldown_days"`
+	RefusedError  string  `json:"refused_error,omitempty"`
+}
+
+func newPolicyJSON(p *retention.Policy, st retention.WatchStatus) policyJSON {
+	out := policyJSON{Path: st.Path, Digest: p.Digest, LoadedAt: rfc3339(st.LoadedAt), Rules: len(p.Rules),
+		ControlShare: p.ControlShare, Budget: p.Budget, HorizonDays: p.HorizonDays, LeaseMinutes: int(p.Lease / time.Minute),
+		ContactLimit: p.ContactLimit, ContactWindow: p.ContactWindow, CooldownDays: p.CooldownDays}
+	if st.Err != nil {
+		out.RefusedError = st.Err.Error()
+	}
+	return out
+}
+
+// manualAction builds the action of a manual request for a scored customer.
+func manualAction(p *retention.Policy, s churn.Score, req manualRequest, day time.Time) (retention.Action, error) {
+	if !slices.Contains(retention.Kinds, req.Kind) || req.Kind == retention.KindNone {
+		return retention.Action{}, invalid("kind", "%q: want specialist_call, offer, email or sms", req.Kind)
+	}
+	spec, _ := p.Spec(req.Kind)
+	ch := req.Channel
+	if ch == "" {
+		ch = spec.Channel
+	}
+	if !slices.Contains(retention.Channels, ch) {
+		return retention.Action{}, invalid("channel", "%q: want one of %s", ch, strings.Join(retention.Channels, ", "))
+	}
+	cost := spec.Cost
+	if req.Cost != nil {
+		cost = *req.Cost
+	}
+	if !(cost >= 0) || math.IsInf(cost, 0) {
+		return retention.Action{}, invalid("cost", "%g: want an amount of 0 or more", cost)
+	}
+	prio := req.Priority
+	if prio == 0 {
+		prio = 1 // asked for by a person: worked first
+	}
+	if prio < 1 || prio > 99 {
+		return retention.Action{}, invalid("priority", "%d: want 1 to 99", prio)
+	}
+	if len(req.Offer) > maxNameLen {
+		return retention.Action{}, invalid("offer", "is %d bytes; at most %d", len(req.Offer), maxNameLen)
+	}
+	if len(req.Note) > maxNoteLen {
+		return retention.Action{}, invalid("note", "is %d bytes; at most %d", len(req.Note), maxNoteLen)
+	}
+	cycle := day.UTC().Format(time.DateOnly)
+	ev := s.Probability*s.LifetimeValue*spec.SaveRate - cost
+	return retention.Action{
+		Action: churn.Action{ID: retention.ActionID(s.CustomerID, cycle, retention.RuleManual+":"+req.Kind), CustomerID: s.CustomerID,
+			Cycle: cycle, Kind: req.Kind, Offer: req.Offer, Channel: ch, Cost: cost, Priority: prio, Value: ev, Note: req.Note},
+		Rule: retention.RuleManual, Tier: s.Tier, Band: s.Band, Reason: retention.TopReason(s),
+		Probability: s.Probability, LifetimeValue: s.LifetimeValue,
+	}, nil
+}
