@@ -40,9 +40,9 @@ type DriftStore interface {
 	features.Store
 	Model(ctx context.Context, version int) (churn.ModelVersion, error)
 	ChampionVersion(ctx context.Context) (uint32, error)
-	// LatestScoreRun returns the newest finished scoring run whose as-of
+	// FinishedScoreRun returns the newest finished scoring run whose as-of
 	// date is on or before asOfBy (any date when zero), nil when none.
-	LatestScoreRun(ctx context.Context, asOfBy time.Time) (*ScoreRunRef, error)
+	FinishedScoreRun(ctx context.Context, asOfBy time.Time) (*ScoreRunRef, error)
 	RunProbabilities(ctx context.Context, runID string) ([]float32, error)
 	// RunOutcomes pairs a run's probabilities with labels: 1 when the
 	// customer churned in [from, to).
@@ -135,7 +135,7 @@ func (d *Drift) Check(ctx context.Context) (*DriftResult, error) {
 		return nil, churn.Invalid("drift", "threshold", "PSI thresholds must be positive and the AUC floor in (0, 1], got %g, %g and %g", d.Threshold, d.FeatureThreshold, d.AUCFloor)
 	}
 	res := &DriftResult{AUC: math.NaN(), ScorePSI: math.NaN()}
-	run, err := d.Store.LatestScoreRun(ctx, time.Time{})
+	run, err := d.Store.FinishedScoreRun(ctx, time.Time{})
 	if err != nil || run == nil {
 		if err == nil {
 			d.Log.Info("drift: no finished scoring run to check yet")
@@ -219,7 +219,7 @@ func (d *Drift) measureAUC(ctx context.Context, res *DriftResult) error {
 		return err
 	}
 	dataEnd := features.DataEnd(last)
-	run, err := d.Store.LatestScoreRun(ctx, dataEnd.AddDate(0, 0, -d.Horizon))
+	run, err := d.Store.FinishedScoreRun(ctx, dataEnd.AddDate(0, 0, -d.Horizon))
 	if err != nil || run == nil {
 		return err
 	}

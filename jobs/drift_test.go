@@ -55,7 +55,7 @@ func TestPSIIsZeroForTheReferenceAndGrowsWithTheShift(t *testing.T) {
 // does.
 type driftStore struct{ *clickhouse.Client }
 
-func (s driftStore) LatestScoreRun(ctx context.Context, asOfBy time.Time) (*jobs.ScoreRunRef, error) {
+func (s driftStore) FinishedScoreRun(ctx context.Context, asOfBy time.Time) (*jobs.ScoreRunRef, error) {
 	var r *clickhouse.RunInfo
 	var err error
 	if asOfBy.IsZero() {

@@ -53,6 +53,7 @@ type Deps struct {
 	Scores   ScoreStore
 	Models   ModelRegistry
 	Pinger   Pinger
+	Jobs     JobScheduler         // nil: this server runs no scheduler and the job routes answer 404
 	Registry *prometheus.Registry // metrics are registered here and served at /metrics
 	Log      *slog.Logger
 	Now      func() time.Time // nil: time.Now
@@ -158,6 +159,7 @@ func (s *Server) routes() *gin.Engine {
 	admin := v1.Group("", s.require(RoleAdmin))
 	admin.POST("/models/:version/promote", s.promoteModel)
 	admin.POST("/models/rollback", s.rollbackModel)
+	s.jobRoutes(read, admin)
 
 	read.GET("/actions", s.listActions)
 	read.GET("/actions/:id", s.getAction)

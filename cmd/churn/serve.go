@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/telcoretain/churn/jobs"
 	"github.com/telcoretain/churn/serve"
 	"github.com/telcoretain/churn/serve/chstore"
 )
@@ -15,6 +17,8 @@ import (
 func newServeCmd(a *app) *cobra.Command {
 	var (
 		insecure bool
+		jcfg     jobsConfig
+		jobsOn   bool
 		def      = serve.DefaultConfig()
 		cfg      = def
 	)
@@ -28,7 +32,10 @@ run finishes; when ClickHouse is down the last snapshot keeps being served.
 Routes under /v1 need an API key (Authorization: Bearer KEY) from
 CHURN_API_KEYS (role:key,...) or --api-keys-file; without keys the command
 refuses to start unless --insecure-no-auth is given. /healthz, /readyz,
-/metrics and /openapi.yaml are open. Stops cleanly on SIGINT or SIGTERM.`,
+/metrics and /openapi.yaml are open. Stops cleanly on SIGINT or SIGTERM.
+
+Runs the scheduled jobs (train, score, drift, ...) as well, on the schedules
+of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -51,7 +58,16 @@ refuses to start unless --insecure-no-auth is given. /healthz, /readyz,
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			store := chstore.New(st)
-			srv, err := serve.New(cfg, serve.Deps{Scores: store, Models: store, Pinger: store, Registry: reg, Log: a.log})
+			deps := serve.Deps{Scores: store, Models: store, Pinger: store, Registry: reg, Log: a.log}
+			var sched *jobs.Scheduler
+			if jobsOn {
+				set := a.newJobSet(st, jcfg, reg) // register more jobs on set here, before the scheduler is built
+				if sched, err = a.newScheduler(st, set, jcfg, reg); err != nil {
+					return err
+				}
+				deps.Jobs = schedulerAPI{sched}
+			}
+			srv, err := serve.New(cfg, deps)
 			if err != nil {
 				return usageError{err}
 			}
@@ -61,7 +77,7 @@ refuses to start unless --insecure-no-auth is given. /healthz, /readyz,
 			}
 			a.log.Info("serving HTTP API", "addr", ln.Addr().String(), "keys", keys.Len(),
 				"poll_interval", cfg.PollInterval, "clickhouse", st.Addr(), "database", st.Database())
-			err = srv.Run(ctx, ln)
+			err = runWithScheduler(ctx, sched, func(ctx context.Context) error { return srv.Run(ctx, ln) })
 			a.log.Info("HTTP API stopped")
 			return err
 		},
@@ -72,6 +88,8 @@ refuses to start unless --insecure-no-auth is given. /healthz, /readyz,
 	f.StringVar(&cfg.CacheControl, "cache-control", def.CacheControl, "Cache-Control of score responses; match it to the scoring schedule")
 	f.IntVar(&cfg.HistoryLimit, "history-limit", def.HistoryLimit, "scores per customer returned by /v1/customers/{id}/history")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", def.ShutdownTimeout, "time given to requests in flight on SIGINT/SIGTERM")
+	f.BoolVar(&jobsOn, "scheduler", envOr("CHURN_SCHEDULER", "true") != "false", "run the scheduled jobs in this process (env CHURN_SCHEDULER); false when a `churn jobs run-scheduler` worker does")
+	jcfg.bind(f)
 	return cmd
 }
 

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/pflag"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/clickhouse"
+	"github.com/telcoretain/churn/jobs"
+	"github.com/telcoretain/churn/serve"
+)
+
+// defaultSchedules are the schedules of the jobs when configuration says
+// nothing: score daily, actions and the drift check after each scoring run,
+// outcomes daily, train weekly (Sunday night). Times are in --timezone.
+var defaultSchedules = []struct{ name, spec string }{
+	{"train", "0 2 * * 0"},
+	{"score", "0 5 * * *"},
+	{"actions", "after score"},
+	{"outcomes", "0 6 * * *"},
+	{"drift", "after score"},
+}
+
+// defaultTimeouts bound each run; training is the long one.
+var defaultTimeouts = map[string]time.Duration{"train": 4 * time.Hour, "score": 2 * time.Hour}
+
+// jobsConfig is the scheduler's configuration: flags with environment
+// defaults, shared by `churn serve` and `churn jobs`.
+type jobsConfig struct {
+	schedules []string // NAME=SPEC
+	timeouts  []string // NAME=DURATION
+	timezone  string
+	psi       float64
+	aucFloor  float64
+	attempts  int
+	backoff   time.Duration
+}
+
+func envOr(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok {
+		return v
+	}
+	return def
+}
+
+// splitList splits an environment list of NAME=VALUE items separated by ';'
+// (cron expressions contain commas and spaces).
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ";") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+func envFloat(key string, def float64) float64 {
+	if v, err := strconv.ParseFloat(os.Getenv(key), 64); err == nil {
+		return v
+	}
+	return def
+}
+
+func (j *jobsConfig) bind(f *pflag.FlagSet) {
+	f.StringArrayVar(&j.schedules, "schedule", splitList(os.Getenv("CHURN_SCHEDULE")),
+		`NAME=SPEC: when a job runs, as a cron expression ("0 5 * * *", "@every 6h"), "after JOB" or "manual"; repeatable (env CHURN_SCHEDULE, items separated by ;)`)
+	f.StringArrayVar(&j.timeouts, "job-timeout", splitList(os.Getenv("CHURN_JOB_TIMEOUTS")),
+		"NAME=DURATION: cancel a run of the job after this long; repeatable (env CHURN_JOB_TIMEOUTS; defaults train=4h, score=2h, others 2h)")
+	f.StringVar(&j.timezone, "timezone", envOr("CHURN_TIMEZONE", "UTC"), "time zone of the schedules, an IANA name such as Europe/Berlin (env CHURN_TIMEZONE)")
+	f.Float64Var(&j.psi, "drift-psi-threshold", envFloat("CHURN_DRIFT_PSI_THRESHOLD", jobs.DefaultPSIThreshold),
+		"score PSI above which the drift check starts a retraining run (env CHURN_DRIFT_PSI_THRESHOLD)")
+	f.Float64Var(&j.aucFloor, "drift-auc-floor", envFloat("CHURN_DRIFT_AUC_FLOOR", jobs.DefaultAUCFloor),
+		"AUC of the champion's labelled runs below which the drift check starts a retraining run (env CHURN_DRIFT_AUC_FLOOR)")
+	f.IntVar(&j.attempts, "job-retries", 4, "tries of a run while ClickHouse is unavailable")
+	f.DurationVar(&j.backoff, "job-retry-wait", 10*time.Second, "first wait between tries (doubling, with jitter)")
+}
+
+// jobSet is the registry of named jobs of this process. newJobSet adds
+// train, score and drift; the retention wiring adds actions and outcomes
+// with add, before the scheduler is built.
+type jobSet struct {
+	specs []jobs.Spec
+	drift *jobs.Drift
+}
+
+// add registers a job; its schedule and timeout come from configuration.
+func (s *jobSet) add(name string, j jobs.Job) {
+	s.specs = append(s.specs, jobs.Spec{Name: name, Job: j})
+}
+
+// jobStore adapts the ClickHouse client to jobs.DriftStore.
+type jobStore struct{ *clickhouse.Client }
+
+// FinishedScoreRun returns the newest finished scoring run with an as-of date
+// on or before asOfBy (any when zero).
+func (s jobStore) FinishedScoreRun(ctx context.Context, asOfBy time.Time) (*jobs.ScoreRunRef, error) {
+	var r *clickhouse.RunInfo
+	var err error
+	if asOfBy.IsZero() {
+		r, err = s.LatestFinishedRun(ctx)
+	} else {
+		r, err = s.LatestRunAsOfBy(ctx, asOfBy)
+	}
+	if err != nil || r == nil {
+		return nil, err
+	}
+	return &jobs.ScoreRunRef{ID: r.RunID, AsOf: r.AsOf, ModelVersion: int(r.ModelVersion)}, nil
+}
+
+// SaveDriftChecks stores the measures of a drift check.
+func (s jobStore) SaveDriftChecks(ctx context.Context, ms []jobs.DriftMeasure) error {
+	out := make([]clickhouse.DriftCheck, len(ms))
+	for i, m := range ms {
+		out[i] = clickhouse.DriftCheck(m)
+	}
+	return s.Client.SaveDriftChecks(ctx, out)
+}
+
+// newJobSet registers the model jobs. Drift metrics go to reg when it is not
+// nil.
+func (a *app) newJobSet(st *clickhouse.Client, cfg jobsConfig, reg prometheus.Registerer) *jobSet {
+	set := &jobSet{}
+	set.add("train", jobs.TrainJob{Train: &jobs.Train{Store: st, Log: a.log.With("job", "train"), Actor: "job:train"}})
+	set.add("score", jobs.ScoreJob{Score: &jobs.Score{Store: st, Log: a.log.With("job", "score")}})
+	set.drift = &jobs.Drift{Store: jobStore{st}, Log: a.log.With("job", "drift"), Threshold: cfg.psi, AUCFloor: cfg.aucFloor}
+	if reg != nil {
+		set.drift.Metrics = jobs.NewDriftMetrics(reg)
+	}
+	set.add("drift", set.drift)
+	return set
+}
+
+// newScheduler applies the configured schedules and timeouts to the jobs of
+// set. Drift retraining starts the train job through the scheduler, so that
+// it is recorded with trigger "drift" and never overlaps a running one.
+func (a *app) newScheduler(st *clickhouse.Client, set *jobSet, cfg jobsConfig, reg prometheus.Registerer) (*jobs.Scheduler, error) {
+	loc, err := time.LoadLocation(cfg.timezone)
+	if err != nil {
+		return nil, churn.Invalid("schedule jobs", "timezone", "%q: %v (want an IANA name such as Europe/Berlin)", cfg.timezone, err)
+	}
+	names := make([]string, len(set.specs))
+	for i, sp := range set.specs {
+		names[i] = sp.Name
+	}
+	sched := map[string]string{}
+	for _, d := range defaultSchedules {
+		sched[d.name] = d.spec
+	}
+	if err := parsePairs("schedule", cfg.schedules, names, func(name, v string) error { sched[name] = v; return nil }); err != nil {
+		return nil, err
+	}
+	timeouts := map[string]time.Duration{}
+	err = parsePairs("job-timeout", cfg.timeouts, names, func(name, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%q is not a positive duration such as 90m", v)
+		}
+		timeouts[name] = d
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	specs := slices.Clone(set.specs)
+	for i := range specs {
+		sp := &specs[i]
+		sp.Schedule = sched[sp.Name]
+		if after, ok := strings.CutPrefix(sp.Schedule, "after "); ok && !slices.Contains(names, strings.TrimSpace(after)) {
+			// A job whose predecessor is not in this process (actions
+			// after score in a worker without scoring) runs by hand only.
+			sp.Schedule = "manual"
+		}
+		sp.Timeout = cmpOr(timeouts[sp.Name], defaultTimeouts[sp.Name])
+	}
+	s, err := jobs.New(jobs.Options{Location: loc, Log: a.log, History: st, Registerer: reg,
+		Backoff: &jobs.Backoff{Attempts: cfg.attempts, Initial: cfg.backoff, Max: 16 * cfg.backoff}}, specs...)
+	if err != nil {
+		return nil, err
+	}
+	set.drift.Retrain = func(context.Context, string) error {
+		_, err := s.Start("train", jobs.TriggerDrift)
+		return err
+	}
+	return s, nil
+}
+
+func cmpOr(a, b time.Duration) time.Duration {
+	if a != 0 {
+		return a
+	}
+	return b
+}
+
+// parsePairs reads NAME=VALUE items, checking NAME is a registered job.
+func parsePairs(flag string, items, names []string, set func(name, v string) error) error {
+	for _, it := range items {
+		name, v, ok := strings.Cut(it, "=")
+		name, v = strings.TrimSpace(name), strings.TrimSpace(v)
+		if !ok || name == "" || v == "" {
+			return churn.Invalid("schedule jobs", flag, "%q: want NAME=VALUE, e.g. score=0 5 * * *", it)
+		}
+		if !slices.Contains(names, name) {
+			return churn.Invalid("schedule jobs", flag, "%q: no job named %q (jobs: %s)", it, name, strings.Join(names, ", "))
+		}
+		if err := set(name, v); err != nil {
+			return churn.Invalid("schedule jobs", flag, "%s: %v", name, err)
+		}
+	}
+	return nil
+}
+
+// schedulerAPI adapts the scheduler to serve.JobScheduler.
+type schedulerAPI struct{ *jobs.Scheduler }
+
+// Jobs lists the jobs as the API shows them.
+func (s schedulerAPI) Jobs() []serve.JobInfo {
+	st := s.Scheduler.Jobs()
+	out := make([]serve.JobInfo, len(st))
+	for i, j := range st {
+		out[i] = serve.JobInfo(j)
+	}
+	return out
+}
+
+// runWithScheduler runs serve and, when sched is not nil, the scheduler
+// beside it until ctx ends or either fails; the scheduler then cancels its
+// running job and waits for it to stop at a safe point.
+func runWithScheduler(ctx context.Context, sched *jobs.Scheduler, run func(ctx context.Context) error) error {
+	if sched == nil {
+		return run(ctx)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return run(gctx) })
+	g.Go(func() error { return sched.Run(gctx) })
+	return g.Wait()
+}
