@@ -19,6 +19,7 @@ type Watcher struct {
 	interval time.Duration
 	log      *slog.Logger
 	now      func() time.Time
+	fixed    bool // no file: nothing to reread
 
 	cur atomic.Pointer[Policy]
 
@@ -56,6 +57,17 @@ func NewWatcher(path string, interval time.Duration, log *slog.Logger, now func(
 	return w, nil
 }
 
+// NewFixed returns a watcher of a policy that has no file to watch (the
+// built-in default): Check never changes it.
+func NewFixed(p *Policy, now func() time.Time) *Watcher {
+	if now == nil {
+		now = time.Now
+	}
+	w := &Watcher{path: p.Source, log: slog.New(slog.DiscardHandler), now: now, loadedAt: now(), fixed: true}
+	w.cur.Store(p)
+	return w
+}
+
 // Policy returns the policy in force.
 func (w *Watcher) Policy() *Policy { return w.cur.Load() }
 
@@ -73,6 +85,9 @@ func (w *Watcher) Status() WatchStatus {
 // Check rereads the file and swaps in a changed valid policy. It returns
 // whether the policy changed, and the problems of a changed invalid file.
 func (w *Watcher) Check() (bool, error) {
+	if w.fixed {
+		return false, nil
+	}
 	b, err := os.ReadFile(w.path)
 	if err != nil {
 		err = churn.Invalid("read policy", w.path, "%v", err)
@@ -112,6 +127,10 @@ func (w *Watcher) refuse(err error, hash string) {
 
 // Run checks the file every interval until ctx ends.
 func (w *Watcher) Run(ctx context.Context) error {
+	if w.fixed || w.interval <= 0 {
+		<-ctx.Done()
+		return nil
+	}
 	t := time.NewTicker(w.interval)
 	defer t.Stop()
 	for {

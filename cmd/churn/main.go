@@ -91,6 +91,7 @@ Start with:  churn migrate && churn seed && churn status`,
 		newPredictCmd(a),
 		newScoreCmd(a),
 		newFeaturesCmd(a), newCustomersCmd(a),
+		newActionsCmd(a), newPolicyCmd(a),
 		newJobsCmd(a),
 	)
 	return root

@@ -16,11 +16,12 @@ import (
 
 func newServeCmd(a *app) *cobra.Command {
 	var (
-		insecure bool
-		jcfg     jobsConfig
-		jobsOn   bool
-		def      = serve.DefaultConfig()
-		cfg      = def
+		insecure   bool
+		policyPath string
+		jcfg       jobsConfig
+		jobsOn     bool
+		def        = serve.DefaultConfig()
+		cfg        = def
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -59,9 +60,16 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			store := chstore.New(st)
 			deps := serve.Deps{Scores: store, Models: store, Pinger: store, Registry: reg, Log: a.log}
+			queue, policy, err := a.addActionDeps(ctx, st, policyPath, cfg.PollInterval, &deps)
+			if err != nil {
+				return err
+			}
 			var sched *jobs.Scheduler
 			if jobsOn {
 				set := a.newJobSet(st, jcfg, reg) // register more jobs on set here, before the scheduler is built
+				actionsJob, outcomesJob := a.newActionJobs(st, queue, policy)
+				set.add("actions", actionsJob)
+				set.add("outcomes", outcomesJob)
 				if sched, err = a.newScheduler(st, set, jcfg, reg); err != nil {
 					return err
 				}
@@ -83,6 +91,7 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 		},
 	}
 	f := cmd.Flags()
+	policyFlag(f, &policyPath)
 	f.BoolVar(&insecure, "insecure-no-auth", false, "serve without API keys: every request is admin (local trials only)")
 	f.DurationVar(&cfg.PollInterval, "poll-interval", def.PollInterval, "how often to look for a newer finished scoring run")
 	f.StringVar(&cfg.CacheControl, "cache-control", def.CacheControl, "Cache-Control of score responses; match it to the scoring schedule")

@@ -1,0 +1,334 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/clickhouse"
+	"github.com/telcoretain/churn/jobs"
+	"github.com/telcoretain/churn/retention"
+	"github.com/telcoretain/churn/retention/chstore"
+	"github.com/telcoretain/churn/serve"
+)
+
+func newActionsCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "actions",
+		Short: "Plan, list and measure retention actions",
+		Long: `Retention actions turn scores into work: whom to contact this cycle, how, and
+within budget (plan), and afterwards whether it worked (outcomes, report).
+
+The queue is an append-only event log in ClickHouse (action_events). The
+` + "`churn serve`" + ` process owns it: agents claim and complete actions through its
+API, and it writes each event before it answers. ` + "`churn actions plan`" + ` appends
+the new actions of a cycle to the same log (action ids are deterministic, so
+planning twice adds nothing); the server picks them up on its next poll.`,
+	}
+	cmd.AddCommand(newActionsPlanCmd(a), newActionsListCmd(a), newActionsOutcomesCmd(a), newActionsReportCmd(a),
+		newActionsSimulateCmd(a))
+	return cmd
+}
+
+// loadQueue reads the whole action log into a queue.
+func loadQueue(ctx context.Context, st chstore.Store) (*retention.Queue, error) {
+	q := retention.NewQueue(st, retention.QueueOptions{})
+	return q, q.Load(ctx)
+}
+
+func newActionsPlanCmd(a *app) *cobra.Command {
+	var (
+		path, runID string
+		dryRun      bool
+		show        int
+	)
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Choose this cycle's actions from the latest scoring run and queue them",
+		Long: `For each scored customer, find the policy rule that matches their value tier,
+risk band and top churn reason, and compute the expected value of its action:
+P(churn) x lifetime value x save rate - cost. Act only when it is positive,
+highest value first, until the cycle's budget is spent; skip customers under
+the contact limit or cooldown. A control group (the policy's control share,
+by a hash of customer and cycle) gets no action and is recorded as such.
+
+A cycle is the scoring run's as-of date. --dry-run prints the plan only.`,
+		Example: `  churn actions plan --dry-run --show 20
+  churn actions plan --policy policies/default.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pol, err := loadPolicy(path)
+			if err != nil {
+				return err
+			}
+			return a.withStore(cmd.Context(), func(c *clickhouse.Client) error {
+				ctx, st := cmd.Context(), chstore.New(c)
+				job := &jobs.Actions{Runs: st, Policy: func() *retention.Policy { return pol }, DryRun: dryRun, Log: a.log}
+				if runID != "" {
+					asOf, err := runAsOf(ctx, c, runID)
+					if err != nil {
+						return err
+					}
+					job.RunID, job.AsOf = runID, asOf
+				}
+				q, err := loadQueue(ctx, st)
+				if err != nil {
+					return err
+				}
+				job.Queue = q
+				prog := a.newProgress("plan", "scores", 0)
+				job.Progress = func(n int64) { prog.Add(n) }
+				res, err := job.Run(ctx)
+				prog.Finish()
+				if err != nil {
+					return err
+				}
+				printPlan(a.stdout, pol, res, dryRun, show)
+				return nil
+			})
+		},
+	}
+	f := cmd.Flags()
+	policyFlag(f, &path)
+	f.StringVar(&runID, "run", "", "plan from this scoring run instead of the latest finished one")
+	f.BoolVar(&dryRun, "dry-run", false, "print the plan without queueing anything")
+	f.IntVar(&show, "show", 10, "actions to list, highest expected value first")
+	return cmd
+}
+
+// runAsOf finds a finished run's as-of date.
+func runAsOf(ctx context.Context, c *clickhouse.Client, runID string) (time.Time, error) {
+	var asOf time.Time
+	err := c.ScanRunScores(ctx, runID, func(s churn.Score) error {
+		asOf = s.AsOf
+		return errStopScan
+	})
+	if err != nil && err != errStopScan {
+		return time.Time{}, err
+	}
+	if asOf.IsZero() {
+		return time.Time{}, churn.Errorf(churn.KindNotFound, "plan actions", "scoring run %q has no scores", runID)
+	}
+	return asOf, nil
+}
+
+var errStopScan = fmt.Errorf("stop")
+
+func printPlan(w io.Writer, pol *retention.Policy, res *jobs.ActionsResult, dryRun bool, show int) {
+	p := res.Plan
+	fmt.Fprintf(w, "cycle %s from run %s under %s\n", p.Cycle, p.RunID, pol.Source)
+	fmt.Fprintf(w, "scores considered %d; actions %d, control %d; cost %.2f of %.2f left in the budget\n",
+		p.Considered, len(p.Actions), len(p.Control), p.Spent, p.Budget)
+	byKind := map[string]int{}
+	for _, x := range p.Actions {
+		byKind[x.Kind+" (tier "+string(x.Tier)+")"]++
+	}
+	printCounts(w, "actions", byKind)
+	printCounts(w, "skipped", p.Skipped)
+	if dryRun {
+		fmt.Fprintln(w, "dry run: nothing queued")
+	} else {
+		fmt.Fprintf(w, "queued %d new events (0 when the cycle was planned before)\n", res.Added)
+	}
+	if show > 0 && len(p.Actions) > 0 {
+		fmt.Fprintln(w)
+		printActions(w, p.Actions[:min(show, len(p.Actions))])
+	}
+}
+
+func printCounts(w io.Writer, label string, m map[string]int) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	if len(parts) == 0 {
+		parts = []string{"none"}
+	}
+	fmt.Fprintf(w, "%s: %s\n", label, strings.Join(parts, ", "))
+}
+
+func printActions(w io.Writer, as []retention.Action) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ACTION\tCUSTOMER\tCYCLE\tTIER\tBAND\tREASON\tKIND\tOFFER\tCOST\tVALUE\tPRIO\tSTATUS\tAGENT\tOUTCOME")
+	for _, x := range as {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t%d\t%s\t%s\t%s\n", x.ID, x.CustomerID, x.Cycle, x.Tier,
+			x.Band, x.Reason, x.Kind, x.Offer, x.Cost, x.Value, x.Priority, x.Status, x.Agent, x.Outcome)
+	}
+	tw.Flush()
+}
+
+func newActionsListCmd(a *app) *cobra.Command {
+	var (
+		f     retention.Filter
+		limit int
+	)
+	var status, tier string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List actions from the action log, most urgent first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.Status, f.Tier = churn.ActionStatus(status), churn.ValueTier(tier)
+			return a.withStore(cmd.Context(), func(c *clickhouse.Client) error {
+				q, err := loadQueue(cmd.Context(), chstore.New(c))
+				if err != nil {
+					return err
+				}
+				as, total, err := q.List(f, 0, limit)
+				if err != nil {
+					return err
+				}
+				printActions(a.stdout, as)
+				fmt.Fprintf(a.stdout, "%d of %d matching actions; by status: %s\n", len(as), total, statusCounts(q.Counts()))
+				return nil
+			})
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&status, "status", "", "queued, claimed, done, failed, cancelled or control")
+	fl.StringVar(&tier, "tier", "", "value tier A, B or C")
+	fl.StringVar(&f.Kind, "kind", "", "action kind")
+	fl.StringVar(&f.Cycle, "cycle", "", "cycle (YYYY-MM-DD)")
+	fl.StringVar(&f.CustomerID, "customer", "", "customer id")
+	fl.IntVar(&limit, "limit", 20, "actions to print")
+	return cmd
+}
+
+func statusCounts(m map[churn.ActionStatus]int) string {
+	s := map[string]int{}
+	for k, v := range m {
+		s[string(k)] = v
+	}
+	var b strings.Builder
+	printCounts(&b, "", s)
+	return strings.TrimSpace(strings.TrimPrefix(b.String(), ":"))
+}
+
+func newActionsOutcomesCmd(a *app) *cobra.Command {
+	var path string
+	cmd := &cobra.Command{
+		Use:   "outcomes",
+		Short: "Label treated and control customers of cycles whose horizon has passed",
+		Long: `Label every planned customer (treated and control) of each cycle whose horizon
+has passed as churned or retained, from churn_events. A cycle is ready when
+the usage data reaches its horizon's end; it is labelled once.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pol, err := loadPolicy(path)
+			if err != nil {
+				return err
+			}
+			return a.withStore(cmd.Context(), func(c *clickhouse.Client) error {
+				st := chstore.New(c)
+				q, err := loadQueue(cmd.Context(), st)
+				if err != nil {
+					return err
+				}
+				res, err := (&jobs.Outcomes{Store: st, Actions: q, Policy: func() *retention.Policy { return pol }, Log: a.log}).Run(cmd.Context())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "labelled %d customers of cycles %v; waiting for data: %v\n", res.Rows, res.Labeled, res.Waiting)
+				return nil
+			})
+		},
+	}
+	policyFlag(cmd.Flags(), &path)
+	return cmd
+}
+
+func newActionsReportCmd(a *app) *cobra.Command {
+	var cycles []string
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "Churn of treated against control customers, with a 95% confidence interval",
+		Long: `Compare the churn rate of treated and control customers of labelled cycles,
+overall, by value tier and by action. Saved is the control rate minus the
+treated rate (every planned customer counts as treated, reached or not), with
+a 95% Newcombe interval; revenue saved is saved x treated x their mean
+lifetime value. Run ` + "`churn actions outcomes`" + ` first.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withStore(cmd.Context(), func(c *clickhouse.Client) error {
+				outs, err := chstore.New(c).Outcomes(cmd.Context(), cycles...)
+				if err != nil {
+					return err
+				}
+				if len(outs) == 0 {
+					return churn.Errorf(churn.KindNotFound, "lift report", "no labelled cycle yet: run `churn actions outcomes` once a cycle's horizon has passed")
+				}
+				printLift(a.stdout, retention.Measure(outs))
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringSliceVar(&cycles, "cycle", nil, "cycles to report (YYYY-MM-DD, repeatable); default all labelled")
+	return cmd
+}
+
+func printLift(w io.Writer, l retention.Lift) {
+	fmt.Fprintf(w, "lift of cycles %s\n\n", strings.Join(l.Cycles, ", "))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "SEGMENT\tTREATED\tCHURNED\tRATE\tCONTROL\tCHURNED\tRATE\tSAVED\t95% CI\tACCEPTED\tCOST\tREVENUE SAVED\t")
+	rows := append(append([]retention.LiftRow{l.All}, l.ByTier...), l.ByKind...)
+	pct := func(v float64) string {
+		if math.IsNaN(v) {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f%%", 100*v)
+	}
+	for _, r := range rows {
+		ci := "-"
+		if !math.IsNaN(r.SavedLow) {
+			ci = fmt.Sprintf("[%+.2f, %+.2f]", 100*r.SavedLow, 100*r.SavedHigh)
+		}
+		saved := "-"
+		if !math.IsNaN(r.Saved) {
+			saved = fmt.Sprintf("%+.2f pts", 100*r.Saved)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%d\t%s\t%s\t%s\t%d\t%.2f\t%.0f\t\n", r.Segment, r.Treated, r.TreatedChurned,
+			pct(r.TreatedRate), r.Control, r.ControlChurned, pct(r.ControlRate), saved, ci, r.Accepted, r.Cost, r.RevenueSaved)
+	}
+	tw.Flush()
+}
+
+// addActionDeps gives the server the retention action queue, rebuilt from
+// the action log (now, or on the first poll when ClickHouse is down), the
+// labelled outcomes lift reads and the policy, reread on every poll.
+func (a *app) addActionDeps(ctx context.Context, st *clickhouse.Client, policyPath string, every time.Duration, deps *serve.Deps) (*retention.Queue, *retention.Watcher, error) {
+	w, err := a.policyWatcher(policyPath, every)
+	if err != nil {
+		return nil, nil, err
+	}
+	log := chstore.New(st)
+	q := retention.NewQueue(log, retention.QueueOptions{Lease: w.Lease, Log: a.log})
+	if err := q.Load(ctx); err != nil {
+		a.log.Warn("action queue: cannot read the action log yet; retrying on every poll", "err", err)
+	} else {
+		a.log.Info("action queue rebuilt from the action log", "actions", statusCounts(q.Counts()), "policy", w.Status().Path)
+	}
+	deps.Actions, deps.Outcomes, deps.Policy = q, log, w
+	return q, w, nil
+}
+
+// newActionJobs are the actions and outcomes jobs of a server: they plan
+// into and label from the server's own queue, so the one owner of the queue
+// writes every event.
+func (a *app) newActionJobs(st *clickhouse.Client, q *retention.Queue, w *retention.Watcher) (jobs.ActionsJob, jobs.OutcomesJob) {
+	cs := chstore.New(st)
+	return jobs.ActionsJob{Actions: &jobs.Actions{Runs: cs, Queue: q, Policy: w.Policy, Log: a.log}},
+		jobs.OutcomesJob{Outcomes: &jobs.Outcomes{Store: cs, Actions: q, Policy: w.Policy, Log: a.log}}
+}

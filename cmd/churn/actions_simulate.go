@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/clickhouse"
+	"github.com/telcoretain/churn/dataset/synth"
+	"github.com/telcoretain/churn/retention"
+)
+
+func newActionsSimulateCmd(a *app) *cobra.Command {
+	var (
+		apiURL, key, path string
+		agents, batch     int
+		accept, save      map[string]string
+		eff               = synth.DefaultRetentionEffect(1)
+	)
+	cmd := &cobra.Command{
+		Use:   "simulate",
+		Short: "Demo only: work the queue through the API as synthetic agents and apply the synthetic save effect",
+		Long: `For the synthetic operator of ` + "`churn seed`" + ` only. Synthetic agents claim every
+queued action through the running API (` + "`churn serve`" + `) and complete each with an
+answer drawn from the synthetic world (accepted, declined, unreachable, by
+--accept-rate and --unreachable). Then, for each accepted action, the world
+decides whether it kept a would-be churner (--save-rate): if so, the
+customer's voluntary churn event within the cycle's horizon is deleted from
+churn_events. Every draw is a hash of --seed and the action id.
+
+Never run this on an operator's data: it deletes churn events.`,
+		Example: `  churn actions simulate --agents 4 --save-rate sms=0.2,specialist_call=0.5`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := parseRates(accept, eff.AcceptRates, "accept-rate"); err != nil {
+				return err
+			}
+			if err := parseRates(save, eff.SaveRates, "save-rate"); err != nil {
+				return err
+			}
+			if err := eff.Validate(); err != nil {
+				return err
+			}
+			pol, err := loadPolicy(path)
+			if err != nil {
+				return err
+			}
+			if apiURL == "" {
+				apiURL = "http://" + a.cfg.HTTPAddr
+			}
+			if key == "" {
+				if key, err = a.agentKey(); err != nil {
+					return err
+				}
+			}
+			cl := &agentClient{base: strings.TrimRight(apiURL, "/"), key: key, http: &http.Client{Timeout: 30 * time.Second}}
+			prog := a.newProgress("simulate", "actions", 0)
+			worked, err := cl.work(cmd.Context(), eff, agents, batch, func() { prog.Add(1) })
+			prog.Finish()
+			if err != nil {
+				return err
+			}
+			saved := map[string][]string{} // cycle -> customers kept
+			counts := map[string]int{}
+			for _, w := range worked {
+				counts[w.Outcome]++
+				if w.Outcome == retention.OutcomeAccepted && eff.Saves(w.ActionID, w.Kind) {
+					saved[w.Cycle] = append(saved[w.Cycle], w.CustomerID)
+				}
+			}
+			fmt.Fprintf(a.stdout, "worked %d actions through %s: accepted %d, declined %d, unreachable %d\n", len(worked), apiURL,
+				counts[retention.OutcomeAccepted], counts[retention.OutcomeDeclined], counts[retention.OutcomeUnreachable])
+			return a.withStore(cmd.Context(), func(c *clickhouse.Client) error {
+				return applySaves(cmd.Context(), a, c, saved, pol.HorizonDays)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&apiURL, "api", "", "base URL of the API (default http://$CHURN_HTTP_ADDR)")
+	f.StringVar(&key, "key", "", "agent API key (default: the first agent or admin key of CHURN_API_KEYS / the keys file)")
+	f.IntVar(&agents, "agents", 4, "concurrent synthetic agents")
+	f.IntVar(&batch, "batch", 25, "actions each agent claims at a time")
+	f.Uint64Var(&eff.Seed, "seed", eff.Seed, "seed of the synthetic answers and saves")
+	f.Float64Var(&eff.Unreachable, "unreachable", eff.Unreachable, "share of customers agents cannot reach")
+	f.StringToStringVar(&accept, "accept-rate", nil, "kind=share of reached customers who accept (defaults: specialist_call=0.7,offer=0.6,email=0.2,sms=0.25)")
+	f.StringToStringVar(&save, "save-rate", nil, "kind=share of accepting would-be churners who stay (defaults: specialist_call=0.5,offer=0.35,email=0.2,sms=0.2)")
+	policyFlag(f, &path)
+	return cmd
+}
+
+func parseRates(in map[string]string, out map[string]float64, flag string) error {
+	for k, v := range in {
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return churn.Invalid("simulate", flag, "%s=%q is not a number", k, v)
+		}
+		out[k] = x
+	}
+	return nil
+}
+
+func applySaves(ctx context.Context, a *app, c *clickhouse.Client, saved map[string][]string, horizon int) error {
+	total := 0
+	for cycle, ids := range saved {
+		from, err := retention.CycleDate(cycle)
+		if err != nil {
+			return err
+		}
+		to := from.AddDate(0, 0, horizon)
+		before, err := c.ChurnedBetween(ctx, from, to)
+		if err != nil {
+			return err
+		}
+		var churners []string
+		for _, id := range ids {
+			if _, ok := before[id]; ok {
+				churners = append(churners, id)
+			}
+		}
+		if err := c.DeleteChurnEvents(ctx, churners, from, to); err != nil {
+			return err
+		}
+		after, err := c.ChurnedBetween(ctx, from, to)
+		if err != nil {
+			return err
+		}
+		total += len(before) - len(after)
+		fmt.Fprintf(a.stdout, "cycle %s: %d accepted actions would save a churner; %d voluntary churn events removed\n",
+			cycle, len(ids), len(before)-len(after))
+	}
+	a.log.Info("synthetic retention effect applied", "churn_events_removed", total)
+	return nil
+}
+
+// agentKey finds an agent (or admin) key in the configured key lists.
+func (a *app) agentKey() (string, error) {
+	var lines []string
+	lines = append(lines, strings.Split(a.cfg.APIKeys, ",")...)
+	if a.cfg.APIKeysFile != "" {
+		b, err := os.ReadFile(a.cfg.APIKeysFile)
+		if err != nil {
+			return "", churn.Invalid("simulate", "api-keys-file", "%v", err)
+		}
+		sc := bufio.NewScanner(bytes.NewReader(b))
+		for sc.Scan() {
+			lines = append(lines, sc.Text())
+		}
+	}
+	for _, want := range []string{"agent", "admin"} {
+		for _, l := range lines {
+			role, k, ok := strings.Cut(strings.TrimSpace(l), ":")
+			if ok && strings.TrimSpace(role) == want {
+				return strings.TrimSpace(k), nil
+			}
+		}
+	}
+	return "", churn.Invalid("simulate", "key", "no agent or admin key: pass --key or set CHURN_API_KEYS")
+}
+
+// agentClient works the queue through the HTTP API.
+type agentClient struct {
+	base, key string
+	http      *http.Client
+}
+
+type workedAction struct {
+	ActionID   string `json:"action_id"`
+	CustomerID string `json:"customer_id"`
+	Cycle      string `json:"cycle"`
+	Kind       string `json:"kind"`
+	Outcome    string `json:"outcome"`
+}
+
+func (c *agentClient) work(ctx context.Context, eff synth.RetentionEffect, agents, batch int, done func()) ([]workedAction, error) {
+	var (
+		mu     sync.Mutex
+		out    []workedAction
+		wg     sync.WaitGroup
+		errs   = make(chan error, agents)
+		cctx   context.Context
+		cancel context.CancelFunc
+	)
+	cctx, cancel = context.WithCancel(ctx)
+	defer cancel()
+	for g := range agents {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			agent := fmt.Sprintf("synthetic-agent-%d", g+1)
+			for cctx.Err() == nil {
+				var res struct{ Actions []workedAction }
+				if err := c.post(cctx, "/v1/actions/claim", map[string]any{"agent": agent, "limit": batch}, &res); err != nil {
+					errs <- err
+					cancel()
+					return
+				}
+				if len(res.Actions) == 0 {
+					return
+				}
+				for _, w := range res.Actions {
+					w.Outcome = eff.Answer(w.ActionID, w.Kind)
+					body := map[string]any{"outcome": w.Outcome, "agent": agent, "note": "synthetic agent"}
+					if err := c.post(cctx, "/v1/actions/"+w.ActionID+"/complete", body, nil); err != nil {
+						errs <- err
+						cancel()
+						return
+					}
+					mu.Lock()
+					out = append(out, w)
+					mu.Unlock()
+					done()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+func (c *agentClient) post(ctx context.Context, path string, body, out any) error {
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return churn.Unavailable("call the API", fmt.Errorf("%s (is `churn serve` running?): %w", c.base, err))
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<22))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("POST %s: %s: %s", path, resp.Status, strings.TrimSpace(string(data)))
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
