@@ -21,7 +21,7 @@ type ScoreRuns interface {
 // from the CLI.
 type ActionQueue interface {
 	// Actions returns every action known, any cycle, as it stands now.
-	Actions() []retention.Action
+	Actions() ([]retention.Action, error)
 	// Enqueue appends new actions and control entries, skipping known ids.
 	Enqueue(ctx context.Context, actor string, actions, control []retention.Action) (int, error)
 }
@@ -83,8 +83,12 @@ func (j *Actions) Run(ctx context.Context) (*ActionsResult, error) {
 	if len(scores) == 0 {
 		return nil, churn.Errorf(churn.KindNotFound, "plan actions", "scoring run %s has no scores", runID)
 	}
+	existing, err := j.Queue.Actions()
+	if err != nil {
+		return nil, err
+	}
 	pl := &retention.Planner{Policy: j.Policy(), Now: j.Now}
-	plan, err := pl.Plan(retention.Cycle(asOf), runID, scores, j.Queue.Actions())
+	plan, err := pl.Plan(retention.Cycle(asOf), runID, scores, existing)
 	if err != nil {
 		return nil, err
 	}

@@ -104,7 +104,11 @@ func TestActionsJobQueuesOnceAndOutcomesLabelTreatedAndControl(t *testing.T) {
 	var ids []string
 	var days []time.Time
 	treated, control := 0, 0
-	for _, a := range q.Actions() {
+	all, err := q.Actions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range all {
 		churns := false
 		if a.Status == churn.ActionControl {
 			churns = control%2 == 0

@@ -29,10 +29,12 @@ type OutcomeStore interface {
 // not been loaded yet must not count as retention.
 type Outcomes struct {
 	Store   OutcomeStore
-	Actions interface{ Actions() []retention.Action }
-	Policy  func() *retention.Policy
-	Log     *slog.Logger
-	Now     func() time.Time
+	Actions interface {
+		Actions() ([]retention.Action, error)
+	}
+	Policy func() *retention.Policy
+	Log    *slog.Logger
+	Now    func() time.Time
 }
 
 // OutcomesResult says what a run labelled.
@@ -61,8 +63,12 @@ func (j *Outcomes) Run(ctx context.Context) (*OutcomesResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	actions, err := j.Actions.Actions()
+	if err != nil {
+		return nil, err
+	}
 	byCycle := map[string][]retention.Action{}
-	for _, a := range j.Actions.Actions() {
+	for _, a := range actions {
 		if a.Rule != retention.RuleManual && !done[a.Cycle] {
 			byCycle[a.Cycle] = append(byCycle[a.Cycle], a)
 		}

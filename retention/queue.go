@@ -32,9 +32,10 @@ type Queue struct {
 	ids   *EventIDs
 	logr  *slog.Logger
 
-	mu    sync.Mutex
-	st    *state
-	stale bool // a write failed: memory may lag the log until reloaded
+	mu     sync.Mutex
+	st     *state
+	stale  bool // not loaded yet, or a write failed: memory may lag the log
+	loaded bool // the log was read at least once
 }
 
 // QueueOptions are the queue's collaborators; zero values take defaults.
@@ -44,7 +45,9 @@ type QueueOptions struct {
 	Log   *slog.Logger
 }
 
-// NewQueue returns an empty queue over log; call Load before serving.
+// NewQueue returns a queue over log. It reads the log on Load, or on the
+// first Sync or change, so a server can start while ClickHouse is down;
+// reads fail as unavailable until then.
 func NewQueue(log Log, o QueueOptions) *Queue {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -55,7 +58,7 @@ func NewQueue(log Log, o QueueOptions) *Queue {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Queue{log: log, now: o.Now, lease: o.Lease, ids: NewEventIDs(o.Now), logr: o.Log, st: newState()}
+	return &Queue{log: log, now: o.Now, lease: o.Lease, ids: NewEventIDs(o.Now), logr: o.Log, st: newState(), stale: true}
 }
 
 // Load rebuilds the queue from the whole log.
@@ -75,7 +78,7 @@ func (q *Queue) reload(ctx context.Context) error {
 		st.apply(e)
 		q.ids.Observe(e.ID)
 	}
-	q.st, q.stale = st, false
+	q.st, q.stale, q.loaded = st, false, true
 	return nil
 }
 
@@ -90,7 +93,12 @@ func (q *Queue) Sync(ctx context.Context) (int, error) {
 	q.mu.Lock()
 	since, stale := q.st.latest.Add(-syncMargin), q.stale
 	q.mu.Unlock()
-	if stale || since.Before(time.Unix(0, 0)) {
+	if stale {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return 0, q.reload(ctx)
+	}
+	if since.Before(time.Unix(0, 0)) {
 		since = time.Time{}
 	}
 	evs, err := q.log.Events(ctx, since)
@@ -291,10 +299,16 @@ func (q *Queue) change(ctx context.Context, id string, t EventType, actor string
 	return q.view(q.st.actions[id]), nil
 }
 
+var errNotLoaded = churn.Errorf(churn.KindUnavailable, "read action queue",
+	"the action log has not been read yet (ClickHouse unavailable?); retry later")
+
 // Get returns one action as it stands now.
 func (q *Queue) Get(id string) (Action, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if !q.loaded {
+		return Action{}, errNotLoaded
+	}
 	a := q.st.actions[id]
 	if a == nil {
 		return Action{}, churn.Errorf(churn.KindNotFound, "get action", "no action %s", id)
@@ -329,8 +343,12 @@ func (f Filter) match(a *Action) bool {
 
 // List returns the actions that match f in work order, offset and limit
 // applied, and how many match in all.
-func (q *Queue) List(f Filter, offset, limit int) ([]Action, int) {
+func (q *Queue) List(f Filter, offset, limit int) ([]Action, int, error) {
 	q.mu.Lock()
+	if !q.loaded {
+		q.mu.Unlock()
+		return nil, 0, errNotLoaded
+	}
 	var all []Action
 	for _, a := range q.st.actions {
 		if v := q.view(a); f.match(&v) {
@@ -341,15 +359,15 @@ func (q *Queue) List(f Filter, offset, limit int) ([]Action, int) {
 	slices.SortFunc(all, func(x, y Action) int { return workOrder(&x, &y) })
 	total := len(all)
 	if offset >= total {
-		return []Action{}, total
+		return []Action{}, total, nil
 	}
-	return all[offset:min(total, offset+limit)], total
+	return all[offset:min(total, offset+limit)], total, nil
 }
 
 // Actions returns every action as it stands now, for planning.
-func (q *Queue) Actions() []Action {
-	out, _ := q.List(Filter{}, 0, 1<<62)
-	return out
+func (q *Queue) Actions() ([]Action, error) {
+	out, _, err := q.List(Filter{}, 0, 1<<62)
+	return out, err
 }
 
 // Counts returns how many actions have each status now.

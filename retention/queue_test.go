@@ -67,6 +67,9 @@ func newTestQueue(t *testing.T, n int) (*Queue, *memLog, *clock) {
 	log := &memLog{}
 	clk := &clock{t: time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)}
 	q := NewQueue(log, QueueOptions{Now: clk.now, Lease: func() time.Duration { return 10 * time.Minute }})
+	if _, _, err := q.List(Filter{}, 0, 10); churn.ErrorKind(err) != churn.KindUnavailable {
+		t.Fatalf("listing before the log was read: %v", err)
+	}
 	var as []Action
 	for i := range n {
 		as = append(as, Action{Action: churn.Action{ID: fmt.Sprintf("a%04d", i), CustomerID: fmt.Sprintf("c%04d", i),
@@ -214,7 +217,7 @@ func TestReplayingTheLogRebuildsTheSameQueue(t *testing.T) {
 	if err := fresh.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if a, b := fmt.Sprint(q.Actions()), fmt.Sprint(fresh.Actions()); a != b {
+	if a, b := fmt.Sprint(q.Actions()), fmt.Sprint(fresh.Actions()); a != b || len(a) < 100 {
 		t.Fatalf("replayed queue differs:\n%s\n%s", a, b)
 	}
 }
@@ -272,7 +275,8 @@ func TestEnqueueTwiceAddsNothingAndSyncSeesOtherWriters(t *testing.T) {
 		t.Fatalf("second sync applied %d", n)
 	}
 	ids := []string{}
-	for _, a := range q.Actions() {
+	all, _ := q.Actions()
+	for _, a := range all {
 		ids = append(ids, a.ID)
 	}
 	if !slices.Contains(ids, "x0") || len(ids) != 7 {
