@@ -9,7 +9,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEMO_CUSTOMERS ?= 20000
 DEMO_MONTHS    ?= 12
 
-.PHONY: all build deps clickhouse demo stop test lint vet fmt bench accuracy clean
+.PHONY: all build deps clickhouse demo stop test lint vet fmt bench accuracy notebooks docs clean
 
 all: build
 
@@ -57,6 +57,17 @@ demo: clickhouse build
 	@bash scripts/demo-serve.sh
 	@echo "Data, models and scores are in ClickHouse database '$${CHURN_CLICKHOUSE_DB:-churn}' on $${CHURN_CLICKHOUSE_ADDR:-127.0.0.1:9000}:"
 	@echo "  $(BIN) models list | $(BIN) models show 1 | clickhouse-client -d churn | $(BIN) --help"
+
+# Executes the notebooks on the demo data (prepared in database churn_notebooks
+# when empty) and writes HTML reports to build/notebooks/; see scripts/notebooks.sh.
+notebooks: clickhouse build
+	@bash scripts/notebooks.sh
+
+# Regenerates the feature catalogue and checks the docs (stale catalogue,
+# commands, alert rules, dashboard, notebooks without outputs).
+docs: build
+	$(BIN) features catalog > docs/features.md.tmp && mv docs/features.md.tmp docs/features.md
+	$(GO) test -count=1 -run 'Docs|Catalogue|Notebooks' ./cmd/churn
 
 # Stops the API server that `make demo` started.
 stop:

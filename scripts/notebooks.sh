@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# `make notebooks`: executes every notebook in notebooks/ top to bottom on
+# Debian's Python (/usr/bin/python3 and its packages, installed when missing)
+# and writes the HTML reports to build/notebooks/.
+#
+# Data: the notebooks read CHURN_CLICKHOUSE_DB (default here: churn_notebooks).
+# When that database has no finished scoring run, this script prepares one
+# with the churn binary: migrate, seed NOTEBOOK_CUSTOMERS synthetic customers
+# (default 6000, 12 months), train and score.
+# API: with CHURN_API_URL and CHURN_API_KEY set, the notebooks use that server;
+# otherwise this script starts `churn serve` on a free loopback port with a
+# generated viewer key for the run, and stops it afterwards.
+#
+#   scripts/notebooks.sh           prepare data if needed, execute, write HTML
+#   scripts/notebooks.sh --strip   remove outputs from the committed notebooks
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+
+PY=/usr/bin/python3
+NOTEBOOKS=(notebooks/[0-9]*.ipynb)
+# The notebooks run on Debian's Python whatever python3 is first on PATH: its
+# kernel spec (/usr/share/jupyter) comes before any user-installed one, and
+# user site-packages stay out.
+export JUPYTER_PATH=/usr/share/jupyter PYTHONNOUSERSITE=1
+
+bash scripts/deps.sh jupyter-nbconvert python3-ipykernel python3-pandas python3-sklearn \
+  python3-matplotlib python3-clickhouse-driver python3-xgboost
+
+if [ "${1:-}" = "--strip" ]; then
+  "$PY" -m nbconvert --log-level WARN --to notebook --inplace \
+    --ClearOutputPreprocessor.enabled=True --ClearMetadataPreprocessor.enabled=True \
+    --ClearMetadataPreprocessor.preserve_nb_metadata_mask=kernelspec "${NOTEBOOKS[@]}"
+  echo "notebooks: outputs stripped from ${NOTEBOOKS[*]}"
+  exit 0
+fi
+
+bash scripts/clickhouse.sh >/dev/null
+go build -o bin/churn ./cmd/churn
+
+export CHURN_CLICKHOUSE_DB="${CHURN_CLICKHOUSE_DB:-churn_notebooks}"
+export CHURN_BIN="$PWD/bin/churn"
+ADDR="${CHURN_CLICKHOUSE_ADDR:-127.0.0.1:9000}"
+OUT=build/notebooks
+mkdir -p "$OUT"
+start=$(date +%s)
+
+ch() { # query against the configured server, empty output on error
+  clickhouse-client --host "${ADDR%:*}" --port "${ADDR##*:}" --user "${CHURN_CLICKHOUSE_USER:-default}" \
+    --password "${CHURN_CLICKHOUSE_PASSWORD:-}" -q "$1" 2>/dev/null || true
+}
+
+runs=$(ch "SELECT count() FROM ${CHURN_CLICKHOUSE_DB}.score_runs WHERE status = 'finished'")
+if [ "${runs:-0}" = "0" ]; then
+  echo "notebooks: preparing demo data in database $CHURN_CLICKHOUSE_DB"
+  bin/churn migrate --log-level warn >/dev/null
+  if [ "$(ch "SELECT count() FROM ${CHURN_CLICKHOUSE_DB}.customers")" = "0" ]; then
+    bin/churn seed --customers "${NOTEBOOK_CUSTOMERS:-6000}" --months 12 --seed 1 --log-level warn >/dev/null
+  fi
+  bin/churn train --log-level warn >/dev/null
+  bin/churn score --log-level warn >/dev/null
+  echo "notebooks: data ready in $(($(date +%s) - start))s"
+fi
+
+serve_pid=""
+stop_server() {
+  if [ -n "$serve_pid" ]; then
+    kill "$serve_pid" 2>/dev/null || true
+    wait "$serve_pid" 2>/dev/null || true
+  fi
+}
+trap stop_server EXIT
+if [ -z "${CHURN_API_URL:-}" ]; then
+  port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  key="nb-$("$PY" -c 'import secrets; print(secrets.token_hex(16))')"
+  # Only the API: scheduled jobs must not change the data under the notebooks.
+  serve_flags=(--log-format json)
+  if bin/churn serve --help 2>/dev/null | grep -q -- '--scheduler'; then serve_flags+=(--scheduler=false); fi
+  CHURN_API_KEYS="viewer:$key" CHURN_HTTP_ADDR="127.0.0.1:$port" bin/churn serve "${serve_flags[@]}" \
+    >"$OUT/serve.log" 2>&1 </dev/null &
+  serve_pid=$!
+  export CHURN_API_URL="http://127.0.0.1:$port" CHURN_API_KEY="$key"
+  for _ in $(seq 1 60); do
+    curl -fsS "$CHURN_API_URL/readyz" >/dev/null 2>&1 && break
+    kill -0 "$serve_pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  if ! curl -fsS "$CHURN_API_URL/readyz" >/dev/null 2>&1; then
+    echo "notebooks: churn serve did not become ready; see $OUT/serve.log:" >&2
+    tail -20 "$OUT/serve.log" >&2
+    exit 1
+  fi
+fi
+
+for nb in "${NOTEBOOKS[@]}"; do
+  t0=$(date +%s)
+  "$PY" -m nbconvert --log-level WARN --to html --execute --ExecutePreprocessor.timeout=600 \
+    --ExecutePreprocessor.kernel_name=python3 --output-dir "$OUT" "$nb"
+  echo "notebooks: $nb executed in $(($(date +%s) - t0))s -> $OUT/$(basename "${nb%.ipynb}").html"
+done
+echo "notebooks: ${#NOTEBOOKS[@]} notebooks on database $CHURN_CLICKHOUSE_DB in $(($(date +%s) - start))s"
