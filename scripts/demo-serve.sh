@@ -26,6 +26,23 @@ if ! curl -fsS "http://$ADDR/readyz" >/dev/null 2>&1; then
   exit 1
 fi
 viewer="${KEYS##*viewer:}"; viewer="${viewer%%,*}"
+admin="${KEYS##*admin:}"; admin="${admin%%,*}"
+
+# The server also runs the scheduled jobs. Start a scoring run by hand through
+# the API (the drift check follows it), wait for it, and show the schedule
+# with the next runs and the history the manual run now heads.
+echo
+echo "manual scoring run through the API: POST /v1/jobs/score/run"
+curl -fsS -X POST -H "Authorization: Bearer $admin" "http://$ADDR/v1/jobs/score/run"
+echo
+for _ in $(seq 1 240); do
+  if ! curl -fsS -H "Authorization: Bearer $viewer" "http://$ADDR/v1/jobs" | grep -q '"status":"running"'; then
+    break
+  fi
+  sleep 0.5
+done
+echo
+bin/churn jobs list --runs 5
 cat <<MSG
 
 churn serve is running on http://$ADDR (pid $(cat build/serve.pid), log build/serve.log; stop it with 'make stop').
@@ -35,4 +52,7 @@ Try:
   curl -s -H 'Authorization: Bearer $viewer' 'http://$ADDR/v1/scores?tier=A&band=high&limit=5'
   curl -s http://$ADDR/openapi.yaml | head
   curl -s http://$ADDR/metrics | grep ^churn_
+  curl -s -H 'Authorization: Bearer $viewer' http://$ADDR/v1/jobs
+  curl -s -X POST -H 'Authorization: Bearer $admin' http://$ADDR/v1/jobs/drift/run
+  bin/churn jobs list
 MSG

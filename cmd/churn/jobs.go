@@ -23,6 +23,7 @@ import (
 
 func newJobsCmd(a *app) *cobra.Command {
 	var cfg jobsConfig
+	var policyPath string
 	cmd := &cobra.Command{
 		Use:   "jobs",
 		Short: "List, run and schedule the jobs: train, score, actions, outcomes, drift",
@@ -38,11 +39,18 @@ previous one is still going is skipped; ClickHouse outages are retried with
 backoff; each run has a timeout (--job-timeout NAME=DURATION).`,
 	}
 	cfg.bind(cmd.PersistentFlags())
-	cmd.AddCommand(newJobsListCmd(a, &cfg), newJobsRunCmd(a, &cfg), newJobsSchedulerCmd(a, &cfg))
+	policyFlag(cmd.PersistentFlags(), &policyPath)
+	set := func(st *clickhouse.Client, reg prometheus.Registerer) *jobSet {
+		return a.cliJobSet(st, cfg, policyPath, reg)
+	}
+	cmd.AddCommand(newJobsListCmd(a, &cfg, set), newJobsRunCmd(a, &cfg, set), newJobsSchedulerCmd(a, &cfg, set))
 	return cmd
 }
 
-func newJobsListCmd(a *app, cfg *jobsConfig) *cobra.Command {
+// jobSetFunc builds the jobs of a `churn jobs` command.
+type jobSetFunc func(st *clickhouse.Client, reg prometheus.Registerer) *jobSet
+
+func newJobsListCmd(a *app, cfg *jobsConfig, set jobSetFunc) *cobra.Command {
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -50,7 +58,7 @@ func newJobsListCmd(a *app, cfg *jobsConfig) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withStore(cmd.Context(), func(st *clickhouse.Client) error {
-				s, err := a.newScheduler(st, a.newJobSet(st, *cfg, nil), *cfg, nil)
+				s, err := a.newScheduler(st, set(st, nil), *cfg, nil)
 				if err != nil {
 					return err
 				}
@@ -67,7 +75,7 @@ func newJobsListCmd(a *app, cfg *jobsConfig) *cobra.Command {
 	return cmd
 }
 
-func newJobsRunCmd(a *app, cfg *jobsConfig) *cobra.Command {
+func newJobsRunCmd(a *app, cfg *jobsConfig, set jobSetFunc) *cobra.Command {
 	return &cobra.Command{
 		Use:   "run NAME",
 		Short: "Run a job now (and the jobs that run after it), recorded as a manual run",
@@ -77,7 +85,7 @@ func newJobsRunCmd(a *app, cfg *jobsConfig) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			return a.withStore(ctx, func(st *clickhouse.Client) error {
-				s, err := a.newScheduler(st, a.newJobSet(st, *cfg, nil), *cfg, nil)
+				s, err := a.newScheduler(st, set(st, nil), *cfg, nil)
 				if err != nil {
 					return err
 				}
@@ -101,7 +109,7 @@ func newJobsRunCmd(a *app, cfg *jobsConfig) *cobra.Command {
 	}
 }
 
-func newJobsSchedulerCmd(a *app, cfg *jobsConfig) *cobra.Command {
+func newJobsSchedulerCmd(a *app, cfg *jobsConfig, set jobSetFunc) *cobra.Command {
 	var metricsAddr string
 	cmd := &cobra.Command{
 		Use:   "run-scheduler",
@@ -116,7 +124,7 @@ the job and drift metrics are served at /metrics.`,
 			return a.withStore(ctx, func(st *clickhouse.Client) error {
 				reg := prometheus.NewRegistry()
 				reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-				s, err := a.newScheduler(st, a.newJobSet(st, *cfg, reg), *cfg, reg)
+				s, err := a.newScheduler(st, set(st, reg), *cfg, reg)
 				if err != nil {
 					return err
 				}

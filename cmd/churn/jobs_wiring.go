@@ -16,6 +16,7 @@ import (
 	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/jobs"
+	retentionstore "github.com/telcoretain/churn/retention/chstore"
 	"github.com/telcoretain/churn/serve"
 )
 
@@ -171,7 +172,14 @@ func (a *app) newScheduler(st *clickhouse.Client, set *jobSet, cfg jobsConfig, r
 	if err != nil {
 		return nil, err
 	}
+	// The order of defaultSchedules is the listing order and the order of
+	// jobs chained after the same one: actions before the drift check.
 	specs := slices.Clone(set.specs)
+	rank := func(name string) int {
+		i := slices.IndexFunc(defaultSchedules, func(d struct{ name, spec string }) bool { return d.name == name })
+		return cmpInt(i, len(defaultSchedules))
+	}
+	slices.SortStableFunc(specs, func(x, y jobs.Spec) int { return rank(x.Name) - rank(y.Name) })
 	for i := range specs {
 		sp := &specs[i]
 		sp.Schedule = sched[sp.Name]
@@ -192,6 +200,14 @@ func (a *app) newScheduler(st *clickhouse.Client, set *jobSet, cfg jobsConfig, r
 		return err
 	}
 	return s, nil
+}
+
+// cmpInt returns i, or def when i is negative (not found).
+func cmpInt(i, def int) int {
+	if i < 0 {
+		return def
+	}
+	return i
 }
 
 func cmpOr(a, b time.Duration) time.Duration {
@@ -243,4 +259,38 @@ func runWithScheduler(ctx context.Context, sched *jobs.Scheduler, run func(ctx c
 	g.Go(func() error { return run(gctx) })
 	g.Go(func() error { return sched.Run(gctx) })
 	return g.Wait()
+}
+
+// cliJobSet is the job set of `churn jobs`: the model jobs, and actions and
+// outcomes on a queue read from the action log when they run. (In `churn
+// serve` those two use the server's own queue, which owns the log.)
+func (a *app) cliJobSet(st *clickhouse.Client, cfg jobsConfig, policyPath string, reg prometheus.Registerer) *jobSet {
+	set := a.newJobSet(st, cfg, reg)
+	build := func(ctx context.Context) (jobs.ActionsJob, jobs.OutcomesJob, error) {
+		w, err := a.policyWatcher(policyPath, time.Minute)
+		if err != nil {
+			return jobs.ActionsJob{}, jobs.OutcomesJob{}, err
+		}
+		q, err := loadQueue(ctx, retentionstore.New(st))
+		if err != nil {
+			return jobs.ActionsJob{}, jobs.OutcomesJob{}, err
+		}
+		aj, oj := a.newActionJobs(st, q, w)
+		return aj, oj, nil
+	}
+	set.add("actions", jobs.JobFunc(func(ctx context.Context) error {
+		aj, _, err := build(ctx)
+		if err != nil {
+			return err
+		}
+		return aj.Run(ctx)
+	}))
+	set.add("outcomes", jobs.JobFunc(func(ctx context.Context) error {
+		_, oj, err := build(ctx)
+		if err != nil {
+			return err
+		}
+		return oj.Run(ctx)
+	}))
+	return set
 }

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/telcoretain/churn/clickhouse/chtest"
+)
+
+func TestJobsListShowsEveryJobWithItsNextRunInTheConfiguredZone(t *testing.T) {
+	_, cfg := chtest.NewDB(t)
+	out, errOut, code := run(t, "jobs", "list", "--clickhouse-addr", cfg.Addr, "--clickhouse-db", cfg.Database,
+		"--timezone", "Europe/Berlin", "--schedule", "score=30 4 * * *", "--schedule", "train=manual")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"schedules in Europe/Berlin", "score     30 4 * * *", "train     manual", "actions   after score",
+		"outcomes  0 6 * * *", "drift     after score", "no runs yet"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(out, " 04:30 CET") && !strings.Contains(out, " 04:30 CEST") {
+		t.Errorf("score's next run is not at 04:30 Berlin time:\n%s", out)
+	}
+}
+
+func TestJobsRejectBadSchedulesNamingTheFlag(t *testing.T) {
+	_, cfg := chtest.NewDB(t)
+	tests := []struct {
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{[]string{"list", "--schedule", "score=61 * * * *"}, 2, "score: schedule \"61 * * * *\""},
+		{[]string{"list", "--schedule", "scores=@daily"}, 2, "no job named \"scores\""},
+		{[]string{"list", "--schedule", "score"}, 2, "want NAME=VALUE"},
+		{[]string{"list", "--timezone", "Mars/Olympus"}, 2, "timezone: \"Mars/Olympus\""},
+		{[]string{"list", "--job-timeout", "train=-1h"}, 2, "not a positive duration"},
+		{[]string{"run", "nosuch"}, 4, "no job named \"nosuch\""},
+	}
+	for _, tt := range tests {
+		args := append([]string{"jobs"}, tt.args...)
+		_, errOut, code := run(t, append(args, "--clickhouse-addr", cfg.Addr, "--clickhouse-db", cfg.Database)...)
+		if code != tt.wantCode || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%v: exit %d %q, want %d with %q", tt.args, code, errOut, tt.wantCode, tt.want)
+		}
+	}
+}
