@@ -1,0 +1,287 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/clickhouse/chtest"
+	"github.com/telcoretain/churn/retention"
+	"github.com/telcoretain/churn/retention/chstore"
+)
+
+func TestPolicyCheckReportsEveryProblemWithItsLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	doc := "budget_per_cycle: 100\nactions:\n  sms: {channel: sms, cost: 1, save_rate: 0.1}\nrules:\n  - name: x\n    tiers: [Z]\n    action: fax\n"
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := run(t, "policy", "check", path)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", code, out)
+	}
+	for _, want := range []string{path + ":6: rules[0].tiers[0]", path + ":7: rules[0].action"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, code = run(t, "policy", "check", "../../policies/default.yaml")
+	if code != 0 || !strings.Contains(out, "valid") {
+		t.Fatalf("default policy: exit %d\n%s", code, out)
+	}
+}
+
+const (
+	testAgentKey = "agent-key-for-the-durability-test"
+	testAdminKey = "admin-key-for-the-durability-test"
+)
+
+// servedQueue runs `churn serve` as a real process on a fresh database.
+type servedQueue struct {
+	t    *testing.T
+	bin  string
+	env  []string
+	addr string
+	cmd  *exec.Cmd
+	log  *os.File
+}
+
+func (s *servedQueue) start() {
+	s.t.Helper()
+	s.cmd = exec.Command(s.bin, "serve", "--http-addr", s.addr, "--poll-interval", "1s")
+	s.cmd.Env, s.cmd.Stdout, s.cmd.Stderr = s.env, s.log, s.log
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		var st int
+		if err := s.call("GET", "/v1/actions?limit=1", nil, &st, nil); err == nil && st == http.StatusOK {
+			return
+		}
+	}
+	s.t.Fatalf("churn serve did not come up; see %s", s.log.Name())
+}
+
+func (s *servedQueue) kill() {
+	_ = s.cmd.Process.Signal(syscall.SIGKILL)
+	_ = s.cmd.Wait()
+}
+
+func (s *servedQueue) call(method, path string, body any, status *int, out any) error {
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, "http://"+s.addr+path, r)
+	req.Header.Set("Authorization", "Bearer "+testAgentKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err // cut off mid-answer: not acknowledged
+	}
+	*status = resp.StatusCode
+	if out != nil && resp.StatusCode == http.StatusOK {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+type apiAction struct {
+	ActionID string `json:"action_id"`
+	Status   string `json:"status"`
+	Agent    string `json:"agent"`
+	Outcome  string `json:"outcome"`
+}
+
+func TestServeKilledWhileAgentsWorkKeepsEveryAcknowledgedEventOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs a server")
+	}
+	c, cfg := chtest.NewDB(t)
+	ctx := context.Background()
+	st := chstore.New(c)
+	q := retention.NewQueue(st, retention.QueueOptions{})
+	if err := q.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const n = 400
+	var as []retention.Action
+	for i := range n {
+		as = append(as, retention.Action{Action: churn.Action{ID: fmt.Sprintf("a%04d", i), CustomerID: fmt.Sprintf("c%04d", i),
+			Cycle: "2025-06-01", Kind: retention.KindSMS, Channel: "sms", Cost: 0.1, Priority: 5, Value: float64(i)}, Rule: "test", Tier: churn.TierC})
+	}
+	if _, err := q.Enqueue(ctx, "test", as, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "churn")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build churn: %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	logf, _ := os.Create(filepath.Join(dir, "serve.log"))
+	s := &servedQueue{t: t, bin: bin, addr: addr, log: logf, env: append(os.Environ(),
+		"CHURN_CLICKHOUSE_ADDR="+cfg.Addr, "CHURN_CLICKHOUSE_DB="+cfg.Database, "CHURN_SCHEDULER=false",
+		"CHURN_API_KEYS=agent:"+testAgentKey+",admin:"+testAdminKey)}
+	s.start()
+	t.Cleanup(s.kill)
+
+	// Agents claim and complete until the server dies under them.
+	var (
+		mu        sync.Mutex
+		claimedBy = map[string]string{} // acknowledged claims
+		completed = map[string]string{} // acknowledged outcomes
+		acks      atomic.Int64
+		wg        sync.WaitGroup
+	)
+	outcomes := []string{"accepted", "declined", "unreachable"}
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			agent := fmt.Sprintf("agent-%d", g)
+			for i := 0; ; i++ {
+				var st int
+				var res struct{ Actions []apiAction }
+				if err := s.call("POST", "/v1/actions/claim", map[string]any{"agent": agent, "limit": 3}, &st, &res); err != nil || st != 200 {
+					return
+				}
+				if len(res.Actions) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, a := range res.Actions {
+					claimedBy[a.ActionID] = agent
+				}
+				mu.Unlock()
+				for j, a := range res.Actions {
+					oc := outcomes[(i+j)%3]
+					if err := s.call("POST", "/v1/actions/"+a.ActionID+"/complete", map[string]any{"outcome": oc}, &st, nil); err != nil || st != 200 {
+						return
+					}
+					mu.Lock()
+					completed[a.ActionID] = oc
+					mu.Unlock()
+					acks.Add(1)
+				}
+			}
+		}()
+	}
+	for deadline := time.Now().Add(time.Minute); acks.Load() < 120; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d completions in a minute; see %s", acks.Load(), logf.Name())
+		}
+	}
+	s.kill() // SIGKILL mid-traffic
+	wg.Wait()
+	t.Logf("acknowledged before the kill: %d claims, %d completions", len(claimedBy), len(completed))
+
+	// The log has every acknowledged event, each once. An insert the dead
+	// process had sent may still land (written, never acknowledged): read
+	// once the log has stopped growing.
+	var evs []retention.Event
+	for stable := 0; stable < 3; time.Sleep(200 * time.Millisecond) {
+		next, err := st.Events(ctx, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(next) == len(evs) {
+			stable++
+		} else {
+			stable = 0
+		}
+		evs = next
+	}
+	seen := map[string]bool{}
+	terminal := map[string]retention.Event{}
+	claims := map[string][]string{}
+	for _, e := range evs {
+		if seen[e.ID] {
+			t.Fatalf("event %s is in the log twice", e.ID)
+		}
+		seen[e.ID] = true
+		switch e.Type {
+		case retention.EventDone, retention.EventFailed:
+			if prev, dup := terminal[e.Action.ID]; dup {
+				t.Fatalf("action %s completed twice: %s and %s", e.Action.ID, prev.ID, e.ID)
+			}
+			terminal[e.Action.ID] = e
+		case retention.EventClaimed:
+			claims[e.Action.ID] = append(claims[e.Action.ID], e.Action.Agent)
+		}
+	}
+	for id, agent := range claimedBy {
+		if len(claims[id]) != 1 || claims[id][0] != agent {
+			t.Errorf("acknowledged claim of %s by %s: log has claims %v", id, agent, claims[id])
+		}
+	}
+	for id, oc := range completed {
+		if e, ok := terminal[id]; !ok || e.Action.Outcome != oc {
+			t.Errorf("acknowledged %s of %s is not in the log (%+v)", oc, id, e)
+		}
+	}
+
+	// After a restart the queue is the log's: acknowledged outcomes stand,
+	// acknowledged claims are still held, and the work can be finished.
+	s.start()
+	var list struct {
+		Items []apiAction
+		Total int
+	}
+	var code int
+	if err := s.call("GET", "/v1/actions?limit=1000", nil, &code, &list); err != nil || list.Total != n {
+		t.Fatalf("after restart: %d actions (%v)", list.Total, err)
+	}
+	finished := 0
+	for _, a := range list.Items {
+		if oc, ok := completed[a.ActionID]; ok && a.Outcome != oc {
+			t.Errorf("%s: outcome %q after restart, acknowledged %q", a.ActionID, a.Outcome, oc)
+		}
+		if a.Status == "done" || a.Status == "failed" {
+			finished++
+		}
+	}
+	if finished != len(terminal) {
+		t.Fatalf("%d finished actions served after restart, the log has %d", finished, len(terminal))
+	}
+	for id := range claimedBy {
+		if _, done := terminal[id]; done {
+			continue
+		}
+		if err := s.call("POST", "/v1/actions/"+id+"/complete", map[string]any{"outcome": "declined", "agent": claimedBy[id]}, &code, nil); err != nil || code != 200 {
+			t.Errorf("completing %s, claimed before the kill by %s: %d %v", id, claimedBy[id], code, err)
+		}
+	}
+	for id := range completed {
+		if err := s.call("POST", "/v1/actions/"+id+"/complete", map[string]any{"outcome": "declined"}, &code, nil); err != nil || code != http.StatusConflict {
+			t.Errorf("completing the finished %s again: %d %v", id, code, err)
+		}
+		break
+	}
+}
