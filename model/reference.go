@@ -1,7 +1,6 @@
 package model
 
 import (
-	"math"
 	"slices"
 	"sort"
 
@@ -91,12 +90,11 @@ type DriftReference struct {
 }
 
 // Reference sizes: ten bins is the usual choice for the population
-// stability index; importances are measured on a sample, which ranks the
-// features as well as all rows would at a fraction of the cost.
+// stability index, and the ten most important features cover what drives
+// the scores.
 const (
 	referenceBins     = 10
 	referenceFeatures = 10
-	importanceSample  = 5000
 )
 
 // ScoreReference returns the reference distribution of the calibrated
@@ -134,7 +132,7 @@ func (m *Model) driftReference(x *churn.Matrix, scores []float64) (*DriftReferen
 		p[i] = float32(v)
 	}
 	ref := &DriftReference{Rows: x.Rows(), Score: NewHistogram(p, referenceBins)}
-	imp, err := m.importances(sampleRows(x, importanceSample), false)
+	imp, err := m.importances(x, false)
 	if err != nil {
 		return nil, err
 	}
@@ -146,24 +144,4 @@ func (m *Model) driftReference(x *churn.Matrix, scores []float64) (*DriftReferen
 			Histogram: NewHistogram(x.Col(f.Feature), referenceBins)})
 	}
 	return ref, nil
-}
-
-// sampleRows returns x itself when it is small, else every k-th row: a
-// deterministic sample that spreads over the id order.
-func sampleRows(x *churn.Matrix, n int) *churn.Matrix {
-	if x.Rows() <= n {
-		return x
-	}
-	step := int(math.Ceil(float64(x.Rows()) / float64(n)))
-	out := &churn.Matrix{Features: x.Features, Cols: make([][]float32, len(x.Cols)), AsOf: x.AsOf}
-	for i := 0; i < x.Rows(); i += step {
-		out.IDs = append(out.IDs, x.IDs[i])
-		if x.Labels != nil {
-			out.Labels = append(out.Labels, x.Labels[i])
-		}
-		for j, c := range x.Cols {
-			out.Cols[j] = append(out.Cols[j], c[i])
-		}
-	}
-	return out
 }
