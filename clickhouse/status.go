@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/dataset"
 )
 
@@ -34,14 +35,7 @@ type Status struct {
 	Models        uint64
 	Champion      uint32 // 0 when none
 	LastScoreRun  *RunInfo
-	LastJobRuns   []JobRunInfo
-}
-
-// JobRunInfo is one row of job history.
-type JobRunInfo struct {
-	Job, Trigger, Status, Error string
-	Started, Finished           time.Time
-	Rows                        uint64
+	LastJobRuns   []churn.JobRun
 }
 
 // Status reads row counts and date ranges of the contract tables, the champion
@@ -82,20 +76,8 @@ WHERE status = 'finished' ORDER BY at DESC LIMIT 1`)
 		s.LastScoreRun = &r
 	}
 	rows.Close()
-	jr, err := c.conn.Query(ctx, `SELECT job, trigger, status, error, started_at, finished_at, rows FROM job_runs
-ORDER BY started_at DESC LIMIT 5`)
-	if err != nil {
-		return s, wrap("read job_runs", c.cfg, err)
-	}
-	defer jr.Close()
-	for jr.Next() {
-		var r JobRunInfo
-		if err := jr.Scan(&r.Job, &r.Trigger, &r.Status, &r.Error, &r.Started, &r.Finished, &r.Rows); err != nil {
-			return s, wrap("read job_runs", c.cfg, err)
-		}
-		s.LastJobRuns = append(s.LastJobRuns, r)
-	}
-	return s, wrap("read job_runs", c.cfg, jr.Err())
+	s.LastJobRuns, err = c.JobRuns(ctx, "", 5)
+	return s, err
 }
 
 // TableStats counts a table's rows and the range of its date column.

@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/telcoretain/churn/jobs"
 )
 
 // setting is one configuration value: a flag whose default comes from an
@@ -115,6 +118,32 @@ func (c *config) print(w io.Writer) {
 	tw.Flush()
 }
 
+// commandEnv lists settings that belong to one command (serve, jobs,
+// actions) and are read from the environment there; `churn config` shows
+// them too so that one command tells the whole configuration.
+var commandEnv = []struct{ env, def, help string }{
+	{"CHURN_SCHEDULER", "true", "serve runs the scheduled jobs in its process"},
+	{"CHURN_SCHEDULE", "built-in schedules (see `churn jobs list`)", "job schedules NAME=SPEC;..."},
+	{"CHURN_TIMEZONE", "UTC", "time zone of the schedules"},
+	{"CHURN_JOB_TIMEOUTS", "train=4h, others 2h", "per-job timeouts NAME=DURATION;..."},
+	{"CHURN_DRIFT_PSI_THRESHOLD", strconv.FormatFloat(jobs.DefaultPSIThreshold, 'g', -1, 64), "score PSI that triggers retraining"},
+	{"CHURN_DRIFT_AUC_FLOOR", strconv.FormatFloat(jobs.DefaultAUCFloor, 'g', -1, 64), "labelled AUC below which drift triggers retraining"},
+	{"CHURN_POLICY", "policies/default.yaml (built in)", "retention policy file"},
+}
+
+func printCommandEnv(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nCOMMAND SETTING\tVALUE\tSOURCE")
+	for _, e := range commandEnv {
+		v, src := e.def, "default"
+		if ev, ok := os.LookupEnv(e.env); ok {
+			v, src = ev, "env "+e.env
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s (%s)\n", e.env, v, src, e.help)
+	}
+	tw.Flush()
+}
+
 func newConfigCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "config",
@@ -124,6 +153,7 @@ environment variable or the default. Secrets are masked.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a.cfg.print(a.stdout)
+			printCommandEnv(a.stdout)
 			return nil
 		},
 	}
