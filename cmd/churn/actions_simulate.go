@@ -137,8 +137,8 @@ func applySaves(ctx context.Context, a *app, c *clickhouse.Client, saved map[str
 			return err
 		}
 		total += len(before) - len(after)
-		fmt.Fprintf(a.stdout, "cycle %s: %d accepted actions would save a churner; %d voluntary churn events removed\n",
-			cycle, len(ids), len(before)-len(after))
+		fmt.Fprintf(a.stdout, "cycle %s: %d accepted actions keep their customer if churning; %d of them were: voluntary churn events removed %d\n",
+			cycle, len(ids), len(churners), len(before)-len(after))
 	}
 	a.log.Info("synthetic retention effect applied", "churn_events_removed", total)
 	return nil
