@@ -46,6 +46,7 @@ bin/churn jobs list --runs 5
 cat <<MSG
 
 churn serve is running on http://$ADDR (pid $(cat build/serve.pid), log build/serve.log; stop it with 'make stop').
+Dashboard: open http://$ADDR/ in a browser and sign in with one of the keys below.
 API keys of the demo: $KEYS
 Try:
   curl -s -H 'Authorization: Bearer $viewer' http://$ADDR/v1/summary

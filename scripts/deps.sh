@@ -6,7 +6,7 @@
 set -euo pipefail
 
 # prometheus brings promtool, which checks the /metrics exposition in tests.
-pkgs=(clickhouse-server clickhouse-client libxgboost-dev python3-xgboost prometheus curl "$@")
+pkgs=(clickhouse-server clickhouse-client libxgboost-dev python3-xgboost prometheus curl chromium "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

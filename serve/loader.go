@@ -143,6 +143,11 @@ func (l *Loader) load(ctx context.Context, run Run) (*Snapshot, error) {
 		return nil, churn.Errorf(churn.KindUnavailable, "load run "+run.ID,
 			"read %d scores, the run recorded %d", n, run.Rows)
 	}
+	if rr, ok := l.store.(RegionReader); ok {
+		if err := b.readRegions(ctx, rr); err != nil {
+			return nil, err
+		}
+	}
 	return b.build(l.now()), nil
 }
 

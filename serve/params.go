@@ -25,7 +25,7 @@ type listQuery struct {
 	csv    bool
 }
 
-var listParams = []string{"tier", "band", "min_probability", "sort", "limit", "cursor", "format"}
+var listParams = []string{"tier", "band", "min_probability", "region", "reason", "sort", "limit", "cursor", "format"}
 
 // parseListQuery validates every parameter and names the first one at fault.
 // Unknown parameters are refused, so that a typo (teir=A) does not silently
@@ -34,7 +34,7 @@ func parseListQuery(q url.Values) (listQuery, error) {
 	out := listQuery{limit: defaultPageSize}
 	for name, vs := range q {
 		if !slices.Contains(listParams, name) {
-			return out, invalid(name, "unknown parameter; known: tier, band, min_probability, sort, limit, cursor, format")
+			return out, invalid(name, "unknown parameter; known: tier, band, min_probability, region, reason, sort, limit, cursor, format")
 		}
 		if len(vs) > 1 {
 			return out, invalid(name, "given %d times; give it once", len(vs))
@@ -62,6 +62,17 @@ func parseListQuery(q url.Values) (listQuery, error) {
 			return out, invalid("min_probability", "%q: want a number from 0 to 1", v[0])
 		}
 		out.filter.MinProbability = float32(p)
+	}
+	for _, p := range []struct {
+		name string
+		to   *string
+	}{{"region", &out.filter.Region}, {"reason", &out.filter.Reason}} {
+		if v, ok := q[p.name]; ok {
+			if err := validLabel(p.name, v[0]); err != nil {
+				return out, err
+			}
+			*p.to = v[0]
+		}
 	}
 	if v, ok := q["sort"]; ok {
 		i := slices.Index(sortNames[:], v[0])

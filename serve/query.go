@@ -8,11 +8,14 @@ import (
 	"strconv"
 )
 
-// Filter selects scores of the risk list. Nil pointers select everything.
+// Filter selects scores of the risk list. Nil pointers and empty strings
+// select everything.
 type Filter struct {
 	Tier           *uint8
 	Band           *uint8
 	MinProbability float32
+	Region         string // the customer's region
+	Reason         string // the feature of the score's first (strongest) reason
 }
 
 // fingerprint identifies the filter inside a cursor, so that a cursor is only
@@ -27,6 +30,12 @@ func (f Filter) fingerprint() string {
 	}
 	if f.MinProbability > 0 {
 		s += "p" + strconv.FormatFloat(float64(f.MinProbability), 'g', -1, 32)
+	}
+	if f.Region != "" {
+		s += "g" + strconv.Quote(f.Region)
+	}
+	if f.Reason != "" {
+		s += "x" + strconv.Quote(f.Reason)
 	}
 	return s
 }
@@ -66,6 +75,10 @@ type after struct {
 // selected partition is already sorted, so this is a binary search per
 // partition and a merge of at most nine lists.
 func (s *Snapshot) scan(k SortKey, f Filter, from *after, fn func(int32) bool) {
+	m, ok := s.matcher(f)
+	if !ok {
+		return
+	}
 	var heads [][]int32
 	for t := range numTiers {
 		if f.Tier != nil && uint8(t) != *f.Tier {
@@ -102,6 +115,9 @@ func (s *Snapshot) scan(k SortKey, f Filter, from *after, fn func(int32) bool) {
 				// first, so no other partition can either.
 				return
 			}
+			continue
+		}
+		if !s.matches(m, i) {
 			continue
 		}
 		if !fn(i) {

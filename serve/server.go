@@ -73,6 +73,7 @@ type Server struct {
 	loader  *Loader
 	metrics *metrics
 	engine  *gin.Engine
+	bands   bandCache
 }
 
 // ErrNoKeys is returned by New when no API key is configured and
@@ -146,6 +147,7 @@ func (s *Server) routes() *gin.Engine {
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.deps.Registry, promhttp.HandlerOpts{})))
 	e.GET("/openapi.yaml", serveOpenAPI)
+	s.dashboardRoutes(e)
 
 	v1 := e.Group("/v1", s.authenticate)
 	read := v1.Group("", s.require(RoleViewer))
@@ -156,6 +158,9 @@ func (s *Server) routes() *gin.Engine {
 	read.GET("/summary", s.summary)
 	read.GET("/models", s.listModels)
 	read.GET("/models/:version", s.getModel)
+	read.GET("/me", s.me)
+	read.GET("/runs", s.listRuns)
+	read.GET("/customers/:id/profile", s.customerProfile)
 	admin := v1.Group("", s.require(RoleAdmin))
 	admin.POST("/models/:version/promote", s.promoteModel)
 	admin.POST("/models/rollback", s.rollbackModel)

@@ -57,6 +57,7 @@ type entry struct {
 	idLen           uint8
 	reasonN         uint8
 	band, tier      uint8
+	region          uint16 // index into Snapshot.regions; 0 is unknown
 }
 
 type reasonRec struct {
@@ -79,6 +80,12 @@ type Snapshot struct {
 	texts    string
 	order    [numSorts][numTiers][numBands][]int32
 	summary  summary
+	// regions are the customers' regions, "" (unknown) first; regionIdx
+	// finds a region's code.
+	regions   []string
+	regionIdx map[string]uint16
+	// featureIdx finds a reason feature's code, for the reason filter.
+	featureIdx map[string]uint16
 }
 
 // Run is the scoring run the snapshot holds.
@@ -143,7 +150,9 @@ type snapshotBuilder struct {
 	texts   []byte
 	textIdx map[string]uint32
 	featIdx map[string]uint16
-	seen    map[string]struct{}
+	seen    map[string]int32 // customer id -> position, for duplicates and regions
+	// regionIdx interns regions; nil until the first region is set.
+	regionIdx map[string]uint16
 }
 
 func newSnapshotBuilder(run Run) *snapshotBuilder {
@@ -153,7 +162,7 @@ func newSnapshotBuilder(run Run) *snapshotBuilder {
 		ids:     make([]byte, 0, 12*n),
 		textIdx: map[string]uint32{},
 		featIdx: map[string]uint16{},
-		seen:    make(map[string]struct{}, n),
+		seen:    make(map[string]int32, n),
 	}
 }
 
@@ -180,7 +189,6 @@ func (b *snapshotBuilder) add(sc churn.Score) error {
 	if _, dup := b.seen[id]; dup {
 		return churn.Errorf(churn.KindInternal, op, "run %s has customer %q twice", b.s.run.ID, id)
 	}
-	b.seen[id] = struct{}{}
 	if len(b.ids)+len(id) > math.MaxUint32 || len(b.s.entries) >= math.MaxInt32 {
 		return churn.Errorf(churn.KindInternal, op, "run %s is too large for one snapshot", b.s.run.ID)
 	}
@@ -195,6 +203,7 @@ func (b *snapshotBuilder) add(sc churn.Score) error {
 		}
 		b.s.reasons = append(b.s.reasons, rec)
 	}
+	b.seen[id] = int32(len(b.s.entries))
 	b.s.entries = append(b.s.entries, e)
 	return nil
 }
@@ -234,7 +243,13 @@ func (b *snapshotBuilder) build(now time.Time) *Snapshot {
 	s.etag = runETag(s.run.ID)
 	s.ids = string(b.ids)
 	s.texts = string(b.texts)
-	b.ids, b.texts, b.textIdx, b.seen = nil, nil, nil, nil
+	s.featureIdx = b.featIdx
+	s.regionIdx = b.regionIdx
+	if s.regions == nil {
+		s.regions = []string{""}
+		s.regionIdx = map[string]uint16{"": 0}
+	}
+	b.ids, b.texts, b.textIdx, b.seen, b.regionIdx = nil, nil, nil, nil, nil
 	s.entries = slices.Clip(s.entries)
 	s.reasons = slices.Clip(s.reasons)
 	s.index = make(map[string]int32, len(s.entries))

@@ -37,6 +37,8 @@ type summaryJSON struct {
 	LifetimeValue float64       `json:"lifetime_value"`
 	Segments      []segmentJSON `json:"segments"`
 	Histogram     []binJSON     `json:"histogram"`
+	Regions       []facetJSON   `json:"regions"`
+	Reasons       []facetJSON   `json:"reasons"`
 }
 
 func summarise(s *Snapshot) summary {
@@ -76,6 +78,7 @@ func summarise(s *Snapshot) summary {
 	}
 	out.ExpectedLoss, out.LifetimeValue = round2(out.ExpectedLoss), round2(out.LifetimeValue)
 	out.Histogram = bins
+	out.Regions, out.Reasons = facets(s)
 	body, _ := json.Marshal(out) // plain structs of finite numbers cannot fail
 	return summary{body: body}
 }

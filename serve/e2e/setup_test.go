@@ -1,0 +1,120 @@
+package e2e_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/telcoretain/churn/clickhouse/chtest"
+	"github.com/telcoretain/churn/dataset/synth"
+	"github.com/telcoretain/churn/jobs"
+	"github.com/telcoretain/churn/model"
+	"github.com/telcoretain/churn/retention"
+	rchstore "github.com/telcoretain/churn/retention/chstore"
+	"github.com/telcoretain/churn/serve"
+	"github.com/telcoretain/churn/serve/chstore"
+)
+
+func TestMain(m *testing.M) { model.RunTests(m) }
+
+const (
+	viewerKey = "e2e-viewer-key-0123456789"
+	agentKey  = "e2e-agent-key-0123456789"
+	adminKey  = "e2e-admin-key-0123456789"
+)
+
+// chromium finds the browser: skipped locally when missing, a failure in CI.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium is not installed; scripts/deps.sh installs the Debian package")
+	}
+	t.Skip("chromium is not installed (apt-get install chromium)")
+	return ""
+}
+
+// server seeds a small operator, trains, scores, plans actions under the
+// default policy and serves it all on a loopback port, as `churn serve` does.
+func server(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	c, _ := chtest.NewDB(t)
+	cfg := synth.DefaultConfig()
+	cfg.Customers, cfg.Months, cfg.Seed = 1500, 12, 5
+	if _, err := synth.Load(ctx, cfg, c, synth.LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cands := model.SnapshotCandidates(2)
+	if _, err := (&jobs.Train{Store: c, Snapshots: 4, Candidates: []model.Candidate{cands[0]}}).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // two runs, so that the trend has a line
+		if _, err := (&jobs.Score{Store: c}).Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1100 * time.Millisecond) // runs are ordered by their finish second
+	}
+	pol, err := retention.LoadFile(filepath.Join("..", "..", "policies", "default.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	watch := retention.NewFixed(pol, nil)
+	log := rchstore.New(c)
+	queue := retention.NewQueue(log, retention.QueueOptions{Lease: watch.Lease})
+	if err := queue.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&jobs.Actions{Runs: log, Queue: queue, Policy: watch.Policy}).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := serve.ParseKeys("viewer:"+viewerKey+",agent:"+agentKey+",admin:"+adminKey, "e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := chstore.New(c)
+	srv, err := serve.New(serve.Config{Keys: keys}, serve.Deps{Scores: store, Models: store, Pinger: store,
+		Registry: prometheus.NewRegistry(), Actions: queue, Outcomes: log, Policy: watch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !srv.Loader().Poll(ctx) {
+		t.Fatalf("no snapshot loaded: %v", srv.Loader().Err())
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(sctx, ln) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("server: %v", err)
+		}
+	})
+	base := "http://" + ln.Addr().String()
+	for range 50 {
+		if r, err := http.Get(base + "/readyz"); err == nil {
+			r.Body.Close()
+			if r.StatusCode == http.StatusOK {
+				return base
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("server did not become ready")
+	return ""
+}
