@@ -11,7 +11,7 @@ KEYS="${CHURN_API_KEYS:-admin:churn-demo-admin-key,agent:churn-demo-agent-key,vi
 if [ -f build/serve.pid ] && kill -0 "$(cat build/serve.pid)" 2>/dev/null; then
   kill "$(cat build/serve.pid)" && sleep 1
 fi
-CHURN_API_KEYS="$KEYS" CHURN_HTTP_ADDR="$ADDR" setsid nohup bin/churn serve --log-format json \
+CHURN_API_KEYS="$KEYS" CHURN_HTTP_ADDR="$ADDR" setsid nohup bin/churn serve --log-format json --poll-interval 2s \
   >build/serve.log 2>&1 </dev/null &
 echo $! > build/serve.pid
 for _ in $(seq 1 60); do
@@ -27,6 +27,8 @@ if ! curl -fsS "http://$ADDR/readyz" >/dev/null 2>&1; then
 fi
 viewer="${KEYS##*viewer:}"; viewer="${viewer%%,*}"
 admin="${KEYS##*admin:}"; admin="${admin%%,*}"
+
+CHURN_API_KEYS="$KEYS" CHURN_HTTP_ADDR="$ADDR" bash scripts/demo-retention.sh
 
 # The server also runs the scheduled jobs. Start a scoring run by hand through
 # the API (the drift check follows it), wait for it, and show the schedule
