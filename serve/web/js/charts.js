@@ -60,7 +60,7 @@ export function lines(label, labels, series, opts = {}) {
         plugins: { legend: { display: series.length > 1, position: 'bottom' } },
         scales: {
           y: { beginAtZero: opts.zero !== false, suggestedMax: opts.max, title: { display: !!opts.y, text: opts.y },
-            ticks: opts.percent ? { callback: (v) => Math.round(v * 100) + '%' } : {} },
+            ticks: opts.percent ? { callback: (v) => Number((v * 100).toPrecision(2)) + '%' } : {} },
         },
       },
     }));

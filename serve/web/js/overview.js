@@ -79,7 +79,8 @@ function trend(runs) {
   if (runs === null) return card('High-risk customers across runs', 'trend-card', unavailable('Run history'));
   if (runs instanceof Error) return card('High-risk customers across runs', 'trend-card', errorBox(runs));
   const list = [...runs.runs].reverse();
-  const labels = list.map((r) => `${r.run.as_of} (${fmtTime(r.run.finished_at)})`);
+  // As-of date and the UTC time the run finished: short enough for the axis.
+  const labels = list.map((r) => `${r.run.as_of} ${String(r.run.finished_at).slice(11, 16)}`);
   const last = list[list.length - 1];
   return card('High-risk customers across runs', 'trend-card',
     list.length === 0 ? h('p', {}, 'No finished runs yet.') :
