@@ -25,7 +25,7 @@ echo
 echo "retention cycles (synthetic agents, demo only): the $CYCLES months up to $last"
 for k in $(seq $((CYCLES - 1)) -1 0); do
   cycle=$(date -u -d "$last -$k month" +%F)
-  $BIN score --as-of "$cycle" --log-level warn | head -1
+  $BIN score --as-of "$cycle" --log-level warn | sed -n 1p
   $BIN actions plan --log-level warn | sed -n 2p
   # The server picks up the plan on its next poll; wait for queued actions.
   for _ in $(seq 1 60); do

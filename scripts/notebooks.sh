@@ -8,8 +8,10 @@
 # with the churn binary: migrate, seed NOTEBOOK_CUSTOMERS synthetic customers
 # (default 6000, 12 months), train and score.
 # API: with CHURN_API_URL and CHURN_API_KEY set, the notebooks use that server;
-# otherwise this script starts `churn serve` on a free loopback port with a
-# generated viewer key for the run, and stops it afterwards.
+# otherwise this script starts `churn serve` on a free loopback port with
+# generated viewer and agent keys for the run, and stops it afterwards. When
+# the database has no retention actions yet, two cycles are planned and worked
+# by synthetic agents through that server first (scripts/demo-retention.sh).
 #
 #   scripts/notebooks.sh           prepare data if needed, execute, write HTML
 #   scripts/notebooks.sh --strip   remove outputs from the committed notebooks
@@ -73,10 +75,11 @@ trap stop_server EXIT
 if [ -z "${CHURN_API_URL:-}" ]; then
   port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   key="nb-$("$PY" -c 'import secrets; print(secrets.token_hex(16))')"
+  agent="nb-agent-$("$PY" -c 'import secrets; print(secrets.token_hex(16))')"
   # Only the API: scheduled jobs must not change the data under the notebooks.
-  serve_flags=(--log-format json)
+  serve_flags=(--log-format json --poll-interval 2s)
   if bin/churn serve --help 2>/dev/null | grep -q -- '--scheduler'; then serve_flags+=(--scheduler=false); fi
-  CHURN_API_KEYS="viewer:$key" CHURN_HTTP_ADDR="127.0.0.1:$port" bin/churn serve "${serve_flags[@]}" \
+  CHURN_API_KEYS="viewer:$key,agent:$agent" CHURN_HTTP_ADDR="127.0.0.1:$port" bin/churn serve "${serve_flags[@]}" \
     >"$OUT/serve.log" 2>&1 </dev/null &
   serve_pid=$!
   export CHURN_API_URL="http://127.0.0.1:$port" CHURN_API_KEY="$key"
@@ -89,6 +92,18 @@ if [ -z "${CHURN_API_URL:-}" ]; then
     echo "notebooks: churn serve did not become ready; see $OUT/serve.log:" >&2
     tail -20 "$OUT/serve.log" >&2
     exit 1
+  fi
+  # Retention data for 03-retention: two cycles worked by synthetic agents
+  # through this server and labelled. Their synthetic saves delete churn
+  # events inside the holdout window, so the models are trained again on the
+  # data as it now is (02-model-report checks the registry's holdout metrics
+  # against the data), then a fresh scoring run goes on top.
+  if [ "$(ch "SELECT count() FROM ${CHURN_CLICKHOUSE_DB}.action_events")" = "0" ]; then
+    CHURN_API_KEYS="viewer:$key,agent:$agent" CHURN_HTTP_ADDR="127.0.0.1:$port" DEMO_CYCLES=2 \
+      bash scripts/demo-retention.sh >"$OUT/retention.log" 2>&1 || { tail -20 "$OUT/retention.log" >&2; exit 1; }
+    bin/churn train --promote --log-level warn >/dev/null
+    bin/churn score --log-level warn >/dev/null
+    echo "notebooks: retention cycles ready in $(($(date +%s) - start))s (log $OUT/retention.log)"
   fi
 fi
 
