@@ -133,6 +133,30 @@ type Action struct {
 	CreatedAt  time.Time
 }
 
+// ScoreRun is a finished scoring run: the set of scores readers see.
+type ScoreRun struct {
+	ID           string
+	AsOf         time.Time
+	ModelVersion int
+	FinishedAt   time.Time
+	Rows         int64
+}
+
+// DriftMeasure is one measure of a drift check of a scoring run: the PSI of
+// the score ("score") or of a feature ("feature", named), or the AUC of a
+// past run whose labels are known ("auc").
+type DriftMeasure struct {
+	RunID        string
+	At           time.Time
+	ModelVersion int
+	Kind         string
+	Feature      string
+	Value        float64
+	Threshold    float64
+	Breached     bool // the value crossed its threshold
+	Retrain      bool // the check started a retraining run
+}
+
 // JobRun is one run of a scheduled or manual job.
 type JobRun struct {
 	ID       string

@@ -146,3 +146,21 @@ func isConnErr(err error) bool {
 	}
 	return false
 }
+
+// scanner is a row being read.
+type scanner interface{ Scan(dest ...any) error }
+
+// each runs a query and calls fn for each row.
+func (c *Client) each(ctx context.Context, op, q string, fn func(scanner) error, args ...any) error {
+	rows, err := c.conn.Query(ctx, q, args...)
+	if err != nil {
+		return wrap(op, c.cfg, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return wrap(op, c.cfg, err)
+		}
+	}
+	return wrap(op, c.cfg, rows.Err())
+}

@@ -21,62 +21,12 @@ const (
 	ProfileUsageWindows = 3
 )
 
-// CustomerProfile is one customer's recent figures.
-type CustomerProfile struct {
-	Customer    churn.Customer
-	Plan        *PlanInForce     // nil when no plan change precedes the as-of date
-	Usage       []UsageWindow    // ProfileUsageWindows windows, oldest first
-	Invoices    []InvoiceFigures // newest first
-	Tickets     []TicketFigures  // newest first
-	Outstanding float64          // invoiced minus paid, before the as-of date
-}
-
-// PlanInForce is the latest plan change before the as-of date.
-type PlanInForce struct {
-	Plan       string
-	Contract   string
-	MonthlyFee float64
-	Since      time.Time
-}
-
-// UsageWindow sums usage_daily over [From, To).
-type UsageWindow struct {
-	From, To       time.Time
-	ActiveDays     int
-	VoiceMinutes   float64
-	DataMB         float64
-	SMS            int64
-	Calls          int64
-	IntlMinutes    float64
-	RoamingMinutes float64
-	DroppedCalls   int64
-}
-
-// InvoiceFigures is an invoice with the payments made against it.
-type InvoiceFigures struct {
-	ID       string
-	IssuedAt time.Time
-	DueDate  time.Time
-	Amount   float64
-	Paid     float64
-	PaidAt   time.Time // the latest payment; zero when unpaid
-}
-
-// TicketFigures is a support ticket.
-type TicketFigures struct {
-	ID           string
-	Category     string
-	OpenedAt     time.Time
-	ResolvedAt   time.Time // zero while open
-	Satisfaction int       // 1..5; 0 when not rated
-}
-
 // CustomerProfile reads a customer's figures before asOf (a date). A
 // customer missing from the customers table is KindNotFound.
-func (c *Client) CustomerProfile(ctx context.Context, customerID string, asOf time.Time) (CustomerProfile, error) {
+func (c *Client) CustomerProfile(ctx context.Context, customerID string, asOf time.Time) (churn.CustomerProfile, error) {
 	const op = "read customer profile"
 	asOf = time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC)
-	p := CustomerProfile{Customer: churn.Customer{ID: customerID}}
+	p := churn.CustomerProfile{Customer: churn.Customer{ID: customerID}}
 	found := false
 	err := c.each(ctx, op, `SELECT signup_date, region, segment, payment_method FROM customers
 WHERE customer_id = ? LIMIT 1`, func(s scanner) error {
@@ -90,7 +40,7 @@ WHERE customer_id = ? LIMIT 1`, func(s scanner) error {
 	if !found {
 		return p, churn.Errorf(churn.KindNotFound, op, "customer %q is not in the customers table", customerID)
 	}
-	for _, step := range []func(context.Context, *CustomerProfile, time.Time) error{
+	for _, step := range []func(context.Context, *churn.CustomerProfile, time.Time) error{
 		c.profilePlan, c.profileUsage, c.profileInvoices, c.profileTickets,
 	} {
 		if err := step(ctx, &p, asOf); err != nil {
@@ -100,16 +50,16 @@ WHERE customer_id = ? LIMIT 1`, func(s scanner) error {
 	return p, nil
 }
 
-func (c *Client) profilePlan(ctx context.Context, p *CustomerProfile, asOf time.Time) error {
+func (c *Client) profilePlan(ctx context.Context, p *churn.CustomerProfile, asOf time.Time) error {
 	return c.each(ctx, "read plan in force", `SELECT changed_at, plan, contract, monthly_fee FROM plan_changes
 WHERE customer_id = ? AND changed_at < toDate(?) ORDER BY changed_at DESC LIMIT 1`, func(s scanner) error {
-		p.Plan = &PlanInForce{}
+		p.Plan = &churn.PlanInForce{}
 		return s.Scan(&p.Plan.Since, &p.Plan.Plan, &p.Plan.Contract, &p.Plan.MonthlyFee)
 	}, p.Customer.ID, asOf)
 }
 
-func (c *Client) profileUsage(ctx context.Context, p *CustomerProfile, asOf time.Time) error {
-	p.Usage = make([]UsageWindow, ProfileUsageWindows)
+func (c *Client) profileUsage(ctx context.Context, p *churn.CustomerProfile, asOf time.Time) error {
+	p.Usage = make([]churn.UsageWindow, ProfileUsageWindows)
 	for i := range p.Usage {
 		back := ProfileUsageWindows - i
 		p.Usage[i].From = asOf.AddDate(0, 0, -back*ProfileWindowDays)
@@ -136,7 +86,7 @@ GROUP BY w`, func(s scanner) error {
 	}, p.Usage[1].From, p.Usage[2].From, p.Customer.ID, p.Usage[0].From, asOf)
 }
 
-func (c *Client) profileInvoices(ctx context.Context, p *CustomerProfile, asOf time.Time) error {
+func (c *Client) profileInvoices(ctx context.Context, p *churn.CustomerProfile, asOf time.Time) error {
 	var invoiced, paid float64
 	err := c.each(ctx, "read balance", `SELECT
     (SELECT sum(amount) FROM invoices WHERE customer_id = ? AND issued_at < toDate(?)),
@@ -147,10 +97,10 @@ func (c *Client) profileInvoices(ctx context.Context, p *CustomerProfile, asOf t
 		return err
 	}
 	p.Outstanding = invoiced - paid
-	p.Invoices = []InvoiceFigures{}
+	p.Invoices = []churn.InvoiceFigures{}
 	err = c.each(ctx, "read invoices", `SELECT invoice_id, issued_at, due_date, amount FROM invoices
 WHERE customer_id = ? AND issued_at < toDate(?) ORDER BY issued_at DESC, invoice_id DESC LIMIT ?`, func(s scanner) error {
-		var inv InvoiceFigures
+		var inv churn.InvoiceFigures
 		if err := s.Scan(&inv.ID, &inv.IssuedAt, &inv.DueDate, &inv.Amount); err != nil {
 			return err
 		}
@@ -182,13 +132,13 @@ WHERE customer_id = ? AND paid_at < toDate(?) AND has(?, invoice_id) GROUP BY in
 	}, p.Customer.ID, asOf, ids)
 }
 
-func (c *Client) profileTickets(ctx context.Context, p *CustomerProfile, asOf time.Time) error {
-	p.Tickets = []TicketFigures{}
+func (c *Client) profileTickets(ctx context.Context, p *churn.CustomerProfile, asOf time.Time) error {
+	p.Tickets = []churn.TicketFigures{}
 	return c.each(ctx, "read support tickets", `SELECT ticket_id, category, opened_at, resolved_at, satisfaction
 FROM support_tickets WHERE customer_id = ? AND opened_at < toDateTime(?)
 ORDER BY opened_at DESC, ticket_id DESC LIMIT ?`, func(s scanner) error {
 		var (
-			t   TicketFigures
+			t   churn.TicketFigures
 			res *time.Time
 			sat *uint8
 		)
@@ -205,22 +155,4 @@ ORDER BY opened_at DESC, ticket_id DESC LIMIT ?`, func(s scanner) error {
 		p.Tickets = append(p.Tickets, t)
 		return nil
 	}, p.Customer.ID, asOf, uint64(ProfileTickets))
-}
-
-// scanner is a row being read.
-type scanner interface{ Scan(dest ...any) error }
-
-// each runs a query and calls fn for each row.
-func (c *Client) each(ctx context.Context, op, q string, fn func(scanner) error, args ...any) error {
-	rows, err := c.conn.Query(ctx, q, args...)
-	if err != nil {
-		return wrap(op, c.cfg, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return wrap(op, c.cfg, err)
-		}
-	}
-	return wrap(op, c.cfg, rows.Err())
 }

@@ -103,7 +103,7 @@ func TestRunBandCountsCountFinishedRunsOnly(t *testing.T) {
 	write("r2", d("2025-06-01"), []churn.RiskBand{churn.RiskHigh, churn.RiskHigh, churn.RiskMedium, churn.RiskLow}, true)
 	write("r3", d("2025-06-01"), []churn.RiskBand{churn.RiskHigh}, false)
 	runs, err := c.FinishedRuns(ctx, 10)
-	if err != nil || len(runs) != 2 || runs[0].RunID != "r2" || runs[1].RunID != "r1" || runs[0].Rows != 4 {
+	if err != nil || len(runs) != 2 || runs[0].ID != "r2" || runs[1].ID != "r1" || runs[0].Rows != 4 {
 		t.Fatalf("finished runs %+v (%v), want r2 then r1", runs, err)
 	}
 	counts, err := c.RunBandCounts(ctx, runs)

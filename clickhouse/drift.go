@@ -4,27 +4,14 @@ import (
 	"context"
 	"strings"
 	"time"
-)
 
-// DriftCheck is one measure of a drift check of a scoring run: the PSI of the
-// score ("score") or of a feature ("feature", named), or the AUC of a past
-// run whose labels are known ("auc").
-type DriftCheck struct {
-	RunID        string
-	At           time.Time
-	ModelVersion int
-	Kind         string
-	Feature      string
-	Value        float64
-	Threshold    float64
-	Breached     bool // the value crossed its threshold
-	Retrain      bool // the check started a retraining run
-}
+	"github.com/telcoretain/churn"
+)
 
 var driftColumns = []string{"run_id", "at", "model_version", "kind", "feature", "value", "threshold", "breached", "retrain"}
 
 // SaveDriftChecks writes the measures of one check in one block.
-func (c *Client) SaveDriftChecks(ctx context.Context, checks []DriftCheck) error {
+func (c *Client) SaveDriftChecks(ctx context.Context, checks []churn.DriftMeasure) error {
 	if len(checks) == 0 {
 		return nil
 	}
@@ -53,17 +40,17 @@ func b2u(b bool) uint8 {
 
 // DriftChecks returns the measures stored for a scoring run, oldest check
 // first.
-func (c *Client) DriftChecks(ctx context.Context, runID string) ([]DriftCheck, error) {
+func (c *Client) DriftChecks(ctx context.Context, runID string) ([]churn.DriftMeasure, error) {
 	const op = "read drift_checks"
 	rows, err := c.conn.Query(ctx, "SELECT "+strings.Join(driftColumns, ", ")+" FROM drift_checks WHERE run_id = ? ORDER BY at, kind, feature", runID)
 	if err != nil {
 		return nil, wrap(op, c.cfg, err)
 	}
 	defer rows.Close()
-	var out []DriftCheck
+	var out []churn.DriftMeasure
 	for rows.Next() {
 		var (
-			d      DriftCheck
+			d      churn.DriftMeasure
 			model  uint32
 			br, rt uint8
 		)
@@ -84,25 +71,14 @@ func (c *Client) DriftRetrained(ctx context.Context, runID string) (bool, error)
 	return n > 0, wrap("read drift_checks", c.cfg, err)
 }
 
-// LatestRunAsOfBy returns the newest finished scoring run whose as-of date is
-// on or before asOfBy, nil when there is none.
-func (c *Client) LatestRunAsOfBy(ctx context.Context, asOfBy time.Time) (*RunInfo, error) {
-	const op = "read score_runs"
-	rows, err := c.conn.Query(ctx, `SELECT run_id, as_of, model_version, at, rows FROM score_runs
+// FinishedScoreRun returns the newest finished scoring run whose as-of date is
+// on or before asOfBy (any date when zero), nil when there is none.
+func (c *Client) FinishedScoreRun(ctx context.Context, asOfBy time.Time) (*churn.ScoreRun, error) {
+	if asOfBy.IsZero() {
+		return c.LatestFinishedRun(ctx)
+	}
+	return c.oneRun(ctx, `SELECT run_id, as_of, model_version, at, rows FROM score_runs
 WHERE status = 'finished' AND as_of <= ? ORDER BY as_of DESC, at DESC, run_id DESC LIMIT 1`, asOfBy.UTC().Format(time.DateOnly))
-	if err != nil {
-		return nil, wrap(op, c.cfg, err)
-	}
-	defer rows.Close()
-	var out *RunInfo
-	for rows.Next() {
-		var r RunInfo
-		if err := rows.Scan(&r.RunID, &r.AsOf, &r.ModelVersion, &r.FinishedAt, &r.Rows); err != nil {
-			return nil, wrap(op, c.cfg, err)
-		}
-		out = &r
-	}
-	return out, wrap(op, c.cfg, rows.Err())
 }
 
 // RunProbabilities returns the churn probabilities of a run's scores, in no

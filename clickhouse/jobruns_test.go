@@ -51,7 +51,7 @@ func TestDriftChecksRoundTripAndRememberARetraining(t *testing.T) {
 	c, _ := chtest.NewDB(t)
 	ctx := context.Background()
 	at := time.Date(2025, 12, 2, 6, 0, 0, 0, time.UTC)
-	checks := []clickhouse.DriftCheck{
+	checks := []churn.DriftMeasure{
 		{RunID: "r1", At: at, ModelVersion: 3, Kind: "score", Value: 0.31, Threshold: 0.2, Breached: true, Retrain: true},
 		{RunID: "r1", At: at, ModelVersion: 3, Kind: "feature", Feature: "data_mb_30d", Value: 0.9, Threshold: 0.2, Breached: true, Retrain: true},
 	}
@@ -103,8 +103,8 @@ func TestRunOutcomesLabelChurnWithinTheWindowAndOldRunsAreFoundByAsOf(t *testing
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := c.LatestRunAsOfBy(ctx, asOf.AddDate(0, 1, 0))
-	if err != nil || r == nil || r.RunID != "old" {
+	r, err := c.FinishedScoreRun(ctx, asOf.AddDate(0, 1, 0))
+	if err != nil || r == nil || r.ID != "old" {
 		t.Fatalf("labelled run = %+v, %v; want old", r, err)
 	}
 	probs, labels, err := c.RunOutcomes(ctx, "old", asOf, asOf.AddDate(0, 0, 30))

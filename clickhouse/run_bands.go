@@ -3,33 +3,25 @@ package clickhouse
 import (
 	"context"
 	"time"
+
+	"github.com/telcoretain/churn"
 )
 
 // FinishedRuns returns up to limit finished scoring runs, newest first, for
 // trends across runs.
-func (c *Client) FinishedRuns(ctx context.Context, limit int) ([]RunInfo, error) {
-	var out []RunInfo
-	err := c.each(ctx, "read finished runs", `SELECT run_id, any(as_of), any(model_version), max(at) AS finished, max(rows)
+func (c *Client) FinishedRuns(ctx context.Context, limit int) ([]churn.ScoreRun, error) {
+	return c.scanRuns(ctx, `SELECT run_id, any(as_of), any(model_version), max(at) AS finished, max(rows)
 FROM score_runs WHERE status = 'finished'
 GROUP BY run_id
 ORDER BY finished DESC, run_id DESC
-LIMIT ?`, func(s scanner) error {
-		var r RunInfo
-		if err := s.Scan(&r.RunID, &r.AsOf, &r.ModelVersion, &r.FinishedAt, &r.Rows); err != nil {
-			return err
-		}
-		r.FinishedAt = r.FinishedAt.UTC()
-		out = append(out, r)
-		return nil
-	}, uint64(max(limit, 0)))
-	return out, err
+LIMIT ?`, uint64(max(limit, 0)))
 }
 
 // RunBandCounts counts the scores of each run by risk band: counts[run][band].
 // Runs must be finished runs, whose rows no longer change; their as-of dates
 // narrow the read to their partitions. The driver binds a slice as an array,
 // hence IN over arrayJoin rather than IN (?).
-func (c *Client) RunBandCounts(ctx context.Context, runs []RunInfo) (map[string]map[string]int64, error) {
+func (c *Client) RunBandCounts(ctx context.Context, runs []churn.ScoreRun) (map[string]map[string]int64, error) {
 	out := make(map[string]map[string]int64, len(runs))
 	if len(runs) == 0 {
 		return out, nil
@@ -38,8 +30,8 @@ func (c *Client) RunBandCounts(ctx context.Context, runs []RunInfo) (map[string]
 	days := make([]string, 0, len(runs)) // Date literals: 'YYYY-MM-DD'
 	seen := map[string]bool{}
 	for i, r := range runs {
-		ids[i] = r.RunID
-		out[r.RunID] = map[string]int64{}
+		ids[i] = r.ID
+		out[r.ID] = map[string]int64{}
 		if d := r.AsOf.Format(time.DateOnly); !seen[d] {
 			seen[d] = true
 			days = append(days, d)

@@ -102,23 +102,38 @@ func parseReasons(s string) ([]churn.Reason, error) {
 }
 
 // LatestFinishedRun returns the newest finished scoring run, nil when none.
-func (c *Client) LatestFinishedRun(ctx context.Context) (*RunInfo, error) {
-	const op = "read score_runs"
-	rows, err := c.conn.Query(ctx, `SELECT run_id, as_of, model_version, at, rows FROM score_runs
+func (c *Client) LatestFinishedRun(ctx context.Context) (*churn.ScoreRun, error) {
+	return c.oneRun(ctx, `SELECT run_id, as_of, model_version, at, rows FROM score_runs
 WHERE status = 'finished' ORDER BY at DESC, run_id DESC LIMIT 1`)
-	if err != nil {
-		return nil, wrap(op, c.cfg, err)
+}
+
+// oneRun reads the first run a query returns, nil when none.
+func (c *Client) oneRun(ctx context.Context, q string, args ...any) (*churn.ScoreRun, error) {
+	runs, err := c.scanRuns(ctx, q, args...)
+	if err != nil || len(runs) == 0 {
+		return nil, err
 	}
-	defer rows.Close()
-	var out *RunInfo
-	for rows.Next() {
-		var r RunInfo
-		if err := rows.Scan(&r.RunID, &r.AsOf, &r.ModelVersion, &r.FinishedAt, &r.Rows); err != nil {
-			return nil, wrap(op, c.cfg, err)
+	return &runs[0], nil
+}
+
+// scanRuns reads runs from a query selecting run id, as-of date, model
+// version, finish time and rows.
+func (c *Client) scanRuns(ctx context.Context, q string, args ...any) ([]churn.ScoreRun, error) {
+	var out []churn.ScoreRun
+	err := c.each(ctx, "read score_runs", q, func(s scanner) error {
+		var (
+			r     churn.ScoreRun
+			model uint32
+			rows  uint64
+		)
+		if err := s.Scan(&r.ID, &r.AsOf, &model, &r.FinishedAt, &rows); err != nil {
+			return err
 		}
-		out = &r
-	}
-	return out, wrap(op, c.cfg, rows.Err())
+		r.ModelVersion, r.Rows, r.FinishedAt = int(model), int64(rows), r.FinishedAt.UTC()
+		out = append(out, r)
+		return nil
+	}, args...)
+	return out, err
 }
 
 // ScanRunScores streams the scores of one run to fn.

@@ -42,7 +42,7 @@ func TestUnfinishedScoringRunsAreInvisible(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond) // score_runs.at has second resolution
 	write("r2", day.AddDate(0, 0, 7), 0.9, false)
 	r, err := c.LatestFinishedRun(ctx)
-	if err != nil || r == nil || r.RunID != "r1" || r.Rows != 2 {
+	if err != nil || r == nil || r.ID != "r1" || r.Rows != 2 {
 		t.Fatalf("latest finished run = %+v, %v; want r1 with 2 rows", r, err)
 	}
 	var got []churn.Score

@@ -17,15 +17,6 @@ type TableStats struct {
 	From, To time.Time // zero when the table is empty
 }
 
-// RunInfo is a finished scoring run.
-type RunInfo struct {
-	RunID        string
-	AsOf         time.Time
-	ModelVersion uint32
-	FinishedAt   time.Time
-	Rows         uint64
-}
-
 // Status is what `churn status` shows.
 type Status struct {
 	Server        string
@@ -34,7 +25,7 @@ type Status struct {
 	Tables        []TableStats
 	Models        uint64
 	Champion      uint32 // 0 when none
-	LastScoreRun  *RunInfo
+	LastScoreRun  *churn.ScoreRun
 	LastJobRuns   []churn.JobRun
 }
 
@@ -62,20 +53,9 @@ func (c *Client) Status(ctx context.Context) (Status, error) {
 	if s.Champion, err = c.ChampionVersion(ctx); err != nil {
 		return s, err
 	}
-	rows, err := c.conn.Query(ctx, `SELECT run_id, as_of, model_version, at, rows FROM score_runs
-WHERE status = 'finished' ORDER BY at DESC LIMIT 1`)
-	if err != nil {
-		return s, wrap("read score_runs", c.cfg, err)
+	if s.LastScoreRun, err = c.LatestFinishedRun(ctx); err != nil {
+		return s, err
 	}
-	for rows.Next() {
-		var r RunInfo
-		if err := rows.Scan(&r.RunID, &r.AsOf, &r.ModelVersion, &r.FinishedAt, &r.Rows); err != nil {
-			rows.Close()
-			return s, wrap("read score_runs", c.cfg, err)
-		}
-		s.LastScoreRun = &r
-	}
-	rows.Close()
 	s.LastJobRuns, err = c.JobRuns(ctx, "", 5)
 	return s, err
 }

@@ -13,28 +13,6 @@ import (
 	"github.com/telcoretain/churn/model/eval"
 )
 
-// ScoreRunRef names a finished scoring run.
-type ScoreRunRef struct {
-	ID           string
-	AsOf         time.Time
-	ModelVersion int
-}
-
-// DriftMeasure is one stored measure of a drift check: the PSI of the score
-// ("score") or of a feature ("feature"), or the AUC of a past run whose
-// labels are known ("auc").
-type DriftMeasure struct {
-	RunID        string
-	At           time.Time
-	ModelVersion int
-	Kind         string
-	Feature      string
-	Value        float64
-	Threshold    float64
-	Breached     bool
-	Retrain      bool
-}
-
 // DriftStore is what the drift check reads and writes.
 type DriftStore interface {
 	features.Store
@@ -42,7 +20,7 @@ type DriftStore interface {
 	ChampionVersion(ctx context.Context) (uint32, error)
 	// FinishedScoreRun returns the newest finished scoring run whose as-of
 	// date is on or before asOfBy (any date when zero), nil when none.
-	FinishedScoreRun(ctx context.Context, asOfBy time.Time) (*ScoreRunRef, error)
+	FinishedScoreRun(ctx context.Context, asOfBy time.Time) (*churn.ScoreRun, error)
 	RunProbabilities(ctx context.Context, runID string) ([]float32, error)
 	// RunOutcomes pairs a run's probabilities with labels: 1 when the
 	// customer churned in [from, to).
@@ -50,7 +28,7 @@ type DriftStore interface {
 	// DriftRetrained reports whether a check of the run already started a
 	// retraining run.
 	DriftRetrained(ctx context.Context, runID string) (bool, error)
-	SaveDriftChecks(ctx context.Context, ms []DriftMeasure) error
+	SaveDriftChecks(ctx context.Context, ms []churn.DriftMeasure) error
 }
 
 // Drift defaults.
@@ -88,13 +66,13 @@ type FeatureDrift struct {
 
 // DriftResult is what a check measured and decided.
 type DriftResult struct {
-	Run      *ScoreRunRef // nil when there was no finished run to check
+	Run      *churn.ScoreRun // nil when there was no finished run to check
 	ScorePSI float64
 	Features []FeatureDrift
-	AUC      float64      // NaN when no past run has its labels yet
-	AUCRun   *ScoreRunRef // the run AUC was measured on
-	Retrain  bool         // a retraining run was started
-	Reason   string       // why it was or was not
+	AUC      float64         // NaN when no past run has its labels yet
+	AUCRun   *churn.ScoreRun // the run AUC was measured on
+	Retrain  bool            // a retraining run was started
+	Reason   string          // why it was or was not
 }
 
 // Run checks the latest scoring run; see Check.
@@ -281,12 +259,12 @@ func (d *Drift) decide(ctx context.Context, res *DriftResult) error {
 	return nil
 }
 
-func (d *Drift) measures(res *DriftResult) []DriftMeasure {
+func (d *Drift) measures(res *DriftResult) []churn.DriftMeasure {
 	at := d.Now().UTC()
-	base := DriftMeasure{RunID: res.Run.ID, At: at, ModelVersion: res.Run.ModelVersion, Retrain: res.Retrain}
+	base := churn.DriftMeasure{RunID: res.Run.ID, At: at, ModelVersion: res.Run.ModelVersion, Retrain: res.Retrain}
 	score := base
 	score.Kind, score.Value, score.Threshold, score.Breached = "score", res.ScorePSI, d.Threshold, res.ScorePSI > d.Threshold
-	out := []DriftMeasure{score}
+	out := []churn.DriftMeasure{score}
 	for _, f := range res.Features {
 		m := base
 		m.Kind, m.Feature, m.Value, m.Threshold, m.Breached = "feature", f.Name, f.PSI, d.FeatureThreshold, f.PSI > d.FeatureThreshold

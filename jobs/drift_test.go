@@ -51,32 +51,6 @@ func TestPSIIsZeroForTheReferenceAndGrowsWithTheShift(t *testing.T) {
 	}
 }
 
-// driftStore adapts the ClickHouse client to jobs.DriftStore, as cmd/churn
-// does.
-type driftStore struct{ *clickhouse.Client }
-
-func (s driftStore) FinishedScoreRun(ctx context.Context, asOfBy time.Time) (*jobs.ScoreRunRef, error) {
-	var r *clickhouse.RunInfo
-	var err error
-	if asOfBy.IsZero() {
-		r, err = s.LatestFinishedRun(ctx)
-	} else {
-		r, err = s.LatestRunAsOfBy(ctx, asOfBy)
-	}
-	if err != nil || r == nil {
-		return nil, err
-	}
-	return &jobs.ScoreRunRef{ID: r.RunID, AsOf: r.AsOf, ModelVersion: int(r.ModelVersion)}, nil
-}
-
-func (s driftStore) SaveDriftChecks(ctx context.Context, ms []jobs.DriftMeasure) error {
-	out := make([]clickhouse.DriftCheck, len(ms))
-	for i, m := range ms {
-		out[i] = clickhouse.DriftCheck(m)
-	}
-	return s.Client.SaveDriftChecks(ctx, out)
-}
-
 // driftWorld is a seeded database with a trained champion, a scheduler with
 // the train, score and drift jobs, and drift retraining wired as in `churn
 // serve`.
@@ -101,7 +75,7 @@ func newDriftWorld(t *testing.T, shift float64) *driftWorld {
 		t.Fatal(err)
 	}
 	w := &driftWorld{c: c}
-	w.drift = &jobs.Drift{Store: driftStore{c}, Retrain: func(context.Context, string) error {
+	w.drift = &jobs.Drift{Store: c, Retrain: func(context.Context, string) error {
 		_, err := w.sched.Start("train", jobs.TriggerDrift)
 		return err
 	}}
@@ -121,7 +95,7 @@ func newDriftWorld(t *testing.T, shift float64) *driftWorld {
 
 // scoreAndCheck runs score (and drift after it) and returns the drift
 // measures stored for the run.
-func (w *driftWorld) scoreAndCheck(t *testing.T) (runs []churn.JobRun, checks []clickhouse.DriftCheck) {
+func (w *driftWorld) scoreAndCheck(t *testing.T) (runs []churn.JobRun, checks []churn.DriftMeasure) {
 	t.Helper()
 	ctx := context.Background()
 	runs, err := w.sched.RunNow(ctx, "score", jobs.TriggerSchedule)
@@ -136,14 +110,14 @@ func (w *driftWorld) scoreAndCheck(t *testing.T) (runs []churn.JobRun, checks []
 	if err != nil {
 		t.Fatal(err)
 	}
-	checks, err = w.c.DriftChecks(ctx, latest.RunID)
+	checks, err = w.c.DriftChecks(ctx, latest.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return runs, checks
 }
 
-func measure(checks []clickhouse.DriftCheck, kind string) (v float64, n int, retrain bool) {
+func measure(checks []churn.DriftMeasure, kind string) (v float64, n int, retrain bool) {
 	for _, c := range checks {
 		if c.Kind == kind {
 			v, n, retrain = c.Value, n+1, retrain || c.Retrain

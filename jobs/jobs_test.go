@@ -81,7 +81,7 @@ func TestTrainPromotesThenKeepsTheChampionAndScoringPublishesRuns(t *testing.T) 
 		t.Fatal(err)
 	}
 	latest, err := c.LatestFinishedRun(ctx)
-	if err != nil || latest == nil || latest.RunID != run.RunID || int(latest.Rows) != run.Rows {
+	if err != nil || latest == nil || latest.ID != run.RunID || int(latest.Rows) != run.Rows {
 		t.Fatalf("latest run %+v, want %s with %d rows (err %v)", latest, run.RunID, run.Rows, err)
 	}
 	var n, withReasons, high int
@@ -112,8 +112,8 @@ func TestTrainPromotesThenKeepsTheChampionAndScoringPublishesRuns(t *testing.T) 
 		t.Fatalf("failing run: %v", err)
 	}
 	latest, _ = c.LatestFinishedRun(ctx)
-	if latest.RunID != run.RunID {
-		t.Fatalf("after a failed run the latest finished run is %s, want %s", latest.RunID, run.RunID)
+	if latest.ID != run.RunID {
+		t.Fatalf("after a failed run the latest finished run is %s, want %s", latest.ID, run.RunID)
 	}
 	var failed uint64
 	if err := c.Conn().QueryRow(ctx, "SELECT count() FROM score_runs WHERE status = 'failed'").Scan(&failed); err != nil || failed != 1 {

@@ -19,55 +19,14 @@ type ProfileReader interface {
 	CustomerProfile(ctx context.Context, customerID string, asOf time.Time) (CustomerProfile, error)
 }
 
-// CustomerProfile is a customer's recent figures.
-type CustomerProfile struct {
-	Customer    churn.Customer
-	Plan        *PlanInForce     // nil when no plan is known before the as-of date
-	Usage       []UsageWindow    // consecutive windows, oldest first
-	Invoices    []InvoiceFigures // newest first
-	Tickets     []TicketFigures  // newest first
-	Outstanding float64          // invoiced minus paid
-}
-
-// PlanInForce is the plan on the as-of date.
-type PlanInForce struct {
-	Plan       string
-	Contract   string
-	MonthlyFee float64
-	Since      time.Time
-}
-
-// UsageWindow is usage summed over [From, To).
-type UsageWindow struct {
-	From, To       time.Time
-	ActiveDays     int
-	VoiceMinutes   float64
-	DataMB         float64
-	SMS            int64
-	Calls          int64
-	IntlMinutes    float64
-	RoamingMinutes float64
-	DroppedCalls   int64
-}
-
-// InvoiceFigures is an invoice and what was paid against it.
-type InvoiceFigures struct {
-	ID       string
-	IssuedAt time.Time
-	DueDate  time.Time
-	Amount   float64
-	Paid     float64
-	PaidAt   time.Time // zero when unpaid
-}
-
-// TicketFigures is a support ticket.
-type TicketFigures struct {
-	ID           string
-	Category     string
-	OpenedAt     time.Time
-	ResolvedAt   time.Time // zero while open
-	Satisfaction int       // 1..5, 0 when not rated
-}
+// The profile types are the domain's (package churn).
+type (
+	CustomerProfile = churn.CustomerProfile
+	PlanInForce     = churn.PlanInForce
+	UsageWindow     = churn.UsageWindow
+	InvoiceFigures  = churn.InvoiceFigures
+	TicketFigures   = churn.TicketFigures
+)
 
 func (s *Server) customerProfile(c *gin.Context) {
 	pr, ok := s.deps.Scores.(ProfileReader)

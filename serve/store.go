@@ -2,19 +2,12 @@ package serve
 
 import (
 	"context"
-	"time"
 
 	"github.com/telcoretain/churn"
 )
 
 // Run describes a finished scoring run.
-type Run struct {
-	ID           string
-	AsOf         time.Time
-	ModelVersion int
-	FinishedAt   time.Time
-	Rows         int64
-}
+type Run = churn.ScoreRun
 
 // ScoreStore is where finished scoring runs are read from.
 type ScoreStore interface {

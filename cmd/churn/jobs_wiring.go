@@ -99,41 +99,13 @@ func (s *jobSet) add(name string, j jobs.Job) {
 	s.specs = append(s.specs, jobs.Spec{Name: name, Job: j})
 }
 
-// jobStore adapts the ClickHouse client to jobs.DriftStore.
-type jobStore struct{ *clickhouse.Client }
-
-// FinishedScoreRun returns the newest finished scoring run with an as-of date
-// on or before asOfBy (any when zero).
-func (s jobStore) FinishedScoreRun(ctx context.Context, asOfBy time.Time) (*jobs.ScoreRunRef, error) {
-	var r *clickhouse.RunInfo
-	var err error
-	if asOfBy.IsZero() {
-		r, err = s.LatestFinishedRun(ctx)
-	} else {
-		r, err = s.LatestRunAsOfBy(ctx, asOfBy)
-	}
-	if err != nil || r == nil {
-		return nil, err
-	}
-	return &jobs.ScoreRunRef{ID: r.RunID, AsOf: r.AsOf, ModelVersion: int(r.ModelVersion)}, nil
-}
-
-// SaveDriftChecks stores the measures of a drift check.
-func (s jobStore) SaveDriftChecks(ctx context.Context, ms []jobs.DriftMeasure) error {
-	out := make([]clickhouse.DriftCheck, len(ms))
-	for i, m := range ms {
-		out[i] = clickhouse.DriftCheck(m)
-	}
-	return s.Client.SaveDriftChecks(ctx, out)
-}
-
 // newJobSet registers the model jobs. Drift metrics go to reg when it is not
 // nil.
 func (a *app) newJobSet(st *clickhouse.Client, cfg jobsConfig, reg prometheus.Registerer) *jobSet {
 	set := &jobSet{}
 	set.add("train", jobs.TrainJob{Train: &jobs.Train{Store: st, Log: a.log.With("job", "train"), Actor: "job:train"}})
 	set.add("score", jobs.ScoreJob{Score: &jobs.Score{Store: st, Log: a.log.With("job", "score")}})
-	set.drift = &jobs.Drift{Store: jobStore{st}, Log: a.log.With("job", "drift"), Threshold: cfg.psi, AUCFloor: cfg.aucFloor}
+	set.drift = &jobs.Drift{Store: st, Log: a.log.With("job", "drift"), Threshold: cfg.psi, AUCFloor: cfg.aucFloor}
 	if reg != nil {
 		set.drift.Metrics = jobs.NewDriftMetrics(reg)
 	}

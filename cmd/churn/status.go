@@ -51,7 +51,7 @@ func printStatus(w io.Writer, addr string, s clickhouse.Status) {
 	}
 	if r := s.LastScoreRun; r != nil {
 		fmt.Fprintf(w, "last scoring run: %s as of %s with model %d, %d customers, finished %s\n",
-			r.RunID, r.AsOf.Format("2006-01-02"), r.ModelVersion, r.Rows, r.FinishedAt.UTC().Format("2006-01-02 15:04:05Z"))
+			r.ID, r.AsOf.Format("2006-01-02"), r.ModelVersion, r.Rows, r.FinishedAt.UTC().Format("2006-01-02 15:04:05Z"))
 	} else {
 		fmt.Fprintln(w, "last scoring run: none yet")
 	}

@@ -55,7 +55,7 @@ func (s Store) LatestScoreRun(ctx context.Context) (string, time.Time, bool, err
 	if err != nil || r == nil {
 		return "", time.Time{}, false, err
 	}
-	return r.RunID, r.AsOf, true, nil
+	return r.ID, r.AsOf, true, nil
 }
 
 // WriteOutcomes stores the labels of cycles in action_outcomes.
