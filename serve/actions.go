@@ -172,12 +172,7 @@ func (s *Server) getAction(c *gin.Context) {
 
 func (s *Server) claimActions(c *gin.Context) {
 	var req claimRequest
-	if err := decodeJSON(c, &req, false); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if err := req.validate(); err != nil {
-		s.fail(c, err)
+	if !s.bind(c, &req) {
 		return
 	}
 	q := s.actions(c)
@@ -199,12 +194,7 @@ func (s *Server) claimActions(c *gin.Context) {
 
 func (s *Server) completeAction(c *gin.Context) {
 	var req completeRequest
-	if err := decodeJSON(c, &req, false); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if err := req.validate(); err != nil {
-		s.fail(c, err)
+	if !s.bind(c, &req) {
 		return
 	}
 	q := s.actions(c)
@@ -240,4 +230,18 @@ func (s *Server) answerAction(c *gin.Context, status int, a retention.Action, er
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(status, newActionJSON(a))
+}
+
+// bind decodes a required JSON body into req and validates it, answering the
+// error itself; it reports whether the handler may go on.
+func (s *Server) bind(c *gin.Context, req interface{ validate() error }) bool {
+	err := decodeJSON(c, req, false)
+	if err == nil {
+		err = req.validate()
+	}
+	if err != nil {
+		s.fail(c, err)
+		return false
+	}
+	return true
 }

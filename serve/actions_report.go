@@ -6,7 +6,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/retention"
 )
 
@@ -31,13 +30,8 @@ func (s *Server) addCustomerAction(c *gin.Context) {
 		}
 		return
 	}
-	snap := s.snapshot(c)
-	if snap == nil {
-		return
-	}
-	i, ok := snap.Lookup(id)
+	snap, i, ok := s.scored(c, id)
 	if !ok {
-		s.fail(c, churn.Errorf(churn.KindNotFound, "", "customer %q has no score in run %s", id, snap.run.ID))
 		return
 	}
 	a, err := manualAction(s.deps.Policy.Policy(), snap.Score(i), req, s.now())

@@ -33,13 +33,8 @@ func (s *Server) customerScore(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	snap := s.snapshot(c)
-	if snap == nil {
-		return
-	}
-	i, ok := snap.Lookup(id)
+	snap, i, ok := s.scored(c, id)
 	if !ok {
-		s.fail(c, churn.Errorf(churn.KindNotFound, "", "customer %q has no score in run %s", id, snap.run.ID))
 		return
 	}
 	if s.notModified(c, snap.etag) {
@@ -165,4 +160,20 @@ func (s *Server) summary(c *gin.Context) {
 		return
 	}
 	c.Data(http.StatusOK, "application/json; charset=utf-8", snap.summary.body)
+}
+
+// scored finds a customer in the served snapshot, answering 503 without a
+// snapshot and 404 for a customer the run did not score; it reports whether
+// the handler may go on.
+func (s *Server) scored(c *gin.Context, id string) (*Snapshot, int32, bool) {
+	snap := s.snapshot(c)
+	if snap == nil {
+		return nil, 0, false
+	}
+	i, ok := snap.Lookup(id)
+	if !ok {
+		s.fail(c, churn.Errorf(churn.KindNotFound, "", "customer %q has no score in run %s", id, snap.run.ID))
+		return nil, 0, false
+	}
+	return snap, i, true
 }
