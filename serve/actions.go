@@ -55,7 +55,7 @@ const (
 )
 
 var errNoActions = churn.Errorf(churn.KindUnavailable, "retention actions",
-	"retention actions are not configured on this server (start it with --policy FILE)")
+	"this server does not own the retention action queue (it runs with --queue-owner=false): send action requests to the server that owns it")
 
 // runActions keeps the queue and the policy current until ctx ends.
 func (s *Server) runActions(ctx context.Context) error {

@@ -47,7 +47,7 @@ func (c *config) bindFlags(root *cobra.Command) {
 		{"clickhouse-user", "CHURN_CLICKHOUSE_USER", "default", "ClickHouse user", false, &c.ClickHouseUser},
 		{"clickhouse-password", "CHURN_CLICKHOUSE_PASSWORD", "", "ClickHouse password", true, &c.ClickHousePassword},
 		{"http-addr", "CHURN_HTTP_ADDR", "127.0.0.1:8080", "address the HTTP API listens on", false, &c.HTTPAddr},
-		{"api-keys", "CHURN_API_KEYS", "", "API keys of `churn serve`: role:key,... with roles viewer, agent, admin", true, &c.APIKeys},
+		{"api-keys", "CHURN_API_KEYS", "", "API keys of churn serve: role:key,... with roles viewer, agent, admin", true, &c.APIKeys},
 		{"api-keys-file", "CHURN_API_KEYS_FILE", "", "file of API keys, one role:key per line, # comments", false, &c.APIKeysFile},
 		{"log-level", "CHURN_LOG_LEVEL", "info", "log level: debug, info, warn, error", false, &c.LogLevel},
 		{"log-format", "CHURN_LOG_FORMAT", "text", "log format: text or json", false, &c.LogFormat},
@@ -123,6 +123,7 @@ func (c *config) print(w io.Writer) {
 // them too so that one command tells the whole configuration.
 var commandEnv = []struct{ env, def, help string }{
 	{"CHURN_SCHEDULER", "true", "serve runs the scheduled jobs in its process"},
+	{"CHURN_QUEUE_OWNER", "true", "serve owns the retention action queue (one server per database)"},
 	{"CHURN_SCHEDULE", "built-in schedules (see `churn jobs list`)", "job schedules NAME=SPEC;..."},
 	{"CHURN_TIMEZONE", "UTC", "time zone of the schedules"},
 	{"CHURN_JOB_TIMEOUTS", "train=4h, others 2h", "per-job timeouts NAME=DURATION;..."},

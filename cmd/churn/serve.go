@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/telcoretain/churn/jobs"
+	"github.com/telcoretain/churn/retention"
 	"github.com/telcoretain/churn/serve"
 	"github.com/telcoretain/churn/serve/chstore"
 )
@@ -20,6 +21,7 @@ func newServeCmd(a *app) *cobra.Command {
 		policyPath string
 		jcfg       jobsConfig
 		jobsOn     bool
+		queueOwner bool
 		def        = serve.DefaultConfig()
 		cfg        = def
 	)
@@ -60,16 +62,25 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			store := chstore.New(st)
 			deps := serve.Deps{Scores: store, Models: store, Pinger: store, Registry: reg, Log: a.log}
-			queue, policy, err := a.addActionDeps(ctx, st, policyPath, cfg.PollInterval, &deps)
-			if err != nil {
-				return err
+			var (
+				queue  *retention.Queue
+				policy *retention.Watcher
+			)
+			if queueOwner {
+				if queue, policy, err = a.addActionDeps(ctx, st, policyPath, cfg.PollInterval, &deps); err != nil {
+					return err
+				}
+			} else {
+				a.log.Info("not the action queue owner (--queue-owner=false): action routes answer 503 here")
 			}
 			var sched *jobs.Scheduler
 			if jobsOn {
 				set := a.newJobSet(st, jcfg, reg) // register more jobs on set here, before the scheduler is built
-				actionsJob, outcomesJob := a.newActionJobs(st, queue, policy)
-				set.add("actions", actionsJob)
-				set.add("outcomes", outcomesJob)
+				if queue != nil {
+					actionsJob, outcomesJob := a.newActionJobs(st, queue, policy)
+					set.add("actions", actionsJob)
+					set.add("outcomes", outcomesJob)
+				}
 				if sched, err = a.newScheduler(st, set, jcfg, reg); err != nil {
 					return err
 				}
@@ -97,7 +108,9 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 	f.StringVar(&cfg.CacheControl, "cache-control", def.CacheControl, "Cache-Control of score responses; match it to the scoring schedule")
 	f.IntVar(&cfg.HistoryLimit, "history-limit", def.HistoryLimit, "scores per customer returned by /v1/customers/{id}/history")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", def.ShutdownTimeout, "time given to requests in flight on SIGINT/SIGTERM")
-	f.BoolVar(&jobsOn, "scheduler", envOr("CHURN_SCHEDULER", "true") != "false", "run the scheduled jobs in this process (env CHURN_SCHEDULER); false when a `churn jobs run-scheduler` worker does")
+	f.BoolVar(&jobsOn, "scheduler", envOr("CHURN_SCHEDULER", "true") != "false", "run the scheduled jobs in this process (env CHURN_SCHEDULER); false when a separate 'churn jobs run-scheduler' worker does")
+	f.BoolVar(&queueOwner, "queue-owner", envOr("CHURN_QUEUE_OWNER", "true") != "false",
+		"own the retention action queue (env CHURN_QUEUE_OWNER); exactly one server per database may, replicas set false and serve reads only")
 	jcfg.bind(f)
 	return cmd
 }
