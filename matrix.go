@@ -13,7 +13,7 @@ type Feature struct {
 	Name        string // snake_case column name
 	Description string // sentence for people
 	Unit        string // "days", "minutes", "currency", "ratio", "count", "category", ...
-	Family      string // rfm, usage, billing, support, plan, value
+	Family      string // rfm, usage, billing, support, plan, profile, value
 	// Categories lists the values of a categorical feature; the matrix holds
 	// the index of the value (0-based) as a float, NaN when unknown.
 	Categories []string
