@@ -4,13 +4,3 @@
 // method; the CLI runs the same jobs by hand. Storage comes in through small
 // interfaces implemented by package clickhouse and by fakes in tests.
 package jobs
-
-import (
-	"math"
-
-	"github.com/telcoretain/churn/model/eval"
-)
-
-type evalReport = eval.Report
-
-func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }

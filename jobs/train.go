@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"time"
 
 	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/features"
 	"github.com/telcoretain/churn/model"
+	"github.com/telcoretain/churn/model/eval"
 )
 
 // Registry is the model registry as the jobs use it.
@@ -216,7 +218,7 @@ func (t *Train) decide(ctx context.Context, res *TrainResult, holdout *churn.Mat
 // championReport evaluates the champion on the challenger's holdout date,
 // with the snapshot encoded as the champion was trained. It returns nil when
 // the champion's features are not the current registry's.
-func (t *Train) championReport(ctx context.Context, version int, holdout *churn.Matrix, feats []churn.Feature, dataEnd time.Time) (*evalReport, error) {
+func (t *Train) championReport(ctx context.Context, version int, holdout *churn.Matrix, feats []churn.Feature, dataEnd time.Time) (*eval.Report, error) {
 	mv, err := t.Store.Model(ctx, version)
 	if err != nil {
 		return nil, err
@@ -251,3 +253,6 @@ func sameCategories(a, b []churn.Feature) bool {
 	}
 	return true
 }
+
+// round4 keeps log lines readable.
+func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }

@@ -221,11 +221,14 @@ func TrainCV(ctx context.Context, m *churn.Matrix, cats map[string][]string, opt
 		start := time.Now()
 		var rounds []int
 		oof, err := eval.OutOfFold(ctx, m.Rows(), folds, func(ctx context.Context, fold eval.Fold) ([]float64, error) {
-			tr, va := innerSplit(fold.Train, labels, opts.Seed)
-			var valid *churn.Matrix
-			train := Subset(m, fold.Train)
+			// XGBoost stops early on a slice of the fold's training rows;
+			// the logistic model trains on all of them.
+			var train, valid *churn.Matrix
 			if c.Algorithm == AlgoXGBoost {
+				tr, va := innerSplit(fold.Train, labels, opts.Seed)
 				train, valid = Subset(m, tr), Subset(m, va)
+			} else {
+				train = Subset(m, fold.Train)
 			}
 			f, err := fit(ctx, c, train, valid, cats, 0)
 			if err != nil {

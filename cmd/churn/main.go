@@ -38,12 +38,11 @@ func exitCode(w *os.File, err error) int {
 	if err == nil {
 		return 0
 	}
+	fmt.Fprintf(w, "churn: %v\n", err)
 	var uerr usageError
 	if errors.As(err, &uerr) {
-		fmt.Fprintf(w, "churn: %v\n", err)
 		return 2
 	}
-	fmt.Fprintf(w, "churn: %v\n", err)
 	switch churn.ErrorKind(err) {
 	case churn.KindInvalid:
 		return 2
