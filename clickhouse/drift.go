@@ -84,21 +84,16 @@ WHERE status = 'finished' AND as_of <= ? ORDER BY as_of DESC, at DESC, run_id DE
 // RunProbabilities returns the churn probabilities of a run's scores, in no
 // particular order.
 func (c *Client) RunProbabilities(ctx context.Context, runID string) ([]float32, error) {
-	const op = "read scores"
-	rows, err := c.conn.Query(ctx, "SELECT probability FROM scores WHERE run_id = ?", runID)
-	if err != nil {
-		return nil, wrap(op, c.cfg, err)
-	}
-	defer rows.Close()
 	var out []float32
-	for rows.Next() {
+	err := c.each(ctx, "read scores", "SELECT probability FROM scores WHERE run_id = ?", func(s scanner) error {
 		var p float32
-		if err := rows.Scan(&p); err != nil {
-			return nil, wrap(op, c.cfg, err)
+		if err := s.Scan(&p); err != nil {
+			return err
 		}
 		out = append(out, p)
-	}
-	return out, wrap(op, c.cfg, rows.Err())
+		return nil
+	}, runID)
+	return out, err
 }
 
 // RunOutcomes returns the probabilities of a run's scores with what happened

@@ -151,20 +151,16 @@ func (c *Client) migrate(ctx context.Context) (MigrateResult, error) {
 }
 
 func (c *Client) appliedVersions(ctx context.Context) (map[int]bool, error) {
-	rows, err := c.conn.Query(ctx, "SELECT DISTINCT version FROM schema_migrations")
-	if err != nil {
-		return nil, wrap("read schema_migrations", c.cfg, err)
-	}
-	defer rows.Close()
 	out := map[int]bool{}
-	for rows.Next() {
+	err := c.each(ctx, "read schema_migrations", "SELECT DISTINCT version FROM schema_migrations", func(s scanner) error {
 		var v uint32
-		if err := rows.Scan(&v); err != nil {
-			return nil, wrap("read schema_migrations", c.cfg, err)
+		if err := s.Scan(&v); err != nil {
+			return err
 		}
 		out[int(v)] = true
-	}
-	return out, wrap("read schema_migrations", c.cfg, rows.Err())
+		return nil
+	})
+	return out, err
 }
 
 // SchemaVersion returns the highest applied migration, 0 when none.

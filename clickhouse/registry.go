@@ -73,22 +73,17 @@ func (c *Client) queryModels(ctx context.Context, q string, args ...any) ([]chur
 	if err != nil {
 		return nil, err
 	}
-	rows, err := c.conn.Query(ctx, q, args...)
-	if err != nil {
-		return nil, wrap(op, c.cfg, err)
-	}
-	defer rows.Close()
 	var out []churn.ModelVersion
-	for rows.Next() {
+	err = c.each(ctx, op, q, func(s scanner) error {
 		var (
 			v                     uint32
 			m                     churn.ModelVersion
 			params, metrics, libs string
 			artifact              string
 		)
-		if err := rows.Scan(&v, &m.Algorithm, &m.CreatedAt, &params, &m.Features, &m.TrainFrom, &m.TrainTo,
+		if err := s.Scan(&v, &m.Algorithm, &m.CreatedAt, &params, &m.Features, &m.TrainFrom, &m.TrainTo,
 			&m.HoldoutAsOf, &metrics, &libs, &m.Description, &artifact); err != nil {
-			return nil, wrap(op, c.cfg, err)
+			return err
 		}
 		m.Version = int(v)
 		m.Champion = v == champion && v != 0
@@ -97,15 +92,16 @@ func (c *Client) queryModels(ctx context.Context, q string, args ...any) ([]chur
 			dst any
 		}{{params, &m.Params}, {metrics, &m.Metrics}, {libs, &m.LibraryVersions}} {
 			if err := json.Unmarshal([]byte(js.src), js.dst); err != nil {
-				return nil, fmt.Errorf("%s: version %d: %w", op, v, err)
+				return fmt.Errorf("version %d: %w", v, err)
 			}
 		}
 		if artifact != "" {
 			m.Artifact = []byte(artifact)
 		}
 		out = append(out, m)
-	}
-	return out, wrap(op, c.cfg, rows.Err())
+		return nil
+	}, args...)
+	return out, err
 }
 
 // AppendModelEvent records a promotion or rollback.
@@ -121,23 +117,18 @@ func (c *Client) AppendModelEvent(ctx context.Context, e churn.ModelEvent) error
 
 // ModelEvents returns the champion history, newest first.
 func (c *Client) ModelEvents(ctx context.Context) ([]churn.ModelEvent, error) {
-	const op = "read model_events"
-	rows, err := c.conn.Query(ctx, "SELECT at, version, event, previous, actor, reason FROM model_events ORDER BY seq DESC")
-	if err != nil {
-		return nil, wrap(op, c.cfg, err)
-	}
-	defer rows.Close()
 	var out []churn.ModelEvent
-	for rows.Next() {
+	err := c.each(ctx, "read model_events", "SELECT at, version, event, previous, actor, reason FROM model_events ORDER BY seq DESC", func(s scanner) error {
 		var e churn.ModelEvent
 		var v, prev uint32
-		if err := rows.Scan(&e.At, &v, &e.Event, &prev, &e.Actor, &e.Reason); err != nil {
-			return nil, wrap(op, c.cfg, err)
+		if err := s.Scan(&e.At, &v, &e.Event, &prev, &e.Actor, &e.Reason); err != nil {
+			return err
 		}
 		e.Version, e.Previous = int(v), int(prev)
 		out = append(out, e)
-	}
-	return out, wrap(op, c.cfg, rows.Err())
+		return nil
+	})
+	return out, err
 }
 
 // Promote makes version the champion. It fails with KindNotFound for an

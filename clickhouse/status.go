@@ -78,17 +78,10 @@ func (c *Client) TableStats(ctx context.Context, table, dateCol string) (TableSt
 // ChampionVersion returns the model version currently promoted, 0 when none:
 // the version named by the latest promote or rollback event.
 func (c *Client) ChampionVersion(ctx context.Context) (uint32, error) {
-	rows, err := c.conn.Query(ctx, `SELECT version FROM model_events
-WHERE event IN ('promote', 'rollback') ORDER BY seq DESC LIMIT 1`)
-	if err != nil {
-		return 0, wrap("read model_events", c.cfg, err)
-	}
-	defer rows.Close()
 	var v uint32
-	for rows.Next() {
-		if err := rows.Scan(&v); err != nil {
-			return 0, wrap("read model_events", c.cfg, err)
-		}
-	}
-	return v, wrap("read model_events", c.cfg, rows.Err())
+	err := c.each(ctx, "read model_events", `SELECT version FROM model_events
+WHERE event IN ('promote', 'rollback') ORDER BY seq DESC LIMIT 1`, func(s scanner) error {
+		return s.Scan(&v)
+	})
+	return v, err
 }
