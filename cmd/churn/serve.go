@@ -16,15 +16,6 @@ import (
 )
 
 func newServeCmd(a *app) *cobra.Command {
-	var (
-		insecure   bool
-		policyPath string
-		jcfg       jobsConfig
-		jobsOn     bool
-		queueOwner bool
-		def        = serve.DefaultConfig()
-		cfg        = def
-	)
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the HTTP API: scores, risk lists, summaries and the model registry",
@@ -42,6 +33,7 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			cfg, insecure, jcfg, policyPath := a.cfg.Serve, a.cfg.Serve.Insecure, a.cfg.Jobs, a.cfg.PolicyPath
 			keys, err := a.apiKeys()
 			if err != nil {
 				return err
@@ -66,7 +58,7 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 				queue  *retention.Queue
 				policy *retention.Watcher
 			)
-			if queueOwner {
+			if a.cfg.QueueOwner {
 				if queue, policy, err = a.addActionDeps(ctx, st, policyPath, cfg.PollInterval, &deps); err != nil {
 					return err
 				}
@@ -74,7 +66,7 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 				a.log.Info("not the action queue owner (--queue-owner=false): action routes answer 503 here")
 			}
 			var sched *jobs.Scheduler
-			if jobsOn {
+			if a.cfg.Scheduler {
 				set := a.newJobSet(st, jcfg, reg) // register more jobs on set here, before the scheduler is built
 				if queue != nil {
 					actionsJob, outcomesJob := a.newActionJobs(st, queue, policy)
@@ -101,17 +93,7 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 			return err
 		},
 	}
-	f := cmd.Flags()
-	policyFlag(f, &policyPath)
-	f.BoolVar(&insecure, "insecure-no-auth", false, "serve without API keys: every request is admin (local trials only)")
-	f.DurationVar(&cfg.PollInterval, "poll-interval", def.PollInterval, "how often to look for a newer finished scoring run")
-	f.StringVar(&cfg.CacheControl, "cache-control", def.CacheControl, "Cache-Control of score responses; match it to the scoring schedule")
-	f.IntVar(&cfg.HistoryLimit, "history-limit", def.HistoryLimit, "scores per customer returned by /v1/customers/{id}/history")
-	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", def.ShutdownTimeout, "time given to requests in flight on SIGINT/SIGTERM")
-	f.BoolVar(&jobsOn, "scheduler", envOr("CHURN_SCHEDULER", "true") != "false", "run the scheduled jobs in this process (env CHURN_SCHEDULER); false when a separate 'churn jobs run-scheduler' worker does")
-	f.BoolVar(&queueOwner, "queue-owner", envOr("CHURN_QUEUE_OWNER", "true") != "false",
-		"own the retention action queue (env CHURN_QUEUE_OWNER); exactly one server per database may, replicas set false and serve reads only")
-	jcfg.bind(f)
+	a.cfg.bind(cmd.Flags(), groupServe, groupJobs, groupPolicy)
 	return cmd
 }
 
