@@ -101,11 +101,11 @@ func (c *config) settings() []*setting {
 		{Flag: "queue-owner", Env: "CHURN_QUEUE_OWNER", Default: "true", Scope: groupServe,
 			Help: "own the retention action queue; exactly one server per database may, replicas set false and serve reads only", Kind: boolKind(&c.QueueOwner)},
 
-		{Flag: "schedule", Env: "CHURN_SCHEDULE", Scope: groupJobs, Unset: "built in: " + describeSchedules(),
-			Help: `when a job runs, as a cron expression ("0 5 * * *", "@every 6h"), "after JOB" or "manual"; repeatable, items separated by ; in the environment; unset jobs keep ` + describeSchedules(),
+		{Flag: "schedule", Env: "CHURN_SCHEDULE", Scope: groupJobs, Unset: describeSchedules(),
+			Help: `when a job runs, as a cron expression ("0 5 * * *", "@every 6h"), "after JOB" or "manual"; repeatable, items separated by ; in the environment; jobs not named keep their default`,
 			Kind: pairsKind(&c.Jobs.schedules, "NAME=SPEC", nil)},
-		{Flag: "job-timeout", Env: "CHURN_JOB_TIMEOUTS", Scope: groupJobs, Unset: "built in: " + describeTimeouts(),
-			Help: "cancel a run of the job after this long; repeatable, items separated by ; in the environment; unset jobs keep " + describeTimeouts(),
+		{Flag: "job-timeout", Env: "CHURN_JOB_TIMEOUTS", Scope: groupJobs, Unset: describeTimeouts(),
+			Help: "cancel a run of the job after this long; repeatable, items separated by ; in the environment; jobs not named keep their default",
 			Kind: pairsKind(&c.Jobs.timeouts, "NAME=DURATION", positiveDuration)},
 		{Flag: "timezone", Env: "CHURN_TIMEZONE", Default: "UTC", Scope: groupJobs,
 			Help: "time zone of the schedules, an IANA name such as Europe/Berlin", Kind: zoneKind(&c.Jobs.timezone)},
@@ -128,7 +128,7 @@ func (c *config) settings() []*setting {
 // their own variable (policyFlag), so it is defined by a function.
 func policySetting(dst *string) *setting {
 	return &setting{Flag: "policy", Env: "CHURN_POLICY", Scope: groupPolicy, Unset: "built-in policies/default.yaml",
-		Help: "retention policy file; empty: the built-in policies/default.yaml", Kind: stringKind(dst)}
+		Help: "retention policy file (YAML)", Kind: stringKind(dst)}
 }
 
 func positiveDuration(v string) error {

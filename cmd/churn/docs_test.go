@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -200,3 +201,46 @@ func TestDocsImportExampleLoadsTheSampleFiles(t *testing.T) {
 		}
 	}
 }
+
+// settingRow is the line of docs/operations.md's configuration table for s.
+func settingRow(s *setting) string {
+	env, def := "(flag only)", "(empty)"
+	if s.Env != "" {
+		env = "`" + s.Env + "`"
+	}
+	switch {
+	case s.Default != "":
+		def = "`" + s.Default + "`"
+	case s.Unset != "":
+		def = s.Unset
+	}
+	help := s.Help
+	if s.Secret {
+		help += " (secret: masked in output)"
+	}
+	return fmt.Sprintf("| %s | `--%s` | %s | %s | %s |", env, s.Flag, def, s.Scope, help)
+}
+
+// TestDocsListEverySetting checks that the configuration table of
+// docs/operations.md has one row per setting, as the settings table defines
+// it, and no variable the binary does not read.
+func TestDocsListEverySetting(t *testing.T) {
+	doc := readRepoFile(t, "docs/operations.md")
+	known := map[string]bool{}
+	for _, s := range (&config{}).settings() {
+		known[s.Env] = true
+		if row := settingRow(s); !strings.Contains(doc, row+"\n") {
+			t.Errorf("docs/operations.md lacks the row of --%s (or it is out of date); want\n%s", s.Flag, row)
+		}
+	}
+	for _, path := range []string{"README.md", "docs/operations.md", "docs/scaling.md", "docs/api.md"} {
+		for _, m := range regexp.MustCompile("`(CHURN_[A-Z_]+)[`=]").FindAllStringSubmatch(readRepoFile(t, path), -1) {
+			if !known[m[1]] && !notebookVariables[m[1]] {
+				t.Errorf("%s names %s, which no setting reads", path, m[1])
+			}
+		}
+	}
+}
+
+// notebookVariables are read by the notebooks and scripts, not by churn.
+var notebookVariables = map[string]bool{"CHURN_API_URL": true, "CHURN_API_KEY": true}

@@ -34,7 +34,7 @@ type setting struct {
 	Help    string
 	Secret  bool   // masked wherever it is printed
 	Scope   string // the commands that take it, as `churn config` lists them
-	// Unset says what an empty value means ("built-in schedules") when
+	// Unset says what an empty value means (the built-in schedules) when
 	// that is not simply nothing.
 	Unset string
 	Kind  kind
@@ -122,6 +122,9 @@ func (v *flagValue) Set(text string) error {
 // bind adds the flag of s to f. Its help names the environment variable.
 func (s *setting) bind(f *pflag.FlagSet) {
 	help := s.Help
+	if s.Default == "" && s.Unset != "" {
+		help = fmt.Sprintf("%s (default: %s)", help, s.Unset) // pflag shows no empty default
+	}
 	if s.Env != "" {
 		help = fmt.Sprintf("%s (env %s)", help, s.Env)
 	}
