@@ -159,6 +159,10 @@ func TestDocsCommandsParse(t *testing.T) {
 			if err := cmd.ValidateArgs(cmd.Flags().Args()); err != nil {
 				t.Errorf("%s: %q: %v", filepath.Base(path), line, err)
 			}
+			noEnv := func(string) (string, bool) { return "", false }
+			if err := resolveFlags(cmd.Flags(), noEnv); err != nil {
+				t.Errorf("%s: %q: %v", filepath.Base(path), line, err)
+			}
 			checked++
 		}
 	}
@@ -233,6 +237,7 @@ func TestDocsListEverySetting(t *testing.T) {
 			t.Errorf("docs/operations.md lacks the row of --%s (or it is out of date); want\n%s", s.Flag, row)
 		}
 	}
+	notebookVariables := map[string]bool{"CHURN_API_URL": true, "CHURN_API_KEY": true} // read by the notebooks, not by churn
 	for _, path := range []string{"README.md", "docs/operations.md", "docs/scaling.md", "docs/api.md"} {
 		for _, m := range regexp.MustCompile("`(CHURN_[A-Z_]+)[`=]").FindAllStringSubmatch(readRepoFile(t, path), -1) {
 			if !known[m[1]] && !notebookVariables[m[1]] {
@@ -241,6 +246,3 @@ func TestDocsListEverySetting(t *testing.T) {
 		}
 	}
 }
-
-// notebookVariables are read by the notebooks and scripts, not by churn.
-var notebookVariables = map[string]bool{"CHURN_API_URL": true, "CHURN_API_KEY": true}

@@ -194,30 +194,36 @@ func boolKind(dst *bool) kind {
 	}}
 }
 
-// intKind accepts whole numbers in [lo, hi].
+// intKind accepts whole numbers from lo to hi.
 func intKind(dst *int, lo, hi int) kind {
 	return kind{Name: "int", Set: func(s string) error {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
 			return fmt.Errorf("%q is not a whole number", s)
 		}
-		if n < lo || n > hi {
-			return fmt.Errorf("%d is outside %d..%d", n, lo, hi)
+		if n < lo {
+			return fmt.Errorf("%d is below the minimum %d", n, lo)
+		}
+		if n > hi {
+			return fmt.Errorf("%d is above the maximum %d", n, hi)
 		}
 		*dst = n
 		return nil
 	}}
 }
 
-// floatKind accepts numbers in [lo, hi].
+// floatKind accepts numbers from lo to hi (math.MaxFloat64: no upper bound).
 func floatKind(dst *float64, lo, hi float64) kind {
 	return kind{Name: "float", Set: func(s string) error {
 		x, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 		if err != nil || x != x { // x != x: NaN compares false with any bound
 			return fmt.Errorf("%q is not a number", s)
 		}
-		if x < lo || x > hi {
-			return fmt.Errorf("%g is outside %g..%g", x, lo, hi)
+		if x < lo {
+			return fmt.Errorf("%g is below the minimum %g", x, lo)
+		}
+		if x > hi {
+			return fmt.Errorf("%g is above the maximum %g", x, hi)
 		}
 		*dst = x
 		return nil
