@@ -201,11 +201,8 @@ func intKind(dst *int, lo, hi int) kind {
 		if err != nil {
 			return fmt.Errorf("%q is not a whole number", s)
 		}
-		if n < lo {
-			return fmt.Errorf("%d is below the minimum %d", n, lo)
-		}
-		if n > hi {
-			return fmt.Errorf("%d is above the maximum %d", n, hi)
+		if err := inRange(n, lo, hi); err != nil {
+			return err
 		}
 		*dst = n
 		return nil
@@ -219,15 +216,22 @@ func floatKind(dst *float64, lo, hi float64) kind {
 		if err != nil || x != x { // x != x: NaN compares false with any bound
 			return fmt.Errorf("%q is not a number", s)
 		}
-		if x < lo {
-			return fmt.Errorf("%g is below the minimum %g", x, lo)
-		}
-		if x > hi {
-			return fmt.Errorf("%g is above the maximum %g", x, hi)
+		if err := inRange(x, lo, hi); err != nil {
+			return err
 		}
 		*dst = x
 		return nil
 	}}
+}
+
+func inRange[T int | float64](x, lo, hi T) error {
+	if x < lo {
+		return fmt.Errorf("%v is below the minimum %v", x, lo)
+	}
+	if x > hi {
+		return fmt.Errorf("%v is above the maximum %v", x, hi)
+	}
+	return nil
 }
 
 // durationKind accepts Go durations (90s, 15m, 2h) of at least min.

@@ -263,25 +263,47 @@ func TestConfigListsEverySettingOfTheTable(t *testing.T) {
 	}
 }
 
-func TestConfigReportsEveryBadValueAndStillPrintsTheRest(t *testing.T) {
-	t.Setenv("CHURN_QUEUE_OWNER", "maybe")
-	t.Setenv("CHURN_API_KEYS", "admin:s3cret")
-	out, errOut, code := run(t, "config", "--log-format", "xml")
-	if code != 2 {
-		t.Fatalf("exit %d, want 2", code)
-	}
-	for _, want := range []string{`CHURN_QUEUE_OWNER: "maybe"`, `--log-format: "xml" is not one of text, json`} {
-		if !strings.Contains(errOut, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+// wantAll reports each of wants that text (named what) lacks.
+func wantAll(t *testing.T, what, text string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, text)
 		}
 	}
-	for _, want := range []string{"env CHURN_QUEUE_OWNER (invalid)", "flag --log-format (invalid)", "CHURN_CLICKHOUSE_DB"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("config output lacks %q:\n%s", want, out)
-		}
+}
+
+// TestConfigShowsSourcesMasksSecretsAndMarksBadValues: `churn config` names
+// where each value came from, never prints a secret, and with bad values
+// still prints the rest, marks them and exits 2 naming each one.
+func TestConfigShowsSourcesMasksSecretsAndMarksBadValues(t *testing.T) {
+	cases := []struct {
+		name      string
+		env, args []string
+		code      int
+		out, err  []string
+	}{
+		{"sources", []string{"CHURN_CLICKHOUSE_PASSWORD", "s3cret", "CHURN_CLICKHOUSE_DB", "fromenv"}, []string{"--http-addr", "127.0.0.1:9999"}, 0,
+			[]string{"********", "fromenv", "env CHURN_CLICKHOUSE_DB", "127.0.0.1:9999", "flag --http-addr", "127.0.0.1:9000"}, nil},
+		{"bad values", []string{"CHURN_QUEUE_OWNER", "maybe", "CHURN_API_KEYS", "admin:s3cret"}, []string{"--log-format", "xml"}, 2,
+			[]string{"env CHURN_QUEUE_OWNER (invalid)", "flag --log-format (invalid)", "CHURN_CLICKHOUSE_DB"},
+			[]string{`CHURN_QUEUE_OWNER: "maybe"`, `--log-format: "xml" is not one of text, json`}},
 	}
-	if strings.Contains(out, "s3cret") {
-		t.Fatalf("config printed an API key:\n%s", out)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for i := 0; i+1 < len(c.env); i += 2 {
+				t.Setenv(c.env[i], c.env[i+1])
+			}
+			out, errOut, code := run(t, append([]string{"config"}, c.args...)...)
+			if code != c.code {
+				t.Fatalf("exit %d, want %d; stderr %s", code, c.code, errOut)
+			}
+			if strings.Contains(out, "s3cret") {
+				t.Fatalf("config printed a secret:\n%s", out)
+			}
+			wantAll(t, "config output", out, c.out...)
+			wantAll(t, "stderr", errOut, c.err...)
+		})
 	}
 }
 
