@@ -106,7 +106,12 @@ func (l Launcher) Fit(ctx context.Context, p Problem, params Params) (Weights, e
 	err = cmd.Wait()
 	switch {
 	case ctx.Err() != nil:
-		return Weights{}, fmt.Errorf("%s: child %s stopped: %w", op, path, context.Cause(ctx))
+		// Keep ctx.Err() in the chain for errors.Is, and the cause (such
+		// as the signal) for people.
+		if cause := context.Cause(ctx); cause != ctx.Err() {
+			return Weights{}, fmt.Errorf("%s: child %s stopped: %w: %w", op, path, ctx.Err(), cause)
+		}
+		return Weights{}, fmt.Errorf("%s: child %s stopped: %w", op, path, ctx.Err())
 	case perr.error != nil:
 		return Weights{}, fmt.Errorf("%s: %w", op, perr.error)
 	case err != nil:
