@@ -143,9 +143,9 @@ func TestFitRejectsBadProblems(t *testing.T) {
 	}{
 		{"no rows", Problem{Cols: 3, Row: good.Row}, Params{C: 1, Eps: 1e-4}, "rows: 0"},
 		{"no row function", Problem{Rows: 10, Cols: 3}, Params{C: 1, Eps: 1e-4}, "Row: nil"},
-		{"negative C", good, Params{C: -1, Eps: 1e-4}, "C: -1"},
-		{"NaN C", good, Params{C: math.NaN(), Eps: 1e-4}, "C: NaN"},
-		{"zero eps", good, Params{C: 1}, "eps: 0"},
+		{"negative C", good, Params{C: -1, Eps: 1e-4}, "params.C: -1"},
+		{"NaN C", good, Params{C: math.NaN(), Eps: 1e-4}, "params.C: NaN"},
+		{"zero eps", good, Params{C: 1}, "params.Eps: 0"},
 		{"NaN value", nan, Params{C: 1, Eps: 1e-4}, "row 42 column 1: NaN"},
 		{"one class", oneClass, Params{C: 1, Eps: 1e-4}, "all 100 rows are in one class"},
 	} {
@@ -188,7 +188,7 @@ func TestChildRefusesBadRequests(t *testing.T) {
 		{"truncated row", good[:len(good)-5], "request row 9 of 10: unexpected EOF"},
 		{"label 7", patch(headerLen+rowLen, 7), "request row 1: label byte 7"},
 		{"infinite value", patch(headerLen+1, 0, 0, 0, 0, 0, 0, 0xf0, 0x7f), "row 0 column 0: +Inf"},
-		{"negative C", patch(len(requestMagic)+16, 0, 0, 0, 0, 0, 0, 0xf0, 0xbf), "C: -1"},
+		{"negative C", patch(len(requestMagic)+16, 0, 0, 0, 0, 0, 0, 0xf0, 0xbf), "params.C: -1"},
 	} {
 		_, err := readRequest(bytes.NewReader(tc.in))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

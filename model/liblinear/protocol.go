@@ -42,9 +42,9 @@ func check(p Problem, params Params) error {
 	case p.Cols <= 0 || p.Cols > maxCols:
 		return fmt.Errorf("cols: %d, want 1 to %d", p.Cols, maxCols)
 	case !(params.C > 0) || math.IsInf(params.C, 0):
-		return fmt.Errorf("C: %g, want a positive finite number", params.C)
+		return fmt.Errorf("params.C: %g, want a positive finite number", params.C)
 	case !(params.Eps > 0) || math.IsInf(params.Eps, 0):
-		return fmt.Errorf("eps: %g, want a positive finite number", params.Eps)
+		return fmt.Errorf("params.Eps: %g, want a positive finite number", params.Eps)
 	}
 	return nil
 }
