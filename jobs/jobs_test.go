@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/telcoretain/churn"
@@ -12,9 +13,12 @@ import (
 	"github.com/telcoretain/churn/dataset/synth"
 	"github.com/telcoretain/churn/jobs"
 	"github.com/telcoretain/churn/model"
+	"github.com/telcoretain/churn/model/liblinear"
 )
 
-func TestMain(m *testing.M) { model.RunTests(m) }
+// TestMain lets the test binary serve as the liblinear child that training
+// starts (the helper-process pattern).
+func TestMain(m *testing.M) { os.Exit(liblinear.RunChildOr(m.Run)) }
 
 type clientT = clickhouse.Client
 

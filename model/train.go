@@ -85,7 +85,7 @@ func (f *fitted) close() {
 // early stopping; otherwise rounds fixes the number of rounds.
 func fit(ctx context.Context, c Candidate, train, valid *churn.Matrix, cats map[string][]string, rounds int) (*fitted, error) {
 	if c.Algorithm == AlgoLogistic {
-		l, err := TrainLogistic(train, cats, c.C)
+		l, err := TrainLogistic(ctx, train, cats, c.C)
 		if err != nil {
 			return nil, err
 		}

@@ -17,15 +17,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/telcoretain/churn"
-	"github.com/telcoretain/churn/model"
+	"github.com/telcoretain/churn/model/liblinear"
 )
 
 func main() {
-	// golearn's liblinear binding needs cgocheck off (see model.CgocheckOff);
-	// the runtime reads GODEBUG only at start, so restart once with it set.
-	if err := model.ReexecWithCgocheckOff(); err != nil {
-		fmt.Fprintln(os.Stderr, "churn: restart with GODEBUG=cgocheck=0:", err)
-		os.Exit(1)
+	// Training fits liblinear in a child process that is this executable
+	// started again (see package model/liblinear); it does nothing else.
+	if liblinear.IsChild() {
+		os.Exit(liblinear.RunChild())
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx)

@@ -8,10 +8,12 @@ import (
 
 	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/clickhouse/chtest"
-	"github.com/telcoretain/churn/model"
+	"github.com/telcoretain/churn/model/liblinear"
 )
 
-func TestMain(m *testing.M) { model.RunTests(m) }
+// TestMain lets the test binary serve as the liblinear child that training
+// starts (the helper-process pattern).
+func TestMain(m *testing.M) { os.Exit(liblinear.RunChildOr(m.Run)) }
 
 // run executes the CLI in-process and returns stdout, stderr and the exit code.
 func run(t *testing.T, args ...string) (string, string, int) {

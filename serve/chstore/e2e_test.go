@@ -2,6 +2,7 @@ package chstore_test
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -9,9 +10,12 @@ import (
 	"github.com/telcoretain/churn/dataset/synth"
 	"github.com/telcoretain/churn/jobs"
 	"github.com/telcoretain/churn/model"
+	"github.com/telcoretain/churn/model/liblinear"
 )
 
-func TestMain(m *testing.M) { model.RunTests(m) }
+// TestMain lets the test binary serve as the liblinear child that training
+// starts (the helper-process pattern).
+func TestMain(m *testing.M) { os.Exit(liblinear.RunChildOr(m.Run)) }
 
 // TestSeedTrainScoreServeRead runs the whole product on a small synthetic
 // operator: seed, train (champion/challenger), score, serve, and read the

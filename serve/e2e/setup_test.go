@@ -16,13 +16,16 @@ import (
 	"github.com/telcoretain/churn/dataset/synth"
 	"github.com/telcoretain/churn/jobs"
 	"github.com/telcoretain/churn/model"
+	"github.com/telcoretain/churn/model/liblinear"
 	"github.com/telcoretain/churn/retention"
 	rchstore "github.com/telcoretain/churn/retention/chstore"
 	"github.com/telcoretain/churn/serve"
 	"github.com/telcoretain/churn/serve/chstore"
 )
 
-func TestMain(m *testing.M) { model.RunTests(m) }
+// TestMain lets the test binary serve as the liblinear child that training
+// starts (the helper-process pattern).
+func TestMain(m *testing.M) { os.Exit(liblinear.RunChildOr(m.Run)) }
 
 const (
 	viewerKey = "e2e-viewer-key-0123456789"
