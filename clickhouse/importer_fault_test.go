@@ -1,0 +1,146 @@
+package clickhouse_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/clickhouse"
+	"github.com/telcoretain/churn/clickhouse/chtest"
+)
+
+// TestAnImportCutShortByAClickHouseCrashIsTakenOutByTheNextRunWhichLoadsItOnce
+// kills a private ClickHouse (never the shared one) at chosen moments of a
+// staged import: after staging, between the partition moves, and after the
+// last move. Each time the import fails as unavailable (exit 3), and once the
+// server is back, recovering leaves the table exactly as it was before the
+// import (rows stored earlier in the same partitions included) with no
+// staging table, and running the same import again loads every row once.
+func TestAnImportCutShortByAClickHouseCrashIsTakenOutByTheNextRunWhichLoadsItOnce(t *testing.T) {
+	srv := chtest.StartServer(t)
+	moments := []struct {
+		name string
+		arm  func(opts *clickhouse.ImportOptions, crash func())
+	}{
+		{"after staging", func(o *clickhouse.ImportOptions, crash func()) { o.AfterStaged = crash }},
+		{"between partition moves", func(o *clickhouse.ImportOptions, crash func()) {
+			o.AfterPartition = func(p string) {
+				if p == "202401" {
+					crash()
+				}
+			}
+		}},
+		{"after the last partition move", func(o *clickhouse.ImportOptions, crash func()) {
+			o.AfterPartition = func(p string) {
+				if p == "202402" {
+					crash()
+				}
+			}
+		}},
+	}
+	for _, m := range moments {
+		t.Run(m.name, func(t *testing.T) {
+			ctx := context.Background()
+			c, cfg := srv.NewDB(t)
+			impSample(t, c, "customers", clickhouse.ImportOptions{})
+			earlier, err := impRead(t, c, "usage_daily",
+				"customer_id,day,voice_minutes,data_mb,sms,calls,intl_minutes,roaming_minutes,dropped_calls\n"+
+					"C0002,2024-01-15,5,5,5,5,0,0,0\nC0003,2024-02-10,6,6,6,6,0,0,0\n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Import(ctx, "usage_daily", earlier, clickhouse.ImportOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			usage := impTable(t, "usage_daily")
+			before, err := c.TableChecksum(ctx, usage)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			cols, err := impRead(t, c, "usage_daily", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			crashed := false
+			opts := clickhouse.ImportOptions{BlockRows: 2}
+			m.arm(&opts, func() { crashed = true; srv.Stop() })
+			err = c.Import(ctx, "usage_daily", cols, opts)
+			if !crashed {
+				t.Fatalf("the import never reached the moment of the crash (err %v)", err)
+			}
+			if churn.ErrorKind(err) != churn.KindUnavailable {
+				t.Fatalf("import during the crash: %v (kind %s), want unavailable", err, churn.ErrorKind(err))
+			}
+			c.Close()
+
+			srv.Start()
+			c2, err := clickhouse.Open(ctx, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c2.Close()
+			pending, err := c2.PendingImports(ctx)
+			if err != nil || len(pending) != 1 || pending[0].Table != "usage_daily" || pending[0].Rows != 6 {
+				t.Fatalf("pending imports after the restart: %+v, %v; want the one into usage_daily of 6 rows", pending, err)
+			}
+			rec, err := c2.RecoverImports(ctx, "usage_daily", clickhouse.ImportOptions{})
+			if err != nil || len(rec) != 1 || rec[0].ID != pending[0].ID {
+				t.Fatalf("recover: %+v, %v; want import %s recovered", rec, err, pending[0].ID)
+			}
+			after, err := c2.TableChecksum(ctx, usage)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after != before {
+				t.Errorf("usage_daily is %+v after recovery (%d rows taken out), was %+v before the import", after, rec[0].Removed, before)
+			}
+			if n := stagingTables(t, c2); n != 0 {
+				t.Errorf("%d staging tables left after recovery", n)
+			}
+
+			// The same import again: validation passes, every row lands once.
+			again, err := impRead(t, c2, "usage_daily", "")
+			if err != nil {
+				t.Fatalf("the file is refused after recovery: %v", err)
+			}
+			if err := c2.Import(ctx, "usage_daily", again, clickhouse.ImportOptions{BlockRows: 2}); err != nil {
+				t.Fatal(err)
+			}
+			if n := impCount(t, c2, "SELECT count() FROM usage_daily"); n != before.Rows+6 {
+				t.Errorf("usage_daily has %d rows after the re-run, want %d", n, before.Rows+6)
+			}
+			if n := impCount(t, c2, "SELECT count() FROM (SELECT customer_id, day FROM usage_daily GROUP BY customer_id, day HAVING count() > 1)"); n != 0 {
+				t.Errorf("%d keys are stored twice after the re-run", n)
+			}
+			if p, err := c2.PendingImports(ctx); err != nil || len(p) != 0 {
+				t.Errorf("pending imports after the re-run: %+v, %v; want none", p, err)
+			}
+		})
+	}
+}
+
+// TestAFailedMoveWhileClickHouseAnswersIsUndoneAtOnceAndNeedsNoRecovery
+// checks the journal of an import undone by Import itself: nothing is left
+// for RecoverImports.
+func TestAFailedMoveWhileClickHouseAnswersIsUndoneAtOnceAndNeedsNoRecovery(t *testing.T) {
+	c, _ := chtest.NewDB(t)
+	impSample(t, c, "customers", clickhouse.ImportOptions{})
+	cols, err := impRead(t, c, "usage_daily", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	err = c.Import(ctx, "usage_daily", cols, clickhouse.ImportOptions{BlockRows: 2, AfterPartition: func(string) { cancel() }})
+	if err == nil || strings.Contains(err.Error(), "run the same import again") {
+		t.Fatalf("import cancelled between moves: %v; want an error that needs no re-run", err)
+	}
+	if p, err := c.PendingImports(context.Background()); err != nil || len(p) != 0 {
+		t.Errorf("pending imports: %+v, %v; want none", p, err)
+	}
+	if n := impCount(t, c, "SELECT count() FROM import_journal WHERE step = 'undone'"); n != 1 {
+		t.Errorf("%d undone steps in the journal, want 1", n)
+	}
+}
