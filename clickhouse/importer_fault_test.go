@@ -19,19 +19,21 @@ import (
 // staging table, and running the same import again loads every row once.
 func TestAnImportCutShortByAClickHouseCrashIsTakenOutByTheNextRunWhichLoadsItOnce(t *testing.T) {
 	srv := chtest.StartServer(t)
+	// The sample file has 5 rows in 202401 and 1 in 202402.
 	moments := []struct {
-		name string
-		arm  func(opts *clickhouse.ImportOptions, crash func())
+		name    string
+		visible uint64 // rows of the import in the table after the crash
+		arm     func(opts *clickhouse.ImportOptions, crash func())
 	}{
-		{"after staging", func(o *clickhouse.ImportOptions, crash func()) { o.AfterStaged = crash }},
-		{"between partition moves", func(o *clickhouse.ImportOptions, crash func()) {
+		{"after staging", 0, func(o *clickhouse.ImportOptions, crash func()) { o.AfterStaged = crash }},
+		{"between partition moves", 5, func(o *clickhouse.ImportOptions, crash func()) {
 			o.AfterPartition = func(p string) {
 				if p == "202401" {
 					crash()
 				}
 			}
 		}},
-		{"after the last partition move", func(o *clickhouse.ImportOptions, crash func()) {
+		{"after the last partition move", 6, func(o *clickhouse.ImportOptions, crash func()) {
 			o.AfterPartition = func(p string) {
 				if p == "202402" {
 					crash()
@@ -86,8 +88,8 @@ func TestAnImportCutShortByAClickHouseCrashIsTakenOutByTheNextRunWhichLoadsItOnc
 				t.Fatalf("pending imports after the restart: %+v, %v; want the one into usage_daily of 6 rows", pending, err)
 			}
 			rec, err := c2.RecoverImports(ctx, "usage_daily", clickhouse.ImportOptions{})
-			if err != nil || len(rec) != 1 || rec[0].ID != pending[0].ID {
-				t.Fatalf("recover: %+v, %v; want import %s recovered", rec, err, pending[0].ID)
+			if err != nil || len(rec) != 1 || rec[0].ID != pending[0].ID || rec[0].Removed != m.visible {
+				t.Fatalf("recover: %+v, %v; want import %s recovered, %d rows taken out", rec, err, pending[0].ID, m.visible)
 			}
 			after, err := c2.TableChecksum(ctx, usage)
 			if err != nil {

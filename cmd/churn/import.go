@@ -43,7 +43,15 @@ The file is checked in full before anything is written:
     (customer_id, invoice_id) names a stored row.
 Every problem is reported as FILE:LINE: column: problem, up to --max-errors,
 and nothing is written unless the whole file is valid. The file may be
-gzip'd. Import tables in order: customers first, then the tables that refer to
+gzip'd.
+
+Files larger than --block-rows are loaded into a staging table, then moved
+into the table partition by partition. If ClickHouse or this command dies
+while partitions move, some rows may be visible: run the same command again.
+It first takes out the rows of any unfinished import into the table and drops
+leftover staging tables (` + "`churn status`" + ` lists them), then loads the file.
+Run one import per table at a time. Exit status 3 means ClickHouse could not
+be reached. Import tables in order: customers first, then the tables that refer to
 them; invoices before payments.
 
 Sample files for every table are in dataset/testdata of the source tree.`,
@@ -90,6 +98,17 @@ func runImport(ctx context.Context, a *app, args importArgs) error {
 		return err
 	}
 	defer st.Close()
+	// An earlier import into this table that a crash cut short may have
+	// left some of its rows: take them out first, so that running the same
+	// command again loads the file exactly once.
+	recovered, err := st.RecoverImports(ctx, t.Name, clickhouse.ImportOptions{})
+	for _, r := range recovered {
+		fmt.Fprintf(a.stdout, "recovered import %s into %s (stopped at step %q): took out %d %s it had moved, dropped %s\n",
+			r.ID, t.Name, r.Step, r.Removed, importPlural(int(r.Removed), "row", "rows"), r.Stage)
+	}
+	if err != nil {
+		return err
+	}
 
 	began := time.Now()
 	a.log.Info("validating", "file", args.file, "table", t.Name, "bytes", size)
