@@ -33,6 +33,13 @@ func TestAnImportCutShortByAClickHouseCrashIsTakenOutByTheNextRunWhichLoadsItOnc
 				}
 			}
 		}},
+		{"SYSTEM SHUTDOWN between partition moves", 5, func(o *clickhouse.ImportOptions, crash func()) {
+			o.AfterPartition = func(p string) {
+				if p == "202401" {
+					crash()
+				}
+			}
+		}},
 		{"after the last partition move", 6, func(o *clickhouse.ImportOptions, crash func()) {
 			o.AfterPartition = func(p string) {
 				if p == "202402" {
@@ -67,7 +74,15 @@ func TestAnImportCutShortByAClickHouseCrashIsTakenOutByTheNextRunWhichLoadsItOnc
 			}
 			crashed := false
 			opts := clickhouse.ImportOptions{BlockRows: 2}
-			m.arm(&opts, func() { crashed = true; srv.Stop() })
+			m.arm(&opts, func() {
+				crashed = true
+				if strings.HasPrefix(m.name, "SYSTEM SHUTDOWN") {
+					// The reply may be lost as the server goes: the kill
+					// that follows makes sure it has gone.
+					_ = c.Conn().Exec(context.Background(), "SYSTEM SHUTDOWN")
+				}
+				srv.Stop()
+			})
 			err = c.Import(ctx, "usage_daily", cols, opts)
 			if !crashed {
 				t.Fatalf("the import never reached the moment of the crash (err %v)", err)

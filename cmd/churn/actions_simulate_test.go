@@ -62,9 +62,10 @@ func TestSimulateRefusesADatabaseNotFilledBySeedOrImportedIntoSince(t *testing.T
 }
 
 func TestSimulateRefusesAnAPIThatServesAnotherDatabase(t *testing.T) {
-	c, cfg := chtest.NewDB(t)
-	if err := c.MarkSeeded(context.Background(), 1, time.Now()); err != nil {
-		t.Fatal(err)
+	_, cfg := chtest.NewDB(t)
+	if _, errOut, code := run(t, "seed", "--clickhouse-addr", cfg.Addr, "--clickhouse-db", cfg.Database,
+		"--customers", "100", "--months", "2", "--block-rows", "1000"); code != 0 {
+		t.Fatalf("seed: exit %d\n%s", code, errOut)
 	}
 	for _, tc := range []struct {
 		served, want string
