@@ -53,15 +53,7 @@ func TestAnImportCutShortByAClickHouseCrashIsTakenOutByTheNextRunWhichLoadsItOnc
 			ctx := context.Background()
 			c, cfg := srv.NewDB(t)
 			impSample(t, c, "customers", clickhouse.ImportOptions{})
-			earlier, err := impRead(t, c, "usage_daily",
-				"customer_id,day,voice_minutes,data_mb,sms,calls,intl_minutes,roaming_minutes,dropped_calls\n"+
-					"C0002,2024-01-15,5,5,5,5,0,0,0\nC0003,2024-02-10,6,6,6,6,0,0,0\n")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := c.Import(ctx, "usage_daily", earlier, clickhouse.ImportOptions{}); err != nil {
-				t.Fatal(err)
-			}
+			impEarlierUsage(t, c)
 			usage := impTable(t, "usage_daily")
 			before, err := c.TableChecksum(ctx, usage)
 			if err != nil {

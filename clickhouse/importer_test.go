@@ -179,6 +179,21 @@ func TestScanKeysWritesDateTimesInUTCAndHonoursTheRange(t *testing.T) {
 	}
 }
 
+// impEarlierUsage stores two usage rows, in the partitions of the sample
+// file, before a test imports it.
+func impEarlierUsage(t *testing.T, c *clickhouse.Client) {
+	t.Helper()
+	earlier, err := impRead(t, c, "usage_daily",
+		"customer_id,day,voice_minutes,data_mb,sms,calls,intl_minutes,roaming_minutes,dropped_calls\n"+
+			"C0002,2024-01-15,5,5,5,5,0,0,0\nC0003,2024-02-10,6,6,6,6,0,0,0\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Import(context.Background(), "usage_daily", earlier, clickhouse.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func impTable(t *testing.T, name string) dataset.Table {
 	t.Helper()
 	tb, ok := dataset.TableByName(name)
@@ -223,15 +238,7 @@ func TestFailedImportInBlocksLeavesTheTableAsItWas(t *testing.T) {
 		t.Run(stage, func(t *testing.T) {
 			c, _ := chtest.NewDB(t)
 			impSample(t, c, "customers", clickhouse.ImportOptions{})
-			earlier, err := impRead(t, c, "usage_daily",
-				"customer_id,day,voice_minutes,data_mb,sms,calls,intl_minutes,roaming_minutes,dropped_calls\n"+
-					"C0002,2024-01-15,5,5,5,5,0,0,0\nC0003,2024-02-10,6,6,6,6,0,0,0\n")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := c.Import(context.Background(), "usage_daily", earlier, clickhouse.ImportOptions{}); err != nil {
-				t.Fatal(err)
-			}
+			impEarlierUsage(t, c)
 			before, err := c.TableChecksum(context.Background(), impTable(t, "usage_daily"))
 			if err != nil {
 				t.Fatal(err)
