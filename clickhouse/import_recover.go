@@ -48,7 +48,7 @@ func (c *Client) journal(ctx context.Context, imp PendingImport, step string, at
 	err := c.insertRow(ctx, "import_journal", []string{"import_id", "table_name", "stage", "step", "rows", "at"},
 		imp.ID, imp.Table, imp.Stage, step, imp.Rows, at.UTC().Truncate(time.Second))
 	if err != nil {
-		return fmt.Errorf("record step %s of import %s into %s: %w", step, imp.ID, imp.Table, err)
+		return fmt.Errorf("record step %s of import %s into %s: %w", step, imp.ID, imp.Table, c.unmigrated("journal", "import_journal", err))
 	}
 	return nil
 }
@@ -163,7 +163,7 @@ WHERE has(?, import_id) GROUP BY import_id`, func(s scanner) error {
 		return nil
 	}, ids)
 	if err != nil {
-		return nil, err
+		return nil, c.unmigrated(op, "import_journal", err)
 	}
 	for i, p := range out {
 		e, ok := seen[p.ID]

@@ -273,3 +273,18 @@ func TestFailedImportInBlocksLeavesTheTableAsItWas(t *testing.T) {
 		})
 	}
 }
+
+func TestImportIntoADatabaseOlderThanTheJournalSaysToMigrate(t *testing.T) {
+	c, _ := chtest.NewDB(t)
+	cols, err := impRead(t, c, "customers", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Conn().Exec(context.Background(), "DROP TABLE data_origin"); err != nil {
+		t.Fatal(err)
+	}
+	err = c.Import(context.Background(), "customers", cols, clickhouse.ImportOptions{})
+	if churn.ErrorKind(err) != churn.KindNotFound || !strings.Contains(err.Error(), "run `churn migrate`") {
+		t.Errorf("import without data_origin: %v; want not found, run churn migrate", err)
+	}
+}
