@@ -38,6 +38,7 @@ type PendingImport struct {
 	// the journal has none.
 	Step    string
 	Started time.Time // when it began, zero when the journal has no row
+	Owner   string    // the process that ran it (ImportOptions.Owner)
 }
 
 // Moving says whether some of the import's rows may be in its table.
@@ -45,8 +46,8 @@ func (p PendingImport) Moving() bool { return p.Step == stepMoving }
 
 // journal records a step of an import.
 func (c *Client) journal(ctx context.Context, imp PendingImport, step string, at time.Time) error {
-	err := c.insertRow(ctx, "import_journal", []string{"import_id", "table_name", "stage", "step", "rows", "at"},
-		imp.ID, imp.Table, imp.Stage, step, imp.Rows, at.UTC().Truncate(time.Second))
+	err := c.insertRow(ctx, "import_journal", []string{"import_id", "table_name", "stage", "step", "rows", "owner", "at"},
+		imp.ID, imp.Table, imp.Stage, step, imp.Rows, imp.Owner, at.UTC().Truncate(time.Second))
 	if err != nil {
 		return fmt.Errorf("record step %s of import %s into %s: %w", step, imp.ID, imp.Table, c.unmigrated("journal", "import_journal", err))
 	}
@@ -149,14 +150,15 @@ WHERE database = currentDatabase() AND name LIKE '%\\_import\\_%' ORDER BY name`
 	type entry struct {
 		steps   []string
 		rows    uint64
+		owner   string
 		started time.Time
 	}
 	seen := map[string]entry{}
-	err = c.each(ctx, op, `SELECT import_id, groupUniqArray(step), max(rows), min(at) FROM import_journal
+	err = c.each(ctx, op, `SELECT import_id, groupUniqArray(step), max(rows), any(owner), min(at) FROM import_journal
 WHERE has(?, import_id) GROUP BY import_id`, func(s scanner) error {
 		var id string
 		var e entry
-		if err := s.Scan(&id, &e.steps, &e.rows, &e.started); err != nil {
+		if err := s.Scan(&id, &e.steps, &e.rows, &e.owner, &e.started); err != nil {
 			return err
 		}
 		seen[id] = e
@@ -170,7 +172,7 @@ WHERE has(?, import_id) GROUP BY import_id`, func(s scanner) error {
 		if !ok {
 			continue
 		}
-		p.Rows, p.Started = e.rows, e.started
+		p.Rows, p.Started, p.Owner = e.rows, e.started, e.owner
 		// The latest step is the furthest one recorded.
 		for _, step := range []string{stepStaging, stepMoving, stepDone, stepUndone} {
 			if slices.Contains(e.steps, step) {
@@ -195,8 +197,8 @@ type RecoveredImport struct {
 // table of the table is dropped. `churn import` runs it before it validates a
 // file, so running a failed import again loads the file exactly once.
 //
-// It assumes no other import into the same table is running: that one's
-// staging table would be taken for a stopped import's.
+// An import whose owner opts.Running reports as still running is left
+// alone: two imports into one table may run at once.
 func (c *Client) RecoverImports(ctx context.Context, table string, opts ImportOptions) ([]RecoveredImport, error) {
 	t, ok := dataset.TableByName(table)
 	if !ok {
@@ -215,6 +217,10 @@ func (c *Client) RecoverImports(ctx context.Context, table string, opts ImportOp
 	var out []RecoveredImport
 	for _, p := range pending {
 		if p.Table != t.Name {
+			continue
+		}
+		if p.Owner != "" && p.Step != stepDone && p.Step != stepUndone && opts.Running != nil && opts.Running(p.Owner) {
+			c.log.Info("import: another import into the table is running", "import", p.ID, "table", t.Name, "owner", p.Owner)
 			continue
 		}
 		r := RecoveredImport{PendingImport: p}

@@ -42,6 +42,12 @@ type ImportOptions struct {
 	UndoWait time.Duration
 	// Now stamps the journal rows; nil means time.Now.
 	Now func() time.Time
+	// Owner names the importing process in the journal (host:pid, say), so
+	// that RecoverImports can leave alone an import that is still running.
+	Owner string
+	// Running, when set, tells RecoverImports whether the process named by
+	// an Owner is still running; nil treats every import as stopped.
+	Running func(owner string) bool
 }
 
 // Import writes validated rows into a contract table, all or nothing, and
@@ -113,7 +119,7 @@ func (c *Client) importStaged(ctx context.Context, t dataset.Table, data ImportD
 	var suffix [6]byte
 	_, _ = rand.Read(suffix[:])
 	id := hex.EncodeToString(suffix[:])
-	imp := PendingImport{ID: id, Table: t.Name, Stage: stageName(t.Name, id), Rows: uint64(data.Len())}
+	imp := PendingImport{ID: id, Table: t.Name, Stage: stageName(t.Name, id), Rows: uint64(data.Len()), Owner: opts.Owner}
 	// Journal first: a staging table is then never anonymous, even when the
 	// process dies right after creating it.
 	if err := c.journal(ctx, imp, stepStaging, opts.Now()); err != nil {

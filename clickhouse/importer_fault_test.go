@@ -153,3 +153,31 @@ func TestAFailedMoveWhileClickHouseAnswersIsUndoneAtOnceAndNeedsNoRecovery(t *te
 		t.Errorf("%d undone steps in the journal, want 1", n)
 	}
 }
+
+// TestRecoveryLeavesAnImportWhoseProcessStillRunsAlone runs a recovery, as a
+// second `churn import` into the same table would, while a staged import is
+// between its moves: the running import keeps its staging table and loads
+// every row.
+func TestRecoveryLeavesAnImportWhoseProcessStillRunsAlone(t *testing.T) {
+	c, _ := chtest.NewDB(t)
+	impSample(t, c, "customers", clickhouse.ImportOptions{})
+	cols, err := impRead(t, c, "usage_daily", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recovered []clickhouse.RecoveredImport
+	var rerr error
+	err = c.Import(context.Background(), "usage_daily", cols, clickhouse.ImportOptions{BlockRows: 2, Owner: "host-a:41",
+		AfterPartition: func(p string) {
+			if p == "202401" {
+				recovered, rerr = c.RecoverImports(context.Background(), "usage_daily", clickhouse.ImportOptions{
+					Owner: "host-a:42", Running: func(owner string) bool { return owner == "host-a:41" }})
+			}
+		}})
+	if err != nil || rerr != nil || len(recovered) != 0 {
+		t.Fatalf("import %v; recovery during it: %+v, %v; want both to succeed and nothing recovered", err, recovered, rerr)
+	}
+	if n := impCount(t, c, "SELECT count() FROM usage_daily"); n != 6 {
+		t.Errorf("usage_daily has %d rows, want 6", n)
+	}
+}

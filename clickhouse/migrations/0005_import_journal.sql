@@ -3,7 +3,8 @@
 -- holds the import's rows, so its keys find the rows already moved into the
 -- target table; 'moving' is written before the first partition moves, so a
 -- re-run after a crash knows which imports may be half done and takes their
--- rows out again. Steps: staging, moving, done, undone.
+-- rows out again, unless its owner (host:pid of the importing process) is
+-- still running. Steps: staging, moving, done, undone.
 
 CREATE TABLE IF NOT EXISTS import_journal (
     import_id  String,
@@ -11,6 +12,7 @@ CREATE TABLE IF NOT EXISTS import_journal (
     stage      String,
     step       String,
     rows       UInt64,
+    owner      String,
     at         DateTime
 ) ENGINE = MergeTree
 ORDER BY (import_id, at);

@@ -87,7 +87,11 @@ func printPendingImports(w io.Writer, imports []clickhouse.PendingImport) {
 		case p.Step == "done" || p.Step == "undone":
 			state = p.Step + ", table not dropped"
 		}
-		fmt.Fprintf(w, "  %s: import %s into %s, %d rows, %s; the next `churn import --table %s` takes it out\n",
-			p.Stage, p.ID, p.Table, p.Rows, state, p.Table)
+		owner := p.Owner
+		if owner == "" {
+			owner = "an unknown process"
+		}
+		fmt.Fprintf(w, "  %s: import %s into %s by %s, %d rows, %s; the next `churn import --table %s` takes it out unless it still runs\n",
+			p.Stage, p.ID, p.Table, owner, p.Rows, state, p.Table)
 	}
 }
