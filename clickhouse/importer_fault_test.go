@@ -134,12 +134,8 @@ func TestAnImportCutShortByAClickHouseCrashIsTakenOutByTheNextRunWhichLoadsItOnc
 // checks the journal of an import undone by Import itself: nothing is left
 // for RecoverImports.
 func TestAFailedMoveWhileClickHouseAnswersIsUndoneAtOnceAndNeedsNoRecovery(t *testing.T) {
-	c, _ := chtest.NewDB(t)
-	impSample(t, c, "customers", clickhouse.ImportOptions{})
-	cols, err := impRead(t, c, "usage_daily", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, cols := impUsageReady(t)
+	var err error
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	err = c.Import(ctx, "usage_daily", cols, clickhouse.ImportOptions{BlockRows: 2, AfterPartition: func(string) { cancel() }})
@@ -159,15 +155,10 @@ func TestAFailedMoveWhileClickHouseAnswersIsUndoneAtOnceAndNeedsNoRecovery(t *te
 // between its moves: the running import keeps its staging table and loads
 // every row.
 func TestRecoveryLeavesAnImportWhoseProcessStillRunsAlone(t *testing.T) {
-	c, _ := chtest.NewDB(t)
-	impSample(t, c, "customers", clickhouse.ImportOptions{})
-	cols, err := impRead(t, c, "usage_daily", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, cols := impUsageReady(t)
 	var recovered []clickhouse.RecoveredImport
 	var rerr error
-	err = c.Import(context.Background(), "usage_daily", cols, clickhouse.ImportOptions{BlockRows: 2, Owner: "host-a:41",
+	err := c.Import(context.Background(), "usage_daily", cols, clickhouse.ImportOptions{BlockRows: 2, Owner: "host-a:41",
 		AfterPartition: func(p string) {
 			if p == "202401" {
 				recovered, rerr = c.RecoverImports(context.Background(), "usage_daily", clickhouse.ImportOptions{

@@ -179,6 +179,19 @@ func TestScanKeysWritesDateTimesInUTCAndHonoursTheRange(t *testing.T) {
 	}
 }
 
+// impUsageReady makes a database with the sample customers and returns the
+// sample usage file, validated against it.
+func impUsageReady(t *testing.T) (*clickhouse.Client, *dataset.Columns) {
+	t.Helper()
+	c, _ := chtest.NewDB(t)
+	impSample(t, c, "customers", clickhouse.ImportOptions{})
+	cols, err := impRead(t, c, "usage_daily", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, cols
+}
+
 // impEarlierUsage stores two usage rows, in the partitions of the sample
 // file, before a test imports it.
 func impEarlierUsage(t *testing.T, c *clickhouse.Client) {
