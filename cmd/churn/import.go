@@ -53,8 +53,10 @@ while partitions move, some rows may be visible: run the same command again.
 It first takes out the rows of any unfinished import into the table and drops
 leftover staging tables (` + "`churn status`" + ` lists them), then loads the file.
 An import still running in another process of this host is left alone.
-Exit status 3 means ClickHouse could not be reached. Import tables in order: customers first, then the tables that refer to
-them; invoices before payments.
+Exit status 3 means ClickHouse could not be reached.
+
+Import tables in order: customers first, then the tables that refer to them;
+invoices before payments.
 
 Sample files for every table are in dataset/testdata of the source tree.`,
 		Example: `  churn import --table customers --csv customers.csv
