@@ -127,7 +127,15 @@ func wrap(op string, cfg Config, err error) error {
 	}
 	var ex *ch.Exception
 	if errors.As(err, &ex) {
-		return &churn.Error{Op: op, Kind: churn.KindInternal, Err: err}
+		kind := churn.KindInternal
+		switch ex.Code {
+		// SOCKET_TIMEOUT, NETWORK_ERROR, TOO_MANY_SIMULTANEOUS_QUERIES, and
+		// QUERY_WAS_CANCELLED, which a server shutting down answers to the
+		// queries it was running: retry later, like a refused connection.
+		case 209, 210, 202, 394:
+			kind = churn.KindUnavailable
+		}
+		return &churn.Error{Op: op, Kind: kind, Err: err}
 	}
 	var ne net.Error
 	if errors.As(err, &ne) || isConnErr(err) {

@@ -27,6 +27,7 @@ type Status struct {
 	Champion      uint32 // 0 when none
 	LastScoreRun  *churn.ScoreRun
 	LastJobRuns   []churn.JobRun
+	Imports       []PendingImport // staging tables of unfinished imports
 }
 
 // Status reads row counts and date ranges of the contract tables, the champion
@@ -56,7 +57,10 @@ func (c *Client) Status(ctx context.Context) (Status, error) {
 	if s.LastScoreRun, err = c.LatestFinishedRun(ctx); err != nil {
 		return s, err
 	}
-	s.LastJobRuns, err = c.JobRuns(ctx, "", 5)
+	if s.LastJobRuns, err = c.JobRuns(ctx, "", 5); err != nil {
+		return s, err
+	}
+	s.Imports, err = c.PendingImports(ctx)
 	return s, err
 }
 

@@ -67,11 +67,12 @@ func get(e *testEnv, path, etag string) *httptest.ResponseRecorder {
 	return rec
 }
 
-func TestMeTellsTheRoleOfTheKey(t *testing.T) {
+func TestMeTellsTheRoleOfTheKeyAndTheDatabaseServed(t *testing.T) {
 	e := newEnv(t, 10)
 	for _, tc := range []struct{ key, role string }{{viewerKey, "viewer"}, {agentKey, "agent"}, {adminKey, "admin"}} {
 		got := decode[meJSON](t, e.do("GET", "/v1/me", "", "Authorization", "Bearer "+tc.key))
-		if got.Role != tc.role || !strings.HasPrefix(got.Actor, "api-key:"+tc.role+":") || strings.Contains(got.Actor, tc.key) {
+		if got.Role != tc.role || !strings.HasPrefix(got.Actor, "api-key:"+tc.role+":") || strings.Contains(got.Actor, tc.key) ||
+			got.Database != "churn_test" {
 			t.Errorf("key of %s: %+v", tc.role, got)
 		}
 	}

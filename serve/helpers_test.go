@@ -48,7 +48,7 @@ func newEnv(t *testing.T, n int) *testEnv {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	srv, err := New(Config{Keys: keys}, Deps{Scores: store, Models: store, Pinger: store, Registry: reg})
+	srv, err := New(Config{Keys: keys, Database: "churn_test"}, Deps{Scores: store, Models: store, Pinger: store, Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}

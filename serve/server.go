@@ -30,6 +30,11 @@ type Config struct {
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
 	ReadyTimeout      time.Duration // for the ClickHouse ping of /readyz
+
+	// Database names the ClickHouse database served, told to clients by
+	// /v1/me so that tools that write (churn actions simulate) can check
+	// they talk to the server of their own database.
+	Database string
 }
 
 // DefaultConfig returns the defaults: runs are polled every 30 seconds and

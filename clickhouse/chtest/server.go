@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -98,6 +99,10 @@ func (s *Server) Start() {
 	}
 	cmd := exec.Command(s.bin, "--config-file="+filepath.Join(s.dir, "config.xml"))
 	cmd.Dir = s.dir
+	// SYSTEM SHUTDOWN makes 18.16 send SIGTERM to its whole process group
+	// (kill(0, SIGTERM)): in a group of its own it takes only itself down,
+	// not the test binary.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

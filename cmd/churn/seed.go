@@ -73,6 +73,11 @@ scores, actions) are kept.`,
 			}
 			prog.SetTotal(int64(sum.Rows))
 			prog.Finish()
+			// The mark lets demo commands that rewrite data tell synthetic
+			// data from an operator's.
+			if err := st.MarkSeeded(ctx, cfg.Seed, time.Now()); err != nil {
+				return err
+			}
 			printSeedSummary(a.stdout, st.Database(), cfg, sum, time.Since(began))
 			return nil
 		},

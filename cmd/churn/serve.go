@@ -78,6 +78,7 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 				}
 				deps.Jobs = schedulerAPI{sched}
 			}
+			cfg.Database = st.Database()
 			srv, err := serve.New(cfg, deps)
 			if err != nil {
 				return usageError{err}
