@@ -1,0 +1,36 @@
+package churn
+
+import "time"
+
+// ModelVersion is the number of a trained model in the registry, from 1;
+// 0 stands for "no model" (no champion yet, or none recorded).
+type ModelVersion int
+
+// Model describes one trained model in the registry. The artifact is the
+// self-describing model file (algorithm, features, encodings, calibration,
+// training window, metrics, library versions) that scoring loads.
+type Model struct {
+	Version         ModelVersion
+	Algorithm       string // "logistic" or "xgboost"
+	CreatedAt       time.Time
+	Params          map[string]string
+	Features        []string
+	TrainFrom       time.Time // first snapshot date used for training
+	TrainTo         time.Time // last snapshot date used for training
+	HoldoutAsOf     time.Time // out-of-time holdout snapshot the metrics come from
+	Metrics         map[string]float64
+	LibraryVersions map[string]string
+	Description     string
+	Artifact        []byte // empty in listings
+	Champion        bool
+}
+
+// ModelEvent records a change of champion in the registry.
+type ModelEvent struct {
+	At       time.Time
+	Version  ModelVersion // the champion after the event
+	Event    string       // promote or rollback
+	Previous ModelVersion // the champion before the event, 0 when none
+	Actor    string
+	Reason   string
+}
