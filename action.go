@@ -1,6 +1,9 @@
 package churn
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // ActionKind is what a retention action does.
 type ActionKind string
@@ -99,4 +102,17 @@ type Outcome struct {
 	ChurnedAt     time.Time
 	HorizonDays   int       // the horizon the label looked ahead, set when labelled
 	LabeledAt     time.Time // when the label was stored
+}
+
+// Names joins the values of an enumeration with ", " for messages that list
+// what is accepted.
+func Names[T ~string](vs []T) string {
+	var b strings.Builder
+	for i, v := range vs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(string(v))
+	}
+	return b.String()
 }

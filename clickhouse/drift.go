@@ -57,7 +57,7 @@ func (c *Client) DriftChecks(ctx context.Context, runID string) ([]churn.DriftMe
 		if err := rows.Scan(&d.RunID, &d.At, &model, &d.Kind, &d.Feature, &d.Value, &d.Threshold, &br, &rt); err != nil {
 			return nil, wrap(op, c.cfg, err)
 		}
-		d.ModelVersion, d.Breached, d.Retrain = int(model), br == 1, rt == 1
+		d.ModelVersion, d.Breached, d.Retrain = churn.ModelVersion(model), br == 1, rt == 1
 		out = append(out, d)
 	}
 	return out, wrap(op, c.cfg, rows.Err())

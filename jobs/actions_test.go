@@ -38,13 +38,13 @@ func scoredRun(t *testing.T, c *clickhouse.Client, asOf time.Time, n int) string
 		}
 		scores = append(scores, s)
 	}
-	if err := c.RecordScoreRun(ctx, run, asOf, 1, clickhouse.RunStarted, 0, ""); err != nil {
+	if err := c.RecordScoreRun(ctx, run, asOf, 1, churn.ScoreRunStarted, 0, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.WriteScores(ctx, scores); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.RecordScoreRun(ctx, run, asOf, 1, clickhouse.RunFinished, n, ""); err != nil {
+	if err := c.RecordScoreRun(ctx, run, asOf, 1, churn.ScoreRunFinished, n, ""); err != nil {
 		t.Fatal(err)
 	}
 	return run

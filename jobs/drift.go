@@ -16,7 +16,7 @@ import (
 // DriftStore is what the drift check reads and writes.
 type DriftStore interface {
 	features.Store
-	Model(ctx context.Context, version int) (churn.ModelVersion, error)
+	Model(ctx context.Context, version int) (churn.Model, error)
 	ChampionVersion(ctx context.Context) (uint32, error)
 	// FinishedScoreRun returns the newest finished scoring run whose as-of
 	// date is on or before asOfBy (any date when zero), nil when none.

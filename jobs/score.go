@@ -17,7 +17,7 @@ import (
 // ScoreStore is what the scoring job reads and writes.
 type ScoreStore interface {
 	features.Store
-	Model(ctx context.Context, version int) (churn.ModelVersion, error)
+	Model(ctx context.Context, version int) (churn.Model, error)
 	ChampionVersion(ctx context.Context) (uint32, error)
 	RecordScoreRun(ctx context.Context, runID string, asOf time.Time, model int, status string, rows int, errMsg string) error
 	WriteScores(ctx context.Context, scores []churn.Score) error

@@ -16,8 +16,8 @@ import (
 
 // Registry is the model registry as the jobs use it.
 type Registry interface {
-	SaveModel(ctx context.Context, m churn.ModelVersion) (int, error)
-	Model(ctx context.Context, version int) (churn.ModelVersion, error)
+	SaveModel(ctx context.Context, m churn.Model) (int, error)
+	Model(ctx context.Context, version int) (churn.Model, error)
 	ChampionVersion(ctx context.Context) (uint32, error)
 	Promote(ctx context.Context, version int, actor, reason string) error
 }
@@ -168,7 +168,7 @@ func (t *Train) store(ctx context.Context, tr model.Trained) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return t.Store.SaveModel(ctx, churn.ModelVersion{
+	return t.Store.SaveModel(ctx, churn.Model{
 		Algorithm: tr.Model.Algorithm, CreatedAt: tr.Model.CreatedAt, Params: tr.Model.Params,
 		Features: tr.Model.FeatureNames(), TrainFrom: tr.Model.TrainFrom, TrainTo: tr.Model.TrainTo, HoldoutAsOf: tr.Model.HoldoutAsOf,
 		Metrics: tr.Model.Report.Metrics(), LibraryVersions: tr.Model.Libraries,

@@ -19,7 +19,7 @@ type fakeStore struct {
 	runs     []fakeRun // oldest first; all finished
 	down     bool
 	scans    int
-	models   []churn.ModelVersion
+	models   []churn.Model
 	champion []int // promotion stack
 }
 
@@ -116,13 +116,13 @@ func (f *fakeStore) ChampionVersion(context.Context) (int, error) {
 	return f.champion[len(f.champion)-1], nil
 }
 
-func (f *fakeStore) Models(context.Context) ([]churn.ModelVersion, error) {
+func (f *fakeStore) Models(context.Context) ([]churn.Model, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {
 		return nil, errDown
 	}
-	out := make([]churn.ModelVersion, len(f.models))
+	out := make([]churn.Model, len(f.models))
 	for i, m := range f.models {
 		m.Artifact = nil
 		m.Champion = len(f.champion) > 0 && f.champion[len(f.champion)-1] == m.Version
@@ -132,7 +132,7 @@ func (f *fakeStore) Models(context.Context) ([]churn.ModelVersion, error) {
 	return out, nil
 }
 
-func (f *fakeStore) Model(_ context.Context, v int) (churn.ModelVersion, error) {
+func (f *fakeStore) Model(_ context.Context, v int) (churn.Model, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, m := range f.models {
@@ -141,7 +141,7 @@ func (f *fakeStore) Model(_ context.Context, v int) (churn.ModelVersion, error) 
 			return m, nil
 		}
 	}
-	return churn.ModelVersion{}, churn.Errorf(churn.KindNotFound, "load model", "model version %d is not in the registry", v)
+	return churn.Model{}, churn.Errorf(churn.KindNotFound, "load model", "model version %d is not in the registry", v)
 }
 
 func (f *fakeStore) Promote(ctx context.Context, v int, actor, reason string) error {
@@ -193,10 +193,10 @@ func makeScores(runID string, asOf time.Time, model, n int, shift int) []churn.S
 }
 
 // testModels is a registry of three versions.
-func testModels() []churn.ModelVersion {
-	var out []churn.ModelVersion
+func testModels() []churn.Model {
+	var out []churn.Model
 	for v := 1; v <= 3; v++ {
-		out = append(out, churn.ModelVersion{Version: v, Algorithm: []string{"logistic", "xgboost", "xgboost"}[v-1],
+		out = append(out, churn.Model{Version: v, Algorithm: []string{"logistic", "xgboost", "xgboost"}[v-1],
 			CreatedAt: asOf1.AddDate(0, 0, -10+v), Params: map[string]string{"max_depth": "6"},
 			Features: []string{"dropped_calls_30d", "tenure_days"}, TrainFrom: asOf1.AddDate(-1, 0, 0),
 			TrainTo: asOf1.AddDate(0, -2, 0), HoldoutAsOf: asOf1.AddDate(0, -1, 0),

@@ -95,7 +95,7 @@ type modelJSON struct {
 	Champion        bool               `json:"champion"`
 }
 
-func newModelJSON(m churn.ModelVersion) modelJSON {
+func newModelJSON(m churn.Model) modelJSON {
 	out := modelJSON{Version: m.Version, Algorithm: m.Algorithm, CreatedAt: m.CreatedAt.UTC().Format(time.RFC3339),
 		Params: m.Params, Features: m.Features, TrainFrom: m.TrainFrom.Format(dateLayout),
 		TrainTo: m.TrainTo.Format(dateLayout), HoldoutAsOf: m.HoldoutAsOf.Format(dateLayout),

@@ -23,9 +23,9 @@ type ScoreStore interface {
 // ModelRegistry lists model versions and changes the champion.
 type ModelRegistry interface {
 	// Models lists the registry, newest first, without artifacts.
-	Models(ctx context.Context) ([]churn.ModelVersion, error)
+	Models(ctx context.Context) ([]churn.Model, error)
 	// Model returns one version; KindNotFound when absent.
-	Model(ctx context.Context, version int) (churn.ModelVersion, error)
+	Model(ctx context.Context, version int) (churn.Model, error)
 	// Promote makes version the champion.
 	Promote(ctx context.Context, version int, actor, reason string) error
 	// Rollback restores the previous champion and returns its version.

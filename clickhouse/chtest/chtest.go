@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -61,9 +62,18 @@ func Require(t testing.TB) {
 // CHURN_TEST_KEEP_DB is set, for debugging).
 func NewDB(t testing.TB) (*clickhouse.Client, clickhouse.Config) {
 	t.Helper()
+	return NewDBAt(t, nil)
+}
+
+// NewDBAt is NewDB with a client that stamps its rows with the clock now
+// (nil: the wall clock), so a test orders runs without waiting for seconds
+// to pass.
+func NewDBAt(t testing.TB, now func() time.Time) (*clickhouse.Client, clickhouse.Config) {
+	t.Helper()
 	Require(t)
 	ctx := context.Background()
 	cfg := Config()
+	cfg.Now = now
 	if _, err := clickhouse.Migrate(ctx, cfg, nil); err != nil {
 		t.Fatalf("migrate %s: %v", cfg.Database, err)
 	}
@@ -82,4 +92,28 @@ func NewDB(t testing.TB) (*clickhouse.Client, clickhouse.Config) {
 		}
 	})
 	return c, cfg
+}
+
+// Clock is a manual clock for clients under test: it stands still until
+// Advance moves it.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock that reads t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now reads the clock.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock on by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
 }

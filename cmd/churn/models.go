@@ -27,7 +27,7 @@ func newModelsCmd(a *app) *cobra.Command {
 		Short: "List registered models, newest first, with their holdout metrics",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var ms []churn.ModelVersion
+			var ms []churn.Model
 			err := a.withStore(cmd.Context(), func(st *clickhouse.Client) (err error) {
 				ms, err = st.Models(cmd.Context())
 				return err
@@ -128,7 +128,7 @@ func actor() string {
 	return "cli"
 }
 
-func printModel(a *app, m churn.ModelVersion) {
+func printModel(a *app, m churn.Model) {
 	w := a.stdout
 	champ := ""
 	if m.Champion {

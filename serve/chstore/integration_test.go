@@ -35,13 +35,13 @@ func writeRun(t *testing.T, c *clickhouse.Client, runID string, asOf time.Time, 
 			Probability: p, Band: band, Tier: []churn.ValueTier{"A", "B", "C"}[i%3], LifetimeValue: float64(100 + i),
 			ExpectedLoss: p * float64(100+i), Reasons: []churn.Reason{{Feature: "dropped_calls_30d", Value: 3, Contribution: 0.4, Text: "dropped calls up 3x in 30 days"}}}
 	}
-	if err := c.RecordScoreRun(ctx, runID, asOf, model, clickhouse.RunStarted, 0, ""); err != nil {
+	if err := c.RecordScoreRun(ctx, runID, asOf, model, churn.ScoreRunStarted, 0, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.WriteScores(ctx, scores); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.RecordScoreRun(ctx, runID, asOf, model, clickhouse.RunFinished, n, ""); err != nil {
+	if err := c.RecordScoreRun(ctx, runID, asOf, model, churn.ScoreRunFinished, n, ""); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -118,7 +118,7 @@ func TestServerReadsFinishedRunsFromClickHouseAndPicksUpTheNextOne(t *testing.T)
 	asOf := time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)
 	writeRun(t, c, "run-1", asOf, 1, 300)
 	// An unfinished run is invisible.
-	if err := c.RecordScoreRun(context.Background(), "run-0-crashed", asOf, 1, clickhouse.RunStarted, 0, ""); err != nil {
+	if err := c.RecordScoreRun(context.Background(), "run-0-crashed", asOf, 1, churn.ScoreRunStarted, 0, ""); err != nil {
 		t.Fatal(err)
 	}
 	base := startServer(t, c)
