@@ -1,6 +1,10 @@
 package churn
 
-import "time"
+import (
+	"math"
+	"strconv"
+	"time"
+)
 
 // ModelVersion is the number of a trained model in the registry, from 1;
 // 0 stands for "no model" (no champion yet, or none recorded).
@@ -33,4 +37,14 @@ type ModelEvent struct {
 	Previous ModelVersion // the champion before the event, 0 when none
 	Actor    string
 	Reason   string
+}
+
+// ParseModelVersion reads a version number as people and URLs write it
+// ("3").
+func ParseModelVersion(s string) (ModelVersion, error) {
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 1 || v > math.MaxInt32 {
+		return 0, Invalid("parse model version", "version", "%q: want a model version number (1, 2, ...)", s)
+	}
+	return ModelVersion(v), nil
 }

@@ -1,7 +1,5 @@
 package churn
 
-import "fmt"
-
 // RiskBand groups customers by churn probability for people and policies.
 type RiskBand string
 
@@ -24,7 +22,7 @@ func (b RiskBand) Rank() int { return rank(RiskBands[:], b) }
 func ParseRiskBand(s string) (RiskBand, error) {
 	b := RiskBand(s)
 	if b.Rank() < 0 {
-		return "", fmt.Errorf("%q is not a risk band; want high, medium or low", s)
+		return "", Invalid("parse risk band", "band", "%q is not a risk band; want %s", s, Names(RiskBands[:]))
 	}
 	return b, nil
 }
@@ -53,7 +51,7 @@ func (t ValueTier) Rank() int { return rank(ValueTiers[:], t) }
 func ParseValueTier(s string) (ValueTier, error) {
 	t := ValueTier(s)
 	if t.Rank() < 0 {
-		return "", fmt.Errorf("%q is not a value tier; want A, B or C", s)
+		return "", Invalid("parse value tier", "tier", "%q is not a value tier; want %s", s, Names(ValueTiers[:]))
 	}
 	return t, nil
 }

@@ -58,7 +58,7 @@ func TestTrainPromotesThenKeepsTheChampionAndScoringPublishesRuns(t *testing.T) 
 		t.Fatalf("holdout AUC %.3f: the planted causes should be learnable", auc)
 	}
 	champ, _ := c.ChampionVersion(ctx)
-	if int(champ) != res.Best.Version {
+	if champ != res.Best.Version {
 		t.Fatalf("champion %d, want best version %d", champ, res.Best.Version)
 	}
 	mv, err := c.Model(ctx, res.Best.Version)
@@ -75,7 +75,7 @@ func TestTrainPromotesThenKeepsTheChampionAndScoringPublishesRuns(t *testing.T) 
 		t.Fatalf("second run: promoted %v compared %v champion %d (%s)", res2.Promoted, res2.Compared, res2.Champion, res2.Reason)
 	}
 
-	sc := &jobs.Score{Store: c}
+	sc := &jobs.Scoring{Store: c}
 	run, err := sc.Run(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +107,7 @@ func TestTrainPromotesThenKeepsTheChampionAndScoringPublishesRuns(t *testing.T) 
 
 	// A run that fails while writing is recorded as failed and the previous
 	// run stays the one readers see.
-	_, err = (&jobs.Score{Store: failingWrites{c}}).Run(ctx)
+	_, err = (&jobs.Scoring{Store: failingWrites{c}}).Run(ctx)
 	if churn.ErrorKind(err) != churn.KindUnavailable {
 		t.Fatalf("failing run: %v", err)
 	}
@@ -123,7 +123,7 @@ func TestTrainPromotesThenKeepsTheChampionAndScoringPublishesRuns(t *testing.T) 
 
 func TestScoringWithoutAChampionSaysHowToGetOne(t *testing.T) {
 	c, _ := chtest.NewDB(t)
-	_, err := (&jobs.Score{Store: c}).Run(context.Background())
+	_, err := (&jobs.Scoring{Store: c}).Run(context.Background())
 	if churn.ErrorKind(err) != churn.KindNotFound {
 		t.Fatalf("err %v, want not found", err)
 	}

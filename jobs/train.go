@@ -16,10 +16,10 @@ import (
 
 // Registry is the model registry as the jobs use it.
 type Registry interface {
-	SaveModel(ctx context.Context, m churn.Model) (int, error)
-	Model(ctx context.Context, version int) (churn.Model, error)
-	ChampionVersion(ctx context.Context) (uint32, error)
-	Promote(ctx context.Context, version int, actor, reason string) error
+	SaveModel(ctx context.Context, m churn.Model) (churn.ModelVersion, error)
+	Model(ctx context.Context, version churn.ModelVersion) (churn.Model, error)
+	ChampionVersion(ctx context.Context) (churn.ModelVersion, error)
+	Promote(ctx context.Context, version churn.ModelVersion, actor, reason string) error
 }
 
 // TrainStore is what the train job reads and writes.
@@ -52,8 +52,8 @@ type TrainResult struct {
 	Rows       int // training rows (fit + validation)
 	Candidates []TrainedVersion
 	Best       TrainedVersion
-	Champion   int     // champion version before the run, 0 when none
-	ChampionPR float64 // its PR-AUC on this holdout, NaN-free only when compared
+	Champion   churn.ModelVersion // champion version before the run, 0 when none
+	ChampionPR float64            // its PR-AUC on this holdout, NaN-free only when compared
 	Compared   bool
 	Promoted   bool
 	Reason     string
@@ -61,7 +61,7 @@ type TrainResult struct {
 
 // TrainedVersion is a stored candidate.
 type TrainedVersion struct {
-	Version int
+	Version churn.ModelVersion
 	Name    string
 	Model   *model.Model
 	Took    time.Duration
@@ -163,7 +163,7 @@ func (t *Train) Run(ctx context.Context) (*TrainResult, error) {
 }
 
 // store saves one candidate in the registry.
-func (t *Train) store(ctx context.Context, tr model.Trained) (int, error) {
+func (t *Train) store(ctx context.Context, tr model.Trained) (churn.ModelVersion, error) {
 	art, err := tr.Model.Marshal()
 	if err != nil {
 		return 0, err
@@ -183,7 +183,7 @@ func (t *Train) decide(ctx context.Context, res *TrainResult, holdout *churn.Mat
 	if err != nil {
 		return err
 	}
-	res.Champion = int(champ)
+	res.Champion = champ
 	bestPR := best.Model.Report.PRAUC
 	switch {
 	case t.Force:
@@ -191,7 +191,7 @@ func (t *Train) decide(ctx context.Context, res *TrainResult, holdout *churn.Mat
 	case champ == 0:
 		res.Reason = fmt.Sprintf("first champion (holdout PR-AUC %.4f)", bestPR)
 	default:
-		cr, err := t.championReport(ctx, int(champ), holdout, feats, dataEnd)
+		cr, err := t.championReport(ctx, champ, holdout, feats, dataEnd)
 		if err != nil {
 			return err
 		}
@@ -218,7 +218,7 @@ func (t *Train) decide(ctx context.Context, res *TrainResult, holdout *churn.Mat
 // championReport evaluates the champion on the challenger's holdout date,
 // with the snapshot encoded as the champion was trained. It returns nil when
 // the champion's features are not the current registry's.
-func (t *Train) championReport(ctx context.Context, version int, holdout *churn.Matrix, feats []churn.Feature, dataEnd time.Time) (*eval.Report, error) {
+func (t *Train) championReport(ctx context.Context, version churn.ModelVersion, holdout *churn.Matrix, feats []churn.Feature, dataEnd time.Time) (*eval.Report, error) {
 	mv, err := t.Store.Model(ctx, version)
 	if err != nil {
 		return nil, err

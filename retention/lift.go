@@ -77,7 +77,7 @@ func Measure(outcomes []churn.Outcome) Lift {
 	}
 	slices.Sort(l.Cycles)
 	l.All = liftRow("all", outcomes, func(churn.Outcome) bool { return true })
-	for _, t := range []churn.ValueTier{churn.TierA, churn.TierB, churn.TierC} {
+	for _, t := range churn.ValueTiers {
 		if r := liftRow("tier "+string(t), outcomes, func(o churn.Outcome) bool { return o.Tier == t }); r.Treated+r.Control > 0 {
 			l.ByTier = append(l.ByTier, r)
 		}

@@ -185,14 +185,14 @@ func (c *checker) rule(p *Policy, i int, rf ruleFile, names map[string]int) Rule
 		names[rf.Name] = i
 	}
 	for j, t := range rf.Tiers {
-		if !slices.Contains([]string{"A", "B", "C"}, t) {
-			c.add(fmt.Sprintf("%s.tiers[%d]", path, j), "%q is not a value tier; want A, B or C", t)
+		if churn.ValueTier(t).Rank() < 0 {
+			c.add(fmt.Sprintf("%s.tiers[%d]", path, j), "%q is not a value tier; want %s", t, churn.Names(churn.ValueTiers[:]))
 		}
 		r.Tiers = append(r.Tiers, churn.ValueTier(t))
 	}
 	for j, b := range rf.Bands {
-		if !slices.Contains([]string{"high", "medium", "low"}, b) {
-			c.add(fmt.Sprintf("%s.bands[%d]", path, j), "%q is not a risk band; want high, medium or low", b)
+		if churn.RiskBand(b).Rank() < 0 {
+			c.add(fmt.Sprintf("%s.bands[%d]", path, j), "%q is not a risk band; want %s", b, churn.Names(churn.RiskBands[:]))
 		}
 		r.Bands = append(r.Bands, churn.RiskBand(b))
 	}

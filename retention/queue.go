@@ -14,10 +14,10 @@ import (
 
 // Log is the append-only action event log (ClickHouse's action_events).
 type Log interface {
-	// Append writes events as one block, all or nothing, before returning.
-	Append(ctx context.Context, events []churn.ActionEvent) error
-	// Events returns the events at or after since (zero: all), ordered by id.
-	Events(ctx context.Context, since time.Time) ([]churn.ActionEvent, error)
+	// AppendActionEvents writes events as one block, all or nothing, before returning.
+	AppendActionEvents(ctx context.Context, events []churn.ActionEvent) error
+	// ActionEvents returns the events at or after since (zero: all), ordered by id.
+	ActionEvents(ctx context.Context, since time.Time) ([]churn.ActionEvent, error)
 }
 
 // Queue is the work queue of retention actions. One process owns it (see
@@ -69,7 +69,7 @@ func (q *Queue) Load(ctx context.Context) error {
 }
 
 func (q *Queue) reload(ctx context.Context) error {
-	evs, err := q.log.Events(ctx, time.Time{})
+	evs, err := q.log.ActionEvents(ctx, time.Time{})
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (q *Queue) Sync(ctx context.Context) (int, error) {
 	if since.Before(time.Unix(0, 0)) {
 		since = time.Time{}
 	}
-	evs, err := q.log.Events(ctx, since)
+	evs, err := q.log.ActionEvents(ctx, since)
 	if err != nil {
 		return 0, err
 	}
@@ -125,7 +125,7 @@ func (q *Queue) Sync(ctx context.Context) (int, error) {
 // changes in memory, and the next change reloads the log first, in case the
 // write landed after all.
 func (q *Queue) commit(ctx context.Context, evs []churn.ActionEvent) error {
-	if err := q.log.Append(ctx, evs); err != nil {
+	if err := q.log.AppendActionEvents(ctx, evs); err != nil {
 		q.stale = true
 		return err
 	}

@@ -23,7 +23,7 @@ type memLog struct {
 	land bool
 }
 
-func (l *memLog) Append(_ context.Context, evs []churn.ActionEvent) error {
+func (l *memLog) AppendActionEvents(_ context.Context, evs []churn.ActionEvent) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.fail {
@@ -37,7 +37,7 @@ func (l *memLog) Append(_ context.Context, evs []churn.ActionEvent) error {
 	return nil
 }
 
-func (l *memLog) Events(_ context.Context, since time.Time) ([]churn.ActionEvent, error) {
+func (l *memLog) ActionEvents(_ context.Context, since time.Time) ([]churn.ActionEvent, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []churn.ActionEvent

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os/user"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -112,9 +111,9 @@ func newModelsCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-func parseVersion(s string) (int, error) {
-	v, err := strconv.Atoi(strings.TrimPrefix(s, "v"))
-	if err != nil || v <= 0 {
+func parseVersion(s string) (churn.ModelVersion, error) {
+	v, err := churn.ParseModelVersion(strings.TrimPrefix(s, "v"))
+	if err != nil {
 		return 0, churn.Invalid("models", "VERSION", "%q is not a model version (a positive number, see `churn models list`)", s)
 	}
 	return v, nil

@@ -17,9 +17,7 @@ import (
 	"github.com/telcoretain/churn/jobs"
 	"github.com/telcoretain/churn/model"
 	"github.com/telcoretain/churn/retention"
-	rchstore "github.com/telcoretain/churn/retention/chstore"
 	"github.com/telcoretain/churn/serve"
-	"github.com/telcoretain/churn/serve/chstore"
 )
 
 func TestMain(m *testing.M) { model.RunTests(m) }
@@ -50,7 +48,8 @@ func chromium(t *testing.T) string {
 func server(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
-	c, _ := chtest.NewDB(t)
+	clock := chtest.NewClock(time.Now().UTC())
+	c, _ := chtest.NewDBAt(t, clock.Now)
 	cfg := synth.DefaultConfig()
 	cfg.Customers, cfg.Months, cfg.Seed = 1500, 12, 5
 	if _, err := synth.Load(ctx, cfg, c, synth.LoadOptions{}); err != nil {
@@ -61,31 +60,29 @@ func server(t *testing.T) string {
 		t.Fatal(err)
 	}
 	for range 2 { // two runs, so that the trend has a line
-		if _, err := (&jobs.Score{Store: c}).Run(ctx); err != nil {
+		if _, err := (&jobs.Scoring{Store: c, Now: clock.Now}).Run(ctx); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(1100 * time.Millisecond) // runs are ordered by their finish second
+		clock.Advance(time.Second) // runs are ordered by their finish second
 	}
 	pol, err := retention.LoadFile(filepath.Join("..", "..", "policies", "default.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	watch := retention.NewFixed(pol, nil)
-	log := rchstore.New(c)
-	queue := retention.NewQueue(log, retention.QueueOptions{Lease: watch.Lease})
+	queue := retention.NewQueue(c, retention.QueueOptions{Lease: watch.Lease})
 	if err := queue.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := (&jobs.Actions{Runs: log, Queue: queue, Policy: watch.Policy}).Run(ctx); err != nil {
+	if _, err := (&jobs.Actions{Runs: c, Queue: queue, Policy: watch.Policy}).Run(ctx); err != nil {
 		t.Fatal(err)
 	}
 	keys, err := serve.ParseKeys("viewer:"+viewerKey+",agent:"+agentKey+",admin:"+adminKey, "e2e")
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := chstore.New(c)
-	srv, err := serve.New(serve.Config{Keys: keys}, serve.Deps{Scores: store, Models: store, Pinger: store,
-		Registry: prometheus.NewRegistry(), Actions: queue, Outcomes: log, Policy: watch})
+	srv, err := serve.New(serve.Config{Keys: keys}, serve.Deps{Scores: c, Models: c, Pinger: c,
+		Registry: prometheus.NewRegistry(), Actions: queue, Outcomes: c, Policy: watch})
 	if err != nil {
 		t.Fatal(err)
 	}
