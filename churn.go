@@ -42,4 +42,3 @@ type Score struct {
 	ExpectedLoss  float64 // Probability x LifetimeValue
 	Reasons       []Reason
 }
-
