@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/clickhouse"
@@ -46,7 +47,8 @@ func (failingWrites) WriteScores(context.Context, []churn.Score) error {
 func TestTrainPromotesThenKeepsTheChampionAndScoringPublishesRuns(t *testing.T) {
 	c := seeded(t, 3000)
 	ctx := context.Background()
-	tr := &jobs.Train{Store: c, Snapshots: 4, Candidates: quick()}
+	trainedAt := time.Date(2025, 7, 1, 6, 0, 0, 0, time.UTC)
+	tr := &jobs.Train{Store: c, Snapshots: 4, Candidates: quick(), Now: func() time.Time { return trainedAt }}
 	res, err := tr.Run(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -64,6 +66,14 @@ func TestTrainPromotesThenKeepsTheChampionAndScoringPublishesRuns(t *testing.T) 
 	mv, err := c.Model(ctx, res.Best.Version)
 	if err != nil || mv.Metrics["pr_auc"] != res.Best.Model.Report.PRAUC || len(mv.Features) < 40 || !mv.HoldoutAsOf.Equal(res.Schedule.Holdout) {
 		t.Fatalf("registry entry %+v (err %v)", mv.Metrics, err)
+	}
+	stored, err := model.Unmarshal(mv.Artifact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored.Close()
+	if !mv.CreatedAt.Equal(trainedAt) || !stored.CreatedAt.Equal(trainedAt) {
+		t.Fatalf("created at %v in the registry, %v in the model file; want the job's clock %v", mv.CreatedAt, stored.CreatedAt, trainedAt)
 	}
 
 	// Same data, same candidates: the challenger ties and the champion stays.

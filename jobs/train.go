@@ -44,6 +44,8 @@ type Train struct {
 	// Progress, when set, hears about each step: "snapshot" with rows and
 	// "candidate" when one is trained.
 	Progress func(step string, n int64)
+	// Now stamps each stored model's CreatedAt; nil: time.Now.
+	Now func() time.Time
 }
 
 // TrainResult says what a training run did.
@@ -82,6 +84,9 @@ func (t *Train) defaults() {
 	}
 	if t.Progress == nil {
 		t.Progress = func(string, int64) {}
+	}
+	if t.Now == nil {
+		t.Now = time.Now
 	}
 }
 
@@ -164,6 +169,7 @@ func (t *Train) Run(ctx context.Context) (*TrainResult, error) {
 
 // store saves one candidate in the registry.
 func (t *Train) store(ctx context.Context, tr model.Trained) (churn.ModelVersion, error) {
+	tr.Model.CreatedAt = t.Now().UTC()
 	art, err := tr.Model.Marshal()
 	if err != nil {
 		return 0, err

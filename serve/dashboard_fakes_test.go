@@ -12,7 +12,7 @@ import (
 )
 
 // dashStore is the fake store that also lists runs, reads profiles and
-// regions, as chstore does on ClickHouse. Regions: customers C00000, C00003, ... are in "North
+// regions, as *clickhouse.Client does. Regions: customers C00000, C00003, ... are in "North
 // West", C00001, C00004, ... in "Wales"; the rest have no customers row.
 
 func (f *dashStore) FinishedRuns(_ context.Context, limit int) ([]churn.ScoreRun, error) {
