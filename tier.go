@@ -20,11 +20,7 @@ func (b RiskBand) Rank() int { return rank(RiskBands[:], b) }
 
 // ParseRiskBand checks that s names a risk band.
 func ParseRiskBand(s string) (RiskBand, error) {
-	b := RiskBand(s)
-	if b.Rank() < 0 {
-		return "", Invalid("parse risk band", "band", "%q is not a risk band; want %s", s, Names(RiskBands[:]))
-	}
-	return b, nil
+	return parseEnum(s, RiskBands[:], "risk band", "band")
 }
 
 // ValueTier is the ABC class of a customer by value: A are the few customers who
@@ -49,11 +45,7 @@ func (t ValueTier) Rank() int { return rank(ValueTiers[:], t) }
 
 // ParseValueTier checks that s names a value tier.
 func ParseValueTier(s string) (ValueTier, error) {
-	t := ValueTier(s)
-	if t.Rank() < 0 {
-		return "", Invalid("parse value tier", "tier", "%q is not a value tier; want %s", s, Names(ValueTiers[:]))
-	}
-	return t, nil
+	return parseEnum(s, ValueTiers[:], "value tier", "tier")
 }
 
 // TierOfRank is the tier at rank k of ValueTiers; ok is false when k is
@@ -63,6 +55,15 @@ func TierOfRank(k int) (t ValueTier, ok bool) {
 		return "", false
 	}
 	return ValueTiers[k], true
+}
+
+// parseEnum checks that s is one of the values of an enumeration; field
+// names the input in the error.
+func parseEnum[T ~string](s string, order []T, what, field string) (T, error) {
+	if rank(order, T(s)) < 0 {
+		return "", Invalid("parse "+what, field, "%q is not a %s; want %s", s, what, Names(order))
+	}
+	return T(s), nil
 }
 
 func rank[T comparable](order []T, v T) int {

@@ -80,8 +80,8 @@ func TestCustomerProfileUsesOnlyRowsBeforeTheAsOfDate(t *testing.T) {
 }
 
 func TestRunBandCountsCountFinishedRunsOnly(t *testing.T) {
-	clock := chtest.NewClock(time.Date(2025, 6, 2, 8, 0, 0, 0, time.UTC))
-	c, _ := chtest.NewDBAt(t, clock.Now)
+	now := time.Date(2025, 6, 2, 8, 0, 0, 0, time.UTC) // the client's clock
+	c, _ := chtest.NewDBAt(t, func() time.Time { return now })
 	ctx := context.Background()
 	write := func(run string, asOf time.Time, bands []churn.RiskBand, finish bool) {
 		t.Helper()
@@ -99,7 +99,7 @@ func TestRunBandCountsCountFinishedRunsOnly(t *testing.T) {
 		}
 	}
 	write("r1", d("2025-05-01"), []churn.RiskBand{churn.RiskHigh, churn.RiskLow, churn.RiskLow}, true)
-	clock.Advance(time.Second) // runs are ordered by their finish second
+	now = now.Add(time.Second) // runs are ordered by their finish second
 	write("r2", d("2025-06-01"), []churn.RiskBand{churn.RiskHigh, churn.RiskHigh, churn.RiskMedium, churn.RiskLow}, true)
 	write("r3", d("2025-06-01"), []churn.RiskBand{churn.RiskHigh}, false)
 	runs, err := c.FinishedRuns(ctx, 10)

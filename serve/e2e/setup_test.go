@@ -48,8 +48,9 @@ func chromium(t *testing.T) string {
 func server(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
-	clock := chtest.NewClock(time.Now().UTC())
-	c, _ := chtest.NewDBAt(t, clock.Now)
+	now := time.Now().UTC() // the clock of the client and the scoring job
+	clock := func() time.Time { return now }
+	c, _ := chtest.NewDBAt(t, clock)
 	cfg := synth.DefaultConfig()
 	cfg.Customers, cfg.Months, cfg.Seed = 1500, 12, 5
 	if _, err := synth.Load(ctx, cfg, c, synth.LoadOptions{}); err != nil {
@@ -60,10 +61,10 @@ func server(t *testing.T) string {
 		t.Fatal(err)
 	}
 	for range 2 { // two runs, so that the trend has a line
-		if _, err := (&jobs.Scoring{Store: c, Now: clock.Now}).Run(ctx); err != nil {
+		if _, err := (&jobs.Scoring{Store: c, Now: clock}).Run(ctx); err != nil {
 			t.Fatal(err)
 		}
-		clock.Advance(time.Second) // runs are ordered by their finish second
+		now = now.Add(time.Second) // runs are ordered by their finish second
 	}
 	pol, err := retention.LoadFile(filepath.Join("..", "..", "policies", "default.yaml"))
 	if err != nil {
@@ -89,20 +90,7 @@ func server(t *testing.T) string {
 	if !srv.Loader().Poll(ctx) {
 		t.Fatalf("no snapshot loaded: %v", srv.Loader().Err())
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(sctx, ln) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("server: %v", err)
-		}
-	})
-	base := "http://" + ln.Addr().String()
+	base := listen(t, srv)
 	for range 50 {
 		if r, err := http.Get(base + "/readyz"); err == nil {
 			r.Body.Close()
@@ -114,4 +102,24 @@ func server(t *testing.T) string {
 	}
 	t.Fatal("server did not become ready")
 	return ""
+}
+
+// listen serves srv on a free loopback port until the test ends and returns
+// its base URL.
+func listen(t *testing.T, srv *serve.Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, ln) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("server stopped with %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String()
 }
