@@ -29,11 +29,20 @@ type Model struct {
 	Champion        bool
 }
 
+// ModelEventType is what a change of champion was.
+type ModelEventType string
+
+// Model event types: the champion is the version named by the latest event.
+const (
+	ModelPromote  ModelEventType = "promote"  // a version made champion, by training or by hand
+	ModelRollback ModelEventType = "rollback" // the champion before the current one restored
+)
+
 // ModelEvent records a change of champion in the registry.
 type ModelEvent struct {
 	At       time.Time
 	Version  ModelVersion // the champion after the event
-	Event    string       // promote or rollback
+	Event    ModelEventType
 	Previous ModelVersion // the champion before the event, 0 when none
 	Actor    string
 	Reason   string

@@ -112,18 +112,22 @@ func (c *Client) AppendModelEvent(ctx context.Context, e churn.ModelEvent) error
 	}
 	// seq orders events within the same second (at has second resolution).
 	return c.insertRow(ctx, "model_events", []string{"seq", "at", "version", "event", "previous", "actor", "reason"},
-		uint64(now.UnixNano()), at.UTC(), uint32(e.Version), e.Event, uint32(e.Previous), e.Actor, e.Reason)
+		uint64(now.UnixNano()), at.UTC(), uint32(e.Version), string(e.Event), uint32(e.Previous), e.Actor, e.Reason)
 }
 
 // ModelEvents returns the champion history, newest first.
 func (c *Client) ModelEvents(ctx context.Context) ([]churn.ModelEvent, error) {
 	var out []churn.ModelEvent
 	err := c.each(ctx, "read model_events", "SELECT at, version, event, previous, actor, reason FROM model_events ORDER BY seq DESC", func(s scanner) error {
-		var e churn.ModelEvent
-		var v, prev uint32
-		if err := s.Scan(&e.At, &v, &e.Event, &prev, &e.Actor, &e.Reason); err != nil {
+		var (
+			e       churn.ModelEvent
+			v, prev uint32
+			typ     string
+		)
+		if err := s.Scan(&e.At, &v, &typ, &prev, &e.Actor, &e.Reason); err != nil {
 			return err
 		}
+		e.Event = churn.ModelEventType(typ)
 		e.Version, e.Previous = churn.ModelVersion(v), churn.ModelVersion(prev)
 		out = append(out, e)
 		return nil
@@ -144,7 +148,7 @@ func (c *Client) Promote(ctx context.Context, version churn.ModelVersion, actor,
 	if cur == version {
 		return churn.Errorf(churn.KindConflict, "promote model", "version %d is already the champion", version)
 	}
-	return c.AppendModelEvent(ctx, churn.ModelEvent{Version: version, Event: "promote", Previous: cur, Actor: actor, Reason: reason})
+	return c.AppendModelEvent(ctx, churn.ModelEvent{Version: version, Event: churn.ModelPromote, Previous: cur, Actor: actor, Reason: reason})
 }
 
 // Rollback makes the champion before the current one the champion again and
@@ -158,9 +162,9 @@ func (c *Client) Rollback(ctx context.Context, actor, reason string) (churn.Mode
 	var stack []churn.ModelVersion
 	for i := len(events) - 1; i >= 0; i-- { // oldest first
 		switch events[i].Event {
-		case "promote":
+		case churn.ModelPromote:
 			stack = append(stack, events[i].Version)
-		case "rollback":
+		case churn.ModelRollback:
 			if len(stack) > 0 {
 				stack = stack[:len(stack)-1]
 			}
@@ -170,6 +174,6 @@ func (c *Client) Rollback(ctx context.Context, actor, reason string) (churn.Mode
 		return 0, churn.Errorf(churn.KindConflict, "roll back model", "there is no earlier champion to roll back to")
 	}
 	prev, cur := stack[len(stack)-2], stack[len(stack)-1]
-	err = c.AppendModelEvent(ctx, churn.ModelEvent{Version: prev, Event: "rollback", Previous: cur, Actor: actor, Reason: reason})
+	err = c.AppendModelEvent(ctx, churn.ModelEvent{Version: prev, Event: churn.ModelRollback, Previous: cur, Actor: actor, Reason: reason})
 	return prev, err
 }
