@@ -47,14 +47,22 @@ type JobRun struct {
 	Error    string
 }
 
-// DriftMeasure is one measure of a drift check of a scoring run: the PSI of
-// the score ("score") or of a feature ("feature", named), or the AUC of a
-// past run whose labels are known ("auc").
+// DriftKind is what a drift measure measures.
+type DriftKind string
+
+// Drift measure kinds.
+const (
+	DriftScore   DriftKind = "score"   // PSI of the scores
+	DriftFeature DriftKind = "feature" // PSI of one input feature, named
+	DriftAUC     DriftKind = "auc"     // AUC of a past run whose labels are known
+)
+
+// DriftMeasure is one measure of a drift check of a scoring run.
 type DriftMeasure struct {
 	RunID        string
 	At           time.Time
 	ModelVersion ModelVersion
-	Kind         string
+	Kind         DriftKind
 	Feature      string
 	Value        float64
 	Threshold    float64

@@ -263,16 +263,16 @@ func (d *Drift) measures(res *DriftResult) []churn.DriftMeasure {
 	at := d.Now().UTC()
 	base := churn.DriftMeasure{RunID: res.Run.ID, At: at, ModelVersion: res.Run.ModelVersion, Retrain: res.Retrain}
 	score := base
-	score.Kind, score.Value, score.Threshold, score.Breached = "score", res.ScorePSI, d.Threshold, res.ScorePSI > d.Threshold
+	score.Kind, score.Value, score.Threshold, score.Breached = churn.DriftScore, res.ScorePSI, d.Threshold, res.ScorePSI > d.Threshold
 	out := []churn.DriftMeasure{score}
 	for _, f := range res.Features {
 		m := base
-		m.Kind, m.Feature, m.Value, m.Threshold, m.Breached = "feature", f.Name, f.PSI, d.FeatureThreshold, f.PSI > d.FeatureThreshold
+		m.Kind, m.Feature, m.Value, m.Threshold, m.Breached = churn.DriftFeature, f.Name, f.PSI, d.FeatureThreshold, f.PSI > d.FeatureThreshold
 		out = append(out, m)
 	}
 	if !math.IsNaN(res.AUC) {
 		m := base
-		m.Kind, m.Feature, m.Value, m.Threshold, m.Breached = "auc", res.AUCRun.ID, res.AUC, d.AUCFloor, res.AUC < d.AUCFloor
+		m.Kind, m.Feature, m.Value, m.Threshold, m.Breached = churn.DriftAUC, res.AUCRun.ID, res.AUC, d.AUCFloor, res.AUC < d.AUCFloor
 		out = append(out, m)
 	}
 	return out

@@ -78,7 +78,7 @@ func (w *driftWorld) scoreAndCheck(t *testing.T) (runs []churn.JobRun, checks []
 	return runs, checks
 }
 
-func measure(checks []churn.DriftMeasure, kind string) (v float64, n int, retrain bool) {
+func measure(checks []churn.DriftMeasure, kind churn.DriftKind) (v float64, n int, retrain bool) {
 	for _, c := range checks {
 		if c.Kind == kind {
 			v, n, retrain = c.Value, n+1, retrain || c.Retrain
@@ -101,8 +101,8 @@ func TestAUsageShiftRaisesThePSIOverTheThresholdAndTriggersOneRetraining(t *test
 	ctx := context.Background()
 	models, _ := w.c.Models(ctx)
 	_, checks := w.scoreAndCheck(t)
-	psi, _, retrain := measure(checks, "score")
-	_, nf, _ := measure(checks, "feature")
+	psi, _, retrain := measure(checks, churn.DriftScore)
+	_, nf, _ := measure(checks, churn.DriftFeature)
 	t.Logf("usage x0.3: score PSI %.3f, %d features checked", psi, nf)
 	for _, c := range checks {
 		t.Logf("  %s %s: %.3f (breached %v)", c.Kind, c.Feature, c.Value, c.Breached)
@@ -134,8 +134,8 @@ func TestWithoutAShiftNothingRetrainsUntilTheChampionsAUCFallsUnderTheFloor(t *t
 		t.Fatal(err)
 	}
 	_, checks := w.scoreAndCheck(t)
-	psi, n, retrain := measure(checks, "score")
-	auc, na, _ := measure(checks, "auc")
+	psi, n, retrain := measure(checks, churn.DriftScore)
+	auc, na, _ := measure(checks, churn.DriftAUC)
 	t.Logf("no shift: score PSI %.3f, AUC %.3f of run %s", psi, auc, labelled.RunID)
 	for _, c := range checks {
 		t.Logf("  %s %s: %.3f (breached %v)", c.Kind, c.Feature, c.Value, c.Breached)
@@ -153,7 +153,7 @@ func TestWithoutAShiftNothingRetrainsUntilTheChampionsAUCFallsUnderTheFloor(t *t
 	// The same AUC under a stricter floor retrains.
 	w.drift.AUCFloor = 0.99
 	_, checks = w.scoreAndCheck(t)
-	if _, _, retrain := measure(checks, "auc"); !retrain {
+	if _, _, retrain := measure(checks, churn.DriftAUC); !retrain {
 		t.Fatalf("checks %+v: want a retraining for the AUC under the floor", checks)
 	}
 	if tr := trainRuns(t, w.c); len(tr) != 2 || tr[0].Trigger != jobs.TriggerDrift {
