@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/telcoretain/churn"
 )
@@ -140,7 +139,7 @@ func (c *Client) migrate(ctx context.Context) (MigrateResult, error) {
 			}
 		}
 		if err := c.insertRow(ctx, "schema_migrations", []string{"version", "name", "applied_at"},
-			uint32(m.Version), m.Name, time.Now().UTC()); err != nil {
+			uint32(m.Version), m.Name, c.now().UTC()); err != nil {
 			return res, wrap("record migration", c.cfg, err)
 		}
 		c.log.Info("migration applied", "version", m.Version, "name", m.Name)

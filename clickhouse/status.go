@@ -24,7 +24,7 @@ type Status struct {
 	SchemaVersion int
 	Tables        []TableStats
 	Models        uint64
-	Champion      uint32 // 0 when none
+	Champion      churn.ModelVersion // 0 when none
 	LastScoreRun  *churn.ScoreRun
 	LastJobRuns   []churn.JobRun
 	Imports       []PendingImport // staging tables of unfinished imports
@@ -81,11 +81,11 @@ func (c *Client) TableStats(ctx context.Context, table, dateCol string) (TableSt
 
 // ChampionVersion returns the model version currently promoted, 0 when none:
 // the version named by the latest promote or rollback event.
-func (c *Client) ChampionVersion(ctx context.Context) (uint32, error) {
+func (c *Client) ChampionVersion(ctx context.Context) (churn.ModelVersion, error) {
 	var v uint32
 	err := c.each(ctx, "read model_events", `SELECT version FROM model_events
 WHERE event IN ('promote', 'rollback') ORDER BY seq DESC LIMIT 1`, func(s scanner) error {
 		return s.Scan(&v)
 	})
-	return v, err
+	return churn.ModelVersion(v), err
 }

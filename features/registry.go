@@ -171,7 +171,7 @@ func Registry() []churn.Feature {
 			Description: "Average monthly revenue: invoices of the last 90 days over the months they cover (3, fewer for newer customers); the monthly fee when no invoice was issued in 90 days; 0 with neither"},
 		{Name: NameLifetimeValue, Family: FamilyValue, Unit: unitCurrency,
 			Description: "Customer lifetime value: expected margin over the expected remaining lifetime, from monthly revenue, margin rate and the contract's base churn"},
-		{Name: NameValueTier, Family: FamilyValue, Unit: unitCategory, Categories: []string{string(churn.TierA), string(churn.TierB), string(churn.TierC)},
+		{Name: NameValueTier, Family: FamilyValue, Unit: unitCategory, Categories: tierCategories(),
 			Description: "Value tier: A are the few customers who bring most of the lifetime value, B the next, C the rest"},
 	}
 	return fs

@@ -11,8 +11,8 @@ import (
 
 // ScoreRuns finds the scoring run a plan comes from and reads its scores.
 type ScoreRuns interface {
-	// LatestScoreRun returns the newest finished run; ok is false when there is none.
-	LatestScoreRun(ctx context.Context) (runID string, asOf time.Time, ok bool, err error)
+	// LatestFinishedRun returns the newest finished run, nil when there is none.
+	LatestFinishedRun(ctx context.Context) (*churn.ScoreRun, error)
 	ScanRunScores(ctx context.Context, runID string, fn func(churn.Score) error) error
 }
 
@@ -21,9 +21,9 @@ type ScoreRuns interface {
 // from the CLI.
 type ActionQueue interface {
 	// Actions returns every action known, any cycle, as it stands now.
-	Actions() ([]retention.Action, error)
+	Actions() ([]churn.Action, error)
 	// Enqueue appends new actions and control entries, skipping known ids.
-	Enqueue(ctx context.Context, actor string, actions, control []retention.Action) (int, error)
+	Enqueue(ctx context.Context, actor string, actions, control []churn.Action) (int, error)
 }
 
 // Actions plans the retention actions of the latest scoring run under the
@@ -57,14 +57,14 @@ func (j *Actions) Run(ctx context.Context) (*ActionsResult, error) {
 	}
 	runID, asOf := j.RunID, j.AsOf
 	if runID == "" {
-		id, d, ok, err := j.Runs.LatestScoreRun(ctx)
+		run, err := j.Runs.LatestFinishedRun(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
+		if run == nil {
 			return nil, churn.Errorf(churn.KindNotFound, "plan actions", "no finished scoring run: run `churn score` first")
 		}
-		runID, asOf = id, d
+		runID, asOf = run.ID, run.AsOf
 	}
 	var scores []churn.Score
 	err := j.Runs.ScanRunScores(ctx, runID, func(s churn.Score) error {

@@ -11,12 +11,12 @@ import (
 	"github.com/telcoretain/churn/clickhouse/chtest"
 	"github.com/telcoretain/churn/jobs"
 	"github.com/telcoretain/churn/retention"
-	"github.com/telcoretain/churn/retention/chstore"
 )
 
 var (
-	_ jobs.ScoreRuns    = chstore.Store{}
-	_ jobs.OutcomeStore = chstore.Store{}
+	_ jobs.ScoreRuns    = (*clickhouse.Client)(nil)
+	_ jobs.OutcomeStore = (*clickhouse.Client)(nil)
+	_ retention.Log     = (*clickhouse.Client)(nil)
 )
 
 // scoredRun writes a finished scoring run of n customers as of asOf: tier A
@@ -38,19 +38,19 @@ func scoredRun(t *testing.T, c *clickhouse.Client, asOf time.Time, n int) string
 		}
 		scores = append(scores, s)
 	}
-	if err := c.RecordScoreRun(ctx, run, asOf, 1, clickhouse.RunStarted, 0, ""); err != nil {
+	if err := c.RecordScoreRun(ctx, run, asOf, 1, churn.ScoreRunStarted, 0, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.WriteScores(ctx, scores); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.RecordScoreRun(ctx, run, asOf, 1, clickhouse.RunFinished, n, ""); err != nil {
+	if err := c.RecordScoreRun(ctx, run, asOf, 1, churn.ScoreRunFinished, n, ""); err != nil {
 		t.Fatal(err)
 	}
 	return run
 }
 
-func loadQueue(t *testing.T, st chstore.Store) *retention.Queue {
+func loadQueue(t *testing.T, st *clickhouse.Client) *retention.Queue {
 	t.Helper()
 	q := retention.NewQueue(st, retention.QueueOptions{})
 	if err := q.Load(context.Background()); err != nil {
@@ -62,7 +62,7 @@ func loadQueue(t *testing.T, st chstore.Store) *retention.Queue {
 func TestActionsJobQueuesOnceAndOutcomesLabelTreatedAndControl(t *testing.T) {
 	c, _ := chtest.NewDB(t)
 	ctx := context.Background()
-	st := chstore.New(c)
+	st := c
 	asOf := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 	scoredRun(t, c, asOf, 2000)
 	pol, err := retention.LoadFile("../policies/default.yaml")
@@ -78,7 +78,7 @@ func TestActionsJobQueuesOnceAndOutcomesLabelTreatedAndControl(t *testing.T) {
 	if dry.Added != 0 || len(dry.Plan.Actions) == 0 {
 		t.Fatalf("dry run: added %d, planned %d", dry.Added, len(dry.Plan.Actions))
 	}
-	if evs, _ := st.Events(ctx, time.Time{}); len(evs) != 0 {
+	if evs, _ := st.ActionEvents(ctx, time.Time{}); len(evs) != 0 {
 		t.Fatalf("a dry run wrote %d events", len(evs))
 	}
 	first, err := (&jobs.Actions{Runs: st, Queue: loadQueue(t, st), Policy: policy}).Run(ctx)
@@ -148,7 +148,7 @@ func TestActionsJobQueuesOnceAndOutcomesLabelTreatedAndControl(t *testing.T) {
 	if res, _ := oj.Run(ctx); len(res.Labeled) != 0 || res.Rows != 0 {
 		t.Fatalf("a labelled cycle was labelled again: %+v", res)
 	}
-	outs, err := st.Outcomes(ctx)
+	outs, err := st.ActionOutcomes(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestActionsJobQueuesOnceAndOutcomesLabelTreatedAndControl(t *testing.T) {
 
 func TestActionsJobWithoutAScoringRunSaysWhatToRun(t *testing.T) {
 	c, _ := chtest.NewDB(t)
-	st := chstore.New(c)
+	st := c
 	pol, _ := retention.LoadFile("../policies/default.yaml")
 	_, err := (&jobs.Actions{Runs: st, Queue: loadQueue(t, st), Policy: func() *retention.Policy { return pol }}).Run(context.Background())
 	if churn.ErrorKind(err) != churn.KindNotFound {

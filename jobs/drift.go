@@ -16,8 +16,8 @@ import (
 // DriftStore is what the drift check reads and writes.
 type DriftStore interface {
 	features.Store
-	Model(ctx context.Context, version int) (churn.ModelVersion, error)
-	ChampionVersion(ctx context.Context) (uint32, error)
+	Model(ctx context.Context, version churn.ModelVersion) (churn.Model, error)
+	ChampionVersion(ctx context.Context) (churn.ModelVersion, error)
 	// FinishedScoreRun returns the newest finished scoring run whose as-of
 	// date is on or before asOfBy (any date when zero), nil when none.
 	FinishedScoreRun(ctx context.Context, asOfBy time.Time) (*churn.ScoreRun, error)
@@ -144,7 +144,7 @@ func (d *Drift) Check(ctx context.Context) (*DriftResult, error) {
 	return res, nil
 }
 
-func (d *Drift) loadModel(ctx context.Context, version int) (*model.Model, error) {
+func (d *Drift) loadModel(ctx context.Context, version churn.ModelVersion) (*model.Model, error) {
 	mv, err := d.Store.Model(ctx, version)
 	if err != nil {
 		return nil, err
@@ -170,7 +170,7 @@ func (d *Drift) measure(ctx context.Context, m *model.Model, res *DriftResult) e
 	if len(p) == 0 {
 		return churn.Invalid("drift", "scores", "run %s has no scores", res.Run.ID)
 	}
-	res.ScorePSI = PSI(ref, p)
+	res.ScorePSI = eval.PSI(ref, p)
 	if m.Drift == nil || len(m.Drift.Features) == 0 {
 		d.Log.Info("drift: the model file keeps no feature reference (trained before drift checks); checking the score only", "model", res.Run.ModelVersion)
 		return nil
@@ -184,7 +184,7 @@ func (d *Drift) measure(ctx context.Context, m *model.Model, res *DriftResult) e
 		if col == nil {
 			return churn.Errorf(churn.KindInternal, "drift", "feature %s of model %d is not in the snapshot", f.Name, res.Run.ModelVersion)
 		}
-		res.Features = append(res.Features, FeatureDrift{Name: f.Name, PSI: PSI(f.Histogram, col), Importance: f.Importance})
+		res.Features = append(res.Features, FeatureDrift{Name: f.Name, PSI: eval.PSI(f.Histogram, col), Importance: f.Importance})
 	}
 	return nil
 }
@@ -227,7 +227,7 @@ func (d *Drift) decide(ctx context.Context, res *DriftResult) error {
 		if err != nil {
 			return err
 		}
-		if int(champ) != res.AUCRun.ModelVersion {
+		if champ != res.AUCRun.ModelVersion {
 			res.Reason = fmt.Sprintf("AUC %.3f of run %s is under %.3f, but model %d has been replaced by %d since", res.AUC, res.AUCRun.ID, d.AUCFloor, res.AUCRun.ModelVersion, champ)
 			return nil
 		}
@@ -263,16 +263,16 @@ func (d *Drift) measures(res *DriftResult) []churn.DriftMeasure {
 	at := d.Now().UTC()
 	base := churn.DriftMeasure{RunID: res.Run.ID, At: at, ModelVersion: res.Run.ModelVersion, Retrain: res.Retrain}
 	score := base
-	score.Kind, score.Value, score.Threshold, score.Breached = "score", res.ScorePSI, d.Threshold, res.ScorePSI > d.Threshold
+	score.Kind, score.Value, score.Threshold, score.Breached = churn.DriftScore, res.ScorePSI, d.Threshold, res.ScorePSI > d.Threshold
 	out := []churn.DriftMeasure{score}
 	for _, f := range res.Features {
 		m := base
-		m.Kind, m.Feature, m.Value, m.Threshold, m.Breached = "feature", f.Name, f.PSI, d.FeatureThreshold, f.PSI > d.FeatureThreshold
+		m.Kind, m.Feature, m.Value, m.Threshold, m.Breached = churn.DriftFeature, f.Name, f.PSI, d.FeatureThreshold, f.PSI > d.FeatureThreshold
 		out = append(out, m)
 	}
 	if !math.IsNaN(res.AUC) {
 		m := base
-		m.Kind, m.Feature, m.Value, m.Threshold, m.Breached = "auc", res.AUCRun.ID, res.AUC, d.AUCFloor, res.AUC < d.AUCFloor
+		m.Kind, m.Feature, m.Value, m.Threshold, m.Breached = churn.DriftAUC, res.AUCRun.ID, res.AUC, d.AUCFloor, res.AUC < d.AUCFloor
 		out = append(out, m)
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/retention"
 )
 
@@ -19,8 +20,8 @@ type OutcomeStore interface {
 	ChurnedBetween(ctx context.Context, from, to time.Time) (map[string]time.Time, error)
 	// LabeledCycles returns the cycles already labelled.
 	LabeledCycles(ctx context.Context) (map[string]bool, error)
-	// WriteOutcomes stores the labels of cycles all at once.
-	WriteOutcomes(ctx context.Context, outcomes []retention.Outcome, horizonDays int, at time.Time) error
+	// WriteActionOutcomes stores the labels of cycles all at once.
+	WriteActionOutcomes(ctx context.Context, outcomes []churn.Outcome) error
 }
 
 // Outcomes labels each planned customer (treated and control) of every
@@ -30,7 +31,7 @@ type OutcomeStore interface {
 type Outcomes struct {
 	Store   OutcomeStore
 	Actions interface {
-		Actions() ([]retention.Action, error)
+		Actions() ([]churn.Action, error)
 	}
 	Policy func() *retention.Policy
 	Log    *slog.Logger
@@ -67,14 +68,14 @@ func (j *Outcomes) Run(ctx context.Context) (*OutcomesResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	byCycle := map[string][]retention.Action{}
+	byCycle := map[string][]churn.Action{}
 	for _, a := range actions {
 		if a.Rule != retention.RuleManual && !done[a.Cycle] {
 			byCycle[a.Cycle] = append(byCycle[a.Cycle], a)
 		}
 	}
 	res := &OutcomesResult{}
-	var all []retention.Outcome
+	var all []churn.Outcome
 	for cycle, as := range byCycle {
 		from, err := retention.CycleDate(cycle)
 		if err != nil {
@@ -95,7 +96,11 @@ func (j *Outcomes) Run(ctx context.Context) (*OutcomesResult, error) {
 	slices.Sort(res.Labeled)
 	slices.Sort(res.Waiting)
 	if len(all) > 0 {
-		if err := j.Store.WriteOutcomes(ctx, all, horizon, now().UTC()); err != nil {
+		at := now().UTC()
+		for i := range all {
+			all[i].HorizonDays, all[i].LabeledAt = horizon, at
+		}
+		if err := j.Store.WriteActionOutcomes(ctx, all); err != nil {
 			return nil, fmt.Errorf("label outcomes of cycles %v: %w", res.Labeled, err)
 		}
 	}

@@ -38,15 +38,6 @@ const (
 	TriggerDrift    = "drift"
 )
 
-// Run statuses in job_runs.
-const (
-	StatusRunning   = "running"
-	StatusSucceeded = "succeeded"
-	StatusFailed    = "failed"
-	StatusSkipped   = "skipped"   // the job was still running from before
-	StatusCancelled = "cancelled" // stopped by a shutdown
-)
-
 // DefaultTimeout bounds a run whose Spec sets none.
 const DefaultTimeout = 2 * time.Hour
 
@@ -393,7 +384,7 @@ func (s *Scheduler) loadLast(ctx context.Context) {
 			return
 		}
 		s.mu.Lock()
-		if len(runs) == 1 && e.last == nil && runs[0].Status != StatusRunning {
+		if len(runs) == 1 && e.last == nil && runs[0].Status != churn.JobRunning {
 			e.last = &runs[0]
 		}
 		s.mu.Unlock()

@@ -181,7 +181,7 @@ func TestDueJobsRunOnceInTheConfiguredZoneAndChainedJobsFollow(t *testing.T) {
 	}
 	for _, job := range []string{"score", "actions"} {
 		runs := h.final(job)
-		if len(runs) != 2 || runs[0].Status != jobs.StatusSucceeded || runs[0].Trigger != jobs.TriggerSchedule || runs[0].Finished.IsZero() {
+		if len(runs) != 2 || runs[0].Status != churn.JobSucceeded || runs[0].Trigger != jobs.TriggerSchedule || runs[0].Finished.IsZero() {
 			t.Fatalf("%s history %+v", job, runs)
 		}
 	}
@@ -214,11 +214,11 @@ func TestAnOverlappingRunIsSkippedAndRecorded(t *testing.T) {
 	}
 	var statuses []string
 	for _, r := range h.final("score") {
-		statuses = append(statuses, r.Status+"/"+r.Trigger)
-		if r.Status == jobs.StatusSucceeded && r.Rows != 42 {
+		statuses = append(statuses, string(r.Status)+"/"+r.Trigger)
+		if r.Status == churn.JobSucceeded && r.Rows != 42 {
 			t.Errorf("succeeded run counted %d rows, want 42", r.Rows)
 		}
-		if r.Status == jobs.StatusSkipped && !strings.Contains(r.Error, "still going") {
+		if r.Status == churn.JobSkipped && !strings.Contains(r.Error, "still going") {
 			t.Errorf("skip says %q", r.Error)
 		}
 	}
@@ -251,13 +251,13 @@ func TestFailuresArePanicsRecoveredAndRecordedAndStopTheChain(t *testing.T) {
 				jobs.Spec{Name: "score", Job: job}, jobs.Spec{Name: "actions", Job: after, Schedule: "after score"})
 			runs, err := s.RunNow(context.Background(), "score", jobs.TriggerManual)
 			s.Wait()
-			if err == nil || len(runs) != 1 || runs[0].Status != jobs.StatusFailed || !strings.Contains(runs[0].Error, tt.wantError) {
+			if err == nil || len(runs) != 1 || runs[0].Status != churn.JobFailed || !strings.Contains(runs[0].Error, tt.wantError) {
 				t.Fatalf("runs %+v, err %v; want one failed run with %q", runs, err, tt.wantError)
 			}
 			if job.n.Load() != tt.wantRuns || after.n.Load() != 0 {
 				t.Fatalf("job ran %d times (want %d), the chained job %d (want 0)", job.n.Load(), tt.wantRuns, after.n.Load())
 			}
-			if got := h.final("score"); len(got) != 1 || got[0].Status != jobs.StatusFailed || got[0].Error != runs[0].Error {
+			if got := h.final("score"); len(got) != 1 || got[0].Status != churn.JobFailed || got[0].Error != runs[0].Error {
 				t.Fatalf("history %+v", got)
 			}
 			// The scheduler still runs the job afterwards.
@@ -284,7 +284,7 @@ func TestUnavailableStorageIsRetriedWithGrowingJitteredWaits(t *testing.T) {
 		t.Fatal(err)
 	}
 	runs, err := s.RunNow(context.Background(), "score", jobs.TriggerManual)
-	if err != nil || runs[0].Status != jobs.StatusSucceeded || job.n.Load() != 4 {
+	if err != nil || runs[0].Status != churn.JobSucceeded || job.n.Load() != 4 {
 		t.Fatalf("run %+v after %d attempts: %v", runs[0], job.n.Load(), err)
 	}
 	caps := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}
@@ -306,7 +306,7 @@ func TestALongRunIsCancelledByItsTimeout(t *testing.T) {
 	}}
 	s := newScheduler(t, &clock{t: time.Now()}, h, jobs.Spec{Name: "train", Job: job, Timeout: 20 * time.Millisecond})
 	runs, err := s.RunNow(context.Background(), "train", jobs.TriggerManual)
-	if err == nil || runs[0].Status != jobs.StatusFailed || !strings.Contains(runs[0].Error, "timed out after 20ms") || job.n.Load() != 1 {
+	if err == nil || runs[0].Status != churn.JobFailed || !strings.Contains(runs[0].Error, "timed out after 20ms") || job.n.Load() != 1 {
 		t.Fatalf("run %+v (%d attempts): %v", runs[0], job.n.Load(), err)
 	}
 }
@@ -338,7 +338,7 @@ func TestShutdownCancelsTheRunningJobAndWaitsForItToStop(t *testing.T) {
 	if !stopped.Load() {
 		t.Fatal("Run returned before the job stopped")
 	}
-	if runs := h.final("score"); len(runs) != 1 || runs[0].Status != jobs.StatusCancelled {
+	if runs := h.final("score"); len(runs) != 1 || runs[0].Status != churn.JobCancelled {
 		t.Fatalf("history %+v, want one cancelled run", runs)
 	}
 	if _, err := s.Start("score", jobs.TriggerManual); churn.ErrorKind(err) != churn.KindUnavailable {
@@ -355,15 +355,15 @@ func TestRunsAreKeptWhileTheHistoryIsDownAndWrittenWhenItIsBack(t *testing.T) {
 		t.Fatal("want the job's error")
 	}
 	runs, err := s.Runs(context.Background(), "", 10)
-	if err == nil || len(runs) != 1 || runs[0].Status != jobs.StatusFailed {
+	if err == nil || len(runs) != 1 || runs[0].Status != churn.JobFailed {
 		t.Fatalf("runs during the outage %+v, %v; want the failed run from memory and the error", runs, err)
 	}
 	h.setDown(false)
 	runs, err = s.Runs(context.Background(), "score", 10)
-	if err != nil || len(runs) != 1 || runs[0].Status != jobs.StatusFailed {
+	if err != nil || len(runs) != 1 || runs[0].Status != churn.JobFailed {
 		t.Fatalf("runs after the outage %+v, %v", runs, err)
 	}
-	if got := h.final("score"); len(got) != 1 || got[0].Status != jobs.StatusFailed {
+	if got := h.final("score"); len(got) != 1 || got[0].Status != churn.JobFailed {
 		t.Fatalf("stored %+v, want the failed run written after the outage", got)
 	}
 }

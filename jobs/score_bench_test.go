@@ -40,7 +40,7 @@ func BenchmarkScore100k(b *testing.B) {
 	var took map[string]time.Duration
 	b.ResetTimer()
 	for b.Loop() {
-		r, err := (&jobs.Score{Store: big}).Run(ctx)
+		r, err := (&jobs.Scoring{Store: big}).Run(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -16,10 +16,10 @@ import (
 
 // Registry is the model registry as the jobs use it.
 type Registry interface {
-	SaveModel(ctx context.Context, m churn.ModelVersion) (int, error)
-	Model(ctx context.Context, version int) (churn.ModelVersion, error)
-	ChampionVersion(ctx context.Context) (uint32, error)
-	Promote(ctx context.Context, version int, actor, reason string) error
+	SaveModel(ctx context.Context, m churn.Model) (churn.ModelVersion, error)
+	Model(ctx context.Context, version churn.ModelVersion) (churn.Model, error)
+	ChampionVersion(ctx context.Context) (churn.ModelVersion, error)
+	Promote(ctx context.Context, version churn.ModelVersion, actor, reason string) error
 }
 
 // TrainStore is what the train job reads and writes.
@@ -44,6 +44,8 @@ type Train struct {
 	// Progress, when set, hears about each step: "snapshot" with rows and
 	// "candidate" when one is trained.
 	Progress func(step string, n int64)
+	// Now stamps each stored model's CreatedAt; nil: time.Now.
+	Now func() time.Time
 }
 
 // TrainResult says what a training run did.
@@ -52,8 +54,8 @@ type TrainResult struct {
 	Rows       int // training rows (fit + validation)
 	Candidates []TrainedVersion
 	Best       TrainedVersion
-	Champion   int     // champion version before the run, 0 when none
-	ChampionPR float64 // its PR-AUC on this holdout, NaN-free only when compared
+	Champion   churn.ModelVersion // champion version before the run, 0 when none
+	ChampionPR float64            // its PR-AUC on this holdout, NaN-free only when compared
 	Compared   bool
 	Promoted   bool
 	Reason     string
@@ -61,7 +63,7 @@ type TrainResult struct {
 
 // TrainedVersion is a stored candidate.
 type TrainedVersion struct {
-	Version int
+	Version churn.ModelVersion
 	Name    string
 	Model   *model.Model
 	Took    time.Duration
@@ -82,6 +84,9 @@ func (t *Train) defaults() {
 	}
 	if t.Progress == nil {
 		t.Progress = func(string, int64) {}
+	}
+	if t.Now == nil {
+		t.Now = time.Now
 	}
 }
 
@@ -163,12 +168,13 @@ func (t *Train) Run(ctx context.Context) (*TrainResult, error) {
 }
 
 // store saves one candidate in the registry.
-func (t *Train) store(ctx context.Context, tr model.Trained) (int, error) {
+func (t *Train) store(ctx context.Context, tr model.Trained) (churn.ModelVersion, error) {
+	tr.Model.CreatedAt = t.Now().UTC()
 	art, err := tr.Model.Marshal()
 	if err != nil {
 		return 0, err
 	}
-	return t.Store.SaveModel(ctx, churn.ModelVersion{
+	return t.Store.SaveModel(ctx, churn.Model{
 		Algorithm: tr.Model.Algorithm, CreatedAt: tr.Model.CreatedAt, Params: tr.Model.Params,
 		Features: tr.Model.FeatureNames(), TrainFrom: tr.Model.TrainFrom, TrainTo: tr.Model.TrainTo, HoldoutAsOf: tr.Model.HoldoutAsOf,
 		Metrics: tr.Model.Report.Metrics(), LibraryVersions: tr.Model.Libraries,
@@ -183,7 +189,7 @@ func (t *Train) decide(ctx context.Context, res *TrainResult, holdout *churn.Mat
 	if err != nil {
 		return err
 	}
-	res.Champion = int(champ)
+	res.Champion = champ
 	bestPR := best.Model.Report.PRAUC
 	switch {
 	case t.Force:
@@ -191,7 +197,7 @@ func (t *Train) decide(ctx context.Context, res *TrainResult, holdout *churn.Mat
 	case champ == 0:
 		res.Reason = fmt.Sprintf("first champion (holdout PR-AUC %.4f)", bestPR)
 	default:
-		cr, err := t.championReport(ctx, int(champ), holdout, feats, dataEnd)
+		cr, err := t.championReport(ctx, champ, holdout, feats, dataEnd)
 		if err != nil {
 			return err
 		}
@@ -218,7 +224,7 @@ func (t *Train) decide(ctx context.Context, res *TrainResult, holdout *churn.Mat
 // championReport evaluates the champion on the challenger's holdout date,
 // with the snapshot encoded as the champion was trained. It returns nil when
 // the champion's features are not the current registry's.
-func (t *Train) championReport(ctx context.Context, version int, holdout *churn.Matrix, feats []churn.Feature, dataEnd time.Time) (*eval.Report, error) {
+func (t *Train) championReport(ctx context.Context, version churn.ModelVersion, holdout *churn.Matrix, feats []churn.Feature, dataEnd time.Time) (*eval.Report, error) {
 	mv, err := t.Store.Model(ctx, version)
 	if err != nil {
 		return nil, err

@@ -331,7 +331,7 @@ func assemble(f *fitted, m *churn.Matrix, cats map[string][]string, cal calibrat
 		byName[rf.Name] = rf
 	}
 	out := &Model{
-		Format: FormatVersion, Algorithm: f.cand.Algorithm, CreatedAt: time.Now().UTC(), Params: f.cand.params(),
+		Format: FormatVersion, Algorithm: f.cand.Algorithm, Params: f.cand.params(),
 		Calibration: calJSON, Threshold: threshold, Report: report, Libraries: Libraries(), TrainScores: deciles(scores),
 		cal: cal,
 	}

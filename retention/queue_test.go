@@ -18,12 +18,12 @@ import (
 // server took it).
 type memLog struct {
 	mu   sync.Mutex
-	evs  []Event
+	evs  []churn.ActionEvent
 	fail bool
 	land bool
 }
 
-func (l *memLog) Append(_ context.Context, evs []Event) error {
+func (l *memLog) AppendActionEvents(_ context.Context, evs []churn.ActionEvent) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.fail {
@@ -37,10 +37,10 @@ func (l *memLog) Append(_ context.Context, evs []Event) error {
 	return nil
 }
 
-func (l *memLog) Events(_ context.Context, since time.Time) ([]Event, error) {
+func (l *memLog) ActionEvents(_ context.Context, since time.Time) ([]churn.ActionEvent, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var out []Event
+	var out []churn.ActionEvent
 	for _, e := range l.evs {
 		if !e.At.Before(since) {
 			out = append(out, e)
@@ -70,10 +70,10 @@ func newTestQueue(t *testing.T, n int) (*Queue, *memLog, *clock) {
 	if _, _, err := q.List(Filter{}, 0, 10); churn.ErrorKind(err) != churn.KindUnavailable {
 		t.Fatalf("listing before the log was read: %v", err)
 	}
-	var as []Action
+	var as []churn.Action
 	for i := range n {
-		as = append(as, Action{Action: churn.Action{ID: fmt.Sprintf("a%04d", i), CustomerID: fmt.Sprintf("c%04d", i),
-			Cycle: "2025-06-01", Kind: KindSMS, Priority: 1 + i%3, Value: float64(i)}, Tier: churn.TierC})
+		as = append(as, churn.Action{ID: fmt.Sprintf("a%04d", i), CustomerID: fmt.Sprintf("c%04d", i),
+			Cycle: "2025-06-01", Kind: churn.ActionSMS, Priority: 1 + i%3, Value: float64(i), Tier: churn.TierC})
 	}
 	if added, err := q.Enqueue(context.Background(), "test", as, nil); err != nil || added != n {
 		t.Fatalf("enqueue: %d, %v", added, err)
@@ -171,19 +171,21 @@ func TestCompleteAndCancelFollowTheStateMachine(t *testing.T) {
 	}
 	cases := []struct {
 		name    string
-		do      func() (Action, error)
+		do      func() (churn.Action, error)
 		kind    churn.Kind
 		ok      bool
 		outcome string
 	}{
-		{"unknown id", func() (Action, error) { return q.Complete(ctx, "nope", "", OutcomeAccepted, "", "t") }, churn.KindNotFound, false, ""},
-		{"bad outcome", func() (Action, error) { return q.Complete(ctx, "a0000", "", "maybe", "", "t") }, churn.KindInvalid, false, ""},
-		{"complete", func() (Action, error) { return q.Complete(ctx, "a0000", "ann", OutcomeAccepted, "took the offer", "t") }, 0, true, OutcomeAccepted},
-		{"complete twice", func() (Action, error) { return q.Complete(ctx, "a0000", "", OutcomeDeclined, "", "t") }, churn.KindConflict, false, ""},
-		{"cancel done", func() (Action, error) { return q.Cancel(ctx, "a0000", "", "t") }, churn.KindConflict, false, ""},
-		{"unreachable", func() (Action, error) { return q.Complete(ctx, "a0001", "", OutcomeUnreachable, "", "t") }, 0, true, OutcomeUnreachable},
-		{"cancel claimed", func() (Action, error) { return q.Cancel(ctx, "a0002", "left already", "t") }, 0, true, ""},
-		{"cancel twice", func() (Action, error) { return q.Cancel(ctx, "a0002", "", "t") }, churn.KindConflict, false, ""},
+		{"unknown id", func() (churn.Action, error) { return q.Complete(ctx, "nope", "", OutcomeAccepted, "", "t") }, churn.KindNotFound, false, ""},
+		{"bad outcome", func() (churn.Action, error) { return q.Complete(ctx, "a0000", "", "maybe", "", "t") }, churn.KindInvalid, false, ""},
+		{"complete", func() (churn.Action, error) {
+			return q.Complete(ctx, "a0000", "ann", OutcomeAccepted, "took the offer", "t")
+		}, 0, true, OutcomeAccepted},
+		{"complete twice", func() (churn.Action, error) { return q.Complete(ctx, "a0000", "", OutcomeDeclined, "", "t") }, churn.KindConflict, false, ""},
+		{"cancel done", func() (churn.Action, error) { return q.Cancel(ctx, "a0000", "", "t") }, churn.KindConflict, false, ""},
+		{"unreachable", func() (churn.Action, error) { return q.Complete(ctx, "a0001", "", OutcomeUnreachable, "", "t") }, 0, true, OutcomeUnreachable},
+		{"cancel claimed", func() (churn.Action, error) { return q.Cancel(ctx, "a0002", "left already", "t") }, 0, true, ""},
+		{"cancel twice", func() (churn.Action, error) { return q.Cancel(ctx, "a0002", "", "t") }, churn.KindConflict, false, ""},
 	}
 	for _, c := range cases {
 		a, err := c.do()
@@ -251,7 +253,7 @@ func TestAFailedWriteChangesNothingAndALandedOneIsFoundOnReload(t *testing.T) {
 func TestEnqueueTwiceAddsNothingAndSyncSeesOtherWriters(t *testing.T) {
 	q, log, _ := newTestQueue(t, 5)
 	ctx := context.Background()
-	again := []Action{{Action: churn.Action{ID: "a0001", CustomerID: "c0001", Cycle: "2025-06-01", Kind: KindSMS}}}
+	again := []churn.Action{{ID: "a0001", CustomerID: "c0001", Cycle: "2025-06-01", Kind: churn.ActionSMS}}
 	if n, err := q.Enqueue(ctx, "t", again, nil); n != 0 || err != nil {
 		t.Fatalf("second enqueue added %d (%v)", n, err)
 	}
@@ -260,8 +262,8 @@ func TestEnqueueTwiceAddsNothingAndSyncSeesOtherWriters(t *testing.T) {
 	if err := other.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ctl := Action{Action: churn.Action{ID: "x1", CustomerID: "c9", Cycle: "2025-06-01", Kind: KindSMS}}
-	if n, err := other.Enqueue(ctx, "cli", []Action{{Action: churn.Action{ID: "x0", CustomerID: "c8", Cycle: "2025-06-01", Kind: KindSMS}}}, []Action{ctl}); n != 2 || err != nil {
+	ctl := churn.Action{ID: "x1", CustomerID: "c9", Cycle: "2025-06-01", Kind: churn.ActionSMS}
+	if n, err := other.Enqueue(ctx, "cli", []churn.Action{{ID: "x0", CustomerID: "c8", Cycle: "2025-06-01", Kind: churn.ActionSMS}}, []churn.Action{ctl}); n != 2 || err != nil {
 		t.Fatalf("other enqueue: %d %v", n, err)
 	}
 	n, err := q.Sync(ctx)

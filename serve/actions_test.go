@@ -20,11 +20,11 @@ import (
 // fail as an unreachable ClickHouse would.
 type memActionLog struct {
 	mu       sync.Mutex
-	evs      []retention.Event
+	evs      []churn.ActionEvent
 	failNext bool
 }
 
-func (l *memActionLog) Append(_ context.Context, evs []retention.Event) error {
+func (l *memActionLog) AppendActionEvents(_ context.Context, evs []churn.ActionEvent) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.failNext {
@@ -35,10 +35,10 @@ func (l *memActionLog) Append(_ context.Context, evs []retention.Event) error {
 	return nil
 }
 
-func (l *memActionLog) Events(_ context.Context, since time.Time) ([]retention.Event, error) {
+func (l *memActionLog) ActionEvents(_ context.Context, since time.Time) ([]churn.ActionEvent, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var out []retention.Event
+	var out []churn.ActionEvent
 	for _, e := range l.evs {
 		if !e.At.Before(since) {
 			out = append(out, e)
@@ -48,13 +48,13 @@ func (l *memActionLog) Events(_ context.Context, since time.Time) ([]retention.E
 	return out, nil
 }
 
-type fakeOutcomes []retention.Outcome
+type fakeOutcomes []churn.Outcome
 
-func (f fakeOutcomes) Outcomes(_ context.Context, cycles ...string) ([]retention.Outcome, error) {
+func (f fakeOutcomes) ActionOutcomes(_ context.Context, cycles ...string) ([]churn.Outcome, error) {
 	if len(cycles) == 0 {
 		return f, nil
 	}
-	var out []retention.Outcome
+	var out []churn.Outcome
 	for _, o := range f {
 		for _, c := range cycles {
 			if o.Cycle == c {
@@ -99,14 +99,14 @@ func newActionEnv(t *testing.T, n int) *actionEnv {
 	if err := q.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var as []retention.Action
+	var as []churn.Action
 	for i := range n {
 		tier := churn.TierC
 		if i%10 == 0 {
 			tier = churn.TierA
 		}
-		as = append(as, retention.Action{Action: churn.Action{ID: fmt.Sprintf("a%05d", i), CustomerID: fmt.Sprintf("C%05d", i),
-			Cycle: "2025-06-01", Kind: retention.KindSMS, Channel: "sms", Cost: 0.08, Priority: 7, Value: float64(n - i)},
+		as = append(as, churn.Action{ID: fmt.Sprintf("a%05d", i), CustomerID: fmt.Sprintf("C%05d", i),
+			Cycle: "2025-06-01", Kind: churn.ActionSMS, Channel: "sms", Cost: 0.08, Priority: 7, Value: float64(n - i),
 			Rule: "c-high", Tier: tier, Band: churn.RiskHigh, Reason: retention.ReasonNetwork, Probability: 0.4, LifetimeValue: 300})
 	}
 	if _, err := q.Enqueue(context.Background(), "test", as, nil); err != nil {
@@ -114,10 +114,10 @@ func newActionEnv(t *testing.T, n int) *actionEnv {
 	}
 	outs := fakeOutcomes{}
 	for i := range 200 {
-		o := retention.Outcome{Cycle: "2025-05-01", CustomerID: fmt.Sprint(i), ActionID: fmt.Sprint(i), Group: retention.GroupTreated,
-			Kind: retention.KindSMS, Tier: churn.TierC, LifetimeValue: 300, Churned: i%10 == 0, Cost: 0.08}
+		o := churn.Outcome{Cycle: "2025-05-01", CustomerID: fmt.Sprint(i), ActionID: fmt.Sprint(i), Group: churn.GroupTreated,
+			Kind: churn.ActionSMS, Tier: churn.TierC, LifetimeValue: 300, Churned: i%10 == 0, Cost: 0.08}
 		if i%5 == 0 {
-			o.Group, o.Churned, o.Cost = retention.GroupControl, i%15 == 0, 0
+			o.Group, o.Churned, o.Cost = churn.GroupControl, i%15 == 0, 0
 		}
 		outs = append(outs, o)
 	}

@@ -49,7 +49,7 @@ func benchScore(run string, i int) churn.Score {
 }
 
 func buildBenchSnapshot(b testing.TB, n int) *Snapshot {
-	run := Run{ID: "bench-run", AsOf: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), ModelVersion: 1, FinishedAt: time.Now(), Rows: int64(n)}
+	run := churn.ScoreRun{ID: "bench-run", AsOf: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), ModelVersion: 1, FinishedAt: time.Now(), Rows: int64(n)}
 	bld := newSnapshotBuilder(run)
 	for i := range n {
 		if err := bld.add(benchScore(run.ID, i)); err != nil {

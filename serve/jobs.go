@@ -132,14 +132,14 @@ type jobJSON struct {
 }
 
 type jobRunJSON struct {
-	ID         string  `json:"id"`
-	Job        string  `json:"job"`
-	Trigger    string  `json:"trigger"`
-	Status     string  `json:"status"`
-	StartedAt  string  `json:"started_at"`
-	FinishedAt *string `json:"finished_at"`
-	Rows       int64   `json:"rows"`
-	Error      string  `json:"error,omitempty"`
+	ID         string          `json:"id"`
+	Job        string          `json:"job"`
+	Trigger    string          `json:"trigger"`
+	Status     churn.JobStatus `json:"status"`
+	StartedAt  string          `json:"started_at"`
+	FinishedAt *string         `json:"finished_at"`
+	Rows       int64           `json:"rows"`
+	Error      string          `json:"error,omitempty"`
 }
 
 type jobStartedJSON struct {

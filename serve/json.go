@@ -14,14 +14,14 @@ import (
 const dateLayout = "2006-01-02"
 
 type runJSON struct {
-	ID           string `json:"id"`
-	AsOf         string `json:"as_of"`
-	ModelVersion int    `json:"model_version"`
-	FinishedAt   string `json:"finished_at"`
-	Rows         int64  `json:"rows"`
+	ID           string             `json:"id"`
+	AsOf         string             `json:"as_of"`
+	ModelVersion churn.ModelVersion `json:"model_version"`
+	FinishedAt   string             `json:"finished_at"`
+	Rows         int64              `json:"rows"`
 }
 
-func newRunJSON(r Run) runJSON {
+func newRunJSON(r churn.ScoreRun) runJSON {
 	return runJSON{ID: r.ID, AsOf: r.AsOf.Format(dateLayout), ModelVersion: r.ModelVersion,
 		FinishedAt: r.FinishedAt.UTC().Format(time.RFC3339), Rows: r.Rows}
 }
@@ -34,16 +34,16 @@ type reasonJSON struct {
 }
 
 type scoreJSON struct {
-	CustomerID    string       `json:"customer_id"`
-	Probability   float32      `json:"probability"`
-	Band          string       `json:"band"`
-	Tier          string       `json:"tier"`
-	LifetimeValue float32      `json:"lifetime_value"`
-	ExpectedLoss  float32      `json:"expected_loss"`
-	Reasons       []reasonJSON `json:"reasons"`
-	ModelVersion  int          `json:"model_version"`
-	AsOf          string       `json:"as_of"`
-	RunID         string       `json:"run_id"`
+	CustomerID    string             `json:"customer_id"`
+	Probability   float32            `json:"probability"`
+	Band          string             `json:"band"`
+	Tier          string             `json:"tier"`
+	LifetimeValue float32            `json:"lifetime_value"`
+	ExpectedLoss  float32            `json:"expected_loss"`
+	Reasons       []reasonJSON       `json:"reasons"`
+	ModelVersion  churn.ModelVersion `json:"model_version"`
+	AsOf          string             `json:"as_of"`
+	RunID         string             `json:"run_id"`
 }
 
 func newScoreJSON(s churn.Score) scoreJSON {
@@ -80,7 +80,7 @@ type batchJSON struct {
 }
 
 type modelJSON struct {
-	Version         int                `json:"version"`
+	Version         churn.ModelVersion `json:"version"`
 	Algorithm       string             `json:"algorithm"`
 	CreatedAt       string             `json:"created_at"`
 	Params          map[string]string  `json:"params"`
@@ -95,7 +95,7 @@ type modelJSON struct {
 	Champion        bool               `json:"champion"`
 }
 
-func newModelJSON(m churn.ModelVersion) modelJSON {
+func newModelJSON(m churn.Model) modelJSON {
 	out := modelJSON{Version: m.Version, Algorithm: m.Algorithm, CreatedAt: m.CreatedAt.UTC().Format(time.RFC3339),
 		Params: m.Params, Features: m.Features, TrainFrom: m.TrainFrom.Format(dateLayout),
 		TrainTo: m.TrainTo.Format(dateLayout), HoldoutAsOf: m.HoldoutAsOf.Format(dateLayout),
@@ -131,7 +131,7 @@ type promoteRequest struct {
 }
 
 type championJSON struct {
-	Champion int `json:"champion"`
+	Champion churn.ModelVersion `json:"champion"`
 }
 
 type statusJSON struct {

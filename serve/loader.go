@@ -122,7 +122,7 @@ func (l *Loader) poll(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-func (l *Loader) load(ctx context.Context, run Run) (*Snapshot, error) {
+func (l *Loader) load(ctx context.Context, run churn.ScoreRun) (*Snapshot, error) {
 	b := newSnapshotBuilder(run)
 	var bad error
 	err := l.store.ScanRunScores(ctx, run.ID, func(s churn.Score) error {

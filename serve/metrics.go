@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/telcoretain/churn"
 )
 
 // metrics are the service's Prometheus metrics, registered on the registry
@@ -66,7 +68,7 @@ func (m *metrics) loadFailed() {
 	}
 }
 
-func (m *metrics) setChampion(v int) {
+func (m *metrics) setChampion(v churn.ModelVersion) {
 	if m != nil {
 		m.champion.Set(float64(v))
 	}

@@ -61,9 +61,18 @@ func Require(t testing.TB) {
 // CHURN_TEST_KEEP_DB is set, for debugging).
 func NewDB(t testing.TB) (*clickhouse.Client, clickhouse.Config) {
 	t.Helper()
+	return NewDBAt(t, nil)
+}
+
+// NewDBAt is NewDB with a client that stamps its rows with the clock now
+// (nil: the wall clock), so a test orders runs without waiting for seconds
+// to pass.
+func NewDBAt(t testing.TB, now func() time.Time) (*clickhouse.Client, clickhouse.Config) {
+	t.Helper()
 	Require(t)
 	ctx := context.Background()
 	cfg := Config()
+	cfg.Now = now
 	if _, err := clickhouse.Migrate(ctx, cfg, nil); err != nil {
 		t.Fatalf("migrate %s: %v", cfg.Database, err)
 	}

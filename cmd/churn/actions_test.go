@@ -21,7 +21,6 @@ import (
 	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/clickhouse/chtest"
 	"github.com/telcoretain/churn/retention"
-	"github.com/telcoretain/churn/retention/chstore"
 )
 
 func TestPolicyCheckReportsEveryProblemWithItsLine(t *testing.T) {
@@ -119,16 +118,16 @@ func TestServeKilledWhileAgentsWorkKeepsEveryAcknowledgedEventOnce(t *testing.T)
 	}
 	c, cfg := chtest.NewDB(t)
 	ctx := context.Background()
-	st := chstore.New(c)
+	st := c
 	q := retention.NewQueue(st, retention.QueueOptions{})
 	if err := q.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
 	const n = 400
-	var as []retention.Action
+	var as []churn.Action
 	for i := range n {
-		as = append(as, retention.Action{Action: churn.Action{ID: fmt.Sprintf("a%04d", i), CustomerID: fmt.Sprintf("c%04d", i),
-			Cycle: "2025-06-01", Kind: retention.KindSMS, Channel: "sms", Cost: 0.1, Priority: 5, Value: float64(i)}, Rule: "test", Tier: churn.TierC})
+		as = append(as, churn.Action{ID: fmt.Sprintf("a%04d", i), CustomerID: fmt.Sprintf("c%04d", i),
+			Cycle: "2025-06-01", Kind: churn.ActionSMS, Channel: "sms", Cost: 0.1, Priority: 5, Value: float64(i), Rule: "test", Tier: churn.TierC})
 	}
 	if _, err := q.Enqueue(ctx, "test", as, nil); err != nil {
 		t.Fatal(err)
@@ -205,9 +204,9 @@ func TestServeKilledWhileAgentsWorkKeepsEveryAcknowledgedEventOnce(t *testing.T)
 	// The log has every acknowledged event, each once. An insert the dead
 	// process had sent may still land (written, never acknowledged): read
 	// once the log has stopped growing.
-	var evs []retention.Event
+	var evs []churn.ActionEvent
 	for stable := 0; stable < 3; time.Sleep(200 * time.Millisecond) {
-		next, err := st.Events(ctx, time.Time{})
+		next, err := st.ActionEvents(ctx, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -219,7 +218,7 @@ func TestServeKilledWhileAgentsWorkKeepsEveryAcknowledgedEventOnce(t *testing.T)
 		evs = next
 	}
 	seen := map[string]bool{}
-	terminal := map[string]retention.Event{}
+	terminal := map[string]churn.ActionEvent{}
 	claims := map[string][]string{}
 	for _, e := range evs {
 		if seen[e.ID] {
@@ -227,12 +226,12 @@ func TestServeKilledWhileAgentsWorkKeepsEveryAcknowledgedEventOnce(t *testing.T)
 		}
 		seen[e.ID] = true
 		switch e.Type {
-		case retention.EventDone, retention.EventFailed:
+		case churn.ActionDone, churn.ActionFailed:
 			if prev, dup := terminal[e.Action.ID]; dup {
 				t.Fatalf("action %s completed twice: %s and %s", e.Action.ID, prev.ID, e.ID)
 			}
 			terminal[e.Action.ID] = e
-		case retention.EventClaimed:
+		case churn.ActionClaimed:
 			claims[e.Action.ID] = append(claims[e.Action.ID], e.Action.Agent)
 		}
 	}

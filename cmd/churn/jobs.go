@@ -158,7 +158,7 @@ the job and drift metrics are served at /metrics.`,
 func printJobs(w io.Writer, s *jobs.Scheduler, runs []churn.JobRun) {
 	last := map[string]churn.JobRun{}
 	for _, r := range runs {
-		if _, ok := last[r.Job]; !ok && r.Status != jobs.StatusSkipped {
+		if _, ok := last[r.Job]; !ok && r.Status != churn.JobSkipped {
 			last[r.Job] = r
 		}
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/jobs"
-	retentionstore "github.com/telcoretain/churn/retention/chstore"
 	"github.com/telcoretain/churn/serve"
 )
 
@@ -61,7 +60,7 @@ func (s *jobSet) add(name string, j jobs.Job) {
 func (a *app) newJobSet(st *clickhouse.Client, cfg jobsConfig, reg prometheus.Registerer) *jobSet {
 	set := &jobSet{}
 	set.add("train", jobs.TrainJob{Train: &jobs.Train{Store: st, Log: a.log.With("job", "train"), Actor: "job:train"}})
-	set.add("score", jobs.ScoreJob{Score: &jobs.Score{Store: st, Log: a.log.With("job", "score")}})
+	set.add("score", jobs.ScoreJob{Scoring: &jobs.Scoring{Store: st, Log: a.log.With("job", "score")}})
 	set.drift = &jobs.Drift{Store: st, Log: a.log.With("job", "drift"), Threshold: cfg.psi, AUCFloor: cfg.aucFloor}
 	if reg != nil {
 		set.drift.Metrics = jobs.NewDriftMetrics(reg)
@@ -200,7 +199,7 @@ func (a *app) cliJobSet(st *clickhouse.Client, cfg jobsConfig, policyPath string
 		if err != nil {
 			return jobs.ActionsJob{}, jobs.OutcomesJob{}, err
 		}
-		q, err := loadQueue(ctx, retentionstore.New(st))
+		q, err := loadQueue(ctx, st)
 		if err != nil {
 			return jobs.ActionsJob{}, jobs.OutcomesJob{}, err
 		}

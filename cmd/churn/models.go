@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os/user"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -27,7 +26,7 @@ func newModelsCmd(a *app) *cobra.Command {
 		Short: "List registered models, newest first, with their holdout metrics",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var ms []churn.ModelVersion
+			var ms []churn.Model
 			err := a.withStore(cmd.Context(), func(st *clickhouse.Client) (err error) {
 				ms, err = st.Models(cmd.Context())
 				return err
@@ -112,9 +111,9 @@ func newModelsCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-func parseVersion(s string) (int, error) {
-	v, err := strconv.Atoi(strings.TrimPrefix(s, "v"))
-	if err != nil || v <= 0 {
+func parseVersion(s string) (churn.ModelVersion, error) {
+	v, err := churn.ParseModelVersion(strings.TrimPrefix(s, "v"))
+	if err != nil {
 		return 0, churn.Invalid("models", "VERSION", "%q is not a model version (a positive number, see `churn models list`)", s)
 	}
 	return v, nil
@@ -128,7 +127,7 @@ func actor() string {
 	return "cli"
 }
 
-func printModel(a *app, m churn.ModelVersion) {
+func printModel(a *app, m churn.Model) {
 	w := a.stdout
 	champ := ""
 	if m.Champion {

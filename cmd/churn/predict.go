@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -52,7 +53,7 @@ func trainCSV(ctx context.Context, a *app, path, label, id, out string, folds in
 	if err != nil {
 		return err
 	}
-	res.Best.Schema = schema
+	res.Best.Schema, res.Best.CreatedAt = schema, time.Now().UTC()
 	printCandidates(a, res)
 	printReport(a, res.Best)
 	if err := printImportances(a, res.Best, m, 10); err != nil {

@@ -14,7 +14,7 @@ import (
 func newScoreCmd(a *app) *cobra.Command {
 	var (
 		asOf    string
-		bands   = jobs.DefaultBands()
+		bands   = churn.DefaultBands()
 		byProb  bool
 		horizon string
 		exact   bool
@@ -38,7 +38,7 @@ thresholds instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			job := &jobs.Score{Log: a.log, Bands: bands, ExactReasons: exact}
+			job := &jobs.Scoring{Log: a.log, Bands: bands, ExactReasons: exact}
 			job.Bands.ByShare = !byProb
 			if asOf != "" {
 				d, err := features.ParseDate("as-of", asOf)

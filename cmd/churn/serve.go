@@ -12,7 +12,6 @@ import (
 	"github.com/telcoretain/churn/jobs"
 	"github.com/telcoretain/churn/retention"
 	"github.com/telcoretain/churn/serve"
-	"github.com/telcoretain/churn/serve/chstore"
 )
 
 func newServeCmd(a *app) *cobra.Command {
@@ -52,8 +51,7 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 			defer st.Close()
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-			store := chstore.New(st)
-			deps := serve.Deps{Scores: store, Models: store, Pinger: store, Registry: reg, Log: a.log}
+			deps := serve.Deps{Scores: st, Models: st, Pinger: st, Registry: reg, Log: a.log}
 			var (
 				queue  *retention.Queue
 				policy *retention.Watcher
