@@ -41,8 +41,8 @@ type Trained struct {
 // TrainOutOfTime fits every candidate on d.Fit (stopping early on d.Valid),
 // calibrates it on d.Valid (Platt or isotonic, chosen on two halves of it),
 // picks its operating threshold there (max F1), and evaluates it on the
-// holdout. It returns all candidates, best first: highest holdout PR-AUC,
-// ties broken by ROC-AUC.
+// holdout. It returns all candidates, best first by Better on their holdout
+// reports.
 func TrainOutOfTime(ctx context.Context, d OutOfTime, opts Options) ([]Trained, error) {
 	opts.defaults()
 	if opts.Candidates == nil {
@@ -131,27 +131,6 @@ func finish(f *fitted, d OutOfTime, validLabels, holdLabels []float64, halves []
 		return Trained{}, err
 	}
 	return Trained{Name: f.cand.Name, Model: m}, nil
-}
-
-// Better reports whether report a beats b: higher PR-AUC, ties by ROC-AUC.
-func Better(a, b *eval.Report) bool {
-	const eps = 1e-9
-	if a.PRAUC > b.PRAUC+eps {
-		return true
-	}
-	if a.PRAUC < b.PRAUC-eps {
-		return false
-	}
-	return a.AUC > b.AUC+eps
-}
-
-func sortTrained(ts []Trained) {
-	// insertion sort keeps equal candidates in their (simplest first) order
-	for i := 1; i < len(ts); i++ {
-		for j := i; j > 0 && Better(ts[j].Model.Report, ts[j-1].Model.Report); j-- {
-			ts[j], ts[j-1] = ts[j-1], ts[j]
-		}
-	}
 }
 
 // Evaluate scores a labelled matrix with the model and reports the metrics at

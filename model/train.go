@@ -200,7 +200,7 @@ func (o *Options) defaults() {
 }
 
 // TrainCV chooses between the candidates by stratified K-fold cross-validation
-// on m (ROC-AUC of the out-of-fold scores), calibrates the winner on its
+// on m (Better on the out-of-fold scores' PR-AUC and ROC-AUC), calibrates the winner on its
 // out-of-fold scores, and refits it on all rows. It is the path of
 // `churn train --csv`, where rows have no dates.
 func TrainCV(ctx context.Context, m *churn.Matrix, cats map[string][]string, opts Options) (*Result, error) {
@@ -254,8 +254,7 @@ func TrainCV(ctx context.Context, m *churn.Matrix, cats map[string][]string, opt
 		if opts.OnCandidate != nil {
 			opts.OnCandidate()
 		}
-		// Ties go to the earlier (simpler) candidate.
-		if bestIdx < 0 || auc > res.Candidates[bestIdx].AUC+1e-9 {
+		if bestIdx < 0 || betterScore(res.Candidates[ci], res.Candidates[bestIdx]) {
 			bestIdx, bestOOF, bestRounds = ci, oof, r
 		}
 	}
