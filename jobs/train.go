@@ -39,6 +39,12 @@ type Train struct {
 	Horizon   int // label window in days; default features.DefaultHorizon
 	Force     bool
 	Actor     string // recorded with a promotion
+	// MaxFitRows caps the rows the candidates fit on: every churner is kept
+	// and non-churners are sampled, weighted, per snapshot (model.FitSample);
+	// model.DefaultMaxFitRows when 0. Validation and holdout rows are never
+	// sampled.
+	MaxFitRows int
+	Seed       uint64 // of the fit-row sample
 	// Candidates to train; model.SnapshotCandidates(0) when nil.
 	Candidates []model.Candidate
 	// Progress, when set, hears about each step: "snapshot" with rows and
@@ -50,6 +56,8 @@ type Train struct {
 type TrainResult struct {
 	Schedule   features.Schedule
 	Rows       int // training rows (fit + validation)
+	FitRows    int // rows the candidates fit on (sampled)
+	FitSeen    int // rows of the fit snapshots before sampling
 	Candidates []TrainedVersion
 	Best       TrainedVersion
 	Champion   int     // champion version before the run, 0 when none
@@ -118,16 +126,23 @@ func (t *Train) Run(ctx context.Context) (*TrainResult, error) {
 		t.Progress("snapshot", int64(s.Matrix.Rows()))
 		return s.Matrix, nil
 	}
-	fitM := &churn.Matrix{}
+	// Each fit snapshot is sampled as soon as it is computed and then
+	// dropped, so memory holds the capped sample and one snapshot, however
+	// many months the run trains on.
+	sample, err := model.NewFitSample(t.MaxFitRows, len(sched.Train)-1, t.Seed)
+	if err != nil {
+		return nil, err
+	}
 	for _, d := range sched.Train[:len(sched.Train)-1] {
 		m, err := snap(d)
 		if err != nil {
 			return nil, err
 		}
-		if err := fitM.Append(m); err != nil {
+		if err := sample.Add(m); err != nil {
 			return nil, err
 		}
 	}
+	fitM := sample.Matrix()
 	validM, err := snap(sched.Train[len(sched.Train)-1])
 	if err != nil {
 		return nil, err
@@ -136,7 +151,7 @@ func (t *Train) Run(ctx context.Context) (*TrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.Log.Info("snapshots computed", "train", len(sched.Train), "fit_rows", fitM.Rows(), "valid_rows", validM.Rows(), "holdout_rows", holdM.Rows(), "holdout", sched.Holdout.Format(time.DateOnly))
+	t.Log.Info("snapshots computed", "train", len(sched.Train), "fit_rows", fitM.Rows(), "fit_rows_before_sampling", sample.Seen(), "valid_rows", validM.Rows(), "holdout_rows", holdM.Rows(), "holdout", sched.Holdout.Format(time.DateOnly))
 	cats := map[string][]string{}
 	for _, f := range feats {
 		if f.Categories != nil {
@@ -144,13 +159,13 @@ func (t *Train) Run(ctx context.Context) (*TrainResult, error) {
 		}
 	}
 	trained, err := model.TrainOutOfTime(ctx, model.OutOfTime{
-		Fit: fitM, Valid: validM, Holdout: holdM, Cats: cats,
+		Fit: fitM, FitWeights: sample.Weights(), Valid: validM, Holdout: holdM, Cats: cats,
 		TrainFrom: sched.Train[0], TrainTo: sched.Train[len(sched.Train)-1], HoldoutAsOf: sched.Holdout,
 	}, model.Options{Candidates: t.Candidates, Log: t.Log, Features: feats, OnCandidate: func() { t.Progress("candidate", 1) }})
 	if err != nil {
 		return nil, err
 	}
-	res := &TrainResult{Schedule: sched, Rows: fitM.Rows() + validM.Rows()}
+	res := &TrainResult{Schedule: sched, Rows: fitM.Rows() + validM.Rows(), FitRows: fitM.Rows(), FitSeen: sample.Seen()}
 	for _, tr := range trained {
 		v, err := t.store(ctx, tr)
 		if err != nil {

@@ -23,10 +23,13 @@ func SnapshotCandidates(threads int) []Candidate {
 
 // OutOfTime is the data of a training run on the contract tables.
 type OutOfTime struct {
-	Fit     *churn.Matrix // older training snapshots: the models learn here
-	Valid   *churn.Matrix // the latest training snapshot: early stopping, calibration, operating point
-	Holdout *churn.Matrix // the out-of-time holdout every candidate is judged on
-	Cats    map[string][]string
+	Fit *churn.Matrix // older training snapshots: the models learn here
+	// FitWeights are the sampling weights of Fit's rows (FitSample.Weights);
+	// nil when Fit holds every row.
+	FitWeights []float32
+	Valid      *churn.Matrix // the latest training snapshot: early stopping, calibration, operating point
+	Holdout    *churn.Matrix // the out-of-time holdout every candidate is judged on
+	Cats       map[string][]string
 	// Window of the training snapshots and the holdout date, for the model file.
 	TrainFrom, TrainTo, HoldoutAsOf time.Time
 }
@@ -56,6 +59,9 @@ func TrainOutOfTime(ctx context.Context, d OutOfTime, opts Options) ([]Trained, 
 			return nil, err
 		}
 	}
+	if d.FitWeights != nil && len(d.FitWeights) != d.Fit.Rows() {
+		return nil, churn.Invalid("train", "fit_weights", "%d weights for %d fit rows", len(d.FitWeights), d.Fit.Rows())
+	}
 	validLabels := eval.Float64s(d.Valid.Labels)
 	holdLabels := eval.Float64s(d.Holdout.Labels)
 	halves, err := eval.StratifiedKFold(validLabels, 2, opts.Seed)
@@ -65,7 +71,7 @@ func TrainOutOfTime(ctx context.Context, d OutOfTime, opts Options) ([]Trained, 
 	var out []Trained
 	for _, c := range opts.Candidates {
 		start := time.Now()
-		f, err := fit(ctx, c, d.Fit, d.Valid, d.Cats, 0)
+		f, err := fit(ctx, c, d.Fit, d.FitWeights, d.Valid, d.Cats, 0)
 		if err != nil {
 			return nil, fmt.Errorf("train %s: %w", c.Name, err)
 		}
@@ -117,7 +123,10 @@ func finish(f *fitted, d OutOfTime, validLabels, holdLabels []float64, halves []
 	if err != nil {
 		return Trained{}, err
 	}
-	m, err := assemble(f, d.Fit, d.Cats, choice.Calibrator, opPoint.Threshold, report, calValid, opts.Features)
+	// The medians (the usual values reason texts compare with) come from the
+	// validation snapshot, a whole population, not from the sampled fit rows
+	// where churners are over-represented.
+	m, err := assemble(f, d.Valid, d.Cats, choice.Calibrator, opPoint.Threshold, report, calValid, opts.Features)
 	if err != nil {
 		return Trained{}, err
 	}
