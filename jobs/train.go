@@ -166,15 +166,28 @@ func (t *Train) Run(ctx context.Context) (*TrainResult, error) {
 		return nil, err
 	}
 	res := &TrainResult{Schedule: sched, Rows: fitM.Rows() + validM.Rows(), FitRows: fitM.Rows(), FitSeen: sample.Seen()}
+	// The champion is judged before anything is written, so that every slow
+	// step can be cancelled with nothing stored.
+	champ, champReport, err := t.judge(ctx, trained[0], holdM, feats, dataEnd)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	// From here the run only writes: the candidates, then maybe the
+	// promotion. A few small inserts; they run to the end even when ctx is
+	// cancelled (SIGTERM), so that a stopped run leaves all of it or none.
+	wctx := context.WithoutCancel(ctx)
 	for _, tr := range trained {
-		v, err := t.store(ctx, tr)
+		v, err := t.store(wctx, tr)
 		if err != nil {
 			return res, err
 		}
 		res.Candidates = append(res.Candidates, TrainedVersion{Version: v, Name: tr.Name, Model: tr.Model, Took: tr.Took})
 	}
 	res.Best = res.Candidates[0]
-	return res, t.decide(ctx, res, holdM, feats, dataEnd)
+	return res, t.decide(wctx, res, champ, champReport)
 }
 
 // store saves one candidate in the registry.
@@ -191,13 +204,22 @@ func (t *Train) store(ctx context.Context, tr model.Trained) (int, error) {
 	})
 }
 
-// decide applies the champion/challenger rule.
-func (t *Train) decide(ctx context.Context, res *TrainResult, holdout *churn.Matrix, feats []churn.Feature, dataEnd time.Time) error {
-	best := res.Best
+// judge reads the champion and, unless the run promotes anyway, evaluates
+// it on the challenger's holdout. The report is nil when there is nothing to
+// compare: forced promotion, no champion, or a champion trained on another
+// feature set.
+func (t *Train) judge(ctx context.Context, best model.Trained, holdout *churn.Matrix, feats []churn.Feature, dataEnd time.Time) (uint32, *eval.Report, error) {
 	champ, err := t.Store.ChampionVersion(ctx)
-	if err != nil {
-		return err
+	if err != nil || t.Force || champ == 0 {
+		return champ, nil, err
 	}
+	cr, err := t.championReport(ctx, int(champ), holdout, feats, dataEnd)
+	return champ, cr, err
+}
+
+// decide applies the champion/challenger rule to the stored candidates.
+func (t *Train) decide(ctx context.Context, res *TrainResult, champ uint32, cr *eval.Report) error {
+	best := res.Best
 	res.Champion = int(champ)
 	bestPR := best.Model.Report.PRAUC
 	switch {
@@ -206,10 +228,6 @@ func (t *Train) decide(ctx context.Context, res *TrainResult, holdout *churn.Mat
 	case champ == 0:
 		res.Reason = fmt.Sprintf("first champion (holdout PR-AUC %.4f)", bestPR)
 	default:
-		cr, err := t.championReport(ctx, int(champ), holdout, feats, dataEnd)
-		if err != nil {
-			return err
-		}
 		if cr == nil {
 			res.Reason = fmt.Sprintf("champion %d was trained on another feature set; the challenger replaces it (holdout PR-AUC %.4f)", champ, bestPR)
 			break

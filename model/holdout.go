@@ -71,11 +71,14 @@ func TrainOutOfTime(ctx context.Context, d OutOfTime, opts Options) ([]Trained, 
 	var out []Trained
 	for _, c := range opts.Candidates {
 		start := time.Now()
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
 		f, err := fit(ctx, c, d.Fit, d.FitWeights, d.Valid, d.Cats, 0)
 		if err != nil {
 			return nil, fmt.Errorf("train %s: %w", c.Name, err)
 		}
-		t, err := finish(f, d, validLabels, holdLabels, halves, opts)
+		t, err := finish(ctx, f, d, validLabels, holdLabels, halves, opts)
 		f.close()
 		if err != nil {
 			return nil, fmt.Errorf("train %s: %w", c.Name, err)
@@ -92,7 +95,7 @@ func TrainOutOfTime(ctx context.Context, d OutOfTime, opts Options) ([]Trained, 
 	return out, nil
 }
 
-func finish(f *fitted, d OutOfTime, validLabels, holdLabels []float64, halves []eval.Fold, opts Options) (Trained, error) {
+func finish(ctx context.Context, f *fitted, d OutOfTime, validLabels, holdLabels []float64, halves []eval.Fold, opts Options) (Trained, error) {
 	vp, err := f.probs(d.Valid)
 	if err != nil {
 		return Trained{}, err
@@ -112,6 +115,9 @@ func finish(f *fitted, d OutOfTime, validLabels, holdLabels []float64, halves []
 	calValid := calibrate.Apply(choice.Calibrator, vp)
 	opPoint, err := eval.MaxF1(calValid, validLabels)
 	if err != nil {
+		return Trained{}, err
+	}
+	if err := ctx.Err(); err != nil {
 		return Trained{}, err
 	}
 	hp, err := f.probs(d.Holdout)

@@ -89,8 +89,11 @@ func (f *fitted) close() {
 // the prior correction for the sampling (PriorOffset). Either way the
 // uncalibrated probabilities are the population's, before calibration.
 func fit(ctx context.Context, c Candidate, train *churn.Matrix, weights []float32, valid *churn.Matrix, cats map[string][]string, rounds int) (*fitted, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if c.Algorithm == AlgoLogistic {
-		l, err := TrainLogistic(train, cats, c.C)
+		l, err := uninterruptible(ctx, func() (*Logistic, error) { return TrainLogistic(train, cats, c.C) })
 		if err != nil {
 			return nil, err
 		}
@@ -120,6 +123,30 @@ func fit(ctx context.Context, c Candidate, train *churn.Matrix, weights []float3
 		used = b.BestIteration() + 1
 	}
 	return &fitted{cand: c, booster: b, rounds: used}, nil
+}
+
+// uninterruptible runs fn, which cannot be stopped (liblinear runs in C), and
+// returns its result, or ctx's error as soon as ctx is cancelled: so that
+// SIGTERM stops `churn train` within seconds even in a long liblinear fit.
+// An abandoned fn finishes in the background and its result is dropped; the
+// CLI exits meanwhile, a long-lived process pays its CPU until it ends.
+func uninterruptible[T any](ctx context.Context, fn func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := fn()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
 }
 
 // probs returns the uncalibrated probabilities of x.

@@ -28,6 +28,9 @@ func main() {
 		os.Exit(1)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal cancels ctx and the command stops cleanly; stop then
+	// restores the default handling, so a second one kills at once.
+	context.AfterFunc(ctx, stop)
 	err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx)
 	stop()
 	os.Exit(exitCode(os.Stderr, err))
