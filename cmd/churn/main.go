@@ -3,7 +3,7 @@
 // models, and serve the HTTP API. Run `churn --help` for the list.
 //
 // Exit codes: 0 success, 1 failure, 2 invalid input or usage, 3 ClickHouse
-// unavailable, 4 not found.
+// unavailable, 4 not found, 130 stopped by SIGINT or SIGTERM.
 package main
 
 import (
@@ -33,8 +33,16 @@ func main() {
 	context.AfterFunc(ctx, stop)
 	err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx)
 	stop()
-	os.Exit(exitCode(os.Stderr, err))
+	code := exitCode(os.Stderr, err)
+	if code != 0 && ctx.Err() != nil {
+		// Stopped by a signal, not failed: the shell's convention.
+		code = exitStopped
+	}
+	os.Exit(code)
 }
+
+// exitStopped is the exit code of a command stopped by SIGINT or SIGTERM.
+const exitStopped = 130
 
 // exitCode prints err for people and maps its kind to the process exit code.
 func exitCode(w *os.File, err error) int {

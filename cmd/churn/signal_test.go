@@ -177,8 +177,8 @@ func TestSIGTERMStopsTrainScoreAndImportWithinFiveSecondsLeavingNothingPartial(t
 			if r.took > stopDeadline {
 				t.Errorf("train took %s to stop after SIGTERM, want <= %s; stderr:\n%s", r.took, stopDeadline, r.stderr)
 			}
-			if r.code == 0 {
-				t.Errorf("train exited 0 after SIGTERM %s; stderr:\n%s", st.name, r.stderr)
+			if r.code != exitStopped {
+				t.Errorf("train exited %d after SIGTERM %s, want %d; stderr:\n%s", r.code, st.name, exitStopped, r.stderr)
 			}
 			if after := models(t, c); after != before {
 				t.Errorf("a stopped train left %d new models", after-before)
