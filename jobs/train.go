@@ -168,7 +168,7 @@ func (t *Train) Run(ctx context.Context) (*TrainResult, error) {
 	res := &TrainResult{Schedule: sched, Rows: fitM.Rows() + validM.Rows(), FitRows: fitM.Rows(), FitSeen: sample.Seen()}
 	// The champion is judged before anything is written, so that every slow
 	// step can be cancelled with nothing stored.
-	champ, champReport, err := t.judge(ctx, trained[0], holdM, feats, dataEnd)
+	champ, champReport, err := t.judge(ctx, holdM, feats, dataEnd)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +208,7 @@ func (t *Train) store(ctx context.Context, tr model.Trained) (int, error) {
 // it on the challenger's holdout. The report is nil when there is nothing to
 // compare: forced promotion, no champion, or a champion trained on another
 // feature set.
-func (t *Train) judge(ctx context.Context, best model.Trained, holdout *churn.Matrix, feats []churn.Feature, dataEnd time.Time) (uint32, *eval.Report, error) {
+func (t *Train) judge(ctx context.Context, holdout *churn.Matrix, feats []churn.Feature, dataEnd time.Time) (uint32, *eval.Report, error) {
 	champ, err := t.Store.ChampionVersion(ctx)
 	if err != nil || t.Force || champ == 0 {
 		return champ, nil, err
