@@ -138,12 +138,18 @@ func (s *Scoring) compute(ctx context.Context, m *model.Model, res *ScoreResult)
 		return nil, err
 	}
 	res.Took["predict"] = time.Since(began)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	began = time.Now()
 	contrib, err := m.Contributions(x, s.ExactReasons)
 	if err != nil {
 		return nil, err
 	}
 	res.Took["reasons"] = time.Since(began)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	clv, tier := x.Col(features.NameLifetimeValue), x.Col(features.NameValueTier)
 	if clv == nil || tier == nil {
 		return nil, churn.Errorf(churn.KindInternal, "score", "snapshot lacks the %s or %s feature", features.NameLifetimeValue, features.NameValueTier)

@@ -39,6 +39,12 @@ type Train struct {
 	Horizon   int // label window in days; default features.DefaultHorizon
 	Force     bool
 	Actor     string // recorded with a promotion
+	// MaxFitRows caps the rows the candidates fit on: every churner is kept
+	// and non-churners are sampled, weighted, per snapshot (model.FitSample);
+	// model.DefaultMaxFitRows when 0. Validation and holdout rows are never
+	// sampled.
+	MaxFitRows int
+	Seed       uint64 // of the fit-row sample
 	// Candidates to train; model.SnapshotCandidates(0) when nil.
 	Candidates []model.Candidate
 	// Progress, when set, hears about each step: "snapshot" with rows and
@@ -52,6 +58,8 @@ type Train struct {
 type TrainResult struct {
 	Schedule   features.Schedule
 	Rows       int // training rows (fit + validation)
+	FitRows    int // rows the candidates fit on (sampled)
+	FitSeen    int // rows of the fit snapshots before sampling
 	Candidates []TrainedVersion
 	Best       TrainedVersion
 	Champion   churn.ModelVersion // champion version before the run, 0 when none
@@ -123,16 +131,23 @@ func (t *Train) Run(ctx context.Context) (*TrainResult, error) {
 		t.Progress("snapshot", int64(s.Matrix.Rows()))
 		return s.Matrix, nil
 	}
-	fitM := &churn.Matrix{}
+	// Each fit snapshot is sampled as soon as it is computed and then
+	// dropped, so memory holds the capped sample and one snapshot, however
+	// many months the run trains on.
+	sample, err := model.NewFitSample(t.MaxFitRows, len(sched.Train)-1, t.Seed)
+	if err != nil {
+		return nil, err
+	}
 	for _, d := range sched.Train[:len(sched.Train)-1] {
 		m, err := snap(d)
 		if err != nil {
 			return nil, err
 		}
-		if err := fitM.Append(m); err != nil {
+		if err := sample.Add(m); err != nil {
 			return nil, err
 		}
 	}
+	fitM := sample.Matrix()
 	validM, err := snap(sched.Train[len(sched.Train)-1])
 	if err != nil {
 		return nil, err
@@ -141,7 +156,7 @@ func (t *Train) Run(ctx context.Context) (*TrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.Log.Info("snapshots computed", "train", len(sched.Train), "fit_rows", fitM.Rows(), "valid_rows", validM.Rows(), "holdout_rows", holdM.Rows(), "holdout", sched.Holdout.Format(time.DateOnly))
+	t.Log.Info("snapshots computed", "train", len(sched.Train), "fit_rows", fitM.Rows(), "fit_rows_before_sampling", sample.Seen(), "valid_rows", validM.Rows(), "holdout_rows", holdM.Rows(), "holdout", sched.Holdout.Format(time.DateOnly))
 	cats := map[string][]string{}
 	for _, f := range feats {
 		if f.Categories != nil {
@@ -149,22 +164,35 @@ func (t *Train) Run(ctx context.Context) (*TrainResult, error) {
 		}
 	}
 	trained, err := model.TrainOutOfTime(ctx, model.OutOfTime{
-		Fit: fitM, Valid: validM, Holdout: holdM, Cats: cats,
+		Fit: fitM, FitWeights: sample.Weights(), Valid: validM, Holdout: holdM, Cats: cats,
 		TrainFrom: sched.Train[0], TrainTo: sched.Train[len(sched.Train)-1], HoldoutAsOf: sched.Holdout,
 	}, model.Options{Candidates: t.Candidates, Log: t.Log, Features: feats, OnCandidate: func() { t.Progress("candidate", 1) }})
 	if err != nil {
 		return nil, err
 	}
-	res := &TrainResult{Schedule: sched, Rows: fitM.Rows() + validM.Rows()}
+	res := &TrainResult{Schedule: sched, Rows: fitM.Rows() + validM.Rows(), FitRows: fitM.Rows(), FitSeen: sample.Seen()}
+	// The champion is judged before anything is written, so that every slow
+	// step can be cancelled with nothing stored.
+	champ, champReport, err := t.judge(ctx, holdM, feats, dataEnd)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	// From here the run only writes: the candidates, then maybe the
+	// promotion. A few small inserts; they run to the end even when ctx is
+	// cancelled (SIGTERM), so that a stopped run leaves all of it or none.
+	wctx := context.WithoutCancel(ctx)
 	for _, tr := range trained {
-		v, err := t.store(ctx, tr)
+		v, err := t.store(wctx, tr)
 		if err != nil {
 			return res, err
 		}
 		res.Candidates = append(res.Candidates, TrainedVersion{Version: v, Name: tr.Name, Model: tr.Model, Took: tr.Took})
 	}
 	res.Best = res.Candidates[0]
-	return res, t.decide(ctx, res, holdM, feats, dataEnd)
+	return res, t.decide(wctx, res, champ, champReport)
 }
 
 // store saves one candidate in the registry.
@@ -182,13 +210,22 @@ func (t *Train) store(ctx context.Context, tr model.Trained) (churn.ModelVersion
 	})
 }
 
-// decide applies the champion/challenger rule.
-func (t *Train) decide(ctx context.Context, res *TrainResult, holdout *churn.Matrix, feats []churn.Feature, dataEnd time.Time) error {
-	best := res.Best
+// judge reads the champion and, unless the run promotes anyway, evaluates
+// it on the challenger's holdout. The report is nil when there is nothing to
+// compare: forced promotion, no champion, or a champion trained on another
+// feature set.
+func (t *Train) judge(ctx context.Context, holdout *churn.Matrix, feats []churn.Feature, dataEnd time.Time) (churn.ModelVersion, *eval.Report, error) {
 	champ, err := t.Store.ChampionVersion(ctx)
-	if err != nil {
-		return err
+	if err != nil || t.Force || champ == 0 {
+		return champ, nil, err
 	}
+	cr, err := t.championReport(ctx, champ, holdout, feats, dataEnd)
+	return champ, cr, err
+}
+
+// decide applies the champion/challenger rule to the stored candidates.
+func (t *Train) decide(ctx context.Context, res *TrainResult, champ churn.ModelVersion, cr *eval.Report) error {
+	best := res.Best
 	res.Champion = champ
 	bestPR := best.Model.Report.PRAUC
 	switch {
@@ -197,10 +234,6 @@ func (t *Train) decide(ctx context.Context, res *TrainResult, holdout *churn.Mat
 	case champ == 0:
 		res.Reason = fmt.Sprintf("first champion (holdout PR-AUC %.4f)", bestPR)
 	default:
-		cr, err := t.championReport(ctx, champ, holdout, feats, dataEnd)
-		if err != nil {
-			return err
-		}
 		if cr == nil {
 			res.Reason = fmt.Sprintf("champion %d was trained on another feature set; the challenger replaces it (holdout PR-AUC %.4f)", champ, bestPR)
 			break
