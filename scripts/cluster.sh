@@ -152,7 +152,12 @@ write_config() {
 </yandex>
 EOF
   } >"$d/config.xml"
-  cp /etc/clickhouse-server/users.xml "$d/users.xml"
+  # The default profile reads a Distributed table inside a subquery or JOIN
+  # of a distributed query once, for all shards (GLOBAL): right whatever the
+  # join key. (18.16 takes this string setting from a profile only; the Go
+  # driver can send numeric settings alone to a server this old.)
+  sed -e '0,/<max_memory_usage>/s|<max_memory_usage>|<distributed_product_mode>global</distributed_product_mode><max_memory_usage>|' \
+    /etc/clickhouse-server/users.xml >"$d/users.xml"
   # The copy must have moved every port and path off the shared server's.
   if grep -q -E '<(tcp_port|http_port|interserver_http_port)>(9000|8123|9009)<|/var/lib/clickhouse/' "$d/config.xml"; then
     echo "cluster: $d/config.xml still names a port or path of the shared server; the Debian config.xml changed shape" >&2

@@ -30,6 +30,7 @@ type config struct {
 	ClickHouseDB       string
 	ClickHouseUser     string
 	ClickHousePassword string
+	ClickHouseCluster  string
 	HTTPAddr           string
 	APIKeys            string
 	APIKeysFile        string
@@ -46,6 +47,7 @@ func (c *config) bindFlags(root *cobra.Command) {
 		{"clickhouse-db", "CHURN_CLICKHOUSE_DB", "churn", "ClickHouse database", false, &c.ClickHouseDB},
 		{"clickhouse-user", "CHURN_CLICKHOUSE_USER", "default", "ClickHouse user", false, &c.ClickHouseUser},
 		{"clickhouse-password", "CHURN_CLICKHOUSE_PASSWORD", "", "ClickHouse password", true, &c.ClickHousePassword},
+		{"cluster", "CHURN_CLICKHOUSE_CLUSTER", "", "ClickHouse cluster (remote_servers name) of sharded, replicated tables; empty for one server", false, &c.ClickHouseCluster},
 		{"http-addr", "CHURN_HTTP_ADDR", "127.0.0.1:8080", "address the HTTP API listens on", false, &c.HTTPAddr},
 		{"api-keys", "CHURN_API_KEYS", "", "API keys of churn serve: role:key,... with roles viewer, agent, admin", true, &c.APIKeys},
 		{"api-keys-file", "CHURN_API_KEYS_FILE", "", "file of API keys, one role:key per line, # comments", false, &c.APIKeysFile},
