@@ -35,9 +35,9 @@ const localSuffix = "_local"
 type target int
 
 const (
-	onOne      target = iota // the node the client is connected to
-	onEveryNode              // each node directly (for tables that are not replicated)
-	onEachShard              // one replica of each shard (for replicated tables)
+	onOne       target = iota // the node the client is connected to
+	onEveryNode               // each node directly (for tables that are not replicated)
+	onEachShard               // one replica of each shard (for replicated tables)
 )
 
 // clusterStmt is one statement of a translated migration.
