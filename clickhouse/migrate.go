@@ -155,6 +155,14 @@ func (c *Client) migrate(ctx context.Context) (MigrateResult, error) {
 	if err := c.schemaStep(ctx, layout, schemaMigrationsDDL, true); err != nil {
 		return res, wrap("create schema_migrations", c.cfg, err)
 	}
+	if c.cfg.Cluster != "" {
+		// schema_migrations is replicated asynchronously; a migrate on
+		// another node just before must be seen here, or its migrations
+		// would run twice.
+		if err := c.conn.Exec(ctx, "SYSTEM SYNC REPLICA schema_migrations"); err != nil {
+			return res, wrap("sync schema_migrations", c.cfg, err)
+		}
+	}
 	applied, err := c.appliedVersions(ctx)
 	if err != nil {
 		return res, err
