@@ -43,10 +43,11 @@ WHERE cluster = ? ORDER BY shard_num, replica_num`, func(s scanner) error {
 	return out, err
 }
 
-// openNode connects to one node of the cluster with the client's settings.
+// openNode connects to one node of the cluster with the client's
+// credentials, as to a single server: what it runs there is already placed.
 func (c *Client) openNode(ctx context.Context, addr, database string) (*Client, error) {
 	cfg := c.cfg
-	cfg.Addr = addr
+	cfg.Addr, cfg.Cluster = addr, ""
 	return open(ctx, cfg, database, c.log)
 }
 
