@@ -49,12 +49,7 @@ func RequireCluster(t testing.TB) {
 		defer c.Close()
 		_, err = c.ClusterNodes(ctx)
 	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the ClickHouse cluster is required in CI (bash scripts/cluster.sh): %v", err)
-		}
-		t.Skipf("no ClickHouse cluster (start one with `make cluster`; CI=true makes this a failure): %v", err)
-	}
+	need(t, "a ClickHouse cluster", "start one with `make cluster`; CI=true makes this a failure, and .ci/run starts it", err)
 }
 
 // NewClusterDB creates a database migrated in cluster mode on the test
