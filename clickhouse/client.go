@@ -73,7 +73,16 @@ func open(ctx context.Context, cfg Config, database string, log *slog.Logger) (*
 		conn.Close()
 		return nil, connectError(cfg, err)
 	}
-	return &Client{conn: conn, cfg: cfg, log: log}, nil
+	c := &Client{conn: conn, cfg: cfg, log: log}
+	if cfg.Cluster != "" {
+		layout, err := migrationsLayout(database, cfg.Cluster)
+		if err != nil {
+			conn.Close()
+			return nil, err
+		}
+		c.conn = qualifyingConn{Conn: conn, layout: layout, db: database}
+	}
+	return c, nil
 }
 
 // clusterSettings are the query settings of cluster mode: an INSERT into a

@@ -10,26 +10,6 @@ import (
 	"github.com/telcoretain/churn"
 )
 
-// shardLayout says which tables are sharded by customer, from the embedded
-// migrations: the same translation migrate runs, without executing it.
-func (c *Client) shardLayout() (*clusterLayout, error) {
-	l := newClusterLayout()
-	all, err := Migrations()
-	if err != nil {
-		return nil, err
-	}
-	stmts := []string{schemaMigrationsDDL}
-	for _, m := range all {
-		stmts = append(stmts, m.Statements...)
-	}
-	for _, s := range stmts {
-		if _, err := l.translate(s, c.cfg.Database, c.cfg.Cluster); err != nil {
-			return nil, err
-		}
-	}
-	return l, nil
-}
-
 // queryMatrixPerShard runs a per-customer query on every shard at once,
 // against that shard's local tables, and merges the shards' rows in customer
 // order. It is right for queries that only join and filter on customer_id
@@ -38,7 +18,7 @@ func (c *Client) shardLayout() (*clusterLayout, error) {
 // replica; a shard with no replica left fails the whole query.
 func (c *Client) queryMatrixPerShard(ctx context.Context, query string, params map[string]any, progress func(done, total int64)) (*churn.Matrix, error) {
 	const op = "query feature matrix per shard"
-	layout, err := c.shardLayout()
+	layout, err := migrationsLayout(c.cfg.Database, c.cfg.Cluster)
 	if err != nil {
 		return nil, err
 	}

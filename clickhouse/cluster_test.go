@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/clickhouse/chtest"
 )
@@ -78,5 +79,36 @@ func TestClusterInsertsShardByCustomerAndDeletesReachEveryShard(t *testing.T) {
 	}
 	if perShard := countOnEveryNode(t, c, cfg, "churn_events_local"); perShard[1]+perShard[2] != 0 {
 		t.Fatalf("rows per shard after truncation %v, want none", perShard)
+	}
+}
+
+func TestClusterReadsJoinShardedAndReplicatedTables(t *testing.T) {
+	c, cfg := chtest.NewClusterDB(t)
+	ctx := context.Background()
+	asOf := time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
+	var scores []churn.Score
+	for i := range 20 {
+		scores = append(scores, churn.Score{RunID: "r1", CustomerID: fmt.Sprintf("c%03d", i), AsOf: asOf, ModelVersion: 1,
+			Probability: float64(i) / 20, Band: churn.RiskLow, Tier: churn.TierC})
+	}
+	if err := c.WriteScores(ctx, scores); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RecordScoreRun(ctx, "r1", asOf, 1, clickhouse.RunFinished, len(scores), ""); err != nil {
+		t.Fatal(err)
+	}
+	// score_runs reaches the other nodes asynchronously; the history query
+	// reads it on every shard.
+	countOnEveryNode(t, c, cfg, "score_runs")
+	for _, s := range scores {
+		// scores (Distributed) with a subquery on score_runs (replicated):
+		// each shard must find the table in the client's database.
+		h, err := c.CustomerHistory(ctx, s.CustomerID, 10)
+		if err != nil {
+			t.Fatalf("history of %s: %v", s.CustomerID, err)
+		}
+		if len(h) != 1 || h[0].RunID != "r1" {
+			t.Fatalf("history of %s: %+v, want the one score of run r1", s.CustomerID, h)
+		}
 	}
 }
