@@ -9,7 +9,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEMO_CUSTOMERS ?= 20000
 DEMO_MONTHS    ?= 12
 
-.PHONY: all build deps clickhouse demo stop test lint vet fmt bench accuracy notebooks docs clean
+.PHONY: all build deps clickhouse cluster cluster-stop demo stop test lint vet fmt bench accuracy notebooks docs clean
 
 all: build
 
@@ -18,6 +18,15 @@ deps:
 
 clickhouse: deps
 	@bash scripts/clickhouse.sh
+
+# A ClickHouse cluster on loopback (ZooKeeper, two shards of two replicas,
+# cluster churn_cluster on ports 19001-19004) for `churn migrate --cluster` and
+# the cluster tests; see docs/scaling.md.
+cluster: deps
+	@bash scripts/cluster.sh
+
+cluster-stop:
+	@bash scripts/cluster.sh stop
 
 build: deps
 	$(GO) build -o $(BIN) ./cmd/churn
@@ -35,8 +44,9 @@ lint: deps
 	bash scripts/lint-openapi.sh
 
 # Unit and integration tests. Integration tests need the local ClickHouse that
-# `make clickhouse` starts; with CI=true a missing server fails them.
-test: clickhouse lint
+# `make clickhouse` starts and the loopback cluster of `make cluster` (for the
+# cluster suite); with CI=true a missing server fails them.
+test: clickhouse cluster lint
 	$(GO) test -count=1 -timeout 20m ./...
 
 bench: clickhouse build

@@ -2,7 +2,6 @@ package clickhouse
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -229,27 +228,13 @@ func (c *Client) DeleteChurnEvents(ctx context.Context, customerIDs []string, fr
 	if len(customerIDs) == 0 {
 		return nil
 	}
-	err := c.conn.Exec(ctx, `ALTER TABLE churn_events DELETE WHERE has(?, customer_id)
-AND churned_at >= toDate(?) AND churned_at < toDate(?) AND kind = 'voluntary'`,
+	err := c.mutateSharded(ctx, `ALTER TABLE %s DELETE WHERE has(?, customer_id)
+AND churned_at >= toDate(?) AND churned_at < toDate(?) AND kind = 'voluntary'`, "churn_events",
 		customerIDs, from.Format(time.DateOnly), to.Format(time.DateOnly))
 	if err != nil {
 		return wrap(op, c.cfg, err)
 	}
 	// Mutations run in the background; wait so that labels read after us
 	// see the change.
-	for {
-		var pending uint64
-		if err := c.conn.QueryRow(ctx, `SELECT count() FROM system.mutations
-WHERE database = ? AND table = 'churn_events' AND is_done = 0`, c.cfg.Database).Scan(&pending); err != nil {
-			return wrap(op, c.cfg, err)
-		}
-		if pending == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return wrap(op, c.cfg, fmt.Errorf("waiting for the mutation: %w", ctx.Err()))
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return c.waitMutations(ctx, op, "churn_events")
 }

@@ -27,6 +27,9 @@ type Config struct {
 	// time.Now. Tests pass a clock so that the order of stamped rows does
 	// not depend on the wall clock's seconds.
 	Now func() time.Time
+	// Cluster, when set, names the ClickHouse cluster (remote_servers) whose
+	// Distributed tables the service uses; see cluster_ddl.go.
+	Cluster string
 }
 
 // StartHint is the command that starts a local ClickHouse, quoted in errors.
@@ -56,10 +59,14 @@ func open(ctx context.Context, cfg Config, database string, log *slog.Logger) (*
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Cluster != "" && !identRE.MatchString(cfg.Cluster) {
+		return nil, churn.Invalid("connect to ClickHouse", "cluster", "%q is not a valid cluster name (letters, digits and _)", cfg.Cluster)
+	}
 	conn, err := ch.Open(&ch.Options{
 		Addr: []string{cfg.Addr},
 		Auth: ch.Auth{Database: database, Username: cfg.User, Password: cfg.Password},
-		// 18.16 knows none of the newer settings; send none.
+		// 18.16 knows none of the newer settings; send only these.
+		Settings:        clusterSettings(cfg.Cluster),
 		DialTimeout:     cfg.DialTimeout,
 		MaxOpenConns:    8,
 		MaxIdleConns:    4,
@@ -74,7 +81,27 @@ func open(ctx context.Context, cfg Config, database string, log *slog.Logger) (*
 		conn.Close()
 		return nil, connectError(cfg, err)
 	}
-	return &Client{conn: conn, cfg: cfg, log: log}, nil
+	c := &Client{conn: conn, cfg: cfg, log: log}
+	if cfg.Cluster != "" {
+		layout, err := migrationsLayout(database, cfg.Cluster)
+		if err != nil {
+			conn.Close()
+			return nil, err
+		}
+		c.conn = qualifyingConn{Conn: conn, layout: layout, db: database}
+	}
+	return c, nil
+}
+
+// clusterSettings are the query settings of cluster mode: an INSERT into a
+// Distributed table returns only once every shard has the rows. (The servers'
+// profile sets distributed_product_mode = 'global', see docs/scaling.md: the
+// driver sends only numeric settings to 18.16.)
+func clusterSettings(cluster string) ch.Settings {
+	if cluster == "" {
+		return nil
+	}
+	return ch.Settings{"insert_distributed_sync": 1}
 }
 
 // now is the client's clock.

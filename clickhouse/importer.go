@@ -111,6 +111,12 @@ func (c *Client) Import(ctx context.Context, table string, data ImportData, opts
 		}
 		return nil
 	}
+	if c.cfg.Cluster != "" {
+		// Staging moves parts with ATTACH PARTITION, which works on one
+		// node's tables only; cluster mode has no staged import yet.
+		return churn.Invalid(op, "rows", "%d rows are more than one block of %d, and cluster %s takes imports of one block only: raise the block size (--block-rows) or import in smaller files",
+			n, opts.BlockRows, c.cfg.Cluster)
+	}
 	return c.importStaged(ctx, t, data, opts)
 }
 

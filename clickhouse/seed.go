@@ -18,7 +18,7 @@ func (c *Client) TruncateContractTables(ctx context.Context) error {
 	}
 	for _, t := range dataset.Tables {
 		// Names come from the contract in code, not from input.
-		if err := c.conn.Exec(ctx, "TRUNCATE TABLE "+t.Name); err != nil {
+		if err := c.mutateSharded(ctx, "TRUNCATE TABLE %s", t.Name); err != nil {
 			return wrap("truncate "+t.Name, c.cfg, err)
 		}
 	}

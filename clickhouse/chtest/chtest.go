@@ -47,13 +47,23 @@ func Require(t testing.TB) {
 	cfg := Config()
 	cfg.Database = "default"
 	c, err := clickhouse.Open(ctx, cfg, nil)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("ClickHouse is required in CI: %v", err)
-		}
-		t.Skipf("no ClickHouse (set CI=true to make this a failure): %v", err)
+	if err == nil {
+		c.Close()
 	}
-	c.Close()
+	need(t, "ClickHouse", "set CI=true to make this a failure", err)
+}
+
+// need skips the test when err is not nil, or fails it when CI=true: CI
+// starts every server the tests use.
+func need(t testing.TB, what, hint string, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is required in CI: %v", what, err)
+	}
+	t.Skipf("no %s (%s): %v", what, hint, err)
 }
 
 // NewDB creates a migrated database with a unique name, returns a client to it

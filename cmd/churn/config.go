@@ -28,6 +28,7 @@ type config struct {
 	ClickHouseDB       string
 	ClickHouseUser     string
 	ClickHousePassword string
+	ClickHouseCluster  string
 	HTTPAddr           string
 	APIKeys            string
 	APIKeysFile        string
@@ -73,6 +74,8 @@ func (c *config) settings() []*setting {
 			Help: "ClickHouse user", Kind: stringKind(&c.ClickHouseUser)},
 		{Flag: "clickhouse-password", Env: "CHURN_CLICKHOUSE_PASSWORD", Secret: true, Scope: g,
 			Help: "ClickHouse password", Kind: stringKind(&c.ClickHousePassword)},
+		{Flag: "cluster", Env: "CHURN_CLICKHOUSE_CLUSTER", Scope: g,
+			Help: "ClickHouse cluster (remote_servers name) of sharded, replicated tables; empty for one server", Kind: stringKind(&c.ClickHouseCluster)},
 		{Flag: "http-addr", Env: "CHURN_HTTP_ADDR", Default: "127.0.0.1:8080", Scope: g,
 			Help: "address the HTTP API listens on (host:port)", Kind: addrKind(&c.HTTPAddr, false)},
 		{Flag: "api-keys", Env: "CHURN_API_KEYS", Secret: true, Scope: g,

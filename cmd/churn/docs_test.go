@@ -244,7 +244,7 @@ func TestDocsListEverySetting(t *testing.T) {
 	}
 	for _, path := range []string{"README.md", "docs/operations.md", "docs/scaling.md", "docs/api.md"} {
 		for _, m := range regexp.MustCompile("`(CHURN_[A-Z_]+)[`=]").FindAllStringSubmatch(readRepoFile(t, path), -1) {
-			if !known[m[1]] && !notOurSettings[m[1]] {
+			if !known[m[1]] && !notOurSettings[m[1]] && !strings.HasPrefix(m[1], "CHURN_TEST_") {
 				t.Errorf("%s names %s, which no setting reads", path, m[1])
 			}
 		}
