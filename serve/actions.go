@@ -183,7 +183,7 @@ func (s *Server) claimActions(c *gin.Context) {
 	if q == nil {
 		return
 	}
-	as, err := q.Claim(c.Request.Context(), req.Agent, c.GetString(ctxActor), req.Limit)
+	as, err := q.Claim(c.Request.Context(), req.Agent, c.GetString(ctxActor), req.limit())
 	if err != nil {
 		s.fail(c, err)
 		return
