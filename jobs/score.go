@@ -38,6 +38,10 @@ type Scoring struct {
 	// Progress, when set, hears "features" with rows read, and "scored"
 	// and "written" with rows done.
 	Progress func(step string, n int64)
+	// Finished, when set, hears the id of each run once it is finished, so
+	// that an API server in the same process serves it at once rather than
+	// at its next poll.
+	Finished func(runID string)
 }
 
 // ScoreResult describes a finished run.
@@ -116,6 +120,9 @@ func (s *Scoring) Run(ctx context.Context) (*ScoreResult, error) {
 	}
 	res.Rows = len(scores)
 	s.Log.Info("scoring run finished", "run", res.RunID, "as_of", asOf.Format(time.DateOnly), "model", champ, "customers", res.Rows)
+	if s.Finished != nil {
+		s.Finished(res.RunID)
+	}
 	return res, nil
 }
 

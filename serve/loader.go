@@ -23,6 +23,8 @@ type Loader struct {
 	metrics  *metrics
 
 	snap atomic.Pointer[Snapshot]
+	// wake asks Run to poll now rather than at the next tick (Notify).
+	wake chan struct{}
 
 	mu        sync.Mutex
 	lastErr   error  // of the last poll, nil when it succeeded
@@ -34,13 +36,25 @@ func NewLoader(store ScoreStore, interval time.Duration, log *slog.Logger) *Load
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Loader{store: store, interval: interval, log: log, now: time.Now}
+	return &Loader{store: store, interval: interval, log: log, now: time.Now, wake: make(chan struct{}, 1)}
+}
+
+// Notify tells the loader that a run may have just finished, so that Run
+// polls at once instead of at the next tick: a scoring run of this process
+// is served as soon as it is finished. It never blocks; notices that arrive
+// while one is pending are merged. Other replicas keep polling.
+func (l *Loader) Notify() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Snapshot returns the snapshot being served, nil before the first load.
 func (l *Loader) Snapshot() *Snapshot { return l.snap.Load() }
 
-// Run polls until ctx ends. The first poll happens at once.
+// Run polls until ctx ends. The first poll happens at once, and another one
+// whenever Notify is called.
 func (l *Loader) Run(ctx context.Context) error {
 	t := time.NewTicker(l.interval)
 	defer t.Stop()
@@ -50,6 +64,7 @@ func (l *Loader) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-l.wake:
 		}
 	}
 }

@@ -48,6 +48,7 @@ type jobsConfig struct {
 type jobSet struct {
 	specs []jobs.Spec
 	drift *jobs.Drift
+	score *jobs.Scoring // its Finished hook tells a server of this process
 }
 
 // add registers a job; its schedule and timeout come from configuration.
@@ -60,7 +61,8 @@ func (s *jobSet) add(name string, j jobs.Job) {
 func (a *app) newJobSet(st *clickhouse.Client, cfg jobsConfig, reg prometheus.Registerer) *jobSet {
 	set := &jobSet{}
 	set.add("train", jobs.TrainJob{Train: &jobs.Train{Store: st, Log: a.log.With("job", "train"), Actor: "job:train"}})
-	set.add("score", jobs.ScoreJob{Scoring: &jobs.Scoring{Store: st, Log: a.log.With("job", "score")}})
+	set.score = &jobs.Scoring{Store: st, Log: a.log.With("job", "score")}
+	set.add("score", jobs.ScoreJob{Scoring: set.score})
 	set.drift = &jobs.Drift{Store: st, Log: a.log.With("job", "drift"), Threshold: cfg.psi, AUCFloor: cfg.aucFloor}
 	if reg != nil {
 		set.drift.Metrics = jobs.NewDriftMetrics(reg)
