@@ -108,7 +108,9 @@ func (s *Scoring) Run(ctx context.Context) (*ScoreResult, error) {
 		began := time.Now()
 		err = s.Store.WriteScores(ctx, scores)
 		res.Took["write"] = time.Since(began)
-		s.Progress("written", int64(len(scores)))
+		if err == nil {
+			s.Progress("written", int64(len(scores)))
+		}
 	}
 	if err == nil {
 		err = s.Store.RecordScoreRun(ctx, res.RunID, asOf, champ, churn.ScoreRunFinished, len(scores), "")

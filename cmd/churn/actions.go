@@ -86,7 +86,7 @@ A cycle is the scoring run's as-of date. --dry-run prints the plan only.`,
 				prog := a.newProgress("plan", "scores", 0)
 				job.Progress = func(n int64) { prog.Add(n) }
 				res, err := job.Run(ctx)
-				prog.Finish()
+				prog.End(err)
 				if err != nil {
 					return err
 				}

@@ -120,7 +120,7 @@ func runImport(ctx context.Context, a *app, args importArgs) error {
 	prog := a.newProgress("validate "+filepath.Base(args.file), "bytes", size)
 	cols, err := dataset.ReadCSV(ctx, &importByteCounter{r: f, add: prog.Add}, t,
 		dataset.ReadOptions{Name: args.file, MaxErrors: args.maxErrors, Lookup: st})
-	prog.Finish()
+	prog.End(err)
 	var probs *dataset.Problems
 	if errors.As(err, &probs) {
 		for _, line := range probs.Lines() {
@@ -139,7 +139,7 @@ func runImport(ctx context.Context, a *app, args importArgs) error {
 		AfterBlock: func(n int) { ins.Add(int64(n)) },
 		Owner:      owner,
 	})
-	ins.Finish()
+	ins.End(err)
 	if err != nil {
 		return err
 	}

@@ -72,7 +72,7 @@ thresholds instead.`,
 			}
 			began := time.Now()
 			res, err := job.Run(ctx)
-			p.Finish()
+			p.End(err)
 			if err != nil {
 				return err
 			}

@@ -32,7 +32,7 @@ func trainTables(ctx context.Context, a *app, snapshots int, horizon string, for
 				snaps.Add(n)
 			case "candidate":
 				if cand == nil {
-					snaps.Finish()
+					snaps.End(nil)
 					cand = a.newProgress("training candidates", "candidates", int64(len(cands)))
 				}
 				cand.Add(n)
@@ -40,9 +40,9 @@ func trainTables(ctx context.Context, a *app, snapshots int, horizon string, for
 		}}
 	began := time.Now()
 	res, err := job.Run(ctx)
-	snaps.Finish()
+	snaps.End(err)
 	if cand != nil {
-		cand.Finish()
+		cand.End(err)
 	}
 	if err != nil {
 		return err
