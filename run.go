@@ -39,7 +39,7 @@ const (
 type JobRun struct {
 	ID       string
 	Job      string
-	Trigger  string // schedule, manual or drift
+	Trigger  string // schedule, manual, drift or retry (of a failed scheduled run)
 	Started  time.Time
 	Finished time.Time
 	Status   JobStatus

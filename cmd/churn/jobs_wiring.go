@@ -40,6 +40,9 @@ type jobsConfig struct {
 	aucFloor  float64
 	attempts  int
 	backoff   time.Duration
+	// Runs of a failed scheduled run before the job's next slot.
+	windowRetries int
+	windowWait    time.Duration
 }
 
 // jobSet is the registry of named jobs of this process. newJobSet adds
@@ -121,7 +124,8 @@ func (a *app) newScheduler(st *clickhouse.Client, set *jobSet, cfg jobsConfig, r
 		sp.Timeout = cmpOr(timeouts[sp.Name], defaultTimeouts[sp.Name])
 	}
 	s, err := jobs.New(jobs.Options{Location: loc, Log: a.log, History: st, Registerer: reg,
-		Backoff: &jobs.Backoff{Attempts: cfg.attempts, Initial: cfg.backoff, Max: 16 * cfg.backoff}}, specs...)
+		Backoff: &jobs.Backoff{Attempts: cfg.attempts, Initial: cfg.backoff, Max: 16 * cfg.backoff},
+		Retry:   &jobs.WindowRetry{Attempts: cfg.windowRetries, Wait: cfg.windowWait}}, specs...)
 	if err != nil {
 		return nil, err
 	}
