@@ -77,7 +77,7 @@ func statusOf(err error) (status int, body errorBody) {
 
 // fail answers with the JSON error shape and stops the handler chain.
 func (s *Server) fail(c *gin.Context, err error) {
-	status, body := statusOf(err)
+	status, body := statusOf(s.deadlineError(c, err))
 	if status >= 500 {
 		level := slog.LevelError
 		if status == http.StatusServiceUnavailable {

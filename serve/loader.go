@@ -18,6 +18,7 @@ import (
 type Loader struct {
 	store    ScoreStore
 	interval time.Duration
+	timeout  time.Duration // of the look for a newer run; 0: none
 	log      *slog.Logger
 	now      func() time.Time
 	metrics  *metrics
@@ -96,14 +97,10 @@ func (l *Loader) Err() error {
 }
 
 func (l *Loader) poll(ctx context.Context) (bool, error) {
-	run, err := l.store.LatestFinishedRun(ctx)
+	run, err := l.latest(ctx)
+	l.metrics.setStoreUp(churn.ErrorKind(err) != churn.KindUnavailable)
 	if err != nil || run == nil {
 		return false, err
-	}
-	if cr, ok := l.store.(ChampionReader); ok {
-		if v, err := cr.ChampionVersion(ctx); err == nil {
-			l.metrics.setChampion(v)
-		}
 	}
 	if cur := l.snap.Load(); cur != nil && cur.run.ID == run.ID {
 		return false, nil
@@ -135,6 +132,27 @@ func (l *Loader) poll(ctx context.Context) (bool, error) {
 	l.log.Info("score snapshot: loaded", "run", run.ID, "as_of", run.AsOf.Format(dateLayout),
 		"model_version", run.ModelVersion, "scores", s.Len(), "took", l.now().Sub(start).Round(time.Millisecond))
 	return true, nil
+}
+
+// latest reads the newest finished run and the champion, within the
+// loader's timeout: a hung ClickHouse makes the poll fail in seconds, which
+// readiness and the reachability metric report.
+func (l *Loader) latest(ctx context.Context) (*churn.ScoreRun, error) {
+	if l.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, l.timeout)
+		defer cancel()
+	}
+	run, err := l.store.LatestFinishedRun(ctx)
+	if err != nil || run == nil {
+		return run, err
+	}
+	if cr, ok := l.store.(ChampionReader); ok {
+		if v, err := cr.ChampionVersion(ctx); err == nil {
+			l.metrics.setChampion(v)
+		}
+	}
+	return run, nil
 }
 
 func (l *Loader) load(ctx context.Context, run churn.ScoreRun) (*Snapshot, error) {
