@@ -27,6 +27,10 @@ type Config struct {
 	// time.Now. Tests pass a clock so that the order of stamped rows does
 	// not depend on the wall clock's seconds.
 	Now func() time.Time
+	// Owner names this process (host:pid) in the rows that say who runs a
+	// scoring or training run, so that a later process can tell a run left
+	// 'started' by a process that died from one still going.
+	Owner string
 }
 
 // StartHint is the command that starts a local ClickHouse, quoted in errors.

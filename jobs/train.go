@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"math"
@@ -26,6 +27,9 @@ type Registry interface {
 type TrainStore interface {
 	features.Store
 	Registry
+	// RecordTrainRun appends a status (started, finished, failed) of a
+	// training run; its candidates can be promoted once it is finished.
+	RecordTrainRun(ctx context.Context, runID string, status churn.ScoreRunStatus, errMsg string) error
 }
 
 // Train trains every candidate on point-in-time snapshots of the contract
@@ -50,6 +54,7 @@ type Train struct {
 
 // TrainResult says what a training run did.
 type TrainResult struct {
+	RunID      string // the training run, recorded in train_runs
 	Schedule   features.Schedule
 	Rows       int // training rows (fit + validation)
 	Candidates []TrainedVersion
@@ -59,6 +64,11 @@ type TrainResult struct {
 	Compared   bool
 	Promoted   bool
 	Reason     string
+
+	// What decide compares the champion on.
+	holdout *churn.Matrix
+	feats   []churn.Feature
+	dataEnd time.Time
 }
 
 // TrainedVersion is a stored candidate.
@@ -91,9 +101,59 @@ func (t *Train) defaults() {
 }
 
 // Run trains, stores and maybe promotes. It leaves the champion alone unless
-// every step before the promotion succeeded.
-func (t *Train) Run(ctx context.Context) (*TrainResult, error) {
+// every step before the promotion succeeded. The run is recorded in
+// train_runs: finished once every candidate is stored, failed when it stops
+// before (an error, a cancellation, a panic), so that candidates of a run
+// that died are never promoted.
+func (t *Train) Run(ctx context.Context) (res *TrainResult, err error) {
 	t.defaults()
+	// A random suffix: two runs may start within a millisecond of each
+	// other's clock (tests, a clock that stands still), and the id only has
+	// to be unique.
+	var suffix [3]byte
+	_, _ = rand.Read(suffix[:])
+	runID := fmt.Sprintf("train-%s-%x", t.Now().UTC().Format("20060102T150405.000"), suffix)
+	if err := t.Store.RecordTrainRun(ctx, runID, churn.ScoreRunStarted, ""); err != nil {
+		return nil, err
+	}
+	finished := false
+	defer func() {
+		if finished {
+			return
+		}
+		msg := "stopped"
+		r := recover()
+		switch {
+		case r != nil:
+			msg = fmt.Sprintf("panic: %v", r)
+		case err != nil:
+			msg = err.Error()
+		}
+		// Best effort, on a context a cancellation has not ended: when it
+		// fails the run stays started, which is not promotable either.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if ferr := t.Store.RecordTrainRun(rctx, runID, churn.ScoreRunFailed, msg); ferr != nil {
+			t.Log.Warn("could not mark the training run failed", "run", runID, "err", ferr)
+		}
+		if r != nil {
+			panic(r)
+		}
+	}()
+	res, err = t.train(ctx, runID)
+	if err != nil {
+		return res, err
+	}
+	if err := t.Store.RecordTrainRun(ctx, runID, churn.ScoreRunFinished, ""); err != nil {
+		return res, err
+	}
+	finished = true
+	return res, t.decide(ctx, res)
+}
+
+// train computes the snapshots, trains the candidates and stores them under
+// runID.
+func (t *Train) train(ctx context.Context, runID string) (*TrainResult, error) {
 	first, last, err := t.Store.UsageRange(ctx)
 	if err != nil {
 		return nil, err
@@ -155,20 +215,20 @@ func (t *Train) Run(ctx context.Context) (*TrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &TrainResult{Schedule: sched, Rows: fitM.Rows() + validM.Rows()}
+	res := &TrainResult{RunID: runID, Schedule: sched, Rows: fitM.Rows() + validM.Rows(), holdout: holdM, feats: feats, dataEnd: dataEnd}
 	for _, tr := range trained {
-		v, err := t.store(ctx, tr)
+		v, err := t.store(ctx, runID, tr)
 		if err != nil {
 			return res, err
 		}
 		res.Candidates = append(res.Candidates, TrainedVersion{Version: v, Name: tr.Name, Model: tr.Model, Took: tr.Took})
 	}
 	res.Best = res.Candidates[0]
-	return res, t.decide(ctx, res, holdM, feats, dataEnd)
+	return res, nil
 }
 
 // store saves one candidate in the registry.
-func (t *Train) store(ctx context.Context, tr model.Trained) (churn.ModelVersion, error) {
+func (t *Train) store(ctx context.Context, runID string, tr model.Trained) (churn.ModelVersion, error) {
 	tr.Model.CreatedAt = t.Now().UTC()
 	art, err := tr.Model.Marshal()
 	if err != nil {
@@ -178,12 +238,13 @@ func (t *Train) store(ctx context.Context, tr model.Trained) (churn.ModelVersion
 		Algorithm: tr.Model.Algorithm, CreatedAt: tr.Model.CreatedAt, Params: tr.Model.Params,
 		Features: tr.Model.FeatureNames(), TrainFrom: tr.Model.TrainFrom, TrainTo: tr.Model.TrainTo, HoldoutAsOf: tr.Model.HoldoutAsOf,
 		Metrics: tr.Model.Report.Metrics(), LibraryVersions: tr.Model.Libraries,
-		Description: fmt.Sprintf("%s; %s", tr.Name, tr.Model.Validation), Artifact: art,
+		Description: fmt.Sprintf("%s; %s", tr.Name, tr.Model.Validation), Artifact: art, TrainRun: runID,
 	})
 }
 
 // decide applies the champion/challenger rule.
-func (t *Train) decide(ctx context.Context, res *TrainResult, holdout *churn.Matrix, feats []churn.Feature, dataEnd time.Time) error {
+func (t *Train) decide(ctx context.Context, res *TrainResult) error {
+	holdout, feats, dataEnd := res.holdout, res.feats, res.dataEnd
 	best := res.Best
 	champ, err := t.Store.ChampionVersion(ctx)
 	if err != nil {

@@ -39,6 +39,7 @@ func (a *app) chConfig() clickhouse.Config {
 		Database: a.cfg.ClickHouseDB,
 		User:     a.cfg.ClickHouseUser,
 		Password: a.cfg.ClickHousePassword,
+		Owner:    processOwner(),
 	}
 }
 
