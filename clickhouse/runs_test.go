@@ -46,7 +46,7 @@ func TestRunsLeftStartedByADeadProcessAreFailedAndTheirRowsRemoved(t *testing.T)
 	}
 	start(as("hostA:100"), "old-alive", 2) // alive, but started longer ago than the timeout
 	now = now.Add(3 * time.Hour)
-	start(as("hostA:200"), "dead", 3)   // its process is gone
+	start(as("hostA:200"), "dead", 3)    // its process is gone
 	start(as("hostA:300"), "running", 2) // still going
 	start(as(""), "finished", 2)
 	if err := c.RecordScoreRun(ctx, "finished", asOf, 1, churn.ScoreRunFinished, 2, ""); err != nil {
