@@ -5,8 +5,11 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/clickhouse"
+	"github.com/telcoretain/churn/clickhouse/chtest"
 	"github.com/telcoretain/churn/jobs"
 )
 
@@ -53,5 +56,30 @@ func TestCandidatesOfATrainingRunThatFailedAreMarkedAndNeverPromoted(t *testing.
 	best, err := c.Model(ctx, res.Best.Version)
 	if err != nil || best.TrainStatus != churn.ScoreRunFinished || best.TrainRun != res.RunID {
 		t.Fatalf("best of the finished run: run %q %q (%v), want %s finished", best.TrainRun, best.TrainStatus, err, res.RunID)
+	}
+}
+
+func TestTheNextScoringRunFailsRunsLeftStartedByADeadProcess(t *testing.T) {
+	c, cfg := chtest.NewDB(t)
+	ctx := context.Background()
+	cfg.Owner = "elsewhere:4242"
+	dc, err := clickhouse.Open(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dc.Close()
+	if err := dc.RecordScoreRun(ctx, "crashed", time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), 1, churn.ScoreRunStarted, 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	sc := &jobs.Scoring{Store: c, Reconcile: func(ctx context.Context) error {
+		_, err := c.ReconcileScoreRuns(ctx, clickhouse.ReconcileOptions{Alive: func(owner string) bool { return owner != "elsewhere:4242" }})
+		return err
+	}}
+	// No champion: the run itself stops at once, after the clean-up.
+	if _, err := sc.Run(ctx); churn.ErrorKind(err) != churn.KindNotFound {
+		t.Fatalf("scoring without a champion: %v", err)
+	}
+	if st, _, err := c.RunStatus(ctx, "crashed"); err != nil || st != churn.ScoreRunPurged {
+		t.Fatalf("the crashed run is %q (%v) after the next run, want purged", st, err)
 	}
 }
