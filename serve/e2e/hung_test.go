@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/clickhouse/chtest"
-	"github.com/telcoretain/churn/retention"
 	"github.com/telcoretain/churn/serve"
 )
 
@@ -50,15 +48,7 @@ func TestAHungClickHouseGets503sWithinTheStoreTimeoutAndMemoryReadsGoOn(t *testi
 	c, _ := chs.NewDB(t)
 	ctx := context.Background()
 	writeRun(t, c, "run-1", time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC), 1, 200)
-	pol, err := retention.LoadFile(filepath.Join("..", "..", "policies", "default.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	watch := retention.NewFixed(pol, nil)
-	queue := retention.NewQueue(c, retention.QueueOptions{Lease: watch.Lease})
-	if err := queue.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	queue, watch := defaultQueue(t, c)
 	var as []churn.Action
 	for i := range 20 {
 		as = append(as, churn.Action{ID: fmt.Sprintf("a%03d", i), CustomerID: fmt.Sprintf("C%04d", i), Cycle: "2025-05-01",
