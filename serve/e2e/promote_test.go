@@ -41,4 +41,11 @@ func TestPromotingAModelOfAFailedTrainingRunIs409NamingTheVersionAndStatus(t *te
 	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), want) {
 		t.Fatalf("promote: %d %s; want 409 with %q", rec.Code, rec.Body, want)
 	}
+	req, _ = http.NewRequest("GET", fmt.Sprintf("/v1/models/%d", v), nil)
+	req.Header.Set("Authorization", "Bearer "+integrationKey)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"train_run":"train-x","train_status":"failed"`) {
+		t.Fatalf("the model as listed: %d %s, want its run failed", rec.Code, rec.Body)
+	}
 }
