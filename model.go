@@ -27,6 +27,13 @@ type Model struct {
 	Description     string
 	Artifact        []byte // empty in listings
 	Champion        bool
+	// TrainRun is the training run that stored the model; empty for models
+	// stored before training runs were recorded.
+	TrainRun string
+	// TrainStatus is the state of that run: finished (also when TrainRun is
+	// empty), started (running, or its process died) or failed. Only models
+	// of finished runs may be promoted.
+	TrainStatus ScoreRunStatus
 }
 
 // ModelEventType is what a change of champion was.

@@ -3,15 +3,19 @@ package churn
 import "time"
 
 // ScoreRunStatus is a row of score_runs: a scoring run appends started, then
-// finished once all its scores are written, or failed.
+// finished once all its scores are written, or failed. Training runs
+// (train_runs) go through the same started, finished or failed.
 type ScoreRunStatus string
 
 // Score run statuses. Readers only see runs with a finished row, so a run
-// that dies half way is never visible.
+// that dies half way is never visible; a run left started by a process that
+// died is marked failed by the next run (or `churn status`), and the rows of
+// failed runs are removed, which a purged row records.
 const (
 	ScoreRunStarted  ScoreRunStatus = "started"
 	ScoreRunFinished ScoreRunStatus = "finished"
 	ScoreRunFailed   ScoreRunStatus = "failed"
+	ScoreRunPurged   ScoreRunStatus = "purged" // a failed run whose score rows were removed
 )
 
 // ScoreRun is a finished scoring run: the set of scores readers see.
@@ -39,7 +43,7 @@ const (
 type JobRun struct {
 	ID       string
 	Job      string
-	Trigger  string // schedule, manual or drift
+	Trigger  string // schedule, manual, drift or retry (of a failed scheduled run)
 	Started  time.Time
 	Finished time.Time
 	Status   JobStatus

@@ -30,6 +30,10 @@ type Config struct {
 	// Cluster, when set, names the ClickHouse cluster (remote_servers) whose
 	// Distributed tables the service uses; see cluster_ddl.go.
 	Cluster string
+	// Owner names this process (host:pid) in the rows that say who runs a
+	// scoring or training run, so that a later process can tell a run left
+	// 'started' by a process that died from one still going.
+	Owner string
 }
 
 // StartHint is the command that starts a local ClickHouse, quoted in errors.

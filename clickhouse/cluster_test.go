@@ -94,7 +94,7 @@ func TestClusterReadsJoinShardedAndReplicatedTables(t *testing.T) {
 	if err := c.WriteScores(ctx, scores); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.RecordScoreRun(ctx, "r1", asOf, 1, clickhouse.RunFinished, len(scores), ""); err != nil {
+	if err := c.RecordScoreRun(ctx, "r1", asOf, 1, churn.ScoreRunFinished, len(scores), ""); err != nil {
 		t.Fatal(err)
 	}
 	// score_runs reaches the other nodes asynchronously; the history query

@@ -13,7 +13,7 @@ import (
 // write leaves the registry as it was.
 
 var modelColumns = []string{"version", "algorithm", "created_at", "params", "features", "encodings",
-	"train_from", "train_to", "holdout_as_of", "metrics", "library_versions", "description", "artifact"}
+	"train_from", "train_to", "holdout_as_of", "metrics", "library_versions", "description", "artifact", "train_run"}
 
 // SaveModel stores m under the next free version number and returns it.
 // Versions are assigned by the single training job; concurrent trainers
@@ -34,7 +34,7 @@ func (c *Client) SaveModel(ctx context.Context, m churn.Model) (churn.ModelVersi
 	}
 	err := c.insertRow(ctx, "models", modelColumns,
 		uint32(v), m.Algorithm, created.UTC(), string(params), m.Features, "{}",
-		m.TrainFrom, m.TrainTo, m.HoldoutAsOf, string(metrics), string(libs), m.Description, string(m.Artifact))
+		m.TrainFrom, m.TrainTo, m.HoldoutAsOf, string(metrics), string(libs), m.Description, string(m.Artifact), m.TrainRun)
 	if err != nil {
 		return 0, err
 	}
@@ -63,12 +63,16 @@ func modelSelect(withArtifact bool) string {
 	if withArtifact {
 		art = "artifact"
 	}
-	return "version, algorithm, created_at, params, features, train_from, train_to, holdout_as_of, metrics, library_versions, description, " + art
+	return "version, algorithm, created_at, params, features, train_from, train_to, holdout_as_of, metrics, library_versions, description, train_run, " + art
 }
 
 func (c *Client) queryModels(ctx context.Context, q string, args ...any) ([]churn.Model, error) {
 	const op = "read models"
 	champion, err := c.ChampionVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	runs, err := c.trainRunStatuses(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -81,8 +85,15 @@ func (c *Client) queryModels(ctx context.Context, q string, args ...any) ([]chur
 			artifact              string
 		)
 		if err := s.Scan(&v, &m.Algorithm, &m.CreatedAt, &params, &m.Features, &m.TrainFrom, &m.TrainTo,
-			&m.HoldoutAsOf, &metrics, &libs, &m.Description, &artifact); err != nil {
+			&m.HoldoutAsOf, &metrics, &libs, &m.Description, &m.TrainRun, &artifact); err != nil {
 			return err
+		}
+		m.TrainStatus = churn.ScoreRunFinished
+		if m.TrainRun != "" {
+			m.TrainStatus = runs[m.TrainRun] // started when the run has no row yet
+			if m.TrainStatus == "" {
+				m.TrainStatus = churn.ScoreRunStarted
+			}
 		}
 		m.Version = churn.ModelVersion(v)
 		m.Champion = m.Version == champion && v != 0
@@ -136,10 +147,16 @@ func (c *Client) ModelEvents(ctx context.Context) ([]churn.ModelEvent, error) {
 }
 
 // Promote makes version the champion. It fails with KindNotFound for an
-// unknown version and KindConflict when it already is the champion.
+// unknown version, and KindConflict when it already is the champion or its
+// training run is not finished (it failed, or is still going).
 func (c *Client) Promote(ctx context.Context, version churn.ModelVersion, actor, reason string) error {
-	if _, err := c.Model(ctx, version); err != nil {
+	m, err := c.Model(ctx, version)
+	if err != nil {
 		return err
+	}
+	if m.TrainStatus != churn.ScoreRunFinished {
+		return churn.Errorf(churn.KindConflict, "promote model", "version %d comes from training run %s, which is %s, not finished: promote a version of a finished run (see `churn models list`)",
+			version, m.TrainRun, m.TrainStatus)
 	}
 	cur, err := c.ChampionVersion(ctx)
 	if err != nil {

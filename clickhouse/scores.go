@@ -20,10 +20,10 @@ var scoreColumns = []string{"run_id", "as_of", "customer_id", "model_version", "
 const scoreBlock = 200_000
 
 // RecordScoreRun appends a status row for a run, stamped with the client's
-// clock.
+// clock and owner.
 func (c *Client) RecordScoreRun(ctx context.Context, runID string, asOf time.Time, model churn.ModelVersion, status churn.ScoreRunStatus, rows int, errMsg string) error {
-	return c.insertRow(ctx, "score_runs", []string{"run_id", "as_of", "model_version", "status", "at", "rows", "error"},
-		runID, asOf, uint32(model), string(status), c.now().UTC(), uint64(rows), errMsg)
+	return c.insertRow(ctx, "score_runs", []string{"run_id", "as_of", "model_version", "status", "at", "rows", "error", "owner"},
+		runID, asOf, uint32(model), string(status), c.now().UTC(), uint64(rows), errMsg, c.cfg.Owner)
 }
 
 // WriteScores inserts the rows of one run in blocks.

@@ -142,6 +142,7 @@ func (s *Scheduler) execute(ctx context.Context, e *entry, run churn.JobRun) (ch
 	}
 	s.mu.Lock()
 	e.running, e.last = nil, &run
+	s.planRetry(e, run)
 	s.mu.Unlock()
 	s.metrics.finished(run, took)
 	s.record(ctx, run)

@@ -38,6 +38,15 @@ type Scoring struct {
 	// Progress, when set, hears "features" with rows read, and "scored"
 	// and "written" with rows done.
 	Progress func(step string, n int64)
+	// Reconcile, when set, runs before each run: it marks failed the runs
+	// left started by a process that died and removes the rows of failed
+	// runs (clickhouse.Client.ReconcileScoreRuns). Its errors are logged,
+	// not fatal: debris never stops a new run.
+	Reconcile func(ctx context.Context) error
+	// Finished, when set, hears the id of each run once it is finished, so
+	// that an API server in the same process serves it at once rather than
+	// at its next poll.
+	Finished func(runID string)
 }
 
 // ScoreResult describes a finished run.
@@ -70,6 +79,11 @@ func (s *Scoring) Run(ctx context.Context) (*ScoreResult, error) {
 	if err := s.Bands.Validate(); err != nil {
 		return nil, err
 	}
+	if s.Reconcile != nil {
+		if err := s.Reconcile(ctx); err != nil {
+			s.Log.Warn("could not clean up after earlier scoring runs", "err", err)
+		}
+	}
 	champ, err := s.Store.ChampionVersion(ctx)
 	if err != nil {
 		return nil, err
@@ -99,24 +113,44 @@ func (s *Scoring) Run(ctx context.Context) (*ScoreResult, error) {
 	if err := s.Store.RecordScoreRun(ctx, res.RunID, asOf, champ, churn.ScoreRunStarted, 0, ""); err != nil {
 		return nil, err
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			_ = s.markFailed(ctx, res, fmt.Sprintf("panic: %v", r))
+			panic(r)
+		}
+	}()
 	scores, err := s.compute(ctx, m, res)
 	if err == nil {
 		began := time.Now()
 		err = s.Store.WriteScores(ctx, scores)
 		res.Took["write"] = time.Since(began)
-		s.Progress("written", int64(len(scores)))
+		if err == nil {
+			s.Progress("written", int64(len(scores)))
+		}
 	}
 	if err == nil {
 		err = s.Store.RecordScoreRun(ctx, res.RunID, asOf, champ, churn.ScoreRunFinished, len(scores), "")
 	}
 	if err != nil {
-		// Best effort: the run is invisible to readers either way.
-		ferr := s.Store.RecordScoreRun(context.WithoutCancel(ctx), res.RunID, asOf, champ, churn.ScoreRunFailed, 0, err.Error())
+		ferr := s.markFailed(ctx, res, err.Error())
 		return nil, errors.Join(fmt.Errorf("scoring run %s failed: %w", res.RunID, err), ferr)
 	}
 	res.Rows = len(scores)
 	s.Log.Info("scoring run finished", "run", res.RunID, "as_of", asOf.Format(time.DateOnly), "model", champ, "customers", res.Rows)
+	if s.Finished != nil {
+		s.Finished(res.RunID)
+	}
 	return res, nil
+}
+
+// markFailed records the run as failed, best effort: the run is invisible to
+// readers either way, and when the mark cannot be written the next run's
+// Reconcile finds the run abandoned. It writes on a context a cancellation
+// has not ended, within a bound so that a hung ClickHouse cannot hold it.
+func (s *Scoring) markFailed(ctx context.Context, res *ScoreResult, msg string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return s.Store.RecordScoreRun(ctx, res.RunID, res.AsOf, res.ModelVersion, churn.ScoreRunFailed, 0, msg)
 }
 
 // compute builds the snapshot with the champion's features and scores it.

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"math"
@@ -26,6 +27,9 @@ type Registry interface {
 type TrainStore interface {
 	features.Store
 	Registry
+	// RecordTrainRun appends a status (started, finished, failed) of a
+	// training run; its candidates can be promoted once it is finished.
+	RecordTrainRun(ctx context.Context, runID string, status churn.ScoreRunStatus, errMsg string) error
 }
 
 // Train trains every candidate on point-in-time snapshots of the contract
@@ -56,6 +60,7 @@ type Train struct {
 
 // TrainResult says what a training run did.
 type TrainResult struct {
+	RunID      string // the training run, recorded in train_runs
 	Schedule   features.Schedule
 	Rows       int // training rows (fit + validation)
 	FitRows    int // rows the candidates fit on (sampled)
@@ -67,6 +72,10 @@ type TrainResult struct {
 	Compared   bool
 	Promoted   bool
 	Reason     string
+
+	// The champion as judged before anything was written (see train).
+	champ       churn.ModelVersion
+	champReport *eval.Report
 }
 
 // TrainedVersion is a stored candidate.
@@ -99,9 +108,60 @@ func (t *Train) defaults() {
 }
 
 // Run trains, stores and maybe promotes. It leaves the champion alone unless
-// every step before the promotion succeeded.
-func (t *Train) Run(ctx context.Context) (*TrainResult, error) {
+// every step before the promotion succeeded. The run is recorded in
+// train_runs: finished once every candidate is stored, failed when it stops
+// before (an error, a cancellation, a panic), so that candidates of a run
+// that died are never promoted.
+func (t *Train) Run(ctx context.Context) (res *TrainResult, err error) {
 	t.defaults()
+	// A random suffix: two runs may start within a millisecond of each
+	// other's clock (tests, a clock that stands still), and the id only has
+	// to be unique.
+	var suffix [3]byte
+	_, _ = rand.Read(suffix[:])
+	runID := fmt.Sprintf("train-%s-%x", t.Now().UTC().Format("20060102T150405.000"), suffix)
+	if err := t.Store.RecordTrainRun(ctx, runID, churn.ScoreRunStarted, ""); err != nil {
+		return nil, err
+	}
+	finished := false
+	defer func() {
+		if finished {
+			return
+		}
+		msg := "stopped"
+		r := recover()
+		switch {
+		case r != nil:
+			msg = fmt.Sprintf("panic: %v", r)
+		case err != nil:
+			msg = err.Error()
+		}
+		// Best effort, on a context a cancellation has not ended: when it
+		// fails the run stays started, which is not promotable either.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if ferr := t.Store.RecordTrainRun(rctx, runID, churn.ScoreRunFailed, msg); ferr != nil {
+			t.Log.Warn("could not mark the training run failed", "run", runID, "err", ferr)
+		}
+		if r != nil {
+			panic(r)
+		}
+	}()
+	res, err = t.train(ctx, runID)
+	if err != nil {
+		return res, err
+	}
+	wctx := context.WithoutCancel(ctx) // train has stored the candidates: finish the writes
+	if err := t.Store.RecordTrainRun(wctx, runID, churn.ScoreRunFinished, ""); err != nil {
+		return res, err
+	}
+	finished = true
+	return res, t.decide(wctx, res)
+}
+
+// train computes the snapshots, trains the candidates and stores them under
+// runID.
+func (t *Train) train(ctx context.Context, runID string) (*TrainResult, error) {
 	first, last, err := t.Store.UsageRange(ctx)
 	if err != nil {
 		return nil, err
@@ -170,33 +230,34 @@ func (t *Train) Run(ctx context.Context) (*TrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &TrainResult{Schedule: sched, Rows: fitM.Rows() + validM.Rows(), FitRows: fitM.Rows(), FitSeen: sample.Seen()}
+	res := &TrainResult{RunID: runID, Schedule: sched, Rows: fitM.Rows() + validM.Rows(), FitRows: fitM.Rows(), FitSeen: sample.Seen()}
 	// The champion is judged before anything is written, so that every slow
 	// step can be cancelled with nothing stored.
-	champ, champReport, err := t.judge(ctx, holdM, feats, dataEnd)
+	res.champ, res.champReport, err = t.judge(ctx, holdM, feats, dataEnd)
 	if err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	// From here the run only writes: the candidates, then maybe the
-	// promotion. A few small inserts; they run to the end even when ctx is
-	// cancelled (SIGTERM), so that a stopped run leaves all of it or none.
+	// From here the run only writes: the candidates, the run's end, then
+	// maybe the promotion (Run). A few small inserts; they run to the end
+	// even when ctx is cancelled (SIGTERM), so that a stopped run leaves all
+	// of it or none.
 	wctx := context.WithoutCancel(ctx)
 	for _, tr := range trained {
-		v, err := t.store(wctx, tr)
+		v, err := t.store(wctx, runID, tr)
 		if err != nil {
 			return res, err
 		}
 		res.Candidates = append(res.Candidates, TrainedVersion{Version: v, Name: tr.Name, Model: tr.Model, Took: tr.Took})
 	}
 	res.Best = res.Candidates[0]
-	return res, t.decide(wctx, res, champ, champReport)
+	return res, nil
 }
 
 // store saves one candidate in the registry.
-func (t *Train) store(ctx context.Context, tr model.Trained) (churn.ModelVersion, error) {
+func (t *Train) store(ctx context.Context, runID string, tr model.Trained) (churn.ModelVersion, error) {
 	tr.Model.CreatedAt = t.Now().UTC()
 	art, err := tr.Model.Marshal()
 	if err != nil {
@@ -206,7 +267,7 @@ func (t *Train) store(ctx context.Context, tr model.Trained) (churn.ModelVersion
 		Algorithm: tr.Model.Algorithm, CreatedAt: tr.Model.CreatedAt, Params: tr.Model.Params,
 		Features: tr.Model.FeatureNames(), TrainFrom: tr.Model.TrainFrom, TrainTo: tr.Model.TrainTo, HoldoutAsOf: tr.Model.HoldoutAsOf,
 		Metrics: tr.Model.Report.Metrics(), LibraryVersions: tr.Model.Libraries,
-		Description: fmt.Sprintf("%s; %s", tr.Name, tr.Model.Validation), Artifact: art,
+		Description: fmt.Sprintf("%s; %s", tr.Name, tr.Model.Validation), Artifact: art, TrainRun: runID,
 	})
 }
 
@@ -224,8 +285,8 @@ func (t *Train) judge(ctx context.Context, holdout *churn.Matrix, feats []churn.
 }
 
 // decide applies the champion/challenger rule to the stored candidates.
-func (t *Train) decide(ctx context.Context, res *TrainResult, champ churn.ModelVersion, cr *eval.Report) error {
-	best := res.Best
+func (t *Train) decide(ctx context.Context, res *TrainResult) error {
+	best, champ, cr := res.Best, res.champ, res.champReport
 	res.Champion = champ
 	bestPR := best.Model.Report.PRAUC
 	switch {

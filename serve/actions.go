@@ -68,7 +68,12 @@ func (s *Server) runActions(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		if sync != nil {
-			if n, err := sync.Sync(ctx); err != nil && ctx.Err() == nil {
+			// Bounded, so that a hung ClickHouse cannot hold the queue (and
+			// the action reads that wait for it) past one poll.
+			sctx, cancel := context.WithTimeout(ctx, s.cfg.PollInterval)
+			n, err := sync.Sync(sctx)
+			cancel()
+			if err != nil && ctx.Err() == nil {
 				s.log.Warn("action queue: sync with the action log failed", "err", err)
 			} else if n > 0 {
 				s.log.Info("action queue: events from other writers applied", "events", n)
@@ -183,7 +188,7 @@ func (s *Server) claimActions(c *gin.Context) {
 	if q == nil {
 		return
 	}
-	as, err := q.Claim(c.Request.Context(), req.Agent, c.GetString(ctxActor), req.Limit)
+	as, err := q.Claim(c.Request.Context(), req.Agent, c.GetString(ctxActor), req.limit())
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -61,18 +61,25 @@ type actionListJSON struct {
 
 type claimRequest struct {
 	Agent string `json:"agent"`
-	Limit int    `json:"limit"`
+	// Limit is a pointer so that an absent limit (one action) differs from
+	// an explicit 0, which is an error rather than a quiet claim of one.
+	Limit *int `json:"limit"`
+}
+
+// limit is the number of actions asked for; validate has checked it.
+func (r *claimRequest) limit() int {
+	if r.Limit == nil {
+		return 1
+	}
+	return *r.Limit
 }
 
 func (r *claimRequest) validate() error {
 	if err := validName("agent", r.Agent); err != nil {
 		return err
 	}
-	if r.Limit == 0 {
-		r.Limit = 1
-	}
-	if r.Limit < 1 || r.Limit > maxClaim {
-		return invalid("limit", "%d: want a whole number from 1 to %d", r.Limit, maxClaim)
+	if n := r.limit(); n < 1 || n > maxClaim {
+		return invalid("limit", "%d: want a whole number from 1 to %d (leave it out for 1)", n, maxClaim)
 	}
 	return nil
 }

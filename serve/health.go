@@ -41,7 +41,9 @@ func (s *Server) readyz(c *gin.Context) {
 	run := newRunJSON(snap.run)
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.ReadyTimeout)
 	defer cancel()
-	if err := s.deps.Pinger.Ping(ctx); err != nil {
+	err := s.deps.Pinger.Ping(ctx)
+	s.metrics.setStoreUp(err == nil)
+	if err != nil {
 		c.JSON(http.StatusOK, statusJSON{Status: "degraded", Run: &run,
 			Reason: "serving the last snapshot; ClickHouse does not answer: " + err.Error()})
 		return

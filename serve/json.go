@@ -93,6 +93,8 @@ type modelJSON struct {
 	Description     string             `json:"description"`
 	ArtifactBytes   int                `json:"artifact_bytes"`
 	Champion        bool               `json:"champion"`
+	TrainRun        string             `json:"train_run"`
+	TrainStatus     string             `json:"train_status"`
 }
 
 func newModelJSON(m churn.Model) modelJSON {
@@ -100,7 +102,10 @@ func newModelJSON(m churn.Model) modelJSON {
 		Params: m.Params, Features: m.Features, TrainFrom: m.TrainFrom.Format(dateLayout),
 		TrainTo: m.TrainTo.Format(dateLayout), HoldoutAsOf: m.HoldoutAsOf.Format(dateLayout),
 		Metrics: m.Metrics, LibraryVersions: m.LibraryVersions, Description: m.Description,
-		ArtifactBytes: len(m.Artifact), Champion: m.Champion}
+		ArtifactBytes: len(m.Artifact), Champion: m.Champion, TrainRun: m.TrainRun, TrainStatus: string(m.TrainStatus)}
+	if out.TrainStatus == "" { // a model of no recorded run counts as finished
+		out.TrainStatus = string(churn.ScoreRunFinished)
+	}
 	// Empty collections are written as {} and [] rather than null, so that
 	// clients need no null checks.
 	if out.Params == nil {

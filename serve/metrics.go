@@ -16,6 +16,7 @@ type metrics struct {
 	served   *prometheus.CounterVec
 	loads    *prometheus.CounterVec
 	champion prometheus.Gauge
+	storeUp  prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer, l *Loader, now func() time.Time) *metrics {
@@ -37,10 +38,14 @@ func newMetrics(reg prometheus.Registerer, l *Loader, now func() time.Time) *met
 			Name: "churn_champion_model_version",
 			Help: "Version of the champion model in the registry, as last read (0 when none).",
 		}),
+		storeUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "churn_clickhouse_up",
+			Help: "1 when ClickHouse answered the latest snapshot poll or readiness ping in time, 0 when it did not.",
+		}),
 	}
 	m.loads.WithLabelValues("ok")
 	m.loads.WithLabelValues("failed")
-	reg.MustRegister(m.requests, m.served, m.loads, m.champion, &snapshotCollector{l: l, now: now})
+	reg.MustRegister(m.requests, m.served, m.loads, m.champion, m.storeUp, &snapshotCollector{l: l, now: now})
 	return m
 }
 
@@ -65,6 +70,16 @@ func (m *metrics) snapshotSwapped(*Snapshot) {
 func (m *metrics) loadFailed() {
 	if m != nil {
 		m.loads.WithLabelValues("failed").Inc()
+	}
+}
+
+func (m *metrics) setStoreUp(up bool) {
+	if m != nil {
+		v := 0.0
+		if up {
+			v = 1
+		}
+		m.storeUp.Set(v)
 	}
 }
 

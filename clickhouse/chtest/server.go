@@ -139,6 +139,29 @@ func (s *Server) Stop() {
 	s.cmd = nil
 }
 
+// Pause freezes the server with SIGSTOP, as a hung server: its sockets stay
+// open and accept connections, and nothing answers. Resume undoes it; Stop
+// kills a paused server too. Pause registers a Resume at the test's end, so
+// that a failing test never leaves a stopped process behind.
+func (s *Server) Pause() {
+	s.t.Helper()
+	if s.cmd == nil {
+		s.t.Fatalf("private ClickHouse on %s is not running", s.Addr())
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		s.t.Fatalf("pause private ClickHouse: %v", err)
+	}
+	s.t.Cleanup(s.Resume)
+}
+
+// Resume lets a paused server run again (SIGCONT); it does nothing to a
+// server that is not running.
+func (s *Server) Resume() {
+	if s.cmd != nil {
+		_ = s.cmd.Process.Signal(syscall.SIGCONT)
+	}
+}
+
 func (s *Server) answers() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()

@@ -86,7 +86,7 @@ A cycle is the scoring run's as-of date. --dry-run prints the plan only.`,
 				prog := a.newProgress("plan", "scores", 0)
 				job.Progress = func(n int64) { prog.Add(n) }
 				res, err := job.Run(ctx)
-				prog.Finish()
+				prog.End(err)
 				if err != nil {
 					return err
 				}
@@ -105,21 +105,18 @@ A cycle is the scoring run's as-of date. --dry-run prints the plan only.`,
 
 // runAsOf finds a finished run's as-of date.
 func runAsOf(ctx context.Context, c *clickhouse.Client, runID string) (time.Time, error) {
-	var asOf time.Time
-	err := c.ScanRunScores(ctx, runID, func(s churn.Score) error {
-		asOf = s.AsOf
-		return errStopScan
-	})
-	if err != nil && err != errStopScan {
+	status, asOf, err := c.RunStatus(ctx, runID)
+	if err != nil {
 		return time.Time{}, err
 	}
-	if asOf.IsZero() {
-		return time.Time{}, churn.Errorf(churn.KindNotFound, "plan actions", "scoring run %q has no scores", runID)
+	if status != churn.ScoreRunFinished {
+		// Its rows are a part of a run, or none: a plan from them would
+		// miss customers.
+		return time.Time{}, churn.Errorf(churn.KindConflict, "plan actions",
+			"scoring run %s is %s, not finished: plan from a finished run (`churn status` shows the latest)", runID, status)
 	}
 	return asOf, nil
 }
-
-var errStopScan = fmt.Errorf("stop")
 
 func printPlan(w io.Writer, pol *retention.Policy, res *jobs.ActionsResult, dryRun bool, show int) {
 	p := res.Plan

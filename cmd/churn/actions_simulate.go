@@ -79,7 +79,7 @@ the API serves that same database (GET /v1/me names it).`,
 			}
 			prog := a.newProgress("simulate", "actions", 0)
 			worked, err := cl.work(ctx, eff, agents, batch, func() { prog.Add(1) })
-			prog.Finish()
+			prog.End(err)
 			if err != nil {
 				return err
 			}

@@ -40,6 +40,7 @@ func (a *app) chConfig() clickhouse.Config {
 		User:     a.cfg.ClickHouseUser,
 		Password: a.cfg.ClickHousePassword,
 		Cluster:  a.cfg.ClickHouseCluster,
+		Owner:    processOwner(),
 	}
 }
 

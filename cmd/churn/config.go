@@ -62,7 +62,7 @@ func (c *config) settings() []*setting {
 	if c.table != nil {
 		return c.table
 	}
-	sd, bo := serve.DefaultConfig(), jobs.DefaultBackoff()
+	sd, bo, wr := serve.DefaultConfig(), jobs.DefaultBackoff(), jobs.DefaultWindowRetry()
 	c.Serve = sd // the server settings that are not configurable keep their defaults
 	g := groupGlobal
 	c.table = []*setting{
@@ -93,6 +93,8 @@ func (c *config) settings() []*setting {
 			Help: "Cache-Control of score responses; match it to the scoring schedule", Kind: stringKind(&c.Serve.CacheControl)},
 		{Flag: "history-limit", Env: "CHURN_HISTORY_LIMIT", Default: strconv.Itoa(sd.HistoryLimit), Scope: groupServe,
 			Help: "scores per customer returned by /v1/customers/{id}/history", Kind: intKind(&c.Serve.HistoryLimit, 1, 10000)},
+		{Flag: "clickhouse-request-timeout", Env: "CHURN_CLICKHOUSE_REQUEST_TIMEOUT", Default: formatDuration(sd.StoreTimeout), Scope: groupServe,
+			Help: "time a request gives ClickHouse (history, models, the action log) before it answers 503", Kind: durationKind(&c.Serve.StoreTimeout, 100*time.Millisecond)},
 		{Flag: "shutdown-timeout", Env: "CHURN_SHUTDOWN_TIMEOUT", Default: formatDuration(sd.ShutdownTimeout), Scope: groupServe,
 			Help: "time given to requests in flight on SIGINT/SIGTERM", Kind: durationKind(&c.Serve.ShutdownTimeout, 0)},
 		// Flag only: a variable left behind in an env file would silently
@@ -120,6 +122,10 @@ func (c *config) settings() []*setting {
 			Help: "tries of a run while ClickHouse is unavailable", Kind: intKind(&c.Jobs.attempts, 1, 100)},
 		{Flag: "job-retry-wait", Env: "CHURN_JOB_RETRY_WAIT", Default: formatDuration(bo.Initial), Scope: groupJobs,
 			Help: "first wait between tries (doubling, with jitter)", Kind: durationKind(&c.Jobs.backoff, time.Millisecond)},
+		{Flag: "job-window-retries", Env: "CHURN_JOB_WINDOW_RETRIES", Default: strconv.Itoa(wr.Attempts), Scope: groupJobs,
+			Help: "more runs of a failed scheduled run before the job's next slot; 0: wait for the slot", Kind: intKind(&c.Jobs.windowRetries, 0, 20)},
+		{Flag: "job-window-retry-wait", Env: "CHURN_JOB_WINDOW_RETRY_WAIT", Default: formatDuration(wr.Wait), Scope: groupJobs,
+			Help: "wait before the first of those runs (doubling each time)", Kind: durationKind(&c.Jobs.windowWait, time.Second)},
 		{Flag: "metrics-addr", Env: "CHURN_METRICS_ADDR", Scope: groupWorker,
 			Help: "serve Prometheus metrics on this address (e.g. 127.0.0.1:9101); empty: none", Kind: addrKind(&c.MetricsAddr, true)},
 		policySetting(&c.PolicyPath),

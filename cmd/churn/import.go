@@ -7,9 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -105,7 +103,7 @@ func runImport(ctx context.Context, a *app, args importArgs) error {
 	// An earlier import into this table that a crash cut short may have
 	// left some of its rows: take them out first, so that running the same
 	// command again loads the file exactly once.
-	owner := importOwner()
+	owner := processOwner()
 	recovered, err := st.RecoverImports(ctx, t.Name, clickhouse.ImportOptions{Owner: owner, Running: importRunning})
 	for _, r := range recovered {
 		fmt.Fprintf(a.stdout, "recovered import %s into %s (stopped at step %q): took out %d %s it had moved, dropped %s\n",
@@ -120,7 +118,7 @@ func runImport(ctx context.Context, a *app, args importArgs) error {
 	prog := a.newProgress("validate "+filepath.Base(args.file), "bytes", size)
 	cols, err := dataset.ReadCSV(ctx, &importByteCounter{r: f, add: prog.Add}, t,
 		dataset.ReadOptions{Name: args.file, MaxErrors: args.maxErrors, Lookup: st})
-	prog.Finish()
+	prog.End(err)
 	var probs *dataset.Problems
 	if errors.As(err, &probs) {
 		for _, line := range probs.Lines() {
@@ -139,7 +137,7 @@ func runImport(ctx context.Context, a *app, args importArgs) error {
 		AfterBlock: func(n int) { ins.Add(int64(n)) },
 		Owner:      owner,
 	})
-	ins.Finish()
+	ins.End(err)
 	if err != nil {
 		return err
 	}
@@ -148,31 +146,12 @@ func runImport(ctx context.Context, a *app, args importArgs) error {
 	return nil
 }
 
-// importOwner names this process in the import journal: host and pid.
-func importOwner() string {
-	host, err := os.Hostname()
-	if err != nil {
-		host = "unknown"
-	}
-	return host + ":" + strconv.Itoa(os.Getpid())
-}
-
 // importRunning says whether the import named by owner may still be running:
 // a process of this host with that pid exists. Imports of other hosts are
 // taken for stopped, since no process there can be checked.
 func importRunning(owner string) bool {
-	host, pid, ok := strings.Cut(owner, ":")
-	n, err := strconv.Atoi(pid)
-	if !ok || err != nil || n <= 0 || n == os.Getpid() {
-		return false
-	}
-	if me, err := os.Hostname(); err != nil || me != host {
-		return false
-	}
-	// Signal 0 only checks that the process exists; EPERM means it exists
-	// under another user.
-	err = syscall.Kill(n, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	_, running := localProcess(owner)
+	return running
 }
 
 // importTable resolves --table, listing the valid names when it is wrong.

@@ -135,7 +135,7 @@ func TestAnImportCountsAsRunningOnlyWhileItsProcessOnThisHostExists(t *testing.T
 		want  bool
 	}{
 		{host + ":" + strconv.Itoa(os.Getppid()), true},
-		{importOwner(), false}, // this process: the import that asks has stopped its earlier run
+		{processOwner(), false}, // this process: the import that asks has stopped its earlier run
 		{"elsewhere.example:" + strconv.Itoa(os.Getppid()), false},
 		{host + ":0", false},
 		{"no pid", false},

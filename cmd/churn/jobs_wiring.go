@@ -40,6 +40,9 @@ type jobsConfig struct {
 	aucFloor  float64
 	attempts  int
 	backoff   time.Duration
+	// Runs of a failed scheduled run before the job's next slot.
+	windowRetries int
+	windowWait    time.Duration
 }
 
 // jobSet is the registry of named jobs of this process. newJobSet adds
@@ -48,6 +51,7 @@ type jobsConfig struct {
 type jobSet struct {
 	specs []jobs.Spec
 	drift *jobs.Drift
+	score *jobs.Scoring // its Finished hook tells a server of this process
 }
 
 // add registers a job; its schedule and timeout come from configuration.
@@ -60,7 +64,8 @@ func (s *jobSet) add(name string, j jobs.Job) {
 func (a *app) newJobSet(st *clickhouse.Client, cfg jobsConfig, reg prometheus.Registerer) *jobSet {
 	set := &jobSet{}
 	set.add("train", jobs.TrainJob{Train: &jobs.Train{Store: st, Log: a.log.With("job", "train"), Actor: "job:train"}})
-	set.add("score", jobs.ScoreJob{Scoring: &jobs.Scoring{Store: st, Log: a.log.With("job", "score")}})
+	set.score = &jobs.Scoring{Store: st, Log: a.log.With("job", "score"), Reconcile: a.reconcileScoreRuns(st)}
+	set.add("score", jobs.ScoreJob{Scoring: set.score})
 	set.drift = &jobs.Drift{Store: st, Log: a.log.With("job", "drift"), Threshold: cfg.psi, AUCFloor: cfg.aucFloor}
 	if reg != nil {
 		set.drift.Metrics = jobs.NewDriftMetrics(reg)
@@ -119,7 +124,8 @@ func (a *app) newScheduler(st *clickhouse.Client, set *jobSet, cfg jobsConfig, r
 		sp.Timeout = cmpOr(timeouts[sp.Name], defaultTimeouts[sp.Name])
 	}
 	s, err := jobs.New(jobs.Options{Location: loc, Log: a.log, History: st, Registerer: reg,
-		Backoff: &jobs.Backoff{Attempts: cfg.attempts, Initial: cfg.backoff, Max: 16 * cfg.backoff}}, specs...)
+		Backoff: &jobs.Backoff{Attempts: cfg.attempts, Initial: cfg.backoff, Max: 16 * cfg.backoff},
+		Retry:   &jobs.WindowRetry{Attempts: cfg.windowRetries, Wait: cfg.windowWait}}, specs...)
 	if err != nil {
 		return nil, err
 	}

@@ -39,15 +39,15 @@ func newModelsCmd(a *app) *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "VERSION\tALGORITHM\tCREATED\tHOLDOUT\tROC_AUC\tPR_AUC\tCHAMPION")
+			fmt.Fprintln(tw, "VERSION\tALGORITHM\tCREATED\tHOLDOUT\tROC_AUC\tPR_AUC\tTRAINING\tCHAMPION")
 			for _, m := range ms {
 				champ := ""
 				if m.Champion {
 					champ = "*"
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%.4f\t%.4f\t%s\n", m.Version, m.Algorithm,
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%.4f\t%.4f\t%s\t%s\n", m.Version, m.Algorithm,
 					m.CreatedAt.UTC().Format("2006-01-02 15:04"), m.HoldoutAsOf.Format("2006-01-02"),
-					m.Metrics["roc_auc"], m.Metrics["pr_auc"], champ)
+					m.Metrics["roc_auc"], m.Metrics["pr_auc"], m.TrainStatus, champ)
 			}
 			return tw.Flush()
 		},

@@ -49,7 +49,7 @@ func trainCSV(ctx context.Context, a *app, path, label, id, out string, folds in
 	p := a.newProgress("cross-validating candidates", "candidates", int64(len(cands)))
 	res, err := model.TrainCV(ctx, m, schema.Categories(), model.Options{Folds: folds, Seed: seed, Candidates: cands, Log: a.log,
 		OnCandidate: func() { p.Add(1) }})
-	p.Finish()
+	p.End(err)
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ thresholds instead.`,
 				return err
 			}
 			defer st.Close()
-			job.Store = st
+			job.Store, job.Reconcile = st, a.reconcileScoreRuns(st)
 			p := a.newProgress("score", "customers", 0)
 			job.Progress = func(step string, n int64) {
 				switch step {
@@ -72,7 +72,7 @@ thresholds instead.`,
 			}
 			began := time.Now()
 			res, err := job.Run(ctx)
-			p.Finish()
+			p.End(err)
 			if err != nil {
 				return err
 			}

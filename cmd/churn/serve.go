@@ -63,9 +63,12 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 			} else {
 				a.log.Info("not the action queue owner (--queue-owner=false): action routes answer 503 here")
 			}
-			var sched *jobs.Scheduler
+			var (
+				sched *jobs.Scheduler
+				set   *jobSet
+			)
 			if a.cfg.Scheduler {
-				set := a.newJobSet(st, jcfg, reg) // register more jobs on set here, before the scheduler is built
+				set = a.newJobSet(st, jcfg, reg) // register more jobs on set here, before the scheduler is built
 				if queue != nil {
 					actionsJob, outcomesJob := a.newActionJobs(st, queue, policy)
 					set.add("actions", actionsJob)
@@ -80,6 +83,11 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 			srv, err := serve.New(cfg, deps)
 			if err != nil {
 				return usageError{err}
+			}
+			if set != nil {
+				// Serve this process's own scoring runs at once; runs of
+				// other processes are found by the poll.
+				set.score.Finished = func(string) { srv.Loader().Notify() }
 			}
 			ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
 			if err != nil {

@@ -16,11 +16,16 @@ func newStatusCmd(a *app) *cobra.Command {
 		Short: "Show row counts, date ranges, the champion model and the last runs",
 		Long: `Show what the database holds: rows and date ranges of each contract table,
 the schema version, the champion model, the latest scoring and job runs, and
-the staging tables of imports that did not finish.
+the staging tables of imports that did not finish. Scoring runs left started
+by a process that is gone (or for longer than the score job's timeout) are
+marked failed first, and the rows of failed runs removed.
 Exits with status 3 and says how to start ClickHouse when it is unreachable.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withStore(cmd.Context(), func(st *clickhouse.Client) error {
+				if err := a.reconcileScoreRuns(st)(cmd.Context()); err != nil {
+					return err
+				}
 				s, err := st.Status(cmd.Context())
 				if err != nil {
 					return err

@@ -42,7 +42,7 @@ func trainTables(ctx context.Context, a *app, o tableOptions) error {
 				snaps.Add(n)
 			case "candidate":
 				if cand == nil {
-					snaps.Finish()
+					snaps.End(nil)
 					cand = a.newProgress("training candidates", "candidates", int64(len(cands)))
 				}
 				cand.Add(n)
@@ -50,9 +50,9 @@ func trainTables(ctx context.Context, a *app, o tableOptions) error {
 		}}
 	began := time.Now()
 	res, err := job.Run(ctx)
-	snaps.Finish()
+	snaps.End(err)
 	if cand != nil {
-		cand.Finish()
+		cand.End(err)
 	}
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/clickhouse/chtest"
 	"github.com/telcoretain/churn/dataset/synth"
 	"github.com/telcoretain/churn/jobs"
@@ -69,15 +70,7 @@ func server(t *testing.T) string {
 		}
 		now = now.Add(time.Second) // runs are ordered by their finish second
 	}
-	pol, err := retention.LoadFile(filepath.Join("..", "..", "policies", "default.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	watch := retention.NewFixed(pol, nil)
-	queue := retention.NewQueue(c, retention.QueueOptions{Lease: watch.Lease})
-	if err := queue.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	queue, watch := defaultQueue(t, c)
 	if _, err := (&jobs.Actions{Runs: c, Queue: queue, Policy: watch.Policy}).Run(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -105,6 +98,21 @@ func server(t *testing.T) string {
 	}
 	t.Fatal("server did not become ready")
 	return ""
+}
+
+// defaultQueue loads the action queue of c's log under the default policy.
+func defaultQueue(t *testing.T, c *clickhouse.Client) (*retention.Queue, *retention.Watcher) {
+	t.Helper()
+	pol, err := retention.LoadFile(filepath.Join("..", "..", "policies", "default.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	watch := retention.NewFixed(pol, nil)
+	queue := retention.NewQueue(c, retention.QueueOptions{Lease: watch.Lease})
+	if err := queue.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return queue, watch
 }
 
 // listen serves srv on a free loopback port until the test ends and returns
