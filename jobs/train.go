@@ -14,26 +14,14 @@ import (
 	"github.com/telcoretain/churn/model/eval"
 )
 
-// Registry is the model registry as the jobs use it.
-type Registry interface {
-	SaveModel(ctx context.Context, m churn.Model) (churn.ModelVersion, error)
-	Model(ctx context.Context, version churn.ModelVersion) (churn.Model, error)
-	ChampionVersion(ctx context.Context) (churn.ModelVersion, error)
-	Promote(ctx context.Context, version churn.ModelVersion, actor, reason string) error
-}
-
-// TrainStore is what the train job reads and writes.
-type TrainStore interface {
-	features.Store
-	Registry
-}
-
 // Train trains every candidate on point-in-time snapshots of the contract
 // tables, stores each in the registry, and promotes the best one when it
 // beats the champion on the same out-of-time holdout (or when Force is set,
 // or when there is no champion yet).
 type Train struct {
-	Store     TrainStore
+	Data      features.Store // the snapshot queries and the usage range
+	Models    ModelSource    // the champion to beat
+	Registry  ModelWriter    // where candidates are stored and promoted
 	Log       *slog.Logger
 	Snapshots int // training snapshots (monthly), the latest of them used for validation; default 6
 	Horizon   int // label window in days; default features.DefaultHorizon
@@ -94,7 +82,7 @@ func (t *Train) defaults() {
 // every step before the promotion succeeded.
 func (t *Train) Run(ctx context.Context) (*TrainResult, error) {
 	t.defaults()
-	first, last, err := t.Store.UsageRange(ctx)
+	first, last, err := t.Data.UsageRange(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -107,13 +95,13 @@ func (t *Train) Run(ctx context.Context) (*TrainResult, error) {
 	if len(sched.Train) < 2 {
 		return nil, churn.Invalid("train", "data", "only %d training snapshot fits before the holdout %s; need at least 2 (more months of usage)", len(sched.Train), sched.Holdout.Format(time.DateOnly))
 	}
-	regions, err := t.Store.Regions(ctx, sched.Holdout)
+	regions, err := t.Data.Regions(ctx, sched.Holdout)
 	if err != nil {
 		return nil, err
 	}
 	feats := features.WithRegions(features.Registry(), regions)
 	snap := func(asOf time.Time) (*churn.Matrix, error) {
-		s, err := features.Compute(ctx, t.Store, features.Spec{AsOf: asOf, Horizon: t.Horizon, DataEnd: dataEnd, Features: feats})
+		s, err := features.Compute(ctx, t.Data, features.Spec{AsOf: asOf, Horizon: t.Horizon, DataEnd: dataEnd, Features: feats})
 		if err != nil {
 			return nil, err
 		}
@@ -174,7 +162,7 @@ func (t *Train) store(ctx context.Context, tr model.Trained) (churn.ModelVersion
 	if err != nil {
 		return 0, err
 	}
-	return t.Store.SaveModel(ctx, churn.Model{
+	return t.Registry.SaveModel(ctx, churn.Model{
 		Algorithm: tr.Model.Algorithm, CreatedAt: tr.Model.CreatedAt, Params: tr.Model.Params,
 		Features: tr.Model.FeatureNames(), TrainFrom: tr.Model.TrainFrom, TrainTo: tr.Model.TrainTo, HoldoutAsOf: tr.Model.HoldoutAsOf,
 		Metrics: tr.Model.Report.Metrics(), LibraryVersions: tr.Model.Libraries,
@@ -185,7 +173,7 @@ func (t *Train) store(ctx context.Context, tr model.Trained) (churn.ModelVersion
 // decide applies the champion/challenger rule.
 func (t *Train) decide(ctx context.Context, res *TrainResult, holdout *churn.Matrix, feats []churn.Feature, dataEnd time.Time) error {
 	best := res.Best
-	champ, err := t.Store.ChampionVersion(ctx)
+	champ, err := t.Models.ChampionVersion(ctx)
 	if err != nil {
 		return err
 	}
@@ -213,7 +201,7 @@ func (t *Train) decide(ctx context.Context, res *TrainResult, holdout *churn.Mat
 		}
 		res.Reason = fmt.Sprintf("beats champion %d on the holdout of %s: PR-AUC %.4f vs %.4f", champ, res.Schedule.Holdout.Format(time.DateOnly), bestPR, cr.PRAUC)
 	}
-	if err := t.Store.Promote(ctx, best.Version, t.Actor, res.Reason); err != nil {
+	if err := t.Registry.Promote(ctx, best.Version, t.Actor, res.Reason); err != nil {
 		return err
 	}
 	res.Promoted = true
@@ -225,7 +213,7 @@ func (t *Train) decide(ctx context.Context, res *TrainResult, holdout *churn.Mat
 // with the snapshot encoded as the champion was trained. It returns nil when
 // the champion's features are not the current registry's.
 func (t *Train) championReport(ctx context.Context, version churn.ModelVersion, holdout *churn.Matrix, feats []churn.Feature, dataEnd time.Time) (*eval.Report, error) {
-	mv, err := t.Store.Model(ctx, version)
+	mv, err := t.Models.Model(ctx, version)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +227,7 @@ func (t *Train) championReport(ctx context.Context, version churn.ModelVersion, 
 	}
 	x := holdout
 	if !sameCategories(cm.FeatureDefs(), feats) {
-		s, err := features.Compute(ctx, t.Store, features.Spec{AsOf: holdout.AsOf, Horizon: t.Horizon, DataEnd: dataEnd, Features: cm.FeatureDefs()})
+		s, err := features.Compute(ctx, t.Data, features.Spec{AsOf: holdout.AsOf, Horizon: t.Horizon, DataEnd: dataEnd, Features: cm.FeatureDefs()})
 		if err != nil {
 			return nil, err
 		}

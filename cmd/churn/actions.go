@@ -235,7 +235,7 @@ the usage data reaches its horizon's end; it is labelled once.`,
 				if err != nil {
 					return err
 				}
-				res, err := (&jobs.Outcomes{Store: c, Actions: q, Policy: func() *retention.Policy { return pol }, Log: a.log}).Run(cmd.Context())
+				res, err := (&jobs.Outcomes{Churn: c, Labels: c, Actions: q, Policy: func() *retention.Policy { return pol }, Log: a.log}).Run(cmd.Context())
 				if err != nil {
 					return err
 				}
@@ -326,5 +326,5 @@ func (a *app) addActionDeps(ctx context.Context, st *clickhouse.Client, policyPa
 // writes every event.
 func (a *app) newActionJobs(st *clickhouse.Client, q *retention.Queue, w *retention.Watcher) (jobs.ActionsJob, jobs.OutcomesJob) {
 	return jobs.ActionsJob{Actions: &jobs.Actions{Runs: st, Queue: q, Policy: w.Policy, Log: a.log}},
-		jobs.OutcomesJob{Outcomes: &jobs.Outcomes{Store: st, Actions: q, Policy: w.Policy, Log: a.log}}
+		jobs.OutcomesJob{Outcomes: &jobs.Outcomes{Churn: st, Labels: st, Actions: q, Policy: w.Policy, Log: a.log}}
 }

@@ -60,7 +60,7 @@ thresholds instead.`,
 				return err
 			}
 			defer st.Close()
-			job.Store = st
+			job.Data, job.Models, job.Runs, job.Scores = st, st, st, st
 			p := a.newProgress("score", "customers", 0)
 			job.Progress = func(step string, n int64) {
 				switch step {

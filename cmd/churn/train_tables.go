@@ -25,7 +25,7 @@ func trainTables(ctx context.Context, a *app, snapshots int, horizon string, for
 	cands := model.SnapshotCandidates(0)
 	snaps := a.newProgress("snapshots", "customers", 0)
 	var cand *progress
-	job := &jobs.Train{Store: st, Log: a.log, Snapshots: snapshots, Horizon: h, Force: force, Actor: actor(), Candidates: cands,
+	job := &jobs.Train{Data: st, Models: st, Registry: st, Log: a.log, Snapshots: snapshots, Horizon: h, Force: force, Actor: actor(), Candidates: cands,
 		Progress: func(step string, n int64) {
 			switch step {
 			case "snapshot":
