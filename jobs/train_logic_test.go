@@ -1,0 +1,116 @@
+package jobs_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/features"
+	"github.com/telcoretain/churn/jobs"
+	"github.com/telcoretain/churn/model"
+)
+
+// fastXGB is one small boosted candidate: the logic under test is the job's,
+// not the learner's.
+func fastXGB() []model.Candidate { return quick()[1:] }
+
+func trainJob(st *memStore) *jobs.Train {
+	return &jobs.Train{Data: st, Models: st, Registry: st, Snapshots: 3, Candidates: fastXGB(),
+		Now: func() time.Time { return time.Date(2026, 1, 2, 6, 0, 0, 0, time.UTC) }}
+}
+
+func TestTrainPromotesOnlyAChallengerThatBeatsTheChampionOnTheSameHoldout(t *testing.T) {
+	ctx := context.Background()
+	st := newMemStore(600)
+	st.signal = 0 // the first champion learns noise
+	first, err := trainJob(st).Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !first.Promoted || first.Compared || first.Champion != 0 || st.champion != first.Best.Version {
+		t.Fatalf("first run: promoted %v compared %v champion before %d, now %d (%s)", first.Promoted, first.Compared, first.Champion, st.champion, first.Reason)
+	}
+	if mv, _ := st.Model(ctx, first.Best.Version); !mv.CreatedAt.Equal(time.Date(2026, 1, 2, 6, 0, 0, 0, time.UTC)) {
+		t.Fatalf("stored model created at %v, want the job's clock", mv.CreatedAt)
+	}
+
+	st.signal = 1 // the data now has a cause the challenger learns
+	second, err := trainJob(st).Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !second.Compared || !second.Promoted || st.champion != second.Best.Version || second.Champion != first.Best.Version {
+		t.Fatalf("second run: compared %v promoted %v, champion %d (%s)", second.Compared, second.Promoted, st.champion, second.Reason)
+	}
+	// The champion was judged on the challenger's holdout snapshot.
+	mv, _ := st.Model(ctx, first.Best.Version)
+	cm, err := model.Unmarshal(mv.Artifact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cm.Close()
+	snap, err := features.Compute(ctx, st, features.Spec{AsOf: second.Schedule.Holdout, Features: cm.FeatureDefs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := cm.Evaluate(snap.Matrix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.ChampionPR != want.PRAUC || !(second.Best.Model.Report.PRAUC > want.PRAUC) {
+		t.Fatalf("champion PR-AUC %.4f, want %.4f on the holdout of %s; challenger %.4f",
+			second.ChampionPR, want.PRAUC, second.Schedule.Holdout.Format(time.DateOnly), second.Best.Model.Report.PRAUC)
+	}
+
+	// The same data trains the same model: a tie keeps the champion.
+	third, err := trainJob(st).Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.Promoted || !third.Compared || st.champion != second.Best.Version {
+		t.Fatalf("third run: promoted %v compared %v, champion %d (%s)", third.Promoted, third.Compared, st.champion, third.Reason)
+	}
+}
+
+func TestTrainLeavesTheChampionAloneWhenACandidateCannotBeStoredOrTheChampionRead(t *testing.T) {
+	ctx := context.Background()
+	st := newMemStore(400)
+	res, err := trainJob(st).Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.failOn("SaveModel")
+	j := trainJob(st)
+	j.Force = true
+	if _, err := j.Run(ctx); churn.ErrorKind(err) != churn.KindUnavailable || st.champion != res.Best.Version {
+		t.Fatalf("a failed save: %v, champion %d; want the store's error and champion %d", err, st.champion, res.Best.Version)
+	}
+	// The champion's file is damaged: the run fails rather than replacing a
+	// champion it could not compare with.
+	st = newMemStore(400)
+	if _, err := trainJob(st).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.models[0].Artifact = []byte("not a model")
+	if _, err := trainJob(st).Run(ctx); err == nil {
+		t.Fatal("a run whose champion cannot be read promoted or passed")
+	}
+	if st.champion != 1 {
+		t.Fatalf("champion %d: the challenger was promoted over an unreadable champion (calls %v)", st.champion, st.calls)
+	}
+}
+
+func TestForceAlwaysPromotesTheBestCandidate(t *testing.T) {
+	ctx := context.Background()
+	st := newMemStore(400)
+	if _, err := trainJob(st).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	j := trainJob(st)
+	j.Force = true
+	res, err := j.Run(ctx)
+	if err != nil || !res.Promoted || res.Compared || st.champion != res.Best.Version {
+		t.Fatalf("forced run: promoted %v compared %v champion %d (%v)", res.Promoted, res.Compared, st.champion, err)
+	}
+}
