@@ -2,53 +2,18 @@ package retention
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/retention/retentiontest"
 )
 
-// memLog is an in-memory Log; fail makes the next Append fail, and land
-// decides whether the failed block was written anyway (a timeout after the
-// server took it).
-type memLog struct {
-	mu   sync.Mutex
-	evs  []churn.ActionEvent
-	fail bool
-	land bool
-}
-
-func (l *memLog) AppendActionEvents(_ context.Context, evs []churn.ActionEvent) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.fail {
-		l.fail = false
-		if l.land {
-			l.evs = append(l.evs, evs...)
-		}
-		return churn.Unavailable("insert into action_events", errors.New("connection reset"))
-	}
-	l.evs = append(l.evs, evs...)
-	return nil
-}
-
-func (l *memLog) ActionEvents(_ context.Context, since time.Time) ([]churn.ActionEvent, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []churn.ActionEvent
-	for _, e := range l.evs {
-		if !e.At.Before(since) {
-			out = append(out, e)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
-}
+// memLog is the in-memory action log shared with the queue's users' tests.
+type memLog = retentiontest.Log
 
 type clock struct {
 	mu sync.Mutex
@@ -228,7 +193,7 @@ func TestAFailedWriteChangesNothingAndALandedOneIsFoundOnReload(t *testing.T) {
 	for _, land := range []bool{false, true} {
 		q, log, _ := newTestQueue(t, 2)
 		ctx := context.Background()
-		log.fail, log.land = true, land
+		log.FailNext(land)
 		if _, err := q.Claim(ctx, "ann", "t", 1); churn.ErrorKind(err) != churn.KindUnavailable {
 			t.Fatalf("claim during an outage: %v", err)
 		}
