@@ -13,9 +13,13 @@ import (
 	"github.com/telcoretain/churn/retention"
 )
 
-// scoredRun writes a finished scoring run of n customers as of asOf: tier A
-// for every tenth, high risk for every fifth, the rest low risk.
-func scoredRun(t *testing.T, c *clickhouse.Client, asOf time.Time, n int) string {
+// scoredRun writes a finished scoring run of n customers as of asOf, to
+// ClickHouse or to the in-memory store: tier A for every tenth, high risk for
+// every fifth, the rest low risk.
+func scoredRun(t *testing.T, c interface {
+	jobs.RunRecorder
+	jobs.ScoreWriter
+}, asOf time.Time, n int) string {
 	t.Helper()
 	ctx := context.Background()
 	run := "run-" + asOf.Format("20060102")
