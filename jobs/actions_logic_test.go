@@ -140,3 +140,28 @@ func TestAFailedOutcomeWriteNamesTheCycles(t *testing.T) {
 		t.Fatalf("err %v, want the store's error naming the cycle", err)
 	}
 }
+
+func TestScheduledActionsOutcomesAndDriftCountTheRowsTheyWrite(t *testing.T) {
+	st := shiftedAfterTraining(t, 3)
+	ctx := context.Background()
+	q, _ := memQueue(t)
+	policy := defaultPolicy(t)
+	as := actionList{{ID: "a", CustomerID: "c1", Cycle: "2025-05-01", Rule: "c-high", Status: churn.ActionDone}}
+	sched, err := jobs.New(jobs.Options{History: &memHistory{}},
+		jobs.Spec{Name: "actions", Job: jobs.ActionsJob{Actions: &jobs.Actions{Runs: st, Queue: q, Policy: policy}}},
+		jobs.Spec{Name: "outcomes", Job: jobs.OutcomesJob{Outcomes: &jobs.Outcomes{Churn: st, Labels: st, Actions: as, Policy: policy}}},
+		jobs.Spec{Name: "drift", Job: driftOn(st, &retrains{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for job, want := range map[string]func(int64) bool{
+		"actions":  func(n int64) bool { return n > 0 && n == int64(q.Counts()[churn.ActionQueued]+q.Counts()[churn.ActionControl]) },
+		"outcomes": func(n int64) bool { return n == 1 },
+		"drift":    func(n int64) bool { return n == int64(len(st.checks)) && n > 1 },
+	} {
+		runs, err := sched.RunNow(ctx, job, jobs.TriggerManual)
+		if err != nil || runs[0].Status != churn.JobSucceeded || !want(runs[0].Rows) {
+			t.Errorf("%s: %+v (%v)", job, runs, err)
+		}
+	}
+}
