@@ -155,7 +155,9 @@ func TestScheduledActionsOutcomesAndDriftCountTheRowsTheyWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	for job, want := range map[string]func(int64) bool{
-		"actions":  func(n int64) bool { return n > 0 && n == int64(q.Counts()[churn.ActionQueued]+q.Counts()[churn.ActionControl]) },
+		"actions": func(n int64) bool {
+			return n > 0 && n == int64(q.Counts()[churn.ActionQueued]+q.Counts()[churn.ActionControl])
+		},
 		"outcomes": func(n int64) bool { return n == 1 },
 		"drift":    func(n int64) bool { return n == int64(len(st.checks)) && n > 1 },
 	} {

@@ -9,29 +9,20 @@ import (
 	"time"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/internal/clocktest"
 	"github.com/telcoretain/churn/retention/retentiontest"
 )
 
 // memLog is the in-memory action log shared with the queue's users' tests.
 type memLog = retentiontest.Log
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type clock = clocktest.Clock
 
 func newTestQueue(t *testing.T, n int) (*Queue, *memLog, *clock) {
 	t.Helper()
 	log := &memLog{}
-	clk := &clock{t: time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)}
-	q := NewQueue(log, QueueOptions{Now: clk.now, Lease: func() time.Duration { return 10 * time.Minute }})
+	clk := clocktest.New(time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC))
+	q := NewQueue(log, QueueOptions{Now: clk.Now, Lease: func() time.Duration { return 10 * time.Minute }})
 	if _, _, err := q.List(Filter{}, 0, 10); churn.ErrorKind(err) != churn.KindUnavailable {
 		t.Fatalf("listing before the log was read: %v", err)
 	}
@@ -112,7 +103,7 @@ func TestAnExpiredLeaseReturnsTheActionToTheQueue(t *testing.T) {
 	if as, _ := q.Claim(ctx, "bob", "test", 1); len(as) != 0 {
 		t.Fatal("a leased action was claimed again")
 	}
-	clk.add(10*time.Minute + time.Second)
+	clk.Add(10*time.Minute + time.Second)
 	if a, _ := q.Get("a0000"); a.Status != churn.ActionQueued || a.Agent != "" {
 		t.Fatalf("after the lease: %+v", a)
 	}
@@ -177,10 +168,10 @@ func TestReplayingTheLogRebuildsTheSameQueue(t *testing.T) {
 		}
 	}
 	_, _ = q.Cancel(ctx, as[10].ID, "", "t")
-	clk.add(11 * time.Minute)
+	clk.Add(11 * time.Minute)
 	_, _ = q.Claim(ctx, "bob", "t", 15) // takes expired claims back too
 
-	fresh := NewQueue(log, QueueOptions{Now: clk.now})
+	fresh := NewQueue(log, QueueOptions{Now: clk.Now})
 	if err := fresh.Load(ctx); err != nil {
 		t.Fatal(err)
 	}

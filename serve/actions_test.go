@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/internal/clocktest"
 	"github.com/telcoretain/churn/retention"
 	"github.com/telcoretain/churn/retention/retentiontest"
 )
@@ -37,19 +38,7 @@ type actionEnv struct {
 	*testEnv
 	queue *retention.Queue
 	log   *retentiontest.Log
-	clock *testClock
-}
-
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+	clock *clocktest.Clock
 }
 
 // newActionEnv is a server with a loaded score snapshot of 300 customers and
@@ -61,9 +50,9 @@ func newActionEnv(t *testing.T, n int) *actionEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &testClock{t: time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)}
+	clk := clocktest.New(time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC))
 	log := &retentiontest.Log{}
-	q := retention.NewQueue(log, retention.QueueOptions{Now: clk.now, Lease: w.Lease})
+	q := retention.NewQueue(log, retention.QueueOptions{Now: clk.Now, Lease: w.Lease})
 	if err := q.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +161,7 @@ func TestActionRoutesAnswerWithTheDocumentedShapesAndStatuses(t *testing.T) {
 // (retention's TestFiftyAgentsClaimEveryActionExactlyOnce).
 func TestTheClaimRouteHandsOutTheQueuesLeasesAsJSON(t *testing.T) {
 	e := newActionEnv(t, 12)
-	leaseUntil := e.clock.now().Add(30 * time.Minute).Format(time.RFC3339) // the default policy's lease
+	leaseUntil := e.clock.Now().Add(30 * time.Minute).Format(time.RFC3339) // the default policy's lease
 	var mu sync.Mutex
 	got := map[string]string{} // action id: agent
 	var wg sync.WaitGroup
@@ -227,7 +216,7 @@ func TestAnExpiredLeaseReturnsTheActionToTheQueueThroughTheAPI(t *testing.T) {
 	if claim("ann") != 1 || claim("bob") != 0 {
 		t.Fatal("the leased action was claimed twice")
 	}
-	e.clock.add(31 * time.Minute) // the default policy leases for 30 minutes
+	e.clock.Add(31 * time.Minute) // the default policy leases for 30 minutes
 	if a := decode[actionJSON](t, e.do("GET", "/v1/actions/a00000", "")); a.Status != "queued" || a.Agent != "" {
 		t.Fatalf("after the lease: %+v", a)
 	}
