@@ -3,8 +3,8 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -27,11 +27,7 @@ const labelColumn = "label"
 // It implements features.Store.
 func (c *Client) QueryMatrix(ctx context.Context, query string, params map[string]any, progress func(done, total int64)) (*churn.Matrix, error) {
 	const op = "query feature matrix"
-	names := make([]string, 0, len(params))
-	for k := range params {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(params))
 	args := make([]any, len(names))
 	for i, k := range names {
 		args[i] = ch.Named(k, params[k])
