@@ -217,18 +217,6 @@ func (f *memStore) WriteScores(_ context.Context, scores []churn.Score) error {
 	return nil
 }
 
-// status returns the recorded status of a run, "" when unknown.
-func (f *memStore) status(runID string) churn.ScoreRunStatus {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, r := range f.runs {
-		if r.run.ID == runID {
-			return r.status
-		}
-	}
-	return ""
-}
-
 func (f *memStore) FinishedScoreRun(_ context.Context, asOfBy time.Time) (*churn.ScoreRun, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -98,6 +98,9 @@ func TestAScoringRunThatFailsToWriteIsMarkedFailedAndThePreviousRunStays(t *test
 	if want := []string{"RecordScoreRun started", "RecordScoreRun failed"}; !slices.Equal(st.calls, want) {
 		t.Fatalf("calls %v, want %v", st.calls, want)
 	}
+	if failed := st.runs[len(st.runs)-1]; failed.status != churn.ScoreRunFailed || failed.err == "" {
+		t.Fatalf("the failing run is recorded as %+v, want failed with its error", failed)
+	}
 	if latest, _ := st.LatestFinishedRun(ctx); latest.ID != prev.RunID {
 		t.Fatalf("latest finished run %s, want the previous %s", latest.ID, prev.RunID)
 	}
