@@ -26,10 +26,12 @@ type memStore struct {
 	signal    float64
 	shift     float64
 	shiftFrom time.Time
+	regions   []string // of every customer, whenever they signed up
 
 	mu       sync.Mutex
 	fail     map[string]error // method name: the error it returns from now on
 	calls    []string         // writes, in order, for tests of sequencing
+	queries  []map[string]any // parameters of every snapshot query
 	models   []churn.Model
 	champion churn.ModelVersion
 	runs     []runRecord // the latest record of each run, in first-recorded order
@@ -48,7 +50,7 @@ type runRecord struct {
 // newMemStore is an operator of n customers with a year of usage in 2025
 // whose churn follows its risk features.
 func newMemStore(n int) *memStore {
-	return &memStore{customers: n, signal: 1, shift: 1,
+	return &memStore{customers: n, signal: 1, shift: 1, regions: []string{"north", "south"},
 		first: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), last: time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC),
 		fail: map[string]error{}, scores: map[string][]churn.Score{}, churned: map[string]time.Time{}}
 }
@@ -100,6 +102,8 @@ func (f *memStore) QueryMatrix(_ context.Context, _ string, params map[string]an
 	if err := f.fail["QueryMatrix"]; err != nil {
 		return nil, err
 	}
+	f.queries = append(f.queries, params)
+	regions := params["regions"].([]string)
 	asOf, err := time.Parse(time.DateOnly, params["as_of"].(string))
 	if err != nil {
 		return nil, err
@@ -127,8 +131,10 @@ func (f *memStore) QueryMatrix(_ context.Context, _ string, params map[string]an
 				v = scale * math.Floor(risk*6+unit(i, day, 10+j))
 			case features.NameContract:
 				v = float64(i % len(churn.Contracts))
-			case "segment", features.NameRegion:
+			case "segment":
 				v = float64(i % 2)
+			case features.NameRegion: // encoded as the query's category list says
+				v = float64(slices.Index(regions, []string{"north", "south"}[i%2]))
 			case "payment_method":
 				v = float64(i % len(churn.PaymentMethods))
 			case features.NameMonthlyRev, features.NameMonthlyFee:
@@ -143,7 +149,9 @@ func (f *memStore) QueryMatrix(_ context.Context, _ string, params map[string]an
 }
 
 func (f *memStore) Regions(context.Context, time.Time) ([]string, error) {
-	return []string{"north", "south"}, nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.regions, nil
 }
 
 func (f *memStore) UsageRange(context.Context) (time.Time, time.Time, error) {

@@ -2,6 +2,8 @@ package jobs_test
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,6 +100,63 @@ func TestTrainLeavesTheChampionAloneWhenACandidateCannotBeStoredOrTheChampionRea
 	}
 	if st.champion != 1 {
 		t.Fatalf("champion %d: the challenger was promoted over an unreadable champion (calls %v)", st.champion, st.calls)
+	}
+}
+
+func TestAFailedCandidateFailsTheRunAndPromotesNothing(t *testing.T) {
+	ctx := context.Background()
+	st := newMemStore(400)
+	if _, err := trainJob(st).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bad := fastXGB()
+	bad[0].XGB.MaxDepth = -1
+	j := trainJob(st)
+	j.Candidates, j.Force = append(fastXGB(), bad...), true
+	if _, err := j.Run(ctx); churn.ErrorKind(err) != churn.KindInvalid || !strings.Contains(err.Error(), "max_depth") {
+		t.Fatalf("err %v, want the candidate's invalid max_depth", err)
+	}
+	if st.champion != 1 || len(st.models) != 1 {
+		t.Fatalf("champion %d of %d models: a failed run stored or promoted a candidate", st.champion, len(st.models))
+	}
+}
+
+func TestTheChampionIsJudgedWithItsOwnCategoriesWhenTheRegionsChanged(t *testing.T) {
+	ctx := context.Background()
+	st := newMemStore(400)
+	st.signal = 0
+	if _, err := trainJob(st).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.signal, st.regions = 1, []string{"east", "north", "south"}
+	st.queries = nil
+	res, err := trainJob(st).Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mv, _ := st.Model(ctx, 1)
+	cm, err := model.Unmarshal(mv.Artifact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cm.Close()
+	snap, err := features.Compute(ctx, st, features.Spec{AsOf: res.Schedule.Holdout, Features: cm.FeatureDefs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := cm.Evaluate(snap.Matrix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reencoded bool
+	for _, q := range st.queries {
+		reencoded = reencoded || (q["as_of"] == res.Schedule.Holdout.Format(time.DateOnly) && slices.Equal(q["regions"].([]string), []string{"north", "south"}))
+	}
+	if !reencoded {
+		t.Fatalf("no holdout query with the champion's regions among %d queries", len(st.queries))
+	}
+	if !res.Compared || res.ChampionPR != want.PRAUC {
+		t.Fatalf("compared %v, champion PR-AUC %.4f; want %.4f on the holdout encoded with its own regions", res.Compared, res.ChampionPR, want.PRAUC)
 	}
 }
 
