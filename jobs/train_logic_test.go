@@ -22,6 +22,31 @@ func trainJob(st *memStore) *jobs.Train {
 		Now: func() time.Time { return time.Date(2026, 1, 2, 6, 0, 0, 0, time.UTC) }}
 }
 
+// holdoutPRAUC evaluates a stored model on the snapshot of holdout, encoded
+// with the model's own features.
+func holdoutPRAUC(t *testing.T, st *memStore, version churn.ModelVersion, holdout time.Time) float64 {
+	t.Helper()
+	ctx := context.Background()
+	mv, err := st.Model(ctx, version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Unmarshal(mv.Artifact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	snap, err := features.Compute(ctx, st, features.Spec{AsOf: holdout, Features: m.FeatureDefs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := m.Evaluate(snap.Matrix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.PRAUC
+}
+
 func TestTrainPromotesOnlyAChallengerThatBeatsTheChampionOnTheSameHoldout(t *testing.T) {
 	ctx := context.Background()
 	st := newMemStore(600)
@@ -46,23 +71,10 @@ func TestTrainPromotesOnlyAChallengerThatBeatsTheChampionOnTheSameHoldout(t *tes
 		t.Fatalf("second run: compared %v promoted %v, champion %d (%s)", second.Compared, second.Promoted, st.champion, second.Reason)
 	}
 	// The champion was judged on the challenger's holdout snapshot.
-	mv, _ := st.Model(ctx, first.Best.Version)
-	cm, err := model.Unmarshal(mv.Artifact)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cm.Close()
-	snap, err := features.Compute(ctx, st, features.Spec{AsOf: second.Schedule.Holdout, Features: cm.FeatureDefs()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := cm.Evaluate(snap.Matrix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if second.ChampionPR != want.PRAUC || !(second.Best.Model.Report.PRAUC > want.PRAUC) {
+	want := holdoutPRAUC(t, st, first.Best.Version, second.Schedule.Holdout)
+	if second.ChampionPR != want || !(second.Best.Model.Report.PRAUC > want) {
 		t.Fatalf("champion PR-AUC %.4f, want %.4f on the holdout of %s; challenger %.4f",
-			second.ChampionPR, want.PRAUC, second.Schedule.Holdout.Format(time.DateOnly), second.Best.Model.Report.PRAUC)
+			second.ChampionPR, want, second.Schedule.Holdout.Format(time.DateOnly), second.Best.Model.Report.PRAUC)
 	}
 
 	// The same data trains the same model: a tie keeps the champion.
@@ -134,20 +146,6 @@ func TestTheChampionIsJudgedWithItsOwnCategoriesWhenTheRegionsChanged(t *testing
 	if err != nil {
 		t.Fatal(err)
 	}
-	mv, _ := st.Model(ctx, 1)
-	cm, err := model.Unmarshal(mv.Artifact)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cm.Close()
-	snap, err := features.Compute(ctx, st, features.Spec{AsOf: res.Schedule.Holdout, Features: cm.FeatureDefs()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := cm.Evaluate(snap.Matrix)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var reencoded bool
 	for _, q := range st.queries {
 		reencoded = reencoded || (q["as_of"] == res.Schedule.Holdout.Format(time.DateOnly) && slices.Equal(q["regions"].([]string), []string{"north", "south"}))
@@ -155,8 +153,8 @@ func TestTheChampionIsJudgedWithItsOwnCategoriesWhenTheRegionsChanged(t *testing
 	if !reencoded {
 		t.Fatalf("no holdout query with the champion's regions among %d queries", len(st.queries))
 	}
-	if !res.Compared || res.ChampionPR != want.PRAUC {
-		t.Fatalf("compared %v, champion PR-AUC %.4f; want %.4f on the holdout encoded with its own regions", res.Compared, res.ChampionPR, want.PRAUC)
+	if want := holdoutPRAUC(t, st, 1, res.Schedule.Holdout); !res.Compared || res.ChampionPR != want {
+		t.Fatalf("compared %v, champion PR-AUC %.4f; want %.4f on the holdout encoded with its own regions", res.Compared, res.ChampionPR, want)
 	}
 }
 
