@@ -3,8 +3,8 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -31,11 +31,7 @@ func (c *Client) QueryMatrix(ctx context.Context, query string, params map[strin
 	if c.cfg.Cluster != "" {
 		return c.queryMatrixPerShard(ctx, query, params, progress)
 	}
-	names := make([]string, 0, len(params))
-	for k := range params {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(params))
 	args := make([]any, len(names))
 	for i, k := range names {
 		args[i] = ch.Named(k, params[k])

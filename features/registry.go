@@ -184,6 +184,19 @@ func derived(name string) bool {
 	return name == NameLifetimeValue || name == NameValueTier
 }
 
+// QueryColumns returns the feature columns the snapshot query returns for
+// fs, in order: all but the derived ones, which Compute adds. A store that
+// answers the query (ClickHouse, or a fake in tests) returns these.
+func QueryColumns(fs []churn.Feature) []string {
+	var out []string
+	for _, f := range fs {
+		if !derived(f.Name) {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}
+
 // Names returns the names of the features, in order.
 func Names(fs []churn.Feature) []string {
 	out := make([]string, len(fs))

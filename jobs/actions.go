@@ -9,23 +9,6 @@ import (
 	"github.com/telcoretain/churn/retention"
 )
 
-// ScoreRuns finds the scoring run a plan comes from and reads its scores.
-type ScoreRuns interface {
-	// LatestFinishedRun returns the newest finished run, nil when there is none.
-	LatestFinishedRun(ctx context.Context) (*churn.ScoreRun, error)
-	ScanRunScores(ctx context.Context, runID string, fn func(churn.Score) error) error
-}
-
-// ActionQueue is where planned actions go: the queue of `churn serve` when
-// the job runs inside it, or a queue loaded from the action log when it runs
-// from the CLI.
-type ActionQueue interface {
-	// Actions returns every action known, any cycle, as it stands now.
-	Actions() ([]churn.Action, error)
-	// Enqueue appends new actions and control entries, skipping known ids.
-	Enqueue(ctx context.Context, actor string, actions, control []churn.Action) (int, error)
-}
-
 // Actions plans the retention actions of the latest scoring run under the
 // policy in force and queues them. Planning a run again queues nothing new:
 // action ids are deterministic, customers already planned in the cycle are

@@ -13,15 +13,13 @@ import (
 	"github.com/telcoretain/churn/retention"
 )
 
-var (
-	_ jobs.ScoreRuns    = (*clickhouse.Client)(nil)
-	_ jobs.OutcomeStore = (*clickhouse.Client)(nil)
-	_ retention.Log     = (*clickhouse.Client)(nil)
-)
-
-// scoredRun writes a finished scoring run of n customers as of asOf: tier A
-// for every tenth, high risk for every fifth, the rest low risk.
-func scoredRun(t *testing.T, c *clickhouse.Client, asOf time.Time, n int) string {
+// scoredRun writes a finished scoring run of n customers as of asOf, to
+// ClickHouse or to the in-memory store: tier A for every tenth, high risk for
+// every fifth, the rest low risk.
+func scoredRun(t *testing.T, c interface {
+	jobs.RunRecorder
+	jobs.ScoreWriter
+}, asOf time.Time, n int) string {
 	t.Helper()
 	ctx := context.Background()
 	run := "run-" + asOf.Format("20060102")
@@ -135,7 +133,7 @@ func TestActionsJobQueuesOnceAndOutcomesLabelTreatedAndControl(t *testing.T) {
 		}
 	}
 	usage(asOf.AddDate(0, 0, 20))
-	oj := &jobs.Outcomes{Store: st, Actions: q, Policy: policy}
+	oj := &jobs.Outcomes{Churn: st, Labels: st, Actions: q, Policy: policy}
 	res, err := oj.Run(ctx)
 	if err != nil || len(res.Labeled) != 0 || len(res.Waiting) != 1 {
 		t.Fatalf("before the horizon: %+v %v", res, err)

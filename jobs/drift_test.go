@@ -36,14 +36,14 @@ func newDriftWorld(t *testing.T, shift float64) *driftWorld {
 		t.Fatal(err)
 	}
 	w := &driftWorld{c: c}
-	w.drift = &jobs.Drift{Store: c, Retrain: func(context.Context, string) error {
+	w.drift = &jobs.Drift{Data: c, Models: c, Runs: c, Checks: c, Retrain: func(context.Context, string) error {
 		_, err := w.sched.Start("train", jobs.TriggerDrift)
 		return err
 	}}
 	var err error
 	w.sched, err = jobs.New(jobs.Options{History: c},
-		jobs.Spec{Name: "train", Job: jobs.TrainJob{Train: &jobs.Train{Store: c, Snapshots: 4, Candidates: quick()}}, Schedule: "@weekly"},
-		jobs.Spec{Name: "score", Job: jobs.ScoreJob{Scoring: &jobs.Scoring{Store: c}}, Schedule: "@daily"},
+		jobs.Spec{Name: "train", Job: jobs.TrainJob{Train: &jobs.Train{Data: c, Models: c, Registry: c, Runs: c, Snapshots: 4, Candidates: quick()}}, Schedule: "@weekly"},
+		jobs.Spec{Name: "score", Job: jobs.ScoreJob{Scoring: &jobs.Scoring{Data: c, Models: c, Runs: c, Scores: c}}, Schedule: "@daily"},
 		jobs.Spec{Name: "drift", Job: w.drift, Schedule: "after score"})
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +129,7 @@ func TestWithoutAShiftNothingRetrainsUntilTheChampionsAUCFallsUnderTheFloor(t *t
 	w := newDriftWorld(t, 1)
 	ctx := context.Background()
 	// A run whose horizon has passed: its labels are known.
-	labelled, err := (&jobs.Scoring{Store: w.c, AsOf: time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)}).Run(ctx)
+	labelled, err := (&jobs.Scoring{Data: w.c, Models: w.c, Runs: w.c, Scores: w.c, AsOf: time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)}).Run(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func quick() []model.Candidate {
 }
 
 // failingWrites makes WriteScores fail, as a ClickHouse outage would.
-type failingWrites struct{ *clickhouse.Client }
+type failingWrites struct{}
 
 func (failingWrites) WriteScores(context.Context, []churn.Score) error {
 	return churn.Unavailable("insert into scores", errors.New("connection refused"))
@@ -52,7 +52,7 @@ func TestTrainPromotesThenKeepsTheChampionAndScoringPublishesRuns(t *testing.T) 
 	c := seeded(t, 3000)
 	ctx := context.Background()
 	trainedAt := time.Date(2025, 7, 1, 6, 0, 0, 0, time.UTC)
-	tr := &jobs.Train{Store: c, Snapshots: 4, Candidates: quick(), Now: func() time.Time { return trainedAt }}
+	tr := &jobs.Train{Data: c, Models: c, Registry: c, Runs: c, Snapshots: 4, Candidates: quick(), Now: func() time.Time { return trainedAt }}
 	res, err := tr.Run(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func TestTrainPromotesThenKeepsTheChampionAndScoringPublishesRuns(t *testing.T) 
 		t.Fatalf("second run: promoted %v compared %v champion %d (%s)", res2.Promoted, res2.Compared, res2.Champion, res2.Reason)
 	}
 
-	sc := &jobs.Scoring{Store: c}
+	sc := &jobs.Scoring{Data: c, Models: c, Runs: c, Scores: c}
 	run, err := sc.Run(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +121,7 @@ func TestTrainPromotesThenKeepsTheChampionAndScoringPublishesRuns(t *testing.T) 
 
 	// A run that fails while writing is recorded as failed and the previous
 	// run stays the one readers see.
-	_, err = (&jobs.Scoring{Store: failingWrites{c}}).Run(ctx)
+	_, err = (&jobs.Scoring{Data: c, Models: c, Runs: c, Scores: failingWrites{}}).Run(ctx)
 	if churn.ErrorKind(err) != churn.KindUnavailable {
 		t.Fatalf("failing run: %v", err)
 	}
@@ -137,7 +137,7 @@ func TestTrainPromotesThenKeepsTheChampionAndScoringPublishesRuns(t *testing.T) 
 
 func TestScoringWithoutAChampionSaysHowToGetOne(t *testing.T) {
 	c, _ := chtest.NewDB(t)
-	_, err := (&jobs.Scoring{Store: c}).Run(context.Background())
+	_, err := (&jobs.Scoring{Data: c, Models: c, Runs: c, Scores: c}).Run(context.Background())
 	if churn.ErrorKind(err) != churn.KindNotFound {
 		t.Fatalf("err %v, want not found", err)
 	}

@@ -89,8 +89,8 @@ func TestAScoringRunThatLosesClickHouseFailsAndTheAPIKeepsServingThePreviousRun(
 	store := &stopDuringWrite{Client: c, stop: ch.Stop}
 	var waits []time.Duration
 	sched, err := jobs.New(jobs.Options{History: c, Backoff: noSleep(&waits)},
-		jobs.Spec{Name: "train", Job: jobs.TrainJob{Train: &jobs.Train{Store: c, Snapshots: 3, Candidates: quick()[:1]}}},
-		jobs.Spec{Name: "score", Job: jobs.ScoreJob{Scoring: &jobs.Scoring{Store: store}}, Schedule: "0 5 * * *"})
+		jobs.Spec{Name: "train", Job: jobs.TrainJob{Train: &jobs.Train{Data: c, Models: c, Registry: c, Runs: c, Snapshots: 3, Candidates: quick()[:1]}}},
+		jobs.Spec{Name: "score", Job: jobs.ScoreJob{Scoring: &jobs.Scoring{Data: c, Models: c, Runs: c, Scores: store}}, Schedule: "0 5 * * *"})
 	if err != nil {
 		t.Fatal(err)
 	}

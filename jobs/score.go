@@ -13,20 +13,14 @@ import (
 	"github.com/telcoretain/churn/model"
 )
 
-// ScoreStore is what the scoring job reads and writes.
-type ScoreStore interface {
-	features.Store
-	Model(ctx context.Context, version churn.ModelVersion) (churn.Model, error)
-	ChampionVersion(ctx context.Context) (churn.ModelVersion, error)
-	RecordScoreRun(ctx context.Context, runID string, asOf time.Time, model churn.ModelVersion, status churn.ScoreRunStatus, rows int, errMsg string) error
-	WriteScores(ctx context.Context, scores []churn.Score) error
-}
-
 // Scoring is the job that scores every active customer with the champion
 // model and writes the run: all rows first, then the 'finished' mark, so
 // readers never see a half written run.
 type Scoring struct {
-	Store   ScoreStore
+	Data    features.Store // the snapshot query and the usage range
+	Models  ModelSource    // the champion
+	Runs    RunRecorder
+	Scores  ScoreWriter
 	Log     *slog.Logger
 	AsOf    time.Time   // zero: the day after the latest usage day
 	Horizon int         // days; default features.DefaultHorizon
@@ -84,14 +78,14 @@ func (s *Scoring) Run(ctx context.Context) (*ScoreResult, error) {
 			s.Log.Warn("could not clean up after earlier scoring runs", "err", err)
 		}
 	}
-	champ, err := s.Store.ChampionVersion(ctx)
+	champ, err := s.Models.ChampionVersion(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if champ == 0 {
 		return nil, churn.Errorf(churn.KindNotFound, "score", "no champion model: train one with `churn train`")
 	}
-	mv, err := s.Store.Model(ctx, champ)
+	mv, err := s.Models.Model(ctx, champ)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +96,7 @@ func (s *Scoring) Run(ctx context.Context) (*ScoreResult, error) {
 	defer m.Close()
 	asOf := features.Date(s.AsOf)
 	if s.AsOf.IsZero() {
-		_, last, err := s.Store.UsageRange(ctx)
+		_, last, err := s.Data.UsageRange(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -110,7 +104,7 @@ func (s *Scoring) Run(ctx context.Context) (*ScoreResult, error) {
 	}
 	res := &ScoreResult{AsOf: asOf, ModelVersion: champ, Took: map[string]time.Duration{}, ByBand: map[churn.RiskBand]int{}}
 	res.RunID = fmt.Sprintf("%s-m%d-%s", asOf.Format("20060102"), champ, s.Now().UTC().Format("20060102T150405.000"))
-	if err := s.Store.RecordScoreRun(ctx, res.RunID, asOf, champ, churn.ScoreRunStarted, 0, ""); err != nil {
+	if err := s.Runs.RecordScoreRun(ctx, res.RunID, asOf, champ, churn.ScoreRunStarted, 0, ""); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -122,14 +116,14 @@ func (s *Scoring) Run(ctx context.Context) (*ScoreResult, error) {
 	scores, err := s.compute(ctx, m, res)
 	if err == nil {
 		began := time.Now()
-		err = s.Store.WriteScores(ctx, scores)
+		err = s.Scores.WriteScores(ctx, scores)
 		res.Took["write"] = time.Since(began)
 		if err == nil {
 			s.Progress("written", int64(len(scores)))
 		}
 	}
 	if err == nil {
-		err = s.Store.RecordScoreRun(ctx, res.RunID, asOf, champ, churn.ScoreRunFinished, len(scores), "")
+		err = s.Runs.RecordScoreRun(ctx, res.RunID, asOf, champ, churn.ScoreRunFinished, len(scores), "")
 	}
 	if err != nil {
 		ferr := s.markFailed(ctx, res, err.Error())
@@ -150,13 +144,13 @@ func (s *Scoring) Run(ctx context.Context) (*ScoreResult, error) {
 func (s *Scoring) markFailed(ctx context.Context, res *ScoreResult, msg string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	return s.Store.RecordScoreRun(ctx, res.RunID, res.AsOf, res.ModelVersion, churn.ScoreRunFailed, 0, msg)
+	return s.Runs.RecordScoreRun(ctx, res.RunID, res.AsOf, res.ModelVersion, churn.ScoreRunFailed, 0, msg)
 }
 
 // compute builds the snapshot with the champion's features and scores it.
 func (s *Scoring) compute(ctx context.Context, m *model.Model, res *ScoreResult) ([]churn.Score, error) {
 	began := time.Now()
-	snap, err := features.Compute(ctx, s.Store, features.Spec{AsOf: res.AsOf, Horizon: s.Horizon, Features: m.FeatureDefs()})
+	snap, err := features.Compute(ctx, s.Data, features.Spec{AsOf: res.AsOf, Horizon: s.Horizon, Features: m.FeatureDefs()})
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ func BenchmarkScore100k(b *testing.B) {
 	ctx := context.Background()
 	small := seededB(b, 4000)
 	c := model.SnapshotCandidates(0)
-	res, err := (&jobs.Train{Store: small, Snapshots: 3, Candidates: c[2:3]}).Run(ctx)
+	res, err := (&jobs.Train{Data: small, Models: small, Registry: small, Runs: small, Snapshots: 3, Candidates: c[2:3]}).Run(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func BenchmarkScore100k(b *testing.B) {
 	var took map[string]time.Duration
 	b.ResetTimer()
 	for b.Loop() {
-		r, err := (&jobs.Scoring{Store: big}).Run(ctx)
+		r, err := (&jobs.Scoring{Data: big, Models: big, Runs: big, Scores: big}).Run(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -15,29 +15,15 @@ import (
 	"github.com/telcoretain/churn/model/eval"
 )
 
-// Registry is the model registry as the jobs use it.
-type Registry interface {
-	SaveModel(ctx context.Context, m churn.Model) (churn.ModelVersion, error)
-	Model(ctx context.Context, version churn.ModelVersion) (churn.Model, error)
-	ChampionVersion(ctx context.Context) (churn.ModelVersion, error)
-	Promote(ctx context.Context, version churn.ModelVersion, actor, reason string) error
-}
-
-// TrainStore is what the train job reads and writes.
-type TrainStore interface {
-	features.Store
-	Registry
-	// RecordTrainRun appends a status (started, finished, failed) of a
-	// training run; its candidates can be promoted once it is finished.
-	RecordTrainRun(ctx context.Context, runID string, status churn.ScoreRunStatus, errMsg string) error
-}
-
 // Train trains every candidate on point-in-time snapshots of the contract
 // tables, stores each in the registry, and promotes the best one when it
 // beats the champion on the same out-of-time holdout (or when Force is set,
 // or when there is no champion yet).
 type Train struct {
-	Store     TrainStore
+	Data      features.Store   // the snapshot queries and the usage range
+	Models    ModelSource      // the champion to beat
+	Registry  ModelWriter      // where candidates are stored and promoted
+	Runs      TrainRunRecorder // the training run's status
 	Log       *slog.Logger
 	Snapshots int // training snapshots (monthly), the latest of them used for validation; default 6
 	Horizon   int // label window in days; default features.DefaultHorizon
@@ -120,7 +106,7 @@ func (t *Train) Run(ctx context.Context) (res *TrainResult, err error) {
 	var suffix [3]byte
 	_, _ = rand.Read(suffix[:])
 	runID := fmt.Sprintf("train-%s-%x", t.Now().UTC().Format("20060102T150405.000"), suffix)
-	if err := t.Store.RecordTrainRun(ctx, runID, churn.ScoreRunStarted, ""); err != nil {
+	if err := t.Runs.RecordTrainRun(ctx, runID, churn.ScoreRunStarted, ""); err != nil {
 		return nil, err
 	}
 	finished := false
@@ -140,7 +126,7 @@ func (t *Train) Run(ctx context.Context) (res *TrainResult, err error) {
 		// fails the run stays started, which is not promotable either.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		if ferr := t.Store.RecordTrainRun(rctx, runID, churn.ScoreRunFailed, msg); ferr != nil {
+		if ferr := t.Runs.RecordTrainRun(rctx, runID, churn.ScoreRunFailed, msg); ferr != nil {
 			t.Log.Warn("could not mark the training run failed", "run", runID, "err", ferr)
 		}
 		if r != nil {
@@ -152,7 +138,7 @@ func (t *Train) Run(ctx context.Context) (res *TrainResult, err error) {
 		return res, err
 	}
 	wctx := context.WithoutCancel(ctx) // train has stored the candidates: finish the writes
-	if err := t.Store.RecordTrainRun(wctx, runID, churn.ScoreRunFinished, ""); err != nil {
+	if err := t.Runs.RecordTrainRun(wctx, runID, churn.ScoreRunFinished, ""); err != nil {
 		return res, err
 	}
 	finished = true
@@ -162,7 +148,7 @@ func (t *Train) Run(ctx context.Context) (res *TrainResult, err error) {
 // train computes the snapshots, trains the candidates and stores them under
 // runID.
 func (t *Train) train(ctx context.Context, runID string) (*TrainResult, error) {
-	first, last, err := t.Store.UsageRange(ctx)
+	first, last, err := t.Data.UsageRange(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -175,13 +161,13 @@ func (t *Train) train(ctx context.Context, runID string) (*TrainResult, error) {
 	if len(sched.Train) < 2 {
 		return nil, churn.Invalid("train", "data", "only %d training snapshot fits before the holdout %s; need at least 2 (more months of usage)", len(sched.Train), sched.Holdout.Format(time.DateOnly))
 	}
-	regions, err := t.Store.Regions(ctx, sched.Holdout)
+	regions, err := t.Data.Regions(ctx, sched.Holdout)
 	if err != nil {
 		return nil, err
 	}
 	feats := features.WithRegions(features.Registry(), regions)
 	snap := func(asOf time.Time) (*churn.Matrix, error) {
-		s, err := features.Compute(ctx, t.Store, features.Spec{AsOf: asOf, Horizon: t.Horizon, DataEnd: dataEnd, Features: feats})
+		s, err := features.Compute(ctx, t.Data, features.Spec{AsOf: asOf, Horizon: t.Horizon, DataEnd: dataEnd, Features: feats})
 		if err != nil {
 			return nil, err
 		}
@@ -263,7 +249,7 @@ func (t *Train) store(ctx context.Context, runID string, tr model.Trained) (chur
 	if err != nil {
 		return 0, err
 	}
-	return t.Store.SaveModel(ctx, churn.Model{
+	return t.Registry.SaveModel(ctx, churn.Model{
 		Algorithm: tr.Model.Algorithm, CreatedAt: tr.Model.CreatedAt, Params: tr.Model.Params,
 		Features: tr.Model.FeatureNames(), TrainFrom: tr.Model.TrainFrom, TrainTo: tr.Model.TrainTo, HoldoutAsOf: tr.Model.HoldoutAsOf,
 		Metrics: tr.Model.Report.Metrics(), LibraryVersions: tr.Model.Libraries,
@@ -276,7 +262,7 @@ func (t *Train) store(ctx context.Context, runID string, tr model.Trained) (chur
 // compare: forced promotion, no champion, or a champion trained on another
 // feature set.
 func (t *Train) judge(ctx context.Context, holdout *churn.Matrix, feats []churn.Feature, dataEnd time.Time) (churn.ModelVersion, *eval.Report, error) {
-	champ, err := t.Store.ChampionVersion(ctx)
+	champ, err := t.Models.ChampionVersion(ctx)
 	if err != nil || t.Force || champ == 0 {
 		return champ, nil, err
 	}
@@ -307,7 +293,7 @@ func (t *Train) decide(ctx context.Context, res *TrainResult) error {
 		}
 		res.Reason = fmt.Sprintf("beats champion %d on the holdout of %s: PR-AUC %.4f vs %.4f", champ, res.Schedule.Holdout.Format(time.DateOnly), bestPR, cr.PRAUC)
 	}
-	if err := t.Store.Promote(ctx, best.Version, t.Actor, res.Reason); err != nil {
+	if err := t.Registry.Promote(ctx, best.Version, t.Actor, res.Reason); err != nil {
 		return err
 	}
 	res.Promoted = true
@@ -319,7 +305,7 @@ func (t *Train) decide(ctx context.Context, res *TrainResult) error {
 // with the snapshot encoded as the champion was trained. It returns nil when
 // the champion's features are not the current registry's.
 func (t *Train) championReport(ctx context.Context, version churn.ModelVersion, holdout *churn.Matrix, feats []churn.Feature, dataEnd time.Time) (*eval.Report, error) {
-	mv, err := t.Store.Model(ctx, version)
+	mv, err := t.Models.Model(ctx, version)
 	if err != nil {
 		return nil, err
 	}
@@ -333,7 +319,7 @@ func (t *Train) championReport(ctx context.Context, version churn.ModelVersion, 
 	}
 	x := holdout
 	if !sameCategories(cm.FeatureDefs(), feats) {
-		s, err := features.Compute(ctx, t.Store, features.Spec{AsOf: holdout.AsOf, Horizon: t.Horizon, DataEnd: dataEnd, Features: cm.FeatureDefs()})
+		s, err := features.Compute(ctx, t.Data, features.Spec{AsOf: holdout.AsOf, Horizon: t.Horizon, DataEnd: dataEnd, Features: cm.FeatureDefs()})
 		if err != nil {
 			return nil, err
 		}

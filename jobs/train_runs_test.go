@@ -30,7 +30,7 @@ func (f *failingSecondSave) SaveModel(ctx context.Context, m churn.Model) (churn
 func TestCandidatesOfATrainingRunThatFailedAreMarkedAndNeverPromoted(t *testing.T) {
 	c := seeded(t, 1200)
 	ctx := context.Background()
-	_, err := (&jobs.Train{Store: &failingSecondSave{clientT: c}, Snapshots: 3, Candidates: quick()}).Run(ctx)
+	_, err := (&jobs.Train{Data: c, Models: c, Registry: &failingSecondSave{clientT: c}, Runs: c, Snapshots: 3, Candidates: quick()}).Run(ctx)
 	if churn.ErrorKind(err) != churn.KindUnavailable {
 		t.Fatalf("training with a failing save: %v", err)
 	}
@@ -49,7 +49,7 @@ func TestCandidatesOfATrainingRunThatFailedAreMarkedAndNeverPromoted(t *testing.
 	}
 
 	// A run that finishes stores promotable candidates and promotes one.
-	res, err := (&jobs.Train{Store: c, Snapshots: 3, Candidates: quick()}).Run(ctx)
+	res, err := (&jobs.Train{Data: c, Models: c, Registry: c, Runs: c, Snapshots: 3, Candidates: quick()}).Run(ctx)
 	if err != nil || !res.Promoted {
 		t.Fatalf("second run: %v", err)
 	}
@@ -71,7 +71,7 @@ func TestTheNextScoringRunFailsRunsLeftStartedByADeadProcess(t *testing.T) {
 	if err := dc.RecordScoreRun(ctx, "crashed", time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), 1, churn.ScoreRunStarted, 0, ""); err != nil {
 		t.Fatal(err)
 	}
-	sc := &jobs.Scoring{Store: c, Reconcile: func(ctx context.Context) error {
+	sc := &jobs.Scoring{Data: c, Models: c, Runs: c, Scores: c, Reconcile: func(ctx context.Context) error {
 		_, err := c.ReconcileScoreRuns(ctx, clickhouse.ReconcileOptions{Alive: func(owner string) bool { return owner != "elsewhere:4242" }})
 		return err
 	}}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/internal/clocktest"
 	"github.com/telcoretain/churn/jobs"
 )
 
@@ -20,7 +21,7 @@ func tickAt(clk *clock, s *jobs.Scheduler, at time.Time) []string {
 
 func TestAFailedDailyRunIsRetriedWithinItsWindowWithGrowingWaits(t *testing.T) {
 	day := time.Date(2025, 6, 2, 0, 0, 0, 0, berlin)
-	clk := &clock{t: day}
+	clk := clocktest.New(day)
 	h := &memHistory{}
 	fails := 2 // the first run and the first retry fail
 	job := &counting{fn: func(context.Context) error {
@@ -80,7 +81,7 @@ func TestWindowRetriesAreBoundedAndNeverPassTheNextSlot(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clk := &clock{t: start}
+			clk := clocktest.New(start)
 			job := &counting{fn: func(context.Context) error { return churn.Errorf(churn.KindInternal, "score", "broken") }}
 			s, err := jobs.New(jobs.Options{Now: clk.Now, Backoff: &jobs.Backoff{Attempts: 1}, Retry: &tt.retry},
 				jobs.Spec{Name: "score", Job: job, Schedule: tt.schedule})
@@ -99,7 +100,7 @@ func TestWindowRetriesAreBoundedAndNeverPassTheNextSlot(t *testing.T) {
 }
 
 func TestARunStartedByHandIsNotRetried(t *testing.T) {
-	clk := &clock{t: time.Date(2025, 6, 2, 5, 0, 0, 0, time.UTC)}
+	clk := clocktest.New(time.Date(2025, 6, 2, 5, 0, 0, 0, time.UTC))
 	job := &counting{fn: func(context.Context) error { return churn.Errorf(churn.KindInternal, "score", "broken") }}
 	s, err := jobs.New(jobs.Options{Now: clk.Now, Backoff: &jobs.Backoff{Attempts: 1}},
 		jobs.Spec{Name: "score", Job: job, Schedule: "0 5 * * *"})

@@ -2,71 +2,27 @@ package retention
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/internal/clocktest"
+	"github.com/telcoretain/churn/retention/retentiontest"
 )
 
-// memLog is an in-memory Log; fail makes the next Append fail, and land
-// decides whether the failed block was written anyway (a timeout after the
-// server took it).
-type memLog struct {
-	mu   sync.Mutex
-	evs  []churn.ActionEvent
-	fail bool
-	land bool
-}
+// memLog is the in-memory action log shared with the queue's users' tests.
+type memLog = retentiontest.Log
 
-func (l *memLog) AppendActionEvents(_ context.Context, evs []churn.ActionEvent) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.fail {
-		l.fail = false
-		if l.land {
-			l.evs = append(l.evs, evs...)
-		}
-		return churn.Unavailable("insert into action_events", errors.New("connection reset"))
-	}
-	l.evs = append(l.evs, evs...)
-	return nil
-}
-
-func (l *memLog) ActionEvents(_ context.Context, since time.Time) ([]churn.ActionEvent, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []churn.ActionEvent
-	for _, e := range l.evs {
-		if !e.At.Before(since) {
-			out = append(out, e)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
-}
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type clock = clocktest.Clock
 
 func newTestQueue(t *testing.T, n int) (*Queue, *memLog, *clock) {
 	t.Helper()
 	log := &memLog{}
-	clk := &clock{t: time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)}
-	q := NewQueue(log, QueueOptions{Now: clk.now, Lease: func() time.Duration { return 10 * time.Minute }})
+	clk := clocktest.New(time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC))
+	q := NewQueue(log, QueueOptions{Now: clk.Now, Lease: func() time.Duration { return 10 * time.Minute }})
 	if _, _, err := q.List(Filter{}, 0, 10); churn.ErrorKind(err) != churn.KindUnavailable {
 		t.Fatalf("listing before the log was read: %v", err)
 	}
@@ -147,7 +103,7 @@ func TestAnExpiredLeaseReturnsTheActionToTheQueue(t *testing.T) {
 	if as, _ := q.Claim(ctx, "bob", "test", 1); len(as) != 0 {
 		t.Fatal("a leased action was claimed again")
 	}
-	clk.add(10*time.Minute + time.Second)
+	clk.Add(10*time.Minute + time.Second)
 	if a, _ := q.Get("a0000"); a.Status != churn.ActionQueued || a.Agent != "" {
 		t.Fatalf("after the lease: %+v", a)
 	}
@@ -212,10 +168,10 @@ func TestReplayingTheLogRebuildsTheSameQueue(t *testing.T) {
 		}
 	}
 	_, _ = q.Cancel(ctx, as[10].ID, "", "t")
-	clk.add(11 * time.Minute)
+	clk.Add(11 * time.Minute)
 	_, _ = q.Claim(ctx, "bob", "t", 15) // takes expired claims back too
 
-	fresh := NewQueue(log, QueueOptions{Now: clk.now})
+	fresh := NewQueue(log, QueueOptions{Now: clk.Now})
 	if err := fresh.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +184,7 @@ func TestAFailedWriteChangesNothingAndALandedOneIsFoundOnReload(t *testing.T) {
 	for _, land := range []bool{false, true} {
 		q, log, _ := newTestQueue(t, 2)
 		ctx := context.Background()
-		log.fail, log.land = true, land
+		log.FailNext(land)
 		if _, err := q.Claim(ctx, "ann", "t", 1); churn.ErrorKind(err) != churn.KindUnavailable {
 			t.Fatalf("claim during an outage: %v", err)
 		}

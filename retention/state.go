@@ -1,6 +1,7 @@
 package retention
 
 import (
+	"slices"
 	"time"
 
 	"github.com/telcoretain/churn"
@@ -85,19 +86,9 @@ func (s *state) apply(e churn.ActionEvent) bool {
 	} else {
 		a.CreatedAt = e.At
 	}
-	switch e.Type {
-	case churn.ActionQueued:
-		a.Status = churn.ActionQueued
-	case churn.ActionControl:
-		a.Status = churn.ActionControl
-	case churn.ActionClaimed:
-		a.Status = churn.ActionClaimed
-	case churn.ActionDone:
-		a.Status = churn.ActionDone
-	case churn.ActionFailed:
-		a.Status = churn.ActionFailed
-	case churn.ActionCancelled:
-		a.Status = churn.ActionCancelled
+	// An event moves the action to the status it is named after.
+	if slices.Contains(churn.ActionStatuses, e.Type) {
+		a.Status = e.Type
 	}
 	s.actions[a.ID] = &a
 	return true

@@ -16,15 +16,30 @@ import (
 	"github.com/telcoretain/churn/retention"
 )
 
-// ActionQueue is the retention action queue this process owns
-// (*retention.Queue): it writes each event to the log before answering.
-type ActionQueue interface {
+// ActionReader reads the queue for the listing routes.
+type ActionReader interface {
 	List(f retention.Filter, offset, limit int) ([]churn.Action, int, error)
 	Get(id string) (churn.Action, error)
+}
+
+// ActionWorker moves actions through their states for the agents.
+type ActionWorker interface {
 	Claim(ctx context.Context, agent, actor string, limit int) ([]churn.Action, error)
 	Complete(ctx context.Context, id, agent, outcome, note, actor string) (churn.Action, error)
 	Cancel(ctx context.Context, id, note, actor string) (churn.Action, error)
+}
+
+// ActionAdder queues a manual action.
+type ActionAdder interface {
 	Add(ctx context.Context, actor string, a churn.Action) (churn.Action, bool, error)
+}
+
+// ActionQueue is the retention action queue this process owns
+// (*retention.Queue): it writes each event to the log before answering.
+type ActionQueue interface {
+	ActionReader
+	ActionWorker
+	ActionAdder
 }
 
 // OutcomeReader reads the labelled outcomes lift is measured on.

@@ -31,15 +31,8 @@ const benchCustomers = 1_000_000
 // whose texts repeat as real reason templates do.
 func benchScore(run string, i int) churn.Score {
 	p := float64((i*7919)%10007) / 10007
-	band := churn.RiskLow
-	switch {
-	case p >= 0.6:
-		band = churn.RiskHigh
-	case p >= 0.3:
-		band = churn.RiskMedium
-	}
 	clv := float64(50 + (i*104729)%5000)
-	return churn.Score{RunID: run, CustomerID: fmt.Sprintf("CUST%08d", i), Probability: p, Band: band,
+	return churn.Score{RunID: run, CustomerID: fmt.Sprintf("CUST%08d", i), Probability: p, Band: churn.BandOf(p, 0.6, 0.3),
 		Tier: []churn.ValueTier{"A", "B", "B", "C", "C", "C"}[i%6], LifetimeValue: clv, ExpectedLoss: p * clv,
 		Reasons: []churn.Reason{
 			{Feature: "dropped_calls_30d", Value: float64(i % 9), Contribution: 0.8, Text: fmt.Sprintf("dropped calls up %dx in 30 days", i%9)},

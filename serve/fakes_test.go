@@ -174,13 +174,7 @@ func makeScores(runID string, asOf time.Time, model churn.ModelVersion, n int, s
 	for i := range n {
 		p := float64((i*7+shift)%20) / 20 // 20 distinct probabilities: ties
 		clv := float64(100 * ((i*13 + shift) % 9))
-		band := churn.RiskLow
-		switch {
-		case p >= 0.6:
-			band = churn.RiskHigh
-		case p >= 0.3:
-			band = churn.RiskMedium
-		}
+		band := churn.BandOf(p, 0.6, 0.3)
 		tier := []churn.ValueTier{churn.TierA, churn.TierB, churn.TierC}[i%3]
 		out[i] = churn.Score{RunID: runID, CustomerID: fmt.Sprintf("C%05d", i), AsOf: asOf, ModelVersion: model,
 			Probability: p, Band: band, Tier: tier, LifetimeValue: clv, ExpectedLoss: float64(float32(p) * float32(clv)),

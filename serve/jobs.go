@@ -12,19 +12,34 @@ import (
 	"github.com/telcoretain/churn"
 )
 
-// JobScheduler is the job scheduler as the API sees it: package jobs's
-// Scheduler behind an adapter in cmd/churn.
-type JobScheduler interface {
+// JobLister lists the jobs and their schedules.
+type JobLister interface {
 	// Jobs lists every job with its schedule and next run.
 	Jobs() []JobInfo
+	// Location is the time zone of the schedules.
+	Location() *time.Location
+}
+
+// JobHistory reads past runs.
+type JobHistory interface {
 	// Runs returns the latest runs, newest first; of one job unless job is
 	// empty. With an error it may still return the runs it knows of.
 	Runs(ctx context.Context, job string, limit int) ([]churn.JobRun, error)
+}
+
+// JobStarter starts a run by hand.
+type JobStarter interface {
 	// Start begins a run in the background; KindConflict while the job is
 	// running, KindNotFound for an unknown name.
 	Start(name, trigger string) (churn.JobRun, error)
-	// Location is the time zone of the schedules.
-	Location() *time.Location
+}
+
+// JobScheduler is the job scheduler as the API sees it: package jobs's
+// Scheduler behind an adapter in cmd/churn.
+type JobScheduler interface {
+	JobLister
+	JobHistory
+	JobStarter
 }
 
 // JobInfo is a job as the scheduler reports it.

@@ -17,16 +17,26 @@ type ScoreStore interface {
 	CustomerHistory(ctx context.Context, customerID string, limit int) ([]churn.Score, error)
 }
 
-// ModelRegistry lists model versions and changes the champion.
-type ModelRegistry interface {
+// ModelLister reads the registry.
+type ModelLister interface {
 	// Models lists the registry, newest first, without artifacts.
 	Models(ctx context.Context) ([]churn.Model, error)
 	// Model returns one version; KindNotFound when absent.
 	Model(ctx context.Context, version churn.ModelVersion) (churn.Model, error)
+}
+
+// ChampionChanger changes the champion.
+type ChampionChanger interface {
 	// Promote makes version the champion.
 	Promote(ctx context.Context, version churn.ModelVersion, actor, reason string) error
 	// Rollback restores the previous champion and returns its version.
 	Rollback(ctx context.Context, actor, reason string) (churn.ModelVersion, error)
+}
+
+// ModelRegistry lists model versions and changes the champion.
+type ModelRegistry interface {
+	ModelLister
+	ChampionChanger
 }
 
 // Pinger tells whether the storage answers.

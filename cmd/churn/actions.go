@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -141,11 +142,7 @@ func printPlan(w io.Writer, pol *retention.Policy, res *jobs.ActionsResult, dryR
 }
 
 func printCounts(w io.Writer, label string, m map[string]int) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(m))
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("%s %d", k, m[k])
@@ -232,7 +229,7 @@ the usage data reaches its horizon's end; it is labelled once.`,
 				if err != nil {
 					return err
 				}
-				res, err := (&jobs.Outcomes{Store: c, Actions: q, Policy: func() *retention.Policy { return pol }, Log: a.log}).Run(cmd.Context())
+				res, err := (&jobs.Outcomes{Churn: c, Labels: c, Actions: q, Policy: func() *retention.Policy { return pol }, Log: a.log}).Run(cmd.Context())
 				if err != nil {
 					return err
 				}
@@ -323,5 +320,5 @@ func (a *app) addActionDeps(ctx context.Context, st *clickhouse.Client, policyPa
 // writes every event.
 func (a *app) newActionJobs(st *clickhouse.Client, q *retention.Queue, w *retention.Watcher) (jobs.ActionsJob, jobs.OutcomesJob) {
 	return jobs.ActionsJob{Actions: &jobs.Actions{Runs: st, Queue: q, Policy: w.Policy, Log: a.log}},
-		jobs.OutcomesJob{Outcomes: &jobs.Outcomes{Store: st, Actions: q, Policy: w.Policy, Log: a.log}}
+		jobs.OutcomesJob{Outcomes: &jobs.Outcomes{Churn: st, Labels: st, Actions: q, Policy: w.Policy, Log: a.log}}
 }

@@ -60,7 +60,8 @@ thresholds instead.`,
 				return err
 			}
 			defer st.Close()
-			job.Store, job.Reconcile = st, a.reconcileScoreRuns(st)
+			job.Data, job.Models, job.Runs, job.Scores = st, st, st, st
+			job.Reconcile = a.reconcileScoreRuns(st)
 			p := a.newProgress("score", "customers", 0)
 			job.Progress = func(step string, n int64) {
 				switch step {

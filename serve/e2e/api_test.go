@@ -218,11 +218,11 @@ func TestSeedTrainScoreServeRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	cands := model.SnapshotCandidates(2)
-	tr, err := (&jobs.Train{Store: c, Snapshots: 3, Candidates: cands[:1]}).Run(ctx)
+	tr, err := (&jobs.Train{Data: c, Models: c, Registry: c, Runs: c, Snapshots: 3, Candidates: cands[:1]}).Run(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := (&jobs.Scoring{Store: c}).Run(ctx)
+	run, err := (&jobs.Scoring{Data: c, Models: c, Runs: c, Scores: c}).Run(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,14 +37,14 @@ func TestAScoringRunOfTheServingProcessIsServedAsSoonAsItFinishes(t *testing.T) 
 	if _, err := synth.Load(ctx, cfg, c, synth.LoadOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := (&jobs.Train{Store: c, Snapshots: 3, Candidates: model.SnapshotCandidates(2)[:1]}).Run(ctx); err != nil {
+	if _, err := (&jobs.Train{Data: c, Models: c, Registry: c, Runs: c, Snapshots: 3, Candidates: model.SnapshotCandidates(2)[:1]}).Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	first, err := (&jobs.Scoring{Store: c}).Run(ctx)
+	first, err := (&jobs.Scoring{Data: c, Models: c, Runs: c, Scores: c}).Run(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	scoring := &jobs.Scoring{Store: c, Now: func() time.Time { return time.Now().Add(time.Second) }} // a later run id
+	scoring := &jobs.Scoring{Data: c, Models: c, Runs: c, Scores: c, Now: func() time.Time { return time.Now().Add(time.Second) }} // a later run id
 	sched, err := jobs.New(jobs.Options{History: c}, jobs.Spec{Name: "score", Job: jobs.ScoreJob{Scoring: scoring}})
 	if err != nil {
 		t.Fatal(err)

@@ -61,11 +61,11 @@ func server(t *testing.T) string {
 		t.Fatal(err)
 	}
 	cands := model.SnapshotCandidates(2)
-	if _, err := (&jobs.Train{Store: c, Snapshots: 4, Candidates: []model.Candidate{cands[0]}}).Run(ctx); err != nil {
+	if _, err := (&jobs.Train{Data: c, Models: c, Registry: c, Runs: c, Snapshots: 4, Candidates: []model.Candidate{cands[0]}}).Run(ctx); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 { // two runs, so that the trend has a line
-		if _, err := (&jobs.Scoring{Store: c, Now: clock}).Run(ctx); err != nil {
+		if _, err := (&jobs.Scoring{Data: c, Models: c, Runs: c, Scores: c, Now: clock}).Run(ctx); err != nil {
 			t.Fatal(err)
 		}
 		now = now.Add(time.Second) // runs are ordered by their finish second
