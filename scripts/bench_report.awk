@@ -1,0 +1,58 @@
+# bench_report.awk reads the output of scripts/bench.sh (go test -bench lines
+# and the seed command's line) and prints each figure against its target.
+# It exits 1 when a target is missed or its figure is missing, so that
+# `make bench` fails.
+function metric(name, unit) { return val[name, unit] }
+function check(name, unit, op, target, label,   v, ok) {
+  v = val[name, unit]
+  if (v == "") {
+    printf "  %-66s %12s   [%s %s]  MISSING\n", label, "-", op, target
+    bad++
+    return
+  }
+  ok = (op == "<=") ? (v + 0 <= target + 0) : (v + 0 >= target + 0)
+  printf "  %-66s %12.4g   [%s %s]  %s\n", label, v, op, target, ok ? "ok" : "MISSED"
+  if (!ok) bad++
+}
+# info prints a figure without a target: context for the checks around it.
+function info(name, unit, label,   v) {
+  v = val[name, unit]
+  printf "  %-66s %12s\n", label, v == "" ? "-" : sprintf("%.4g", v)
+}
+/^Benchmark/ {
+  name = $1; sub(/-[0-9]+$/, "", name)
+  n = split($0, f, /[ \t]+/)
+  for (i = 3; i < n; i++) if (f[i] ~ /^[0-9.e+-]+$/) val[name, f[i+1]] = f[i]
+}
+END {
+  check("BenchmarkSeedCommand100k", "s/seed", "<=", 60, "churn seed 100k customers x 12 months, seconds")
+  check("BenchmarkSnapshot100k", "customers/s", ">=", 10000, "feature snapshot, customers/s (100k in 10 s)")
+  check("BenchmarkSnapshot100k", "go/bare", "<=", 1.3, "feature snapshot: Go / clickhouse-client time")
+  check("BenchmarkTrain100kx50", "go/python", "<=", 1.2, "XGBoost training 100k x 50, 100 trees: Go / python3-xgboost time")
+
+  printf "  XGBoost prediction of %d rows x 50 by %d trees (depth 6), matrix building included:\n",
+    metric("BenchmarkPredictVsPython", "rows"), metric("BenchmarkPredictVsPython", "trees")
+  check("BenchmarkPredictVsPython", "go/python", "<=", 1.1, "  Go (Matrix columns -> DMatrix -> predict) / python3-xgboost time")
+  info("BenchmarkPredictVsPython", "go-rows/s", "  Go rows/s (issue target 1,000,000 on an idle machine)")
+  info("BenchmarkPredictVsPython", "python-rows/s", "  python3-xgboost rows/s (numpy -> DMatrix -> predict)")
+  check("BenchmarkContribsApprox", "s/100k-rows", "<=", 10, "reason-code contributions for 100k rows, 100 trees, seconds")
+
+  printf "  Scoring run: %d active customers scored of a %d-customer base; champion %d trees,\n",
+    metric("BenchmarkScore100k", "scored"), metric("BenchmarkScore100k", "base"), metric("BenchmarkScore100k", "trees")
+  printf "    trained by the benchmark on %d snapshot rows of the same data:\n", metric("BenchmarkScore100k", "train-rows")
+  check("BenchmarkScore100k", "reasons_s", "<=", 10, "  reason codes, seconds")
+  check("BenchmarkScore100k", "s/run", "<=", 20, "  whole run end to end, seconds")
+  check("BenchmarkScore100k", "projected_s/1M", "<=", 90, "  projected to 1,000,000 active customers (issue 17: churn score), s")
+
+  printf "  API on 1,000,000 scores, request logging on, load from a separate process (%d samples a side):\n",
+    metric("BenchmarkScoreLatencyAt1000RPS", "samples")
+  check("BenchmarkScoreLatencyAt1000RPS", "p99-ms", "<=", 5, "  GET /v1/customers/{id}/score p99 at 1,000 req/s (median), ms")
+  info("BenchmarkScoreLatencyAt1000RPS", "bare-p99-ms", "  bare gin constant JSON p99 at 1,000 req/s (median), ms")
+  check("BenchmarkScorePeakThroughputVsBareGin", "ratio", ">=", 0.5, "  peak score req/s / bare gin req/s (median of pairs)")
+  info("BenchmarkScorePeakThroughputVsBareGin", "score-req/s", "  peak score req/s (median)")
+  check("BenchmarkScoresPage100Latency", "p99-ms", "<=", 20, "  GET /v1/scores page of 100 p99 at 200 req/s (median), ms")
+  printf "  Snapshot of 1,000,000 scores with reason texts from model.ReasonText (%.0f%% distinct):\n",
+    100 * metric("BenchmarkSnapshotHeap", "distinct-texts")
+  check("BenchmarkSnapshotHeap", "heap-MiB/1M-scores", "<=", 1024, "  heap, MiB")
+  exit bad > 0
+}
