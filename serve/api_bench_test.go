@@ -154,7 +154,9 @@ func BenchmarkAPI(b *testing.B) {
 	b.Run("ScoreLatencyAt1000RPS", func(b *testing.B) {
 		for b.Loop() {
 			r := alternate(
-				func() loadgen.Result { return a.load(b, "-url", scoreURL, "-ids", ids, "-rate", "1000", "-duration", d) },
+				func() loadgen.Result {
+					return a.load(b, "-url", scoreURL, "-ids", ids, "-rate", "1000", "-duration", d)
+				},
 				bareOpen("1000"))
 			reportLatency(b, r[0], r[1])
 		}
