@@ -110,8 +110,10 @@ func cpuTime(b *testing.B) time.Duration {
 }
 
 type pythonResult struct {
-	Seconds    float64 `json:"seconds"`
-	CPUSeconds float64 `json:"cpu_seconds"`
+	Seconds        float64 `json:"seconds"`
+	CPUSeconds     float64 `json:"cpu_seconds"`
+	DMatrixSeconds float64 `json:"dmatrix_seconds"`
+	MeanPrediction float64 `json:"mean_prediction"` // --predict only
 }
 
 // writeBenchData writes d where the Python script reads it, or says why
@@ -129,26 +131,31 @@ func writeBenchData(b *testing.B, d dataset) (string, error) {
 // pythonTrain times the benchmark training of the data in dir in Python,
 // with exactly the parameters the Go side sets.
 func pythonTrain(dir string, d dataset, p Params) (pythonResult, error) {
-	var res pythonResult
-	script, err := filepath.Abs("../../scripts/xgb_python_bench.py")
-	if err != nil {
-		return res, err
-	}
 	params := map[string]string{}
 	for _, kv := range p.pairs() {
 		params[kv[0]] = kv[1]
 	}
 	pj, err := json.Marshal(params)
 	if err != nil {
+		return pythonResult{}, err
+	}
+	return runBenchScript(dir, d, "--params", string(pj), "--rounds", strconv.Itoa(benchRounds))
+}
+
+// runBenchScript runs scripts/xgb_python_bench.py on the data in dir with args.
+func runBenchScript(dir string, d dataset, args ...string) (pythonResult, error) {
+	var res pythonResult
+	script, err := filepath.Abs("../../scripts/xgb_python_bench.py")
+	if err != nil {
 		return res, err
 	}
-	cmd := exec.Command(pythonBin, script, "--x", filepath.Join(dir, "x.f32"), "--y", filepath.Join(dir, "y.f32"),
-		"--rows", strconv.Itoa(d.Rows), "--cols", strconv.Itoa(d.Cols),
-		"--params", string(pj), "--rounds", strconv.Itoa(benchRounds))
+	args = append([]string{script, "--x", filepath.Join(dir, "x.f32"), "--y", filepath.Join(dir, "y.f32"),
+		"--rows", strconv.Itoa(d.Rows), "--cols", strconv.Itoa(d.Cols)}, args...)
+	cmd := exec.Command(pythonBin, args...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return res, err
+		return res, fmt.Errorf("%s %v: %w", pythonBin, args, err)
 	}
 	err = json.Unmarshal(out, &res)
 	return res, err
