@@ -2,10 +2,12 @@ package jobs_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/clickhouse/chtest"
 	"github.com/telcoretain/churn/dataset/synth"
 	"github.com/telcoretain/churn/jobs"
@@ -42,6 +44,7 @@ func BenchmarkScore100k(b *testing.B) {
 		b.Fatalf("champion params[rounds] = %q: %v", tr.Best.Model.Params["rounds"], err)
 	}
 	var rows int
+	var runID string
 	var took map[string]time.Duration
 	b.ResetTimer()
 	for b.Loop() {
@@ -52,9 +55,14 @@ func BenchmarkScore100k(b *testing.B) {
 		if r.ModelVersion != tr.Best.Version {
 			b.Fatalf("scored with model %d, want the benchmark's %d", r.ModelVersion, tr.Best.Version)
 		}
-		rows, took = r.Rows, r.Took
+		rows, took, runID = r.Rows, r.Took, r.RunID
 	}
 	sec := b.Elapsed().Seconds() / float64(b.N)
+	distinct, err := distinctReasonTexts(ctx, store, runID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(distinct, "distinct-texts")
 	b.ReportMetric(benchBase, "base")
 	b.ReportMetric(float64(rows), "scored")
 	b.ReportMetric(float64(tr.Rows), "train-rows")
@@ -65,6 +73,28 @@ func BenchmarkScore100k(b *testing.B) {
 	for _, k := range []string{"features", "predict", "reasons", "write"} {
 		b.ReportMetric(took[k].Seconds(), k+"_s")
 	}
+}
+
+// distinctReasonTexts returns the share of distinct texts among the reasons
+// of a run: what serve's snapshot-heap benchmark has to match with its
+// generated texts.
+func distinctReasonTexts(ctx context.Context, c *clientT, runID string) (float64, error) {
+	seen := map[string]struct{}{}
+	n := 0
+	err := c.ScanRunScores(ctx, runID, func(s churn.Score) error {
+		for _, r := range s.Reasons {
+			seen[r.Text] = struct{}{}
+			n++
+		}
+		return nil
+	})
+	if err == nil && n == 0 {
+		err = fmt.Errorf("run %s: no reason texts", runID)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return float64(len(seen)) / float64(n), nil
 }
 
 func seededB(b *testing.B, customers int) *clientT {
