@@ -21,6 +21,9 @@ out=build/bench.txt
 : > "$out"
 export PATH="$PATH:/usr/local/go/bin"
 
+# Absolute targets depend on the machine's load: the report shows it.
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+
 failed=()
 bench() { # package, benchmark regexp, benchtime
   echo "== $1 $2" | tee -a "$out"
@@ -62,6 +65,7 @@ clickhouse-client -q "DROP DATABASE IF EXISTS churn_bench" || true
 
 echo
 echo "REPORT (target in brackets; raw output in $out)"
+echo "  load average (1, 5, 15 min) at start: $load_start; at end: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores"
 rc=0
 awk -f scripts/bench_report.awk "$out" || rc=$?
 for f in "${failed[@]}"; do
