@@ -157,7 +157,7 @@ def main():
     print(f"Mean ROC-AUC over {args.splits} stratified 75/25 splits (seeds 0..{args.splits - 1}).")
     print(f"Rule: per data set, mean AUC of churn_train_csv >= best baseline mean AUC - {MARGIN}.")
     print(f"{'data set':26} {'churn':>6} " + " ".join(f"{h:>22}" for h in BASELINES + ["churn_train_csv"])
-          + f"  {'diff to best (95% CI)':>30}  verdict")
+          + f"  {'diff to best (95% CI)':>30}  verdict", flush=True)
     short = []
     for name, df in sets.items():
         aucs = {k: [] for k in BASELINES + ["churn_train_csv"]}
@@ -177,7 +177,7 @@ def main():
         verdict = "ok" if ok else f"SHORT by {-gap - MARGIN:.4f} beyond the margin"
         print(f"{name:26} {df['churn'].isin(['Yes', 1]).mean():6.3f} "
               + " ".join(f"{mean[k]:22.4f}" for k in BASELINES + ["churn_train_csv"])
-              + f"  {gap:+8.4f} [{lo:+.4f}, {hi:+.4f}] vs {best[:10]:10}  {verdict}")
+              + f"  {gap:+8.4f} [{lo:+.4f}, {hi:+.4f}] vs {best[:10]:10}  {verdict}", flush=True)
     if short:
         print(f"accuracy: FAILED on {', '.join(short)}")
         return 1
