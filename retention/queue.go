@@ -134,13 +134,9 @@ func (q *Queue) Sync(ctx context.Context) (int, error) {
 // changes in memory, and the next change reloads the log first, in case the
 // write landed after all.
 func (q *Queue) commit(ctx context.Context, evs []churn.ActionEvent) error {
-	tok, err := q.fence()
+	tok, err := q.fenced()
 	if err != nil {
 		return err
-	}
-	if tok != 0 && tok < q.st.token {
-		return churn.Errorf(churn.KindUnavailable, "write action event",
-			"a newer owner of the action queue (token %d, this server's %d) wrote to the log; this server steps down on its next poll", q.st.token, tok)
 	}
 	for i := range evs {
 		evs[i].Token = tok
@@ -153,6 +149,20 @@ func (q *Queue) commit(ctx context.Context, evs []churn.ActionEvent) error {
 		q.st.apply(e)
 	}
 	return nil
+}
+
+// fenced returns the token to write with, or why this process may not
+// write; the caller holds q.mu.
+func (q *Queue) fenced() (uint64, error) {
+	tok, err := q.fence()
+	if err != nil {
+		return 0, err
+	}
+	if tok != 0 && tok < q.st.token {
+		return 0, churn.Errorf(churn.KindUnavailable, "write action event",
+			"a newer owner of the action queue (token %d, this server's %d) wrote to the log; this server steps down on its next poll", q.st.token, tok)
+	}
+	return tok, nil
 }
 
 // begin takes the lock for a change, reloading first if a write failed. A
@@ -168,6 +178,10 @@ func (q *Queue) begin(ctx context.Context) error {
 			q.mu.Unlock()
 			return err
 		}
+	}
+	if _, err := q.fenced(); err != nil {
+		q.mu.Unlock()
+		return err
 	}
 	return nil
 }
