@@ -39,10 +39,10 @@ const (
 // OwnerStatus says who owns the queue as this server last saw it.
 type OwnerStatus struct {
 	Role  QueueRole
-	Self  string     // this server's owner id
+	Self  string           // this server's owner id
 	Owner churn.OwnerClaim // the owner's claim; zero when no live owner is known
-	Term  uint64     // this server's term while it owns or claims
-	Err   error      // of the last check; nil when it succeeded
+	Term  uint64           // this server's term while it owns or claims
+	Err   error            // of the last check; nil when it succeeded
 }
 
 // OwnershipOptions configure an Ownership; zero values take defaults.
@@ -80,7 +80,7 @@ type Ownership struct {
 	role    QueueRole
 	mine    churn.OwnerClaim // this server's claim while it owns or is candidate
 	owner   churn.OwnerClaim // the live owner as last seen
-	beatOK  time.Time  // when the last beat of this server's claim was checked
+	beatOK  time.Time        // when the last beat of this server's claim was checked
 	err     error
 	claimed time.Time // when this server became candidate
 }
