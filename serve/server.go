@@ -67,6 +67,9 @@ type Deps struct {
 	Actions  ActionQueue
 	Outcomes OutcomeReader
 	Policy   PolicySource
+	// Owner says whether this server owns Actions; nil: it does whenever
+	// Actions is set (tests, a single server without the owner check).
+	Owner QueueOwnership
 }
 
 // Server is the HTTP API.
@@ -124,6 +127,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.loader.now = deps.Now
 	s.metrics = newMetrics(deps.Registry, s.loader, deps.Now)
 	s.loader.metrics = s.metrics
+	registerOwnerGauge(deps.Registry, deps.Owner)
 	s.engine = s.routes()
 	return s, nil
 }
