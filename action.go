@@ -130,4 +130,6 @@ type OwnerClaim struct {
 	Addr      string // advertised HTTP address of the server
 	StartedAt time.Time
 	BeatAt    time.Time
+	Seq       uint64 // orders one owner's beats: the latest has the highest
+	Released  bool   // the owner gave the queue up (it stopped): dead at once
 }

@@ -60,6 +60,11 @@ type OwnershipOptions struct {
 	// Gain runs before this server starts writing as the owner: it reloads
 	// the queue from the log, which the last owner may have changed.
 	Gain func(ctx context.Context) error
+	// Gone reports that the process of an owner id is known to have
+	// exited (same host, no such pid), so its claim is dead before its TTL
+	// runs out: a server restarted after a crash takes its queue back at
+	// once. nil: never known.
+	Gone func(owner string) bool
 }
 
 // Ownership decides, with the other servers on the same database, which one
@@ -83,6 +88,7 @@ type Ownership struct {
 	beatOK  time.Time        // when the last beat of this server's claim was checked
 	err     error
 	claimed time.Time // when this server became candidate
+	seq     uint64    // of this server's last claim row
 }
 
 // NewOwnerID returns host:pid:random, unique to this process.
@@ -119,6 +125,9 @@ func NewOwnership(store OwnerStore, o OwnershipOptions) (*Ownership, error) {
 	}
 	if o.Gain == nil {
 		o.Gain = func(context.Context) error { return nil }
+	}
+	if o.Gone == nil {
+		o.Gone = func(string) bool { return false }
 	}
 	return &Ownership{store: store, o: o, role: RoleReader}, nil
 }
@@ -177,6 +186,9 @@ func (w *Ownership) check(ctx context.Context) error {
 	for i := range claims {
 		if claims[i].Owner == w.o.ID && w.role == RoleReader {
 			continue // a claim this server gave up
+		}
+		if claims[i].Owner != w.o.ID && w.o.Gone(claims[i].Owner) {
+			continue
 		}
 		if best == nil || better(claims[i], *best) {
 			best = &claims[i]
@@ -239,7 +251,8 @@ func (w *Ownership) set(f func()) {
 
 func (w *Ownership) beat(ctx context.Context, now time.Time) error {
 	c := w.mine
-	c.BeatAt = now
+	w.seq++
+	c.BeatAt, c.Seq = now, w.seq
 	if err := w.store.WriteOwnerClaim(ctx, c); err != nil {
 		return err
 	}
@@ -255,6 +268,26 @@ func (w *Ownership) stepDown(winner churn.OwnerClaim, why string) {
 		w.o.Log.Info("action queue: yielding the queue", "reason", why, "owner", winner.Owner, "owner_addr", winner.Addr)
 	}
 	w.set(func() { w.role, w.owner, w.mine = RoleReader, winner, churn.OwnerClaim{} })
+}
+
+// Release gives the queue up when the server stops: writes are refused from
+// now on and the claim is marked released, so another server (or this one
+// restarted) takes over on its next poll instead of after the TTL.
+func (w *Ownership) Release(ctx context.Context) error {
+	w.checkMu.Lock()
+	defer w.checkMu.Unlock()
+	if w.role == RoleReader {
+		return nil
+	}
+	c := w.mine
+	w.set(func() { w.role, w.owner, w.mine = RoleReader, churn.OwnerClaim{}, churn.OwnerClaim{} })
+	w.seq++
+	c.BeatAt, c.Seq, c.Released = w.o.Now(), w.seq, true
+	if err := w.store.WriteOwnerClaim(ctx, c); err != nil {
+		return fmt.Errorf("release the action queue: %w", err)
+	}
+	w.o.Log.Info("action queue: released", "owner", w.o.ID, "term", c.Term)
+	return nil
 }
 
 // Status says who owns the queue as last checked.

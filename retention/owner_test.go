@@ -30,7 +30,11 @@ func (m *memOwners) WriteOwnerClaim(_ context.Context, c churn.OwnerClaim) error
 	if m.claims == nil {
 		m.claims = map[string]churn.OwnerClaim{}
 	}
-	m.claims[c.Owner] = c
+	if c.Released {
+		delete(m.claims, c.Owner)
+	} else {
+		m.claims[c.Owner] = c
+	}
 	m.top = max(m.top, c.Term)
 	return nil
 }
@@ -258,3 +262,45 @@ func TestQueueOfReaderRefusesWritesAndStaleOwnersEventsAreFenced(t *testing.T) {
 }
 
 func contains(err error, s string) bool { return err != nil && strings.Contains(err.Error(), s) }
+
+func TestReleasedOwnerIsReplacedOnTheNextPoll(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	store := &memOwners{}
+	a, b := newTestOwnership(t, store, "a", clk), newTestOwnership(t, store, "b", clk)
+	mustCheck(t, a)
+	clk.add(time.Second)
+	mustCheck(t, a, b)
+	if err := a.Release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Fence(); err == nil {
+		t.Fatal("a released the queue but still accepts writes")
+	}
+	clk.add(time.Second)
+	mustCheck(t, b) // no live claim: b claims
+	clk.add(time.Second)
+	mustCheck(t, b)
+	if b.Status().Role != RoleOwner {
+		t.Fatalf("b is %s two polls after a released the queue; want owner", b.Status().Role)
+	}
+}
+
+func TestClaimOfAProcessKnownToHaveExitedIsDead(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	store := &memOwners{}
+	a := newTestOwnership(t, store, "h:1:aa", clk)
+	mustCheck(t, a)
+	clk.add(time.Second)
+	mustCheck(t, a)
+	b, err := NewOwnership(store, OwnershipOptions{ID: "h:2:bb", TTL: testTTL, Settle: time.Second, Claim: true, Now: clk.now,
+		Gone: func(owner string) bool { return owner == "h:1:aa" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCheck(t, b)
+	clk.add(time.Second)
+	mustCheck(t, b)
+	if b.Status().Role != RoleOwner {
+		t.Fatalf("b is %s; want owner at once, a's process having exited", b.Status().Role)
+	}
+}

@@ -1,15 +1,18 @@
 -- Ownership of the retention action queue (retention/owner.go,
 -- clickhouse/owners.go). Each `churn serve` that may own the queue writes a
 -- heartbeat row while it claims or owns it; a claim whose last beat is older
--- than the TTL is dead. ReplacingMergeTree keeps one row per owner id after
--- merges (readers take the latest beat with argMax anyway).
+-- than the TTL, or released (its server stopped), is dead. seq orders one
+-- owner's rows (beat_at keeps whole seconds only); ReplacingMergeTree keeps
+-- the latest row per owner after merges, and readers take it with argMax.
 CREATE TABLE IF NOT EXISTS queue_owners (
     owner      String,
+    seq        UInt64,
     term       UInt64,
     addr       String,
     started_at DateTime,
-    beat_at    DateTime
-) ENGINE = ReplacingMergeTree(beat_at)
+    beat_at    DateTime,
+    released   UInt8
+) ENGINE = ReplacingMergeTree(seq)
 ORDER BY owner;
 
 -- The fencing token of the owner that wrote each event (its term); rows

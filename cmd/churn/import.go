@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -161,18 +160,8 @@ func importOwner() string {
 // a process of this host with that pid exists. Imports of other hosts are
 // taken for stopped, since no process there can be checked.
 func importRunning(owner string) bool {
-	host, pid, ok := strings.Cut(owner, ":")
-	n, err := strconv.Atoi(pid)
-	if !ok || err != nil || n <= 0 || n == os.Getpid() {
-		return false
-	}
-	if me, err := os.Hostname(); err != nil || me != host {
-		return false
-	}
-	// Signal 0 only checks that the process exists; EPERM means it exists
-	// under another user.
-	err = syscall.Kill(n, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	pid, ok := localPID(owner)
+	return ok && pid != os.Getpid() && processExists(pid)
 }
 
 // importTable resolves --table, listing the valid names when it is wrong.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -83,6 +84,11 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 			a.log.Info("serving HTTP API", "addr", ln.Addr().String(), "keys", keys.Len(),
 				"poll_interval", cfg.PollInterval, "clickhouse", st.Addr(), "database", st.Database())
 			err = runWithScheduler(ctx, sched, func(ctx context.Context) error { return srv.Run(ctx, ln) })
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			if rerr := own.Release(rctx); rerr != nil {
+				a.log.Warn("action queue: could not release the queue; another server takes over when the claim's TTL has passed", "err", rerr)
+			}
+			cancel()
 			a.log.Info("HTTP API stopped")
 			return err
 		},

@@ -30,8 +30,10 @@ func (a *app) addActionDeps(ctx context.Context, st *clickhouse.Client, policyPa
 	} else {
 		a.log.Info("action queue rebuilt from the action log", "actions", statusCounts(q.Counts()), "policy", w.Status().Path)
 	}
-	own, err = retention.NewOwnership(st, retention.OwnershipOptions{Addr: addr, TTL: a.cfg.OwnerTTL,
-		Settle: min(a.cfg.OwnerTTL/3, every, 2*time.Second), Claim: a.cfg.QueueOwner, Log: a.log, Floor: q.MaxToken, Gain: q.Load})
+	id := retention.NewOwnerID()
+	own, err = retention.NewOwnership(st, retention.OwnershipOptions{ID: id, Addr: addr, TTL: a.cfg.OwnerTTL,
+		Settle: min(a.cfg.OwnerTTL/3, every, 2*time.Second), Claim: a.cfg.QueueOwner, Log: a.log, Floor: q.MaxToken, Gain: q.Load,
+		Gone: func(owner string) bool { return ownerExited(owner, id) }})
 	if err != nil {
 		return nil, nil, nil, usageError{err}
 	}
