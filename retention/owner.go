@@ -299,15 +299,16 @@ func (w *Ownership) Status() OwnerStatus {
 
 // Fence returns the token to write events with, or why this server may not
 // write: it is not the owner, or it could not renew its claim for so long
-// that another server may have taken over (a beat older than two thirds of
-// the TTL, leaving a third for clock skew).
+// that another server may soon take over (a beat older than five sixths of
+// the TTL: a rival takes over only after the whole TTL and its settle time,
+// so clocks may differ by a sixth of the TTL).
 func (w *Ownership) Fence() (uint64, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.role != RoleOwner {
 		return 0, w.notOwner()
 	}
-	if age := w.o.Now().Sub(w.beatOK); age > w.o.TTL*2/3 {
+	if age := w.o.Now().Sub(w.beatOK); age > w.o.TTL*5/6 {
 		return 0, churn.Errorf(churn.KindUnavailable, "write action event",
 			"this server could not renew its claim on the action queue for %s (ClickHouse unavailable?); writes are refused until it can, retry later",
 			age.Round(time.Second))

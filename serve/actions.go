@@ -61,16 +61,12 @@ var errNoActions = churn.Errorf(churn.KindUnavailable, "retention actions",
 func (s *Server) runActions(ctx context.Context) error {
 	sync, _ := s.deps.Actions.(actionSyncer)
 	check, _ := s.deps.Policy.(policyChecker)
-	owner := s.deps.Owner
-	if sync == nil && check == nil && owner == nil {
+	if sync == nil && check == nil {
 		return nil
 	}
 	t := time.NewTicker(s.cfg.PollInterval)
 	defer t.Stop()
 	for {
-		if owner != nil {
-			_ = owner.Check(ctx) // logs its own failures and role changes
-		}
 		if sync != nil {
 			if n, err := sync.Sync(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("action queue: sync with the action log failed", "err", err)

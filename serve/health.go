@@ -37,7 +37,7 @@ func (s *Server) readyz(c *gin.Context) {
 		if err := s.loader.Err(); err != nil {
 			reason += ": " + err.Error()
 		}
-		c.JSON(http.StatusServiceUnavailable, statusJSON{Status: "unavailable", Reason: reason})
+		c.JSON(http.StatusServiceUnavailable, statusJSON{Status: "unavailable", Reason: reason, Queue: s.queueStatus()})
 		return
 	}
 	run := newRunJSON(snap.run)

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -9,12 +10,31 @@ import (
 )
 
 // QueueOwnership decides whether this server owns the retention action queue
-// (*retention.Ownership). Check runs on every poll, before the queue folds in
-// the log; a server that does not own the queue serves action reads and
+// (*retention.Ownership). Check runs on every poll (the caller ran the first
+// before the server starts); a server that does not own the queue serves action reads and
 // refuses writes.
 type QueueOwnership interface {
 	Check(ctx context.Context) error
 	Status() retention.OwnerStatus
+}
+
+// runOwner checks the queue's ownership on every poll until ctx ends, in a
+// loop of its own: a sync of the queue that waits behind busy writers must
+// not delay the owner's heartbeat.
+func (s *Server) runOwner(ctx context.Context) error {
+	if s.deps.Owner == nil {
+		return nil
+	}
+	t := time.NewTicker(s.cfg.PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			_ = s.deps.Owner.Check(ctx) // logs its own failures and role changes
+		}
+	}
 }
 
 // queueJSON is the queue part of /readyz.

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/clickhouse/chtest"
 	"github.com/telcoretain/churn/retention"
 )
@@ -51,21 +52,34 @@ const (
 
 // servedQueue runs `churn serve` as a real process on a fresh database.
 type servedQueue struct {
-	t    *testing.T
-	bin  string
-	env  []string
-	addr string
-	cmd  *exec.Cmd
-	log  *os.File
+	t       *testing.T
+	bin     string
+	env     []string
+	addr    string
+	cmd     *exec.Cmd
+	log     *os.File
+	timeout time.Duration // of each request; 10 s when zero
 }
 
 func (s *servedQueue) start() {
 	s.t.Helper()
-	s.cmd = exec.Command(s.bin, "serve", "--http-addr", s.addr, "--poll-interval", "1s")
+	s.launch()
+	s.waitUp()
+}
+
+// launch starts the process without waiting for it to answer.
+func (s *servedQueue) launch() {
+	s.t.Helper()
+	s.cmd = exec.Command(s.bin, "serve", "--http-addr", s.addr, "--poll-interval", "1s", "--queue-owner-ttl", "3s")
 	s.cmd.Env, s.cmd.Stdout, s.cmd.Stderr = s.env, s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
+}
+
+// waitUp waits until the server serves action reads.
+func (s *servedQueue) waitUp() {
+	s.t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		var st int
 		if err := s.call("GET", "/v1/actions?limit=1", nil, &st, nil); err == nil && st == http.StatusOK {
@@ -89,7 +103,11 @@ func (s *servedQueue) call(method, path string, body any, status *int, out any) 
 	req, _ := http.NewRequest(method, "http://"+s.addr+path, r)
 	req.Header.Set("Authorization", "Bearer "+testAgentKey)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	timeout := s.timeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	resp, err := (&http.Client{Timeout: timeout}).Do(req)
 	if err != nil {
 		return err
 	}
@@ -110,6 +128,35 @@ type apiAction struct {
 	Status   string `json:"status"`
 	Agent    string `json:"agent"`
 	Outcome  string `json:"outcome"`
+}
+
+// buildChurn builds the binary into dir.
+func buildChurn(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "churn")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build churn: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// newServedQueue prepares a server of bin on the database of cfg, on a free
+// loopback port, logging to dir/name.log.
+func newServedQueue(t *testing.T, bin, dir, name string, cfg clickhouse.Config) *servedQueue {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	logf, err := os.Create(filepath.Join(dir, name+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &servedQueue{t: t, bin: bin, addr: addr, log: logf, env: append(os.Environ(),
+		"CHURN_CLICKHOUSE_ADDR="+cfg.Addr, "CHURN_CLICKHOUSE_DB="+cfg.Database, "CHURN_SCHEDULER=false",
+		"CHURN_API_KEYS=agent:"+testAgentKey+",admin:"+testAdminKey)}
 }
 
 func TestServeKilledWhileAgentsWorkKeepsEveryAcknowledgedEventOnce(t *testing.T) {
@@ -134,20 +181,7 @@ func TestServeKilledWhileAgentsWorkKeepsEveryAcknowledgedEventOnce(t *testing.T)
 	}
 
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "churn")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build churn: %v\n%s", err, out)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	logf, _ := os.Create(filepath.Join(dir, "serve.log"))
-	s := &servedQueue{t: t, bin: bin, addr: addr, log: logf, env: append(os.Environ(),
-		"CHURN_CLICKHOUSE_ADDR="+cfg.Addr, "CHURN_CLICKHOUSE_DB="+cfg.Database, "CHURN_SCHEDULER=false",
-		"CHURN_API_KEYS=agent:"+testAgentKey+",admin:"+testAdminKey)}
+	s := newServedQueue(t, buildChurn(t, dir), dir, "serve", cfg)
 	s.start()
 	t.Cleanup(s.kill)
 
@@ -194,7 +228,7 @@ func TestServeKilledWhileAgentsWorkKeepsEveryAcknowledgedEventOnce(t *testing.T)
 	}
 	for deadline := time.Now().Add(time.Minute); acks.Load() < 120; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("only %d completions in a minute; see %s", acks.Load(), logf.Name())
+			t.Fatalf("only %d completions in a minute; see %s", acks.Load(), s.log.Name())
 		}
 	}
 	s.kill() // SIGKILL mid-traffic
