@@ -95,6 +95,19 @@ func (s *servedQueue) kill() {
 }
 
 func (s *servedQueue) call(method, path string, body any, status *int, out any) error {
+	code, data, err := s.do(method, path, body)
+	if err != nil {
+		return err // cut off mid-answer: not acknowledged
+	}
+	*status = code
+	if out != nil && code == http.StatusOK {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+// do sends a request with the agent key and returns the status and body.
+func (s *servedQueue) do(method, path string, body any) (int, []byte, error) {
 	var r io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -109,18 +122,11 @@ func (s *servedQueue) call(method, path string, body any, status *int, out any) 
 	}
 	resp, err := (&http.Client{Timeout: timeout}).Do(req)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err // cut off mid-answer: not acknowledged
-	}
-	*status = resp.StatusCode
-	if out != nil && resp.StatusCode == http.StatusOK {
-		return json.Unmarshal(data, out)
-	}
-	return nil
+	return resp.StatusCode, data, err
 }
 
 type apiAction struct {
