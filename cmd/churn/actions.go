@@ -301,4 +301,3 @@ func printLift(w io.Writer, l retention.Lift) {
 	}
 	tw.Flush()
 }
-
