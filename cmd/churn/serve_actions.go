@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/jobs"
 	"github.com/telcoretain/churn/retention"
 	"github.com/telcoretain/churn/serve"
+	"github.com/telcoretain/churn/zookeeper"
 )
 
 // addActionDeps gives the server the retention action queue, rebuilt from
@@ -17,12 +20,12 @@ import (
 // ownership, the labelled outcomes lift reads and the policy, reread on
 // every poll. Every server keeps the queue for reads; only the owner writes.
 func (a *app) addActionDeps(ctx context.Context, st *clickhouse.Client, policyPath string, every time.Duration, addr string,
-	deps *serve.Deps) (*retention.Queue, *retention.Watcher, *retention.Ownership, error) {
+	deps *serve.Deps) (*retention.Queue, *retention.Watcher, queueOwner, error) {
 	w, err := a.policyWatcher(policyPath, every)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	var own *retention.Ownership
+	var own queueOwner
 	q := retention.NewQueue(st, retention.QueueOptions{Lease: w.Lease, Log: a.log,
 		Fence: func() (uint64, error) { return own.Fence() }})
 	if err := q.Load(ctx); err != nil {
@@ -30,12 +33,9 @@ func (a *app) addActionDeps(ctx context.Context, st *clickhouse.Client, policyPa
 	} else {
 		a.log.Info("action queue rebuilt from the action log", "actions", statusCounts(q.Counts()), "policy", w.Status().Path)
 	}
-	id := retention.NewOwnerID()
-	own, err = retention.NewOwnership(st, retention.OwnershipOptions{ID: id, Addr: addr, TTL: a.cfg.OwnerTTL,
-		Settle: min(a.cfg.OwnerTTL/3, every, 2*time.Second), Claim: a.cfg.QueueOwner, Log: a.log, Floor: q.MaxToken, Gain: q.Load,
-		Gone: func(owner string) bool { return ownerExited(owner, id) }})
+	own, err = a.queueOwner(st, addr, every, q)
 	if err != nil {
-		return nil, nil, nil, usageError{err}
+		return nil, nil, nil, err
 	}
 	if !a.cfg.QueueOwner {
 		a.log.Info("never the action queue owner (--queue-owner=false): action writes answer 503 here")
@@ -45,6 +45,37 @@ func (a *app) addActionDeps(ctx context.Context, st *clickhouse.Client, policyPa
 	}
 	deps.Actions, deps.Outcomes, deps.Policy, deps.Owner = q, st, w, own
 	return q, w, own, nil
+}
+
+// queueOwner decides whether this server owns the action queue: heartbeats
+// in ClickHouse (*retention.Ownership) or a ZooKeeper lease
+// (*zookeeper.Lease).
+type queueOwner interface {
+	serve.QueueOwnership
+	Start(ctx context.Context) error
+	Fence() (uint64, error)
+	Release(ctx context.Context) error
+}
+
+// queueOwner returns the lease of --zookeeper when set, else the heartbeats.
+func (a *app) queueOwner(st *clickhouse.Client, addr string, every time.Duration, q *retention.Queue) (queueOwner, error) {
+	id := retention.NewOwnerID()
+	if a.cfg.ZooKeeper != "" {
+		l, err := zookeeper.Open(zookeeper.Options{Servers: strings.Split(a.cfg.ZooKeeper, ","),
+			Path: "/churn/" + st.Database() + "/queue-owner", ID: id, Addr: addr, SessionTimeout: a.cfg.ZKSession,
+			Claim: a.cfg.QueueOwner, Log: a.log, Gain: q.Load})
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--zookeeper %s: %w", a.cfg.ZooKeeper, err)}
+		}
+		return l, nil
+	}
+	own, err := retention.NewOwnership(st, retention.OwnershipOptions{ID: id, Addr: addr, TTL: a.cfg.OwnerTTL,
+		Settle: min(a.cfg.OwnerTTL/3, every, 2*time.Second), Claim: a.cfg.QueueOwner, Log: a.log, Floor: q.MaxToken, Gain: q.Load,
+		Gone: func(owner string) bool { return ownerExited(owner, id) }})
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return own, nil
 }
 
 // advertised is the address other servers name for this one: the setting,
@@ -61,7 +92,7 @@ func advertised(setting string, ln net.Listener) string {
 // scheduler runs the same job.
 type ownerOnly struct {
 	job jobs.Job
-	own *retention.Ownership
+	own queueOwner
 	log *slog.Logger
 }
 
