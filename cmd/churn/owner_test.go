@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/clickhouse/chtest"
 	"github.com/telcoretain/churn/retention"
+	"github.com/telcoretain/churn/zookeeper/zktest"
 )
 
 // queueRole reads the queue part of a server's /readyz (503 without a
@@ -134,36 +136,7 @@ func TestTwoServersOnOneDatabaseNeverBothAcceptClaims(t *testing.T) {
 	w.stop()
 	t.Logf("acknowledged: %d claims, %d completions, %d refused answers", len(w.claimedBy), len(w.completed), w.refused.Load())
 
-	// The log holds every acknowledged event; no action was held by two
-	// agents; a replay gives the acknowledged outcomes.
-	evs, err := c.ActionEvents(ctx, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	logged := map[string]bool{}
-	for _, e := range evs {
-		logged[string(e.Type)+"/"+e.Action.ID+"/"+e.Action.Agent] = true
-	}
-	for id, agents := range w.claimedBy {
-		if len(agents) != 1 {
-			t.Errorf("action %s was claimed by %v: held by two agents", id, agents)
-		}
-		for _, ag := range agents {
-			if !logged["claimed/"+id+"/"+ag] {
-				t.Errorf("acknowledged claim of %s by %s is not in action_events", id, ag)
-			}
-		}
-	}
-	replay := retention.NewQueue(c, retention.QueueOptions{})
-	if err := replay.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for id, oc := range w.completed {
-		got, err := replay.Get(id)
-		if err != nil || got.Outcome != oc {
-			t.Errorf("acknowledged outcome %s of %s: the log replays %q (%v)", oc, id, got.Outcome, err)
-		}
-	}
+	w.check(t, c)
 }
 
 // agents claim and complete actions on whichever server answers.
@@ -183,9 +156,10 @@ func newAgents(servers []*servedQueue) *agents {
 }
 
 // call sends a request to the servers in turn, from the last that took one,
-// until one answers 200, and reports whether one did.
+// until one answers 200 (within 30 s, longer than any takeover), and reports
+// whether one did.
 func (w *agents) call(cur *int, path string, body map[string]any, out any) bool {
-	for range 40 {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
 		select {
 		case <-w.done:
 			return false
@@ -248,6 +222,41 @@ func (w *agents) stop() {
 	w.wg.Wait()
 }
 
+// check reads the log: it holds every acknowledged event, no action was
+// held by two agents, and a replay gives the acknowledged outcomes.
+func (w *agents) check(t *testing.T, c *clickhouse.Client) {
+	t.Helper()
+	ctx := context.Background()
+	evs, err := c.ActionEvents(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logged := map[string]bool{}
+	for _, e := range evs {
+		logged[string(e.Type)+"/"+e.Action.ID+"/"+e.Action.Agent] = true
+	}
+	for id, agents := range w.claimedBy {
+		if len(agents) != 1 {
+			t.Errorf("action %s was claimed by %v: held by two agents", id, agents)
+		}
+		for _, ag := range agents {
+			if !logged["claimed/"+id+"/"+ag] {
+				t.Errorf("acknowledged claim of %s by %s is not in action_events", id, ag)
+			}
+		}
+	}
+	replay := retention.NewQueue(c, retention.QueueOptions{})
+	if err := replay.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for id, oc := range w.completed {
+		got, err := replay.Get(id)
+		if err != nil || got.Outcome != oc {
+			t.Errorf("acknowledged outcome %s of %s: the log replays %q (%v)", oc, id, got.Outcome, err)
+		}
+	}
+}
+
 // metric reads one unlabelled sample of a server's /metrics.
 func metric(t *testing.T, s *servedQueue, name string) string {
 	t.Helper()
@@ -261,4 +270,62 @@ func metric(t *testing.T, s *servedQueue, name string) string {
 		}
 	}
 	return ""
+}
+
+func TestZooKeeperLeaseMovesToAnotherServerWhenTheOwnerIsKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs three servers")
+	}
+	zkAddr := zktest.Require(t)
+	c, cfg := chtest.NewDB(t)
+	ctx := context.Background()
+	q := retention.NewQueue(c, retention.QueueOptions{})
+	if err := q.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const n = 1500
+	var as []churn.Action
+	for i := range n {
+		as = append(as, churn.Action{ID: fmt.Sprintf("a%04d", i), CustomerID: fmt.Sprintf("c%04d", i),
+			Cycle: "2025-06-01", Kind: churn.ActionSMS, Channel: "sms", Cost: 0.1, Priority: 5, Value: float64(i), Rule: "test", Tier: churn.TierC})
+	}
+	if _, err := q.Enqueue(ctx, "test", as, nil); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bin := buildChurn(t, dir)
+	var servers []*servedQueue
+	for i := range 3 {
+		s := newServedQueue(t, bin, dir, fmt.Sprintf("s%d", i), cfg)
+		s.env = append(s.env, "CHURN_ZOOKEEPER="+zkAddr, "CHURN_ZOOKEEPER_SESSION_TIMEOUT=4s")
+		s.timeout = 2 * time.Second
+		s.launch()
+		t.Cleanup(s.kill)
+		servers = append(servers, s)
+	}
+	for _, s := range servers {
+		s.waitUp()
+	}
+	owner := waitRoles(t, 15*time.Second, servers...)
+	w := newAgents(servers)
+	w.run(20, 40)
+	w.waitAcks(t, 100)
+	owner.kill() // SIGKILL: its ZooKeeper session expires after 4 s
+	killedAt := time.Now()
+	var rest []*servedQueue
+	for _, s := range servers {
+		if s != owner {
+			rest = append(rest, s)
+		}
+	}
+	waitRoles(t, 15*time.Second, rest...)
+	took := time.Since(killedAt)
+	t.Logf("owner killed: another server owns the queue after %s", took.Round(time.Millisecond))
+	if took > 15*time.Second {
+		t.Errorf("takeover took %s; want within 15 s", took)
+	}
+	w.waitAcks(t, w.acks.Load()+100)
+	w.stop()
+	t.Logf("acknowledged: %d claims, %d completions, %d refused answers", len(w.claimedBy), len(w.completed), w.refused.Load())
+	w.check(t, c)
 }
