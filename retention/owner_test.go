@@ -79,6 +79,19 @@ func newTestOwnership(t *testing.T, store OwnerStore, id string, clk *clock) *Ow
 	return w
 }
 
+// startOwner returns a server that claimed and, a second later, owns.
+func startOwner(t *testing.T, store OwnerStore, id string, clk *clock) *Ownership {
+	t.Helper()
+	w := newTestOwnership(t, store, id, clk)
+	mustCheck(t, w)
+	clk.add(time.Second)
+	mustCheck(t, w)
+	if w.Status().Role != RoleOwner {
+		t.Fatalf("%s is %s after claiming alone; want owner", id, w.Status().Role)
+	}
+	return w
+}
+
 func mustCheck(t *testing.T, ws ...*Ownership) {
 	t.Helper()
 	for _, w := range ws {
@@ -125,10 +138,7 @@ func TestOwnershipTwoServersStartingTogetherOneOwns(t *testing.T) {
 func TestOwnershipReaderTakesOverWhenOwnerStopsBeating(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
 	store := &memOwners{}
-	a := newTestOwnership(t, store, "a", clk)
-	mustCheck(t, a)
-	clk.add(time.Second)
-	mustCheck(t, a)
+	a := startOwner(t, store, "a", clk)
 	b := newTestOwnership(t, store, "b", clk)
 	mustCheck(t, b)
 	if b.Status().Role != RoleReader || b.Status().Owner.Owner != "a" {
@@ -193,10 +203,7 @@ func TestOwnershipServerThatMayNotOwnNeverClaims(t *testing.T) {
 func TestOwnerRefusesWritesWhenItCannotRenewItsClaim(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
 	store := &memOwners{}
-	a := newTestOwnership(t, store, "a", clk)
-	mustCheck(t, a)
-	clk.add(time.Second)
-	mustCheck(t, a)
+	a := startOwner(t, store, "a", clk)
 	store.down = true
 	for range 3 {
 		clk.add(time.Second)
@@ -266,10 +273,8 @@ func contains(err error, s string) bool { return err != nil && strings.Contains(
 func TestReleasedOwnerIsReplacedOnTheNextPoll(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
 	store := &memOwners{}
-	a, b := newTestOwnership(t, store, "a", clk), newTestOwnership(t, store, "b", clk)
-	mustCheck(t, a)
-	clk.add(time.Second)
-	mustCheck(t, a, b)
+	a, b := startOwner(t, store, "a", clk), newTestOwnership(t, store, "b", clk)
+	mustCheck(t, b)
 	if err := a.Release(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -288,10 +293,7 @@ func TestReleasedOwnerIsReplacedOnTheNextPoll(t *testing.T) {
 func TestClaimOfAProcessKnownToHaveExitedIsDead(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
 	store := &memOwners{}
-	a := newTestOwnership(t, store, "h:1:aa", clk)
-	mustCheck(t, a)
-	clk.add(time.Second)
-	mustCheck(t, a)
+	startOwner(t, store, "h:1:aa", clk)
 	b, err := NewOwnership(store, OwnershipOptions{ID: "h:2:bb", TTL: testTTL, Settle: time.Second, Claim: true, Now: clk.now,
 		Gone: func(owner string) bool { return owner == "h:1:aa" }})
 	if err != nil {

@@ -136,6 +136,23 @@ type apiAction struct {
 	Outcome  string `json:"outcome"`
 }
 
+// enqueueTestActions queues n sms actions a0000... in the log of c.
+func enqueueTestActions(t *testing.T, c *clickhouse.Client, n int) {
+	t.Helper()
+	q := retention.NewQueue(c, retention.QueueOptions{})
+	if err := q.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var as []churn.Action
+	for i := range n {
+		as = append(as, churn.Action{ID: fmt.Sprintf("a%04d", i), CustomerID: fmt.Sprintf("c%04d", i),
+			Cycle: "2025-06-01", Kind: churn.ActionSMS, Channel: "sms", Cost: 0.1, Priority: 5, Value: float64(i), Rule: "test", Tier: churn.TierC})
+	}
+	if _, err := q.Enqueue(context.Background(), "test", as, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // buildChurn builds the binary into dir.
 func buildChurn(t *testing.T, dir string) string {
 	t.Helper()
@@ -172,19 +189,8 @@ func TestServeKilledWhileAgentsWorkKeepsEveryAcknowledgedEventOnce(t *testing.T)
 	c, cfg := chtest.NewDB(t)
 	ctx := context.Background()
 	st := c
-	q := retention.NewQueue(st, retention.QueueOptions{})
-	if err := q.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
 	const n = 400
-	var as []churn.Action
-	for i := range n {
-		as = append(as, churn.Action{ID: fmt.Sprintf("a%04d", i), CustomerID: fmt.Sprintf("c%04d", i),
-			Cycle: "2025-06-01", Kind: churn.ActionSMS, Channel: "sms", Cost: 0.1, Priority: 5, Value: float64(i), Rule: "test", Tier: churn.TierC})
-	}
-	if _, err := q.Enqueue(ctx, "test", as, nil); err != nil {
-		t.Fatal(err)
-	}
+	enqueueTestActions(t, c, n)
 
 	dir := t.TempDir()
 	s := newServedQueue(t, buildChurn(t, dir), dir, "serve", cfg)

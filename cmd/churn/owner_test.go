@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/clickhouse/chtest"
 	"github.com/telcoretain/churn/retention"
@@ -63,20 +62,8 @@ func TestTwoServersOnOneDatabaseNeverBothAcceptClaims(t *testing.T) {
 		t.Skip("builds the binary and runs two servers")
 	}
 	c, cfg := chtest.NewDB(t)
-	ctx := context.Background()
-	q := retention.NewQueue(c, retention.QueueOptions{})
-	if err := q.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
 	const n = 600
-	var as []churn.Action
-	for i := range n {
-		as = append(as, churn.Action{ID: fmt.Sprintf("a%04d", i), CustomerID: fmt.Sprintf("c%04d", i),
-			Cycle: "2025-06-01", Kind: churn.ActionSMS, Channel: "sms", Cost: 0.1, Priority: 5, Value: float64(i), Rule: "test", Tier: churn.TierC})
-	}
-	if _, err := q.Enqueue(ctx, "test", as, nil); err != nil {
-		t.Fatal(err)
-	}
+	enqueueTestActions(t, c, n)
 	dir := t.TempDir()
 	bin := buildChurn(t, dir)
 	a, b := newServedQueue(t, bin, dir, "a", cfg), newServedQueue(t, bin, dir, "b", cfg)
@@ -278,20 +265,8 @@ func TestZooKeeperLeaseMovesToAnotherServerWhenTheOwnerIsKilled(t *testing.T) {
 	}
 	zkAddr := zktest.Require(t)
 	c, cfg := chtest.NewDB(t)
-	ctx := context.Background()
-	q := retention.NewQueue(c, retention.QueueOptions{})
-	if err := q.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
 	const n = 1500
-	var as []churn.Action
-	for i := range n {
-		as = append(as, churn.Action{ID: fmt.Sprintf("a%04d", i), CustomerID: fmt.Sprintf("c%04d", i),
-			Cycle: "2025-06-01", Kind: churn.ActionSMS, Channel: "sms", Cost: 0.1, Priority: 5, Value: float64(i), Rule: "test", Tier: churn.TierC})
-	}
-	if _, err := q.Enqueue(ctx, "test", as, nil); err != nil {
-		t.Fatal(err)
-	}
+	enqueueTestActions(t, c, n)
 	dir := t.TempDir()
 	bin := buildChurn(t, dir)
 	var servers []*servedQueue
