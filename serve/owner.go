@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/telcoretain/churn/retention"
 )
 
@@ -56,17 +54,4 @@ func (s *Server) queueStatus() *queueJSON {
 		out.Error = st.Err.Error()
 	}
 	return out
-}
-
-// registerOwnerGauge exports whether this server owns the queue.
-func registerOwnerGauge(reg prometheus.Registerer, o QueueOwnership) {
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "churn_queue_owner",
-		Help: "1 while this server owns the retention action queue and accepts action writes, else 0.",
-	}, func() float64 {
-		if o != nil && o.Status().Role == retention.RoleOwner {
-			return 1
-		}
-		return 0
-	}))
 }

@@ -59,6 +59,7 @@ type servedQueue struct {
 	cmd     *exec.Cmd
 	log     *os.File
 	timeout time.Duration // of each request; 10 s when zero
+	ttl     string        // --queue-owner-ttl; 3s when empty
 }
 
 func (s *servedQueue) start() {
@@ -70,7 +71,11 @@ func (s *servedQueue) start() {
 // launch starts the process without waiting for it to answer.
 func (s *servedQueue) launch() {
 	s.t.Helper()
-	s.cmd = exec.Command(s.bin, "serve", "--http-addr", s.addr, "--poll-interval", "1s", "--queue-owner-ttl", "3s")
+	ttl := s.ttl
+	if ttl == "" {
+		ttl = "3s"
+	}
+	s.cmd = exec.Command(s.bin, "serve", "--http-addr", s.addr, "--poll-interval", "1s", "--queue-owner-ttl", ttl)
 	s.cmd.Env, s.cmd.Stdout, s.cmd.Stderr = s.env, s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
@@ -177,6 +182,13 @@ func newServedQueue(t *testing.T, bin, dir, name string, cfg clickhouse.Config) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			t.Logf("last lines of %s:\n%s", name+".log", strings.Join(lines[max(0, len(lines)-25):], "\n"))
+		}
+	})
 	return &servedQueue{t: t, bin: bin, addr: addr, log: logf, env: append(os.Environ(),
 		"CHURN_CLICKHOUSE_ADDR="+cfg.Addr, "CHURN_CLICKHOUSE_DB="+cfg.Database, "CHURN_SCHEDULER=false",
 		"CHURN_API_KEYS=agent:"+testAgentKey+",admin:"+testAdminKey)}
