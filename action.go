@@ -77,6 +77,10 @@ type ActionEvent struct {
 	At     time.Time
 	Actor  string // who caused it: a job, an API key, an agent
 	Action Action
+	// Token is the fencing token of the queue owner that wrote the event
+	// (its term); 0 for events written outside the queue's owner (plans
+	// run from the CLI) and for events older than fencing.
+	Token uint64
 }
 
 // Groups of a cycle's outcomes.
@@ -115,4 +119,17 @@ func Names[T ~string](vs []T) string {
 		b.WriteString(string(v))
 	}
 	return b.String()
+}
+
+// OwnerClaim is one server's claim on the action queue: a heartbeat row of
+// the queue owner table. A claim is live while its last beat is younger
+// than the TTL.
+type OwnerClaim struct {
+	Owner     string // host:pid:random, unique per process
+	Term      uint64 // fencing token: higher than every term and event token before it
+	Addr      string // advertised HTTP address of the server
+	StartedAt time.Time
+	BeatAt    time.Time
+	Seq       uint64 // orders one owner's beats: the latest has the highest
+	Released  bool   // the owner gave the queue up (it stopped): dead at once
 }

@@ -10,7 +10,7 @@ import (
 
 var actionEventColumns = []string{"event_id", "action_id", "at", "event", "customer_id", "cycle", "kind", "offer",
 	"channel", "cost", "priority", "value", "agent", "lease_until", "outcome", "note", "actor",
-	"run_id", "rule", "tier", "band", "reason", "probability", "lifetime_value"}
+	"run_id", "rule", "tier", "band", "reason", "probability", "lifetime_value", "token"}
 
 // epoch stands for "no time" in DateTime columns, which cannot hold Go's
 // zero time.
@@ -63,17 +63,18 @@ func (c *Client) AppendActionEvents(ctx context.Context, evs []churn.ActionEvent
 		at      = make([]time.Time, n)
 		lease   = make([]time.Time, n)
 		prio    = make([]int32, n)
+		token   = make([]uint64, n)
 	)
 	for i, e := range evs {
 		a := e.Action
-		eid[i], ev[i], at[i], actor[i] = e.ID, string(e.Type), toDateTime(e.At), e.Actor
+		eid[i], ev[i], at[i], actor[i], token[i] = e.ID, string(e.Type), toDateTime(e.At), e.Actor, e.Token
 		aid[i], cust[i], cycle[i], kind[i], offer[i], channel[i] = a.ID, a.CustomerID, a.Cycle, string(a.Kind), a.Offer, a.Channel
 		cost[i], prio[i], value[i], agent[i], lease[i] = a.Cost, int32(a.Priority), a.Value, a.Agent, toDateTime(a.LeaseUntil)
 		outcome[i], note[i] = a.Outcome, a.Note
 		run[i], rule[i], tier[i], band[i], reason[i], prob[i], clv[i] = a.RunID, a.Rule, string(a.Tier), string(a.Band), a.Reason, a.Probability, a.LifetimeValue
 	}
 	return c.InsertColumns(ctx, "action_events", actionEventColumns, []any{eid, aid, at, ev, cust, cycle, kind, offer,
-		channel, cost, prio, value, agent, lease, outcome, note, actor, run, rule, tier, band, reason, prob, clv})
+		channel, cost, prio, value, agent, lease, outcome, note, actor, run, rule, tier, band, reason, prob, clv, token})
 }
 
 // ActionEvents returns the events stamped at or after since (zero: all), in
@@ -102,7 +103,7 @@ func (c *Client) ActionEvents(ctx context.Context, since time.Time) ([]churn.Act
 		)
 		if err := rows.Scan(&e.ID, &a.ID, &e.At, &typ, &a.CustomerID, &a.Cycle, &kind, &a.Offer,
 			&a.Channel, &a.Cost, &prio, &a.Value, &a.Agent, &lease, &a.Outcome, &a.Note, &e.Actor,
-			&a.RunID, &a.Rule, &tier, &band, &a.Reason, &a.Probability, &a.LifetimeValue); err != nil {
+			&a.RunID, &a.Rule, &tier, &band, &a.Reason, &a.Probability, &a.LifetimeValue, &e.Token); err != nil {
 			return nil, wrap(op, c.cfg, err)
 		}
 		a.Priority, a.LeaseUntil, e.At = int(prio), fromDateTime(lease), e.At.UTC()

@@ -31,6 +31,7 @@ type Queue struct {
 	lease func() time.Duration
 	ids   *EventIDs
 	logr  *slog.Logger
+	fence func() (uint64, error)
 
 	mu     sync.Mutex
 	st     *state
@@ -43,6 +44,10 @@ type QueueOptions struct {
 	Now   func() time.Time     // time.Now
 	Lease func() time.Duration // DefaultLease; the current policy's in a server
 	Log   *slog.Logger
+	// Fence, when set, is asked before every write for the owner's fencing
+	// token, or why this process may not write (Ownership.Fence). Without
+	// it the queue writes token 0, as plans run from the CLI do.
+	Fence func() (uint64, error)
 }
 
 // NewQueue returns a queue over log. It reads the log on Load, or on the
@@ -58,7 +63,11 @@ func NewQueue(log Log, o QueueOptions) *Queue {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Queue{log: log, now: o.Now, lease: o.Lease, ids: NewEventIDs(o.Now), logr: o.Log, st: newState(), stale: true}
+	if o.Fence == nil {
+		o.Fence = func() (uint64, error) { return 0, nil }
+	}
+	return &Queue{log: log, now: o.Now, lease: o.Lease, ids: NewEventIDs(o.Now), logr: o.Log, fence: o.Fence,
+		st: newState(), stale: true}
 }
 
 // Load rebuilds the queue from the whole log.
@@ -125,6 +134,13 @@ func (q *Queue) Sync(ctx context.Context) (int, error) {
 // changes in memory, and the next change reloads the log first, in case the
 // write landed after all.
 func (q *Queue) commit(ctx context.Context, evs []churn.ActionEvent) error {
+	tok, err := q.fenced()
+	if err != nil {
+		return err
+	}
+	for i := range evs {
+		evs[i].Token = tok
+	}
 	if err := q.log.AppendActionEvents(ctx, evs); err != nil {
 		q.stale = true
 		return err
@@ -135,14 +151,37 @@ func (q *Queue) commit(ctx context.Context, evs []churn.ActionEvent) error {
 	return nil
 }
 
-// begin takes the lock for a change, reloading first if a write failed.
+// fenced returns the token to write with, or why this process may not
+// write; the caller holds q.mu.
+func (q *Queue) fenced() (uint64, error) {
+	tok, err := q.fence()
+	if err != nil {
+		return 0, err
+	}
+	if tok != 0 && tok < q.st.token {
+		return 0, churn.Errorf(churn.KindUnavailable, "write action event",
+			"a newer owner of the action queue (token %d, this server's %d) wrote to the log; this server steps down on its next poll", q.st.token, tok)
+	}
+	return tok, nil
+}
+
+// begin takes the lock for a change, reloading first if a write failed. A
+// process that may not write fails here, before it could answer from
+// memory (an empty claim, an existing action) as if it owned the queue.
 func (q *Queue) begin(ctx context.Context) error {
+	if _, err := q.fence(); err != nil {
+		return err
+	}
 	q.mu.Lock()
 	if q.stale {
 		if err := q.reload(ctx); err != nil {
 			q.mu.Unlock()
 			return err
 		}
+	}
+	if _, err := q.fenced(); err != nil {
+		q.mu.Unlock()
+		return err
 	}
 	return nil
 }
@@ -301,6 +340,13 @@ func (q *Queue) change(ctx context.Context, id string, t churn.ActionStatus, act
 
 var errNotLoaded = churn.Errorf(churn.KindUnavailable, "read action queue",
 	"the action log has not been read yet (ClickHouse unavailable?); retry later")
+
+// MaxToken is the highest fencing token in the log as last read.
+func (q *Queue) MaxToken() uint64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.st.token
+}
 
 // Get returns one action as it stands now.
 func (q *Queue) Get(id string) (churn.Action, error) {

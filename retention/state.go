@@ -15,6 +15,7 @@ type state struct {
 	actions map[string]*churn.Action
 	applied map[string]struct{} // event ids folded in
 	latest  time.Time           // newest event time seen
+	token   uint64              // highest fencing token seen
 }
 
 func newState() *state {
@@ -71,6 +72,14 @@ func (s *state) apply(e churn.ActionEvent) bool {
 		return false
 	}
 	s.applied[e.ID] = struct{}{}
+	if e.Token != 0 {
+		// An owner that lost the queue may still land a write after its
+		// successor's: fence it out, so every replay drops it alike.
+		if e.Token < s.token {
+			return false
+		}
+		s.token = e.Token
+	}
 	if t, ok := idTime(e.ID); ok {
 		e.At = t
 	}

@@ -143,6 +143,8 @@ type statusJSON struct {
 	Status string   `json:"status"`
 	Reason string   `json:"reason,omitempty"`
 	Run    *runJSON `json:"run,omitempty"`
+	// Queue says whether this server owns the action queue, and who does.
+	Queue *queueJSON `json:"queue,omitempty"`
 }
 
 type errorJSON struct {

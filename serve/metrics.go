@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/retention"
 )
 
 // metrics are the service's Prometheus metrics, registered on the registry
@@ -125,4 +126,17 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descSnapshotModel, prometheus.GaugeValue, float64(s.run.ModelVersion))
 	ch <- prometheus.MustNewConstMetric(descSnapshotScores, prometheus.GaugeValue, float64(s.Len()))
 	ch <- prometheus.MustNewConstMetric(descSnapshotLoaded, prometheus.GaugeValue, float64(s.loadedAt.UnixNano())/1e9)
+}
+
+// registerOwnerGauge exports whether this server owns the queue.
+func registerOwnerGauge(reg prometheus.Registerer, o QueueOwnership) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "churn_queue_owner",
+		Help: "1 while this server owns the retention action queue and accepts action writes, else 0.",
+	}, func() float64 {
+		if o != nil && o.Status().Role == retention.RoleOwner {
+			return 1
+		}
+		return 0
+	}))
 }

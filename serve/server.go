@@ -73,6 +73,9 @@ type Deps struct {
 	Actions  ActionQueue
 	Outcomes OutcomeReader
 	Policy   PolicySource
+	// Owner says whether this server owns Actions; nil: it does whenever
+	// Actions is set (tests, a single server without the owner check).
+	Owner QueueOwnership
 }
 
 // Server is the HTTP API.
@@ -131,6 +134,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.loader.timeout = cfg.StoreTimeout
 	s.metrics = newMetrics(deps.Registry, s.loader, deps.Now)
 	s.loader.metrics = s.metrics
+	registerOwnerGauge(deps.Registry, deps.Owner)
 	s.engine = s.routes()
 	return s, nil
 }
@@ -207,6 +211,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.loader.Run(gctx) })
 	g.Go(func() error { return s.runActions(gctx) })
+	g.Go(func() error { return s.runOwner(gctx) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serve HTTP on %s: %w", ln.Addr(), err)

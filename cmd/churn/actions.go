@@ -17,7 +17,6 @@ import (
 	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/jobs"
 	"github.com/telcoretain/churn/retention"
-	"github.com/telcoretain/churn/serve"
 )
 
 func newActionsCmd(a *app) *cobra.Command {
@@ -295,30 +294,4 @@ func printLift(w io.Writer, l retention.Lift) {
 			pct(r.TreatedRate), r.Control, r.ControlChurned, pct(r.ControlRate), saved, ci, r.Accepted, r.Cost, r.RevenueSaved)
 	}
 	tw.Flush()
-}
-
-// addActionDeps gives the server the retention action queue, rebuilt from
-// the action log (now, or on the first poll when ClickHouse is down), the
-// labelled outcomes lift reads and the policy, reread on every poll.
-func (a *app) addActionDeps(ctx context.Context, st *clickhouse.Client, policyPath string, every time.Duration, deps *serve.Deps) (*retention.Queue, *retention.Watcher, error) {
-	w, err := a.policyWatcher(policyPath, every)
-	if err != nil {
-		return nil, nil, err
-	}
-	q := retention.NewQueue(st, retention.QueueOptions{Lease: w.Lease, Log: a.log})
-	if err := q.Load(ctx); err != nil {
-		a.log.Warn("action queue: cannot read the action log yet; retrying on every poll", "err", err)
-	} else {
-		a.log.Info("action queue rebuilt from the action log", "actions", statusCounts(q.Counts()), "policy", w.Status().Path)
-	}
-	deps.Actions, deps.Outcomes, deps.Policy = q, st, w
-	return q, w, nil
-}
-
-// newActionJobs are the actions and outcomes jobs of a server: they plan
-// into and label from the server's own queue, so the one owner of the queue
-// writes every event.
-func (a *app) newActionJobs(st *clickhouse.Client, q *retention.Queue, w *retention.Watcher) (jobs.ActionsJob, jobs.OutcomesJob) {
-	return jobs.ActionsJob{Actions: &jobs.Actions{Runs: st, Queue: q, Policy: w.Policy, Log: a.log}},
-		jobs.OutcomesJob{Outcomes: &jobs.Outcomes{Churn: st, Labels: st, Actions: q, Policy: w.Policy, Log: a.log}}
 }

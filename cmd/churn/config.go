@@ -37,7 +37,11 @@ type config struct {
 
 	Serve       serve.Config // the tuning of `churn serve`; Keys and Insecure are set by the command
 	Scheduler   bool         // serve runs the scheduled jobs
-	QueueOwner  bool         // serve owns the retention action queue
+	QueueOwner  bool         // serve may own the retention action queue
+	OwnerTTL    time.Duration
+	Advertise   string // HTTP address other servers send agents to; empty: --http-addr
+	ZooKeeper   string // host:port,... of the ensemble holding the queue lease; empty: heartbeats in ClickHouse
+	ZKSession   time.Duration
 	Jobs        jobsConfig
 	MetricsAddr string // of `churn jobs run-scheduler`; empty: no metrics endpoint
 	PolicyPath  string
@@ -104,7 +108,15 @@ func (c *config) settings() []*setting {
 		{Flag: "scheduler", Env: "CHURN_SCHEDULER", Default: "true", Scope: groupServe,
 			Help: "run the scheduled jobs in this process; false when a separate 'churn jobs run-scheduler' worker does", Kind: boolKind(&c.Scheduler)},
 		{Flag: "queue-owner", Env: "CHURN_QUEUE_OWNER", Default: "true", Scope: groupServe,
-			Help: "own the retention action queue; exactly one server per database may, replicas set false and serve reads only", Kind: boolKind(&c.QueueOwner)},
+			Help: "may own the retention action queue: of the servers on one database that may, the first live one owns it (heartbeats in queue_owners) and the others serve action reads only until it stops; false: never own", Kind: boolKind(&c.QueueOwner)},
+		{Flag: "queue-owner-ttl", Env: "CHURN_QUEUE_OWNER_TTL", Default: formatDuration(3 * sd.PollInterval), Scope: groupServe,
+			Help: "a queue owner whose heartbeat (one per --poll-interval) is older than this is dead and another server takes over; at least twice --poll-interval", Kind: durationKind(&c.OwnerTTL, 2*time.Second)},
+		{Flag: "zookeeper", Env: "CHURN_ZOOKEEPER", Scope: groupServe, Unset: "none: heartbeats in ClickHouse",
+			Help: "ZooKeeper ensemble (host:port,...) holding the action queue's lease; the lowest lease node owns the queue", Kind: stringKind(&c.ZooKeeper)},
+		{Flag: "zookeeper-session-timeout", Env: "CHURN_ZOOKEEPER_SESSION_TIMEOUT", Default: "10s", Scope: groupServe,
+			Help: "ZooKeeper session timeout: a queue owner that dies loses the lease after this long", Kind: durationKind(&c.ZKSession, 2*time.Second)},
+		{Flag: "advertise-addr", Env: "CHURN_ADVERTISE_ADDR", Scope: groupServe, Unset: "the --http-addr",
+			Help: "host:port other servers name when they send action writes to this one as the queue owner", Kind: addrKind(&c.Advertise, true)},
 
 		{Flag: "schedule", Env: "CHURN_SCHEDULE", Scope: groupJobs, Unset: describeSchedules(),
 			Help: `when a job runs, as a cron expression ("0 5 * * *", "@every 6h"), "after JOB" or "manual"; repeatable, items separated by ; in the environment; jobs not named keep their default`,

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/telcoretain/churn/clickhouse"
@@ -25,18 +23,11 @@ func processOwner() string {
 // localProcess says whether owner is another process of this host, and
 // whether it exists.
 func localProcess(owner string) (local, running bool) {
-	host, pid, ok := strings.Cut(owner, ":")
-	n, err := strconv.Atoi(pid)
-	if !ok || err != nil || n <= 0 || n == os.Getpid() {
+	pid, ok := localPID(owner)
+	if !ok || pid == os.Getpid() {
 		return false, false
 	}
-	if me, err := os.Hostname(); err != nil || me != host {
-		return false, false
-	}
-	// Signal 0 only checks that the process exists; EPERM means it exists
-	// under another user.
-	err = syscall.Kill(n, 0)
-	return true, err == nil || errors.Is(err, syscall.EPERM)
+	return true, processExists(pid)
 }
 
 // runOwnerAlive says whether the process that started a run may still be

@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"github.com/telcoretain/churn/jobs"
-	"github.com/telcoretain/churn/retention"
 	"github.com/telcoretain/churn/serve"
 )
 
@@ -44,6 +44,10 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 			if insecure {
 				a.log.Warn("authentication is off (--insecure-no-auth): every request is admin; never expose this server")
 			}
+			if a.cfg.OwnerTTL < 2*cfg.PollInterval {
+				return usageError{fmt.Errorf("--queue-owner-ttl %s: want at least twice --poll-interval (%s), or every slow poll hands the queue over",
+					formatDuration(a.cfg.OwnerTTL), formatDuration(cfg.PollInterval))}
+			}
 			st, err := a.openStore(ctx)
 			if err != nil {
 				return err
@@ -52,16 +56,14 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			deps := serve.Deps{Scores: st, Models: st, Pinger: st, Registry: reg, Log: a.log}
-			var (
-				queue  *retention.Queue
-				policy *retention.Watcher
-			)
-			if a.cfg.QueueOwner {
-				if queue, policy, err = a.addActionDeps(ctx, st, policyPath, cfg.PollInterval, &deps); err != nil {
-					return err
-				}
-			} else {
-				a.log.Info("not the action queue owner (--queue-owner=false): action routes answer 503 here")
+			ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+			if err != nil {
+				return usageError{fmt.Errorf("--http-addr %s: %w", a.cfg.HTTPAddr, err)}
+			}
+			defer ln.Close()
+			queue, policy, own, err := a.addActionDeps(ctx, st, policyPath, cfg.PollInterval, advertised(a.cfg.Advertise, ln), &deps)
+			if err != nil {
+				return err
 			}
 			var (
 				sched *jobs.Scheduler
@@ -69,11 +71,9 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 			)
 			if a.cfg.Scheduler {
 				set = a.newJobSet(st, jcfg, reg) // register more jobs on set here, before the scheduler is built
-				if queue != nil {
-					actionsJob, outcomesJob := a.newActionJobs(st, queue, policy)
-					set.add("actions", actionsJob)
-					set.add("outcomes", outcomesJob)
-				}
+				actionsJob, outcomesJob := a.newActionJobs(st, queue, policy)
+				set.add("actions", ownerOnly{actionsJob, own, a.log})
+				set.add("outcomes", ownerOnly{outcomesJob, own, a.log})
 				if sched, err = a.newScheduler(st, set, jcfg, reg); err != nil {
 					return err
 				}
@@ -89,13 +89,14 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 				// other processes are found by the poll.
 				set.score.Finished = func(string) { srv.Loader().Notify() }
 			}
-			ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
-			if err != nil {
-				return usageError{fmt.Errorf("--http-addr %s: %w", a.cfg.HTTPAddr, err)}
-			}
 			a.log.Info("serving HTTP API", "addr", ln.Addr().String(), "keys", keys.Len(),
 				"poll_interval", cfg.PollInterval, "clickhouse", st.Addr(), "database", st.Database())
 			err = runWithScheduler(ctx, sched, func(ctx context.Context) error { return srv.Run(ctx, ln) })
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			if rerr := own.Release(rctx); rerr != nil {
+				a.log.Warn("action queue: could not release the queue; another server takes over when the claim's TTL has passed", "err", rerr)
+			}
+			cancel()
 			a.log.Info("HTTP API stopped")
 			return err
 		},
