@@ -9,7 +9,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEMO_CUSTOMERS ?= 20000
 DEMO_MONTHS    ?= 12
 
-.PHONY: all build deps clickhouse cluster cluster-stop demo stop test lint vet fmt bench accuracy notebooks docs clean
+.PHONY: all build deps clickhouse cluster cluster-stop demo stop test lint vet fmt bench bench-scale accuracy notebooks docs clean
 
 all: build
 
@@ -53,6 +53,12 @@ test: clickhouse cluster lint
 # a failed benchmark or a missed target. 10-20 minutes; see README.
 bench: clickhouse build
 	@bash scripts/bench.sh
+
+# The operator-scale targets of issue 17 on 1,000,000 customers x 12 months
+# (seeded into database churn_scale unless it holds them already): train,
+# score, serve and plan timed with /usr/bin/time -v; about an hour; not in CI.
+bench-scale: clickhouse
+	@bash scripts/bench-scale.sh
 
 # Mean AUC of `churn train --csv` over 5 stratified 75/25 splits against
 # scikit-learn and XGBoost baselines on data sets of different shapes; exits 1
