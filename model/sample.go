@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/model/eval"
 )
 
 // DefaultMaxFitRows is the default cap on the rows the learners fit on in a
@@ -78,17 +79,10 @@ func (s *FitSample) Add(snap *churn.Matrix) error {
 	if snap.Labels == nil {
 		return churn.Invalid(op, "labels", "the snapshot of %s is unlabelled", snap.AsOf.Format(time.DateOnly))
 	}
-	var pos, neg []int
-	for i, l := range snap.Labels {
-		switch l {
-		case 1:
-			pos = append(pos, i)
-		case 0:
-			neg = append(neg, i)
-		default:
-			return churn.Invalid(op, "label", "snapshot %s row %d (%s) has label %v, want 0 or 1",
-				snap.AsOf.Format(time.DateOnly), i, snap.IDs[i], l)
-		}
+	pos, neg, bad := eval.ClassRows(snap.Labels)
+	if bad >= 0 {
+		return churn.Invalid(op, "label", "snapshot %s row %d (%s) has label %v, want 0 or 1",
+			snap.AsOf.Format(time.DateOnly), bad, snap.IDs[bad], snap.Labels[bad])
 	}
 	share := s.shares[k]
 	keepNeg := neg
