@@ -189,13 +189,22 @@ for n in "${NODES[@]}"; do
   fi
 done
 
-# Every node must see the whole cluster and reach ZooKeeper.
+# Every node must see the whole cluster and reach ZooKeeper. A server that
+# has just started may not have its ZooKeeper session yet: wait for it.
+node_ok() {
+  local port hosts zk
+  port=$(tcp_port "$1")
+  hosts=$(clickhouse-client --port "$port" -q "SELECT count() FROM system.clusters WHERE cluster = '$CLUSTER'" 2>&1) || true
+  zk=$(clickhouse-client --port "$port" -q "SELECT count() FROM system.zookeeper WHERE path = '/'" 2>&1) || true
+  [ "$hosts" = 4 ] && [[ "$zk" =~ ^[1-9][0-9]*$ ]] && return 0
+  why="sees ${hosts} hosts of $CLUSTER (want 4); ZooKeeper answers: ${zk:0:300}"
+  return 1
+}
 for n in "${NODES[@]}"; do
-  port=$(tcp_port "$n")
-  hosts=$(clickhouse-client --port "$port" -q "SELECT count() FROM system.clusters WHERE cluster = '$CLUSTER'")
-  zk=$(clickhouse-client --port "$port" -q "SELECT count() FROM system.zookeeper WHERE path = '/'" 2>/dev/null || echo 0)
-  if [ "$hosts" != 4 ] || [ "$zk" = 0 ]; then
-    echo "cluster: $n sees $hosts hosts of $CLUSTER (want 4) and ZooKeeper answers: $zk" >&2
+  why=""
+  for _ in $(seq 1 "$WAIT"); do node_ok "$n" && break; sleep 1; done
+  if ! node_ok "$n"; then
+    echo "cluster: $n $why; see $DIR/$n/log/server.err.log" >&2
     exit 1
   fi
 done
