@@ -3,6 +3,7 @@ package retention
 import (
 	"cmp"
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -299,6 +300,11 @@ func (q *Queue) Complete(ctx context.Context, id, agent, outcome, note, actor st
 		return churn.Action{}, churn.Invalid("complete action", "outcome", "%q: want accepted, declined or unreachable", outcome)
 	}
 	return q.change(ctx, id, t, actor, func(a *churn.Action) error {
+		if a.Status == t && a.Outcome == outcome && a.Note == note && (agent == "" || a.Agent == agent) {
+			// A retry of a completion whose answer was lost (the owner
+			// died after writing it): the same request gets the same answer.
+			return errRepeated
+		}
 		if agent != "" && a.Agent != agent && a.Status == churn.ActionClaimed {
 			return churn.Errorf(churn.KindConflict, "complete action", "action %s is claimed by %s, not %s", id, a.Agent, agent)
 		}
@@ -325,7 +331,9 @@ func (q *Queue) change(ctx context.Context, id string, t churn.ActionStatus, act
 		return churn.Action{}, churn.Errorf(churn.KindNotFound, string(t)+" action", "no action %s", id)
 	}
 	a := *cur
-	if err := edit(&a); err != nil {
+	if err := edit(&a); errors.Is(err, errRepeated) {
+		return q.view(cur), nil
+	} else if err != nil {
 		return churn.Action{}, err
 	}
 	e := q.event(t, actor, a)
@@ -337,6 +345,9 @@ func (q *Queue) change(ctx context.Context, id string, t churn.ActionStatus, act
 	}
 	return q.view(q.st.actions[id]), nil
 }
+
+// errRepeated tells change that the request was already carried out.
+var errRepeated = errors.New("already done")
 
 var errNotLoaded = churn.Errorf(churn.KindUnavailable, "read action queue",
 	"the action log has not been read yet (ClickHouse unavailable?); retry later")

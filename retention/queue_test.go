@@ -241,3 +241,32 @@ func TestEnqueueTwiceAddsNothingAndSyncSeesOtherWriters(t *testing.T) {
 		t.Fatalf("actions %v", ids)
 	}
 }
+
+func TestARetriedCompletionGetsTheSameAnswerAndWritesNothing(t *testing.T) {
+	q, log, _ := newTestQueue(t, 1)
+	ctx := context.Background()
+	if _, err := q.Claim(ctx, "ann", "t", 1); err != nil {
+		t.Fatal(err)
+	}
+	first, err := q.Complete(ctx, "a0000", "ann", OutcomeAccepted, "took it", "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := log.Len()
+	again, err := q.Complete(ctx, "a0000", "ann", OutcomeAccepted, "took it", "t")
+	if err != nil || again != first {
+		t.Fatalf("retry: %+v, %v; want %+v", again, err, first)
+	}
+	if n := log.Len(); n != events {
+		t.Fatalf("the retry wrote %d events", n-events)
+	}
+	for _, c := range []struct{ agent, outcome, note string }{
+		{"bob", OutcomeAccepted, "took it"},
+		{"ann", OutcomeDeclined, "took it"},
+		{"ann", OutcomeAccepted, "another note"},
+	} {
+		if _, err := q.Complete(ctx, "a0000", c.agent, c.outcome, c.note, "t"); churn.ErrorKind(err) != churn.KindConflict {
+			t.Errorf("completing again as %+v: %v, want a conflict", c, err)
+		}
+	}
+}
