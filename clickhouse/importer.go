@@ -61,6 +61,10 @@ type ImportOptions struct {
 // metadata operations, loads are long), and because a delete by key of
 // millions of rows would have to name them in the query.
 //
+// ATTACH fires no materialized view, so each partition moved into
+// usage_daily is then rebuilt in its rollups (refreshRollups), and an undo
+// rebuilds them again once the delete has run.
+//
 // Cleanup runs even when ctx is cancelled. If the undo cannot finish, the
 // error says so and names the staging table kept for it.
 func (c *Client) Import(ctx context.Context, table string, data ImportData, opts ImportOptions) error {
@@ -129,16 +133,27 @@ func (c *Client) importStaged(ctx context.Context, t dataset.Table, data ImportD
 	for i, p := range parts {
 		// The partition literal comes from system.parts, not from input.
 		q := fmt.Sprintf("ALTER TABLE %s ATTACH PARTITION %s FROM %s", t.Name, p, stage)
-		if err := c.conn.Exec(ctx, q); err != nil {
+		moved := i
+		err := c.conn.Exec(ctx, q)
+		if err == nil {
+			// Attached rows bypass the materialized views of the rollups.
+			moved = i + 1
+			err = c.refreshRollups(ctx, t.Name, p)
+		}
+		if err != nil {
 			err = wrap(op+": move partition "+p, c.cfg, err)
-			if i == 0 {
+			if moved == 0 {
 				return err
 			}
-			if uerr := c.undoMoved(cleanup, t, stage, opts.UndoWait); uerr != nil {
+			uerr := c.undoMoved(cleanup, t, stage, opts.UndoWait)
+			if uerr == nil {
+				uerr = c.refreshRollups(cleanup, t.Name, parts[:moved]...)
+			}
+			if uerr != nil {
 				keep = true
 				return &churn.Error{Op: op, Kind: churn.KindInternal,
 					Msg: fmt.Sprintf("%d of %d partitions were moved before the import failed, and taking them out again failed too; "+
-						"the staging table %s is kept for the pending delete, drop it once system.mutations shows it done", i, len(parts), stage),
+						"the staging table %s is kept for the pending delete, drop it once system.mutations shows it done", moved, len(parts), stage),
 					Err: errors.Join(err, uerr)}
 			}
 			return err

@@ -8,9 +8,9 @@ import (
 	"github.com/telcoretain/churn/dataset"
 )
 
-// TruncateContractTables empties the seven input contract tables, as `churn
-// seed` does before it loads a synthetic operator. The output tables (models,
-// scores, actions) are left alone.
+// TruncateContractTables empties the seven input contract tables and the
+// rollups of usage_daily, as `churn seed` does before it loads a synthetic
+// operator. The output tables (models, scores, actions) are left alone.
 func (c *Client) TruncateContractTables(ctx context.Context) error {
 	for _, t := range dataset.Tables {
 		// Names come from the contract in code, not from input.
@@ -18,7 +18,8 @@ func (c *Client) TruncateContractTables(ctx context.Context) error {
 			return wrap("truncate "+t.Name, c.cfg, err)
 		}
 	}
-	return nil
+	// TRUNCATE fires no view: the rollups are emptied by hand.
+	return c.truncateUsageRollups(ctx)
 }
 
 // TableChecksum is a fingerprint of a table's contents: its row count and the
