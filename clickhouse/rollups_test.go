@@ -3,15 +3,18 @@ package clickhouse_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/clickhouse/chtest"
 	"github.com/telcoretain/churn/features"
@@ -20,7 +23,7 @@ import (
 // fromDailyRows returns the snapshot query with its usage part (between the
 // "usage rollups" markers) replaced by testdata/usage_from_daily_rows.sql,
 // which computes the same columns from usage_daily alone.
-func fromDailyRows(t *testing.T, query string) string {
+func fromDailyRows(t testing.TB, query string) string {
 	t.Helper()
 	ref, err := os.ReadFile(filepath.Join("testdata", "usage_from_daily_rows.sql"))
 	if err != nil {
@@ -58,22 +61,45 @@ func sameSnapshots(t *testing.T, c *clickhouse.Client, asOfs ...string) int {
 		if err != nil {
 			t.Fatalf("as of %s, from daily rows: %v", a, err)
 		}
-		if strings.Join(got.IDs, ",") != strings.Join(want.IDs, ",") || strings.Join(got.Features, ",") != strings.Join(want.Features, ",") {
-			t.Fatalf("as of %s: rows %v and columns %v, want %v and %v", a, got.IDs, got.Features, want.IDs, want.Features)
+		for _, d := range matrixDiff(got, want) {
+			t.Errorf("as of %s: %s", a, d)
 		}
 		for j, name := range got.Features {
-			for i, id := range got.IDs {
-				g, w := got.Cols[j][i], want.Cols[j][i]
-				if math.Float32bits(g) != math.Float32bits(w) && !(g != g && w != w) {
-					t.Errorf("as of %s: %s %s = %v from the rollups, %v from daily rows", a, id, name, g, w)
-				}
-				if g != 0 && g == g && strings.Contains(usageFeatures, " "+name+" ") {
+			if !strings.Contains(usageFeatures, " "+name+" ") {
+				continue
+			}
+			for _, v := range got.Cols[j] {
+				if v != 0 && v == v {
 					nonZero++
 				}
 			}
 		}
 	}
 	return nonZero
+}
+
+// matrixDiff lists the differences between two raw snapshots: rows,
+// columns, labels and every value, compared bit for bit (NaN equals NaN). It
+// stops at 20.
+func matrixDiff(got, want *churn.Matrix) []string {
+	if !slices.Equal(got.IDs, want.IDs) || !slices.Equal(got.Features, want.Features) {
+		return []string{fmt.Sprintf("%d rows and columns %v, want %d rows and %v", len(got.IDs), got.Features, len(want.IDs), want.Features)}
+	}
+	same := func(g, w float32) bool { return math.Float32bits(g) == math.Float32bits(w) || (g != g && w != w) }
+	var out []string
+	for i, id := range got.IDs {
+		if !same(got.Labels[i], want.Labels[i]) {
+			out = append(out, fmt.Sprintf("label of %s = %v, want %v", id, got.Labels[i], want.Labels[i]))
+		}
+	}
+	for j, name := range got.Features {
+		for i, id := range got.IDs {
+			if g, w := got.Cols[j][i], want.Cols[j][i]; !same(g, w) && len(out) < 20 {
+				out = append(out, fmt.Sprintf("%s %s = %v from the rollups, %v from daily rows", id, name, g, w))
+			}
+		}
+	}
+	return out
 }
 
 // usageFeatures are the features computed from usage_daily, space-separated.
