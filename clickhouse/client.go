@@ -116,6 +116,9 @@ func (c *Client) Version(ctx context.Context) (string, error) {
 	return v, nil
 }
 
+// unknownTable is ClickHouse's exception code for a table that does not exist.
+const unknownTable = 60
+
 // wrap turns a driver error into a churn error with the right kind: network
 // failures are KindUnavailable (retry later), server exceptions KindInternal.
 func wrap(op string, cfg Config, err error) error {
@@ -127,6 +130,11 @@ func wrap(op string, cfg Config, err error) error {
 	}
 	var ex *ch.Exception
 	if errors.As(err, &ex) {
+		if ex.Code == unknownTable {
+			// Most likely a binary newer than the schema, e.g. before migration 0005's rollups.
+			return &churn.Error{Op: op, Kind: churn.KindInternal,
+				Msg: fmt.Sprintf("run `churn migrate` on database %s: a table this version reads is missing", cfg.Database), Err: err}
+		}
 		return &churn.Error{Op: op, Kind: churn.KindInternal, Err: err}
 	}
 	var ne net.Error

@@ -274,3 +274,17 @@ func TestTruncateContractTablesEmptiesTheRollups(t *testing.T) {
 		}
 	}
 }
+
+func TestSnapshotOnAnUnmigratedDatabaseSaysToMigrate(t *testing.T) {
+	c, _ := chtest.NewDB(t)
+	if err := c.Conn().Exec(context.Background(), "DROP TABLE usage_weekly_mv"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Conn().Exec(context.Background(), "DROP TABLE usage_weekly"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := features.Compute(context.Background(), c, features.Spec{AsOf: day(t, asOf), DataEnd: day(t, asOf)})
+	if err == nil || !strings.Contains(err.Error(), "run `churn migrate` on database "+c.Database()) {
+		t.Fatalf("snapshot without usage_weekly: %v, want a hint to run churn migrate", err)
+	}
+}
