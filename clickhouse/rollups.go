@@ -139,8 +139,8 @@ func (c *Client) refreshRollups(ctx context.Context, table string, partitions ..
 // into a scratch table and swapped in with REPLACE PARTITION, so readers
 // see the old month or the new one, never a mix. A month without usage rows
 // leaves the rollup's month empty. Rows inserted into the same month while
-// it runs may be missing from the result: writers of usage_daily (imports)
-// run one at a time.
+// it runs may be missing from the result: import into usage_daily one file
+// at a time.
 func (c *Client) rebuildUsageRollups(ctx context.Context, partition string) error {
 	op := "rebuild usage rollups of month " + partition
 	if !isMonth(partition) {

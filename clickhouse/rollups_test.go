@@ -35,7 +35,7 @@ func fromDailyRows(t testing.TB, query string) string {
 		t.Fatalf("the snapshot query has no %q ... %q markers", begin, end)
 	}
 	out := query[:i] + string(ref) + query[j+len(end):]
-	if strings.Contains(out, "usage_weekly") || strings.Contains(out, "usage_monthly") {
+	if strings.Contains(out, "FROM usage_weekly") || strings.Contains(out, "FROM usage_monthly") {
 		t.Fatal("the reference query still reads a rollup: the markers do not enclose every rollup read")
 	}
 	return out
