@@ -26,8 +26,7 @@
 -- usage_daily read only for the days of the buckets that straddle a window's
 -- edge (at most about four weeks of daily rows). Every value is the same, bit
 -- for bit, as computed from daily rows alone: clickhouse/rollups_test.go
--- compares the two at many as-of dates. On 1,000,000 customers with a year
--- of usage, one snapshot went from 102 s to 12 s (docs/scaling.md).
+-- compares the two at many as-of dates. Measured figures: docs/scaling.md.
 --
 -- A customer without rows in a table gets the join's default values (0, '',
 -- 0000-00-00, []), not NULLs, so every side carries a count or *_present
