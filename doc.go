@@ -1,5 +1,5 @@
 // Package churn holds the domain of the churn-prediction and retention service:
-// the types every other package speaks (customers, feature vectors, scores, risk
+// the types every other package speaks (customers, scores, risk
 // bands, value tiers, model versions, retention actions, job runs) and the error
 // kinds that the HTTP API and the CLI map to status codes and exit codes.
 //

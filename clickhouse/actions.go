@@ -2,33 +2,15 @@ package clickhouse
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/telcoretain/churn"
 )
 
-// ActionEvent is one row of action_events: an event of the retention action
-// queue with the whole action as it is after the event.
-type ActionEvent struct {
-	EventID       string
-	Event         string
-	At            time.Time
-	Actor         string
-	Action        churn.Action
-	RunID         string
-	Rule          string
-	Tier          string
-	Band          string
-	Reason        string
-	Probability   float64
-	LifetimeValue float64
-}
-
 var actionEventColumns = []string{"event_id", "action_id", "at", "event", "customer_id", "cycle", "kind", "offer",
 	"channel", "cost", "priority", "value", "agent", "lease_until", "outcome", "note", "actor",
-	"run_id", "rule", "tier", "band", "reason", "probability", "lifetime_value"}
+	"run_id", "rule", "tier", "band", "reason", "probability", "lifetime_value", "token"}
 
 // epoch stands for "no time" in DateTime columns, which cannot hold Go's
 // zero time.
@@ -50,7 +32,7 @@ func fromDateTime(t time.Time) time.Time {
 
 // AppendActionEvents writes events as one block. The queue's owner calls it
 // before it answers, so an acknowledged change is in the log.
-func (c *Client) AppendActionEvents(ctx context.Context, evs []ActionEvent) error {
+func (c *Client) AppendActionEvents(ctx context.Context, evs []churn.ActionEvent) error {
 	n := len(evs)
 	if n == 0 {
 		return nil
@@ -81,22 +63,23 @@ func (c *Client) AppendActionEvents(ctx context.Context, evs []ActionEvent) erro
 		at      = make([]time.Time, n)
 		lease   = make([]time.Time, n)
 		prio    = make([]int32, n)
+		token   = make([]uint64, n)
 	)
 	for i, e := range evs {
 		a := e.Action
-		eid[i], ev[i], at[i], actor[i] = e.EventID, e.Event, toDateTime(e.At), e.Actor
-		aid[i], cust[i], cycle[i], kind[i], offer[i], channel[i] = a.ID, a.CustomerID, a.Cycle, a.Kind, a.Offer, a.Channel
+		eid[i], ev[i], at[i], actor[i], token[i] = e.ID, string(e.Type), toDateTime(e.At), e.Actor, e.Token
+		aid[i], cust[i], cycle[i], kind[i], offer[i], channel[i] = a.ID, a.CustomerID, a.Cycle, string(a.Kind), a.Offer, a.Channel
 		cost[i], prio[i], value[i], agent[i], lease[i] = a.Cost, int32(a.Priority), a.Value, a.Agent, toDateTime(a.LeaseUntil)
 		outcome[i], note[i] = a.Outcome, a.Note
-		run[i], rule[i], tier[i], band[i], reason[i], prob[i], clv[i] = e.RunID, e.Rule, e.Tier, e.Band, e.Reason, e.Probability, e.LifetimeValue
+		run[i], rule[i], tier[i], band[i], reason[i], prob[i], clv[i] = a.RunID, a.Rule, string(a.Tier), string(a.Band), a.Reason, a.Probability, a.LifetimeValue
 	}
 	return c.InsertColumns(ctx, "action_events", actionEventColumns, []any{eid, aid, at, ev, cust, cycle, kind, offer,
-		channel, cost, prio, value, agent, lease, outcome, note, actor, run, rule, tier, band, reason, prob, clv})
+		channel, cost, prio, value, agent, lease, outcome, note, actor, run, rule, tier, band, reason, prob, clv, token})
 }
 
 // ActionEvents returns the events stamped at or after since (zero: all), in
 // event id order, which is the order they happened in.
-func (c *Client) ActionEvents(ctx context.Context, since time.Time) ([]ActionEvent, error) {
+func (c *Client) ActionEvents(ctx context.Context, since time.Time) ([]churn.ActionEvent, error) {
 	const op = "read action_events"
 	q := "SELECT " + strings.Join(actionEventColumns, ", ") + " FROM action_events"
 	var args []any
@@ -109,42 +92,26 @@ func (c *Client) ActionEvents(ctx context.Context, since time.Time) ([]ActionEve
 		return nil, wrap(op, c.cfg, err)
 	}
 	defer rows.Close()
-	var out []ActionEvent
+	var out []churn.ActionEvent
 	for rows.Next() {
 		var (
-			e     ActionEvent
-			a     = &e.Action
-			prio  int32
-			lease time.Time
+			e                     churn.ActionEvent
+			a                     = &e.Action
+			prio                  int32
+			lease                 time.Time
+			typ, kind, tier, band string
 		)
-		if err := rows.Scan(&e.EventID, &a.ID, &e.At, &e.Event, &a.CustomerID, &a.Cycle, &a.Kind, &a.Offer,
+		if err := rows.Scan(&e.ID, &a.ID, &e.At, &typ, &a.CustomerID, &a.Cycle, &kind, &a.Offer,
 			&a.Channel, &a.Cost, &prio, &a.Value, &a.Agent, &lease, &a.Outcome, &a.Note, &e.Actor,
-			&e.RunID, &e.Rule, &e.Tier, &e.Band, &e.Reason, &e.Probability, &e.LifetimeValue); err != nil {
+			&a.RunID, &a.Rule, &tier, &band, &a.Reason, &a.Probability, &a.LifetimeValue, &e.Token); err != nil {
 			return nil, wrap(op, c.cfg, err)
 		}
 		a.Priority, a.LeaseUntil, e.At = int(prio), fromDateTime(lease), e.At.UTC()
-		a.Status = churn.ActionStatus(e.Event)
+		e.Type, a.Kind, a.Tier, a.Band = churn.ActionStatus(typ), churn.ActionKind(kind), churn.ValueTier(tier), churn.RiskBand(band)
+		a.Status = e.Type
 		out = append(out, e)
 	}
 	return out, wrap(op, c.cfg, rows.Err())
-}
-
-// ActionOutcome is one labelled customer of a cycle (see action_outcomes).
-type ActionOutcome struct {
-	Cycle         string
-	CustomerID    string
-	ActionID      string
-	Group         string
-	Kind          string
-	Tier          string
-	LifetimeValue float64
-	Status        string
-	Outcome       string
-	Cost          float64
-	Churned       bool
-	ChurnedAt     time.Time // zero when retained
-	HorizonDays   int
-	LabeledAt     time.Time
 }
 
 var outcomeColumns = []string{"cycle", "customer_id", "action_id", "grp", "kind", "tier", "lifetime_value", "status",
@@ -152,8 +119,8 @@ var outcomeColumns = []string{"cycle", "customer_id", "action_id", "grp", "kind"
 
 // WriteActionOutcomes writes the labels of cycles as one block: the table
 // has no partition key, so the block lands whole or not at all.
-func (c *Client) WriteActionOutcomes(ctx context.Context, os []ActionOutcome) error {
-	n := len(os)
+func (c *Client) WriteActionOutcomes(ctx context.Context, outcomes []churn.Outcome) error {
+	n := len(outcomes)
 	if n == 0 {
 		return nil
 	}
@@ -164,9 +131,9 @@ func (c *Client) WriteActionOutcomes(ctx context.Context, os []ActionOutcome) er
 	clv, cost := make([]float64, n), make([]float64, n)
 	churned, horizon := make([]uint8, n), make([]uint16, n)
 	day, at := make([]time.Time, n), make([]time.Time, n)
-	for i, o := range os {
+	for i, o := range outcomes {
 		cols[0][i], cols[1][i], cols[2][i], cols[3][i] = o.Cycle, o.CustomerID, o.ActionID, o.Group
-		cols[4][i], cols[5][i], cols[6][i], cols[7][i] = o.Kind, o.Tier, o.Status, o.Outcome
+		cols[4][i], cols[5][i], cols[6][i], cols[7][i] = string(o.Kind), string(o.Tier), string(o.Status), o.Outcome
 		clv[i], cost[i], horizon[i], at[i], day[i] = o.LifetimeValue, o.Cost, uint16(o.HorizonDays), toDateTime(o.LabeledAt), toDateTime(o.ChurnedAt)
 		if o.Churned {
 			churned[i] = 1
@@ -197,7 +164,7 @@ func (c *Client) LabeledCycles(ctx context.Context) (map[string]bool, error) {
 
 // ActionOutcomes returns the labels of the given cycles, of all when none
 // are given.
-func (c *Client) ActionOutcomes(ctx context.Context, cycles ...string) ([]ActionOutcome, error) {
+func (c *Client) ActionOutcomes(ctx context.Context, cycles ...string) ([]churn.Outcome, error) {
 	const op = "read action_outcomes"
 	q := "SELECT " + strings.Join(outcomeColumns, ", ") + " FROM action_outcomes"
 	var args []any
@@ -210,17 +177,19 @@ func (c *Client) ActionOutcomes(ctx context.Context, cycles ...string) ([]Action
 		return nil, wrap(op, c.cfg, err)
 	}
 	defer rows.Close()
-	var out []ActionOutcome
+	var out []churn.Outcome
 	for rows.Next() {
 		var (
-			o       ActionOutcome
-			churned uint8
-			horizon uint16
+			o                  churn.Outcome
+			churned            uint8
+			horizon            uint16
+			kind, tier, status string
 		)
-		if err := rows.Scan(&o.Cycle, &o.CustomerID, &o.ActionID, &o.Group, &o.Kind, &o.Tier, &o.LifetimeValue,
-			&o.Status, &o.Outcome, &o.Cost, &churned, &o.ChurnedAt, &horizon, &o.LabeledAt); err != nil {
+		if err := rows.Scan(&o.Cycle, &o.CustomerID, &o.ActionID, &o.Group, &kind, &tier, &o.LifetimeValue,
+			&status, &o.Outcome, &o.Cost, &churned, &o.ChurnedAt, &horizon, &o.LabeledAt); err != nil {
 			return nil, wrap(op, c.cfg, err)
 		}
+		o.Kind, o.Tier, o.Status = churn.ActionKind(kind), churn.ValueTier(tier), churn.ActionStatus(status)
 		o.Churned, o.HorizonDays = churned == 1, int(horizon)
 		o.ChurnedAt, o.LabeledAt = fromDateTime(o.ChurnedAt), o.LabeledAt.UTC()
 		out = append(out, o)
@@ -260,27 +229,13 @@ func (c *Client) DeleteChurnEvents(ctx context.Context, customerIDs []string, fr
 	if len(customerIDs) == 0 {
 		return nil
 	}
-	err := c.conn.Exec(ctx, `ALTER TABLE churn_events DELETE WHERE has(?, customer_id)
-AND churned_at >= toDate(?) AND churned_at < toDate(?) AND kind = 'voluntary'`,
+	err := c.mutateSharded(ctx, `ALTER TABLE %s DELETE WHERE has(?, customer_id)
+AND churned_at >= toDate(?) AND churned_at < toDate(?) AND kind = 'voluntary'`, "churn_events",
 		customerIDs, from.Format(time.DateOnly), to.Format(time.DateOnly))
 	if err != nil {
 		return wrap(op, c.cfg, err)
 	}
 	// Mutations run in the background; wait so that labels read after us
 	// see the change.
-	for {
-		var pending uint64
-		if err := c.conn.QueryRow(ctx, `SELECT count() FROM system.mutations
-WHERE database = ? AND table = 'churn_events' AND is_done = 0`, c.cfg.Database).Scan(&pending); err != nil {
-			return wrap(op, c.cfg, err)
-		}
-		if pending == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return wrap(op, c.cfg, fmt.Errorf("waiting for the mutation: %w", ctx.Err()))
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return c.waitMutations(ctx, op, "churn_events")
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/telcoretain/churn"
-	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/clickhouse/chtest"
 )
 
@@ -20,11 +19,13 @@ func TestActionEventsRoundTripInEventOrder(t *testing.T) {
 	claimed.Agent, claimed.LeaseUntil = "ann", t0.Add(30*time.Minute)
 	done := claimed
 	done.Outcome, done.Note = "accepted", "took the discount"
-	evs := []clickhouse.ActionEvent{
-		{EventID: "e2", Event: "claimed", At: t0.Add(time.Minute), Actor: "api", Action: claimed},
-		{EventID: "e1", Event: "queued", At: t0, Actor: "job", Action: a, RunID: "run-1", Rule: "a-price",
-			Tier: "A", Band: "high", Reason: "price", Probability: 0.31, LifetimeValue: 4200},
-		{EventID: "e3", Event: "done", At: t0.Add(40 * 24 * time.Hour), Actor: "api", Action: done},
+	queued := a
+	queued.RunID, queued.Rule, queued.Tier, queued.Band, queued.Reason, queued.Probability, queued.LifetimeValue =
+		"run-1", "a-price", churn.TierA, churn.RiskHigh, "price", 0.31, 4200
+	evs := []churn.ActionEvent{
+		{ID: "e2", Type: churn.ActionClaimed, At: t0.Add(time.Minute), Actor: "api", Action: claimed},
+		{ID: "e1", Type: churn.ActionQueued, At: t0, Actor: "job", Action: queued},
+		{ID: "e3", Type: churn.ActionDone, At: t0.Add(40 * 24 * time.Hour), Actor: "api", Action: done},
 	}
 	if err := c.AppendActionEvents(ctx, evs); err != nil {
 		t.Fatal(err)
@@ -33,19 +34,20 @@ func TestActionEventsRoundTripInEventOrder(t *testing.T) {
 	if err != nil || len(got) != 3 {
 		t.Fatalf("%d events, %v", len(got), err)
 	}
-	if got[0].EventID != "e1" || got[1].EventID != "e2" || got[2].EventID != "e3" {
-		t.Fatalf("order %s %s %s", got[0].EventID, got[1].EventID, got[2].EventID)
+	if got[0].ID != "e1" || got[1].ID != "e2" || got[2].ID != "e3" {
+		t.Fatalf("order %s %s %s", got[0].ID, got[1].ID, got[2].ID)
 	}
 	q := got[0]
-	if q.Action.LeaseUntil != (time.Time{}) || q.Action.Cost != 25.5 || q.Action.Priority != 1 || q.Tier != "A" ||
-		q.Probability != 0.31 || q.RunID != "run-1" || !q.At.Equal(t0) || q.Action.Status != "queued" {
+	if q.Action.LeaseUntil != (time.Time{}) || q.Action.Cost != 25.5 || q.Action.Priority != 1 || q.Action.Tier != churn.TierA ||
+		q.Action.Band != churn.RiskHigh || q.Action.Probability != 0.31 || q.Action.RunID != "run-1" || !q.At.Equal(t0) ||
+		q.Type != churn.ActionQueued || q.Action.Status != churn.ActionQueued || q.Action.Kind != churn.ActionSpecialistCall {
 		t.Fatalf("queued event %+v", q)
 	}
 	if !got[1].Action.LeaseUntil.Equal(t0.Add(30*time.Minute)) || got[2].Action.Note != "took the discount" {
 		t.Fatalf("later events %+v %+v", got[1], got[2])
 	}
 	since, err := c.ActionEvents(ctx, t0.Add(30*time.Second))
-	if err != nil || len(since) != 2 || since[0].EventID != "e2" {
+	if err != nil || len(since) != 2 || since[0].ID != "e2" {
 		t.Fatalf("events since: %d %v", len(since), err)
 	}
 }
@@ -75,13 +77,13 @@ func TestActionOutcomesAndChurnWindows(t *testing.T) {
 		t.Fatalf("after deleting c1 and c4: %v", got)
 	}
 
-	os := []clickhouse.ActionOutcome{
+	outcomes := []churn.Outcome{
 		{Cycle: "2025-06-01", CustomerID: "c1", ActionID: "a1", Group: "treated", Kind: "sms", Tier: "C", LifetimeValue: 300,
 			Status: "done", Outcome: "accepted", Cost: 0.1, HorizonDays: 30, LabeledAt: d("2025-07-02")},
 		{Cycle: "2025-06-01", CustomerID: "c4", ActionID: "a4", Group: "control", Kind: "sms", Tier: "C", Status: "control",
 			Churned: true, ChurnedAt: d("2025-06-20"), HorizonDays: 30, LabeledAt: d("2025-07-02")},
 	}
-	if err := c.WriteActionOutcomes(ctx, os); err != nil {
+	if err := c.WriteActionOutcomes(ctx, outcomes); err != nil {
 		t.Fatal(err)
 	}
 	cycles, err := c.LabeledCycles(ctx)

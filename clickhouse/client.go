@@ -22,6 +22,18 @@ type Config struct {
 	User        string
 	Password    string
 	DialTimeout time.Duration
+	// Now stamps the rows the client writes itself (score_runs.at,
+	// model_events, migrations, a model's missing created_at); nil:
+	// time.Now. Tests pass a clock so that the order of stamped rows does
+	// not depend on the wall clock's seconds.
+	Now func() time.Time
+	// Cluster, when set, names the ClickHouse cluster (remote_servers) whose
+	// Distributed tables the service uses; see cluster_ddl.go.
+	Cluster string
+	// Owner names this process (host:pid) in the rows that say who runs a
+	// scoring or training run, so that a later process can tell a run left
+	// 'started' by a process that died from one still going.
+	Owner string
 }
 
 // StartHint is the command that starts a local ClickHouse, quoted in errors.
@@ -48,10 +60,17 @@ func open(ctx context.Context, cfg Config, database string, log *slog.Logger) (*
 	if cfg.DialTimeout == 0 {
 		cfg.DialTimeout = 5 * time.Second
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Cluster != "" && !identRE.MatchString(cfg.Cluster) {
+		return nil, churn.Invalid("connect to ClickHouse", "cluster", "%q is not a valid cluster name (letters, digits and _)", cfg.Cluster)
+	}
 	conn, err := ch.Open(&ch.Options{
 		Addr: []string{cfg.Addr},
 		Auth: ch.Auth{Database: database, Username: cfg.User, Password: cfg.Password},
-		// 18.16 knows none of the newer settings; send none.
+		// 18.16 knows none of the newer settings; send only these.
+		Settings:        clusterSettings(cfg.Cluster),
 		DialTimeout:     cfg.DialTimeout,
 		MaxOpenConns:    8,
 		MaxIdleConns:    4,
@@ -66,8 +85,31 @@ func open(ctx context.Context, cfg Config, database string, log *slog.Logger) (*
 		conn.Close()
 		return nil, connectError(cfg, err)
 	}
-	return &Client{conn: conn, cfg: cfg, log: log}, nil
+	c := &Client{conn: conn, cfg: cfg, log: log}
+	if cfg.Cluster != "" {
+		layout, err := migrationsLayout(database, cfg.Cluster)
+		if err != nil {
+			conn.Close()
+			return nil, err
+		}
+		c.conn = qualifyingConn{Conn: conn, layout: layout, db: database}
+	}
+	return c, nil
 }
+
+// clusterSettings are the query settings of cluster mode: an INSERT into a
+// Distributed table returns only once every shard has the rows. (The servers'
+// profile sets distributed_product_mode = 'global', see docs/scaling.md: the
+// driver sends only numeric settings to 18.16.)
+func clusterSettings(cluster string) ch.Settings {
+	if cluster == "" {
+		return nil
+	}
+	return ch.Settings{"insert_distributed_sync": 1}
+}
+
+// now is the client's clock.
+func (c *Client) now() time.Time { return c.cfg.Now() }
 
 func connectError(cfg Config, err error) error {
 	var ex *ch.Exception
@@ -130,12 +172,20 @@ func wrap(op string, cfg Config, err error) error {
 	}
 	var ex *ch.Exception
 	if errors.As(err, &ex) {
+		kind := churn.KindInternal
+		switch ex.Code {
+		// SOCKET_TIMEOUT, NETWORK_ERROR, TOO_MANY_SIMULTANEOUS_QUERIES, and
+		// QUERY_WAS_CANCELLED, which a server shutting down answers to the
+		// queries it was running: retry later, like a refused connection.
+		case 209, 210, 202, 394:
+			kind = churn.KindUnavailable
+		}
 		if ex.Code == unknownTable {
-			// Most likely a binary newer than the schema, e.g. before migration 0005's rollups.
-			return &churn.Error{Op: op, Kind: churn.KindInternal,
+			// Most likely a binary newer than the schema, e.g. before migration 0010's rollups.
+			return &churn.Error{Op: op, Kind: kind,
 				Msg: fmt.Sprintf("run `churn migrate` on database %s: a table this version reads is missing", cfg.Database), Err: err}
 		}
-		return &churn.Error{Op: op, Kind: churn.KindInternal, Err: err}
+		return &churn.Error{Op: op, Kind: kind, Err: err}
 	}
 	var ne net.Error
 	if errors.As(err, &ne) || isConnErr(err) {

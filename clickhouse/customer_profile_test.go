@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/telcoretain/churn"
-	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/clickhouse/chtest"
 )
 
@@ -81,7 +80,8 @@ func TestCustomerProfileUsesOnlyRowsBeforeTheAsOfDate(t *testing.T) {
 }
 
 func TestRunBandCountsCountFinishedRunsOnly(t *testing.T) {
-	c, _ := chtest.NewDB(t)
+	now := time.Date(2025, 6, 2, 8, 0, 0, 0, time.UTC) // the client's clock
+	c, _ := chtest.NewDBAt(t, func() time.Time { return now })
 	ctx := context.Background()
 	write := func(run string, asOf time.Time, bands []churn.RiskBand, finish bool) {
 		t.Helper()
@@ -93,13 +93,13 @@ func TestRunBandCountsCountFinishedRunsOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 		if finish {
-			if err := c.RecordScoreRun(ctx, run, asOf, 1, clickhouse.RunFinished, len(scores), ""); err != nil {
+			if err := c.RecordScoreRun(ctx, run, asOf, 1, churn.ScoreRunFinished, len(scores), ""); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	write("r1", d("2025-05-01"), []churn.RiskBand{churn.RiskHigh, churn.RiskLow, churn.RiskLow}, true)
-	time.Sleep(1100 * time.Millisecond) // runs are ordered by their finish second
+	now = now.Add(time.Second) // runs are ordered by their finish second
 	write("r2", d("2025-06-01"), []churn.RiskBand{churn.RiskHigh, churn.RiskHigh, churn.RiskMedium, churn.RiskLow}, true)
 	write("r3", d("2025-06-01"), []churn.RiskBand{churn.RiskHigh}, false)
 	runs, err := c.FinishedRuns(ctx, 10)

@@ -24,7 +24,7 @@ func (c *Client) SaveDriftChecks(ctx context.Context, checks []churn.DriftMeasur
 		breached, retr   = make([]uint8, n), make([]uint8, n)
 	)
 	for i, d := range checks {
-		run[i], kind[i], feat[i], at[i], model[i] = d.RunID, d.Kind, d.Feature, d.At.UTC(), uint32(d.ModelVersion)
+		run[i], kind[i], feat[i], at[i], model[i] = d.RunID, string(d.Kind), d.Feature, d.At.UTC(), uint32(d.ModelVersion)
 		value[i], threshold[i], breached[i], retr[i] = d.Value, d.Threshold, b2u(d.Breached), b2u(d.Retrain)
 	}
 	return c.InsertColumns(ctx, "drift_checks", driftColumns,
@@ -53,11 +53,13 @@ func (c *Client) DriftChecks(ctx context.Context, runID string) ([]churn.DriftMe
 			d      churn.DriftMeasure
 			model  uint32
 			br, rt uint8
+			kind   string
 		)
-		if err := rows.Scan(&d.RunID, &d.At, &model, &d.Kind, &d.Feature, &d.Value, &d.Threshold, &br, &rt); err != nil {
+		if err := rows.Scan(&d.RunID, &d.At, &model, &kind, &d.Feature, &d.Value, &d.Threshold, &br, &rt); err != nil {
 			return nil, wrap(op, c.cfg, err)
 		}
-		d.ModelVersion, d.Breached, d.Retrain = int(model), br == 1, rt == 1
+		d.Kind = churn.DriftKind(kind)
+		d.ModelVersion, d.Breached, d.Retrain = churn.ModelVersion(model), br == 1, rt == 1
 		out = append(out, d)
 	}
 	return out, wrap(op, c.cfg, rows.Err())

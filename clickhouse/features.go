@@ -3,8 +3,8 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -24,14 +24,14 @@ const labelColumn = "label"
 // progress, when not nil, receives the rows the server has read so far and
 // its estimate of the total.
 //
-// It implements features.Store.
+// On a cluster the query runs on every shard at once against its local
+// tables (cluster_query.go). It implements features.Store.
 func (c *Client) QueryMatrix(ctx context.Context, query string, params map[string]any, progress func(done, total int64)) (*churn.Matrix, error) {
 	const op = "query feature matrix"
-	names := make([]string, 0, len(params))
-	for k := range params {
-		names = append(names, k)
+	if c.cfg.Cluster != "" {
+		return c.queryMatrixPerShard(ctx, query, params, progress)
 	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(params))
 	args := make([]any, len(names))
 	for i, k := range names {
 		args[i] = ch.Named(k, params[k])

@@ -31,15 +31,27 @@ type ImportOptions struct {
 	// AfterBlock, when set, is told the rows of each block written (for
 	// progress). To stop an import, cancel its context.
 	AfterBlock func(rows int)
+	// AfterStaged, when set, is called once every block is in the staging
+	// table, before anything moves; fault tests stop ClickHouse here.
+	AfterStaged func()
 	// AfterPartition, when set, is told each partition moved from the
 	// staging table into the target table.
 	AfterPartition func(partition string)
 	// UndoWait bounds how long a failed import waits for ClickHouse to delete
 	// the rows it already moved; 0 means five minutes.
 	UndoWait time.Duration
+	// Now stamps the journal rows; nil means time.Now.
+	Now func() time.Time
+	// Owner names the importing process in the journal (host:pid, say), so
+	// that RecoverImports can leave alone an import that is still running.
+	Owner string
+	// Running, when set, tells RecoverImports whether the process named by
+	// an Owner is still running; nil treats every import as stopped.
+	Running func(owner string) bool
 }
 
-// Import writes validated rows into a contract table, all or nothing.
+// Import writes validated rows into a contract table, all or nothing, and
+// empties data_origin: the tables no longer hold only synthetic data.
 //
 // Up to BlockRows rows go in as one INSERT block straight into the table: a
 // send that is interrupted or refused leaves nothing behind. (The server
@@ -52,21 +64,28 @@ type ImportOptions struct {
 // moved over one partition at a time with ALTER TABLE ... ATTACH PARTITION ...
 // FROM, which links the staged parts into the table without copying them. A
 // failure while loading only has to drop the staging table; readers never see
-// a half-loaded file. If moving a later partition fails, the partitions
-// already moved are taken out again by deleting the rows whose keys are in the
-// staging table (a mutation, which 18.16 runs asynchronously, so Import waits
-// for it). Deleting by key is exact because validation refused every key that
-// was already stored. We chose staging over deleting blocks written straight
-// into the table because the undo then rarely runs at all (moves are cheap
-// metadata operations, loads are long), and because a delete by key of
-// millions of rows would have to name them in the query.
+// a half-loaded file. Every step is written to import_journal first, with the
+// import's id (also the suffix of its staging table), so that an import cut
+// short while partitions move, by a crash of ClickHouse or of this process,
+// is found again: RecoverImports takes its rows out, by the keys in its
+// staging table, and drops the table. Deleting by key is exact because
+// validation refused every key that was already stored. If moving a
+// partition fails while ClickHouse still answers, Import undoes the import
+// itself (a mutation, which 18.16 runs asynchronously, so Import waits for it).
+// We chose staging over deleting blocks written straight into the table
+// because the undo then rarely runs at all (moves are cheap metadata
+// operations, loads are long), and because a delete by key of millions of
+// rows would have to name them in the query.
 //
-// ATTACH fires no materialized view, so each partition moved into
-// usage_daily is then rebuilt in its rollups (refreshRollups), and an undo
-// rebuilds them again once the delete has run.
+// ATTACH fires no materialized view, so once every partition moved into
+// usage_daily its months are rebuilt in the rollups (refreshRollups) before
+// the journal says done; an undo, by Import or by a recovery, rebuilds the
+// staged months again once the delete has run, so the rollups always end
+// equal to usage_daily.
 //
 // Cleanup runs even when ctx is cancelled. If the undo cannot finish, the
-// error says so and names the staging table kept for it.
+// error says to run the import again, which recovers it first; an error
+// caused by ClickHouse being unreachable is always KindUnavailable.
 func (c *Client) Import(ctx context.Context, table string, data ImportData, opts ImportOptions) error {
 	op := "import into " + table
 	t, ok := dataset.TableByName(table)
@@ -83,6 +102,12 @@ func (c *Client) Import(ctx context.Context, table string, data ImportData, opts
 	if opts.UndoWait <= 0 {
 		opts.UndoWait = 5 * time.Minute
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if err := c.clearOrigin(ctx); err != nil {
+		return err
+	}
 	if n <= opts.BlockRows {
 		if err := c.InsertColumns(ctx, t.Name, data.Names(), data.Block(0, n)); err != nil {
 			return err
@@ -92,6 +117,12 @@ func (c *Client) Import(ctx context.Context, table string, data ImportData, opts
 		}
 		return nil
 	}
+	if c.cfg.Cluster != "" {
+		// Staging moves parts with ATTACH PARTITION, which works on one
+		// node's tables only; cluster mode has no staged import yet.
+		return churn.Invalid(op, "rows", "%d rows are more than one block of %d, and cluster %s takes imports of one block only: raise the block size (--block-rows) or import in smaller files",
+			n, opts.BlockRows, c.cfg.Cluster)
+	}
 	return c.importStaged(ctx, t, data, opts)
 }
 
@@ -99,62 +130,58 @@ func (c *Client) importStaged(ctx context.Context, t dataset.Table, data ImportD
 	op := "import into " + t.Name
 	var suffix [6]byte
 	_, _ = rand.Read(suffix[:])
-	stage := t.Name + "_import_" + hex.EncodeToString(suffix[:])
-	if err := c.createStaging(ctx, t.Name, stage); err != nil {
+	id := hex.EncodeToString(suffix[:])
+	imp := PendingImport{ID: id, Table: t.Name, Stage: stageName(t.Name, id), Rows: uint64(data.Len()), Owner: opts.Owner}
+	// Journal first: a staging table is then never anonymous, even when the
+	// process dies right after creating it.
+	if err := c.journal(ctx, imp, stepStaging, opts.Now()); err != nil {
+		return err
+	}
+	if err := c.createStaging(ctx, t.Name, imp.Stage); err != nil {
 		return err
 	}
 	// Cleanup must run after a cancellation too: that is when it matters.
 	cleanup := context.WithoutCancel(ctx)
 	keep := false
 	defer func() {
-		if keep {
-			return
-		}
-		if derr := c.conn.Exec(cleanup, "DROP TABLE IF EXISTS "+stage); derr != nil {
-			c.log.Warn("import: could not drop the staging table", "table", stage, "err", derr)
+		if !keep {
+			c.dropStage(cleanup, imp.Stage)
 		}
 	}()
 
 	names := data.Names()
 	for from := 0; from < data.Len(); from += opts.BlockRows {
 		to := min(from+opts.BlockRows, data.Len())
-		if err := c.InsertColumns(ctx, stage, names, data.Block(from, to)); err != nil {
+		if err := c.InsertColumns(ctx, imp.Stage, names, data.Block(from, to)); err != nil {
 			return err
 		}
 		if opts.AfterBlock != nil {
 			opts.AfterBlock(to - from)
 		}
 	}
+	if opts.AfterStaged != nil {
+		opts.AfterStaged()
+	}
 
-	parts, err := c.partitions(ctx, stage)
+	parts, err := c.partitions(ctx, imp.Stage)
 	if err != nil {
 		return err
 	}
+	// From here on rows may be in the table: the journal says so before the
+	// first move, and the staging table must outlive any failure until the
+	// moved rows are out again.
+	if err := c.journal(ctx, imp, stepMoving, opts.Now()); err != nil {
+		keep = true // the row may have been written even though the reply was lost
+		return halfDone(op, imp, 0, len(parts), err)
+	}
 	for i, p := range parts {
 		// The partition literal comes from system.parts, not from input.
-		q := fmt.Sprintf("ALTER TABLE %s ATTACH PARTITION %s FROM %s", t.Name, p, stage)
-		moved := i
-		err := c.conn.Exec(ctx, q)
-		if err == nil {
-			// Attached rows bypass the materialized views of the rollups.
-			moved = i + 1
-			err = c.refreshRollups(ctx, t.Name, p)
-		}
-		if err != nil {
+		q := fmt.Sprintf("ALTER TABLE %s ATTACH PARTITION %s FROM %s", t.Name, p, imp.Stage)
+		if err := c.conn.Exec(ctx, q); err != nil {
 			err = wrap(op+": move partition "+p, c.cfg, err)
-			if moved == 0 {
-				return err
-			}
-			uerr := c.undoMoved(cleanup, t, stage, opts.UndoWait)
-			if uerr == nil {
-				uerr = c.refreshRollups(cleanup, t.Name, parts[:moved]...)
-			}
-			if uerr != nil {
+			if _, uerr := c.undoImport(cleanup, t, imp, opts); uerr != nil {
 				keep = true
-				return &churn.Error{Op: op, Kind: churn.KindInternal,
-					Msg: fmt.Sprintf("%d of %d partitions were moved before the import failed, and taking them out again failed too; "+
-						"the staging table %s is kept for the pending delete, drop it once system.mutations shows it done", moved, len(parts), stage),
-					Err: errors.Join(err, uerr)}
+				return halfDone(op, imp, i, len(parts), errors.Join(err, uerr))
 			}
 			return err
 		}
@@ -162,7 +189,55 @@ func (c *Client) importStaged(ctx context.Context, t dataset.Table, data ImportD
 			opts.AfterPartition(p)
 		}
 	}
+	// Attached rows bypass the materialized views of the rollups; the import
+	// is done only once they are rebuilt too.
+	if err := c.refreshRollups(ctx, t.Name, parts...); err != nil {
+		if _, uerr := c.undoImport(cleanup, t, imp, opts); uerr != nil {
+			keep = true
+			return halfDone(op, imp, len(parts), len(parts), errors.Join(err, uerr))
+		}
+		return err
+	}
+	if err := c.journal(ctx, imp, stepDone, opts.Now()); err != nil {
+		// Every row is in, but without the journal row a re-run takes them out
+		// again before it loads the file: keep what that needs.
+		keep = true
+		return halfDone(op, imp, len(parts), len(parts), err)
+	}
 	return nil
+}
+
+// halfDone is the error of an import stopped after it may have moved some of
+// its partitions and before it could take them out again.
+func halfDone(op string, imp PendingImport, moved, parts int, err error) error {
+	kind := churn.KindInternal
+	if unreachable(err) {
+		kind = churn.KindUnavailable
+	}
+	return &churn.Error{Op: op, Kind: kind,
+		Msg: fmt.Sprintf("import %s stopped after moving %d of %d partitions and could not take them out again; "+
+			"run the same import again once ClickHouse answers: it takes this import's rows out (they are listed in "+
+			"the staging table %s, which was kept) before it loads the file", imp.ID, moved, parts, imp.Stage),
+		Err: err}
+}
+
+// unreachable tells whether err, or any error joined into it, says
+// ClickHouse could not be reached.
+func unreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if churn.ErrorKind(err) == churn.KindUnavailable {
+		return true
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if unreachable(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // createStaging makes an empty MergeTree table shaped like target. It is
@@ -206,36 +281,6 @@ WHERE database = currentDatabase() AND table = ? AND active ORDER BY partition`,
 		out = append(out, p)
 	}
 	return out, wrap("list partitions of "+table, c.cfg, rows.Err())
-}
-
-// undoMoved deletes from t the rows whose keys are in stage and waits until
-// the delete has run: the mutation reads stage, which must outlive it.
-func (c *Client) undoMoved(ctx context.Context, t dataset.Table, stage string, wait time.Duration) error {
-	op := "undo import into " + t.Name
-	key := strings.Join(t.Key, ", ")
-	q := fmt.Sprintf("ALTER TABLE %s DELETE WHERE (%s) IN (SELECT %s FROM %s)", t.Name, key, key, stage)
-	if len(t.Key) == 1 {
-		q = fmt.Sprintf("ALTER TABLE %s DELETE WHERE %s IN (SELECT %s FROM %s)", t.Name, key, key, stage)
-	}
-	if err := c.conn.Exec(ctx, q); err != nil {
-		return wrap(op, c.cfg, err)
-	}
-	deadline := time.Now().Add(wait)
-	for {
-		var pending uint64
-		err := c.conn.QueryRow(ctx, `SELECT count() FROM system.mutations
-WHERE database = currentDatabase() AND table = ? AND is_done = 0`, t.Name).Scan(&pending)
-		if err != nil {
-			return wrap(op, c.cfg, err)
-		}
-		if pending == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return churn.Errorf(churn.KindUnavailable, op, "the delete of the moved rows is still running after %s", wait)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // ScanKeys implements dataset.KeyLookup: it streams the stored values of some

@@ -179,6 +179,34 @@ func TestScanKeysWritesDateTimesInUTCAndHonoursTheRange(t *testing.T) {
 	}
 }
 
+// impUsageReady makes a database with the sample customers and returns the
+// sample usage file, validated against it.
+func impUsageReady(t *testing.T) (*clickhouse.Client, *dataset.Columns) {
+	t.Helper()
+	c, _ := chtest.NewDB(t)
+	impSample(t, c, "customers", clickhouse.ImportOptions{})
+	cols, err := impRead(t, c, "usage_daily", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, cols
+}
+
+// impEarlierUsage stores two usage rows, in the partitions of the sample
+// file, before a test imports it.
+func impEarlierUsage(t *testing.T, c *clickhouse.Client) {
+	t.Helper()
+	earlier, err := impRead(t, c, "usage_daily",
+		"customer_id,day,voice_minutes,data_mb,sms,calls,intl_minutes,roaming_minutes,dropped_calls\n"+
+			"C0002,2024-01-15,5,5,5,5,0,0,0\nC0003,2024-02-10,6,6,6,6,0,0,0\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Import(context.Background(), "usage_daily", earlier, clickhouse.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func impTable(t *testing.T, name string) dataset.Table {
 	t.Helper()
 	tb, ok := dataset.TableByName(name)
@@ -223,15 +251,7 @@ func TestFailedImportInBlocksLeavesTheTableAsItWas(t *testing.T) {
 		t.Run(stage, func(t *testing.T) {
 			c, _ := chtest.NewDB(t)
 			impSample(t, c, "customers", clickhouse.ImportOptions{})
-			earlier, err := impRead(t, c, "usage_daily",
-				"customer_id,day,voice_minutes,data_mb,sms,calls,intl_minutes,roaming_minutes,dropped_calls\n"+
-					"C0002,2024-01-15,5,5,5,5,0,0,0\nC0003,2024-02-10,6,6,6,6,0,0,0\n")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := c.Import(context.Background(), "usage_daily", earlier, clickhouse.ImportOptions{}); err != nil {
-				t.Fatal(err)
-			}
+			impEarlierUsage(t, c)
 			before, err := c.TableChecksum(context.Background(), impTable(t, "usage_daily"))
 			if err != nil {
 				t.Fatal(err)
@@ -264,5 +284,20 @@ func TestFailedImportInBlocksLeavesTheTableAsItWas(t *testing.T) {
 				t.Errorf("%d staging tables left behind", n)
 			}
 		})
+	}
+}
+
+func TestImportIntoADatabaseOlderThanTheJournalSaysToMigrate(t *testing.T) {
+	c, _ := chtest.NewDB(t)
+	cols, err := impRead(t, c, "customers", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Conn().Exec(context.Background(), "DROP TABLE data_origin"); err != nil {
+		t.Fatal(err)
+	}
+	err = c.Import(context.Background(), "customers", cols, clickhouse.ImportOptions{})
+	if churn.ErrorKind(err) != churn.KindNotFound || !strings.Contains(err.Error(), "run `churn migrate`") {
+		t.Errorf("import without data_origin: %v; want not found, run churn migrate", err)
 	}
 }

@@ -26,7 +26,7 @@ func (c *Client) RecordJobRun(ctx context.Context, r churn.JobRun) error {
 		rows = 0
 	}
 	return c.insertRow(ctx, "job_runs", jobRunColumns,
-		r.ID, r.Job, r.Trigger, r.Status, r.Started.UTC(), fin.UTC(), uint64(rows), r.Error)
+		r.ID, r.Job, r.Trigger, string(r.Status), r.Started.UTC(), fin.UTC(), uint64(rows), r.Error)
 }
 
 // JobRuns returns the latest runs, newest first, at most limit; of one job
@@ -47,15 +47,16 @@ LIMIT ?`, job, job, uint64(max(limit, 0)))
 	var out []churn.JobRun
 	for rows.Next() {
 		var (
-			r    churn.JobRun
-			n    uint64
-			fin  time.Time
-			strt time.Time
+			r      churn.JobRun
+			n      uint64
+			status string
+			fin    time.Time
+			strt   time.Time
 		)
-		if err := rows.Scan(&r.ID, &r.Job, &r.Trigger, &r.Status, &strt, &fin, &n, &r.Error); err != nil {
+		if err := rows.Scan(&r.ID, &r.Job, &r.Trigger, &status, &strt, &fin, &n, &r.Error); err != nil {
 			return nil, wrap(op, c.cfg, err)
 		}
-		r.Started, r.Rows = strt.UTC(), int64(n)
+		r.Started, r.Rows, r.Status = strt.UTC(), int64(n), churn.JobStatus(status)
 		if fin.Unix() > 0 {
 			r.Finished = fin.UTC()
 		}

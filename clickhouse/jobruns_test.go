@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/telcoretain/churn"
-	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/clickhouse/chtest"
 )
 
@@ -76,7 +75,7 @@ func TestRunOutcomesLabelChurnWithinTheWindowAndOldRunsAreFoundByAsOf(t *testing
 	c, _ := chtest.NewDB(t)
 	ctx := context.Background()
 	asOf := time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC)
-	if err := c.RecordScoreRun(ctx, "old", asOf, 1, clickhouse.RunStarted, 0, ""); err != nil {
+	if err := c.RecordScoreRun(ctx, "old", asOf, 1, churn.ScoreRunStarted, 0, ""); err != nil {
 		t.Fatal(err)
 	}
 	var scores []churn.Score
@@ -90,7 +89,7 @@ func TestRunOutcomesLabelChurnWithinTheWindowAndOldRunsAreFoundByAsOf(t *testing
 		id   string
 		asOf time.Time
 	}{{"old", asOf}, {"new", asOf.AddDate(0, 2, 0)}} {
-		if err := c.RecordScoreRun(ctx, run.id, run.asOf, 1, clickhouse.RunFinished, 3, ""); err != nil {
+		if err := c.RecordScoreRun(ctx, run.id, run.asOf, 1, churn.ScoreRunFinished, 3, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

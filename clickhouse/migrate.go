@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/telcoretain/churn"
 )
@@ -99,7 +98,7 @@ func Migrate(ctx context.Context, cfg Config, log *slog.Logger) (MigrateResult, 
 	if err != nil {
 		return res, err
 	}
-	err = boot.conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+cfg.Database)
+	err = boot.conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+cfg.Database+onCluster(cfg))
 	boot.Close()
 	if err != nil {
 		return res, wrap("create database "+cfg.Database, cfg, err)
@@ -112,14 +111,56 @@ func Migrate(ctx context.Context, cfg Config, log *slog.Logger) (MigrateResult, 
 	return c.migrate(ctx)
 }
 
-func (c *Client) migrate(ctx context.Context) (MigrateResult, error) {
-	var res MigrateResult
-	if err := c.conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+// schemaMigrationsDDL creates the table of applied migrations.
+const schemaMigrationsDDL = `CREATE TABLE IF NOT EXISTS schema_migrations (
     version    UInt32,
     name       String,
     applied_at DateTime
-) ENGINE = MergeTree ORDER BY version`); err != nil {
+) ENGINE = MergeTree ORDER BY version`
+
+// onCluster is the ON CLUSTER clause of DDL in cluster mode.
+func onCluster(cfg Config) string {
+	if cfg.Cluster == "" {
+		return ""
+	}
+	return " ON CLUSTER " + cfg.Cluster
+}
+
+// schemaStep applies one statement of a migration: as written on a single
+// node, translated for the cluster in cluster mode (cluster_ddl.go). With
+// apply false it only records the statement's tables in the layout.
+func (c *Client) schemaStep(ctx context.Context, layout *clusterLayout, stmt string, apply bool) error {
+	if c.cfg.Cluster == "" {
+		if !apply {
+			return nil
+		}
+		return c.conn.Exec(ctx, stmt)
+	}
+	steps, err := layout.translate(stmt, c.cfg.Database, c.cfg.Cluster)
+	if err != nil || !apply {
+		return err
+	}
+	for _, s := range steps {
+		if err := c.execClusterStmt(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Client) migrate(ctx context.Context) (MigrateResult, error) {
+	var res MigrateResult
+	layout := newClusterLayout()
+	if err := c.schemaStep(ctx, layout, schemaMigrationsDDL, true); err != nil {
 		return res, wrap("create schema_migrations", c.cfg, err)
+	}
+	if c.cfg.Cluster != "" {
+		// schema_migrations is replicated asynchronously; a migrate on
+		// another node just before must be seen here, or its migrations
+		// would run twice.
+		if err := c.conn.Exec(ctx, "SYSTEM SYNC REPLICA schema_migrations"); err != nil {
+			return res, wrap("sync schema_migrations", c.cfg, err)
+		}
 	}
 	applied, err := c.appliedVersions(ctx)
 	if err != nil {
@@ -130,14 +171,14 @@ func (c *Client) migrate(ctx context.Context) (MigrateResult, error) {
 		return res, err
 	}
 	for _, m := range all {
+		for _, stmt := range m.Statements {
+			if err := c.schemaStep(ctx, layout, stmt, !applied[m.Version]); err != nil {
+				return res, wrap(fmt.Sprintf("migration %04d_%s", m.Version, m.Name), c.cfg, err)
+			}
+		}
 		if applied[m.Version] {
 			res.Current = m.Version
 			continue
-		}
-		for _, stmt := range m.Statements {
-			if err := c.conn.Exec(ctx, stmt); err != nil {
-				return res, wrap(fmt.Sprintf("migration %04d_%s", m.Version, m.Name), c.cfg, err)
-			}
 		}
 		if step := c.goStep(m.Version); step != nil {
 			if err := step(ctx); err != nil {
@@ -145,7 +186,7 @@ func (c *Client) migrate(ctx context.Context) (MigrateResult, error) {
 			}
 		}
 		if err := c.insertRow(ctx, "schema_migrations", []string{"version", "name", "applied_at"},
-			uint32(m.Version), m.Name, time.Now().UTC()); err != nil {
+			uint32(m.Version), m.Name, c.now().UTC()); err != nil {
 			return res, wrap("record migration", c.cfg, err)
 		}
 		c.log.Info("migration applied", "version", m.Version, "name", m.Name)
@@ -161,8 +202,8 @@ func (c *Client) migrate(ctx context.Context) (MigrateResult, error) {
 // again.
 func (c *Client) goStep(version int) func(context.Context) error {
 	switch version {
-	case 5:
-		return c.installUsageRollups
+	case 10:
+		return c.backfillUsageRollups
 	}
 	return nil
 }
@@ -199,5 +240,5 @@ func (c *Client) DropDatabase(ctx context.Context) error {
 	if !identRE.MatchString(c.cfg.Database) {
 		return churn.Invalid("drop database", "database", "%q is not a valid database name", c.cfg.Database)
 	}
-	return wrap("drop database "+c.cfg.Database, c.cfg, c.conn.Exec(ctx, "DROP DATABASE IF EXISTS "+c.cfg.Database))
+	return wrap("drop database "+c.cfg.Database, c.cfg, c.conn.Exec(ctx, "DROP DATABASE IF EXISTS "+c.cfg.Database+onCluster(c.cfg)))
 }

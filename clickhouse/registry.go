@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/telcoretain/churn"
 )
@@ -14,28 +13,28 @@ import (
 // write leaves the registry as it was.
 
 var modelColumns = []string{"version", "algorithm", "created_at", "params", "features", "encodings",
-	"train_from", "train_to", "holdout_as_of", "metrics", "library_versions", "description", "artifact"}
+	"train_from", "train_to", "holdout_as_of", "metrics", "library_versions", "description", "artifact", "train_run"}
 
 // SaveModel stores m under the next free version number and returns it.
 // Versions are assigned by the single training job; concurrent trainers
 // against one database are not supported.
-func (c *Client) SaveModel(ctx context.Context, m churn.ModelVersion) (int, error) {
+func (c *Client) SaveModel(ctx context.Context, m churn.Model) (churn.ModelVersion, error) {
 	const op = "save model"
 	var maxV uint32
 	if err := c.conn.QueryRow(ctx, "SELECT max(version) FROM models").Scan(&maxV); err != nil {
 		return 0, wrap(op, c.cfg, err)
 	}
-	v := int(maxV) + 1
+	v := churn.ModelVersion(maxV) + 1
 	params, _ := json.Marshal(m.Params)
 	metrics, _ := json.Marshal(m.Metrics)
 	libs, _ := json.Marshal(m.LibraryVersions)
 	created := m.CreatedAt
 	if created.IsZero() {
-		created = time.Now()
+		created = c.now()
 	}
 	err := c.insertRow(ctx, "models", modelColumns,
 		uint32(v), m.Algorithm, created.UTC(), string(params), m.Features, "{}",
-		m.TrainFrom, m.TrainTo, m.HoldoutAsOf, string(metrics), string(libs), m.Description, string(m.Artifact))
+		m.TrainFrom, m.TrainTo, m.HoldoutAsOf, string(metrics), string(libs), m.Description, string(m.Artifact), m.TrainRun)
 	if err != nil {
 		return 0, err
 	}
@@ -43,18 +42,18 @@ func (c *Client) SaveModel(ctx context.Context, m churn.ModelVersion) (int, erro
 }
 
 // Models lists the registry, newest first, without artifacts.
-func (c *Client) Models(ctx context.Context) ([]churn.ModelVersion, error) {
+func (c *Client) Models(ctx context.Context) ([]churn.Model, error) {
 	return c.queryModels(ctx, "SELECT "+modelSelect(false)+" FROM models ORDER BY version DESC")
 }
 
 // Model returns one version with its artifact; KindNotFound when absent.
-func (c *Client) Model(ctx context.Context, version int) (churn.ModelVersion, error) {
+func (c *Client) Model(ctx context.Context, version churn.ModelVersion) (churn.Model, error) {
 	ms, err := c.queryModels(ctx, "SELECT "+modelSelect(true)+" FROM models WHERE version = ? LIMIT 1", uint32(version))
 	if err != nil {
-		return churn.ModelVersion{}, err
+		return churn.Model{}, err
 	}
 	if len(ms) == 0 {
-		return churn.ModelVersion{}, churn.Errorf(churn.KindNotFound, "load model", "model version %d is not in the registry (see `churn models list`)", version)
+		return churn.Model{}, churn.Errorf(churn.KindNotFound, "load model", "model version %d is not in the registry (see `churn models list`)", version)
 	}
 	return ms[0], nil
 }
@@ -64,29 +63,40 @@ func modelSelect(withArtifact bool) string {
 	if withArtifact {
 		art = "artifact"
 	}
-	return "version, algorithm, created_at, params, features, train_from, train_to, holdout_as_of, metrics, library_versions, description, " + art
+	return "version, algorithm, created_at, params, features, train_from, train_to, holdout_as_of, metrics, library_versions, description, train_run, " + art
 }
 
-func (c *Client) queryModels(ctx context.Context, q string, args ...any) ([]churn.ModelVersion, error) {
+func (c *Client) queryModels(ctx context.Context, q string, args ...any) ([]churn.Model, error) {
 	const op = "read models"
 	champion, err := c.ChampionVersion(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []churn.ModelVersion
+	runs, err := c.trainRunStatuses(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []churn.Model
 	err = c.each(ctx, op, q, func(s scanner) error {
 		var (
 			v                     uint32
-			m                     churn.ModelVersion
+			m                     churn.Model
 			params, metrics, libs string
 			artifact              string
 		)
 		if err := s.Scan(&v, &m.Algorithm, &m.CreatedAt, &params, &m.Features, &m.TrainFrom, &m.TrainTo,
-			&m.HoldoutAsOf, &metrics, &libs, &m.Description, &artifact); err != nil {
+			&m.HoldoutAsOf, &metrics, &libs, &m.Description, &m.TrainRun, &artifact); err != nil {
 			return err
 		}
-		m.Version = int(v)
-		m.Champion = v == champion && v != 0
+		m.TrainStatus = churn.ScoreRunFinished
+		if m.TrainRun != "" {
+			m.TrainStatus = runs[m.TrainRun] // started when the run has no row yet
+			if m.TrainStatus == "" {
+				m.TrainStatus = churn.ScoreRunStarted
+			}
+		}
+		m.Version = churn.ModelVersion(v)
+		m.Champion = m.Version == champion && v != 0
 		for _, js := range []struct {
 			src string
 			dst any
@@ -106,25 +116,30 @@ func (c *Client) queryModels(ctx context.Context, q string, args ...any) ([]chur
 
 // AppendModelEvent records a promotion or rollback.
 func (c *Client) AppendModelEvent(ctx context.Context, e churn.ModelEvent) error {
+	now := c.now()
 	at := e.At
 	if at.IsZero() {
-		at = time.Now()
+		at = now
 	}
 	// seq orders events within the same second (at has second resolution).
 	return c.insertRow(ctx, "model_events", []string{"seq", "at", "version", "event", "previous", "actor", "reason"},
-		uint64(time.Now().UnixNano()), at.UTC(), uint32(e.Version), e.Event, uint32(e.Previous), e.Actor, e.Reason)
+		uint64(now.UnixNano()), at.UTC(), uint32(e.Version), string(e.Event), uint32(e.Previous), e.Actor, e.Reason)
 }
 
 // ModelEvents returns the champion history, newest first.
 func (c *Client) ModelEvents(ctx context.Context) ([]churn.ModelEvent, error) {
 	var out []churn.ModelEvent
 	err := c.each(ctx, "read model_events", "SELECT at, version, event, previous, actor, reason FROM model_events ORDER BY seq DESC", func(s scanner) error {
-		var e churn.ModelEvent
-		var v, prev uint32
-		if err := s.Scan(&e.At, &v, &e.Event, &prev, &e.Actor, &e.Reason); err != nil {
+		var (
+			e       churn.ModelEvent
+			v, prev uint32
+			typ     string
+		)
+		if err := s.Scan(&e.At, &v, &typ, &prev, &e.Actor, &e.Reason); err != nil {
 			return err
 		}
-		e.Version, e.Previous = int(v), int(prev)
+		e.Event = churn.ModelEventType(typ)
+		e.Version, e.Previous = churn.ModelVersion(v), churn.ModelVersion(prev)
 		out = append(out, e)
 		return nil
 	})
@@ -132,35 +147,41 @@ func (c *Client) ModelEvents(ctx context.Context) ([]churn.ModelEvent, error) {
 }
 
 // Promote makes version the champion. It fails with KindNotFound for an
-// unknown version and KindConflict when it already is the champion.
-func (c *Client) Promote(ctx context.Context, version int, actor, reason string) error {
-	if _, err := c.Model(ctx, version); err != nil {
+// unknown version, and KindConflict when it already is the champion or its
+// training run is not finished (it failed, or is still going).
+func (c *Client) Promote(ctx context.Context, version churn.ModelVersion, actor, reason string) error {
+	m, err := c.Model(ctx, version)
+	if err != nil {
 		return err
+	}
+	if m.TrainStatus != churn.ScoreRunFinished {
+		return churn.Errorf(churn.KindConflict, "promote model", "version %d comes from training run %s, which is %s, not finished: promote a version of a finished run (see `churn models list`)",
+			version, m.TrainRun, m.TrainStatus)
 	}
 	cur, err := c.ChampionVersion(ctx)
 	if err != nil {
 		return err
 	}
-	if int(cur) == version {
+	if cur == version {
 		return churn.Errorf(churn.KindConflict, "promote model", "version %d is already the champion", version)
 	}
-	return c.AppendModelEvent(ctx, churn.ModelEvent{Version: version, Event: "promote", Previous: int(cur), Actor: actor, Reason: reason})
+	return c.AppendModelEvent(ctx, churn.ModelEvent{Version: version, Event: churn.ModelPromote, Previous: cur, Actor: actor, Reason: reason})
 }
 
 // Rollback makes the champion before the current one the champion again and
 // returns its version. Promotions form a stack: each rollback pops one, so two
 // rollbacks after promoting v1, v2, v3 bring back v1.
-func (c *Client) Rollback(ctx context.Context, actor, reason string) (int, error) {
+func (c *Client) Rollback(ctx context.Context, actor, reason string) (churn.ModelVersion, error) {
 	events, err := c.ModelEvents(ctx)
 	if err != nil {
 		return 0, err
 	}
-	var stack []int
+	var stack []churn.ModelVersion
 	for i := len(events) - 1; i >= 0; i-- { // oldest first
 		switch events[i].Event {
-		case "promote":
+		case churn.ModelPromote:
 			stack = append(stack, events[i].Version)
-		case "rollback":
+		case churn.ModelRollback:
 			if len(stack) > 0 {
 				stack = stack[:len(stack)-1]
 			}
@@ -170,6 +191,6 @@ func (c *Client) Rollback(ctx context.Context, actor, reason string) (int, error
 		return 0, churn.Errorf(churn.KindConflict, "roll back model", "there is no earlier champion to roll back to")
 	}
 	prev, cur := stack[len(stack)-2], stack[len(stack)-1]
-	err = c.AppendModelEvent(ctx, churn.ModelEvent{Version: prev, Event: "rollback", Previous: cur, Actor: actor, Reason: reason})
+	err = c.AppendModelEvent(ctx, churn.ModelEvent{Version: prev, Event: churn.ModelRollback, Previous: cur, Actor: actor, Reason: reason})
 	return prev, err
 }

@@ -15,9 +15,9 @@ func TestRegistryStoresModelsAndTracksTheChampion(t *testing.T) {
 	ctx := context.Background()
 	day := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 	art := []byte{0, 1, 2, 255, 'x'} // artifacts are binary
-	var versions []int
+	var versions []churn.ModelVersion
 	for i, algo := range []string{"logistic", "xgboost", "xgboost"} {
-		v, err := c.SaveModel(ctx, churn.ModelVersion{
+		v, err := c.SaveModel(ctx, churn.Model{
 			Algorithm: algo, Params: map[string]string{"eta": "0.1"}, Features: []string{"tenure_days", "monthly_fee"},
 			TrainFrom: day, TrainTo: day.AddDate(0, 3, 0), HoldoutAsOf: day.AddDate(0, 4, 0),
 			Metrics: map[string]float64{"roc_auc": 0.7 + float64(i)/100}, LibraryVersions: map[string]string{"xgboost": "1.7.4"},
@@ -44,7 +44,7 @@ func TestRegistryStoresModelsAndTracksTheChampion(t *testing.T) {
 	if _, err := c.Rollback(ctx, "t", "nothing yet"); churn.ErrorKind(err) != churn.KindConflict {
 		t.Fatalf("rollback without champions: %v", err)
 	}
-	for _, v := range []int{1, 2, 3} {
+	for _, v := range []churn.ModelVersion{1, 2, 3} {
 		if err := c.Promote(ctx, v, "tester", "test"); err != nil {
 			t.Fatal(err)
 		}
@@ -52,13 +52,13 @@ func TestRegistryStoresModelsAndTracksTheChampion(t *testing.T) {
 	if err := c.Promote(ctx, 3, "tester", "again"); churn.ErrorKind(err) != churn.KindConflict {
 		t.Fatalf("promoting the champion again: %v", err)
 	}
-	for _, want := range []int{2, 1} {
+	for _, want := range []churn.ModelVersion{2, 1} {
 		got, err := c.Rollback(ctx, "tester", "bad scores")
 		if err != nil || got != want {
 			t.Fatalf("rollback = %d, %v; want %d", got, err, want)
 		}
 		champ, _ := c.ChampionVersion(ctx)
-		if int(champ) != want {
+		if champ != want {
 			t.Fatalf("champion after rollback %d, want %d", champ, want)
 		}
 	}

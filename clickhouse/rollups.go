@@ -11,110 +11,104 @@ import (
 	"github.com/telcoretain/churn"
 )
 
-// usageRollup is one pre-aggregation of usage_daily per customer and date
-// bucket (migration 0005 creates its table and says why it exists). It is
-// the one definition of the rollup's SELECT: the materialized view that
-// keeps it up to date on INSERT, the backfill of migrate and the rebuild
-// of the months the importer attaches all use it.
+// usageRollup is one pre-aggregation of usage_daily per customer and month
+// or week (migration 0010 creates it and says why it exists), as its
+// materialized view defines it. The view's SELECT in the migration file is
+// the one definition: the backfill of migrate and the rebuild of the months
+// an import attaches run it too, restricted to one month.
 type usageRollup struct {
-	table  string // SummingMergeTree partitioned by toYYYYMM(bucket), like usage_daily by day
-	view   string // the materialized view that feeds it
-	bucket string // the bucket column, the second of the sorting key
-	// cols are the table's columns in order and exprs the expression of each
-	// over usage_daily rows: customer_id, the bucket, then the aggregates.
-	cols, exprs []string
+	table  string // the view's TO table, partitioned by month like usage_daily
+	view   string
+	query  string // the view's SELECT over usage_daily, ending in GROUP BY
+	source string // the table it reads: usage_daily
 }
 
-// micro is the sum of a Float32 volume as integer millionths: integer sums
-// are exact, so a sum of weekly sums equals the sum of the days they hold,
-// bit for bit.
-func micro(col string) string {
-	return fmt.Sprintf("sum(toInt64(round(toFloat64(%s) * 1000000)))", col)
-}
-
-// usageRollups are the rollups of usage_daily, in the order migrate creates
-// their views.
-func usageRollups() []usageRollup {
-	return []usageRollup{
-		{
-			table: "usage_monthly", view: "usage_monthly_mv", bucket: "month",
-			cols: []string{"customer_id", "month", "active_mask"},
-			exprs: []string{"customer_id", "toStartOfMonth(day)",
-				// A day counts as active exactly as in features/sql/snapshot.sql.
-				"sum(if(voice_minutes > 0 OR data_mb > 0 OR sms > 0 OR calls > 0, bitShiftLeft(toInt64(1), toDayOfMonth(day) - 1), toInt64(0)))"},
-		},
-		{
-			table: "usage_weekly", view: "usage_weekly_mv", bucket: "week",
-			cols: []string{"customer_id", "week", "voice_micro", "data_micro", "sms", "calls", "intl_micro", "roaming_micro", "dropped_calls"},
-			exprs: []string{"customer_id", "greatest(toMonday(day), toStartOfMonth(day))",
-				micro("voice_minutes"), micro("data_mb"), "sum(toInt64(sms))", "sum(toInt64(calls))",
-				micro("intl_minutes"), micro("roaming_minutes"), "sum(toInt64(dropped_calls))"},
-		},
-	}
-}
-
-// selectSQL is the rollup's aggregation of usage_daily rows matching where
-// ("" for all rows).
-func (r usageRollup) selectSQL(where string) string {
-	list := make([]string, len(r.cols))
-	for i, col := range r.cols {
-		list[i] = r.exprs[i] + " AS " + col
-		if r.exprs[i] == col {
-			list[i] = col
-		}
-	}
-	q := "SELECT " + strings.Join(list, ", ") + " FROM usage_daily"
-	if where != "" {
-		q += " WHERE " + where
-	}
-	return q + " GROUP BY customer_id, " + r.bucket
-}
-
-// installUsageRollups is migration 0005's work after its SQL: it (re)creates
-// the views and backfills the rollups from the rows already in usage_daily.
-// Run again after it died half way, it starts over and ends in the same
-// state. A write to usage_daily while it runs may be missing from the
-// rollups: migrate before loading data.
-func (c *Client) installUsageRollups(ctx context.Context) error {
-	const op = "install usage rollups"
-	for _, r := range usageRollups() {
-		// Views first, so that no insert reaches a rollup being emptied.
-		if err := c.conn.Exec(ctx, "DROP TABLE IF EXISTS "+r.view); err != nil {
-			return wrap(op, c.cfg, err)
-		}
-		if err := c.conn.Exec(ctx, "TRUNCATE TABLE "+r.table); err != nil {
-			return wrap(op, c.cfg, err)
-		}
-	}
-	for _, r := range usageRollups() {
-		ddl := fmt.Sprintf("CREATE MATERIALIZED VIEW %s TO %s AS %s", r.view, r.table, r.selectSQL(""))
-		if err := c.conn.Exec(ctx, ddl); err != nil {
-			return wrap(op, c.cfg, err)
-		}
-	}
-	parts, err := c.partitions(ctx, "usage_daily")
+// usageRollups reads the rollups of usage_daily from the embedded
+// migrations: every materialized view that reads usage_daily, in the order
+// the migrations create them (a view created again by a later migration
+// replaces its earlier definition).
+func usageRollups() ([]usageRollup, error) {
+	all, err := Migrations()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var rows uint64
-	if err := c.conn.QueryRow(ctx, "SELECT count() FROM usage_daily").Scan(&rows); err != nil {
-		return wrap(op, c.cfg, err)
+	var out []usageRollup
+	for _, m := range all {
+		for _, stmt := range m.Statements {
+			v := createViewRE.FindStringSubmatch(strings.TrimSpace(stmt))
+			if v == nil || v[1] == "" {
+				continue
+			}
+			to := viewToRE.FindStringSubmatch(v[4])
+			if to == nil {
+				continue
+			}
+			query, ok := strings.CutPrefix(strings.TrimSpace(to[2]), "AS")
+			if !ok || !strings.Contains(query, "FROM usage_daily\n") || !strings.Contains(query, "GROUP BY") {
+				continue
+			}
+			r := usageRollup{table: to[1], view: v[3], query: strings.TrimSpace(query), source: "usage_daily"}
+			for i, prev := range out {
+				if prev.view == r.view {
+					out = append(out[:i], out[i+1:]...)
+					break
+				}
+			}
+			out = append(out, r)
+		}
 	}
-	if len(parts) == 0 {
-		return nil
-	}
-	c.log.Info("migration: backfilling the usage rollups from usage_daily with INSERT ... SELECT, one month at a time",
-		"months", len(parts), "usage_rows", rows)
-	start := time.Now()
-	for i, p := range parts {
-		t0 := time.Now()
-		if err := c.rebuildUsageRollups(ctx, p); err != nil {
+	return out, nil
+}
+
+// monthSelect is the rollup's SELECT over the usage_daily rows of one month
+// (a partition literal such as 202405), reading table instead of usage_daily
+// (the local table on a cluster node).
+func (r usageRollup) monthSelect(table, month string) string {
+	q := strings.Replace(r.query, "FROM "+r.source+"\n", "FROM "+table+"\n", 1)
+	i := strings.LastIndex(q, "GROUP BY")
+	return q[:i] + "WHERE toYYYYMM(day) = " + month + "\n" + q[i:]
+}
+
+// backfillUsageRollups is migration 0010's work after its SQL: it builds
+// the rollups of every month already in usage_daily (on a cluster, on one
+// replica of each shard, from that shard's rows). Rebuilding a month is
+// idempotent, so a migrate that died half way is safe to run again. A write
+// to usage_daily while it runs may be missing from the month being rebuilt:
+// migrate before loading data.
+func (c *Client) backfillUsageRollups(ctx context.Context) error {
+	return c.onShards(ctx, func(nc *Client) error {
+		months, err := nc.partitions(ctx, c.storageTable("usage_daily"))
+		if err != nil || len(months) == 0 {
 			return err
 		}
-		c.log.Info("progress", "task", "backfill usage rollups", "month", p, "done", i+1, "total", len(parts),
-			"month_took", time.Since(t0).Round(time.Millisecond), "elapsed", time.Since(start).Round(time.Second))
+		var rows uint64
+		if err := nc.conn.QueryRow(ctx, "SELECT count() FROM "+c.storageTable("usage_daily")).Scan(&rows); err != nil {
+			return wrap("backfill usage rollups", c.cfg, err)
+		}
+		c.log.Info("migration: backfilling the usage rollups from usage_daily with INSERT ... SELECT, one month at a time",
+			"node", nc.cfg.Addr, "months", len(months), "usage_rows", rows)
+		start := time.Now()
+		for i, p := range months {
+			t0 := time.Now()
+			if err := nc.rebuildUsageRollups(ctx, c.cfg.Cluster != "", p); err != nil {
+				return err
+			}
+			c.log.Info("progress", "task", "backfill usage rollups", "month", p, "done", i+1, "total", len(months),
+				"month_took", time.Since(t0).Round(time.Millisecond), "elapsed", time.Since(start).Round(time.Second))
+		}
+		return nil
+	})
+}
+
+// onShards runs fn with a client of the node that holds each shard's
+// storage tables: the client itself on a single node, one replica of each
+// shard on a cluster (replication carries partition operations to the
+// others).
+func (c *Client) onShards(ctx context.Context, fn func(*Client) error) error {
+	if c.cfg.Cluster == "" {
+		return fn(c)
 	}
-	return nil
+	return c.onEachShard(ctx, c.cfg.Database, fn)
 }
 
 // refreshRollups brings the rollups of table up to date for partitions
@@ -123,40 +117,54 @@ func (c *Client) installUsageRollups(ctx context.Context) error {
 // does nothing for tables without rollups. Rebuilding is idempotent, so a
 // recovery may run it again for the same partitions.
 func (c *Client) refreshRollups(ctx context.Context, table string, partitions ...string) error {
-	if table != "usage_daily" {
+	if table != "usage_daily" || len(partitions) == 0 {
 		return nil
 	}
-	for _, p := range partitions {
-		if err := c.rebuildUsageRollups(ctx, p); err != nil {
-			return err
+	return c.onShards(ctx, func(nc *Client) error {
+		for _, p := range partitions {
+			if err := nc.rebuildUsageRollups(ctx, c.cfg.Cluster != "", p); err != nil {
+				return err
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // rebuildUsageRollups recomputes one month (a usage_daily partition literal
-// such as 202405) of every usage rollup from usage_daily: each is aggregated
+// such as 202405) of every usage rollup from usage_daily, on the client's
+// own node (local, with a cluster node's local tables): each is aggregated
 // into a scratch table and swapped in with REPLACE PARTITION, so readers
 // see the old month or the new one, never a mix. A month without usage rows
 // leaves the rollup's month empty. Rows inserted into the same month while
 // it runs may be missing from the result: import into usage_daily one file
 // at a time.
-func (c *Client) rebuildUsageRollups(ctx context.Context, partition string) error {
+func (c *Client) rebuildUsageRollups(ctx context.Context, local bool, partition string) error {
 	op := "rebuild usage rollups of month " + partition
 	if !isMonth(partition) {
 		return churn.Errorf(churn.KindInternal, op, "partition %q is not a YYYYMM month", partition)
 	}
-	for _, r := range usageRollups() {
+	rollups, err := usageRollups()
+	if err != nil {
+		return err
+	}
+	name := func(t string) string {
+		if local {
+			return t + localSuffix
+		}
+		return t
+	}
+	for _, r := range rollups {
 		var suffix [6]byte
 		_, _ = rand.Read(suffix[:])
 		scratch := r.table + "_rebuild_" + hex.EncodeToString(suffix[:])
-		if err := c.conn.Exec(ctx, fmt.Sprintf("CREATE TABLE %s AS %s", scratch, r.table)); err != nil {
-			return wrap(op, c.cfg, err)
+		// A plain MergeTree like the importer's staging tables: it never
+		// shares the replicated table's ZooKeeper path.
+		if err := c.createStaging(ctx, name(r.table), scratch); err != nil {
+			return err
 		}
-		err := c.conn.Exec(ctx, fmt.Sprintf("INSERT INTO %s (%s) %s", scratch, strings.Join(r.cols, ", "),
-			r.selectSQL("toYYYYMM(day) = "+partition)))
+		err := c.conn.Exec(ctx, fmt.Sprintf("INSERT INTO %s %s", scratch, r.monthSelect(name(r.source), partition)))
 		if err == nil {
-			err = c.conn.Exec(ctx, fmt.Sprintf("ALTER TABLE %s REPLACE PARTITION %s FROM %s", r.table, partition, scratch))
+			err = c.conn.Exec(ctx, fmt.Sprintf("ALTER TABLE %s REPLACE PARTITION %s FROM %s", name(r.table), partition, scratch))
 		}
 		// The scratch table goes even when the context is cancelled.
 		if derr := c.conn.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+scratch); derr != nil {
@@ -169,10 +177,15 @@ func (c *Client) rebuildUsageRollups(ctx context.Context, partition string) erro
 	return nil
 }
 
-// truncateUsageRollups empties the rollups, with usage_daily.
+// truncateUsageRollups empties the rollups, with usage_daily: TRUNCATE
+// fires no view.
 func (c *Client) truncateUsageRollups(ctx context.Context) error {
-	for _, r := range usageRollups() {
-		if err := c.conn.Exec(ctx, "TRUNCATE TABLE "+r.table); err != nil {
+	rollups, err := usageRollups()
+	if err != nil {
+		return err
+	}
+	for _, r := range rollups {
+		if err := c.mutateSharded(ctx, "TRUNCATE TABLE %s", r.table); err != nil {
 			return wrap("truncate "+r.table, c.cfg, err)
 		}
 	}

@@ -13,23 +13,17 @@ import (
 // `score_runs`. Readers only see runs with a finished row, so a run that dies
 // half way is never visible, and its orphan rows are ignored.
 
-// Run statuses in score_runs.
-const (
-	RunStarted  = "started"
-	RunFinished = "finished"
-	RunFailed   = "failed"
-)
-
 var scoreColumns = []string{"run_id", "as_of", "customer_id", "model_version", "probability", "band", "tier",
 	"lifetime_value", "expected_loss", "reasons"}
 
 // scoreBlock is the number of score rows sent per INSERT.
 const scoreBlock = 200_000
 
-// RecordScoreRun appends a status row for a run.
-func (c *Client) RecordScoreRun(ctx context.Context, runID string, asOf time.Time, model int, status string, rows int, errMsg string) error {
-	return c.insertRow(ctx, "score_runs", []string{"run_id", "as_of", "model_version", "status", "at", "rows", "error"},
-		runID, asOf, uint32(model), status, time.Now().UTC(), uint64(rows), errMsg)
+// RecordScoreRun appends a status row for a run, stamped with the client's
+// clock and owner.
+func (c *Client) RecordScoreRun(ctx context.Context, runID string, asOf time.Time, model churn.ModelVersion, status churn.ScoreRunStatus, rows int, errMsg string) error {
+	return c.insertRow(ctx, "score_runs", []string{"run_id", "as_of", "model_version", "status", "at", "rows", "error", "owner"},
+		runID, asOf, uint32(model), string(status), c.now().UTC(), uint64(rows), errMsg, c.cfg.Owner)
 }
 
 // WriteScores inserts the rows of one run in blocks.
@@ -129,7 +123,7 @@ func (c *Client) scanRuns(ctx context.Context, q string, args ...any) ([]churn.S
 		if err := s.Scan(&r.ID, &r.AsOf, &model, &r.FinishedAt, &rows); err != nil {
 			return err
 		}
-		r.ModelVersion, r.Rows, r.FinishedAt = int(model), int64(rows), r.FinishedAt.UTC()
+		r.ModelVersion, r.Rows, r.FinishedAt = churn.ModelVersion(model), int64(rows), r.FinishedAt.UTC()
 		out = append(out, r)
 		return nil
 	}, args...)
@@ -176,7 +170,7 @@ func (c *Client) scanScores(ctx context.Context, op, q string, fn func(churn.Sco
 		if err := rows.Scan(&s.RunID, &s.AsOf, &s.CustomerID, &model, &prob, &band, &tier, &clv, &loss, &rs); err != nil {
 			return wrap(op, c.cfg, err)
 		}
-		s.ModelVersion = int(model)
+		s.ModelVersion = churn.ModelVersion(model)
 		s.Probability, s.LifetimeValue, s.ExpectedLoss = float64(prob), float64(clv), float64(loss)
 		s.Band, s.Tier = churn.RiskBand(band), churn.ValueTier(tier)
 		if s.Reasons, err = parseReasons(rs); err != nil {

@@ -7,12 +7,12 @@ import (
 	"time"
 
 	"github.com/telcoretain/churn"
-	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/clickhouse/chtest"
 )
 
 func TestUnfinishedScoringRunsAreInvisible(t *testing.T) {
-	c, _ := chtest.NewDB(t)
+	now := time.Date(2025, 6, 2, 8, 0, 0, 0, time.UTC) // the client's clock
+	c, _ := chtest.NewDBAt(t, func() time.Time { return now })
 	ctx := context.Background()
 	day := time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)
 	write := func(run string, asOf time.Time, p float64, finish bool) {
@@ -23,14 +23,14 @@ func TestUnfinishedScoringRunsAreInvisible(t *testing.T) {
 					{Feature: "days_since_last_payment", Value: math.NaN(), Contribution: 0.2, Text: "days since last payment: unknown"}}},
 			{RunID: run, CustomerID: "c2", AsOf: asOf, ModelVersion: 1, Probability: p / 2, Band: churn.RiskLow, Tier: churn.TierC},
 		}
-		if err := c.RecordScoreRun(ctx, run, asOf, 1, clickhouse.RunStarted, 0, ""); err != nil {
+		if err := c.RecordScoreRun(ctx, run, asOf, 1, churn.ScoreRunStarted, 0, ""); err != nil {
 			t.Fatal(err)
 		}
 		if err := c.WriteScores(ctx, scores); err != nil {
 			t.Fatal(err)
 		}
 		if finish {
-			if err := c.RecordScoreRun(ctx, run, asOf, 1, clickhouse.RunFinished, len(scores), ""); err != nil {
+			if err := c.RecordScoreRun(ctx, run, asOf, 1, churn.ScoreRunFinished, len(scores), ""); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -39,7 +39,7 @@ func TestUnfinishedScoringRunsAreInvisible(t *testing.T) {
 		t.Fatalf("latest run on an empty table = %v, %v", r, err)
 	}
 	write("r1", day, 0.4, true)
-	time.Sleep(1100 * time.Millisecond) // score_runs.at has second resolution
+	now = now.Add(time.Second) // score_runs.at has second resolution
 	write("r2", day.AddDate(0, 0, 7), 0.9, false)
 	r, err := c.LatestFinishedRun(ctx)
 	if err != nil || r == nil || r.ID != "r1" || r.Rows != 2 {

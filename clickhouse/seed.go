@@ -10,11 +10,16 @@ import (
 
 // TruncateContractTables empties the seven input contract tables and the
 // rollups of usage_daily, as `churn seed` does before it loads a synthetic
-// operator. The output tables (models, scores, actions) are left alone.
+// operator. The output tables (models, scores, actions) are left alone. The
+// tables lose their seed mark first, so that a load cut short is never taken
+// for a synthetic operator.
 func (c *Client) TruncateContractTables(ctx context.Context) error {
+	if err := c.clearOrigin(ctx); err != nil {
+		return err
+	}
 	for _, t := range dataset.Tables {
 		// Names come from the contract in code, not from input.
-		if err := c.conn.Exec(ctx, "TRUNCATE TABLE "+t.Name); err != nil {
+		if err := c.mutateSharded(ctx, "TRUNCATE TABLE %s", t.Name); err != nil {
 			return wrap("truncate "+t.Name, c.cfg, err)
 		}
 	}

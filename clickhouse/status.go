@@ -24,9 +24,10 @@ type Status struct {
 	SchemaVersion int
 	Tables        []TableStats
 	Models        uint64
-	Champion      uint32 // 0 when none
+	Champion      churn.ModelVersion // 0 when none
 	LastScoreRun  *churn.ScoreRun
 	LastJobRuns   []churn.JobRun
+	Imports       []PendingImport // staging tables of unfinished imports
 }
 
 // Status reads row counts and date ranges of the contract tables, the champion
@@ -56,7 +57,10 @@ func (c *Client) Status(ctx context.Context) (Status, error) {
 	if s.LastScoreRun, err = c.LatestFinishedRun(ctx); err != nil {
 		return s, err
 	}
-	s.LastJobRuns, err = c.JobRuns(ctx, "", 5)
+	if s.LastJobRuns, err = c.JobRuns(ctx, "", 5); err != nil {
+		return s, err
+	}
+	s.Imports, err = c.PendingImports(ctx)
 	return s, err
 }
 
@@ -77,11 +81,11 @@ func (c *Client) TableStats(ctx context.Context, table, dateCol string) (TableSt
 
 // ChampionVersion returns the model version currently promoted, 0 when none:
 // the version named by the latest promote or rollback event.
-func (c *Client) ChampionVersion(ctx context.Context) (uint32, error) {
+func (c *Client) ChampionVersion(ctx context.Context) (churn.ModelVersion, error) {
 	var v uint32
 	err := c.each(ctx, "read model_events", `SELECT version FROM model_events
 WHERE event IN ('promote', 'rollback') ORDER BY seq DESC LIMIT 1`, func(s scanner) error {
 		return s.Scan(&v)
 	})
-	return v, err
+	return churn.ModelVersion(v), err
 }

@@ -171,7 +171,7 @@ func Registry() []churn.Feature {
 			Description: "Average monthly revenue: invoices of the last 90 days over the months they cover (3, fewer for newer customers); the monthly fee when no invoice was issued in 90 days; 0 with neither"},
 		{Name: NameLifetimeValue, Family: FamilyValue, Unit: unitCurrency,
 			Description: "Customer lifetime value: expected margin over the expected remaining lifetime, from monthly revenue, margin rate and the contract's base churn"},
-		{Name: NameValueTier, Family: FamilyValue, Unit: unitCategory, Categories: []string{string(churn.TierA), string(churn.TierB), string(churn.TierC)},
+		{Name: NameValueTier, Family: FamilyValue, Unit: unitCategory, Categories: tierCategories(),
 			Description: "Value tier: A are the few customers who bring most of the lifetime value, B the next, C the rest"},
 	}
 	return fs
@@ -182,6 +182,19 @@ func Registry() []churn.Feature {
 // configuration (lifetime value); the SQL returns all the others.
 func derived(name string) bool {
 	return name == NameLifetimeValue || name == NameValueTier
+}
+
+// QueryColumns returns the feature columns the snapshot query returns for
+// fs, in order: all but the derived ones, which Compute adds. A store that
+// answers the query (ClickHouse, or a fake in tests) returns these.
+func QueryColumns(fs []churn.Feature) []string {
+	var out []string
+	for _, f := range fs {
+		if !derived(f.Name) {
+			out = append(out, f.Name)
+		}
+	}
+	return out
 }
 
 // Names returns the names of the features, in order.

@@ -207,12 +207,7 @@ func assemble(raw *churn.Matrix, fs []churn.Feature, vc ValueConfig) (*churn.Mat
 	if err := raw.Validate(); err != nil {
 		return nil, fmt.Errorf("compute features: %w", err)
 	}
-	var want []string
-	for _, f := range fs {
-		if !derived(f.Name) {
-			want = append(want, f.Name)
-		}
-	}
+	want := QueryColumns(fs)
 	if !slices.Equal(raw.Features, want) {
 		return nil, churn.Errorf(churn.KindInternal, "compute features",
 			"the snapshot query returned columns that are not the registry's (%s)", firstDifference(want, raw.Features))

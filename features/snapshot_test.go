@@ -43,15 +43,12 @@ func (f *fakeStore) UsageRange(context.Context) (time.Time, time.Time, error) {
 // registry column, filled with v, and the given labels.
 func rawMatrix(ids []string, labels []float32, v func(name string, row int) float32) *churn.Matrix {
 	m := &churn.Matrix{IDs: ids, Labels: labels}
-	for _, f := range Registry() {
-		if derived(f.Name) {
-			continue
-		}
+	for _, name := range QueryColumns(Registry()) {
 		col := make([]float32, len(ids))
 		for i := range col {
-			col[i] = v(f.Name, i)
+			col[i] = v(name, i)
 		}
-		m.Features = append(m.Features, f.Name)
+		m.Features = append(m.Features, name)
 		m.Cols = append(m.Cols, col)
 	}
 	return m

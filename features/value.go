@@ -205,16 +205,21 @@ func clampInt(v, lo, hi int) int {
 	return max(lo, min(v, hi))
 }
 
+// tierCategories are the categories of the value_tier feature: the tiers in
+// their order, so that a category's index is the tier's rank.
+func tierCategories() []string {
+	out := make([]string, len(churn.ValueTiers))
+	for i, t := range churn.ValueTiers {
+		out[i] = string(t)
+	}
+	return out
+}
+
 // tierValue is the matrix value of a tier: its category index in the
 // value_tier feature.
 func tierValue(t churn.ValueTier) float32 {
-	switch t {
-	case churn.TierA:
-		return 0
-	case churn.TierB:
-		return 1
-	case churn.TierC:
-		return 2
+	if k := t.Rank(); k >= 0 {
+		return float32(k)
 	}
 	return churn.NaN32
 }

@@ -9,23 +9,6 @@ import (
 	"github.com/telcoretain/churn/retention"
 )
 
-// ScoreRuns finds the scoring run a plan comes from and reads its scores.
-type ScoreRuns interface {
-	// LatestScoreRun returns the newest finished run; ok is false when there is none.
-	LatestScoreRun(ctx context.Context) (runID string, asOf time.Time, ok bool, err error)
-	ScanRunScores(ctx context.Context, runID string, fn func(churn.Score) error) error
-}
-
-// ActionQueue is where planned actions go: the queue of `churn serve` when
-// the job runs inside it, or a queue loaded from the action log when it runs
-// from the CLI.
-type ActionQueue interface {
-	// Actions returns every action known, any cycle, as it stands now.
-	Actions() ([]retention.Action, error)
-	// Enqueue appends new actions and control entries, skipping known ids.
-	Enqueue(ctx context.Context, actor string, actions, control []retention.Action) (int, error)
-}
-
 // Actions plans the retention actions of the latest scoring run under the
 // policy in force and queues them. Planning a run again queues nothing new:
 // action ids are deterministic, customers already planned in the cycle are
@@ -57,14 +40,14 @@ func (j *Actions) Run(ctx context.Context) (*ActionsResult, error) {
 	}
 	runID, asOf := j.RunID, j.AsOf
 	if runID == "" {
-		id, d, ok, err := j.Runs.LatestScoreRun(ctx)
+		run, err := j.Runs.LatestFinishedRun(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
+		if run == nil {
 			return nil, churn.Errorf(churn.KindNotFound, "plan actions", "no finished scoring run: run `churn score` first")
 		}
-		runID, asOf = id, d
+		runID, asOf = run.ID, run.AsOf
 	}
 	var scores []churn.Score
 	err := j.Runs.ScanRunScores(ctx, runID, func(s churn.Score) error {

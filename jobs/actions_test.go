@@ -11,17 +11,15 @@ import (
 	"github.com/telcoretain/churn/clickhouse/chtest"
 	"github.com/telcoretain/churn/jobs"
 	"github.com/telcoretain/churn/retention"
-	"github.com/telcoretain/churn/retention/chstore"
 )
 
-var (
-	_ jobs.ScoreRuns    = chstore.Store{}
-	_ jobs.OutcomeStore = chstore.Store{}
-)
-
-// scoredRun writes a finished scoring run of n customers as of asOf: tier A
-// for every tenth, high risk for every fifth, the rest low risk.
-func scoredRun(t *testing.T, c *clickhouse.Client, asOf time.Time, n int) string {
+// scoredRun writes a finished scoring run of n customers as of asOf, to
+// ClickHouse or to the in-memory store: tier A for every tenth, high risk for
+// every fifth, the rest low risk.
+func scoredRun(t *testing.T, c interface {
+	jobs.RunRecorder
+	jobs.ScoreWriter
+}, asOf time.Time, n int) string {
 	t.Helper()
 	ctx := context.Background()
 	run := "run-" + asOf.Format("20060102")
@@ -38,19 +36,19 @@ func scoredRun(t *testing.T, c *clickhouse.Client, asOf time.Time, n int) string
 		}
 		scores = append(scores, s)
 	}
-	if err := c.RecordScoreRun(ctx, run, asOf, 1, clickhouse.RunStarted, 0, ""); err != nil {
+	if err := c.RecordScoreRun(ctx, run, asOf, 1, churn.ScoreRunStarted, 0, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.WriteScores(ctx, scores); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.RecordScoreRun(ctx, run, asOf, 1, clickhouse.RunFinished, n, ""); err != nil {
+	if err := c.RecordScoreRun(ctx, run, asOf, 1, churn.ScoreRunFinished, n, ""); err != nil {
 		t.Fatal(err)
 	}
 	return run
 }
 
-func loadQueue(t *testing.T, st chstore.Store) *retention.Queue {
+func loadQueue(t *testing.T, st *clickhouse.Client) *retention.Queue {
 	t.Helper()
 	q := retention.NewQueue(st, retention.QueueOptions{})
 	if err := q.Load(context.Background()); err != nil {
@@ -62,7 +60,7 @@ func loadQueue(t *testing.T, st chstore.Store) *retention.Queue {
 func TestActionsJobQueuesOnceAndOutcomesLabelTreatedAndControl(t *testing.T) {
 	c, _ := chtest.NewDB(t)
 	ctx := context.Background()
-	st := chstore.New(c)
+	st := c
 	asOf := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 	scoredRun(t, c, asOf, 2000)
 	pol, err := retention.LoadFile("../policies/default.yaml")
@@ -78,7 +76,7 @@ func TestActionsJobQueuesOnceAndOutcomesLabelTreatedAndControl(t *testing.T) {
 	if dry.Added != 0 || len(dry.Plan.Actions) == 0 {
 		t.Fatalf("dry run: added %d, planned %d", dry.Added, len(dry.Plan.Actions))
 	}
-	if evs, _ := st.Events(ctx, time.Time{}); len(evs) != 0 {
+	if evs, _ := st.ActionEvents(ctx, time.Time{}); len(evs) != 0 {
 		t.Fatalf("a dry run wrote %d events", len(evs))
 	}
 	first, err := (&jobs.Actions{Runs: st, Queue: loadQueue(t, st), Policy: policy}).Run(ctx)
@@ -135,7 +133,7 @@ func TestActionsJobQueuesOnceAndOutcomesLabelTreatedAndControl(t *testing.T) {
 		}
 	}
 	usage(asOf.AddDate(0, 0, 20))
-	oj := &jobs.Outcomes{Store: st, Actions: q, Policy: policy}
+	oj := &jobs.Outcomes{Churn: st, Labels: st, Actions: q, Policy: policy}
 	res, err := oj.Run(ctx)
 	if err != nil || len(res.Labeled) != 0 || len(res.Waiting) != 1 {
 		t.Fatalf("before the horizon: %+v %v", res, err)
@@ -148,7 +146,7 @@ func TestActionsJobQueuesOnceAndOutcomesLabelTreatedAndControl(t *testing.T) {
 	if res, _ := oj.Run(ctx); len(res.Labeled) != 0 || res.Rows != 0 {
 		t.Fatalf("a labelled cycle was labelled again: %+v", res)
 	}
-	outs, err := st.Outcomes(ctx)
+	outs, err := st.ActionOutcomes(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +161,7 @@ func TestActionsJobQueuesOnceAndOutcomesLabelTreatedAndControl(t *testing.T) {
 
 func TestActionsJobWithoutAScoringRunSaysWhatToRun(t *testing.T) {
 	c, _ := chtest.NewDB(t)
-	st := chstore.New(c)
+	st := c
 	pol, _ := retention.LoadFile("../policies/default.yaml")
 	_, err := (&jobs.Actions{Runs: st, Queue: loadQueue(t, st), Policy: func() *retention.Policy { return pol }}).Run(context.Background())
 	if churn.ErrorKind(err) != churn.KindNotFound {

@@ -13,24 +13,6 @@ import (
 	"github.com/telcoretain/churn/model/eval"
 )
 
-// DriftStore is what the drift check reads and writes.
-type DriftStore interface {
-	features.Store
-	Model(ctx context.Context, version int) (churn.ModelVersion, error)
-	ChampionVersion(ctx context.Context) (uint32, error)
-	// FinishedScoreRun returns the newest finished scoring run whose as-of
-	// date is on or before asOfBy (any date when zero), nil when none.
-	FinishedScoreRun(ctx context.Context, asOfBy time.Time) (*churn.ScoreRun, error)
-	RunProbabilities(ctx context.Context, runID string) ([]float32, error)
-	// RunOutcomes pairs a run's probabilities with labels: 1 when the
-	// customer churned in [from, to).
-	RunOutcomes(ctx context.Context, runID string, from, to time.Time) (probs, labels []float64, err error)
-	// DriftRetrained reports whether a check of the run already started a
-	// retraining run.
-	DriftRetrained(ctx context.Context, runID string) (bool, error)
-	SaveDriftChecks(ctx context.Context, ms []churn.DriftMeasure) error
-}
-
 // Drift defaults.
 const (
 	DefaultPSIThreshold = 0.2
@@ -45,7 +27,10 @@ const (
 // champion, starts a retraining run through Retrain (at most one per scoring
 // run); the new candidates then face the usual champion/challenger rule.
 type Drift struct {
-	Store            DriftStore
+	Data             features.Store // the snapshot query and the usage range
+	Models           ModelSource    // the model that scored a run, and the champion
+	Runs             ScoredRunReader
+	Checks           DriftLog
 	Log              *slog.Logger
 	Now              func() time.Time
 	Threshold        float64 // score PSI; 0: DefaultPSIThreshold
@@ -113,7 +98,7 @@ func (d *Drift) Check(ctx context.Context) (*DriftResult, error) {
 		return nil, churn.Invalid("drift", "threshold", "PSI thresholds must be positive and the AUC floor in (0, 1], got %g, %g and %g", d.Threshold, d.FeatureThreshold, d.AUCFloor)
 	}
 	res := &DriftResult{AUC: math.NaN(), ScorePSI: math.NaN()}
-	run, err := d.Store.FinishedScoreRun(ctx, time.Time{})
+	run, err := d.Runs.FinishedScoreRun(ctx, time.Time{})
 	if err != nil || run == nil {
 		if err == nil {
 			d.Log.Info("drift: no finished scoring run to check yet")
@@ -135,7 +120,7 @@ func (d *Drift) Check(ctx context.Context) (*DriftResult, error) {
 	if err := d.decide(ctx, res); err != nil {
 		return res, err
 	}
-	if err := d.Store.SaveDriftChecks(ctx, d.measures(res)); err != nil {
+	if err := d.Checks.SaveDriftChecks(ctx, d.measures(res)); err != nil {
 		return res, err
 	}
 	d.Metrics.publish(res)
@@ -144,8 +129,8 @@ func (d *Drift) Check(ctx context.Context) (*DriftResult, error) {
 	return res, nil
 }
 
-func (d *Drift) loadModel(ctx context.Context, version int) (*model.Model, error) {
-	mv, err := d.Store.Model(ctx, version)
+func (d *Drift) loadModel(ctx context.Context, version churn.ModelVersion) (*model.Model, error) {
+	mv, err := d.Models.Model(ctx, version)
 	if err != nil {
 		return nil, err
 	}
@@ -163,19 +148,19 @@ func (d *Drift) measure(ctx context.Context, m *model.Model, res *DriftResult) e
 	if !ok {
 		return churn.Invalid("drift", "model", "model %d keeps no training score distribution to compare with; retrain it", res.Run.ModelVersion)
 	}
-	p, err := d.Store.RunProbabilities(ctx, res.Run.ID)
+	p, err := d.Runs.RunProbabilities(ctx, res.Run.ID)
 	if err != nil {
 		return err
 	}
 	if len(p) == 0 {
 		return churn.Invalid("drift", "scores", "run %s has no scores", res.Run.ID)
 	}
-	res.ScorePSI = PSI(ref, p)
+	res.ScorePSI = eval.PSI(ref, p)
 	if m.Drift == nil || len(m.Drift.Features) == 0 {
 		d.Log.Info("drift: the model file keeps no feature reference (trained before drift checks); checking the score only", "model", res.Run.ModelVersion)
 		return nil
 	}
-	snap, err := features.Compute(ctx, d.Store, features.Spec{AsOf: res.Run.AsOf, Horizon: d.Horizon, Features: m.FeatureDefs()})
+	snap, err := features.Compute(ctx, d.Data, features.Spec{AsOf: res.Run.AsOf, Horizon: d.Horizon, Features: m.FeatureDefs()})
 	if err != nil {
 		return err
 	}
@@ -184,7 +169,7 @@ func (d *Drift) measure(ctx context.Context, m *model.Model, res *DriftResult) e
 		if col == nil {
 			return churn.Errorf(churn.KindInternal, "drift", "feature %s of model %d is not in the snapshot", f.Name, res.Run.ModelVersion)
 		}
-		res.Features = append(res.Features, FeatureDrift{Name: f.Name, PSI: PSI(f.Histogram, col), Importance: f.Importance})
+		res.Features = append(res.Features, FeatureDrift{Name: f.Name, PSI: eval.PSI(f.Histogram, col), Importance: f.Importance})
 	}
 	return nil
 }
@@ -192,16 +177,16 @@ func (d *Drift) measure(ctx context.Context, m *model.Model, res *DriftResult) e
 // measureAUC finds the latest run whose horizon has passed and measures how
 // well its scores ranked the customers who then churned.
 func (d *Drift) measureAUC(ctx context.Context, res *DriftResult) error {
-	_, last, err := d.Store.UsageRange(ctx)
+	_, last, err := d.Data.UsageRange(ctx)
 	if err != nil {
 		return err
 	}
 	dataEnd := features.DataEnd(last)
-	run, err := d.Store.FinishedScoreRun(ctx, dataEnd.AddDate(0, 0, -d.Horizon))
+	run, err := d.Runs.FinishedScoreRun(ctx, dataEnd.AddDate(0, 0, -d.Horizon))
 	if err != nil || run == nil {
 		return err
 	}
-	probs, labels, err := d.Store.RunOutcomes(ctx, run.ID, run.AsOf, run.AsOf.AddDate(0, 0, d.Horizon))
+	probs, labels, err := d.Runs.RunOutcomes(ctx, run.ID, run.AsOf, run.AsOf.AddDate(0, 0, d.Horizon))
 	if err != nil {
 		return err
 	}
@@ -223,11 +208,11 @@ func (d *Drift) decide(ctx context.Context, res *DriftResult) error {
 	case res.ScorePSI > d.Threshold:
 		why = fmt.Sprintf("score PSI %.3f of run %s is over %.3f", res.ScorePSI, res.Run.ID, d.Threshold)
 	case !math.IsNaN(res.AUC) && res.AUC < d.AUCFloor:
-		champ, err := d.Store.ChampionVersion(ctx)
+		champ, err := d.Models.ChampionVersion(ctx)
 		if err != nil {
 			return err
 		}
-		if int(champ) != res.AUCRun.ModelVersion {
+		if champ != res.AUCRun.ModelVersion {
 			res.Reason = fmt.Sprintf("AUC %.3f of run %s is under %.3f, but model %d has been replaced by %d since", res.AUC, res.AUCRun.ID, d.AUCFloor, res.AUCRun.ModelVersion, champ)
 			return nil
 		}
@@ -236,7 +221,7 @@ func (d *Drift) decide(ctx context.Context, res *DriftResult) error {
 		res.Reason = fmt.Sprintf("score PSI %.3f is within %.3f", res.ScorePSI, d.Threshold)
 		return nil
 	}
-	done, err := d.Store.DriftRetrained(ctx, res.Run.ID)
+	done, err := d.Checks.DriftRetrained(ctx, res.Run.ID)
 	if err != nil {
 		return err
 	}
@@ -263,16 +248,16 @@ func (d *Drift) measures(res *DriftResult) []churn.DriftMeasure {
 	at := d.Now().UTC()
 	base := churn.DriftMeasure{RunID: res.Run.ID, At: at, ModelVersion: res.Run.ModelVersion, Retrain: res.Retrain}
 	score := base
-	score.Kind, score.Value, score.Threshold, score.Breached = "score", res.ScorePSI, d.Threshold, res.ScorePSI > d.Threshold
+	score.Kind, score.Value, score.Threshold, score.Breached = churn.DriftScore, res.ScorePSI, d.Threshold, res.ScorePSI > d.Threshold
 	out := []churn.DriftMeasure{score}
 	for _, f := range res.Features {
 		m := base
-		m.Kind, m.Feature, m.Value, m.Threshold, m.Breached = "feature", f.Name, f.PSI, d.FeatureThreshold, f.PSI > d.FeatureThreshold
+		m.Kind, m.Feature, m.Value, m.Threshold, m.Breached = churn.DriftFeature, f.Name, f.PSI, d.FeatureThreshold, f.PSI > d.FeatureThreshold
 		out = append(out, m)
 	}
 	if !math.IsNaN(res.AUC) {
 		m := base
-		m.Kind, m.Feature, m.Value, m.Threshold, m.Breached = "auc", res.AUCRun.ID, res.AUC, d.AUCFloor, res.AUC < d.AUCFloor
+		m.Kind, m.Feature, m.Value, m.Threshold, m.Breached = churn.DriftAUC, res.AUCRun.ID, res.AUC, d.AUCFloor, res.AUC < d.AUCFloor
 		out = append(out, m)
 	}
 	return out

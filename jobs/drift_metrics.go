@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/telcoretain/churn"
 )
 
 // DriftMetrics export the latest drift check. A nil *DriftMetrics records
@@ -41,9 +43,9 @@ func (m *DriftMetrics) publish(res *DriftResult) {
 	}
 	// The features checked change with the model: drop the old series.
 	m.psi.Reset()
-	m.psi.WithLabelValues("score", "").Set(res.ScorePSI)
+	m.psi.WithLabelValues(string(churn.DriftScore), "").Set(res.ScorePSI)
 	for _, f := range res.Features {
-		m.psi.WithLabelValues("feature", f.Name).Set(f.PSI)
+		m.psi.WithLabelValues(string(churn.DriftFeature), f.Name).Set(f.PSI)
 	}
 	m.auc.Set(res.AUC)
 	if res.Retrain {

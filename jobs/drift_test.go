@@ -2,7 +2,6 @@ package jobs_test
 
 import (
 	"context"
-	"math"
 	"testing"
 	"time"
 
@@ -11,45 +10,7 @@ import (
 	"github.com/telcoretain/churn/clickhouse/chtest"
 	"github.com/telcoretain/churn/dataset/synth"
 	"github.com/telcoretain/churn/jobs"
-	"github.com/telcoretain/churn/model"
 )
-
-func TestPSIIsZeroForTheReferenceAndGrowsWithTheShift(t *testing.T) {
-	ref := make([]float32, 1000)
-	for i := range ref {
-		ref[i] = float32(i)
-	}
-	h := model.NewHistogram(ref, 10)
-	shifted := func(by float32) []float32 {
-		out := make([]float32, len(ref))
-		for i, v := range ref {
-			out[i] = v + by
-		}
-		return out
-	}
-	tests := []struct {
-		name     string
-		values   []float32
-		min, max float64
-	}{
-		{"the reference itself", ref, 0, 1e-12},
-		{"a small shift stays small", shifted(10), 0.001, 0.01},
-		{"a tenth of the range empties the first bin", shifted(100), 0.5, 1},
-		{"half shifted up", shifted(500), 1, 10},
-		{"all above the last edge: the empty bins are floored", shifted(5000), 5, 20},
-		{"all missing", []float32{churn.NaN32, churn.NaN32}, 5, 20},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := jobs.PSI(h, tt.values); !(got >= tt.min && got <= tt.max) {
-				t.Fatalf("PSI %g, want within [%g, %g]", got, tt.min, tt.max)
-			}
-		})
-	}
-	if !math.IsNaN(jobs.PSI(h, nil)) || !math.IsNaN(jobs.PSI(model.Histogram{}, ref)) {
-		t.Fatal("PSI of nothing, or against no reference, must be NaN")
-	}
-}
 
 // driftWorld is a seeded database with a trained champion, a scheduler with
 // the train, score and drift jobs, and drift retraining wired as in `churn
@@ -75,14 +36,14 @@ func newDriftWorld(t *testing.T, shift float64) *driftWorld {
 		t.Fatal(err)
 	}
 	w := &driftWorld{c: c}
-	w.drift = &jobs.Drift{Store: c, Retrain: func(context.Context, string) error {
+	w.drift = &jobs.Drift{Data: c, Models: c, Runs: c, Checks: c, Retrain: func(context.Context, string) error {
 		_, err := w.sched.Start("train", jobs.TriggerDrift)
 		return err
 	}}
 	var err error
 	w.sched, err = jobs.New(jobs.Options{History: c},
-		jobs.Spec{Name: "train", Job: jobs.TrainJob{Train: &jobs.Train{Store: c, Snapshots: 4, Candidates: quick()}}, Schedule: "@weekly"},
-		jobs.Spec{Name: "score", Job: jobs.ScoreJob{Score: &jobs.Score{Store: c}}, Schedule: "@daily"},
+		jobs.Spec{Name: "train", Job: jobs.TrainJob{Train: &jobs.Train{Data: c, Models: c, Registry: c, Runs: c, Snapshots: 4, Candidates: quick()}}, Schedule: "@weekly"},
+		jobs.Spec{Name: "score", Job: jobs.ScoreJob{Scoring: &jobs.Scoring{Data: c, Models: c, Runs: c, Scores: c}}, Schedule: "@daily"},
 		jobs.Spec{Name: "drift", Job: w.drift, Schedule: "after score"})
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +64,7 @@ func (w *driftWorld) scoreAndCheck(t *testing.T) (runs []churn.JobRun, checks []
 		t.Fatal(err)
 	}
 	w.sched.Wait()
-	if len(runs) != 2 || runs[1].Job != "drift" || runs[1].Status != jobs.StatusSucceeded {
+	if len(runs) != 2 || runs[1].Job != "drift" || runs[1].Status != churn.JobSucceeded {
 		t.Fatalf("runs %+v, want score then a successful drift check", runs)
 	}
 	latest, err := w.c.LatestFinishedRun(ctx)
@@ -117,7 +78,7 @@ func (w *driftWorld) scoreAndCheck(t *testing.T) (runs []churn.JobRun, checks []
 	return runs, checks
 }
 
-func measure(checks []churn.DriftMeasure, kind string) (v float64, n int, retrain bool) {
+func measure(checks []churn.DriftMeasure, kind churn.DriftKind) (v float64, n int, retrain bool) {
 	for _, c := range checks {
 		if c.Kind == kind {
 			v, n, retrain = c.Value, n+1, retrain || c.Retrain
@@ -140,8 +101,8 @@ func TestAUsageShiftRaisesThePSIOverTheThresholdAndTriggersOneRetraining(t *test
 	ctx := context.Background()
 	models, _ := w.c.Models(ctx)
 	_, checks := w.scoreAndCheck(t)
-	psi, _, retrain := measure(checks, "score")
-	_, nf, _ := measure(checks, "feature")
+	psi, _, retrain := measure(checks, churn.DriftScore)
+	_, nf, _ := measure(checks, churn.DriftFeature)
 	t.Logf("usage x0.3: score PSI %.3f, %d features checked", psi, nf)
 	for _, c := range checks {
 		t.Logf("  %s %s: %.3f (breached %v)", c.Kind, c.Feature, c.Value, c.Breached)
@@ -150,7 +111,7 @@ func TestAUsageShiftRaisesThePSIOverTheThresholdAndTriggersOneRetraining(t *test
 		t.Fatalf("score PSI %.3f (threshold %.1f), retrain %v, %d features: want a breach that retrains", psi, jobs.DefaultPSIThreshold, retrain, nf)
 	}
 	tr := trainRuns(t, w.c)
-	if len(tr) != 2 || tr[0].Trigger != jobs.TriggerDrift || tr[0].Status != jobs.StatusSucceeded {
+	if len(tr) != 2 || tr[0].Trigger != jobs.TriggerDrift || tr[0].Status != churn.JobSucceeded {
 		t.Fatalf("train runs %+v, want the first manual one and a successful one triggered by drift", tr)
 	}
 	after, _ := w.c.Models(ctx)
@@ -168,13 +129,13 @@ func TestWithoutAShiftNothingRetrainsUntilTheChampionsAUCFallsUnderTheFloor(t *t
 	w := newDriftWorld(t, 1)
 	ctx := context.Background()
 	// A run whose horizon has passed: its labels are known.
-	labelled, err := (&jobs.Score{Store: w.c, AsOf: time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)}).Run(ctx)
+	labelled, err := (&jobs.Scoring{Data: w.c, Models: w.c, Runs: w.c, Scores: w.c, AsOf: time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)}).Run(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, checks := w.scoreAndCheck(t)
-	psi, n, retrain := measure(checks, "score")
-	auc, na, _ := measure(checks, "auc")
+	psi, n, retrain := measure(checks, churn.DriftScore)
+	auc, na, _ := measure(checks, churn.DriftAUC)
 	t.Logf("no shift: score PSI %.3f, AUC %.3f of run %s", psi, auc, labelled.RunID)
 	for _, c := range checks {
 		t.Logf("  %s %s: %.3f (breached %v)", c.Kind, c.Feature, c.Value, c.Breached)
@@ -192,7 +153,7 @@ func TestWithoutAShiftNothingRetrainsUntilTheChampionsAUCFallsUnderTheFloor(t *t
 	// The same AUC under a stricter floor retrains.
 	w.drift.AUCFloor = 0.99
 	_, checks = w.scoreAndCheck(t)
-	if _, _, retrain := measure(checks, "auc"); !retrain {
+	if _, _, retrain := measure(checks, churn.DriftAUC); !retrain {
 		t.Fatalf("checks %+v: want a retraining for the AUC under the floor", checks)
 	}
 	if tr := trainRuns(t, w.c); len(tr) != 2 || tr[0].Trigger != jobs.TriggerDrift {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"testing"
+	"time"
 
 	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/clickhouse"
@@ -12,9 +14,12 @@ import (
 	"github.com/telcoretain/churn/dataset/synth"
 	"github.com/telcoretain/churn/jobs"
 	"github.com/telcoretain/churn/model"
+	"github.com/telcoretain/churn/model/liblinear"
 )
 
-func TestMain(m *testing.M) { model.RunTests(m) }
+// TestMain lets the test binary serve as the liblinear child that training
+// starts (the helper-process pattern).
+func TestMain(m *testing.M) { os.Exit(liblinear.RunChildOr(m.Run)) }
 
 type clientT = clickhouse.Client
 
@@ -37,7 +42,7 @@ func quick() []model.Candidate {
 }
 
 // failingWrites makes WriteScores fail, as a ClickHouse outage would.
-type failingWrites struct{ *clickhouse.Client }
+type failingWrites struct{}
 
 func (failingWrites) WriteScores(context.Context, []churn.Score) error {
 	return churn.Unavailable("insert into scores", errors.New("connection refused"))
@@ -46,7 +51,8 @@ func (failingWrites) WriteScores(context.Context, []churn.Score) error {
 func TestTrainPromotesThenKeepsTheChampionAndScoringPublishesRuns(t *testing.T) {
 	c := seeded(t, 3000)
 	ctx := context.Background()
-	tr := &jobs.Train{Store: c, Snapshots: 4, Candidates: quick()}
+	trainedAt := time.Date(2025, 7, 1, 6, 0, 0, 0, time.UTC)
+	tr := &jobs.Train{Data: c, Models: c, Registry: c, Runs: c, Snapshots: 4, Candidates: quick(), Now: func() time.Time { return trainedAt }}
 	res, err := tr.Run(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -58,12 +64,20 @@ func TestTrainPromotesThenKeepsTheChampionAndScoringPublishesRuns(t *testing.T) 
 		t.Fatalf("holdout AUC %.3f: the planted causes should be learnable", auc)
 	}
 	champ, _ := c.ChampionVersion(ctx)
-	if int(champ) != res.Best.Version {
+	if champ != res.Best.Version {
 		t.Fatalf("champion %d, want best version %d", champ, res.Best.Version)
 	}
 	mv, err := c.Model(ctx, res.Best.Version)
 	if err != nil || mv.Metrics["pr_auc"] != res.Best.Model.Report.PRAUC || len(mv.Features) < 40 || !mv.HoldoutAsOf.Equal(res.Schedule.Holdout) {
 		t.Fatalf("registry entry %+v (err %v)", mv.Metrics, err)
+	}
+	stored, err := model.Unmarshal(mv.Artifact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored.Close()
+	if !mv.CreatedAt.Equal(trainedAt) || !stored.CreatedAt.Equal(trainedAt) {
+		t.Fatalf("created at %v in the registry, %v in the model file; want the job's clock %v", mv.CreatedAt, stored.CreatedAt, trainedAt)
 	}
 
 	// Same data, same candidates: the challenger ties and the champion stays.
@@ -75,7 +89,7 @@ func TestTrainPromotesThenKeepsTheChampionAndScoringPublishesRuns(t *testing.T) 
 		t.Fatalf("second run: promoted %v compared %v champion %d (%s)", res2.Promoted, res2.Compared, res2.Champion, res2.Reason)
 	}
 
-	sc := &jobs.Score{Store: c}
+	sc := &jobs.Scoring{Data: c, Models: c, Runs: c, Scores: c}
 	run, err := sc.Run(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +121,7 @@ func TestTrainPromotesThenKeepsTheChampionAndScoringPublishesRuns(t *testing.T) 
 
 	// A run that fails while writing is recorded as failed and the previous
 	// run stays the one readers see.
-	_, err = (&jobs.Score{Store: failingWrites{c}}).Run(ctx)
+	_, err = (&jobs.Scoring{Data: c, Models: c, Runs: c, Scores: failingWrites{}}).Run(ctx)
 	if churn.ErrorKind(err) != churn.KindUnavailable {
 		t.Fatalf("failing run: %v", err)
 	}
@@ -123,7 +137,7 @@ func TestTrainPromotesThenKeepsTheChampionAndScoringPublishesRuns(t *testing.T) 
 
 func TestScoringWithoutAChampionSaysHowToGetOne(t *testing.T) {
 	c, _ := chtest.NewDB(t)
-	_, err := (&jobs.Score{Store: c}).Run(context.Background())
+	_, err := (&jobs.Scoring{Data: c, Models: c, Runs: c, Scores: c}).Run(context.Background())
 	if churn.ErrorKind(err) != churn.KindNotFound {
 		t.Fatalf("err %v, want not found", err)
 	}

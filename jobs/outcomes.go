@@ -7,34 +7,21 @@ import (
 	"slices"
 	"time"
 
+	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/retention"
 )
-
-// OutcomeStore reads churn and keeps the labels of planned customers.
-type OutcomeStore interface {
-	// UsageRange is the first and last day of usage data: the data is
-	// complete up to the last day.
-	UsageRange(ctx context.Context) (first, last time.Time, err error)
-	// ChurnedBetween maps customers who churned in [from, to) to the day.
-	ChurnedBetween(ctx context.Context, from, to time.Time) (map[string]time.Time, error)
-	// LabeledCycles returns the cycles already labelled.
-	LabeledCycles(ctx context.Context) (map[string]bool, error)
-	// WriteOutcomes stores the labels of cycles all at once.
-	WriteOutcomes(ctx context.Context, outcomes []retention.Outcome, horizonDays int, at time.Time) error
-}
 
 // Outcomes labels each planned customer (treated and control) of every
 // cycle whose horizon has passed as churned or retained, once. The horizon
 // has passed when the data reaches it, not the wall clock: churn that has
 // not been loaded yet must not count as retention.
 type Outcomes struct {
-	Store   OutcomeStore
-	Actions interface {
-		Actions() ([]retention.Action, error)
-	}
-	Policy func() *retention.Policy
-	Log    *slog.Logger
-	Now    func() time.Time
+	Churn   ChurnReader
+	Labels  OutcomeLog
+	Actions ActionLister
+	Policy  func() *retention.Policy
+	Log     *slog.Logger
+	Now     func() time.Time
 }
 
 // OutcomesResult says what a run labelled.
@@ -54,12 +41,12 @@ func (j *Outcomes) Run(ctx context.Context) (*OutcomesResult, error) {
 		now = time.Now
 	}
 	horizon := j.Policy().HorizonDays
-	_, last, err := j.Store.UsageRange(ctx)
+	_, last, err := j.Churn.UsageRange(ctx)
 	if err != nil {
 		return nil, err
 	}
 	dataEnd := last.AddDate(0, 0, 1)
-	done, err := j.Store.LabeledCycles(ctx)
+	done, err := j.Labels.LabeledCycles(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -67,14 +54,14 @@ func (j *Outcomes) Run(ctx context.Context) (*OutcomesResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	byCycle := map[string][]retention.Action{}
+	byCycle := map[string][]churn.Action{}
 	for _, a := range actions {
 		if a.Rule != retention.RuleManual && !done[a.Cycle] {
 			byCycle[a.Cycle] = append(byCycle[a.Cycle], a)
 		}
 	}
 	res := &OutcomesResult{}
-	var all []retention.Outcome
+	var all []churn.Outcome
 	for cycle, as := range byCycle {
 		from, err := retention.CycleDate(cycle)
 		if err != nil {
@@ -85,7 +72,7 @@ func (j *Outcomes) Run(ctx context.Context) (*OutcomesResult, error) {
 			res.Waiting = append(res.Waiting, cycle)
 			continue
 		}
-		churned, err := j.Store.ChurnedBetween(ctx, from, to)
+		churned, err := j.Churn.ChurnedBetween(ctx, from, to)
 		if err != nil {
 			return nil, err
 		}
@@ -95,7 +82,11 @@ func (j *Outcomes) Run(ctx context.Context) (*OutcomesResult, error) {
 	slices.Sort(res.Labeled)
 	slices.Sort(res.Waiting)
 	if len(all) > 0 {
-		if err := j.Store.WriteOutcomes(ctx, all, horizon, now().UTC()); err != nil {
+		at := now().UTC()
+		for i := range all {
+			all[i].HorizonDays, all[i].LabeledAt = horizon, at
+		}
+		if err := j.Labels.WriteActionOutcomes(ctx, all); err != nil {
 			return nil, fmt.Errorf("label outcomes of cycles %v: %w", res.Labeled, err)
 		}
 	}

@@ -56,7 +56,7 @@ func (s *Scheduler) begin(name, trigger string) (*entry, churn.JobRun, error) {
 	}
 	if cur := e.running; cur != nil {
 		s.mu.Unlock()
-		run.Status, run.Finished = StatusSkipped, now
+		run.Status, run.Finished = churn.JobSkipped, now
 		run.Error = fmt.Sprintf("run %s (%s) started %s is still going", cur.ID, cur.Trigger, cur.Started.Format(time.RFC3339))
 		s.log.Warn("job skipped: still running", "job", name, "trigger", trigger, "running", cur.ID)
 		s.metrics.finished(run, 0)
@@ -67,7 +67,7 @@ func (s *Scheduler) begin(name, trigger string) (*entry, churn.JobRun, error) {
 		}()
 		return nil, run, churn.Errorf(churn.KindConflict, "run job "+name, "%s", run.Error)
 	}
-	run.Status = StatusRunning
+	run.Status = churn.JobRunning
 	e.running = &run
 	s.mu.Unlock()
 	return e, run, nil
@@ -125,23 +125,24 @@ func (s *Scheduler) execute(ctx context.Context, e *entry, run churn.JobRun) (ch
 	run.Finished, run.Rows = s.now().UTC(), rows.n.Load()
 	switch {
 	case err == nil:
-		run.Status = StatusSucceeded
+		run.Status = churn.JobSucceeded
 	case timedOut:
-		run.Status, run.Error = StatusFailed, fmt.Sprintf("timed out after %s: %v", e.spec.Timeout, err)
+		run.Status, run.Error = churn.JobFailed, fmt.Sprintf("timed out after %s: %v", e.spec.Timeout, err)
 		err = fmt.Errorf("job %s timed out after %s: %w", name, e.spec.Timeout, err)
 	case ctx.Err() != nil:
-		run.Status, run.Error = StatusCancelled, fmt.Sprintf("cancelled: %v", err)
+		run.Status, run.Error = churn.JobCancelled, fmt.Sprintf("cancelled: %v", err)
 	default:
-		run.Status, run.Error = StatusFailed, err.Error()
+		run.Status, run.Error = churn.JobFailed, err.Error()
 	}
 	took := run.Finished.Sub(run.Started)
 	if err != nil {
-		log.Error("job "+run.Status, "took", took.Round(time.Millisecond).String(), "err", run.Error)
+		log.Error("job "+string(run.Status), "took", took.Round(time.Millisecond).String(), "err", run.Error)
 	} else {
 		log.Info("job succeeded", "took", took.Round(time.Millisecond).String(), "rows", run.Rows)
 	}
 	s.mu.Lock()
 	e.running, e.last = nil, &run
+	s.planRetry(e, run)
 	s.mu.Unlock()
 	s.metrics.finished(run, took)
 	s.record(ctx, run)

@@ -15,7 +15,6 @@ import (
 	"github.com/telcoretain/churn/dataset/synth"
 	"github.com/telcoretain/churn/jobs"
 	"github.com/telcoretain/churn/serve"
-	"github.com/telcoretain/churn/serve/chstore"
 )
 
 // stopDuringWrite stops the private ClickHouse just before the scores are
@@ -55,8 +54,8 @@ type jobsPage struct {
 	Jobs []struct {
 		Name    string `json:"name"`
 		LastRun *struct {
-			ID     string `json:"id"`
-			Status string `json:"status"`
+			ID     string          `json:"id"`
+			Status churn.JobStatus `json:"status"`
 		} `json:"last_run"`
 	} `json:"jobs"`
 	HistoryComplete bool `json:"history_complete"`
@@ -90,8 +89,8 @@ func TestAScoringRunThatLosesClickHouseFailsAndTheAPIKeepsServingThePreviousRun(
 	store := &stopDuringWrite{Client: c, stop: ch.Stop}
 	var waits []time.Duration
 	sched, err := jobs.New(jobs.Options{History: c, Backoff: noSleep(&waits)},
-		jobs.Spec{Name: "train", Job: jobs.TrainJob{Train: &jobs.Train{Store: c, Snapshots: 3, Candidates: quick()[:1]}}},
-		jobs.Spec{Name: "score", Job: jobs.ScoreJob{Score: &jobs.Score{Store: store}}, Schedule: "0 5 * * *"})
+		jobs.Spec{Name: "train", Job: jobs.TrainJob{Train: &jobs.Train{Data: c, Models: c, Registry: c, Runs: c, Snapshots: 3, Candidates: quick()[:1]}}},
+		jobs.Spec{Name: "score", Job: jobs.ScoreJob{Scoring: &jobs.Scoring{Data: c, Models: c, Runs: c, Scores: store}}, Schedule: "0 5 * * *"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +99,7 @@ func TestAScoringRunThatLosesClickHouseFailsAndTheAPIKeepsServingThePreviousRun(
 			t.Fatal(err)
 		}
 	}
-	api := chstore.New(c)
+	api := c
 	srv, err := serve.New(serve.Config{Insecure: true}, serve.Deps{Scores: api, Models: api, Pinger: api, Jobs: apiJobs{sched}})
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +114,7 @@ func TestAScoringRunThatLosesClickHouseFailsAndTheAPIKeepsServingThePreviousRun(
 	// failed in memory while job_runs cannot be written.
 	store.armed.Store(true)
 	runs, err := sched.RunNow(ctx, "score", jobs.TriggerSchedule)
-	if churn.ErrorKind(err) != churn.KindUnavailable || runs[0].Status != jobs.StatusFailed || len(waits) != 3 {
+	if churn.ErrorKind(err) != churn.KindUnavailable || runs[0].Status != churn.JobFailed || len(waits) != 3 {
 		t.Fatalf("run during the outage: %+v, %v after %d retries; want a failed run, unavailable, 3 retries", runs[0], err, len(waits))
 	}
 	failedID := runs[0].ID
@@ -124,7 +123,7 @@ func TestAScoringRunThatLosesClickHouseFailsAndTheAPIKeepsServingThePreviousRun(
 		t.Fatalf("summary during the outage: %d %+v, want the first run %s", code, s, first.Run.ID)
 	}
 	page, code := apiGet[jobsPage](t, h, "/v1/jobs")
-	if code != http.StatusOK || page.HistoryComplete || page.Jobs[1].LastRun == nil || page.Jobs[1].LastRun.Status != jobs.StatusFailed {
+	if code != http.StatusOK || page.HistoryComplete || page.Jobs[1].LastRun == nil || page.Jobs[1].LastRun.Status != churn.JobFailed {
 		t.Fatalf("jobs during the outage: %d %+v, want score's last run failed from memory", code, page)
 	}
 
@@ -132,7 +131,7 @@ func TestAScoringRunThatLosesClickHouseFailsAndTheAPIKeepsServingThePreviousRun(
 	// failed run reaches job_runs.
 	ch.Start()
 	runs, err = sched.RunNow(ctx, "score", jobs.TriggerSchedule)
-	if err != nil || runs[0].Status != jobs.StatusSucceeded || runs[0].Rows == 0 {
+	if err != nil || runs[0].Status != churn.JobSucceeded || runs[0].Rows == 0 {
 		t.Fatalf("run after the outage: %+v, %v", runs[0], err)
 	}
 	if !srv.Loader().Poll(ctx) {
@@ -145,11 +144,11 @@ func TestAScoringRunThatLosesClickHouseFailsAndTheAPIKeepsServingThePreviousRun(
 	if err != nil {
 		t.Fatal(err)
 	}
-	status := map[string]string{}
+	status := map[string]churn.JobStatus{}
 	for _, r := range stored {
 		status[r.ID] = r.Status
 	}
-	if len(stored) != 3 || status[failedID] != jobs.StatusFailed || status[runs[0].ID] != jobs.StatusSucceeded {
+	if len(stored) != 3 || status[failedID] != churn.JobFailed || status[runs[0].ID] != churn.JobSucceeded {
 		t.Fatalf("job_runs after the outage: %+v", stored)
 	}
 }

@@ -15,11 +15,11 @@ func (j TrainJob) Run(ctx context.Context) error {
 }
 
 // ScoreJob runs Score as a scheduled job, counting the scores written.
-type ScoreJob struct{ Score *Score }
+type ScoreJob struct{ Scoring *Scoring }
 
 // Run scores every active customer and publishes the run.
 func (j ScoreJob) Run(ctx context.Context) error {
-	res, err := j.Score.Run(ctx)
+	res, err := j.Scoring.Run(ctx)
 	if res != nil {
 		AddRows(ctx, int64(res.Rows))
 	}

@@ -38,15 +38,6 @@ const (
 	TriggerDrift    = "drift"
 )
 
-// Run statuses in job_runs.
-const (
-	StatusRunning   = "running"
-	StatusSucceeded = "succeeded"
-	StatusFailed    = "failed"
-	StatusSkipped   = "skipped"   // the job was still running from before
-	StatusCancelled = "cancelled" // stopped by a shutdown
-)
-
 // DefaultTimeout bounds a run whose Spec sets none.
 const DefaultTimeout = 2 * time.Hour
 
@@ -71,11 +62,14 @@ type History interface {
 
 // Options configure a Scheduler. Every field is optional.
 type Options struct {
-	Location   *time.Location // time zone of the cron expressions; nil: UTC
-	Log        *slog.Logger
-	Now        func() time.Time
-	History    History  // nil: runs are kept in memory only
-	Backoff    *Backoff // nil: DefaultBackoff
+	Location *time.Location // time zone of the cron expressions; nil: UTC
+	Log      *slog.Logger
+	Now      func() time.Time
+	History  History  // nil: runs are kept in memory only
+	Backoff  *Backoff // nil: DefaultBackoff
+	// Retry tries a failed scheduled run again before the job's next slot;
+	// nil: DefaultWindowRetry. &WindowRetry{} switches it off.
+	Retry      *WindowRetry
 	Registerer prometheus.Registerer
 	Rand       *rand.Rand // run id suffixes; nil: seeded from the clock
 }
@@ -90,6 +84,7 @@ type Scheduler struct {
 	log     *slog.Logger
 	now     func() time.Time
 	backoff *Backoff
+	retry   WindowRetry
 	hist    *history
 	metrics *schedMetrics
 
@@ -110,6 +105,8 @@ type entry struct {
 	sched   cron.Schedule // nil when not on a clock
 	after   string        // job this one follows, "" when none
 	next    time.Time     // next due time, zero when not on a clock
+	retryAt time.Time     // when a failed scheduled run is tried again; zero when not
+	retries int           // retries used since the last slot
 	running *churn.JobRun // guarded by Scheduler.mu
 	last    *churn.JobRun
 }
@@ -131,6 +128,10 @@ func New(opts Options, specs ...Spec) (*Scheduler, error) {
 	}
 	if s.backoff == nil {
 		s.backoff = DefaultBackoff()
+	}
+	s.retry = DefaultWindowRetry()
+	if opts.Retry != nil {
+		s.retry = *opts.Retry
 	}
 	if s.rand == nil {
 		s.rand = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
@@ -259,7 +260,11 @@ func (s *Scheduler) Jobs() []Status {
 	defer s.mu.Unlock()
 	out := make([]Status, len(s.order))
 	for i, e := range s.order {
-		out[i] = Status{Name: e.spec.Name, Schedule: e.spec.Schedule, Next: e.next, Timeout: e.spec.Timeout,
+		next := e.next
+		if !e.retryAt.IsZero() && e.retryAt.Before(next) {
+			next = e.retryAt // a retry of a failed run comes first
+		}
+		out[i] = Status{Name: e.spec.Name, Schedule: e.spec.Schedule, Next: next, Timeout: e.spec.Timeout,
 			Running: cloneRun(e.running), Last: cloneRun(e.last)}
 	}
 	return out
@@ -297,18 +302,26 @@ func (s *Scheduler) notFound(name string) error {
 func (s *Scheduler) Tick(now time.Time) []string {
 	now = now.In(s.loc)
 	s.mu.Lock()
-	var due []string
+	var due, retry []string
 	for _, e := range s.order {
-		if e.sched != nil && !e.next.IsZero() && !now.Before(e.next) {
+		switch {
+		case e.sched != nil && !e.next.IsZero() && !now.Before(e.next):
 			due = append(due, e.spec.Name)
 			e.next = e.sched.Next(now)
+			e.retryAt, e.retries = time.Time{}, 0 // a new slot, a new window
+		case !e.retryAt.IsZero() && !now.Before(e.retryAt):
+			retry = append(retry, e.spec.Name)
+			e.retryAt = time.Time{}
 		}
 	}
 	s.mu.Unlock()
 	for _, name := range due {
 		_, _ = s.Start(name, TriggerSchedule) // a skip is recorded by Start
 	}
-	return due
+	for _, name := range retry {
+		_, _ = s.Start(name, TriggerRetry)
+	}
+	return append(due, retry...)
 }
 
 // maxSleep caps the loop's sleep so that a wall clock that jumps (NTP, a
@@ -350,8 +363,10 @@ func (s *Scheduler) sleep() time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, e := range s.order {
-		if !e.next.IsZero() {
-			d = min(d, max(e.next.Sub(now), 10*time.Millisecond))
+		for _, at := range []time.Time{e.next, e.retryAt} {
+			if !at.IsZero() {
+				d = min(d, max(at.Sub(now), 10*time.Millisecond))
+			}
 		}
 	}
 	return d
@@ -393,7 +408,7 @@ func (s *Scheduler) loadLast(ctx context.Context) {
 			return
 		}
 		s.mu.Lock()
-		if len(runs) == 1 && e.last == nil && runs[0].Status != StatusRunning {
+		if len(runs) == 1 && e.last == nil && runs[0].Status != churn.JobRunning {
 			e.last = &runs[0]
 		}
 		s.mu.Unlock()

@@ -36,8 +36,8 @@ func newSchedMetrics(reg prometheus.Registerer, s *Scheduler) *schedMetrics {
 		}, []string{"job"}),
 	}
 	for _, name := range s.Names() {
-		for _, st := range []string{StatusSucceeded, StatusFailed, StatusSkipped, StatusCancelled} {
-			m.runs.WithLabelValues(name, st)
+		for _, st := range []churn.JobStatus{churn.JobSucceeded, churn.JobFailed, churn.JobSkipped, churn.JobCancelled} {
+			m.runs.WithLabelValues(name, string(st))
 		}
 	}
 	reg.MustRegister(m.runs, m.duration, m.lastSuccess, &jobsCollector{s: s})
@@ -48,12 +48,12 @@ func (m *schedMetrics) finished(run churn.JobRun, took time.Duration) {
 	if m == nil {
 		return
 	}
-	m.runs.WithLabelValues(run.Job, run.Status).Inc()
-	if run.Status == StatusSkipped {
+	m.runs.WithLabelValues(run.Job, string(run.Status)).Inc()
+	if run.Status == churn.JobSkipped {
 		return
 	}
 	m.duration.WithLabelValues(run.Job).Observe(took.Seconds())
-	if run.Status == StatusSucceeded {
+	if run.Status == churn.JobSucceeded {
 		m.lastSuccess.WithLabelValues(run.Job).Set(float64(run.Finished.UnixNano()) / 1e9)
 	}
 }

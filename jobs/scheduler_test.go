@@ -14,26 +14,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/internal/clocktest"
 	"github.com/telcoretain/churn/jobs"
 )
 
-// clock is an injected clock that only moves when the test says so.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
+// clock only moves when the test says so.
+type clock = clocktest.Clock
 
 // memHistory is an in-memory job_runs table that can be made to fail.
 type memHistory struct {
@@ -133,7 +119,7 @@ func newScheduler(t *testing.T, clk *clock, h *memHistory, specs ...jobs.Spec) *
 }
 
 func TestDueJobsRunOnceInTheConfiguredZoneAndChainedJobsFollow(t *testing.T) {
-	clk := &clock{t: time.Date(2025, 6, 4, 4, 59, 30, 0, berlin)} // a Wednesday
+	clk := clocktest.New(time.Date(2025, 6, 4, 4, 59, 30, 0, berlin)) // a Wednesday
 	h := &memHistory{}
 	score, actions, train := &counting{}, &counting{}, &counting{}
 	s := newScheduler(t, clk, h,
@@ -181,14 +167,14 @@ func TestDueJobsRunOnceInTheConfiguredZoneAndChainedJobsFollow(t *testing.T) {
 	}
 	for _, job := range []string{"score", "actions"} {
 		runs := h.final(job)
-		if len(runs) != 2 || runs[0].Status != jobs.StatusSucceeded || runs[0].Trigger != jobs.TriggerSchedule || runs[0].Finished.IsZero() {
+		if len(runs) != 2 || runs[0].Status != churn.JobSucceeded || runs[0].Trigger != jobs.TriggerSchedule || runs[0].Finished.IsZero() {
 			t.Fatalf("%s history %+v", job, runs)
 		}
 	}
 }
 
 func TestAnOverlappingRunIsSkippedAndRecorded(t *testing.T) {
-	clk := &clock{t: time.Date(2025, 6, 4, 0, 0, 0, 0, time.UTC)}
+	clk := clocktest.New(time.Date(2025, 6, 4, 0, 0, 0, 0, time.UTC))
 	h := &memHistory{}
 	release, started := make(chan struct{}), make(chan struct{}, 1)
 	slow := &counting{fn: func(ctx context.Context) error {
@@ -198,9 +184,9 @@ func TestAnOverlappingRunIsSkippedAndRecorded(t *testing.T) {
 		return nil
 	}}
 	s := newScheduler(t, clk, h, jobs.Spec{Name: "score", Job: slow, Schedule: "@every 1h"})
-	s.Tick(clk.t.Add(time.Hour))
+	s.Tick(clk.Now().Add(time.Hour))
 	<-started
-	s.Tick(clk.t.Add(2 * time.Hour))
+	s.Tick(clk.Now().Add(2 * time.Hour))
 	if _, err := s.Start("score", jobs.TriggerManual); churn.ErrorKind(err) != churn.KindConflict {
 		t.Fatalf("manual start while running: %v, want a conflict", err)
 	}
@@ -214,11 +200,11 @@ func TestAnOverlappingRunIsSkippedAndRecorded(t *testing.T) {
 	}
 	var statuses []string
 	for _, r := range h.final("score") {
-		statuses = append(statuses, r.Status+"/"+r.Trigger)
-		if r.Status == jobs.StatusSucceeded && r.Rows != 42 {
+		statuses = append(statuses, string(r.Status)+"/"+r.Trigger)
+		if r.Status == churn.JobSucceeded && r.Rows != 42 {
 			t.Errorf("succeeded run counted %d rows, want 42", r.Rows)
 		}
-		if r.Status == jobs.StatusSkipped && !strings.Contains(r.Error, "still going") {
+		if r.Status == churn.JobSkipped && !strings.Contains(r.Error, "still going") {
 			t.Errorf("skip says %q", r.Error)
 		}
 	}
@@ -247,17 +233,17 @@ func TestFailuresArePanicsRecoveredAndRecordedAndStopTheChain(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := &memHistory{}
 			job, after := &counting{fn: tt.fn}, &counting{}
-			s := newScheduler(t, &clock{t: time.Now()}, h,
+			s := newScheduler(t, clocktest.New(time.Now()), h,
 				jobs.Spec{Name: "score", Job: job}, jobs.Spec{Name: "actions", Job: after, Schedule: "after score"})
 			runs, err := s.RunNow(context.Background(), "score", jobs.TriggerManual)
 			s.Wait()
-			if err == nil || len(runs) != 1 || runs[0].Status != jobs.StatusFailed || !strings.Contains(runs[0].Error, tt.wantError) {
+			if err == nil || len(runs) != 1 || runs[0].Status != churn.JobFailed || !strings.Contains(runs[0].Error, tt.wantError) {
 				t.Fatalf("runs %+v, err %v; want one failed run with %q", runs, err, tt.wantError)
 			}
 			if job.n.Load() != tt.wantRuns || after.n.Load() != 0 {
 				t.Fatalf("job ran %d times (want %d), the chained job %d (want 0)", job.n.Load(), tt.wantRuns, after.n.Load())
 			}
-			if got := h.final("score"); len(got) != 1 || got[0].Status != jobs.StatusFailed || got[0].Error != runs[0].Error {
+			if got := h.final("score"); len(got) != 1 || got[0].Status != churn.JobFailed || got[0].Error != runs[0].Error {
 				t.Fatalf("history %+v", got)
 			}
 			// The scheduler still runs the job afterwards.
@@ -284,7 +270,7 @@ func TestUnavailableStorageIsRetriedWithGrowingJitteredWaits(t *testing.T) {
 		t.Fatal(err)
 	}
 	runs, err := s.RunNow(context.Background(), "score", jobs.TriggerManual)
-	if err != nil || runs[0].Status != jobs.StatusSucceeded || job.n.Load() != 4 {
+	if err != nil || runs[0].Status != churn.JobSucceeded || job.n.Load() != 4 {
 		t.Fatalf("run %+v after %d attempts: %v", runs[0], job.n.Load(), err)
 	}
 	caps := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}
@@ -304,16 +290,16 @@ func TestALongRunIsCancelledByItsTimeout(t *testing.T) {
 		<-ctx.Done() // a job stops at its next safe point
 		return churn.Unavailable("write scores", ctx.Err())
 	}}
-	s := newScheduler(t, &clock{t: time.Now()}, h, jobs.Spec{Name: "train", Job: job, Timeout: 20 * time.Millisecond})
+	s := newScheduler(t, clocktest.New(time.Now()), h, jobs.Spec{Name: "train", Job: job, Timeout: 20 * time.Millisecond})
 	runs, err := s.RunNow(context.Background(), "train", jobs.TriggerManual)
-	if err == nil || runs[0].Status != jobs.StatusFailed || !strings.Contains(runs[0].Error, "timed out after 20ms") || job.n.Load() != 1 {
+	if err == nil || runs[0].Status != churn.JobFailed || !strings.Contains(runs[0].Error, "timed out after 20ms") || job.n.Load() != 1 {
 		t.Fatalf("run %+v (%d attempts): %v", runs[0], job.n.Load(), err)
 	}
 }
 
 func TestShutdownCancelsTheRunningJobAndWaitsForItToStop(t *testing.T) {
 	h := &memHistory{}
-	clk := &clock{t: time.Date(2025, 6, 4, 0, 0, 0, 0, time.UTC)}
+	clk := clocktest.New(time.Date(2025, 6, 4, 0, 0, 0, 0, time.UTC))
 	var stopped atomic.Bool
 	started := make(chan struct{})
 	job := &counting{fn: func(ctx context.Context) error {
@@ -338,7 +324,7 @@ func TestShutdownCancelsTheRunningJobAndWaitsForItToStop(t *testing.T) {
 	if !stopped.Load() {
 		t.Fatal("Run returned before the job stopped")
 	}
-	if runs := h.final("score"); len(runs) != 1 || runs[0].Status != jobs.StatusCancelled {
+	if runs := h.final("score"); len(runs) != 1 || runs[0].Status != churn.JobCancelled {
 		t.Fatalf("history %+v, want one cancelled run", runs)
 	}
 	if _, err := s.Start("score", jobs.TriggerManual); churn.ErrorKind(err) != churn.KindUnavailable {
@@ -349,21 +335,21 @@ func TestShutdownCancelsTheRunningJobAndWaitsForItToStop(t *testing.T) {
 func TestRunsAreKeptWhileTheHistoryIsDownAndWrittenWhenItIsBack(t *testing.T) {
 	h := &memHistory{}
 	fail := &counting{fn: func(context.Context) error { return churn.Invalid("score", "as_of", "no active customers") }}
-	s := newScheduler(t, &clock{t: time.Now()}, h, jobs.Spec{Name: "score", Job: fail})
+	s := newScheduler(t, clocktest.New(time.Now()), h, jobs.Spec{Name: "score", Job: fail})
 	h.setDown(true)
 	if _, err := s.RunNow(context.Background(), "score", jobs.TriggerManual); err == nil {
 		t.Fatal("want the job's error")
 	}
 	runs, err := s.Runs(context.Background(), "", 10)
-	if err == nil || len(runs) != 1 || runs[0].Status != jobs.StatusFailed {
+	if err == nil || len(runs) != 1 || runs[0].Status != churn.JobFailed {
 		t.Fatalf("runs during the outage %+v, %v; want the failed run from memory and the error", runs, err)
 	}
 	h.setDown(false)
 	runs, err = s.Runs(context.Background(), "score", 10)
-	if err != nil || len(runs) != 1 || runs[0].Status != jobs.StatusFailed {
+	if err != nil || len(runs) != 1 || runs[0].Status != churn.JobFailed {
 		t.Fatalf("runs after the outage %+v, %v", runs, err)
 	}
-	if got := h.final("score"); len(got) != 1 || got[0].Status != jobs.StatusFailed {
+	if got := h.final("score"); len(got) != 1 || got[0].Status != churn.JobFailed {
 		t.Fatalf("stored %+v, want the failed run written after the outage", got)
 	}
 }
@@ -394,7 +380,7 @@ func TestSchedulerRejectsBadSpecsNamingTheJob(t *testing.T) {
 }
 
 func TestUnknownJobIsNotFound(t *testing.T) {
-	s := newScheduler(t, &clock{t: time.Now()}, &memHistory{}, jobs.Spec{Name: "score", Job: &counting{}})
+	s := newScheduler(t, clocktest.New(time.Now()), &memHistory{}, jobs.Spec{Name: "score", Job: &counting{}})
 	if _, err := s.Start("scores", jobs.TriggerManual); churn.ErrorKind(err) != churn.KindNotFound || !strings.Contains(err.Error(), "jobs: score") {
 		t.Fatalf("err %v", err)
 	}

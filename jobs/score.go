@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"sort"
 	"time"
 
 	"github.com/telcoretain/churn"
@@ -14,73 +13,18 @@ import (
 	"github.com/telcoretain/churn/model"
 )
 
-// ScoreStore is what the scoring job reads and writes.
-type ScoreStore interface {
-	features.Store
-	Model(ctx context.Context, version int) (churn.ModelVersion, error)
-	ChampionVersion(ctx context.Context) (uint32, error)
-	RecordScoreRun(ctx context.Context, runID string, asOf time.Time, model int, status string, rows int, errMsg string) error
-	WriteScores(ctx context.Context, scores []churn.Score) error
-}
-
-// Run statuses, as package clickhouse stores them.
-const (
-	runStarted  = "started"
-	runFinished = "finished"
-	runFailed   = "failed"
-)
-
-// Bands sets how risk bands are cut. With ByShare, High and Medium are the
-// cumulative shares of customers, ranked by probability, that are high and
-// high-or-medium risk (0.05 and 0.20: the top 5% high, the next 15% medium).
-// Otherwise they are probability thresholds (high >= High, medium >= Medium).
-type Bands struct {
-	ByShare      bool
-	High, Medium float64
-}
-
-// DefaultBands puts the top 5% of customers in the high band and the next
-// 15% in the medium band: with churn rates of a few percent a month, fixed
-// probability cut-offs would leave the high band nearly empty.
-func DefaultBands() Bands { return Bands{ByShare: true, High: 0.05, Medium: 0.20} }
-
-// Validate checks the thresholds.
-func (b Bands) Validate() error {
-	if !(b.High > 0 && b.High <= 1 && b.Medium > 0 && b.Medium <= 1) {
-		return churn.Invalid("risk bands", "bands", "thresholds must be in (0, 1], got high %g medium %g", b.High, b.Medium)
-	}
-	if b.ByShare && b.Medium < b.High {
-		return churn.Invalid("risk bands", "bands", "the medium share (%g) is cumulative and must be at least the high share (%g)", b.Medium, b.High)
-	}
-	if !b.ByShare && b.Medium > b.High {
-		return churn.Invalid("risk bands", "bands", "the medium threshold (%g) must not exceed the high threshold (%g)", b.Medium, b.High)
-	}
-	return nil
-}
-
-// thresholds turns the bands into probability cut-offs for these scores.
-func (b Bands) thresholds(p []float64) (high, medium float64) {
-	if !b.ByShare {
-		return b.High, b.Medium
-	}
-	s := append([]float64(nil), p...)
-	sort.Sort(sort.Reverse(sort.Float64Slice(s)))
-	at := func(share float64) float64 {
-		k := int(math.Ceil(share*float64(len(s)))) - 1
-		return s[max(0, min(k, len(s)-1))]
-	}
-	return at(b.High), at(b.Medium)
-}
-
-// Score scores every active customer with the champion model and writes the
-// run: all rows first, then the 'finished' mark, so readers never see a half
-// written run.
-type Score struct {
-	Store   ScoreStore
+// Scoring is the job that scores every active customer with the champion
+// model and writes the run: all rows first, then the 'finished' mark, so
+// readers never see a half written run.
+type Scoring struct {
+	Data    features.Store // the snapshot query and the usage range
+	Models  ModelSource    // the champion
+	Runs    RunRecorder
+	Scores  ScoreWriter
 	Log     *slog.Logger
-	AsOf    time.Time // zero: the day after the latest usage day
-	Horizon int       // days; default features.DefaultHorizon
-	Bands   Bands     // zero: DefaultBands
+	AsOf    time.Time   // zero: the day after the latest usage day
+	Horizon int         // days; default features.DefaultHorizon
+	Bands   churn.Bands // zero: churn.DefaultBands
 	// ExactReasons computes reason codes from exact TreeSHAP values instead
 	// of Saabas' path attribution (same ranking as a rule, many times slower).
 	ExactReasons bool
@@ -88,13 +32,22 @@ type Score struct {
 	// Progress, when set, hears "features" with rows read, and "scored"
 	// and "written" with rows done.
 	Progress func(step string, n int64)
+	// Reconcile, when set, runs before each run: it marks failed the runs
+	// left started by a process that died and removes the rows of failed
+	// runs (clickhouse.Client.ReconcileScoreRuns). Its errors are logged,
+	// not fatal: debris never stops a new run.
+	Reconcile func(ctx context.Context) error
+	// Finished, when set, hears the id of each run once it is finished, so
+	// that an API server in the same process serves it at once rather than
+	// at its next poll.
+	Finished func(runID string)
 }
 
 // ScoreResult describes a finished run.
 type ScoreResult struct {
 	RunID        string
 	AsOf         time.Time
-	ModelVersion int
+	ModelVersion churn.ModelVersion
 	Rows         int
 	ByBand       map[churn.RiskBand]int
 	HighCut      float64 // probability cut-offs used
@@ -104,7 +57,7 @@ type ScoreResult struct {
 
 // Run scores and writes. A failure after the run started is recorded as a
 // failed run; the previous finished run stays the one readers see.
-func (s *Score) Run(ctx context.Context) (*ScoreResult, error) {
+func (s *Scoring) Run(ctx context.Context) (*ScoreResult, error) {
 	if s.Log == nil {
 		s.Log = slog.New(slog.DiscardHandler)
 	}
@@ -114,20 +67,25 @@ func (s *Score) Run(ctx context.Context) (*ScoreResult, error) {
 	if s.Progress == nil {
 		s.Progress = func(string, int64) {}
 	}
-	if s.Bands == (Bands{}) {
-		s.Bands = DefaultBands()
+	if s.Bands == (churn.Bands{}) {
+		s.Bands = churn.DefaultBands()
 	}
 	if err := s.Bands.Validate(); err != nil {
 		return nil, err
 	}
-	champ, err := s.Store.ChampionVersion(ctx)
+	if s.Reconcile != nil {
+		if err := s.Reconcile(ctx); err != nil {
+			s.Log.Warn("could not clean up after earlier scoring runs", "err", err)
+		}
+	}
+	champ, err := s.Models.ChampionVersion(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if champ == 0 {
 		return nil, churn.Errorf(churn.KindNotFound, "score", "no champion model: train one with `churn train`")
 	}
-	mv, err := s.Store.Model(ctx, int(champ))
+	mv, err := s.Models.Model(ctx, champ)
 	if err != nil {
 		return nil, err
 	}
@@ -138,41 +96,61 @@ func (s *Score) Run(ctx context.Context) (*ScoreResult, error) {
 	defer m.Close()
 	asOf := features.Date(s.AsOf)
 	if s.AsOf.IsZero() {
-		_, last, err := s.Store.UsageRange(ctx)
+		_, last, err := s.Data.UsageRange(ctx)
 		if err != nil {
 			return nil, err
 		}
 		asOf = features.DataEnd(last)
 	}
-	res := &ScoreResult{AsOf: asOf, ModelVersion: int(champ), Took: map[string]time.Duration{}, ByBand: map[churn.RiskBand]int{}}
+	res := &ScoreResult{AsOf: asOf, ModelVersion: champ, Took: map[string]time.Duration{}, ByBand: map[churn.RiskBand]int{}}
 	res.RunID = fmt.Sprintf("%s-m%d-%s", asOf.Format("20060102"), champ, s.Now().UTC().Format("20060102T150405.000"))
-	if err := s.Store.RecordScoreRun(ctx, res.RunID, asOf, int(champ), runStarted, 0, ""); err != nil {
+	if err := s.Runs.RecordScoreRun(ctx, res.RunID, asOf, champ, churn.ScoreRunStarted, 0, ""); err != nil {
 		return nil, err
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			_ = s.markFailed(ctx, res, fmt.Sprintf("panic: %v", r))
+			panic(r)
+		}
+	}()
 	scores, err := s.compute(ctx, m, res)
 	if err == nil {
 		began := time.Now()
-		err = s.Store.WriteScores(ctx, scores)
+		err = s.Scores.WriteScores(ctx, scores)
 		res.Took["write"] = time.Since(began)
-		s.Progress("written", int64(len(scores)))
+		if err == nil {
+			s.Progress("written", int64(len(scores)))
+		}
 	}
 	if err == nil {
-		err = s.Store.RecordScoreRun(ctx, res.RunID, asOf, int(champ), runFinished, len(scores), "")
+		err = s.Runs.RecordScoreRun(ctx, res.RunID, asOf, champ, churn.ScoreRunFinished, len(scores), "")
 	}
 	if err != nil {
-		// Best effort: the run is invisible to readers either way.
-		ferr := s.Store.RecordScoreRun(context.WithoutCancel(ctx), res.RunID, asOf, int(champ), runFailed, 0, err.Error())
+		ferr := s.markFailed(ctx, res, err.Error())
 		return nil, errors.Join(fmt.Errorf("scoring run %s failed: %w", res.RunID, err), ferr)
 	}
 	res.Rows = len(scores)
 	s.Log.Info("scoring run finished", "run", res.RunID, "as_of", asOf.Format(time.DateOnly), "model", champ, "customers", res.Rows)
+	if s.Finished != nil {
+		s.Finished(res.RunID)
+	}
 	return res, nil
 }
 
+// markFailed records the run as failed, best effort: the run is invisible to
+// readers either way, and when the mark cannot be written the next run's
+// Reconcile finds the run abandoned. It writes on a context a cancellation
+// has not ended, within a bound so that a hung ClickHouse cannot hold it.
+func (s *Scoring) markFailed(ctx context.Context, res *ScoreResult, msg string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return s.Runs.RecordScoreRun(ctx, res.RunID, res.AsOf, res.ModelVersion, churn.ScoreRunFailed, 0, msg)
+}
+
 // compute builds the snapshot with the champion's features and scores it.
-func (s *Score) compute(ctx context.Context, m *model.Model, res *ScoreResult) ([]churn.Score, error) {
+func (s *Scoring) compute(ctx context.Context, m *model.Model, res *ScoreResult) ([]churn.Score, error) {
 	began := time.Now()
-	snap, err := features.Compute(ctx, s.Store, features.Spec{AsOf: res.AsOf, Horizon: s.Horizon, Features: m.FeatureDefs()})
+	snap, err := features.Compute(ctx, s.Data, features.Spec{AsOf: res.AsOf, Horizon: s.Horizon, Features: m.FeatureDefs()})
 	if err != nil {
 		return nil, err
 	}
@@ -188,32 +166,31 @@ func (s *Score) compute(ctx context.Context, m *model.Model, res *ScoreResult) (
 		return nil, err
 	}
 	res.Took["predict"] = time.Since(began)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	began = time.Now()
 	contrib, err := m.Contributions(x, s.ExactReasons)
 	if err != nil {
 		return nil, err
 	}
 	res.Took["reasons"] = time.Since(began)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	clv, tier := x.Col(features.NameLifetimeValue), x.Col(features.NameValueTier)
 	if clv == nil || tier == nil {
 		return nil, churn.Errorf(churn.KindInternal, "score", "snapshot lacks the %s or %s feature", features.NameLifetimeValue, features.NameValueTier)
 	}
-	tiers := []churn.ValueTier{churn.TierA, churn.TierB, churn.TierC}
-	res.HighCut, res.MediumCut = s.Bands.thresholds(p)
+	res.HighCut, res.MediumCut = s.Bands.Cuts(p)
 	nf := len(x.Features)
 	out := make([]churn.Score, x.Rows())
 	for i := range out {
-		band := churn.RiskLow
-		switch {
-		case p[i] >= res.HighCut:
-			band = churn.RiskHigh
-		case p[i] >= res.MediumCut:
-			band = churn.RiskMedium
-		}
+		band := churn.BandOf(p[i], res.HighCut, res.MediumCut)
 		res.ByBand[band]++
-		t := churn.TierC
-		if k := int(tier[i]); !math.IsNaN(float64(tier[i])) && k >= 0 && k < len(tiers) {
-			t = tiers[k]
+		t, ok := churn.TierOfRank(int(tier[i]))
+		if math.IsNaN(float64(tier[i])) || !ok {
+			t = churn.TierC
 		}
 		v := float64(clv[i])
 		if math.IsNaN(v) {

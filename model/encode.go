@@ -152,20 +152,6 @@ func (e *Encoder) EncodeRow(m *churn.Matrix, i int, dst []float64) []float64 {
 	return dst
 }
 
-// Encode returns the encoded rows of m.
-func (e *Encoder) Encode(m *churn.Matrix) ([][]float64, error) {
-	if err := e.check(m); err != nil {
-		return nil, err
-	}
-	names, _ := e.Outputs()
-	out := make([][]float64, m.Rows())
-	flat := make([]float64, m.Rows()*len(names))
-	for i := range out {
-		out[i] = e.EncodeRow(m, i, flat[i*len(names):(i+1)*len(names):(i+1)*len(names)])
-	}
-	return out, nil
-}
-
 func isNaN32(v float32) bool { return v != v }
 
 func median(v []float64) float64 {

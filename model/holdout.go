@@ -23,10 +23,13 @@ func SnapshotCandidates(threads int) []Candidate {
 
 // OutOfTime is the data of a training run on the contract tables.
 type OutOfTime struct {
-	Fit     *churn.Matrix // older training snapshots: the models learn here
-	Valid   *churn.Matrix // the latest training snapshot: early stopping, calibration, operating point
-	Holdout *churn.Matrix // the out-of-time holdout every candidate is judged on
-	Cats    map[string][]string
+	Fit *churn.Matrix // older training snapshots: the models learn here
+	// FitWeights are the sampling weights of Fit's rows (FitSample.Weights);
+	// nil when Fit holds every row.
+	FitWeights []float32
+	Valid      *churn.Matrix // the latest training snapshot: early stopping, calibration, operating point
+	Holdout    *churn.Matrix // the out-of-time holdout every candidate is judged on
+	Cats       map[string][]string
 	// Window of the training snapshots and the holdout date, for the model file.
 	TrainFrom, TrainTo, HoldoutAsOf time.Time
 }
@@ -41,8 +44,8 @@ type Trained struct {
 // TrainOutOfTime fits every candidate on d.Fit (stopping early on d.Valid),
 // calibrates it on d.Valid (Platt or isotonic, chosen on two halves of it),
 // picks its operating threshold there (max F1), and evaluates it on the
-// holdout. It returns all candidates, best first: highest holdout PR-AUC,
-// ties broken by ROC-AUC.
+// holdout. It returns all candidates, best first by Better on their holdout
+// reports.
 func TrainOutOfTime(ctx context.Context, d OutOfTime, opts Options) ([]Trained, error) {
 	opts.defaults()
 	if opts.Candidates == nil {
@@ -56,6 +59,9 @@ func TrainOutOfTime(ctx context.Context, d OutOfTime, opts Options) ([]Trained, 
 			return nil, err
 		}
 	}
+	if d.FitWeights != nil && len(d.FitWeights) != d.Fit.Rows() {
+		return nil, churn.Invalid("train", "fit_weights", "%d weights for %d fit rows", len(d.FitWeights), d.Fit.Rows())
+	}
 	validLabels := eval.Float64s(d.Valid.Labels)
 	holdLabels := eval.Float64s(d.Holdout.Labels)
 	halves, err := eval.StratifiedKFold(validLabels, 2, opts.Seed)
@@ -65,11 +71,14 @@ func TrainOutOfTime(ctx context.Context, d OutOfTime, opts Options) ([]Trained, 
 	var out []Trained
 	for _, c := range opts.Candidates {
 		start := time.Now()
-		f, err := fit(ctx, c, d.Fit, d.Valid, d.Cats, 0)
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		f, err := fit(ctx, c, d.Fit, d.FitWeights, d.Valid, d.Cats, 0)
 		if err != nil {
 			return nil, fmt.Errorf("train %s: %w", c.Name, err)
 		}
-		t, err := finish(f, d, validLabels, holdLabels, halves, opts)
+		t, err := finish(ctx, f, d, validLabels, holdLabels, halves, opts)
 		f.close()
 		if err != nil {
 			return nil, fmt.Errorf("train %s: %w", c.Name, err)
@@ -86,7 +95,7 @@ func TrainOutOfTime(ctx context.Context, d OutOfTime, opts Options) ([]Trained, 
 	return out, nil
 }
 
-func finish(f *fitted, d OutOfTime, validLabels, holdLabels []float64, halves []eval.Fold, opts Options) (Trained, error) {
+func finish(ctx context.Context, f *fitted, d OutOfTime, validLabels, holdLabels []float64, halves []eval.Fold, opts Options) (Trained, error) {
 	vp, err := f.probs(d.Valid)
 	if err != nil {
 		return Trained{}, err
@@ -108,6 +117,9 @@ func finish(f *fitted, d OutOfTime, validLabels, holdLabels []float64, halves []
 	if err != nil {
 		return Trained{}, err
 	}
+	if err := ctx.Err(); err != nil {
+		return Trained{}, err
+	}
 	hp, err := f.probs(d.Holdout)
 	if err != nil {
 		return Trained{}, err
@@ -117,7 +129,10 @@ func finish(f *fitted, d OutOfTime, validLabels, holdLabels []float64, halves []
 	if err != nil {
 		return Trained{}, err
 	}
-	m, err := assemble(f, d.Fit, d.Cats, choice.Calibrator, opPoint.Threshold, report, calValid, opts.Features)
+	// The medians (the usual values reason texts compare with) come from the
+	// validation snapshot, a whole population, not from the sampled fit rows
+	// where churners are over-represented.
+	m, err := assemble(f, d.Valid, d.Cats, choice.Calibrator, opPoint.Threshold, report, calValid, opts.Features)
 	if err != nil {
 		return Trained{}, err
 	}
@@ -131,27 +146,6 @@ func finish(f *fitted, d OutOfTime, validLabels, holdLabels []float64, halves []
 		return Trained{}, err
 	}
 	return Trained{Name: f.cand.Name, Model: m}, nil
-}
-
-// Better reports whether report a beats b: higher PR-AUC, ties by ROC-AUC.
-func Better(a, b *eval.Report) bool {
-	const eps = 1e-9
-	if a.PRAUC > b.PRAUC+eps {
-		return true
-	}
-	if a.PRAUC < b.PRAUC-eps {
-		return false
-	}
-	return a.AUC > b.AUC+eps
-}
-
-func sortTrained(ts []Trained) {
-	// insertion sort keeps equal candidates in their (simplest first) order
-	for i := 1; i < len(ts); i++ {
-		for j := i; j > 0 && Better(ts[j].Model.Report, ts[j-1].Model.Report); j-- {
-			ts[j], ts[j-1] = ts[j-1], ts[j]
-		}
-	}
 }
 
 // Evaluate scores a labelled matrix with the model and reports the metrics at

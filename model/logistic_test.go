@@ -1,8 +1,13 @@
 package model
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"math"
 	"math/rand/v2"
+	"os"
+	"slices"
 	"testing"
 
 	"github.com/telcoretain/churn"
@@ -40,7 +45,7 @@ func synthMatrix(n int, seed uint64) *churn.Matrix {
 func TestLogisticRecoversKnownCoefficients(t *testing.T) {
 	m := synthMatrix(20000, 1)
 	cats := map[string][]string{"plan": {"basic", "standard", "unlimited"}}
-	l, err := TrainLogistic(m, cats, 10)
+	l, err := TrainLogistic(context.Background(), m, cats, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +74,7 @@ func TestLogisticRecoversKnownCoefficients(t *testing.T) {
 
 func TestLogisticMarginsMatchContributionsPlusAverage(t *testing.T) {
 	m := synthMatrix(2000, 2)
-	l, err := TrainLogistic(m, map[string][]string{"plan": {"x", "y", "z"}}, 1)
+	l, err := TrainLogistic(context.Background(), m, map[string][]string{"plan": {"x", "y", "z"}}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,19 +101,59 @@ func TestLogisticRejectsOneClassLabels(t *testing.T) {
 	for i := range m.Labels {
 		m.Labels[i] = 0
 	}
-	if _, err := TrainLogistic(m, nil, 1); churn.ErrorKind(err) != churn.KindInvalid {
+	if _, err := TrainLogistic(context.Background(), m, nil, 1); churn.ErrorKind(err) != churn.KindInvalid {
 		t.Fatalf("one-class labels: err %v, want invalid", err)
 	}
 }
 
 func TestLogisticMarginsRejectOtherFeatures(t *testing.T) {
 	m := synthMatrix(500, 4)
-	l, err := TrainLogistic(m, nil, 1)
+	l, err := TrainLogistic(context.Background(), m, nil, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.Features[1] = "other"
 	if _, err := l.Margins(m); churn.ErrorKind(err) != churn.KindInvalid || churn.ErrorField(err) != "b" {
 		t.Fatalf("renamed feature: err %v, want invalid naming b", err)
+	}
+}
+
+// TestLogisticWeightsEqualTheInProcessFit compares, bit for bit, the weights
+// fitted in the liblinear child with those golearn gave when it ran inside
+// the process (recorded in testdata before the fit moved out).
+func TestLogisticWeightsEqualTheInProcessFit(t *testing.T) {
+	b, err := os.ReadFile("testdata/logistic_inprocess_golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var golden []struct {
+		C         float64   `json:"c"`
+		Coef      []float64 `json:"coef"`
+		Intercept float64   `json:"intercept"`
+	}
+	if err := json.Unmarshal(b, &golden); err != nil {
+		t.Fatal(err)
+	}
+	if len(golden) == 0 {
+		t.Fatal("golden file lists no fits")
+	}
+	for _, g := range golden {
+		m := synthMatrix(300, 5)
+		l, err := TrainLogistic(context.Background(), m, map[string][]string{"plan": {"basic", "standard", "unlimited"}}, g.C)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(l.Coef, g.Coef) || l.Intercept != g.Intercept {
+			t.Errorf("C=%g: coef %v intercept %v, in-process fit gave %v and %v", g.C, l.Coef, l.Intercept, g.Coef, g.Intercept)
+		}
+	}
+}
+
+func TestLogisticStopsWhenTheContextIsCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := TrainLogistic(ctx, synthMatrix(500, 6), nil, 1)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled context: err %v, want context.Canceled", err)
 	}
 }

@@ -82,16 +82,25 @@ func (f *fitted) close() {
 }
 
 // fit trains a candidate on train. For XGBoost, valid (when not nil) drives
-// early stopping; otherwise rounds fixes the number of rounds.
-func fit(ctx context.Context, c Candidate, train, valid *churn.Matrix, cats map[string][]string, rounds int) (*fitted, error) {
+// early stopping; otherwise rounds fixes the number of rounds. weights (nil
+// for equal weights) are the sampling weights of train's rows (FitSample):
+// XGBoost fits with them as sample weights; golearn's liblinear takes none,
+// so the logistic regression fits the sample as it is and its intercept gets
+// the prior correction for the sampling (PriorOffset). Either way the
+// uncalibrated probabilities are the population's, before calibration.
+func fit(ctx context.Context, c Candidate, train *churn.Matrix, weights []float32, valid *churn.Matrix, cats map[string][]string, rounds int) (*fitted, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if c.Algorithm == AlgoLogistic {
-		l, err := TrainLogistic(train, cats, c.C)
+		l, err := TrainLogistic(ctx, train, cats, c.C)
 		if err != nil {
 			return nil, err
 		}
+		l.Intercept += PriorOffset(train.Labels, weights)
 		return &fitted{cand: c, logistic: l}, nil
 	}
-	d, err := xgboost.NewDMatrixFromColumns(train.Cols, xgboost.MatrixOptions{Labels: train.Labels, NThread: c.XGB.NThread})
+	d, err := xgboost.NewDMatrixFromColumns(train.Cols, xgboost.MatrixOptions{Labels: train.Labels, Weights: weights, NThread: c.XGB.NThread})
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +209,7 @@ func (o *Options) defaults() {
 }
 
 // TrainCV chooses between the candidates by stratified K-fold cross-validation
-// on m (ROC-AUC of the out-of-fold scores), calibrates the winner on its
+// on m (Better on the out-of-fold scores' PR-AUC and ROC-AUC), calibrates the winner on its
 // out-of-fold scores, and refits it on all rows. It is the path of
 // `churn train --csv`, where rows have no dates.
 func TrainCV(ctx context.Context, m *churn.Matrix, cats map[string][]string, opts Options) (*Result, error) {
@@ -230,7 +239,7 @@ func TrainCV(ctx context.Context, m *churn.Matrix, cats map[string][]string, opt
 			} else {
 				train = Subset(m, fold.Train)
 			}
-			f, err := fit(ctx, c, train, valid, cats, 0)
+			f, err := fit(ctx, c, train, nil, valid, cats, 0)
 			if err != nil {
 				return nil, err
 			}
@@ -254,8 +263,7 @@ func TrainCV(ctx context.Context, m *churn.Matrix, cats map[string][]string, opt
 		if opts.OnCandidate != nil {
 			opts.OnCandidate()
 		}
-		// Ties go to the earlier (simpler) candidate.
-		if bestIdx < 0 || auc > res.Candidates[bestIdx].AUC+1e-9 {
+		if bestIdx < 0 || betterScore(res.Candidates[ci], res.Candidates[bestIdx]) {
 			bestIdx, bestOOF, bestRounds = ci, oof, r
 		}
 	}
@@ -285,7 +293,7 @@ func TrainCV(ctx context.Context, m *churn.Matrix, cats map[string][]string, opt
 	if err != nil {
 		return nil, err
 	}
-	f, err := fit(ctx, best, m, nil, cats, max(bestRounds, 1))
+	f, err := fit(ctx, best, m, nil, nil, cats, max(bestRounds, 1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: final fit of %s: %w", op, best.Name, err)
 	}
@@ -331,7 +339,7 @@ func assemble(f *fitted, m *churn.Matrix, cats map[string][]string, cal calibrat
 		byName[rf.Name] = rf
 	}
 	out := &Model{
-		Format: FormatVersion, Algorithm: f.cand.Algorithm, CreatedAt: time.Now().UTC(), Params: f.cand.params(),
+		Format: FormatVersion, Algorithm: f.cand.Algorithm, Params: f.cand.params(),
 		Calibration: calJSON, Threshold: threshold, Report: report, Libraries: Libraries(), TrainScores: deciles(scores),
 		cal: cal,
 	}

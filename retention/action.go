@@ -12,45 +12,8 @@ import (
 	"github.com/telcoretain/churn"
 )
 
-// Action is a retention action with the targeting that chose it.
-type Action struct {
-	churn.Action
-	RunID         string // scoring run the action was planned from; empty for manual actions
-	Rule          string // policy rule that chose it; "manual" for actions added by hand
-	Tier          churn.ValueTier
-	Band          churn.RiskBand
-	Reason        string // top churn reason category
-	Probability   float64
-	LifetimeValue float64
-}
-
 // RuleManual marks actions added by hand rather than by a plan.
 const RuleManual = "manual"
-
-// EventType is what an event of the action log records.
-type EventType string
-
-// Event types. An action is born queued or control; claimed, done, failed
-// and cancelled move it on. There is no event for an expired lease: a claim
-// whose lease has passed is queued again by definition.
-const (
-	EventQueued    EventType = "queued"
-	EventControl   EventType = "control"
-	EventClaimed   EventType = "claimed"
-	EventDone      EventType = "done"
-	EventFailed    EventType = "failed"
-	EventCancelled EventType = "cancelled"
-)
-
-// Event is one row of the append-only action log. Every event carries the
-// whole action as it is after the event, so a row can be read on its own.
-type Event struct {
-	ID     string // time-ordered and unique: sorting by ID replays the log in order
-	Type   EventType
-	At     time.Time
-	Actor  string // who caused it: a job, an API key, an agent
-	Action Action
-}
 
 // Outcomes an agent reports when completing an action.
 const (

@@ -9,45 +9,22 @@ import (
 	"github.com/telcoretain/churn"
 )
 
-// Groups of a cycle's outcomes.
-const (
-	GroupTreated = "treated"
-	GroupControl = "control"
-)
-
-// Outcome is one planned customer of a cycle, labelled once the horizon has
-// passed: churned within [cycle, cycle+horizon) or retained.
-type Outcome struct {
-	Cycle         string
-	CustomerID    string
-	ActionID      string
-	Group         string // treated or control
-	Kind          string // the action given, or that would have been given
-	Tier          churn.ValueTier
-	LifetimeValue float64
-	Status        churn.ActionStatus // the action's status when labelled
-	Outcome       string             // the agent's outcome, if any
-	Cost          float64            // spent: the cost of actions that were worked
-	Churned       bool
-	ChurnedAt     time.Time
-}
-
 // Label labels the planned actions of one cycle (manual actions have no
 // control group and are left out). churned maps customers to the day they
 // churned within the horizon. Treated means planned for treatment, whether
 // or not an agent reached the customer (intention to treat), which keeps the
 // comparison with the control group fair.
-func Label(actions []Action, churned map[string]time.Time) []Outcome {
-	var out []Outcome
+func Label(actions []churn.Action, churned map[string]time.Time) []churn.Outcome {
+	var out []churn.Outcome
 	for _, a := range actions {
 		if a.Rule == RuleManual {
 			continue
 		}
-		o := Outcome{Cycle: a.Cycle, CustomerID: a.CustomerID, ActionID: a.ID, Group: GroupTreated, Kind: a.Kind,
+		o := churn.Outcome{Cycle: a.Cycle, CustomerID: a.CustomerID, ActionID: a.ID, Group: churn.GroupTreated, Kind: a.Kind,
 			Tier: a.Tier, LifetimeValue: a.LifetimeValue, Status: a.Status, Outcome: a.Outcome}
 		switch a.Status {
 		case churn.ActionControl:
-			o.Group = GroupControl
+			o.Group = churn.GroupControl
 		case churn.ActionDone, churn.ActionFailed:
 			o.Cost = a.Cost
 		}
@@ -56,7 +33,7 @@ func Label(actions []Action, churned map[string]time.Time) []Outcome {
 		}
 		out = append(out, o)
 	}
-	slices.SortFunc(out, func(x, y Outcome) int { return cmp.Compare(x.ActionID, y.ActionID) })
+	slices.SortFunc(out, func(x, y churn.Outcome) int { return cmp.Compare(x.ActionID, y.ActionID) })
 	return out
 }
 
@@ -89,7 +66,7 @@ type Lift struct {
 
 // Measure computes lift overall, by value tier and by action kind (for the
 // control group: the action it would have had).
-func Measure(outcomes []Outcome) Lift {
+func Measure(outcomes []churn.Outcome) Lift {
 	var l Lift
 	cycles := map[string]bool{}
 	for _, o := range outcomes {
@@ -99,28 +76,28 @@ func Measure(outcomes []Outcome) Lift {
 		l.Cycles = append(l.Cycles, c)
 	}
 	slices.Sort(l.Cycles)
-	l.All = liftRow("all", outcomes, func(Outcome) bool { return true })
-	for _, t := range []churn.ValueTier{churn.TierA, churn.TierB, churn.TierC} {
-		if r := liftRow("tier "+string(t), outcomes, func(o Outcome) bool { return o.Tier == t }); r.Treated+r.Control > 0 {
+	l.All = liftRow("all", outcomes, func(churn.Outcome) bool { return true })
+	for _, t := range churn.ValueTiers {
+		if r := liftRow("tier "+string(t), outcomes, func(o churn.Outcome) bool { return o.Tier == t }); r.Treated+r.Control > 0 {
 			l.ByTier = append(l.ByTier, r)
 		}
 	}
-	for _, k := range Kinds {
-		if r := liftRow(k, outcomes, func(o Outcome) bool { return o.Kind == k }); r.Treated+r.Control > 0 {
+	for _, k := range churn.ActionKinds {
+		if r := liftRow(string(k), outcomes, func(o churn.Outcome) bool { return o.Kind == k }); r.Treated+r.Control > 0 {
 			l.ByKind = append(l.ByKind, r)
 		}
 	}
 	return l
 }
 
-func liftRow(segment string, outcomes []Outcome, in func(Outcome) bool) LiftRow {
+func liftRow(segment string, outcomes []churn.Outcome, in func(churn.Outcome) bool) LiftRow {
 	r := LiftRow{Segment: segment}
 	var clv float64
 	for _, o := range outcomes {
 		if !in(o) {
 			continue
 		}
-		if o.Group == GroupControl {
+		if o.Group == churn.GroupControl {
 			r.Control++
 			if o.Churned {
 				r.ControlChurned++

@@ -29,23 +29,23 @@ func TestNewcombeIntervalMatchesThePublishedExample(t *testing.T) {
 }
 
 func TestLabelAndMeasureCompareTreatedWithControl(t *testing.T) {
-	var actions []Action
+	var actions []churn.Action
 	churned := map[string]time.Time{}
 	day := time.Date(2025, 6, 10, 0, 0, 0, 0, time.UTC)
-	add := func(n, churners int, st churn.ActionStatus, kind string, tier churn.ValueTier, outcome string) {
+	add := func(n, churners int, st churn.ActionStatus, kind churn.ActionKind, tier churn.ValueTier, outcome string) {
 		for i := range n {
 			id := fmt.Sprintf("%s-%s-%s-%d", st, kind, tier, i)
-			actions = append(actions, Action{Action: churn.Action{ID: id, CustomerID: id, Cycle: "2025-06-01", Kind: kind,
-				Cost: 10, Status: st, Outcome: outcome}, Tier: tier, LifetimeValue: 1000, Rule: "r"})
+			actions = append(actions, churn.Action{ID: id, CustomerID: id, Cycle: "2025-06-01", Kind: kind,
+				Cost: 10, Status: st, Outcome: outcome, Tier: tier, LifetimeValue: 1000, Rule: "r"})
 			if i < churners {
 				churned[id] = day
 			}
 		}
 	}
-	add(400, 40, churn.ActionDone, KindSpecialistCall, churn.TierA, OutcomeAccepted) // 10%
-	add(100, 10, churn.ActionQueued, KindSpecialistCall, churn.TierA, "")            // never worked: no cost
-	add(100, 20, churn.ActionControl, KindSpecialistCall, churn.TierA, "")           // 20%
-	actions = append(actions, Action{Action: churn.Action{ID: "m", CustomerID: "m", Cycle: "2025-06-01", Status: churn.ActionDone}, Rule: RuleManual})
+	add(400, 40, churn.ActionDone, churn.ActionSpecialistCall, churn.TierA, OutcomeAccepted) // 10%
+	add(100, 10, churn.ActionQueued, churn.ActionSpecialistCall, churn.TierA, "")            // never worked: no cost
+	add(100, 20, churn.ActionControl, churn.ActionSpecialistCall, churn.TierA, "")           // 20%
+	actions = append(actions, churn.Action{ID: "m", CustomerID: "m", Cycle: "2025-06-01", Status: churn.ActionDone, Rule: RuleManual})
 
 	out := Label(actions, churned)
 	if len(out) != 600 {
@@ -62,7 +62,7 @@ func TestLabelAndMeasureCompareTreatedWithControl(t *testing.T) {
 	if math.Abs(r.RevenueSaved-0.1*500*1000) > 1e-6 {
 		t.Fatalf("revenue saved %g", r.RevenueSaved)
 	}
-	if len(l.ByTier) != 1 || l.ByTier[0].Segment != "tier A" || len(l.ByKind) != 1 || l.ByKind[0].Segment != KindSpecialistCall {
+	if len(l.ByTier) != 1 || l.ByTier[0].Segment != "tier A" || len(l.ByKind) != 1 || l.ByKind[0].Segment != string(churn.ActionSpecialistCall) {
 		t.Fatalf("segments %+v %+v", l.ByTier, l.ByKind)
 	}
 	if fmt.Sprint(l.Cycles) != "[2025-06-01]" {

@@ -119,7 +119,7 @@ func (c *checker) build(raw *policyFile) *Policy {
 		ContactLimit:  orDefault(raw.Contact.Limit, DefaultContactLimit),
 		ContactWindow: orDefault(raw.Contact.WindowDays, DefaultContactWindow),
 		CooldownDays:  orDefault(raw.Contact.CooldownDays, DefaultCooldownDays),
-		Actions:       map[string]ActionSpec{},
+		Actions:       map[churn.ActionKind]ActionSpec{},
 	}
 	if !(p.ControlShare >= 0 && p.ControlShare <= 0.5) {
 		c.add("control_share", "%g: want a share from 0 to 0.5 (0.1 holds out 10%%)", p.ControlShare)
@@ -143,8 +143,8 @@ func (c *checker) build(raw *policyFile) *Policy {
 	for _, k := range kinds {
 		f := raw.Actions[k]
 		path := "actions." + k
-		if !slices.Contains(Kinds, k) || k == KindNone {
-			c.add(path, "unknown action kind; want one of %s", strings.Join(Kinds[:len(Kinds)-1], ", "))
+		if kind := churn.ActionKind(k); !slices.Contains(churn.ActionKinds, kind) || kind == churn.ActionNone {
+			c.add(path, "unknown action kind; want one of %s", churn.Names(churn.ActionKinds[:len(churn.ActionKinds)-1]))
 			continue
 		}
 		s := ActionSpec{Channel: f.Channel}
@@ -159,7 +159,7 @@ func (c *checker) build(raw *policyFile) *Policy {
 		} else {
 			s.SaveRate = c.share(path+".save_rate", *f.SaveRate)
 		}
-		p.Actions[k] = s
+		p.Actions[churn.ActionKind(k)] = s
 	}
 
 	if len(raw.Rules) == 0 {
@@ -174,7 +174,7 @@ func (c *checker) build(raw *policyFile) *Policy {
 
 func (c *checker) rule(p *Policy, i int, rf ruleFile, names map[string]int) Rule {
 	path := fmt.Sprintf("rules[%d]", i)
-	r := Rule{Name: rf.Name, Kind: rf.Action, Offer: rf.Offer, Channel: rf.Channel,
+	r := Rule{Name: rf.Name, Kind: churn.ActionKind(rf.Action), Offer: rf.Offer, Channel: rf.Channel,
 		Priority: orDefault(rf.Priority, DefaultPriority), Line: c.line(path)}
 	switch prev, dup := names[rf.Name]; {
 	case strings.TrimSpace(rf.Name) == "":
@@ -185,14 +185,14 @@ func (c *checker) rule(p *Policy, i int, rf ruleFile, names map[string]int) Rule
 		names[rf.Name] = i
 	}
 	for j, t := range rf.Tiers {
-		if !slices.Contains([]string{"A", "B", "C"}, t) {
-			c.add(fmt.Sprintf("%s.tiers[%d]", path, j), "%q is not a value tier; want A, B or C", t)
+		if churn.ValueTier(t).Rank() < 0 {
+			c.add(fmt.Sprintf("%s.tiers[%d]", path, j), "%q is not a value tier; want %s", t, churn.Names(churn.ValueTiers[:]))
 		}
 		r.Tiers = append(r.Tiers, churn.ValueTier(t))
 	}
 	for j, b := range rf.Bands {
-		if !slices.Contains([]string{"high", "medium", "low"}, b) {
-			c.add(fmt.Sprintf("%s.bands[%d]", path, j), "%q is not a risk band; want high, medium or low", b)
+		if churn.RiskBand(b).Rank() < 0 {
+			c.add(fmt.Sprintf("%s.bands[%d]", path, j), "%q is not a risk band; want %s", b, churn.Names(churn.RiskBands[:]))
 		}
 		r.Bands = append(r.Bands, churn.RiskBand(b))
 	}
@@ -203,12 +203,12 @@ func (c *checker) rule(p *Policy, i int, rf ruleFile, names map[string]int) Rule
 	}
 	r.Reasons = rf.Reasons
 	c.intRange(path+".priority", r.Priority, 1, 99)
-	switch spec, ok := p.Actions[rf.Action]; {
+	switch spec, ok := p.Actions[r.Kind]; {
 	case rf.Action == "":
-		c.add(path+".action", "is required; want one of %s", strings.Join(Kinds, ", "))
-	case !slices.Contains(Kinds, rf.Action):
-		c.add(path+".action", "%q is not an action; want one of %s", rf.Action, strings.Join(Kinds, ", "))
-	case rf.Action == KindNone:
+		c.add(path+".action", "is required; want one of %s", churn.Names(churn.ActionKinds))
+	case !slices.Contains(churn.ActionKinds, r.Kind):
+		c.add(path+".action", "%q is not an action; want one of %s", rf.Action, churn.Names(churn.ActionKinds))
+	case r.Kind == churn.ActionNone:
 		if rf.Offer != "" || rf.Channel != "" || rf.Cost != nil || rf.SaveRate != nil {
 			c.add(path+".action", "none takes no offer, channel, cost or save_rate")
 		}

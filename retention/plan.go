@@ -24,11 +24,11 @@ const (
 type Plan struct {
 	Cycle      string
 	RunID      string
-	Actions    []Action // to queue
-	Control    []Action // held out: recorded, never contacted
-	Budget     float64  // left for this cycle before the plan
-	Spent      float64  // cost of Actions
-	Considered int      // scores looked at
+	Actions    []churn.Action // to queue
+	Control    []churn.Action // held out: recorded, never contacted
+	Budget     float64        // left for this cycle before the plan
+	Spent      float64        // cost of Actions
+	Considered int            // scores looked at
 	Skipped    map[string]int
 }
 
@@ -39,7 +39,7 @@ type Planner struct {
 }
 
 type candidate struct {
-	a   Action
+	a   churn.Action
 	ev  float64
 	ctl bool
 }
@@ -48,7 +48,7 @@ type candidate struct {
 // already in the log (any cycle); they decide cooldowns, contact limits,
 // what this cycle already planned and how much of its budget is spent, so
 // planning a cycle again adds nothing new.
-func (pl *Planner) Plan(cycle, runID string, scores []churn.Score, existing []Action) (*Plan, error) {
+func (pl *Planner) Plan(cycle, runID string, scores []churn.Score, existing []churn.Action) (*Plan, error) {
 	p := pl.Policy
 	day, err := CycleDate(cycle)
 	if err != nil {
@@ -69,7 +69,7 @@ func (pl *Planner) Plan(cycle, runID string, scores []churn.Score, existing []Ac
 		case r == nil:
 			out.Skipped[SkipNoRule]++
 			continue
-		case r.Kind == KindNone:
+		case r.Kind == churn.ActionNone:
 			out.Skipped[SkipNone]++
 			continue
 		}
@@ -83,10 +83,10 @@ func (pl *Planner) Plan(cycle, runID string, scores []churn.Score, existing []Ac
 			out.Skipped[skip]++
 			continue
 		}
-		a := Action{
-			Action: churn.Action{ID: ActionID(s.CustomerID, cycle, r.Kind), CustomerID: s.CustomerID, Cycle: cycle,
-				Kind: r.Kind, Offer: r.Offer, Channel: r.Channel, Cost: r.Cost, Priority: r.Priority, Value: ev,
-				Status: churn.ActionQueued, CreatedAt: now().UTC()},
+		a := churn.Action{
+			ID: ActionID(s.CustomerID, cycle, string(r.Kind)), CustomerID: s.CustomerID, Cycle: cycle,
+			Kind: r.Kind, Offer: r.Offer, Channel: r.Channel, Cost: r.Cost, Priority: r.Priority, Value: ev,
+			Status: churn.ActionQueued, CreatedAt: now().UTC(),
 			RunID: runID, Rule: r.Name, Tier: s.Tier, Band: s.Band, Reason: reason,
 			Probability: s.Probability, LifetimeValue: s.LifetimeValue,
 		}
@@ -152,7 +152,7 @@ func (h contacts) blocks(p *Policy, day time.Time) string {
 // (control and cancelled included) marks its customer as planned and, unless
 // manual, spends budget; in other cycles, only actions that reach or will
 // reach the customer count as contacts.
-func contactsByCustomer(existing []Action, cycle string, out *Plan) map[string]contacts {
+func contactsByCustomer(existing []churn.Action, cycle string, out *Plan) map[string]contacts {
 	hist := map[string]contacts{}
 	for _, a := range existing {
 		h := hist[a.CustomerID]
@@ -162,7 +162,7 @@ func contactsByCustomer(existing []Action, cycle string, out *Plan) map[string]c
 				out.Budget -= a.Cost
 			}
 		}
-		if a.Status != churn.ActionControl && a.Status != churn.ActionCancelled && a.Kind != KindNone {
+		if a.Status != churn.ActionControl && a.Status != churn.ActionCancelled && a.Kind != churn.ActionNone {
 			if d, err := CycleDate(a.Cycle); err == nil && a.Cycle != cycle {
 				h.days = append(h.days, d)
 			} else if err == nil && a.Rule == RuleManual {

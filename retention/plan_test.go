@@ -51,7 +51,7 @@ func TestPlanActsOnPositiveValueOnlyHighestFirst(t *testing.T) {
 	}
 	var got []string
 	for _, a := range plan.Actions {
-		got = append(got, a.CustomerID+":"+a.Kind)
+		got = append(got, a.CustomerID+":"+string(a.Kind))
 	}
 	if fmt.Sprint(got) != "[c1:specialist_call c5:sms c2:sms]" {
 		t.Fatalf("actions %v", got)
@@ -60,7 +60,7 @@ func TestPlanActsOnPositiveValueOnlyHighestFirst(t *testing.T) {
 		t.Fatalf("skipped %v spent %g", plan.Skipped, plan.Spent)
 	}
 	a := plan.Actions[0]
-	if math.Abs(a.Value-240) > 1e-9 || a.Reason != ReasonNetwork || a.Rule != "a" || a.ID != ActionID("c1", "2025-06-01", KindSpecialistCall) || a.Status != churn.ActionQueued {
+	if math.Abs(a.Value-240) > 1e-9 || a.Reason != ReasonNetwork || a.Rule != "a" || a.ID != ActionID("c1", "2025-06-01", string(churn.ActionSpecialistCall)) || a.Status != churn.ActionQueued {
 		t.Fatalf("first action %+v", a)
 	}
 }
@@ -93,25 +93,25 @@ func TestPlanStopsAtTheBudget(t *testing.T) {
 }
 
 func TestPlanRespectsCooldownAndContactLimitAcrossCycles(t *testing.T) {
-	past := func(cycle string, st churn.ActionStatus, rule string) Action {
-		return Action{Action: churn.Action{ID: "x" + cycle, CustomerID: "c1", Cycle: cycle, Kind: KindSMS, Status: st}, Rule: rule}
+	past := func(cycle string, st churn.ActionStatus, rule string) churn.Action {
+		return churn.Action{ID: "x" + cycle, CustomerID: "c1", Cycle: cycle, Kind: churn.ActionSMS, Status: st, Rule: rule}
 	}
 	cases := []struct {
 		name    string
-		history []Action
+		history []churn.Action
 		skip    string // "" when the customer gets an action
 	}{
 		{"never contacted", nil, ""},
-		{"contacted 10 days ago", []Action{past("2025-05-22", churn.ActionDone, "rest")}, SkipCooldown},
-		{"queued 19 days ago and not yet worked", []Action{past("2025-05-13", churn.ActionQueued, "rest")}, SkipCooldown},
-		{"contacted 20 days ago", []Action{past("2025-05-12", churn.ActionDone, "rest")}, ""},
-		{"cancelled 10 days ago", []Action{past("2025-05-22", churn.ActionCancelled, "rest")}, ""},
-		{"control 10 days ago", []Action{past("2025-05-22", churn.ActionControl, "rest")}, ""},
-		{"manual contact today", []Action{past("2025-06-01", churn.ActionDone, RuleManual)}, SkipCooldown},
-		{"twice within 90 days", []Action{past("2025-03-10", churn.ActionDone, "rest"), past("2025-04-20", churn.ActionFailed, "rest")}, SkipContactLimit},
-		{"twice but one is older than 90 days", []Action{past("2025-02-10", churn.ActionDone, "rest"), past("2025-04-20", churn.ActionDone, "rest")}, ""},
-		{"already planned in this cycle", []Action{past("2025-06-01", churn.ActionCancelled, "rest")}, SkipAlreadyPlanned},
-		{"held out in this cycle", []Action{past("2025-06-01", churn.ActionControl, "rest")}, SkipAlreadyPlanned},
+		{"contacted 10 days ago", []churn.Action{past("2025-05-22", churn.ActionDone, "rest")}, SkipCooldown},
+		{"queued 19 days ago and not yet worked", []churn.Action{past("2025-05-13", churn.ActionQueued, "rest")}, SkipCooldown},
+		{"contacted 20 days ago", []churn.Action{past("2025-05-12", churn.ActionDone, "rest")}, ""},
+		{"cancelled 10 days ago", []churn.Action{past("2025-05-22", churn.ActionCancelled, "rest")}, ""},
+		{"control 10 days ago", []churn.Action{past("2025-05-22", churn.ActionControl, "rest")}, ""},
+		{"manual contact today", []churn.Action{past("2025-06-01", churn.ActionDone, RuleManual)}, SkipCooldown},
+		{"twice within 90 days", []churn.Action{past("2025-03-10", churn.ActionDone, "rest"), past("2025-04-20", churn.ActionFailed, "rest")}, SkipContactLimit},
+		{"twice but one is older than 90 days", []churn.Action{past("2025-02-10", churn.ActionDone, "rest"), past("2025-04-20", churn.ActionDone, "rest")}, ""},
+		{"already planned in this cycle", []churn.Action{past("2025-06-01", churn.ActionCancelled, "rest")}, SkipAlreadyPlanned},
+		{"held out in this cycle", []churn.Action{past("2025-06-01", churn.ActionControl, "rest")}, SkipAlreadyPlanned},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -145,7 +145,7 @@ func TestPlanningACycleAgainAddsNothing(t *testing.T) {
 	if len(first.Actions) != 5 || len(first.Control) == 0 {
 		t.Fatalf("first plan: %d actions, %d control", len(first.Actions), len(first.Control))
 	}
-	existing := append(append([]Action(nil), first.Actions...), first.Control...)
+	existing := append(append([]churn.Action(nil), first.Actions...), first.Control...)
 	again, err := pl.Plan("2025-06-01", "r", scores, existing)
 	if err != nil {
 		t.Fatal(err)

@@ -12,19 +12,6 @@ import (
 	"github.com/telcoretain/churn"
 )
 
-// Action kinds a rule can choose. KindNone matches customers on purpose and
-// leaves them alone (low value, or a reason no action fixes).
-const (
-	KindSpecialistCall = "specialist_call"
-	KindOffer          = "offer"
-	KindEmail          = "email"
-	KindSMS            = "sms"
-	KindNone           = "none"
-)
-
-// Kinds lists the action kinds, strongest first.
-var Kinds = []string{KindSpecialistCall, KindOffer, KindEmail, KindSMS, KindNone}
-
 // Channels an action can go out on.
 var Channels = []string{"phone", "email", "sms", "push", "letter"}
 
@@ -49,7 +36,7 @@ type Policy struct {
 	ContactLimit  int // contacts per customer within ContactWindow days
 	ContactWindow int
 	CooldownDays  int // days between two contacts of one customer
-	Actions       map[string]ActionSpec
+	Actions       map[churn.ActionKind]ActionSpec
 	Rules         []Rule
 
 	Source string // file the policy came from, "" when built in code
@@ -70,7 +57,7 @@ type Rule struct {
 	Tiers    []churn.ValueTier
 	Bands    []churn.RiskBand
 	Reasons  []string
-	Kind     string
+	Kind     churn.ActionKind
 	Offer    string
 	Channel  string
 	Cost     float64
@@ -98,7 +85,7 @@ func (p *Policy) Match(tier churn.ValueTier, band churn.RiskBand, reason string)
 
 // Spec returns the catalogue entry of a kind, with ok false when the policy
 // has none.
-func (p *Policy) Spec(kind string) (ActionSpec, bool) {
+func (p *Policy) Spec(kind churn.ActionKind) (ActionSpec, bool) {
 	s, ok := p.Actions[kind]
 	return s, ok
 }

@@ -21,15 +21,15 @@ func TestDefaultPolicyIsValidAndTreatsCustomersByValue(t *testing.T) {
 		tier   churn.ValueTier
 		band   churn.RiskBand
 		reason string
-		want   string
+		want   churn.ActionKind
 	}{
-		{churn.TierA, churn.RiskHigh, ReasonPrice, KindSpecialistCall},
-		{churn.TierA, churn.RiskMedium, ReasonCompetitor, KindSpecialistCall},
-		{churn.TierB, churn.RiskHigh, ReasonNetwork, KindOffer},
-		{churn.TierB, churn.RiskMedium, ReasonPrice, KindEmail},
-		{churn.TierC, churn.RiskHigh, ReasonService, KindSMS},
-		{churn.TierA, churn.RiskLow, ReasonPrice, KindNone},
-		{churn.TierC, churn.RiskLow, ReasonOther, KindNone},
+		{churn.TierA, churn.RiskHigh, ReasonPrice, churn.ActionSpecialistCall},
+		{churn.TierA, churn.RiskMedium, ReasonCompetitor, churn.ActionSpecialistCall},
+		{churn.TierB, churn.RiskHigh, ReasonNetwork, churn.ActionOffer},
+		{churn.TierB, churn.RiskMedium, ReasonPrice, churn.ActionEmail},
+		{churn.TierC, churn.RiskHigh, ReasonService, churn.ActionSMS},
+		{churn.TierA, churn.RiskLow, ReasonPrice, churn.ActionNone},
+		{churn.TierC, churn.RiskLow, ReasonOther, churn.ActionNone},
 	}
 	for _, c := range cases {
 		r := p.Match(c.tier, c.band, c.reason)

@@ -14,10 +14,10 @@ import (
 
 // Log is the append-only action event log (ClickHouse's action_events).
 type Log interface {
-	// Append writes events as one block, all or nothing, before returning.
-	Append(ctx context.Context, events []Event) error
-	// Events returns the events at or after since (zero: all), ordered by id.
-	Events(ctx context.Context, since time.Time) ([]Event, error)
+	// AppendActionEvents writes events as one block, all or nothing, before returning.
+	AppendActionEvents(ctx context.Context, events []churn.ActionEvent) error
+	// ActionEvents returns the events at or after since (zero: all), ordered by id.
+	ActionEvents(ctx context.Context, since time.Time) ([]churn.ActionEvent, error)
 }
 
 // Queue is the work queue of retention actions. One process owns it (see
@@ -31,6 +31,7 @@ type Queue struct {
 	lease func() time.Duration
 	ids   *EventIDs
 	logr  *slog.Logger
+	fence func() (uint64, error)
 
 	mu     sync.Mutex
 	st     *state
@@ -43,6 +44,10 @@ type QueueOptions struct {
 	Now   func() time.Time     // time.Now
 	Lease func() time.Duration // DefaultLease; the current policy's in a server
 	Log   *slog.Logger
+	// Fence, when set, is asked before every write for the owner's fencing
+	// token, or why this process may not write (Ownership.Fence). Without
+	// it the queue writes token 0, as plans run from the CLI do.
+	Fence func() (uint64, error)
 }
 
 // NewQueue returns a queue over log. It reads the log on Load, or on the
@@ -58,7 +63,11 @@ func NewQueue(log Log, o QueueOptions) *Queue {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Queue{log: log, now: o.Now, lease: o.Lease, ids: NewEventIDs(o.Now), logr: o.Log, st: newState(), stale: true}
+	if o.Fence == nil {
+		o.Fence = func() (uint64, error) { return 0, nil }
+	}
+	return &Queue{log: log, now: o.Now, lease: o.Lease, ids: NewEventIDs(o.Now), logr: o.Log, fence: o.Fence,
+		st: newState(), stale: true}
 }
 
 // Load rebuilds the queue from the whole log.
@@ -69,7 +78,7 @@ func (q *Queue) Load(ctx context.Context) error {
 }
 
 func (q *Queue) reload(ctx context.Context) error {
-	evs, err := q.log.Events(ctx, time.Time{})
+	evs, err := q.log.ActionEvents(ctx, time.Time{})
 	if err != nil {
 		return err
 	}
@@ -101,7 +110,7 @@ func (q *Queue) Sync(ctx context.Context) (int, error) {
 	if since.Before(time.Unix(0, 0)) {
 		since = time.Time{}
 	}
-	evs, err := q.log.Events(ctx, since)
+	evs, err := q.log.ActionEvents(ctx, since)
 	if err != nil {
 		return 0, err
 	}
@@ -124,8 +133,15 @@ func (q *Queue) Sync(ctx context.Context) (int, error) {
 // has checked each event against the state. When the write fails nothing
 // changes in memory, and the next change reloads the log first, in case the
 // write landed after all.
-func (q *Queue) commit(ctx context.Context, evs []Event) error {
-	if err := q.log.Append(ctx, evs); err != nil {
+func (q *Queue) commit(ctx context.Context, evs []churn.ActionEvent) error {
+	tok, err := q.fenced()
+	if err != nil {
+		return err
+	}
+	for i := range evs {
+		evs[i].Token = tok
+	}
+	if err := q.log.AppendActionEvents(ctx, evs); err != nil {
 		q.stale = true
 		return err
 	}
@@ -135,8 +151,27 @@ func (q *Queue) commit(ctx context.Context, evs []Event) error {
 	return nil
 }
 
-// begin takes the lock for a change, reloading first if a write failed.
+// fenced returns the token to write with, or why this process may not
+// write; the caller holds q.mu.
+func (q *Queue) fenced() (uint64, error) {
+	tok, err := q.fence()
+	if err != nil {
+		return 0, err
+	}
+	if tok != 0 && tok < q.st.token {
+		return 0, churn.Errorf(churn.KindUnavailable, "write action event",
+			"a newer owner of the action queue (token %d, this server's %d) wrote to the log; this server steps down on its next poll", q.st.token, tok)
+	}
+	return tok, nil
+}
+
+// begin takes the lock for a change, reloading first if a write failed. A
+// process that may not write fails here, before it could answer from
+// memory (an empty claim, an existing action) as if it owned the queue.
 func (q *Queue) begin(ctx context.Context) error {
+	if _, err := q.fence(); err != nil {
+		return err
+	}
 	q.mu.Lock()
 	if q.stale {
 		if err := q.reload(ctx); err != nil {
@@ -144,26 +179,30 @@ func (q *Queue) begin(ctx context.Context) error {
 			return err
 		}
 	}
+	if _, err := q.fenced(); err != nil {
+		q.mu.Unlock()
+		return err
+	}
 	return nil
 }
 
-func (q *Queue) event(t EventType, actor string, a Action) Event {
+func (q *Queue) event(t churn.ActionStatus, actor string, a churn.Action) churn.ActionEvent {
 	id, at := q.ids.Next()
-	return Event{ID: id, Type: t, At: at, Actor: actor, Action: a}
+	return churn.ActionEvent{ID: id, Type: t, At: at, Actor: actor, Action: a}
 }
 
 // Enqueue appends actions of a plan (queued) and its control group in one
 // write, skipping ids the log already has, and returns how many it added.
-func (q *Queue) Enqueue(ctx context.Context, actor string, actions, control []Action) (int, error) {
+func (q *Queue) Enqueue(ctx context.Context, actor string, actions, control []churn.Action) (int, error) {
 	if err := q.begin(ctx); err != nil {
 		return 0, err
 	}
 	defer q.mu.Unlock()
-	var evs []Event
+	var evs []churn.ActionEvent
 	for _, set := range []struct {
-		t  EventType
-		as []Action
-	}{{EventQueued, actions}, {EventControl, control}} {
+		t  churn.ActionStatus
+		as []churn.Action
+	}{{churn.ActionQueued, actions}, {churn.ActionControl, control}} {
 		for _, a := range set.as {
 			if q.st.actions[a.ID] != nil {
 				continue
@@ -179,17 +218,17 @@ func (q *Queue) Enqueue(ctx context.Context, actor string, actions, control []Ac
 
 // Add queues one action by hand and reports whether it is new; adding the
 // same action again returns the existing one.
-func (q *Queue) Add(ctx context.Context, actor string, a Action) (Action, bool, error) {
+func (q *Queue) Add(ctx context.Context, actor string, a churn.Action) (churn.Action, bool, error) {
 	if err := q.begin(ctx); err != nil {
-		return Action{}, false, err
+		return churn.Action{}, false, err
 	}
 	defer q.mu.Unlock()
 	if cur := q.st.actions[a.ID]; cur != nil {
 		return q.view(cur), false, nil
 	}
-	e := q.event(EventQueued, actor, a)
-	if err := q.commit(ctx, []Event{e}); err != nil {
-		return Action{}, false, err
+	e := q.event(churn.ActionQueued, actor, a)
+	if err := q.commit(ctx, []churn.ActionEvent{e}); err != nil {
+		return churn.Action{}, false, err
 	}
 	return q.view(q.st.actions[a.ID]), true, nil
 }
@@ -197,7 +236,7 @@ func (q *Queue) Add(ctx context.Context, actor string, a Action) (Action, bool, 
 // Claim gives agent up to limit queued actions, most urgent first (priority,
 // then expected value), each under a lease. Claims of concurrent agents are
 // serialised, so no action goes to two agents.
-func (q *Queue) Claim(ctx context.Context, agent, actor string, limit int) ([]Action, error) {
+func (q *Queue) Claim(ctx context.Context, agent, actor string, limit int) ([]churn.Action, error) {
 	if strings.TrimSpace(agent) == "" {
 		return nil, churn.Invalid("claim actions", "agent", "is required: name the agent taking the actions")
 	}
@@ -209,7 +248,7 @@ func (q *Queue) Claim(ctx context.Context, agent, actor string, limit int) ([]Ac
 	}
 	defer q.mu.Unlock()
 	now := q.now()
-	var open []*Action
+	var open []*churn.Action
 	for _, a := range q.st.actions {
 		if effective(a, now) == churn.ActionQueued {
 			open = append(open, a)
@@ -218,19 +257,19 @@ func (q *Queue) Claim(ctx context.Context, agent, actor string, limit int) ([]Ac
 	slices.SortFunc(open, workOrder)
 	open = open[:min(limit, len(open))]
 	until := now.Add(q.lease()).Truncate(time.Second) // the log keeps whole seconds
-	evs := make([]Event, len(open))
+	evs := make([]churn.ActionEvent, len(open))
 	for i, a := range open {
 		c := *a
 		c.Agent, c.LeaseUntil, c.Outcome, c.Note = agent, until, "", ""
-		evs[i] = q.event(EventClaimed, actor, c)
+		evs[i] = q.event(churn.ActionClaimed, actor, c)
 	}
 	if len(evs) == 0 {
-		return []Action{}, nil
+		return []churn.Action{}, nil
 	}
 	if err := q.commit(ctx, evs); err != nil {
 		return nil, err
 	}
-	out := make([]Action, len(evs))
+	out := make([]churn.Action, len(evs))
 	for i, e := range evs {
 		out[i] = q.view(q.st.actions[e.Action.ID])
 	}
@@ -238,7 +277,7 @@ func (q *Queue) Claim(ctx context.Context, agent, actor string, limit int) ([]Ac
 }
 
 // workOrder sorts actions the way agents should work them.
-func workOrder(x, y *Action) int {
+func workOrder(x, y *churn.Action) int {
 	if c := cmp.Compare(x.Priority, y.Priority); c != 0 {
 		return c
 	}
@@ -250,16 +289,16 @@ func workOrder(x, y *Action) int {
 
 // Complete records the outcome of a claimed action. agent, when given, must
 // be the agent holding the claim.
-func (q *Queue) Complete(ctx context.Context, id, agent, outcome, note, actor string) (Action, error) {
-	t := EventDone
+func (q *Queue) Complete(ctx context.Context, id, agent, outcome, note, actor string) (churn.Action, error) {
+	t := churn.ActionDone
 	switch outcome {
 	case OutcomeAccepted, OutcomeDeclined:
 	case OutcomeUnreachable:
-		t = EventFailed
+		t = churn.ActionFailed
 	default:
-		return Action{}, churn.Invalid("complete action", "outcome", "%q: want accepted, declined or unreachable", outcome)
+		return churn.Action{}, churn.Invalid("complete action", "outcome", "%q: want accepted, declined or unreachable", outcome)
 	}
-	return q.change(ctx, id, t, actor, func(a *Action) error {
+	return q.change(ctx, id, t, actor, func(a *churn.Action) error {
 		if agent != "" && a.Agent != agent && a.Status == churn.ActionClaimed {
 			return churn.Errorf(churn.KindConflict, "complete action", "action %s is claimed by %s, not %s", id, a.Agent, agent)
 		}
@@ -269,32 +308,32 @@ func (q *Queue) Complete(ctx context.Context, id, agent, outcome, note, actor st
 }
 
 // Cancel takes an action out of the queue for good.
-func (q *Queue) Cancel(ctx context.Context, id, note, actor string) (Action, error) {
-	return q.change(ctx, id, EventCancelled, actor, func(a *Action) error {
+func (q *Queue) Cancel(ctx context.Context, id, note, actor string) (churn.Action, error) {
+	return q.change(ctx, id, churn.ActionCancelled, actor, func(a *churn.Action) error {
 		a.Note = note
 		return nil
 	})
 }
 
-func (q *Queue) change(ctx context.Context, id string, t EventType, actor string, edit func(*Action) error) (Action, error) {
+func (q *Queue) change(ctx context.Context, id string, t churn.ActionStatus, actor string, edit func(*churn.Action) error) (churn.Action, error) {
 	if err := q.begin(ctx); err != nil {
-		return Action{}, err
+		return churn.Action{}, err
 	}
 	defer q.mu.Unlock()
 	cur := q.st.actions[id]
 	if cur == nil {
-		return Action{}, churn.Errorf(churn.KindNotFound, string(t)+" action", "no action %s", id)
+		return churn.Action{}, churn.Errorf(churn.KindNotFound, string(t)+" action", "no action %s", id)
 	}
 	a := *cur
 	if err := edit(&a); err != nil {
-		return Action{}, err
+		return churn.Action{}, err
 	}
 	e := q.event(t, actor, a)
 	if err := q.st.check(&e); err != nil {
-		return Action{}, err
+		return churn.Action{}, err
 	}
-	if err := q.commit(ctx, []Event{e}); err != nil {
-		return Action{}, err
+	if err := q.commit(ctx, []churn.ActionEvent{e}); err != nil {
+		return churn.Action{}, err
 	}
 	return q.view(q.st.actions[id]), nil
 }
@@ -302,22 +341,29 @@ func (q *Queue) change(ctx context.Context, id string, t EventType, actor string
 var errNotLoaded = churn.Errorf(churn.KindUnavailable, "read action queue",
 	"the action log has not been read yet (ClickHouse unavailable?); retry later")
 
+// MaxToken is the highest fencing token in the log as last read.
+func (q *Queue) MaxToken() uint64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.st.token
+}
+
 // Get returns one action as it stands now.
-func (q *Queue) Get(id string) (Action, error) {
+func (q *Queue) Get(id string) (churn.Action, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if !q.loaded {
-		return Action{}, errNotLoaded
+		return churn.Action{}, errNotLoaded
 	}
 	a := q.st.actions[id]
 	if a == nil {
-		return Action{}, churn.Errorf(churn.KindNotFound, "get action", "no action %s", id)
+		return churn.Action{}, churn.Errorf(churn.KindNotFound, "get action", "no action %s", id)
 	}
 	return q.view(a), nil
 }
 
 // view copies an action with its effective status.
-func (q *Queue) view(a *Action) Action {
+func (q *Queue) view(a *churn.Action) churn.Action {
 	v := *a
 	if st := effective(a, q.now()); st != v.Status {
 		v.Status, v.Agent, v.LeaseUntil = st, "", time.Time{}
@@ -329,13 +375,13 @@ func (q *Queue) view(a *Action) Action {
 type Filter struct {
 	Status     churn.ActionStatus
 	Tier       churn.ValueTier
-	Kind       string
+	Kind       churn.ActionKind
 	Cycle      string
 	CustomerID string
 	Agent      string
 }
 
-func (f Filter) match(a *Action) bool {
+func (f Filter) match(a *churn.Action) bool {
 	return (f.Status == "" || a.Status == f.Status) && (f.Tier == "" || a.Tier == f.Tier) &&
 		(f.Kind == "" || a.Kind == f.Kind) && (f.Cycle == "" || a.Cycle == f.Cycle) &&
 		(f.CustomerID == "" || a.CustomerID == f.CustomerID) && (f.Agent == "" || a.Agent == f.Agent)
@@ -343,29 +389,29 @@ func (f Filter) match(a *Action) bool {
 
 // List returns the actions that match f in work order, offset and limit
 // applied, and how many match in all.
-func (q *Queue) List(f Filter, offset, limit int) ([]Action, int, error) {
+func (q *Queue) List(f Filter, offset, limit int) ([]churn.Action, int, error) {
 	q.mu.Lock()
 	if !q.loaded {
 		q.mu.Unlock()
 		return nil, 0, errNotLoaded
 	}
-	var all []Action
+	var all []churn.Action
 	for _, a := range q.st.actions {
 		if v := q.view(a); f.match(&v) {
 			all = append(all, v)
 		}
 	}
 	q.mu.Unlock()
-	slices.SortFunc(all, func(x, y Action) int { return workOrder(&x, &y) })
+	slices.SortFunc(all, func(x, y churn.Action) int { return workOrder(&x, &y) })
 	total := len(all)
 	if offset >= total {
-		return []Action{}, total, nil
+		return []churn.Action{}, total, nil
 	}
 	return all[offset:min(total, offset+limit)], total, nil
 }
 
 // Actions returns every action as it stands now, for planning.
-func (q *Queue) Actions() ([]Action, error) {
+func (q *Queue) Actions() ([]churn.Action, error) {
 	out, _, err := q.List(Filter{}, 0, 1<<62)
 	return out, err
 }

@@ -2,78 +2,34 @@ package retention
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/internal/clocktest"
+	"github.com/telcoretain/churn/retention/retentiontest"
 )
 
-// memLog is an in-memory Log; fail makes the next Append fail, and land
-// decides whether the failed block was written anyway (a timeout after the
-// server took it).
-type memLog struct {
-	mu   sync.Mutex
-	evs  []Event
-	fail bool
-	land bool
-}
+// memLog is the in-memory action log shared with the queue's users' tests.
+type memLog = retentiontest.Log
 
-func (l *memLog) Append(_ context.Context, evs []Event) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.fail {
-		l.fail = false
-		if l.land {
-			l.evs = append(l.evs, evs...)
-		}
-		return churn.Unavailable("insert into action_events", errors.New("connection reset"))
-	}
-	l.evs = append(l.evs, evs...)
-	return nil
-}
-
-func (l *memLog) Events(_ context.Context, since time.Time) ([]Event, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []Event
-	for _, e := range l.evs {
-		if !e.At.Before(since) {
-			out = append(out, e)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
-}
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type clock = clocktest.Clock
 
 func newTestQueue(t *testing.T, n int) (*Queue, *memLog, *clock) {
 	t.Helper()
 	log := &memLog{}
-	clk := &clock{t: time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)}
-	q := NewQueue(log, QueueOptions{Now: clk.now, Lease: func() time.Duration { return 10 * time.Minute }})
+	clk := clocktest.New(time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC))
+	q := NewQueue(log, QueueOptions{Now: clk.Now, Lease: func() time.Duration { return 10 * time.Minute }})
 	if _, _, err := q.List(Filter{}, 0, 10); churn.ErrorKind(err) != churn.KindUnavailable {
 		t.Fatalf("listing before the log was read: %v", err)
 	}
-	var as []Action
+	var as []churn.Action
 	for i := range n {
-		as = append(as, Action{Action: churn.Action{ID: fmt.Sprintf("a%04d", i), CustomerID: fmt.Sprintf("c%04d", i),
-			Cycle: "2025-06-01", Kind: KindSMS, Priority: 1 + i%3, Value: float64(i)}, Tier: churn.TierC})
+		as = append(as, churn.Action{ID: fmt.Sprintf("a%04d", i), CustomerID: fmt.Sprintf("c%04d", i),
+			Cycle: "2025-06-01", Kind: churn.ActionSMS, Priority: 1 + i%3, Value: float64(i), Tier: churn.TierC})
 	}
 	if added, err := q.Enqueue(context.Background(), "test", as, nil); err != nil || added != n {
 		t.Fatalf("enqueue: %d, %v", added, err)
@@ -147,7 +103,7 @@ func TestAnExpiredLeaseReturnsTheActionToTheQueue(t *testing.T) {
 	if as, _ := q.Claim(ctx, "bob", "test", 1); len(as) != 0 {
 		t.Fatal("a leased action was claimed again")
 	}
-	clk.add(10*time.Minute + time.Second)
+	clk.Add(10*time.Minute + time.Second)
 	if a, _ := q.Get("a0000"); a.Status != churn.ActionQueued || a.Agent != "" {
 		t.Fatalf("after the lease: %+v", a)
 	}
@@ -171,19 +127,21 @@ func TestCompleteAndCancelFollowTheStateMachine(t *testing.T) {
 	}
 	cases := []struct {
 		name    string
-		do      func() (Action, error)
+		do      func() (churn.Action, error)
 		kind    churn.Kind
 		ok      bool
 		outcome string
 	}{
-		{"unknown id", func() (Action, error) { return q.Complete(ctx, "nope", "", OutcomeAccepted, "", "t") }, churn.KindNotFound, false, ""},
-		{"bad outcome", func() (Action, error) { return q.Complete(ctx, "a0000", "", "maybe", "", "t") }, churn.KindInvalid, false, ""},
-		{"complete", func() (Action, error) { return q.Complete(ctx, "a0000", "ann", OutcomeAccepted, "took the offer", "t") }, 0, true, OutcomeAccepted},
-		{"complete twice", func() (Action, error) { return q.Complete(ctx, "a0000", "", OutcomeDeclined, "", "t") }, churn.KindConflict, false, ""},
-		{"cancel done", func() (Action, error) { return q.Cancel(ctx, "a0000", "", "t") }, churn.KindConflict, false, ""},
-		{"unreachable", func() (Action, error) { return q.Complete(ctx, "a0001", "", OutcomeUnreachable, "", "t") }, 0, true, OutcomeUnreachable},
-		{"cancel claimed", func() (Action, error) { return q.Cancel(ctx, "a0002", "left already", "t") }, 0, true, ""},
-		{"cancel twice", func() (Action, error) { return q.Cancel(ctx, "a0002", "", "t") }, churn.KindConflict, false, ""},
+		{"unknown id", func() (churn.Action, error) { return q.Complete(ctx, "nope", "", OutcomeAccepted, "", "t") }, churn.KindNotFound, false, ""},
+		{"bad outcome", func() (churn.Action, error) { return q.Complete(ctx, "a0000", "", "maybe", "", "t") }, churn.KindInvalid, false, ""},
+		{"complete", func() (churn.Action, error) {
+			return q.Complete(ctx, "a0000", "ann", OutcomeAccepted, "took the offer", "t")
+		}, 0, true, OutcomeAccepted},
+		{"complete twice", func() (churn.Action, error) { return q.Complete(ctx, "a0000", "", OutcomeDeclined, "", "t") }, churn.KindConflict, false, ""},
+		{"cancel done", func() (churn.Action, error) { return q.Cancel(ctx, "a0000", "", "t") }, churn.KindConflict, false, ""},
+		{"unreachable", func() (churn.Action, error) { return q.Complete(ctx, "a0001", "", OutcomeUnreachable, "", "t") }, 0, true, OutcomeUnreachable},
+		{"cancel claimed", func() (churn.Action, error) { return q.Cancel(ctx, "a0002", "left already", "t") }, 0, true, ""},
+		{"cancel twice", func() (churn.Action, error) { return q.Cancel(ctx, "a0002", "", "t") }, churn.KindConflict, false, ""},
 	}
 	for _, c := range cases {
 		a, err := c.do()
@@ -210,10 +168,10 @@ func TestReplayingTheLogRebuildsTheSameQueue(t *testing.T) {
 		}
 	}
 	_, _ = q.Cancel(ctx, as[10].ID, "", "t")
-	clk.add(11 * time.Minute)
+	clk.Add(11 * time.Minute)
 	_, _ = q.Claim(ctx, "bob", "t", 15) // takes expired claims back too
 
-	fresh := NewQueue(log, QueueOptions{Now: clk.now})
+	fresh := NewQueue(log, QueueOptions{Now: clk.Now})
 	if err := fresh.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +184,7 @@ func TestAFailedWriteChangesNothingAndALandedOneIsFoundOnReload(t *testing.T) {
 	for _, land := range []bool{false, true} {
 		q, log, _ := newTestQueue(t, 2)
 		ctx := context.Background()
-		log.fail, log.land = true, land
+		log.FailNext(land)
 		if _, err := q.Claim(ctx, "ann", "t", 1); churn.ErrorKind(err) != churn.KindUnavailable {
 			t.Fatalf("claim during an outage: %v", err)
 		}
@@ -251,7 +209,7 @@ func TestAFailedWriteChangesNothingAndALandedOneIsFoundOnReload(t *testing.T) {
 func TestEnqueueTwiceAddsNothingAndSyncSeesOtherWriters(t *testing.T) {
 	q, log, _ := newTestQueue(t, 5)
 	ctx := context.Background()
-	again := []Action{{Action: churn.Action{ID: "a0001", CustomerID: "c0001", Cycle: "2025-06-01", Kind: KindSMS}}}
+	again := []churn.Action{{ID: "a0001", CustomerID: "c0001", Cycle: "2025-06-01", Kind: churn.ActionSMS}}
 	if n, err := q.Enqueue(ctx, "t", again, nil); n != 0 || err != nil {
 		t.Fatalf("second enqueue added %d (%v)", n, err)
 	}
@@ -260,8 +218,8 @@ func TestEnqueueTwiceAddsNothingAndSyncSeesOtherWriters(t *testing.T) {
 	if err := other.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ctl := Action{Action: churn.Action{ID: "x1", CustomerID: "c9", Cycle: "2025-06-01", Kind: KindSMS}}
-	if n, err := other.Enqueue(ctx, "cli", []Action{{Action: churn.Action{ID: "x0", CustomerID: "c8", Cycle: "2025-06-01", Kind: KindSMS}}}, []Action{ctl}); n != 2 || err != nil {
+	ctl := churn.Action{ID: "x1", CustomerID: "c9", Cycle: "2025-06-01", Kind: churn.ActionSMS}
+	if n, err := other.Enqueue(ctx, "cli", []churn.Action{{ID: "x0", CustomerID: "c8", Cycle: "2025-06-01", Kind: churn.ActionSMS}}, []churn.Action{ctl}); n != 2 || err != nil {
 		t.Fatalf("other enqueue: %d %v", n, err)
 	}
 	n, err := q.Sync(ctx)

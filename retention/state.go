@@ -1,6 +1,7 @@
 package retention
 
 import (
+	"slices"
 	"time"
 
 	"github.com/telcoretain/churn"
@@ -11,20 +12,21 @@ import (
 // whether a replayed event takes effect, so replaying the log after a
 // restart rebuilds exactly the queue that was served.
 type state struct {
-	actions map[string]*Action
+	actions map[string]*churn.Action
 	applied map[string]struct{} // event ids folded in
 	latest  time.Time           // newest event time seen
+	token   uint64              // highest fencing token seen
 }
 
 func newState() *state {
-	return &state{actions: map[string]*Action{}, applied: map[string]struct{}{}}
+	return &state{actions: map[string]*churn.Action{}, applied: map[string]struct{}{}}
 }
 
 // check says why event e cannot apply, nil when it can.
-func (s *state) check(e *Event) error {
+func (s *state) check(e *churn.ActionEvent) error {
 	a := s.actions[e.Action.ID]
 	switch e.Type {
-	case EventQueued, EventControl:
+	case churn.ActionQueued, churn.ActionControl:
 		if a != nil {
 			return churn.Errorf(churn.KindConflict, "", "action %s exists already", e.Action.ID)
 		}
@@ -35,18 +37,18 @@ func (s *state) check(e *Event) error {
 	}
 	expired := a.Status == churn.ActionClaimed && !a.LeaseUntil.After(e.At)
 	switch e.Type {
-	case EventClaimed:
+	case churn.ActionClaimed:
 		if a.Status == churn.ActionQueued || expired {
 			return nil
 		}
-	case EventDone, EventFailed:
+	case churn.ActionDone, churn.ActionFailed:
 		// A claim whose lease passed can still be completed while nobody
 		// else holds it: the agent did call, and losing that would be worse
 		// than accepting a late answer.
 		if a.Status == churn.ActionClaimed {
 			return nil
 		}
-	case EventCancelled:
+	case churn.ActionCancelled:
 		if a.Status == churn.ActionQueued || a.Status == churn.ActionClaimed {
 			return nil
 		}
@@ -56,7 +58,7 @@ func (s *state) check(e *Event) error {
 	return churn.Errorf(churn.KindConflict, "", "action %s is %s%s; it cannot be %s", a.ID, a.Status, outcomeSuffix(a), e.Type)
 }
 
-func outcomeSuffix(a *Action) string {
+func outcomeSuffix(a *churn.Action) string {
 	if a.Outcome != "" {
 		return " (" + a.Outcome + ")"
 	}
@@ -65,11 +67,19 @@ func outcomeSuffix(a *Action) string {
 
 // apply folds an event in; events already applied or that cannot apply are
 // skipped, and apply reports whether it changed anything.
-func (s *state) apply(e Event) bool {
+func (s *state) apply(e churn.ActionEvent) bool {
 	if _, seen := s.applied[e.ID]; seen {
 		return false
 	}
 	s.applied[e.ID] = struct{}{}
+	if e.Token != 0 {
+		// An owner that lost the queue may still land a write after its
+		// successor's: fence it out, so every replay drops it alike.
+		if e.Token < s.token {
+			return false
+		}
+		s.token = e.Token
+	}
 	if t, ok := idTime(e.ID); ok {
 		e.At = t
 	}
@@ -85,19 +95,9 @@ func (s *state) apply(e Event) bool {
 	} else {
 		a.CreatedAt = e.At
 	}
-	switch e.Type {
-	case EventQueued:
-		a.Status = churn.ActionQueued
-	case EventControl:
-		a.Status = churn.ActionControl
-	case EventClaimed:
-		a.Status = churn.ActionClaimed
-	case EventDone:
-		a.Status = churn.ActionDone
-	case EventFailed:
-		a.Status = churn.ActionFailed
-	case EventCancelled:
-		a.Status = churn.ActionCancelled
+	// An event moves the action to the status it is named after.
+	if slices.Contains(churn.ActionStatuses, e.Type) {
+		a.Status = e.Type
 	}
 	s.actions[a.ID] = &a
 	return true
@@ -105,7 +105,7 @@ func (s *state) apply(e Event) bool {
 
 // effective is the status an action shows at now: a claim whose lease has
 // passed is back in the queue.
-func effective(a *Action, now time.Time) churn.ActionStatus {
+func effective(a *churn.Action, now time.Time) churn.ActionStatus {
 	if a.Status == churn.ActionClaimed && !a.LeaseUntil.After(now) {
 		return churn.ActionQueued
 	}

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the service needs when they are missing:
-# ClickHouse (server and client) and XGBoost's C library for the cgo wrapper.
+# ClickHouse (server and client), XGBoost's C library for the cgo wrapper and
+# ZooKeeper.
 # Go modules come from the Go module proxy through `go build` itself.
 # Extra packages can be named as arguments (e.g. the notebook stack).
 set -euo pipefail
 
 # prometheus brings promtool, which checks the /metrics exposition in tests.
-pkgs=(clickhouse-server clickhouse-client libxgboost-dev python3-xgboost prometheus curl chromium "$@")
+# zookeeperd: the action queue's lease tests (zookeeper/zktest starts it on
+# loopback when it is not running).
+pkgs=(clickhouse-server clickhouse-client libxgboost-dev python3-xgboost prometheus curl chromium zookeeperd "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

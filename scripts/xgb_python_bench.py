@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Times XGBoost training in Python for comparison with the Go wrapper.
+"""Times XGBoost training or prediction in Python for comparison with the Go wrapper.
 
 BenchmarkTrain100kx50 in model/xgboost writes its matrix and labels as raw
 little-endian float32 files and the booster parameters as JSON, then runs
@@ -10,6 +10,12 @@ on the same data. Only xgboost.train is timed, as on the Go side.
 Prints one JSON object: {"seconds": ..., "cpu_seconds": ..., "dmatrix_seconds": ...,
 "xgboost": ...}; cpu_seconds counts all threads, which on a shared machine
 is steadier than wall time.
+
+With --predict MODEL (BenchmarkPredictVsPython), it loads that booster
+(saved by the Go side in XGBoost's JSON) and times instead building the
+DMatrix from the numpy array and predicting, the work the Go side times from
+its matrix columns: "seconds" is both together, "dmatrix_seconds" the first;
+"mean_prediction" lets the Go side check that both predicted the same.
 
 Standalone use, with generated data:
     /usr/bin/python3 scripts/xgb_python_bench.py --rows 100000 --cols 50
@@ -34,6 +40,8 @@ def main() -> int:
     ap.add_argument("--params", help="booster parameters as a JSON object")
     ap.add_argument("--rounds", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1, help="data seed when --x is not given")
+    ap.add_argument("--predict", metavar="MODEL", help="time DMatrix + predict with this booster instead of training")
+    ap.add_argument("--nthread", type=int, default=os.cpu_count(), help="threads for --predict")
     args = ap.parse_args()
 
     if args.x:
@@ -50,6 +58,9 @@ def main() -> int:
         logit = 4 * (x[:, 0] - 0.5) - 3 * (x[:, 1] - 0.5)
         y = (rng.random(args.rows) < 1 / (1 + np.exp(-logit))).astype(np.float32)
 
+    if args.predict:
+        return predict(args.predict, x, args.nthread)
+
     if args.params:
         params = json.loads(args.params)
     else:
@@ -65,6 +76,21 @@ def main() -> int:
 
     print(json.dumps({"seconds": t2 - t1, "cpu_seconds": c2 - c1,
                       "dmatrix_seconds": t1 - t0, "xgboost": xgb.__version__}))
+    return 0
+
+
+def predict(model, x, nthread):
+    """Times building the DMatrix from x and predicting with the booster in model."""
+    bst = xgb.Booster(model_file=model)
+    bst.set_param({"nthread": nthread})
+    t0, c0 = time.perf_counter(), time.process_time()
+    d = xgb.DMatrix(x, missing=np.nan, nthread=nthread)
+    t1 = time.perf_counter()
+    p = bst.predict(d)
+    t2, c2 = time.perf_counter(), time.process_time()
+    print(json.dumps({"seconds": t2 - t0, "cpu_seconds": c2 - c0, "dmatrix_seconds": t1 - t0,
+                      "rows": int(p.size), "mean_prediction": float(np.mean(p, dtype=np.float64)),
+                      "xgboost": xgb.__version__}))
     return 0
 
 

@@ -16,20 +16,35 @@ import (
 	"github.com/telcoretain/churn/retention"
 )
 
+// ActionReader reads the queue for the listing routes.
+type ActionReader interface {
+	List(f retention.Filter, offset, limit int) ([]churn.Action, int, error)
+	Get(id string) (churn.Action, error)
+}
+
+// ActionWorker moves actions through their states for the agents.
+type ActionWorker interface {
+	Claim(ctx context.Context, agent, actor string, limit int) ([]churn.Action, error)
+	Complete(ctx context.Context, id, agent, outcome, note, actor string) (churn.Action, error)
+	Cancel(ctx context.Context, id, note, actor string) (churn.Action, error)
+}
+
+// ActionAdder queues a manual action.
+type ActionAdder interface {
+	Add(ctx context.Context, actor string, a churn.Action) (churn.Action, bool, error)
+}
+
 // ActionQueue is the retention action queue this process owns
 // (*retention.Queue): it writes each event to the log before answering.
 type ActionQueue interface {
-	List(f retention.Filter, offset, limit int) ([]retention.Action, int, error)
-	Get(id string) (retention.Action, error)
-	Claim(ctx context.Context, agent, actor string, limit int) ([]retention.Action, error)
-	Complete(ctx context.Context, id, agent, outcome, note, actor string) (retention.Action, error)
-	Cancel(ctx context.Context, id, note, actor string) (retention.Action, error)
-	Add(ctx context.Context, actor string, a retention.Action) (retention.Action, bool, error)
+	ActionReader
+	ActionWorker
+	ActionAdder
 }
 
 // OutcomeReader reads the labelled outcomes lift is measured on.
 type OutcomeReader interface {
-	Outcomes(ctx context.Context, cycles ...string) ([]retention.Outcome, error)
+	ActionOutcomes(ctx context.Context, cycles ...string) ([]churn.Outcome, error)
 }
 
 // PolicySource is the retention policy in force (*retention.Watcher).
@@ -68,7 +83,12 @@ func (s *Server) runActions(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		if sync != nil {
-			if n, err := sync.Sync(ctx); err != nil && ctx.Err() == nil {
+			// Bounded, so that a hung ClickHouse cannot hold the queue (and
+			// the action reads that wait for it) past one poll.
+			sctx, cancel := context.WithTimeout(ctx, s.cfg.PollInterval)
+			n, err := sync.Sync(sctx)
+			cancel()
+			if err != nil && ctx.Err() == nil {
 				s.log.Warn("action queue: sync with the action log failed", "err", err)
 			} else if n > 0 {
 				s.log.Info("action queue: events from other writers applied", "events", n)
@@ -94,37 +114,41 @@ func (s *Server) actions(c *gin.Context) ActionQueue {
 
 var actionListParams = []string{"status", "tier", "kind", "cycle", "customer_id", "agent", "limit", "offset"}
 
-func parseActionQuery(q url.Values) (retention.Filter, int, int, error) {
-	var f retention.Filter
-	limit, offset := defaultPageSize, 0
+// actionQuery is a parsed request for a page of the action list.
+type actionQuery struct {
+	filter        retention.Filter
+	offset, limit int
+}
+
+func parseActionQuery(q url.Values) (actionQuery, error) {
 	for name, vs := range q {
 		if !slices.Contains(actionListParams, name) {
-			return f, 0, 0, invalid(name, "unknown parameter; known: %s", strings.Join(actionListParams, ", "))
+			return actionQuery{}, invalid(name, "unknown parameter; known: %s", strings.Join(actionListParams, ", "))
 		}
 		if len(vs) > 1 {
-			return f, 0, 0, invalid(name, "given %d times; give it once", len(vs))
+			return actionQuery{}, invalid(name, "given %d times; give it once", len(vs))
 		}
 	}
-	statuses := []string{"queued", "claimed", "done", "failed", "cancelled", "control"}
-	if v := q.Get("status"); v != "" && !slices.Contains(statuses, v) {
-		return f, 0, 0, invalid("status", "%q: want one of %s", v, strings.Join(statuses, ", "))
+	out := actionQuery{filter: retention.Filter{Status: churn.ActionStatus(q.Get("status")), Tier: churn.ValueTier(q.Get("tier")),
+		Kind: churn.ActionKind(q.Get("kind")), Cycle: q.Get("cycle"), CustomerID: q.Get("customer_id"), Agent: q.Get("agent")}}
+	f := &out.filter
+	if f.Status != "" && !slices.Contains(churn.ActionStatuses, f.Status) {
+		return actionQuery{}, invalid("status", "%q: want one of %s", f.Status, churn.Names(churn.ActionStatuses))
 	}
-	if v := q.Get("tier"); v != "" && !slices.Contains(tierNames[:], churn.ValueTier(v)) {
-		return f, 0, 0, invalid("tier", "%q is not a value tier; want A, B or C", v)
+	if f.Tier != "" && f.Tier.Rank() < 0 {
+		return actionQuery{}, invalid("tier", "%q is not a value tier; want %s", f.Tier, churn.Names(churn.ValueTiers[:]))
 	}
-	if v := q.Get("kind"); v != "" && !slices.Contains(retention.Kinds, v) {
-		return f, 0, 0, invalid("kind", "%q: want one of %s", v, strings.Join(retention.Kinds, ", "))
+	if f.Kind != "" && !slices.Contains(churn.ActionKinds, f.Kind) {
+		return actionQuery{}, invalid("kind", "%q: want one of %s", f.Kind, churn.Names(churn.ActionKinds))
 	}
-	f = retention.Filter{Status: churn.ActionStatus(q.Get("status")), Tier: churn.ValueTier(q.Get("tier")), Kind: q.Get("kind"),
-		Cycle: q.Get("cycle"), CustomerID: q.Get("customer_id"), Agent: q.Get("agent")}
 	var err error
-	if limit, err = intParam(q, "limit", 1, maxPageSize, defaultPageSize); err != nil {
-		return f, 0, 0, err
+	if out.limit, err = intParam(q, "limit", 1, maxPageSize, defaultPageSize); err != nil {
+		return actionQuery{}, err
 	}
-	if offset, err = intParam(q, "offset", 0, math.MaxInt32, 0); err != nil {
-		return f, 0, 0, err
+	if out.offset, err = intParam(q, "offset", 0, math.MaxInt32, 0); err != nil {
+		return actionQuery{}, err
 	}
-	return f, offset, limit, nil
+	return out, nil
 }
 
 func intParam(q url.Values, name string, lo, hi, def int) (int, error) {
@@ -139,7 +163,7 @@ func intParam(q url.Values, name string, lo, hi, def int) (int, error) {
 }
 
 func (s *Server) listActions(c *gin.Context) {
-	f, offset, limit, err := parseActionQuery(c.Request.URL.Query())
+	aq, err := parseActionQuery(c.Request.URL.Query())
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -148,12 +172,12 @@ func (s *Server) listActions(c *gin.Context) {
 	if q == nil {
 		return
 	}
-	as, total, err := q.List(f, offset, limit)
+	as, total, err := q.List(aq.filter, aq.offset, aq.limit)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	out := actionListJSON{Items: make([]actionJSON, len(as)), Total: total, Offset: offset, Limit: limit}
+	out := actionListJSON{Items: make([]actionJSON, len(as)), Total: total, Offset: aq.offset, Limit: aq.limit}
 	for i, a := range as {
 		out.Items[i] = newActionJSON(a)
 	}
@@ -179,7 +203,7 @@ func (s *Server) claimActions(c *gin.Context) {
 	if q == nil {
 		return
 	}
-	as, err := q.Claim(c.Request.Context(), req.Agent, c.GetString(ctxActor), req.Limit)
+	as, err := q.Claim(c.Request.Context(), req.Agent, c.GetString(ctxActor), req.limit())
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -223,7 +247,7 @@ func (s *Server) cancelAction(c *gin.Context) {
 	s.answerAction(c, http.StatusOK, a, err)
 }
 
-func (s *Server) answerAction(c *gin.Context, status int, a retention.Action, err error) {
+func (s *Server) answerAction(c *gin.Context, status int, a churn.Action, err error) {
 	if err != nil {
 		s.fail(c, err)
 		return

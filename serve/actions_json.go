@@ -13,28 +13,28 @@ import (
 // The JSON shapes of the retention routes, as described in openapi.yaml.
 
 type actionJSON struct {
-	ActionID      string  `json:"action_id"`
-	CustomerID    string  `json:"customer_id"`
-	Cycle         string  `json:"cycle"`
-	Kind          string  `json:"kind"`
-	Offer         string  `json:"offer"`
-	Channel       string  `json:"channel"`
-	Cost          float64 `json:"cost"`
-	Priority      int     `json:"priority"`
-	ExpectedValue float64 `json:"expected_value"`
-	Status        string  `json:"status"`
-	Agent         string  `json:"agent,omitempty"`
-	LeaseUntil    string  `json:"lease_until,omitempty"`
-	Outcome       string  `json:"outcome,omitempty"`
-	Note          string  `json:"note,omitempty"`
-	CreatedAt     string  `json:"created_at"`
-	Rule          string  `json:"rule"`
-	RunID         string  `json:"run_id,omitempty"`
-	Tier          string  `json:"tier"`
-	Band          string  `json:"band"`
-	Reason        string  `json:"reason"`
-	Probability   float64 `json:"probability"`
-	LifetimeValue float64 `json:"lifetime_value"`
+	ActionID      string           `json:"action_id"`
+	CustomerID    string           `json:"customer_id"`
+	Cycle         string           `json:"cycle"`
+	Kind          churn.ActionKind `json:"kind"`
+	Offer         string           `json:"offer"`
+	Channel       string           `json:"channel"`
+	Cost          float64          `json:"cost"`
+	Priority      int              `json:"priority"`
+	ExpectedValue float64          `json:"expected_value"`
+	Status        string           `json:"status"`
+	Agent         string           `json:"agent,omitempty"`
+	LeaseUntil    string           `json:"lease_until,omitempty"`
+	Outcome       string           `json:"outcome,omitempty"`
+	Note          string           `json:"note,omitempty"`
+	CreatedAt     string           `json:"created_at"`
+	Rule          string           `json:"rule"`
+	RunID         string           `json:"run_id,omitempty"`
+	Tier          string           `json:"tier"`
+	Band          string           `json:"band"`
+	Reason        string           `json:"reason"`
+	Probability   float64          `json:"probability"`
+	LifetimeValue float64          `json:"lifetime_value"`
 }
 
 func rfc3339(t time.Time) string {
@@ -44,7 +44,7 @@ func rfc3339(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func newActionJSON(a retention.Action) actionJSON {
+func newActionJSON(a churn.Action) actionJSON {
 	return actionJSON{ActionID: a.ID, CustomerID: a.CustomerID, Cycle: a.Cycle, Kind: a.Kind, Offer: a.Offer,
 		Channel: a.Channel, Cost: a.Cost, Priority: a.Priority, ExpectedValue: math.Round(a.Value*100) / 100,
 		Status: string(a.Status), Agent: a.Agent, LeaseUntil: rfc3339(a.LeaseUntil), Outcome: a.Outcome, Note: a.Note,
@@ -61,18 +61,25 @@ type actionListJSON struct {
 
 type claimRequest struct {
 	Agent string `json:"agent"`
-	Limit int    `json:"limit"`
+	// Limit is a pointer so that an absent limit (one action) differs from
+	// an explicit 0, which is an error rather than a quiet claim of one.
+	Limit *int `json:"limit"`
+}
+
+// limit is the number of actions asked for; validate has checked it.
+func (r *claimRequest) limit() int {
+	if r.Limit == nil {
+		return 1
+	}
+	return *r.Limit
 }
 
 func (r *claimRequest) validate() error {
 	if err := validName("agent", r.Agent); err != nil {
 		return err
 	}
-	if r.Limit == 0 {
-		r.Limit = 1
-	}
-	if r.Limit < 1 || r.Limit > maxClaim {
-		return invalid("limit", "%d: want a whole number from 1 to %d", r.Limit, maxClaim)
+	if n := r.limit(); n < 1 || n > maxClaim {
+		return invalid("limit", "%d: want a whole number from 1 to %d (leave it out for 1)", n, maxClaim)
 	}
 	return nil
 }
@@ -116,12 +123,12 @@ type cancelRequest struct {
 }
 
 type manualRequest struct {
-	Kind     string   `json:"kind"`
-	Offer    string   `json:"offer"`
-	Channel  string   `json:"channel"`
-	Cost     *float64 `json:"cost"`
-	Priority int      `json:"priority"`
-	Note     string   `json:"note"`
+	Kind     churn.ActionKind `json:"kind"`
+	Offer    string           `json:"offer"`
+	Channel  string           `json:"channel"`
+	Cost     *float64         `json:"cost"`
+	Priority int              `json:"priority"`
+	Note     string           `json:"note"`
 }
 
 // liftRowJSON writes undefined rates and intervals (an empty group) as null.
@@ -203,9 +210,9 @@ func newPolicyJSON(p *retention.Policy, st retention.WatchStatus) policyJSON {
 }
 
 // manualAction builds the action of a manual request for a scored customer.
-func manualAction(p *retention.Policy, s churn.Score, req manualRequest, day time.Time) (retention.Action, error) {
-	if !slices.Contains(retention.Kinds, req.Kind) || req.Kind == retention.KindNone {
-		return retention.Action{}, invalid("kind", "%q: want specialist_call, offer, email or sms", req.Kind)
+func manualAction(p *retention.Policy, s churn.Score, req manualRequest, day time.Time) (churn.Action, error) {
+	if !slices.Contains(churn.ActionKinds, req.Kind) || req.Kind == churn.ActionNone {
+		return churn.Action{}, invalid("kind", "%q: want %s", req.Kind, churn.Names(churn.ActionKinds[:len(churn.ActionKinds)-1]))
 	}
 	spec, _ := p.Spec(req.Kind)
 	ch := req.Channel
@@ -213,33 +220,33 @@ func manualAction(p *retention.Policy, s churn.Score, req manualRequest, day tim
 		ch = spec.Channel
 	}
 	if !slices.Contains(retention.Channels, ch) {
-		return retention.Action{}, invalid("channel", "%q: want one of %s", ch, strings.Join(retention.Channels, ", "))
+		return churn.Action{}, invalid("channel", "%q: want one of %s", ch, strings.Join(retention.Channels, ", "))
 	}
 	cost := spec.Cost
 	if req.Cost != nil {
 		cost = *req.Cost
 	}
 	if !(cost >= 0) || math.IsInf(cost, 0) {
-		return retention.Action{}, invalid("cost", "%g: want an amount of 0 or more", cost)
+		return churn.Action{}, invalid("cost", "%g: want an amount of 0 or more", cost)
 	}
 	prio := req.Priority
 	if prio == 0 {
 		prio = 1 // asked for by a person: worked first
 	}
 	if prio < 1 || prio > 99 {
-		return retention.Action{}, invalid("priority", "%d: want 1 to 99", prio)
+		return churn.Action{}, invalid("priority", "%d: want 1 to 99", prio)
 	}
 	if len(req.Offer) > maxNameLen {
-		return retention.Action{}, invalid("offer", "is %d bytes; at most %d", len(req.Offer), maxNameLen)
+		return churn.Action{}, invalid("offer", "is %d bytes; at most %d", len(req.Offer), maxNameLen)
 	}
 	if len(req.Note) > maxNoteLen {
-		return retention.Action{}, invalid("note", "is %d bytes; at most %d", len(req.Note), maxNoteLen)
+		return churn.Action{}, invalid("note", "is %d bytes; at most %d", len(req.Note), maxNoteLen)
 	}
 	cycle := day.UTC().Format(time.DateOnly)
 	ev := s.Probability*s.LifetimeValue*spec.SaveRate - cost
-	return retention.Action{
-		Action: churn.Action{ID: retention.ActionID(s.CustomerID, cycle, retention.RuleManual+":"+req.Kind), CustomerID: s.CustomerID,
-			Cycle: cycle, Kind: req.Kind, Offer: req.Offer, Channel: ch, Cost: cost, Priority: prio, Value: ev, Note: req.Note},
+	return churn.Action{
+		ID: retention.ActionID(s.CustomerID, cycle, retention.RuleManual+":"+string(req.Kind)), CustomerID: s.CustomerID,
+		Cycle: cycle, Kind: req.Kind, Offer: req.Offer, Channel: ch, Cost: cost, Priority: prio, Value: ev, Note: req.Note,
 		Rule: retention.RuleManual, Tier: s.Tier, Band: s.Band, Reason: retention.TopReason(s),
 		Probability: s.Probability, LifetimeValue: s.LifetimeValue,
 	}, nil

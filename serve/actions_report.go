@@ -71,7 +71,7 @@ func (s *Server) lift(c *gin.Context) {
 		s.fail(c, errNoActions)
 		return
 	}
-	outs, err := s.deps.Outcomes.Outcomes(c.Request.Context(), cycles...)
+	outs, err := s.deps.Outcomes.ActionOutcomes(c.Request.Context(), cycles...)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -2,10 +2,9 @@ package serve
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,48 +12,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/internal/clocktest"
 	"github.com/telcoretain/churn/retention"
+	"github.com/telcoretain/churn/retention/retentiontest"
 )
 
-// memActionLog is an in-memory action log; failNext makes the next append
-// fail as an unreachable ClickHouse would.
-type memActionLog struct {
-	mu       sync.Mutex
-	evs      []retention.Event
-	failNext bool
-}
+type fakeOutcomes []churn.Outcome
 
-func (l *memActionLog) Append(_ context.Context, evs []retention.Event) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.failNext {
-		l.failNext = false
-		return churn.Unavailable("insert into action_events", errors.New("connection refused"))
-	}
-	l.evs = append(l.evs, evs...)
-	return nil
-}
-
-func (l *memActionLog) Events(_ context.Context, since time.Time) ([]retention.Event, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []retention.Event
-	for _, e := range l.evs {
-		if !e.At.Before(since) {
-			out = append(out, e)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
-}
-
-type fakeOutcomes []retention.Outcome
-
-func (f fakeOutcomes) Outcomes(_ context.Context, cycles ...string) ([]retention.Outcome, error) {
+func (f fakeOutcomes) ActionOutcomes(_ context.Context, cycles ...string) ([]churn.Outcome, error) {
 	if len(cycles) == 0 {
 		return f, nil
 	}
-	var out []retention.Outcome
+	var out []churn.Outcome
 	for _, o := range f {
 		for _, c := range cycles {
 			if o.Cycle == c {
@@ -68,20 +37,8 @@ func (f fakeOutcomes) Outcomes(_ context.Context, cycles ...string) ([]retention
 type actionEnv struct {
 	*testEnv
 	queue *retention.Queue
-	log   *memActionLog
-	clock *testClock
-}
-
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+	log   *retentiontest.Log
+	clock *clocktest.Clock
 }
 
 // newActionEnv is a server with a loaded score snapshot of 300 customers and
@@ -93,20 +50,20 @@ func newActionEnv(t *testing.T, n int) *actionEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &testClock{t: time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)}
-	log := &memActionLog{}
-	q := retention.NewQueue(log, retention.QueueOptions{Now: clk.now, Lease: w.Lease})
+	clk := clocktest.New(time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC))
+	log := &retentiontest.Log{}
+	q := retention.NewQueue(log, retention.QueueOptions{Now: clk.Now, Lease: w.Lease})
 	if err := q.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var as []retention.Action
+	var as []churn.Action
 	for i := range n {
 		tier := churn.TierC
 		if i%10 == 0 {
 			tier = churn.TierA
 		}
-		as = append(as, retention.Action{Action: churn.Action{ID: fmt.Sprintf("a%05d", i), CustomerID: fmt.Sprintf("C%05d", i),
-			Cycle: "2025-06-01", Kind: retention.KindSMS, Channel: "sms", Cost: 0.08, Priority: 7, Value: float64(n - i)},
+		as = append(as, churn.Action{ID: fmt.Sprintf("a%05d", i), CustomerID: fmt.Sprintf("C%05d", i),
+			Cycle: "2025-06-01", Kind: churn.ActionSMS, Channel: "sms", Cost: 0.08, Priority: 7, Value: float64(n - i),
 			Rule: "c-high", Tier: tier, Band: churn.RiskHigh, Reason: retention.ReasonNetwork, Probability: 0.4, LifetimeValue: 300})
 	}
 	if _, err := q.Enqueue(context.Background(), "test", as, nil); err != nil {
@@ -114,10 +71,10 @@ func newActionEnv(t *testing.T, n int) *actionEnv {
 	}
 	outs := fakeOutcomes{}
 	for i := range 200 {
-		o := retention.Outcome{Cycle: "2025-05-01", CustomerID: fmt.Sprint(i), ActionID: fmt.Sprint(i), Group: retention.GroupTreated,
-			Kind: retention.KindSMS, Tier: churn.TierC, LifetimeValue: 300, Churned: i%10 == 0, Cost: 0.08}
+		o := churn.Outcome{Cycle: "2025-05-01", CustomerID: fmt.Sprint(i), ActionID: fmt.Sprint(i), Group: churn.GroupTreated,
+			Kind: churn.ActionSMS, Tier: churn.TierC, LifetimeValue: 300, Churned: i%10 == 0, Cost: 0.08}
 		if i%5 == 0 {
-			o.Group, o.Churned, o.Cost = retention.GroupControl, i%15 == 0, 0
+			o.Group, o.Churned, o.Cost = churn.GroupControl, i%15 == 0, 0
 		}
 		outs = append(outs, o)
 	}
@@ -197,40 +154,56 @@ func TestActionRoutesAnswerWithTheDocumentedShapesAndStatuses(t *testing.T) {
 	}
 }
 
-func TestFiftyAgentsClaimingThroughTheAPIGetEveryActionOnce(t *testing.T) {
-	e := newActionEnv(t, 1000)
+// TestTheClaimRouteHandsOutTheQueuesLeasesAsJSON checks how the claim route
+// maps onto the queue: the request's agent and limit go in, the caller's key
+// is recorded as the actor, and the queue's leases come out as JSON. That
+// concurrent claims never hand out an action twice is the queue's own test
+// (retention's TestFiftyAgentsClaimEveryActionExactlyOnce).
+func TestTheClaimRouteHandsOutTheQueuesLeasesAsJSON(t *testing.T) {
+	e := newActionEnv(t, 12)
+	leaseUntil := e.clock.Now().Add(30 * time.Minute).Format(time.RFC3339) // the default policy's lease
 	var mu sync.Mutex
-	got := map[string]int{}
+	got := map[string]string{} // action id: agent
 	var wg sync.WaitGroup
-	for g := range 50 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for _, agent := range []string{"ann", "bob", "cy"} {
+		wg.Go(func() {
 			for {
-				rec := e.do("POST", "/v1/actions/claim", fmt.Sprintf(`{"agent":"agent-%d","limit":5}`, g), bearer(agentKey)...)
-				if rec.Code != http.StatusOK {
-					t.Errorf("claim: %d %s", rec.Code, rec.Body)
+				rec := e.do("POST", "/v1/actions/claim", `{"agent":"`+agent+`","limit":2}`, bearer(agentKey)...)
+				if rec.Code != http.StatusOK || rec.Header().Get("Cache-Control") != "no-store" {
+					t.Errorf("claim: %d %q %s", rec.Code, rec.Header().Get("Cache-Control"), rec.Body)
 					return
 				}
 				res := decode[claimJSON](t, rec)
+				if res.Agent != agent || len(res.Actions) > 2 {
+					t.Errorf("%s got %d actions as %q", agent, len(res.Actions), res.Agent)
+				}
 				if len(res.Actions) == 0 {
 					return
 				}
 				mu.Lock()
 				for _, a := range res.Actions {
-					got[a.ActionID]++
+					if a.Status != "claimed" || a.Agent != agent || a.LeaseUntil != leaseUntil {
+						t.Errorf("%s got %+v, want it claimed by them until %s", agent, a, leaseUntil)
+					}
+					got[a.ActionID] = agent
 				}
 				mu.Unlock()
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	if len(got) != 1000 {
-		t.Fatalf("%d distinct actions claimed, want 1000", len(got))
+	if len(got) != 12 {
+		t.Fatalf("%d actions claimed, want all 12", len(got))
 	}
-	for id, n := range got {
-		if n != 1 {
-			t.Fatalf("%s claimed %d times", id, n)
+	for id, agent := range got {
+		if a, err := e.queue.Get(id); err != nil || a.Status != churn.ActionClaimed || a.Agent != agent {
+			t.Fatalf("queue has %+v (%v), want %s claimed by %s", a, err, id, agent)
+		}
+	}
+	evs, _ := e.log.ActionEvents(context.Background(), time.Time{})
+	for _, ev := range evs {
+		if ev.Type == churn.ActionClaimed && !strings.HasPrefix(ev.Actor, "api-key:agent:") {
+			t.Fatalf("claim event recorded as %q, want the agent key's actor", ev.Actor)
 		}
 	}
 }
@@ -243,7 +216,7 @@ func TestAnExpiredLeaseReturnsTheActionToTheQueueThroughTheAPI(t *testing.T) {
 	if claim("ann") != 1 || claim("bob") != 0 {
 		t.Fatal("the leased action was claimed twice")
 	}
-	e.clock.add(31 * time.Minute) // the default policy leases for 30 minutes
+	e.clock.Add(31 * time.Minute) // the default policy leases for 30 minutes
 	if a := decode[actionJSON](t, e.do("GET", "/v1/actions/a00000", "")); a.Status != "queued" || a.Agent != "" {
 		t.Fatalf("after the lease: %+v", a)
 	}
@@ -254,7 +227,7 @@ func TestAnExpiredLeaseReturnsTheActionToTheQueueThroughTheAPI(t *testing.T) {
 
 func TestAFailedLogWriteAnswers503AndChangesNothing(t *testing.T) {
 	e := newActionEnv(t, 3)
-	e.log.failNext = true
+	e.log.FailNext(false)
 	if rec := e.do("POST", "/v1/actions/claim", `{"agent":"ann","limit":3}`, bearer(agentKey)...); rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("claim during an outage: %d %s", rec.Code, rec.Body)
 	}

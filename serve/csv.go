@@ -30,7 +30,7 @@ func (s *Server) writeCSV(c *gin.Context, snap *Snapshot, q listQuery, from *aft
 	var (
 		rows  int
 		err   error
-		model = strconv.Itoa(snap.run.ModelVersion)
+		model = strconv.Itoa(int(snap.run.ModelVersion))
 		asOf  = snap.run.AsOf.Format(dateLayout)
 		rec   = make([]string, len(csvHeader))
 		texts []string

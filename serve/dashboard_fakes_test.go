@@ -12,23 +12,23 @@ import (
 )
 
 // dashStore is the fake store that also lists runs, reads profiles and
-// regions, as chstore does on ClickHouse. Regions: customers C00000, C00003, ... are in "North
+// regions, as *clickhouse.Client does. Regions: customers C00000, C00003, ... are in "North
 // West", C00001, C00004, ... in "Wales"; the rest have no customers row.
 
-func (f *dashStore) FinishedRuns(_ context.Context, limit int) ([]Run, error) {
+func (f *dashStore) FinishedRuns(_ context.Context, limit int) ([]churn.ScoreRun, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {
 		return nil, errDown
 	}
-	var out []Run
+	var out []churn.ScoreRun
 	for i := len(f.runs) - 1; i >= 0 && len(out) < limit; i-- {
 		out = append(out, f.runs[i].run)
 	}
 	return out, nil
 }
 
-func (f *dashStore) RunBandCounts(_ context.Context, runs []Run) (map[string]map[string]int64, error) {
+func (f *dashStore) RunBandCounts(_ context.Context, runs []churn.ScoreRun) (map[string]map[string]int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {
@@ -116,7 +116,7 @@ func newDashEnv(t *testing.T, n int) (*testEnv, *dashStore) {
 	t.Helper()
 	e := newEnv(t, 0)
 	ds := &dashStore{fakeStore: e.store}
-	ds.addRun(Run{ID: "run-1", AsOf: asOf1, ModelVersion: 2, FinishedAt: asOf1.Add(2 * time.Hour)}, makeScores("run-1", asOf1, 2, n, 0))
+	ds.addRun(churn.ScoreRun{ID: "run-1", AsOf: asOf1, ModelVersion: 2, FinishedAt: asOf1.Add(2 * time.Hour)}, makeScores("run-1", asOf1, 2, n, 0))
 	keys, err := ParseKeys("viewer:"+viewerKey+",agent:"+agentKey+",admin:"+adminKey, "test")
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/telcoretain/churn"
 )
 
 func TestDashboardPageLoadsWithoutAKeyAndKeepsToItsOrigin(t *testing.T) {
@@ -67,11 +69,12 @@ func get(e *testEnv, path, etag string) *httptest.ResponseRecorder {
 	return rec
 }
 
-func TestMeTellsTheRoleOfTheKey(t *testing.T) {
+func TestMeTellsTheRoleOfTheKeyAndTheDatabaseServed(t *testing.T) {
 	e := newEnv(t, 10)
 	for _, tc := range []struct{ key, role string }{{viewerKey, "viewer"}, {agentKey, "agent"}, {adminKey, "admin"}} {
 		got := decode[meJSON](t, e.do("GET", "/v1/me", "", "Authorization", "Bearer "+tc.key))
-		if got.Role != tc.role || !strings.HasPrefix(got.Actor, "api-key:"+tc.role+":") || strings.Contains(got.Actor, tc.key) {
+		if got.Role != tc.role || !strings.HasPrefix(got.Actor, "api-key:"+tc.role+":") || strings.Contains(got.Actor, tc.key) ||
+			got.Database != "churn_test" {
 			t.Errorf("key of %s: %+v", tc.role, got)
 		}
 	}
@@ -83,7 +86,7 @@ func TestMeTellsTheRoleOfTheKey(t *testing.T) {
 func TestRunsCountBandsPerRunAndReadEachRunOnce(t *testing.T) {
 	e, ds := newDashEnv(t, 60)
 	asOf2 := asOf1.AddDate(0, 1, 0)
-	ds.addRun(Run{ID: "run-2", AsOf: asOf2, ModelVersion: 2, FinishedAt: asOf2.Add(time.Hour)}, makeScores("run-2", asOf2, 2, 90, 3))
+	ds.addRun(churn.ScoreRun{ID: "run-2", AsOf: asOf2, ModelVersion: 2, FinishedAt: asOf2.Add(time.Hour)}, makeScores("run-2", asOf2, 2, 90, 3))
 	got := decode[runsJSON](t, e.do("GET", "/v1/runs", ""))
 	if len(got.Runs) != 2 || got.Runs[0].Run.ID != "run-2" || got.Runs[1].Run.ID != "run-1" {
 		t.Fatalf("runs %+v, want run-2 then run-1", got.Runs)
@@ -116,7 +119,7 @@ func TestRunsCountBandsPerRunAndReadEachRunOnce(t *testing.T) {
 }
 
 func indexOf(band string) int {
-	for i, b := range bandNames {
+	for i, b := range churn.RiskBands {
 		if string(b) == band {
 			return i
 		}
@@ -153,7 +156,7 @@ func TestRiskListFiltersByRegionAndStrongestReason(t *testing.T) {
 			scores[i].Reasons[0], scores[i].Reasons[1] = scores[i].Reasons[1], scores[i].Reasons[0]
 		}
 	}
-	ds.addRun(Run{ID: "run-2", AsOf: asOf1, ModelVersion: 2, FinishedAt: asOf1.Add(3 * time.Hour)}, scores)
+	ds.addRun(churn.ScoreRun{ID: "run-2", AsOf: asOf1, ModelVersion: 2, FinishedAt: asOf1.Add(3 * time.Hour)}, scores)
 	if !e.srv.Loader().Poll(context.Background()) {
 		t.Fatal("run-2 not loaded")
 	}

@@ -7,5 +7,5 @@
 // one atomically once it is fully loaded. When ClickHouse is down the last
 // snapshot keeps being served and /readyz reports the service as degraded.
 // Storage comes in through the small interfaces of store.go, implemented by
-// package clickhouse (through serve/chstore) and by in-memory fakes in tests.
+// *clickhouse.Client directly and by in-memory fakes in tests.
 package serve

@@ -38,6 +38,7 @@ var (
 	errMethodNotAllowed = &httpError{status: http.StatusMethodNotAllowed, code: "method_not_allowed", msg: "method not allowed on this route (see the Allow header)"}
 	errRouteNotFound    = &httpError{status: http.StatusNotFound, code: "not_found", msg: "no such route; the API is described at /openapi.yaml"}
 	errBodyTooLarge     = &httpError{status: http.StatusRequestEntityTooLarge, code: "payload_too_large", msg: fmt.Sprintf("request body is over %d bytes", maxBodyBytes)}
+	errHeadersTooLarge  = &httpError{status: http.StatusRequestHeaderFieldsTooLarge, code: "headers_too_large", field: "headers", msg: fmt.Sprintf("request headers are over %d bytes", maxHeaderBytes)}
 	errMediaType        = &httpError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type", field: "Content-Type", msg: "Content-Type: send the body as application/json"}
 )
 
@@ -76,7 +77,7 @@ func statusOf(err error) (status int, body errorBody) {
 
 // fail answers with the JSON error shape and stops the handler chain.
 func (s *Server) fail(c *gin.Context, err error) {
-	status, body := statusOf(err)
+	status, body := statusOf(s.deadlineError(c, err))
 	if status >= 500 {
 		level := slog.LevelError
 		if status == http.StatusServiceUnavailable {

@@ -19,18 +19,18 @@ type fakeStore struct {
 	runs     []fakeRun // oldest first; all finished
 	down     bool
 	scans    int
-	models   []churn.ModelVersion
-	champion []int // promotion stack
+	models   []churn.Model
+	champion []churn.ModelVersion // promotion stack
 }
 
 type fakeRun struct {
-	run    Run
+	run    churn.ScoreRun
 	scores []churn.Score
 }
 
 var errDown = churn.Unavailable("ping ClickHouse", errors.New("dial tcp 127.0.0.1:9000: connection refused"))
 
-func (f *fakeStore) addRun(r Run, scores []churn.Score) {
+func (f *fakeStore) addRun(r churn.ScoreRun, scores []churn.Score) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r.Rows = int64(len(scores))
@@ -43,7 +43,7 @@ func (f *fakeStore) setDown(down bool) {
 	f.down = down
 }
 
-func (f *fakeStore) LatestFinishedRun(context.Context) (*Run, error) {
+func (f *fakeStore) LatestFinishedRun(context.Context) (*churn.ScoreRun, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {
@@ -107,7 +107,7 @@ func (f *fakeStore) Ping(context.Context) error {
 	return nil
 }
 
-func (f *fakeStore) ChampionVersion(context.Context) (int, error) {
+func (f *fakeStore) ChampionVersion(context.Context) (churn.ModelVersion, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.champion) == 0 {
@@ -116,13 +116,13 @@ func (f *fakeStore) ChampionVersion(context.Context) (int, error) {
 	return f.champion[len(f.champion)-1], nil
 }
 
-func (f *fakeStore) Models(context.Context) ([]churn.ModelVersion, error) {
+func (f *fakeStore) Models(context.Context) ([]churn.Model, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {
 		return nil, errDown
 	}
-	out := make([]churn.ModelVersion, len(f.models))
+	out := make([]churn.Model, len(f.models))
 	for i, m := range f.models {
 		m.Artifact = nil
 		m.Champion = len(f.champion) > 0 && f.champion[len(f.champion)-1] == m.Version
@@ -132,7 +132,7 @@ func (f *fakeStore) Models(context.Context) ([]churn.ModelVersion, error) {
 	return out, nil
 }
 
-func (f *fakeStore) Model(_ context.Context, v int) (churn.ModelVersion, error) {
+func (f *fakeStore) Model(_ context.Context, v churn.ModelVersion) (churn.Model, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, m := range f.models {
@@ -141,10 +141,10 @@ func (f *fakeStore) Model(_ context.Context, v int) (churn.ModelVersion, error) 
 			return m, nil
 		}
 	}
-	return churn.ModelVersion{}, churn.Errorf(churn.KindNotFound, "load model", "model version %d is not in the registry", v)
+	return churn.Model{}, churn.Errorf(churn.KindNotFound, "load model", "model version %d is not in the registry", v)
 }
 
-func (f *fakeStore) Promote(ctx context.Context, v int, actor, reason string) error {
+func (f *fakeStore) Promote(ctx context.Context, v churn.ModelVersion, actor, reason string) error {
 	if _, err := f.Model(ctx, v); err != nil {
 		return err
 	}
@@ -157,7 +157,7 @@ func (f *fakeStore) Promote(ctx context.Context, v int, actor, reason string) er
 	return nil
 }
 
-func (f *fakeStore) Rollback(context.Context, string, string) (int, error) {
+func (f *fakeStore) Rollback(context.Context, string, string) (churn.ModelVersion, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.champion) < 2 {
@@ -169,18 +169,12 @@ func (f *fakeStore) Rollback(context.Context, string, string) (int, error) {
 
 // makeScores builds n deterministic scores of run with many ties in every
 // sort key, so that pagination must rely on the customer-id tie-break.
-func makeScores(runID string, asOf time.Time, model, n int, shift int) []churn.Score {
+func makeScores(runID string, asOf time.Time, model churn.ModelVersion, n int, shift int) []churn.Score {
 	out := make([]churn.Score, n)
 	for i := range n {
 		p := float64((i*7+shift)%20) / 20 // 20 distinct probabilities: ties
 		clv := float64(100 * ((i*13 + shift) % 9))
-		band := churn.RiskLow
-		switch {
-		case p >= 0.6:
-			band = churn.RiskHigh
-		case p >= 0.3:
-			band = churn.RiskMedium
-		}
+		band := churn.BandOf(p, 0.6, 0.3)
 		tier := []churn.ValueTier{churn.TierA, churn.TierB, churn.TierC}[i%3]
 		out[i] = churn.Score{RunID: runID, CustomerID: fmt.Sprintf("C%05d", i), AsOf: asOf, ModelVersion: model,
 			Probability: p, Band: band, Tier: tier, LifetimeValue: clv, ExpectedLoss: float64(float32(p) * float32(clv)),
@@ -193,11 +187,11 @@ func makeScores(runID string, asOf time.Time, model, n int, shift int) []churn.S
 }
 
 // testModels is a registry of three versions.
-func testModels() []churn.ModelVersion {
-	var out []churn.ModelVersion
-	for v := 1; v <= 3; v++ {
-		out = append(out, churn.ModelVersion{Version: v, Algorithm: []string{"logistic", "xgboost", "xgboost"}[v-1],
-			CreatedAt: asOf1.AddDate(0, 0, -10+v), Params: map[string]string{"max_depth": "6"},
+func testModels() []churn.Model {
+	var out []churn.Model
+	for v := churn.ModelVersion(1); v <= 3; v++ {
+		out = append(out, churn.Model{Version: v, Algorithm: []string{"logistic", "xgboost", "xgboost"}[v-1],
+			CreatedAt: asOf1.AddDate(0, 0, -10+int(v)), Params: map[string]string{"max_depth": "6"},
 			Features: []string{"dropped_calls_30d", "tenure_days"}, TrainFrom: asOf1.AddDate(-1, 0, 0),
 			TrainTo: asOf1.AddDate(0, -2, 0), HoldoutAsOf: asOf1.AddDate(0, -1, 0),
 			Metrics:         map[string]float64{"roc_auc": 0.8 + float64(v)/100, "pr_auc": math.NaN()},

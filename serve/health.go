@@ -26,7 +26,9 @@ func (s *Server) healthz(c *gin.Context) {
 }
 
 // readyz is 503 until a snapshot is loaded, then ready, or degraded (still
-// serving the snapshot) while ClickHouse does not answer.
+// serving the snapshot) while ClickHouse does not answer. A server that does
+// not own the action queue is ready too: it serves reads, and its queue part
+// names the owner.
 func (s *Server) readyz(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	snap := s.loader.Snapshot()
@@ -35,16 +37,18 @@ func (s *Server) readyz(c *gin.Context) {
 		if err := s.loader.Err(); err != nil {
 			reason += ": " + err.Error()
 		}
-		c.JSON(http.StatusServiceUnavailable, statusJSON{Status: "unavailable", Reason: reason})
+		c.JSON(http.StatusServiceUnavailable, statusJSON{Status: "unavailable", Reason: reason, Queue: s.queueStatus()})
 		return
 	}
 	run := newRunJSON(snap.run)
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.ReadyTimeout)
 	defer cancel()
-	if err := s.deps.Pinger.Ping(ctx); err != nil {
-		c.JSON(http.StatusOK, statusJSON{Status: "degraded", Run: &run,
+	err := s.deps.Pinger.Ping(ctx)
+	s.metrics.setStoreUp(err == nil)
+	if err != nil {
+		c.JSON(http.StatusOK, statusJSON{Status: "degraded", Run: &run, Queue: s.queueStatus(),
 			Reason: "serving the last snapshot; ClickHouse does not answer: " + err.Error()})
 		return
 	}
-	c.JSON(http.StatusOK, statusJSON{Status: "ready", Run: &run})
+	c.JSON(http.StatusOK, statusJSON{Status: "ready", Run: &run, Queue: s.queueStatus()})
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/telcoretain/churn"
 )
 
 func TestReadinessFollowsSnapshotAndStore(t *testing.T) {
@@ -21,7 +23,7 @@ func TestReadinessFollowsSnapshotAndStore(t *testing.T) {
 	if rec := e.do("GET", "/readyz", "", "Authorization", ""); rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("no snapshot: %d", rec.Code)
 	}
-	e.store.addRun(Run{ID: "run-1", AsOf: asOf1, ModelVersion: 2, FinishedAt: asOf1}, makeScores("run-1", asOf1, 2, 10, 0))
+	e.store.addRun(churn.ScoreRun{ID: "run-1", AsOf: asOf1, ModelVersion: 2, FinishedAt: asOf1}, makeScores("run-1", asOf1, 2, 10, 0))
 	e.srv.Loader().Poll(t.Context())
 	if got := decode[statusJSON](t, e.do("GET", "/readyz", "", "Authorization", "")); got.Status != "ready" || got.Run == nil || got.Run.ID != "run-1" {
 		t.Errorf("loaded: %+v", got)
@@ -146,8 +148,8 @@ func TestSnapshotSwapsWhileRequestsRun(t *testing.T) {
 	}
 	for r := 2; r <= 6; r++ {
 		id := "run-" + string(rune('0'+r))
-		e.store.addRun(Run{ID: id, AsOf: asOf1.AddDate(0, r, 0), ModelVersion: r, FinishedAt: time.Now()},
-			makeScores(id, asOf1.AddDate(0, r, 0), r, 400, r))
+		e.store.addRun(churn.ScoreRun{ID: id, AsOf: asOf1.AddDate(0, r, 0), ModelVersion: churn.ModelVersion(r), FinishedAt: time.Now()},
+			makeScores(id, asOf1.AddDate(0, r, 0), churn.ModelVersion(r), 400, r))
 		if !e.srv.Loader().Poll(t.Context()) {
 			t.Fatalf("%s not swapped in", id)
 		}

@@ -18,6 +18,8 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/telcoretain/churn"
 )
 
 const (
@@ -38,9 +40,9 @@ type testEnv struct {
 
 func newEnv(t *testing.T, n int) *testEnv {
 	t.Helper()
-	store := &fakeStore{models: testModels(), champion: []int{1, 2}}
+	store := &fakeStore{models: testModels(), champion: []churn.ModelVersion{1, 2}}
 	if n > 0 {
-		store.addRun(Run{ID: "run-1", AsOf: asOf1, ModelVersion: 2, FinishedAt: asOf1.Add(2 * time.Hour)},
+		store.addRun(churn.ScoreRun{ID: "run-1", AsOf: asOf1, ModelVersion: 2, FinishedAt: asOf1.Add(2 * time.Hour)},
 			makeScores("run-1", asOf1, 2, n, 0))
 	}
 	keys, err := ParseKeys("viewer:"+viewerKey+",agent:"+agentKey+",admin:"+adminKey, "test")
@@ -48,7 +50,7 @@ func newEnv(t *testing.T, n int) *testEnv {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	srv, err := New(Config{Keys: keys}, Deps{Scores: store, Models: store, Pinger: store, Registry: reg})
+	srv, err := New(Config{Keys: keys, Database: "churn_test"}, Deps{Scores: store, Models: store, Pinger: store, Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}

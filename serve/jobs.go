@@ -12,19 +12,34 @@ import (
 	"github.com/telcoretain/churn"
 )
 
-// JobScheduler is the job scheduler as the API sees it: package jobs's
-// Scheduler behind an adapter in cmd/churn.
-type JobScheduler interface {
+// JobLister lists the jobs and their schedules.
+type JobLister interface {
 	// Jobs lists every job with its schedule and next run.
 	Jobs() []JobInfo
+	// Location is the time zone of the schedules.
+	Location() *time.Location
+}
+
+// JobHistory reads past runs.
+type JobHistory interface {
 	// Runs returns the latest runs, newest first; of one job unless job is
 	// empty. With an error it may still return the runs it knows of.
 	Runs(ctx context.Context, job string, limit int) ([]churn.JobRun, error)
+}
+
+// JobStarter starts a run by hand.
+type JobStarter interface {
 	// Start begins a run in the background; KindConflict while the job is
 	// running, KindNotFound for an unknown name.
 	Start(name, trigger string) (churn.JobRun, error)
-	// Location is the time zone of the schedules.
-	Location() *time.Location
+}
+
+// JobScheduler is the job scheduler as the API sees it: package jobs's
+// Scheduler behind an adapter in cmd/churn.
+type JobScheduler interface {
+	JobLister
+	JobHistory
+	JobStarter
 }
 
 // JobInfo is a job as the scheduler reports it.
@@ -132,14 +147,14 @@ type jobJSON struct {
 }
 
 type jobRunJSON struct {
-	ID         string  `json:"id"`
-	Job        string  `json:"job"`
-	Trigger    string  `json:"trigger"`
-	Status     string  `json:"status"`
-	StartedAt  string  `json:"started_at"`
-	FinishedAt *string `json:"finished_at"`
-	Rows       int64   `json:"rows"`
-	Error      string  `json:"error,omitempty"`
+	ID         string          `json:"id"`
+	Job        string          `json:"job"`
+	Trigger    string          `json:"trigger"`
+	Status     churn.JobStatus `json:"status"`
+	StartedAt  string          `json:"started_at"`
+	FinishedAt *string         `json:"finished_at"`
+	Rows       int64           `json:"rows"`
+	Error      string          `json:"error,omitempty"`
 }
 
 type jobStartedJSON struct {

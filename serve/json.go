@@ -14,14 +14,14 @@ import (
 const dateLayout = "2006-01-02"
 
 type runJSON struct {
-	ID           string `json:"id"`
-	AsOf         string `json:"as_of"`
-	ModelVersion int    `json:"model_version"`
-	FinishedAt   string `json:"finished_at"`
-	Rows         int64  `json:"rows"`
+	ID           string             `json:"id"`
+	AsOf         string             `json:"as_of"`
+	ModelVersion churn.ModelVersion `json:"model_version"`
+	FinishedAt   string             `json:"finished_at"`
+	Rows         int64              `json:"rows"`
 }
 
-func newRunJSON(r Run) runJSON {
+func newRunJSON(r churn.ScoreRun) runJSON {
 	return runJSON{ID: r.ID, AsOf: r.AsOf.Format(dateLayout), ModelVersion: r.ModelVersion,
 		FinishedAt: r.FinishedAt.UTC().Format(time.RFC3339), Rows: r.Rows}
 }
@@ -34,16 +34,16 @@ type reasonJSON struct {
 }
 
 type scoreJSON struct {
-	CustomerID    string       `json:"customer_id"`
-	Probability   float32      `json:"probability"`
-	Band          string       `json:"band"`
-	Tier          string       `json:"tier"`
-	LifetimeValue float32      `json:"lifetime_value"`
-	ExpectedLoss  float32      `json:"expected_loss"`
-	Reasons       []reasonJSON `json:"reasons"`
-	ModelVersion  int          `json:"model_version"`
-	AsOf          string       `json:"as_of"`
-	RunID         string       `json:"run_id"`
+	CustomerID    string             `json:"customer_id"`
+	Probability   float32            `json:"probability"`
+	Band          string             `json:"band"`
+	Tier          string             `json:"tier"`
+	LifetimeValue float32            `json:"lifetime_value"`
+	ExpectedLoss  float32            `json:"expected_loss"`
+	Reasons       []reasonJSON       `json:"reasons"`
+	ModelVersion  churn.ModelVersion `json:"model_version"`
+	AsOf          string             `json:"as_of"`
+	RunID         string             `json:"run_id"`
 }
 
 func newScoreJSON(s churn.Score) scoreJSON {
@@ -80,7 +80,7 @@ type batchJSON struct {
 }
 
 type modelJSON struct {
-	Version         int                `json:"version"`
+	Version         churn.ModelVersion `json:"version"`
 	Algorithm       string             `json:"algorithm"`
 	CreatedAt       string             `json:"created_at"`
 	Params          map[string]string  `json:"params"`
@@ -93,14 +93,19 @@ type modelJSON struct {
 	Description     string             `json:"description"`
 	ArtifactBytes   int                `json:"artifact_bytes"`
 	Champion        bool               `json:"champion"`
+	TrainRun        string             `json:"train_run"`
+	TrainStatus     string             `json:"train_status"`
 }
 
-func newModelJSON(m churn.ModelVersion) modelJSON {
+func newModelJSON(m churn.Model) modelJSON {
 	out := modelJSON{Version: m.Version, Algorithm: m.Algorithm, CreatedAt: m.CreatedAt.UTC().Format(time.RFC3339),
 		Params: m.Params, Features: m.Features, TrainFrom: m.TrainFrom.Format(dateLayout),
 		TrainTo: m.TrainTo.Format(dateLayout), HoldoutAsOf: m.HoldoutAsOf.Format(dateLayout),
 		Metrics: m.Metrics, LibraryVersions: m.LibraryVersions, Description: m.Description,
-		ArtifactBytes: len(m.Artifact), Champion: m.Champion}
+		ArtifactBytes: len(m.Artifact), Champion: m.Champion, TrainRun: m.TrainRun, TrainStatus: string(m.TrainStatus)}
+	if out.TrainStatus == "" { // a model of no recorded run counts as finished
+		out.TrainStatus = string(churn.ScoreRunFinished)
+	}
 	// Empty collections are written as {} and [] rather than null, so that
 	// clients need no null checks.
 	if out.Params == nil {
@@ -131,13 +136,15 @@ type promoteRequest struct {
 }
 
 type championJSON struct {
-	Champion int `json:"champion"`
+	Champion churn.ModelVersion `json:"champion"`
 }
 
 type statusJSON struct {
 	Status string   `json:"status"`
 	Reason string   `json:"reason,omitempty"`
 	Run    *runJSON `json:"run,omitempty"`
+	// Queue says whether this server owns the action queue, and who does.
+	Queue *queueJSON `json:"queue,omitempty"`
 }
 
 type errorJSON struct {

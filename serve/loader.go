@@ -18,11 +18,14 @@ import (
 type Loader struct {
 	store    ScoreStore
 	interval time.Duration
+	timeout  time.Duration // of the look for a newer run; 0: none
 	log      *slog.Logger
 	now      func() time.Time
 	metrics  *metrics
 
 	snap atomic.Pointer[Snapshot]
+	// wake asks Run to poll now rather than at the next tick (Notify).
+	wake chan struct{}
 
 	mu        sync.Mutex
 	lastErr   error  // of the last poll, nil when it succeeded
@@ -34,13 +37,25 @@ func NewLoader(store ScoreStore, interval time.Duration, log *slog.Logger) *Load
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Loader{store: store, interval: interval, log: log, now: time.Now}
+	return &Loader{store: store, interval: interval, log: log, now: time.Now, wake: make(chan struct{}, 1)}
+}
+
+// Notify tells the loader that a run may have just finished, so that Run
+// polls at once instead of at the next tick: a scoring run of this process
+// is served as soon as it is finished. It never blocks; notices that arrive
+// while one is pending are merged. Other replicas keep polling.
+func (l *Loader) Notify() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Snapshot returns the snapshot being served, nil before the first load.
 func (l *Loader) Snapshot() *Snapshot { return l.snap.Load() }
 
-// Run polls until ctx ends. The first poll happens at once.
+// Run polls until ctx ends. The first poll happens at once, and another one
+// whenever Notify is called.
 func (l *Loader) Run(ctx context.Context) error {
 	t := time.NewTicker(l.interval)
 	defer t.Stop()
@@ -50,6 +65,7 @@ func (l *Loader) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-l.wake:
 		}
 	}
 }
@@ -81,14 +97,10 @@ func (l *Loader) Err() error {
 }
 
 func (l *Loader) poll(ctx context.Context) (bool, error) {
-	run, err := l.store.LatestFinishedRun(ctx)
+	run, err := l.latest(ctx)
+	l.metrics.setStoreUp(churn.ErrorKind(err) != churn.KindUnavailable)
 	if err != nil || run == nil {
 		return false, err
-	}
-	if cr, ok := l.store.(ChampionReader); ok {
-		if v, err := cr.ChampionVersion(ctx); err == nil {
-			l.metrics.setChampion(v)
-		}
 	}
 	if cur := l.snap.Load(); cur != nil && cur.run.ID == run.ID {
 		return false, nil
@@ -122,7 +134,28 @@ func (l *Loader) poll(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-func (l *Loader) load(ctx context.Context, run Run) (*Snapshot, error) {
+// latest reads the newest finished run and the champion, within the
+// loader's timeout: a hung ClickHouse makes the poll fail in seconds, which
+// readiness and the reachability metric report.
+func (l *Loader) latest(ctx context.Context) (*churn.ScoreRun, error) {
+	if l.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, l.timeout)
+		defer cancel()
+	}
+	run, err := l.store.LatestFinishedRun(ctx)
+	if err != nil || run == nil {
+		return run, err
+	}
+	if cr, ok := l.store.(ChampionReader); ok {
+		if v, err := cr.ChampionVersion(ctx); err == nil {
+			l.metrics.setChampion(v)
+		}
+	}
+	return run, nil
+}
+
+func (l *Loader) load(ctx context.Context, run churn.ScoreRun) (*Snapshot, error) {
 	b := newSnapshotBuilder(run)
 	var bad error
 	err := l.store.ScanRunScores(ctx, run.ID, func(s churn.Score) error {

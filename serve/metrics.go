@@ -4,6 +4,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/retention"
 )
 
 // metrics are the service's Prometheus metrics, registered on the registry
@@ -14,6 +17,7 @@ type metrics struct {
 	served   *prometheus.CounterVec
 	loads    *prometheus.CounterVec
 	champion prometheus.Gauge
+	storeUp  prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer, l *Loader, now func() time.Time) *metrics {
@@ -35,10 +39,14 @@ func newMetrics(reg prometheus.Registerer, l *Loader, now func() time.Time) *met
 			Name: "churn_champion_model_version",
 			Help: "Version of the champion model in the registry, as last read (0 when none).",
 		}),
+		storeUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "churn_clickhouse_up",
+			Help: "1 when ClickHouse answered the latest snapshot poll or readiness ping in time, 0 when it did not.",
+		}),
 	}
 	m.loads.WithLabelValues("ok")
 	m.loads.WithLabelValues("failed")
-	reg.MustRegister(m.requests, m.served, m.loads, m.champion, &snapshotCollector{l: l, now: now})
+	reg.MustRegister(m.requests, m.served, m.loads, m.champion, m.storeUp, &snapshotCollector{l: l, now: now})
 	return m
 }
 
@@ -66,7 +74,17 @@ func (m *metrics) loadFailed() {
 	}
 }
 
-func (m *metrics) setChampion(v int) {
+func (m *metrics) setStoreUp(up bool) {
+	if m != nil {
+		v := 0.0
+		if up {
+			v = 1
+		}
+		m.storeUp.Set(v)
+	}
+}
+
+func (m *metrics) setChampion(v churn.ModelVersion) {
 	if m != nil {
 		m.champion.Set(float64(v))
 	}
@@ -108,4 +126,17 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descSnapshotModel, prometheus.GaugeValue, float64(s.run.ModelVersion))
 	ch <- prometheus.MustNewConstMetric(descSnapshotScores, prometheus.GaugeValue, float64(s.Len()))
 	ch <- prometheus.MustNewConstMetric(descSnapshotLoaded, prometheus.GaugeValue, float64(s.loadedAt.UnixNano())/1e9)
+}
+
+// registerOwnerGauge exports whether this server owns the queue.
+func registerOwnerGauge(reg prometheus.Registerer, o QueueOwnership) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "churn_queue_owner",
+		Help: "1 while this server owns the retention action queue and accepts action writes, else 0.",
+	}, func() float64 {
+		if o != nil && o.Status().Role == retention.RoleOwner {
+			return 1
+		}
+		return 0
+	}))
 }

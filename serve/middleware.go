@@ -20,6 +20,28 @@ import (
 // maxBodyBytes bounds request bodies; a batch of 1,000 ids fits easily.
 const maxBodyBytes = 1 << 20
 
+// maxHeaderBytes bounds a request's header block (request line and header
+// fields). http.Server reads up to this plus 4 KiB of slack and answers a
+// plain 431 itself past that; capHeaders answers the JSON 431 in between, so
+// the cap is the same whichever catches it.
+const maxHeaderBytes = 16 << 10
+
+// capHeaders refuses requests whose headers are over maxHeaderBytes: large
+// headers cost memory on every hop and no client of this API needs them.
+func (s *Server) capHeaders(c *gin.Context) {
+	r := c.Request
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4 // ": " and CRLF
+		}
+	}
+	if n > maxHeaderBytes {
+		c.Header("Connection", "close")
+		s.fail(c, errHeadersTooLarge)
+	}
+}
+
 // requestID takes the caller's X-Request-ID when it is a sane token and
 // makes one otherwise, so that a request can be followed through the logs.
 func requestID(c *gin.Context) {

@@ -2,17 +2,14 @@ package serve
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/telcoretain/churn"
 )
 
-func versionParam(c *gin.Context) (int, error) {
-	v, err := strconv.Atoi(c.Param("version"))
-	if err != nil || v < 1 || v > 1<<31-1 {
-		return 0, invalid("version", "%q: want a model version number (1, 2, ...)", c.Param("version"))
-	}
-	return v, nil
+func versionParam(c *gin.Context) (churn.ModelVersion, error) {
+	return churn.ParseModelVersion(c.Param("version"))
 }
 
 func (s *Server) listModels(c *gin.Context) {

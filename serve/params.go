@@ -41,18 +41,19 @@ func parseListQuery(q url.Values) (listQuery, error) {
 		}
 	}
 	if v, ok := q["tier"]; ok {
-		i := slices.Index(tierNames[:], churn.ValueTier(v[0]))
-		if i < 0 {
-			return out, invalid("tier", "%q is not a value tier; want A, B or C", v[0])
+		tier, err := churn.ParseValueTier(v[0])
+		if err != nil {
+			return out, err
 		}
-		t := uint8(i)
+		t := uint8(tier.Rank())
 		out.filter.Tier = &t
 	}
 	if v, ok := q["band"]; ok {
-		i := slices.Index(bandNames[:], churn.RiskBand(v[0]))
-		if i < 0 {
-			return out, invalid("band", "%q is not a risk band; want high, medium or low", v[0])
+		band, err := churn.ParseRiskBand(v[0])
+		if err != nil {
+			return out, err
 		}
+		i := band.Rank()
 		b := uint8(i)
 		out.filter.Band = &b
 	}

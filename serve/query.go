@@ -6,6 +6,8 @@ import (
 	"math"
 	"sort"
 	"strconv"
+
+	"github.com/telcoretain/churn"
 )
 
 // Filter selects scores of the risk list. Nil pointers and empty strings
@@ -23,10 +25,10 @@ type Filter struct {
 func (f Filter) fingerprint() string {
 	s := ""
 	if f.Tier != nil {
-		s += "t" + string(tierNames[*f.Tier])
+		s += "t" + string(churn.ValueTiers[*f.Tier])
 	}
 	if f.Band != nil {
-		s += "b" + string(bandNames[*f.Band])
+		s += "b" + string(churn.RiskBands[*f.Band])
 	}
 	if f.MinProbability > 0 {
 		s += "p" + strconv.FormatFloat(float64(f.MinProbability), 'g', -1, 32)

@@ -16,9 +16,9 @@ import (
 // implements it serves GET /v1/runs; without it the route answers 404.
 type RunLister interface {
 	// FinishedRuns returns up to limit finished runs, newest first.
-	FinishedRuns(ctx context.Context, limit int) ([]Run, error)
+	FinishedRuns(ctx context.Context, limit int) ([]churn.ScoreRun, error)
 	// RunBandCounts counts the scores of each run by band name.
-	RunBandCounts(ctx context.Context, runs []Run) (map[string]map[string]int64, error)
+	RunBandCounts(ctx context.Context, runs []churn.ScoreRun) (map[string]map[string]int64, error)
 }
 
 const (
@@ -33,13 +33,13 @@ type bandCache struct {
 	counts map[string][numBands]int64
 }
 
-func (b *bandCache) get(ctx context.Context, rl RunLister, runs []Run) (map[string][numBands]int64, error) {
+func (b *bandCache) get(ctx context.Context, rl RunLister, runs []churn.ScoreRun) (map[string][numBands]int64, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.counts == nil || len(b.counts) > 4*maxRuns {
 		b.counts = map[string][numBands]int64{}
 	}
-	var missing []Run
+	var missing []churn.ScoreRun
 	for _, r := range runs {
 		if _, ok := b.counts[r.ID]; !ok {
 			missing = append(missing, r)
@@ -52,7 +52,7 @@ func (b *bandCache) get(ctx context.Context, rl RunLister, runs []Run) (map[stri
 		}
 		for _, r := range missing {
 			var c [numBands]int64
-			for i, name := range bandNames {
+			for i, name := range churn.RiskBands {
 				c[i] = got[r.ID][string(name)]
 			}
 			b.counts[r.ID] = c
@@ -103,7 +103,7 @@ func (s *Server) listRuns(c *gin.Context) {
 	for i, r := range runs {
 		rb := runBandsJSON{Run: newRunJSON(r), Bands: map[string]int64{}}
 		for b, n := range counts[r.ID] {
-			rb.Bands[string(bandNames[b])] = n
+			rb.Bands[string(churn.RiskBands[b])] = n
 			rb.Customers += n
 		}
 		out.Runs[i] = rb

@@ -138,7 +138,7 @@ func TestCursorOfAnOlderRunIsGoneAndAForeignCursorIsRefused(t *testing.T) {
 	if rec := e.do("GET", "/v1/scores?limit=10&sort=probability&cursor="+page.NextCursor, ""); rec.Code != http.StatusBadRequest {
 		t.Errorf("cursor with another sort: status %d, want 400", rec.Code)
 	}
-	e.store.addRun(Run{ID: "run-2", AsOf: asOf1.AddDate(0, 1, 0), ModelVersion: 3, FinishedAt: asOf1.AddDate(0, 1, 0)},
+	e.store.addRun(churn.ScoreRun{ID: "run-2", AsOf: asOf1.AddDate(0, 1, 0), ModelVersion: 3, FinishedAt: asOf1.AddDate(0, 1, 0)},
 		makeScores("run-2", asOf1.AddDate(0, 1, 0), 3, 50, 3))
 	if !e.srv.Loader().Poll(t.Context()) {
 		t.Fatal("second run not loaded")
@@ -169,7 +169,7 @@ func TestIfNoneMatchAnswers304UntilANewRunIsLoaded(t *testing.T) {
 		}
 	}
 	old := e.do("GET", "/v1/summary", "").Header().Get("ETag")
-	e.store.addRun(Run{ID: "run-2", AsOf: asOf1, ModelVersion: 2, FinishedAt: asOf1}, makeScores("run-2", asOf1, 2, 20, 1))
+	e.store.addRun(churn.ScoreRun{ID: "run-2", AsOf: asOf1, ModelVersion: 2, FinishedAt: asOf1}, makeScores("run-2", asOf1, 2, 20, 1))
 	e.srv.Loader().Poll(t.Context())
 	if rec := e.do("GET", "/v1/summary", "", "If-None-Match", old); rec.Code != http.StatusOK || rec.Header().Get("ETag") == old {
 		t.Errorf("after a new run: %d etag %s (old %s)", rec.Code, rec.Header().Get("ETag"), old)
@@ -255,7 +255,7 @@ func TestCSVExportStreamsEveryMatchingRowWithAHeader(t *testing.T) {
 
 func TestHistoryReadsTheStoreAndIs503WhileItIsDown(t *testing.T) {
 	e := newEnv(t, 10)
-	e.store.addRun(Run{ID: "run-2", AsOf: asOf1.AddDate(0, 1, 0), ModelVersion: 3, FinishedAt: asOf1.AddDate(0, 1, 0)},
+	e.store.addRun(churn.ScoreRun{ID: "run-2", AsOf: asOf1.AddDate(0, 1, 0), ModelVersion: 3, FinishedAt: asOf1.AddDate(0, 1, 0)},
 		makeScores("run-2", asOf1.AddDate(0, 1, 0), 3, 10, 5))
 	got := decode[historyJSON](t, e.do("GET", "/v1/customers/C00004/history", ""))
 	if len(got.Scores) != 2 || got.Scores[0].RunID != "run-1" || got.Scores[1].RunID != "run-2" {

@@ -30,6 +30,16 @@ type Config struct {
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
 	ReadyTimeout      time.Duration // for the ClickHouse ping of /readyz
+	// StoreTimeout bounds the ClickHouse work of one request (history,
+	// models, the action log, ...), so that a ClickHouse that hangs with
+	// its socket open gets a 503 in seconds rather than at the driver's
+	// read timeout of minutes.
+	StoreTimeout time.Duration
+
+	// Database names the ClickHouse database served, told to clients by
+	// /v1/me so that tools that write (churn actions simulate) can check
+	// they talk to the server of their own database.
+	Database string
 }
 
 // DefaultConfig returns the defaults: runs are polled every 30 seconds and
@@ -45,6 +55,7 @@ func DefaultConfig() Config {
 		IdleTimeout:       120 * time.Second,
 		ShutdownTimeout:   15 * time.Second,
 		ReadyTimeout:      time.Second,
+		StoreTimeout:      5 * time.Second,
 	}
 }
 
@@ -62,6 +73,9 @@ type Deps struct {
 	Actions  ActionQueue
 	Outcomes OutcomeReader
 	Policy   PolicySource
+	// Owner says whether this server owns Actions; nil: it does whenever
+	// Actions is set (tests, a single server without the owner check).
+	Owner QueueOwnership
 }
 
 // Server is the HTTP API.
@@ -90,7 +104,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		{&cfg.PollInterval, &def.PollInterval}, {&cfg.ReadHeaderTimeout, &def.ReadHeaderTimeout},
 		{&cfg.ReadTimeout, &def.ReadTimeout}, {&cfg.WriteTimeout, &def.WriteTimeout},
 		{&cfg.IdleTimeout, &def.IdleTimeout}, {&cfg.ShutdownTimeout, &def.ShutdownTimeout},
-		{&cfg.ReadyTimeout, &def.ReadyTimeout},
+		{&cfg.ReadyTimeout, &def.ReadyTimeout}, {&cfg.StoreTimeout, &def.StoreTimeout},
 	} {
 		if *d.v <= 0 {
 			*d.v = *d.def
@@ -117,8 +131,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s := &Server{cfg: cfg, deps: deps, log: deps.Log, now: deps.Now}
 	s.loader = NewLoader(deps.Scores, cfg.PollInterval, deps.Log)
 	s.loader.now = deps.Now
+	s.loader.timeout = cfg.StoreTimeout
 	s.metrics = newMetrics(deps.Registry, s.loader, deps.Now)
 	s.loader.metrics = s.metrics
+	registerOwnerGauge(deps.Registry, deps.Owner)
 	s.engine = s.routes()
 	return s, nil
 }
@@ -139,7 +155,7 @@ func (s *Server) routes() *gin.Engine {
 	e.HandleMethodNotAllowed = true
 	e.RedirectTrailingSlash = false
 	e.ContextWithFallback = true
-	e.Use(requestID, s.observe, s.recoverPanics)
+	e.Use(requestID, s.observe, s.recoverPanics, s.capHeaders, s.storeDeadline)
 	e.NoRoute(func(c *gin.Context) { s.fail(c, errRouteNotFound) })
 	e.NoMethod(func(c *gin.Context) { s.fail(c, errMethodNotAllowed) })
 
@@ -188,12 +204,14 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		ReadTimeout:       s.cfg.ReadTimeout,
 		WriteTimeout:      s.cfg.WriteTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.loader.Run(gctx) })
 	g.Go(func() error { return s.runActions(gctx) })
+	g.Go(func() error { return s.runOwner(gctx) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serve HTTP on %s: %w", ln.Addr(), err)

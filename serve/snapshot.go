@@ -16,15 +16,11 @@ import (
 // tier x band partition, so that a page is a binary search and a merge of at
 // most nine slices.
 
-// Band and tier codes index these tables; the order is the display order.
-var (
-	bandNames = [...]churn.RiskBand{churn.RiskHigh, churn.RiskMedium, churn.RiskLow}
-	tierNames = [...]churn.ValueTier{churn.TierA, churn.TierB, churn.TierC}
-)
-
+// Band and tier codes are their ranks in churn.RiskBands and
+// churn.ValueTiers; the order is the display order.
 const (
-	numBands = len(bandNames)
-	numTiers = len(tierNames)
+	numBands = len(churn.RiskBands)
+	numTiers = len(churn.ValueTiers)
 	// maxIDLen bounds customer ids; it is also what the API accepts.
 	maxIDLen = 128
 	// maxInternedTexts bounds the dedup map used while loading: common reason
@@ -69,7 +65,7 @@ type reasonRec struct {
 
 // Snapshot is an immutable in-memory copy of one finished scoring run.
 type Snapshot struct {
-	run      Run
+	run      churn.ScoreRun
 	etag     string
 	loadedAt time.Time
 	ids      string
@@ -89,7 +85,7 @@ type Snapshot struct {
 }
 
 // Run is the scoring run the snapshot holds.
-func (s *Snapshot) Run() Run { return s.run }
+func (s *Snapshot) Run() churn.ScoreRun { return s.run }
 
 // Len is the number of scores.
 func (s *Snapshot) Len() int { return len(s.entries) }
@@ -130,7 +126,7 @@ func (s *Snapshot) Score(i int32) churn.Score {
 	e := &s.entries[i]
 	sc := churn.Score{
 		RunID: s.run.ID, CustomerID: s.id(i), AsOf: s.run.AsOf, ModelVersion: s.run.ModelVersion,
-		Probability: float64(e.prob), Band: bandNames[e.band], Tier: tierNames[e.tier],
+		Probability: float64(e.prob), Band: churn.RiskBands[e.band], Tier: churn.ValueTiers[e.tier],
 		LifetimeValue: float64(e.clv), ExpectedLoss: float64(e.loss),
 	}
 	if e.reasonN > 0 {
@@ -155,7 +151,7 @@ type snapshotBuilder struct {
 	regionIdx map[string]uint16
 }
 
-func newSnapshotBuilder(run Run) *snapshotBuilder {
+func newSnapshotBuilder(run churn.ScoreRun) *snapshotBuilder {
 	n := max(int(run.Rows), 0)
 	return &snapshotBuilder{
 		s:       &Snapshot{run: run, entries: make([]entry, 0, n), reasons: make([]reasonRec, 0, 3*n)},
@@ -182,7 +178,7 @@ func (b *snapshotBuilder) add(sc churn.Score) error {
 	case len(sc.Reasons) > math.MaxUint8:
 		return churn.Errorf(churn.KindInternal, op, "run %s customer %q: %d reasons", b.s.run.ID, id, len(sc.Reasons))
 	}
-	band, tier := slices.Index(bandNames[:], sc.Band), slices.Index(tierNames[:], sc.Tier)
+	band, tier := sc.Band.Rank(), sc.Tier.Rank()
 	if band < 0 || tier < 0 {
 		return churn.Errorf(churn.KindInternal, op, "run %s customer %q: unknown band %q or tier %q", b.s.run.ID, id, sc.Band, sc.Tier)
 	}

@@ -3,6 +3,8 @@ package serve
 import (
 	"encoding/json"
 	"math"
+
+	"github.com/telcoretain/churn"
 )
 
 // histogramBins is the number of equal-width probability bins of the summary.
@@ -64,7 +66,7 @@ func summarise(s *Snapshot) summary {
 	for t := range numTiers {
 		for b := range numBands {
 			g := segs[t][b]
-			g.Tier, g.Band = string(tierNames[t]), string(bandNames[b])
+			g.Tier, g.Band = string(churn.ValueTiers[t]), string(churn.RiskBands[b])
 			if g.Customers > 0 {
 				g.AvgProbability = round6(probs[t][b] / float64(g.Customers))
 				g.ShareOfCustomers = round6(float64(g.Customers) / float64(out.Customers))

@@ -47,13 +47,23 @@ func Require(t testing.TB) {
 	cfg := Config()
 	cfg.Database = "default"
 	c, err := clickhouse.Open(ctx, cfg, nil)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("ClickHouse is required in CI: %v", err)
-		}
-		t.Skipf("no ClickHouse (set CI=true to make this a failure): %v", err)
+	if err == nil {
+		c.Close()
 	}
-	c.Close()
+	need(t, "ClickHouse", "set CI=true to make this a failure", err)
+}
+
+// need skips the test when err is not nil, or fails it when CI=true: CI
+// starts every server the tests use.
+func need(t testing.TB, what, hint string, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is required in CI: %v", what, err)
+	}
+	t.Skipf("no %s (%s): %v", what, hint, err)
 }
 
 // NewDB creates a migrated database with a unique name, returns a client to it
@@ -61,9 +71,18 @@ func Require(t testing.TB) {
 // CHURN_TEST_KEEP_DB is set, for debugging).
 func NewDB(t testing.TB) (*clickhouse.Client, clickhouse.Config) {
 	t.Helper()
+	return NewDBAt(t, nil)
+}
+
+// NewDBAt is NewDB with a client that stamps its rows with the clock now
+// (nil: the wall clock), so a test orders runs without waiting for seconds
+// to pass.
+func NewDBAt(t testing.TB, now func() time.Time) (*clickhouse.Client, clickhouse.Config) {
+	t.Helper()
 	Require(t)
 	ctx := context.Background()
 	cfg := Config()
+	cfg.Now = now
 	if _, err := clickhouse.Migrate(ctx, cfg, nil); err != nil {
 		t.Fatalf("migrate %s: %v", cfg.Database, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -98,6 +99,10 @@ func (s *Server) Start() {
 	}
 	cmd := exec.Command(s.bin, "--config-file="+filepath.Join(s.dir, "config.xml"))
 	cmd.Dir = s.dir
+	// SYSTEM SHUTDOWN makes 18.16 send SIGTERM to its whole process group
+	// (kill(0, SIGTERM)): in a group of its own it takes only itself down,
+	// not the test binary.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -132,6 +137,29 @@ func (s *Server) Stop() {
 	_ = s.cmd.Process.Kill()
 	<-s.done
 	s.cmd = nil
+}
+
+// Pause freezes the server with SIGSTOP, as a hung server: its sockets stay
+// open and accept connections, and nothing answers. Resume undoes it; Stop
+// kills a paused server too. Pause registers a Resume at the test's end, so
+// that a failing test never leaves a stopped process behind.
+func (s *Server) Pause() {
+	s.t.Helper()
+	if s.cmd == nil {
+		s.t.Fatalf("private ClickHouse on %s is not running", s.Addr())
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		s.t.Fatalf("pause private ClickHouse: %v", err)
+	}
+	s.t.Cleanup(s.Resume)
+}
+
+// Resume lets a paused server run again (SIGCONT); it does nothing to a
+// server that is not running.
+func (s *Server) Resume() {
+	if s.cmd != nil {
+		_ = s.cmd.Process.Signal(syscall.SIGCONT)
+	}
 }
 
 func (s *Server) answers() bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -16,8 +17,6 @@ import (
 	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/jobs"
 	"github.com/telcoretain/churn/retention"
-	"github.com/telcoretain/churn/retention/chstore"
-	"github.com/telcoretain/churn/serve"
 )
 
 func newActionsCmd(a *app) *cobra.Command {
@@ -39,7 +38,7 @@ planning twice adds nothing); the server picks them up on its next poll.`,
 }
 
 // loadQueue reads the whole action log into a queue.
-func loadQueue(ctx context.Context, st chstore.Store) (*retention.Queue, error) {
+func loadQueue(ctx context.Context, st retention.Log) (*retention.Queue, error) {
 	q := retention.NewQueue(st, retention.QueueOptions{})
 	return q, q.Load(ctx)
 }
@@ -70,8 +69,8 @@ A cycle is the scoring run's as-of date. --dry-run prints the plan only.`,
 				return err
 			}
 			return a.withStore(cmd.Context(), func(c *clickhouse.Client) error {
-				ctx, st := cmd.Context(), chstore.New(c)
-				job := &jobs.Actions{Runs: st, Policy: func() *retention.Policy { return pol }, DryRun: dryRun, Log: a.log}
+				ctx := cmd.Context()
+				job := &jobs.Actions{Runs: c, Policy: func() *retention.Policy { return pol }, DryRun: dryRun, Log: a.log}
 				if runID != "" {
 					asOf, err := runAsOf(ctx, c, runID)
 					if err != nil {
@@ -79,7 +78,7 @@ A cycle is the scoring run's as-of date. --dry-run prints the plan only.`,
 					}
 					job.RunID, job.AsOf = runID, asOf
 				}
-				q, err := loadQueue(ctx, st)
+				q, err := loadQueue(ctx, c)
 				if err != nil {
 					return err
 				}
@@ -87,7 +86,7 @@ A cycle is the scoring run's as-of date. --dry-run prints the plan only.`,
 				prog := a.newProgress("plan", "scores", 0)
 				job.Progress = func(n int64) { prog.Add(n) }
 				res, err := job.Run(ctx)
-				prog.Finish()
+				prog.End(err)
 				if err != nil {
 					return err
 				}
@@ -106,21 +105,18 @@ A cycle is the scoring run's as-of date. --dry-run prints the plan only.`,
 
 // runAsOf finds a finished run's as-of date.
 func runAsOf(ctx context.Context, c *clickhouse.Client, runID string) (time.Time, error) {
-	var asOf time.Time
-	err := c.ScanRunScores(ctx, runID, func(s churn.Score) error {
-		asOf = s.AsOf
-		return errStopScan
-	})
-	if err != nil && err != errStopScan {
+	status, asOf, err := c.RunStatus(ctx, runID)
+	if err != nil {
 		return time.Time{}, err
 	}
-	if asOf.IsZero() {
-		return time.Time{}, churn.Errorf(churn.KindNotFound, "plan actions", "scoring run %q has no scores", runID)
+	if status != churn.ScoreRunFinished {
+		// Its rows are a part of a run, or none: a plan from them would
+		// miss customers.
+		return time.Time{}, churn.Errorf(churn.KindConflict, "plan actions",
+			"scoring run %s is %s, not finished: plan from a finished run (`churn status` shows the latest)", runID, status)
 	}
 	return asOf, nil
 }
-
-var errStopScan = fmt.Errorf("stop")
 
 func printPlan(w io.Writer, pol *retention.Policy, res *jobs.ActionsResult, dryRun bool, show int) {
 	p := res.Plan
@@ -129,7 +125,7 @@ func printPlan(w io.Writer, pol *retention.Policy, res *jobs.ActionsResult, dryR
 		p.Considered, len(p.Actions), len(p.Control), p.Spent, p.Budget)
 	byKind := map[string]int{}
 	for _, x := range p.Actions {
-		byKind[x.Kind+" (tier "+string(x.Tier)+")"]++
+		byKind[string(x.Kind)+" (tier "+string(x.Tier)+")"]++
 	}
 	printCounts(w, "actions", byKind)
 	printCounts(w, "skipped", p.Skipped)
@@ -145,11 +141,7 @@ func printPlan(w io.Writer, pol *retention.Policy, res *jobs.ActionsResult, dryR
 }
 
 func printCounts(w io.Writer, label string, m map[string]int) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(m))
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("%s %d", k, m[k])
@@ -160,7 +152,7 @@ func printCounts(w io.Writer, label string, m map[string]int) {
 	fmt.Fprintf(w, "%s: %s\n", label, strings.Join(parts, ", "))
 }
 
-func printActions(w io.Writer, as []retention.Action) {
+func printActions(w io.Writer, as []churn.Action) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ACTION\tCUSTOMER\tCYCLE\tTIER\tBAND\tREASON\tKIND\tOFFER\tCOST\tVALUE\tPRIO\tSTATUS\tAGENT\tOUTCOME")
 	for _, x := range as {
@@ -175,15 +167,15 @@ func newActionsListCmd(a *app) *cobra.Command {
 		f     retention.Filter
 		limit int
 	)
-	var status, tier string
+	var status, tier, kind string
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List actions from the action log, most urgent first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f.Status, f.Tier = churn.ActionStatus(status), churn.ValueTier(tier)
+			f.Status, f.Tier, f.Kind = churn.ActionStatus(status), churn.ValueTier(tier), churn.ActionKind(kind)
 			return a.withStore(cmd.Context(), func(c *clickhouse.Client) error {
-				q, err := loadQueue(cmd.Context(), chstore.New(c))
+				q, err := loadQueue(cmd.Context(), c)
 				if err != nil {
 					return err
 				}
@@ -200,7 +192,7 @@ func newActionsListCmd(a *app) *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringVar(&status, "status", "", "queued, claimed, done, failed, cancelled or control")
 	fl.StringVar(&tier, "tier", "", "value tier A, B or C")
-	fl.StringVar(&f.Kind, "kind", "", "action kind")
+	fl.StringVar(&kind, "kind", "", "action kind")
 	fl.StringVar(&f.Cycle, "cycle", "", "cycle (YYYY-MM-DD)")
 	fl.StringVar(&f.CustomerID, "customer", "", "customer id")
 	fl.IntVar(&limit, "limit", 20, "actions to print")
@@ -232,12 +224,11 @@ the usage data reaches its horizon's end; it is labelled once.`,
 				return err
 			}
 			return a.withStore(cmd.Context(), func(c *clickhouse.Client) error {
-				st := chstore.New(c)
-				q, err := loadQueue(cmd.Context(), st)
+				q, err := loadQueue(cmd.Context(), c)
 				if err != nil {
 					return err
 				}
-				res, err := (&jobs.Outcomes{Store: st, Actions: q, Policy: func() *retention.Policy { return pol }, Log: a.log}).Run(cmd.Context())
+				res, err := (&jobs.Outcomes{Churn: c, Labels: c, Actions: q, Policy: func() *retention.Policy { return pol }, Log: a.log}).Run(cmd.Context())
 				if err != nil {
 					return err
 				}
@@ -263,7 +254,7 @@ lifetime value. Run ` + "`churn actions outcomes`" + ` first.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withStore(cmd.Context(), func(c *clickhouse.Client) error {
-				outs, err := chstore.New(c).Outcomes(cmd.Context(), cycles...)
+				outs, err := c.ActionOutcomes(cmd.Context(), cycles...)
 				if err != nil {
 					return err
 				}
@@ -303,32 +294,4 @@ func printLift(w io.Writer, l retention.Lift) {
 			pct(r.TreatedRate), r.Control, r.ControlChurned, pct(r.ControlRate), saved, ci, r.Accepted, r.Cost, r.RevenueSaved)
 	}
 	tw.Flush()
-}
-
-// addActionDeps gives the server the retention action queue, rebuilt from
-// the action log (now, or on the first poll when ClickHouse is down), the
-// labelled outcomes lift reads and the policy, reread on every poll.
-func (a *app) addActionDeps(ctx context.Context, st *clickhouse.Client, policyPath string, every time.Duration, deps *serve.Deps) (*retention.Queue, *retention.Watcher, error) {
-	w, err := a.policyWatcher(policyPath, every)
-	if err != nil {
-		return nil, nil, err
-	}
-	log := chstore.New(st)
-	q := retention.NewQueue(log, retention.QueueOptions{Lease: w.Lease, Log: a.log})
-	if err := q.Load(ctx); err != nil {
-		a.log.Warn("action queue: cannot read the action log yet; retrying on every poll", "err", err)
-	} else {
-		a.log.Info("action queue rebuilt from the action log", "actions", statusCounts(q.Counts()), "policy", w.Status().Path)
-	}
-	deps.Actions, deps.Outcomes, deps.Policy = q, log, w
-	return q, w, nil
-}
-
-// newActionJobs are the actions and outcomes jobs of a server: they plan
-// into and label from the server's own queue, so the one owner of the queue
-// writes every event.
-func (a *app) newActionJobs(st *clickhouse.Client, q *retention.Queue, w *retention.Watcher) (jobs.ActionsJob, jobs.OutcomesJob) {
-	cs := chstore.New(st)
-	return jobs.ActionsJob{Actions: &jobs.Actions{Runs: cs, Queue: q, Policy: w.Policy, Log: a.log}},
-		jobs.OutcomesJob{Outcomes: &jobs.Outcomes{Store: cs, Actions: q, Policy: w.Policy, Log: a.log}}
 }

@@ -40,7 +40,9 @@ decides whether it kept a would-be churner (--save-rate): if so, the
 customer's voluntary churn event within the cycle's horizon is deleted from
 churn_events. Every draw is a hash of --seed and the action id.
 
-Never run this on an operator's data: it deletes churn events.`,
+It refuses to run unless the database was filled by ` + "`churn seed`" + ` and nothing
+was imported since (an operator's data: it deletes churn events), and unless
+the API serves that same database (GET /v1/me names it).`,
 		Example: `  churn actions simulate --agents 4 --save-rate sms=0.2,specialist_call=0.5`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -65,10 +67,19 @@ Never run this on an operator's data: it deletes churn events.`,
 					return err
 				}
 			}
+			ctx := cmd.Context()
+			st, err := a.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
 			cl := &agentClient{base: strings.TrimRight(apiURL, "/"), key: key, http: &http.Client{Timeout: 30 * time.Second}}
+			if err := checkSimulateTarget(ctx, st, cl); err != nil {
+				return err
+			}
 			prog := a.newProgress("simulate", "actions", 0)
-			worked, err := cl.work(cmd.Context(), eff, agents, batch, func() { prog.Add(1) })
-			prog.Finish()
+			worked, err := cl.work(ctx, eff, agents, batch, func() { prog.Add(1) })
+			prog.End(err)
 			if err != nil {
 				return err
 			}
@@ -82,9 +93,7 @@ Never run this on an operator's data: it deletes churn events.`,
 			}
 			fmt.Fprintf(a.stdout, "worked %d actions through %s: accepted %d, declined %d, unreachable %d\n", len(worked), apiURL,
 				counts[retention.OutcomeAccepted], counts[retention.OutcomeDeclined], counts[retention.OutcomeUnreachable])
-			return a.withStore(cmd.Context(), func(c *clickhouse.Client) error {
-				return applySaves(cmd.Context(), a, c, saved, pol.HorizonDays)
-			})
+			return applySaves(ctx, a, st, saved, pol.HorizonDays)
 		},
 	}
 	f := cmd.Flags()
@@ -98,6 +107,43 @@ Never run this on an operator's data: it deletes churn events.`,
 	f.StringToStringVar(&save, "save-rate", nil, "kind=share of accepting would-be churners who stay (defaults: specialist_call=0.5,offer=0.35,email=0.2,sms=0.2)")
 	policyFlag(f, &path)
 	return cmd
+}
+
+// seededDB is the database simulate would rewrite.
+type seededDB interface {
+	Seeded(ctx context.Context) (bool, error)
+	Database() string
+}
+
+// checkSimulateTarget refuses, before any action is claimed, a database that
+// holds an operator's data and an API that serves another database: simulate
+// completes actions with made-up outcomes and deletes churn events.
+func checkSimulateTarget(ctx context.Context, db seededDB, cl *agentClient) error {
+	const op = "simulate"
+	seeded, err := db.Seeded(ctx)
+	if err != nil {
+		return err
+	}
+	if !seeded {
+		return churn.Errorf(churn.KindConflict, op, "database %s was not filled by `churn seed` (it has no seed mark in data_origin, "+
+			"or data was imported since): simulate makes up agents' outcomes and deletes churn events, so it runs on synthetic data only",
+			db.Database())
+	}
+	var me struct {
+		Database *string `json:"database"`
+	}
+	if err := cl.call(ctx, http.MethodGet, "/v1/me", nil, &me); err != nil {
+		return err
+	}
+	switch {
+	case me.Database == nil || *me.Database == "":
+		return churn.Errorf(churn.KindConflict, op, "the API at %s does not say which database it serves (GET /v1/me has no database; "+
+			"is it an older churn serve?), so it may not be %s's: refusing to work its queue", cl.base, db.Database())
+	case *me.Database != db.Database():
+		return churn.Errorf(churn.KindConflict, op, "the API at %s serves database %q, not %q: point --api at the server of %s, "+
+			"or set --clickhouse-db (CHURN_CLICKHOUSE_DB) to the API's database", cl.base, *me.Database, db.Database(), db.Database())
+	}
+	return nil
 }
 
 func parseRates(in map[string]string, out map[string]float64, flag string) error {
@@ -234,8 +280,20 @@ func (c *agentClient) work(ctx context.Context, eff synth.RetentionEffect, agent
 }
 
 func (c *agentClient) post(ctx context.Context, path string, body, out any) error {
-	b, _ := json.Marshal(body)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(b))
+	return c.call(ctx, http.MethodPost, path, body, out)
+}
+
+// call sends body (nil: none) as JSON and decodes a 200 answer into out.
+func (c *agentClient) call(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
 		return err
 	}
@@ -248,7 +306,7 @@ func (c *agentClient) post(ctx context.Context, path string, body, out any) erro
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<22))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("POST %s: %s: %s", path, resp.Status, strings.TrimSpace(string(data)))
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(data)))
 	}
 	if out != nil {
 		return json.Unmarshal(data, out)

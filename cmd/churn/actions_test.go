@@ -19,9 +19,9 @@ import (
 	"time"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/clickhouse/chtest"
 	"github.com/telcoretain/churn/retention"
-	"github.com/telcoretain/churn/retention/chstore"
 )
 
 func TestPolicyCheckReportsEveryProblemWithItsLine(t *testing.T) {
@@ -52,21 +52,39 @@ const (
 
 // servedQueue runs `churn serve` as a real process on a fresh database.
 type servedQueue struct {
-	t    *testing.T
-	bin  string
-	env  []string
-	addr string
-	cmd  *exec.Cmd
-	log  *os.File
+	t       *testing.T
+	bin     string
+	env     []string
+	addr    string
+	cmd     *exec.Cmd
+	log     *os.File
+	timeout time.Duration // of each request; 10 s when zero
+	ttl     string        // --queue-owner-ttl; 3s when empty
 }
 
 func (s *servedQueue) start() {
 	s.t.Helper()
-	s.cmd = exec.Command(s.bin, "serve", "--http-addr", s.addr, "--poll-interval", "1s")
+	s.launch()
+	s.waitUp()
+}
+
+// launch starts the process without waiting for it to answer.
+func (s *servedQueue) launch() {
+	s.t.Helper()
+	ttl := s.ttl
+	if ttl == "" {
+		ttl = "3s"
+	}
+	s.cmd = exec.Command(s.bin, "serve", "--http-addr", s.addr, "--poll-interval", "1s", "--queue-owner-ttl", ttl)
 	s.cmd.Env, s.cmd.Stdout, s.cmd.Stderr = s.env, s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
+}
+
+// waitUp waits until the server serves action reads.
+func (s *servedQueue) waitUp() {
+	s.t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		var st int
 		if err := s.call("GET", "/v1/actions?limit=1", nil, &st, nil); err == nil && st == http.StatusOK {
@@ -82,6 +100,19 @@ func (s *servedQueue) kill() {
 }
 
 func (s *servedQueue) call(method, path string, body any, status *int, out any) error {
+	code, data, err := s.do(method, path, body)
+	if err != nil {
+		return err // cut off mid-answer: not acknowledged
+	}
+	*status = code
+	if out != nil && code == http.StatusOK {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+// do sends a request with the agent key and returns the status and body.
+func (s *servedQueue) do(method, path string, body any) (int, []byte, error) {
 	var r io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -90,20 +121,17 @@ func (s *servedQueue) call(method, path string, body any, status *int, out any) 
 	req, _ := http.NewRequest(method, "http://"+s.addr+path, r)
 	req.Header.Set("Authorization", "Bearer "+testAgentKey)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	timeout := s.timeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	resp, err := (&http.Client{Timeout: timeout}).Do(req)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err // cut off mid-answer: not acknowledged
-	}
-	*status = resp.StatusCode
-	if out != nil && resp.StatusCode == http.StatusOK {
-		return json.Unmarshal(data, out)
-	}
-	return nil
+	return resp.StatusCode, data, err
 }
 
 type apiAction struct {
@@ -113,42 +141,71 @@ type apiAction struct {
 	Outcome  string `json:"outcome"`
 }
 
-func TestServeKilledWhileAgentsWorkKeepsEveryAcknowledgedEventOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and runs a server")
-	}
-	c, cfg := chtest.NewDB(t)
-	ctx := context.Background()
-	st := chstore.New(c)
-	q := retention.NewQueue(st, retention.QueueOptions{})
-	if err := q.Load(ctx); err != nil {
+// enqueueTestActions queues n sms actions a0000... in the log of c.
+func enqueueTestActions(t *testing.T, c *clickhouse.Client, n int) {
+	t.Helper()
+	q := retention.NewQueue(c, retention.QueueOptions{})
+	if err := q.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	const n = 400
-	var as []retention.Action
+	var as []churn.Action
 	for i := range n {
-		as = append(as, retention.Action{Action: churn.Action{ID: fmt.Sprintf("a%04d", i), CustomerID: fmt.Sprintf("c%04d", i),
-			Cycle: "2025-06-01", Kind: retention.KindSMS, Channel: "sms", Cost: 0.1, Priority: 5, Value: float64(i)}, Rule: "test", Tier: churn.TierC})
+		as = append(as, churn.Action{ID: fmt.Sprintf("a%04d", i), CustomerID: fmt.Sprintf("c%04d", i),
+			Cycle: "2025-06-01", Kind: churn.ActionSMS, Channel: "sms", Cost: 0.1, Priority: 5, Value: float64(i), Rule: "test", Tier: churn.TierC})
 	}
-	if _, err := q.Enqueue(ctx, "test", as, nil); err != nil {
+	if _, err := q.Enqueue(context.Background(), "test", as, nil); err != nil {
 		t.Fatal(err)
 	}
+}
 
-	dir := t.TempDir()
+// buildChurn builds the binary into dir.
+func buildChurn(t *testing.T, dir string) string {
+	t.Helper()
 	bin := filepath.Join(dir, "churn")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build churn: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// newServedQueue prepares a server of bin on the database of cfg, on a free
+// loopback port, logging to dir/name.log.
+func newServedQueue(t *testing.T, bin, dir, name string, cfg clickhouse.Config) *servedQueue {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	logf, _ := os.Create(filepath.Join(dir, "serve.log"))
-	s := &servedQueue{t: t, bin: bin, addr: addr, log: logf, env: append(os.Environ(),
+	logf, err := os.Create(filepath.Join(dir, name+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			t.Logf("last lines of %s:\n%s", name+".log", strings.Join(lines[max(0, len(lines)-25):], "\n"))
+		}
+	})
+	return &servedQueue{t: t, bin: bin, addr: addr, log: logf, env: append(os.Environ(),
 		"CHURN_CLICKHOUSE_ADDR="+cfg.Addr, "CHURN_CLICKHOUSE_DB="+cfg.Database, "CHURN_SCHEDULER=false",
 		"CHURN_API_KEYS=agent:"+testAgentKey+",admin:"+testAdminKey)}
+}
+
+func TestServeKilledWhileAgentsWorkKeepsEveryAcknowledgedEventOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs a server")
+	}
+	c, cfg := chtest.NewDB(t)
+	ctx := context.Background()
+	st := c
+	const n = 400
+	enqueueTestActions(t, c, n)
+
+	dir := t.TempDir()
+	s := newServedQueue(t, buildChurn(t, dir), dir, "serve", cfg)
 	s.start()
 	t.Cleanup(s.kill)
 
@@ -195,7 +252,7 @@ func TestServeKilledWhileAgentsWorkKeepsEveryAcknowledgedEventOnce(t *testing.T)
 	}
 	for deadline := time.Now().Add(time.Minute); acks.Load() < 120; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("only %d completions in a minute; see %s", acks.Load(), logf.Name())
+			t.Fatalf("only %d completions in a minute; see %s", acks.Load(), s.log.Name())
 		}
 	}
 	s.kill() // SIGKILL mid-traffic
@@ -205,9 +262,9 @@ func TestServeKilledWhileAgentsWorkKeepsEveryAcknowledgedEventOnce(t *testing.T)
 	// The log has every acknowledged event, each once. An insert the dead
 	// process had sent may still land (written, never acknowledged): read
 	// once the log has stopped growing.
-	var evs []retention.Event
+	var evs []churn.ActionEvent
 	for stable := 0; stable < 3; time.Sleep(200 * time.Millisecond) {
-		next, err := st.Events(ctx, time.Time{})
+		next, err := st.ActionEvents(ctx, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -219,7 +276,7 @@ func TestServeKilledWhileAgentsWorkKeepsEveryAcknowledgedEventOnce(t *testing.T)
 		evs = next
 	}
 	seen := map[string]bool{}
-	terminal := map[string]retention.Event{}
+	terminal := map[string]churn.ActionEvent{}
 	claims := map[string][]string{}
 	for _, e := range evs {
 		if seen[e.ID] {
@@ -227,12 +284,12 @@ func TestServeKilledWhileAgentsWorkKeepsEveryAcknowledgedEventOnce(t *testing.T)
 		}
 		seen[e.ID] = true
 		switch e.Type {
-		case retention.EventDone, retention.EventFailed:
+		case churn.ActionDone, churn.ActionFailed:
 			if prev, dup := terminal[e.Action.ID]; dup {
 				t.Fatalf("action %s completed twice: %s and %s", e.Action.ID, prev.ID, e.ID)
 			}
 			terminal[e.Action.ID] = e
-		case retention.EventClaimed:
+		case churn.ActionClaimed:
 			claims[e.Action.ID] = append(claims[e.Action.ID], e.Action.Agent)
 		}
 	}

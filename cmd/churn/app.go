@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -20,11 +19,11 @@ type app struct {
 }
 
 func (a *app) init(cmd *cobra.Command) error {
-	if err := a.cfg.validate(); err != nil {
+	if err := a.cfg.resolve(cmd); err != nil {
 		return err
 	}
 	var level slog.Level
-	_ = level.UnmarshalText([]byte(strings.ToLower(a.cfg.LogLevel)))
+	_ = level.UnmarshalText([]byte(a.cfg.LogLevel)) // checked by its setting
 	opts := &slog.HandlerOptions{Level: level}
 	if a.cfg.LogFormat == "json" {
 		a.log = slog.New(slog.NewJSONHandler(a.stderr, opts))
@@ -40,6 +39,8 @@ func (a *app) chConfig() clickhouse.Config {
 		Database: a.cfg.ClickHouseDB,
 		User:     a.cfg.ClickHouseUser,
 		Password: a.cfg.ClickHousePassword,
+		Cluster:  a.cfg.ClickHouseCluster,
+		Owner:    processOwner(),
 	}
 }
 

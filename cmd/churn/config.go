@@ -1,146 +1,260 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/telcoretain/churn/jobs"
+	"github.com/telcoretain/churn/serve"
 )
 
-// setting is one configuration value: a flag whose default comes from an
-// environment variable, so that the same names work in a shell, a systemd unit
-// and CI.
-type setting struct {
-	flag, env, def, help string
-	secret               bool
-	value                *string
-}
-
 // config is the service's configuration. Only cmd/churn reads it; packages get
-// the parts they need as arguments.
+// the parts they need as arguments. Every field is set from one entry of
+// settings, the single list of what can be configured.
 type config struct {
 	ClickHouseAddr     string
 	ClickHouseDB       string
 	ClickHouseUser     string
 	ClickHousePassword string
+	ClickHouseCluster  string
 	HTTPAddr           string
 	APIKeys            string
 	APIKeysFile        string
 	LogLevel           string
 	LogFormat          string
 
-	settings []setting
-	flags    *pflag.FlagSet
+	Serve       serve.Config // the tuning of `churn serve`; Keys and Insecure are set by the command
+	Scheduler   bool         // serve runs the scheduled jobs
+	QueueOwner  bool         // serve may own the retention action queue
+	OwnerTTL    time.Duration
+	Advertise   string // HTTP address other servers send agents to; empty: --http-addr
+	ZooKeeper   string // host:port,... of the ensemble holding the queue lease; empty: heartbeats in ClickHouse
+	ZKSession   time.Duration
+	Jobs        jobsConfig
+	MetricsAddr string // of `churn jobs run-scheduler`; empty: no metrics endpoint
+	PolicyPath  string
+
+	lookupEnv func(string) (string, bool)
+	table     []*setting
 }
 
+// The groups of settings, by the commands that take them. A group is bound to
+// a command's flags as a whole and named so in `churn config`.
+const (
+	groupGlobal = "all commands"
+	groupServe  = "serve"
+	groupJobs   = "serve, jobs"
+	groupWorker = "jobs run-scheduler"
+	groupPolicy = "serve, jobs, policy show, actions"
+)
+
+// settings is the table of every setting. The defaults of serve and jobs come
+// from those packages, so that each default is written once.
+func (c *config) settings() []*setting {
+	if c.table != nil {
+		return c.table
+	}
+	sd, bo, wr := serve.DefaultConfig(), jobs.DefaultBackoff(), jobs.DefaultWindowRetry()
+	c.Serve = sd // the server settings that are not configurable keep their defaults
+	g := groupGlobal
+	c.table = []*setting{
+		{Flag: "clickhouse-addr", Env: "CHURN_CLICKHOUSE_ADDR", Default: "127.0.0.1:9000", Scope: g,
+			Help: "ClickHouse native protocol address (host:port)", Kind: addrKind(&c.ClickHouseAddr, false)},
+		{Flag: "clickhouse-db", Env: "CHURN_CLICKHOUSE_DB", Default: "churn", Scope: g,
+			Help: "ClickHouse database", Kind: stringKind(&c.ClickHouseDB)},
+		{Flag: "clickhouse-user", Env: "CHURN_CLICKHOUSE_USER", Default: "default", Scope: g,
+			Help: "ClickHouse user", Kind: stringKind(&c.ClickHouseUser)},
+		{Flag: "clickhouse-password", Env: "CHURN_CLICKHOUSE_PASSWORD", Secret: true, Scope: g,
+			Help: "ClickHouse password", Kind: stringKind(&c.ClickHousePassword)},
+		{Flag: "cluster", Env: "CHURN_CLICKHOUSE_CLUSTER", Scope: g,
+			Help: "ClickHouse cluster (remote_servers name) of sharded, replicated tables; empty for one server", Kind: stringKind(&c.ClickHouseCluster)},
+		{Flag: "http-addr", Env: "CHURN_HTTP_ADDR", Default: "127.0.0.1:8080", Scope: g,
+			Help: "address the HTTP API listens on (host:port)", Kind: addrKind(&c.HTTPAddr, false)},
+		{Flag: "api-keys", Env: "CHURN_API_KEYS", Secret: true, Scope: g,
+			Help: "API keys of churn serve: role:key,... with roles viewer, agent, admin", Kind: stringKind(&c.APIKeys)},
+		{Flag: "api-keys-file", Env: "CHURN_API_KEYS_FILE", Scope: g,
+			Help: "file of API keys, one role:key per line, # comments", Kind: stringKind(&c.APIKeysFile)},
+		{Flag: "log-level", Env: "CHURN_LOG_LEVEL", Default: "info", Scope: g,
+			Help: "log level: debug, info, warn, error", Kind: enumKind(&c.LogLevel, "debug", "info", "warn", "error")},
+		{Flag: "log-format", Env: "CHURN_LOG_FORMAT", Default: "text", Scope: g,
+			Help: "log format: text or json", Kind: enumKind(&c.LogFormat, "text", "json")},
+
+		{Flag: "poll-interval", Env: "CHURN_POLL_INTERVAL", Default: formatDuration(sd.PollInterval), Scope: groupServe,
+			Help: "how often to look for a newer finished scoring run", Kind: durationKind(&c.Serve.PollInterval, time.Second)},
+		{Flag: "cache-control", Env: "CHURN_CACHE_CONTROL", Default: sd.CacheControl, Scope: groupServe,
+			Help: "Cache-Control of score responses; match it to the scoring schedule", Kind: stringKind(&c.Serve.CacheControl)},
+		{Flag: "history-limit", Env: "CHURN_HISTORY_LIMIT", Default: strconv.Itoa(sd.HistoryLimit), Scope: groupServe,
+			Help: "scores per customer returned by /v1/customers/{id}/history", Kind: intKind(&c.Serve.HistoryLimit, 1, 10000)},
+		{Flag: "clickhouse-request-timeout", Env: "CHURN_CLICKHOUSE_REQUEST_TIMEOUT", Default: formatDuration(sd.StoreTimeout), Scope: groupServe,
+			Help: "time a request gives ClickHouse (history, models, the action log) before it answers 503", Kind: durationKind(&c.Serve.StoreTimeout, 100*time.Millisecond)},
+		{Flag: "shutdown-timeout", Env: "CHURN_SHUTDOWN_TIMEOUT", Default: formatDuration(sd.ShutdownTimeout), Scope: groupServe,
+			Help: "time given to requests in flight on SIGINT/SIGTERM", Kind: durationKind(&c.Serve.ShutdownTimeout, 0)},
+		// Flag only: a variable left behind in an env file would silently
+		// turn authentication off on a production server.
+		{Flag: "insecure-no-auth", Default: "false", Scope: groupServe,
+			Help: "serve without API keys: every request is admin (local trials only)", Kind: boolKind(&c.Serve.Insecure)},
+		{Flag: "scheduler", Env: "CHURN_SCHEDULER", Default: "true", Scope: groupServe,
+			Help: "run the scheduled jobs in this process; false when a separate 'churn jobs run-scheduler' worker does", Kind: boolKind(&c.Scheduler)},
+		{Flag: "queue-owner", Env: "CHURN_QUEUE_OWNER", Default: "true", Scope: groupServe,
+			Help: "may own the retention action queue: of the servers on one database that may, the first live one owns it (heartbeats in queue_owners) and the others serve action reads only until it stops; false: never own", Kind: boolKind(&c.QueueOwner)},
+		{Flag: "queue-owner-ttl", Env: "CHURN_QUEUE_OWNER_TTL", Default: formatDuration(3 * sd.PollInterval), Scope: groupServe,
+			Help: "a queue owner whose heartbeat (one per --poll-interval) is older than this is dead and another server takes over; at least twice --poll-interval", Kind: durationKind(&c.OwnerTTL, 2*time.Second)},
+		{Flag: "zookeeper", Env: "CHURN_ZOOKEEPER", Scope: groupServe, Unset: "none: heartbeats in ClickHouse",
+			Help: "ZooKeeper ensemble (host:port,...) holding the action queue's lease; the lowest lease node owns the queue", Kind: stringKind(&c.ZooKeeper)},
+		{Flag: "zookeeper-session-timeout", Env: "CHURN_ZOOKEEPER_SESSION_TIMEOUT", Default: "10s", Scope: groupServe,
+			Help: "ZooKeeper session timeout: a queue owner that dies loses the lease after this long", Kind: durationKind(&c.ZKSession, 2*time.Second)},
+		{Flag: "advertise-addr", Env: "CHURN_ADVERTISE_ADDR", Scope: groupServe, Unset: "the --http-addr",
+			Help: "host:port other servers name when they send action writes to this one as the queue owner", Kind: addrKind(&c.Advertise, true)},
+
+		{Flag: "schedule", Env: "CHURN_SCHEDULE", Scope: groupJobs, Unset: describeSchedules(),
+			Help: `when a job runs, as a cron expression ("0 5 * * *", "@every 6h"), "after JOB" or "manual"; repeatable, items separated by ; in the environment; jobs not named keep their default`,
+			Kind: pairsKind(&c.Jobs.schedules, "NAME=SPEC", nil)},
+		{Flag: "job-timeout", Env: "CHURN_JOB_TIMEOUTS", Scope: groupJobs, Unset: describeTimeouts(),
+			Help: "cancel a run of the job after this long; repeatable, items separated by ; in the environment; jobs not named keep their default",
+			Kind: pairsKind(&c.Jobs.timeouts, "NAME=DURATION", positiveDuration)},
+		{Flag: "timezone", Env: "CHURN_TIMEZONE", Default: "UTC", Scope: groupJobs,
+			Help: "time zone of the schedules, an IANA name such as Europe/Berlin", Kind: zoneKind(&c.Jobs.timezone)},
+		{Flag: "drift-psi-threshold", Env: "CHURN_DRIFT_PSI_THRESHOLD", Default: formatFloat(jobs.DefaultPSIThreshold), Scope: groupJobs,
+			Help: "score PSI above which the drift check starts a retraining run", Kind: floatKind(&c.Jobs.psi, 0, math.MaxFloat64)},
+		{Flag: "drift-auc-floor", Env: "CHURN_DRIFT_AUC_FLOOR", Default: formatFloat(jobs.DefaultAUCFloor), Scope: groupJobs,
+			Help: "AUC of the champion's labelled runs below which the drift check starts a retraining run", Kind: floatKind(&c.Jobs.aucFloor, 0, 1)},
+		{Flag: "job-retries", Env: "CHURN_JOB_RETRIES", Default: strconv.Itoa(bo.Attempts), Scope: groupJobs,
+			Help: "tries of a run while ClickHouse is unavailable", Kind: intKind(&c.Jobs.attempts, 1, 100)},
+		{Flag: "job-retry-wait", Env: "CHURN_JOB_RETRY_WAIT", Default: formatDuration(bo.Initial), Scope: groupJobs,
+			Help: "first wait between tries (doubling, with jitter)", Kind: durationKind(&c.Jobs.backoff, time.Millisecond)},
+		{Flag: "job-window-retries", Env: "CHURN_JOB_WINDOW_RETRIES", Default: strconv.Itoa(wr.Attempts), Scope: groupJobs,
+			Help: "more runs of a failed scheduled run before the job's next slot; 0: wait for the slot", Kind: intKind(&c.Jobs.windowRetries, 0, 20)},
+		{Flag: "job-window-retry-wait", Env: "CHURN_JOB_WINDOW_RETRY_WAIT", Default: formatDuration(wr.Wait), Scope: groupJobs,
+			Help: "wait before the first of those runs (doubling each time)", Kind: durationKind(&c.Jobs.windowWait, time.Second)},
+		{Flag: "metrics-addr", Env: "CHURN_METRICS_ADDR", Scope: groupWorker,
+			Help: "serve Prometheus metrics on this address (e.g. 127.0.0.1:9101); empty: none", Kind: addrKind(&c.MetricsAddr, true)},
+		policySetting(&c.PolicyPath),
+	}
+	return c.table
+}
+
+// policySetting is the retention policy file. Several commands bind it to
+// their own variable (policyFlag), so it is defined by a function.
+func policySetting(dst *string) *setting {
+	return &setting{Flag: "policy", Env: "CHURN_POLICY", Scope: groupPolicy, Unset: "built-in policies/default.yaml",
+		Help: "retention policy file (YAML)", Kind: stringKind(dst)}
+}
+
+func positiveDuration(v string) error {
+	d, err := parseDuration(v)
+	if err == nil && d <= 0 {
+		err = fmt.Errorf("%s is not a positive duration", d)
+	}
+	return err
+}
+
+func formatFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+
+// describeSchedules lists the default schedules for help texts.
+func describeSchedules() string {
+	parts := make([]string, len(defaultSchedules))
+	for i, d := range defaultSchedules {
+		parts[i] = d.name + "=" + d.spec
+	}
+	return strings.Join(parts, "; ")
+}
+
+// describeTimeouts lists the default timeouts for help texts.
+func describeTimeouts() string {
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(defaultTimeouts)) {
+		parts = append(parts, name+"="+formatDuration(defaultTimeouts[name]))
+	}
+	return strings.Join(parts, "; ") + "; others " + formatDuration(jobs.DefaultTimeout)
+}
+
+// bind adds the flags of the settings of the given groups to f.
+func (c *config) bind(f *pflag.FlagSet, groups ...string) {
+	for _, s := range c.settings() {
+		if slices.Contains(groups, s.Scope) {
+			s.bind(f)
+		}
+	}
+}
+
+// bindFlags adds the settings every command takes to the root command. It is
+// the one place that reads the process environment; resolve looks variables
+// up through c.lookupEnv.
 func (c *config) bindFlags(root *cobra.Command) {
-	c.settings = []setting{
-		{"clickhouse-addr", "CHURN_CLICKHOUSE_ADDR", "127.0.0.1:9000", "ClickHouse native protocol address (host:port)", false, &c.ClickHouseAddr},
-		{"clickhouse-db", "CHURN_CLICKHOUSE_DB", "churn", "ClickHouse database", false, &c.ClickHouseDB},
-		{"clickhouse-user", "CHURN_CLICKHOUSE_USER", "default", "ClickHouse user", false, &c.ClickHouseUser},
-		{"clickhouse-password", "CHURN_CLICKHOUSE_PASSWORD", "", "ClickHouse password", true, &c.ClickHousePassword},
-		{"http-addr", "CHURN_HTTP_ADDR", "127.0.0.1:8080", "address the HTTP API listens on", false, &c.HTTPAddr},
-		{"api-keys", "CHURN_API_KEYS", "", "API keys of churn serve: role:key,... with roles viewer, agent, admin", true, &c.APIKeys},
-		{"api-keys-file", "CHURN_API_KEYS_FILE", "", "file of API keys, one role:key per line, # comments", false, &c.APIKeysFile},
-		{"log-level", "CHURN_LOG_LEVEL", "info", "log level: debug, info, warn, error", false, &c.LogLevel},
-		{"log-format", "CHURN_LOG_FORMAT", "text", "log format: text or json", false, &c.LogFormat},
-	}
-	c.flags = root.PersistentFlags()
-	for _, s := range c.settings {
-		def := s.def
-		if v, ok := os.LookupEnv(s.env); ok {
-			def = v
+	c.lookupEnv = os.LookupEnv
+	c.bind(root.PersistentFlags(), groupGlobal)
+}
+
+// resolve sets the settings of the command being run from its flags, the
+// environment and the defaults.
+func (c *config) resolve(cmd *cobra.Command) error {
+	return resolveFlags(cmd.Flags(), c.lookupEnv)
+}
+
+// resolveAll resolves every setting of the table, the flags of cmd taking
+// precedence where cmd has them, and reports every bad value at once.
+func (c *config) resolveAll(cmd *cobra.Command) ([]resolved, error) {
+	var (
+		out  []resolved
+		errs []error
+	)
+	for _, s := range c.settings() {
+		f := cmd.Flags().Lookup(s.Flag)
+		if f != nil && settingOf(f) != s {
+			f = nil // a flag of the same name that is not this setting
 		}
-		help := fmt.Sprintf("%s (env %s)", s.help, s.env)
-		c.flags.StringVar(s.value, s.flag, def, help)
-		if s.secret {
-			// Never print a secret taken from the environment in --help.
-			c.flags.Lookup(s.flag).DefValue = mask(def)
+		r, err := s.resolve(f, c.lookupEnv)
+		if err != nil {
+			errs = append(errs, err)
 		}
+		out = append(out, r)
 	}
+	if len(errs) > 0 {
+		return out, usageError{errors.Join(errs...)}
+	}
+	return out, nil
 }
 
-// source says where a setting's value came from.
-func (c *config) source(s setting) string {
-	if f := c.flags.Lookup(s.flag); f != nil && f.Changed {
-		return "flag --" + s.flag
-	}
-	if _, ok := os.LookupEnv(s.env); ok {
-		return "env " + s.env
-	}
-	return "default"
-}
-
-func (c *config) validate() error {
-	if !strings.Contains(c.ClickHouseAddr, ":") {
-		return usageError{fmt.Errorf("--clickhouse-addr %q: want host:port, e.g. 127.0.0.1:9000", c.ClickHouseAddr)}
-	}
-	switch strings.ToLower(c.LogLevel) {
-	case "debug", "info", "warn", "error":
-	default:
-		return usageError{fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)}
-	}
-	switch c.LogFormat {
-	case "text", "json":
-	default:
-		return usageError{fmt.Errorf("--log-format %q: want text or json", c.LogFormat)}
-	}
-	return nil
-}
-
-func mask(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "********"
-}
-
-func (c *config) print(w io.Writer) {
+// printSettings writes one line per setting: value (secrets masked), where it
+// came from and the commands that take it.
+func printSettings(w io.Writer, rs []resolved) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SETTING\tVALUE\tSOURCE")
-	for _, s := range c.settings {
-		v := *s.value
-		if s.secret {
+	fmt.Fprintln(tw, "SETTING\tFLAG\tVALUE\tSOURCE\tCOMMANDS")
+	for _, r := range rs {
+		v := r.Text
+		switch {
+		case r.Secret:
 			v = mask(v)
+		case v == "" && r.Unset != "":
+			v = "(" + r.Unset + ")"
 		}
 		if v == "" {
 			v = "(empty)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.env, v, c.source(s))
-	}
-	tw.Flush()
-}
-
-// commandEnv lists settings that belong to one command (serve, jobs,
-// actions) and are read from the environment there; `churn config` shows
-// them too so that one command tells the whole configuration.
-var commandEnv = []struct{ env, def, help string }{
-	{"CHURN_SCHEDULER", "true", "serve runs the scheduled jobs in its process"},
-	{"CHURN_QUEUE_OWNER", "true", "serve owns the retention action queue (one server per database)"},
-	{"CHURN_SCHEDULE", "built-in schedules (see `churn jobs list`)", "job schedules NAME=SPEC;..."},
-	{"CHURN_TIMEZONE", "UTC", "time zone of the schedules"},
-	{"CHURN_JOB_TIMEOUTS", "train=4h, others 2h", "per-job timeouts NAME=DURATION;..."},
-	{"CHURN_DRIFT_PSI_THRESHOLD", strconv.FormatFloat(jobs.DefaultPSIThreshold, 'g', -1, 64), "score PSI that triggers retraining"},
-	{"CHURN_DRIFT_AUC_FLOOR", strconv.FormatFloat(jobs.DefaultAUCFloor, 'g', -1, 64), "labelled AUC below which drift triggers retraining"},
-	{"CHURN_POLICY", "policies/default.yaml (built in)", "retention policy file"},
-}
-
-func printCommandEnv(w io.Writer) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nCOMMAND SETTING\tVALUE\tSOURCE")
-	for _, e := range commandEnv {
-		v, src := e.def, "default"
-		if ev, ok := os.LookupEnv(e.env); ok {
-			v, src = ev, "env "+e.env
+		src := r.Source
+		if r.Source != fromDefault {
+			src += " " + r.name()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s (%s)\n", e.env, v, src, e.help)
+		if r.Invalid {
+			src += " (invalid)"
+		}
+		env := r.Env
+		if env == "" {
+			env = "(flag only)"
+		}
+		fmt.Fprintf(tw, "%s\t--%s\t%s\t%s\t%s\n", env, r.Flag, v, src, r.Scope)
 	}
 	tw.Flush()
 }
@@ -150,12 +264,17 @@ func newConfigCmd(a *app) *cobra.Command {
 		Use:   "config",
 		Short: "Print the effective configuration (secrets masked)",
 		Long: `Print every setting with its value and where it came from: a flag, an
-environment variable or the default. Secrets are masked.`,
+environment variable or the default (a flag wins over the environment, which
+wins over the default; an empty variable counts as unset). Secrets are masked.
+Exits with status 2, naming each one, when a value is invalid.`,
 		Args: cobra.NoArgs,
+		// Not the root's hook: that would stop at the first bad value before
+		// this command could list them all.
+		PersistentPreRunE: func(*cobra.Command, []string) error { return nil },
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a.cfg.print(a.stdout)
-			printCommandEnv(a.stdout)
-			return nil
+			rs, err := a.cfg.resolveAll(cmd)
+			printSettings(a.stdout, rs)
+			return err
 		},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/telcoretain/churn/clickhouse/chtest"
 	"github.com/telcoretain/churn/features"
+	"github.com/telcoretain/churn/model/liblinear"
 )
 
 // repo is the repository root, seen from this package's directory.
@@ -158,6 +160,10 @@ func TestDocsCommandsParse(t *testing.T) {
 			if err := cmd.ValidateArgs(cmd.Flags().Args()); err != nil {
 				t.Errorf("%s: %q: %v", filepath.Base(path), line, err)
 			}
+			noEnv := func(string) (string, bool) { return "", false }
+			if err := resolveFlags(cmd.Flags(), noEnv); err != nil {
+				t.Errorf("%s: %q: %v", filepath.Base(path), line, err)
+			}
 			checked++
 		}
 	}
@@ -197,6 +203,50 @@ func TestDocsImportExampleLoadsTheSampleFiles(t *testing.T) {
 		}
 		if got != want {
 			t.Errorf("%s has %d rows after the documented import, want %d", table, got, want)
+		}
+	}
+}
+
+// settingRow is the line of docs/operations.md's configuration table for s.
+func settingRow(s *setting) string {
+	env, def := "(flag only)", "(empty)"
+	if s.Env != "" {
+		env = "`" + s.Env + "`"
+	}
+	switch {
+	case s.Default != "":
+		def = "`" + s.Default + "`"
+	case s.Unset != "":
+		def = s.Unset
+	}
+	help := s.Help
+	if s.Secret {
+		help += " (secret: masked in output)"
+	}
+	return fmt.Sprintf("| %s | `--%s` | %s | %s | %s |", env, s.Flag, def, s.Scope, help)
+}
+
+// TestDocsListEverySetting checks that the configuration table of
+// docs/operations.md has one row per setting, as the settings table defines
+// it, and no variable the binary does not read.
+func TestDocsListEverySetting(t *testing.T) {
+	doc := readRepoFile(t, "docs/operations.md")
+	known := map[string]bool{}
+	for _, s := range (&config{}).settings() {
+		known[s.Env] = true
+		if row := settingRow(s); !strings.Contains(doc, row+"\n") {
+			t.Errorf("docs/operations.md lacks the row of --%s (or it is out of date); want\n%s", s.Flag, row)
+		}
+	}
+	notOurSettings := map[string]bool{
+		"CHURN_API_URL": true, "CHURN_API_KEY": true, // read by the notebooks, not by churn
+		liblinear.ChildEnv: true, // marks the liblinear child process; set by churn itself
+	}
+	for _, path := range []string{"README.md", "docs/operations.md", "docs/scaling.md", "docs/api.md"} {
+		for _, m := range regexp.MustCompile("`(CHURN_[A-Z_]+)[`=]").FindAllStringSubmatch(readRepoFile(t, path), -1) {
+			if !known[m[1]] && !notOurSettings[m[1]] && !strings.HasPrefix(m[1], "CHURN_TEST_") {
+				t.Errorf("%s names %s, which no setting reads", path, m[1])
+			}
 		}
 	}
 }

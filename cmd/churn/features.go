@@ -111,7 +111,7 @@ func computeSnapshot(ctx context.Context, a *app, st *clickhouse.Client, asOf ti
 	if err == nil && seen > 0 {
 		p.SetTotal(seen) // the server's total is an estimate: end at 100%
 	}
-	p.Finish()
+	p.End(err)
 	if err != nil {
 		return nil, err
 	}

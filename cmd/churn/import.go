@@ -43,8 +43,18 @@ The file is checked in full before anything is written:
     (customer_id, invoice_id) names a stored row.
 Every problem is reported as FILE:LINE: column: problem, up to --max-errors,
 and nothing is written unless the whole file is valid. The file may be
-gzip'd. Import tables in order: customers first, then the tables that refer to
-them; invoices before payments.
+gzip'd.
+
+Files larger than --block-rows are loaded into a staging table, then moved
+into the table partition by partition. If ClickHouse or this command dies
+while partitions move, some rows may be visible: run the same command again.
+It first takes out the rows of any unfinished import into the table and drops
+leftover staging tables (` + "`churn status`" + ` lists them), then loads the file.
+An import still running in another process of this host is left alone.
+Exit status 3 means ClickHouse could not be reached.
+
+Import tables in order: customers first, then the tables that refer to them;
+invoices before payments.
 
 Sample files for every table are in dataset/testdata of the source tree.`,
 		Example: `  churn import --table customers --csv customers.csv
@@ -90,13 +100,25 @@ func runImport(ctx context.Context, a *app, args importArgs) error {
 		return err
 	}
 	defer st.Close()
+	// An earlier import into this table that a crash cut short may have
+	// left some of its rows: take them out first, so that running the same
+	// command again loads the file exactly once.
+	owner := processOwner()
+	recovered, err := st.RecoverImports(ctx, t.Name, clickhouse.ImportOptions{Owner: owner, Running: importRunning})
+	for _, r := range recovered {
+		fmt.Fprintf(a.stdout, "recovered import %s into %s (stopped at step %q): took out %d %s it had moved, dropped %s\n",
+			r.ID, t.Name, r.Step, r.Removed, importPlural(int(r.Removed), "row", "rows"), r.Stage)
+	}
+	if err != nil {
+		return err
+	}
 
 	began := time.Now()
 	a.log.Info("validating", "file", args.file, "table", t.Name, "bytes", size)
 	prog := a.newProgress("validate "+filepath.Base(args.file), "bytes", size)
 	cols, err := dataset.ReadCSV(ctx, &importByteCounter{r: f, add: prog.Add}, t,
 		dataset.ReadOptions{Name: args.file, MaxErrors: args.maxErrors, Lookup: st})
-	prog.Finish()
+	prog.End(err)
 	var probs *dataset.Problems
 	if errors.As(err, &probs) {
 		for _, line := range probs.Lines() {
@@ -113,14 +135,23 @@ func runImport(ctx context.Context, a *app, args importArgs) error {
 	err = st.Import(ctx, t.Name, cols, clickhouse.ImportOptions{
 		BlockRows:  args.blockRows,
 		AfterBlock: func(n int) { ins.Add(int64(n)) },
+		Owner:      owner,
 	})
-	ins.Finish()
+	ins.End(err)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "imported %d %s into %s.%s from %s in %s\n", cols.Len(), importPlural(cols.Len(), "row", "rows"),
 		st.Database(), t.Name, args.file, time.Since(began).Round(time.Millisecond))
 	return nil
+}
+
+// importRunning says whether the import named by owner may still be running:
+// a process of this host with that pid exists. Imports of other hosts are
+// taken for stopped, since no process there can be checked.
+func importRunning(owner string) bool {
+	_, running := localProcess(owner)
+	return running
 }
 
 // importTable resolves --table, listing the valid names when it is wrong.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -121,5 +122,27 @@ func TestImportLoadsValidFilesAndRejectsBadOnesWritingNothing(t *testing.T) {
 	}
 	if n := rows("customers"); n != 5 {
 		t.Errorf("customers has %d rows after the repeated import, want 5", n)
+	}
+}
+
+func TestAnImportCountsAsRunningOnlyWhileItsProcessOnThisHostExists(t *testing.T) {
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		owner string
+		want  bool
+	}{
+		{host + ":" + strconv.Itoa(os.Getppid()), true},
+		{processOwner(), false}, // this process: the import that asks has stopped its earlier run
+		{"elsewhere.example:" + strconv.Itoa(os.Getppid()), false},
+		{host + ":0", false},
+		{"no pid", false},
+	}
+	for _, tt := range tests {
+		if got := importRunning(tt.owner); got != tt.want {
+			t.Errorf("importRunning(%q) = %v, want %v", tt.owner, got, tt.want)
+		}
 	}
 }

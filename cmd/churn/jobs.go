@@ -22,8 +22,7 @@ import (
 )
 
 func newJobsCmd(a *app) *cobra.Command {
-	var cfg jobsConfig
-	var policyPath string
+	cfg := &a.cfg.Jobs
 	cmd := &cobra.Command{
 		Use:   "jobs",
 		Short: "List, run and schedule the jobs: train, score, actions, outcomes, drift",
@@ -33,17 +32,16 @@ worker (start the API with --scheduler=false then, so that only one process
 schedules). Every run is recorded in the job_runs table.
 
 Schedules (--schedule NAME=SPEC, env CHURN_SCHEDULE="NAME=SPEC;..."), in
---timezone: train "0 2 * * 0" (weekly), score "0 5 * * *" (daily), actions
-and drift "after score", outcomes "0 6 * * *". A run that comes due while the
-previous one is still going is skipped; ClickHouse outages are retried with
-backoff; each run has a timeout (--job-timeout NAME=DURATION).`,
+--timezone, by default: ` + describeSchedules() + `.
+A run that comes due while the previous one is still going is skipped;
+ClickHouse outages are retried with backoff; each run has a timeout
+(--job-timeout NAME=DURATION).`,
 	}
-	cfg.bind(cmd.PersistentFlags())
-	policyFlag(cmd.PersistentFlags(), &policyPath)
+	a.cfg.bind(cmd.PersistentFlags(), groupJobs, groupPolicy)
 	set := func(st *clickhouse.Client, reg prometheus.Registerer) *jobSet {
-		return a.cliJobSet(st, cfg, policyPath, reg)
+		return a.cliJobSet(st, *cfg, a.cfg.PolicyPath, reg)
 	}
-	cmd.AddCommand(newJobsListCmd(a, &cfg, set), newJobsRunCmd(a, &cfg, set), newJobsSchedulerCmd(a, &cfg, set))
+	cmd.AddCommand(newJobsListCmd(a, cfg, set), newJobsRunCmd(a, cfg, set), newJobsSchedulerCmd(a, cfg, set))
 	return cmd
 }
 
@@ -110,7 +108,6 @@ func newJobsRunCmd(a *app, cfg *jobsConfig, set jobSetFunc) *cobra.Command {
 }
 
 func newJobsSchedulerCmd(a *app, cfg *jobsConfig, set jobSetFunc) *cobra.Command {
-	var metricsAddr string
 	cmd := &cobra.Command{
 		Use:   "run-scheduler",
 		Short: "Run the jobs on their schedules until stopped (a worker beside the API)",
@@ -120,7 +117,7 @@ and the previous one stays served) and the process exits. With --metrics-addr
 the job and drift metrics are served at /metrics.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
+			ctx, metricsAddr := cmd.Context(), a.cfg.MetricsAddr
 			return a.withStore(ctx, func(st *clickhouse.Client) error {
 				reg := prometheus.NewRegistry()
 				reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -154,14 +151,14 @@ the job and drift metrics are served at /metrics.`,
 			})
 		},
 	}
-	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address (e.g. 127.0.0.1:9101)")
+	a.cfg.bind(cmd.Flags(), groupWorker)
 	return cmd
 }
 
 func printJobs(w io.Writer, s *jobs.Scheduler, runs []churn.JobRun) {
 	last := map[string]churn.JobRun{}
 	for _, r := range runs {
-		if _, ok := last[r.Job]; !ok && r.Status != jobs.StatusSkipped {
+		if _, ok := last[r.Job]; !ok && r.Status != churn.JobSkipped {
 			last[r.Job] = r
 		}
 	}

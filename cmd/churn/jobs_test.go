@@ -34,7 +34,7 @@ func TestJobsRejectBadSchedulesNamingTheFlag(t *testing.T) {
 	}{
 		{[]string{"list", "--schedule", "score=61 * * * *"}, 2, "score: schedule \"61 * * * *\""},
 		{[]string{"list", "--schedule", "scores=@daily"}, 2, "no job named \"scores\""},
-		{[]string{"list", "--schedule", "score"}, 2, "want NAME=VALUE"},
+		{[]string{"list", "--schedule", "score"}, 2, `--schedule: "score" is not NAME=VALUE`},
 		{[]string{"list", "--timezone", "Mars/Olympus"}, 2, "timezone: \"Mars/Olympus\""},
 		{[]string{"list", "--job-timeout", "train=-1h"}, 2, "not a positive duration"},
 		{[]string{"run", "nosuch"}, 4, "no job named \"nosuch\""},

@@ -3,20 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/jobs"
-	retentionstore "github.com/telcoretain/churn/retention/chstore"
 	"github.com/telcoretain/churn/serve"
 )
 
@@ -34,8 +30,8 @@ var defaultSchedules = []struct{ name, spec string }{
 // defaultTimeouts bound each run; training is the long one.
 var defaultTimeouts = map[string]time.Duration{"train": 4 * time.Hour, "score": 2 * time.Hour}
 
-// jobsConfig is the scheduler's configuration: flags with environment
-// defaults, shared by `churn serve` and `churn jobs`.
+// jobsConfig is the scheduler's configuration, shared by `churn serve` and
+// `churn jobs`; its settings are in config.settings.
 type jobsConfig struct {
 	schedules []string // NAME=SPEC
 	timeouts  []string // NAME=DURATION
@@ -44,46 +40,9 @@ type jobsConfig struct {
 	aucFloor  float64
 	attempts  int
 	backoff   time.Duration
-}
-
-func envOr(key, def string) string {
-	if v, ok := os.LookupEnv(key); ok {
-		return v
-	}
-	return def
-}
-
-// splitList splits an environment list of NAME=VALUE items separated by ';'
-// (cron expressions contain commas and spaces).
-func splitList(s string) []string {
-	var out []string
-	for _, item := range strings.Split(s, ";") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out
-}
-
-func envFloat(key string, def float64) float64 {
-	if v, err := strconv.ParseFloat(os.Getenv(key), 64); err == nil {
-		return v
-	}
-	return def
-}
-
-func (j *jobsConfig) bind(f *pflag.FlagSet) {
-	f.StringArrayVar(&j.schedules, "schedule", splitList(os.Getenv("CHURN_SCHEDULE")),
-		`NAME=SPEC: when a job runs, as a cron expression ("0 5 * * *", "@every 6h"), "after JOB" or "manual"; repeatable (env CHURN_SCHEDULE, items separated by ;)`)
-	f.StringArrayVar(&j.timeouts, "job-timeout", splitList(os.Getenv("CHURN_JOB_TIMEOUTS")),
-		"NAME=DURATION: cancel a run of the job after this long; repeatable (env CHURN_JOB_TIMEOUTS; defaults train=4h, score=2h, others 2h)")
-	f.StringVar(&j.timezone, "timezone", envOr("CHURN_TIMEZONE", "UTC"), "time zone of the schedules, an IANA name such as Europe/Berlin (env CHURN_TIMEZONE)")
-	f.Float64Var(&j.psi, "drift-psi-threshold", envFloat("CHURN_DRIFT_PSI_THRESHOLD", jobs.DefaultPSIThreshold),
-		"score PSI above which the drift check starts a retraining run (env CHURN_DRIFT_PSI_THRESHOLD)")
-	f.Float64Var(&j.aucFloor, "drift-auc-floor", envFloat("CHURN_DRIFT_AUC_FLOOR", jobs.DefaultAUCFloor),
-		"AUC of the champion's labelled runs below which the drift check starts a retraining run (env CHURN_DRIFT_AUC_FLOOR)")
-	f.IntVar(&j.attempts, "job-retries", 4, "tries of a run while ClickHouse is unavailable")
-	f.DurationVar(&j.backoff, "job-retry-wait", 10*time.Second, "first wait between tries (doubling, with jitter)")
+	// Runs of a failed scheduled run before the job's next slot.
+	windowRetries int
+	windowWait    time.Duration
 }
 
 // jobSet is the registry of named jobs of this process. newJobSet adds
@@ -92,6 +51,7 @@ func (j *jobsConfig) bind(f *pflag.FlagSet) {
 type jobSet struct {
 	specs []jobs.Spec
 	drift *jobs.Drift
+	score *jobs.Scoring // its Finished hook tells a server of this process
 }
 
 // add registers a job; its schedule and timeout come from configuration.
@@ -103,9 +63,10 @@ func (s *jobSet) add(name string, j jobs.Job) {
 // nil.
 func (a *app) newJobSet(st *clickhouse.Client, cfg jobsConfig, reg prometheus.Registerer) *jobSet {
 	set := &jobSet{}
-	set.add("train", jobs.TrainJob{Train: &jobs.Train{Store: st, Log: a.log.With("job", "train"), Actor: "job:train"}})
-	set.add("score", jobs.ScoreJob{Score: &jobs.Score{Store: st, Log: a.log.With("job", "score")}})
-	set.drift = &jobs.Drift{Store: st, Log: a.log.With("job", "drift"), Threshold: cfg.psi, AUCFloor: cfg.aucFloor}
+	set.add("train", jobs.TrainJob{Train: &jobs.Train{Data: st, Models: st, Registry: st, Runs: st, Log: a.log.With("job", "train"), Actor: "job:train"}})
+	set.score = &jobs.Scoring{Data: st, Models: st, Runs: st, Scores: st, Log: a.log.With("job", "score"), Reconcile: a.reconcileScoreRuns(st)}
+	set.add("score", jobs.ScoreJob{Scoring: set.score})
+	set.drift = &jobs.Drift{Data: st, Models: st, Runs: st, Checks: st, Log: a.log.With("job", "drift"), Threshold: cfg.psi, AUCFloor: cfg.aucFloor}
 	if reg != nil {
 		set.drift.Metrics = jobs.NewDriftMetrics(reg)
 	}
@@ -163,7 +124,8 @@ func (a *app) newScheduler(st *clickhouse.Client, set *jobSet, cfg jobsConfig, r
 		sp.Timeout = cmpOr(timeouts[sp.Name], defaultTimeouts[sp.Name])
 	}
 	s, err := jobs.New(jobs.Options{Location: loc, Log: a.log, History: st, Registerer: reg,
-		Backoff: &jobs.Backoff{Attempts: cfg.attempts, Initial: cfg.backoff, Max: 16 * cfg.backoff}}, specs...)
+		Backoff: &jobs.Backoff{Attempts: cfg.attempts, Initial: cfg.backoff, Max: 16 * cfg.backoff},
+		Retry:   &jobs.WindowRetry{Attempts: cfg.windowRetries, Wait: cfg.windowWait}}, specs...)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +205,7 @@ func (a *app) cliJobSet(st *clickhouse.Client, cfg jobsConfig, policyPath string
 		if err != nil {
 			return jobs.ActionsJob{}, jobs.OutcomesJob{}, err
 		}
-		q, err := loadQueue(ctx, retentionstore.New(st))
+		q, err := loadQueue(ctx, st)
 		if err != nil {
 			return jobs.ActionsJob{}, jobs.OutcomesJob{}, err
 		}

@@ -3,7 +3,7 @@
 // models, and serve the HTTP API. Run `churn --help` for the list.
 //
 // Exit codes: 0 success, 1 failure, 2 invalid input or usage, 3 ClickHouse
-// unavailable, 4 not found.
+// unavailable, 4 not found, 130 stopped by SIGINT or SIGTERM.
 package main
 
 import (
@@ -17,21 +17,31 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/telcoretain/churn"
-	"github.com/telcoretain/churn/model"
+	"github.com/telcoretain/churn/model/liblinear"
 )
 
 func main() {
-	// golearn's liblinear binding needs cgocheck off (see model.CgocheckOff);
-	// the runtime reads GODEBUG only at start, so restart once with it set.
-	if err := model.ReexecWithCgocheckOff(); err != nil {
-		fmt.Fprintln(os.Stderr, "churn: restart with GODEBUG=cgocheck=0:", err)
-		os.Exit(1)
+	// Training fits liblinear in a child process that is this executable
+	// started again (see package model/liblinear); it does nothing else.
+	if liblinear.IsChild() {
+		os.Exit(liblinear.RunChild())
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal cancels ctx and the command stops cleanly; stop then
+	// restores the default handling, so a second one kills at once.
+	context.AfterFunc(ctx, stop)
 	err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx)
 	stop()
-	os.Exit(exitCode(os.Stderr, err))
+	code := exitCode(os.Stderr, err)
+	if code != 0 && ctx.Err() != nil {
+		// Stopped by a signal, not failed: the shell's convention.
+		code = exitStopped
+	}
+	os.Exit(code)
 }
+
+// exitStopped is the exit code of a command stopped by SIGINT or SIGTERM.
+const exitStopped = 130
 
 // exitCode prints err for people and maps its kind to the process exit code.
 func exitCode(w *os.File, err error) int {

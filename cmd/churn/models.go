@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os/user"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -27,7 +26,7 @@ func newModelsCmd(a *app) *cobra.Command {
 		Short: "List registered models, newest first, with their holdout metrics",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var ms []churn.ModelVersion
+			var ms []churn.Model
 			err := a.withStore(cmd.Context(), func(st *clickhouse.Client) (err error) {
 				ms, err = st.Models(cmd.Context())
 				return err
@@ -40,15 +39,15 @@ func newModelsCmd(a *app) *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "VERSION\tALGORITHM\tCREATED\tHOLDOUT\tROC_AUC\tPR_AUC\tCHAMPION")
+			fmt.Fprintln(tw, "VERSION\tALGORITHM\tCREATED\tHOLDOUT\tROC_AUC\tPR_AUC\tTRAINING\tCHAMPION")
 			for _, m := range ms {
 				champ := ""
 				if m.Champion {
 					champ = "*"
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%.4f\t%.4f\t%s\n", m.Version, m.Algorithm,
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%.4f\t%.4f\t%s\t%s\n", m.Version, m.Algorithm,
 					m.CreatedAt.UTC().Format("2006-01-02 15:04"), m.HoldoutAsOf.Format("2006-01-02"),
-					m.Metrics["roc_auc"], m.Metrics["pr_auc"], champ)
+					m.Metrics["roc_auc"], m.Metrics["pr_auc"], m.TrainStatus, champ)
 			}
 			return tw.Flush()
 		},
@@ -112,9 +111,9 @@ func newModelsCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-func parseVersion(s string) (int, error) {
-	v, err := strconv.Atoi(strings.TrimPrefix(s, "v"))
-	if err != nil || v <= 0 {
+func parseVersion(s string) (churn.ModelVersion, error) {
+	v, err := churn.ParseModelVersion(strings.TrimPrefix(s, "v"))
+	if err != nil {
 		return 0, churn.Invalid("models", "VERSION", "%q is not a model version (a positive number, see `churn models list`)", s)
 	}
 	return v, nil
@@ -128,7 +127,7 @@ func actor() string {
 	return "cli"
 }
 
-func printModel(a *app, m churn.ModelVersion) {
+func printModel(a *app, m churn.Model) {
 	w := a.stdout
 	champ := ""
 	if m.Champion {

@@ -3,23 +3,21 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/telcoretain/churn/policies"
 	"github.com/telcoretain/churn/retention"
 )
 
 // loadPolicy reads the policy file, or the built-in default when path is
-// empty (CHURN_POLICY, else the default).
+// empty. The --policy flag (policyFlag) has already fallen back to
+// CHURN_POLICY.
 func loadPolicy(path string) (*retention.Policy, error) {
-	if path == "" {
-		path = os.Getenv("CHURN_POLICY")
-	}
 	if path == "" {
 		return retention.Parse(policies.DefaultName, policies.Default)
 	}
@@ -28,9 +26,6 @@ func loadPolicy(path string) (*retention.Policy, error) {
 
 // policyWatcher watches the policy file, or holds the built-in default.
 func (a *app) policyWatcher(path string, every time.Duration) (*retention.Watcher, error) {
-	if path == "" {
-		path = os.Getenv("CHURN_POLICY")
-	}
 	if path == "" {
 		p, err := loadPolicy("")
 		if err != nil {
@@ -41,11 +36,8 @@ func (a *app) policyWatcher(path string, every time.Duration) (*retention.Watche
 	return retention.NewWatcher(path, every, a.log, nil)
 }
 
-func policyFlag(f interface {
-	StringVar(p *string, name, value, usage string)
-}, p *string) {
-	f.StringVar(p, "policy", "", "retention policy file (default: $CHURN_POLICY, else the built-in policies/default.yaml)")
-}
+// policyFlag binds the policy setting to p for a command of its own.
+func policyFlag(f *pflag.FlagSet, p *string) { policySetting(p).bind(f) }
 
 func newPolicyCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{

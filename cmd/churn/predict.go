@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -48,11 +49,11 @@ func trainCSV(ctx context.Context, a *app, path, label, id, out string, folds in
 	p := a.newProgress("cross-validating candidates", "candidates", int64(len(cands)))
 	res, err := model.TrainCV(ctx, m, schema.Categories(), model.Options{Folds: folds, Seed: seed, Candidates: cands, Log: a.log,
 		OnCandidate: func() { p.Add(1) }})
-	p.Finish()
+	p.End(err)
 	if err != nil {
 		return err
 	}
-	res.Best.Schema = schema
+	res.Best.Schema, res.Best.CreatedAt = schema, time.Now().UTC()
 	printCandidates(a, res)
 	printReport(a, res.Best)
 	if err := printImportances(a, res.Best, m, 10); err != nil {

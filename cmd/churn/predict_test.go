@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -70,15 +69,7 @@ func TestTrainAndPredictOnAnyLabelledCSV(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("predict exit %d: %s", code, stderr)
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSV(t, out)
 	if len(recs) != 201 || recs[0][0] != "customer" || recs[0][1] != "churn_probability" || recs[1][0] != "id00000" || recs[200][0] != "id00199" {
 		t.Fatalf("predict output: %d rows, header %v, first %v", len(recs), recs[0], recs[1])
 	}

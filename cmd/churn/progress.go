@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -61,7 +63,7 @@ func (p *progress) Add(n int64) {
 	}
 	if now := time.Now(); now.Sub(p.lastLog) >= progressLogEvery {
 		p.lastLog = now
-		p.logLine("progress")
+		p.logLine(slog.LevelInfo, "progress")
 	}
 }
 
@@ -75,21 +77,31 @@ func (p *progress) SetTotal(total int64) {
 	}
 }
 
-// Finish ends the report with a summary line.
-func (p *progress) Finish() {
+// End ends the report with a summary line: "done" when err is nil, else
+// "failed" with the units done so far and the error, so that a run that died
+// is never reported as complete.
+func (p *progress) End(err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.finished {
 		return
 	}
 	p.finished = true
+	if err != nil {
+		if p.bar != nil {
+			_ = p.bar.Exit() // leave the bar where it stopped, not at 100%
+			_, _ = p.a.stderr.WriteString("\n")
+		}
+		p.logLine(slog.LevelError, "failed", "err", err.Error())
+		return
+	}
 	if p.bar != nil {
 		_ = p.bar.Finish()
 	}
-	p.logLine("done")
+	p.logLine(slog.LevelInfo, "done")
 }
 
-func (p *progress) logLine(msg string) {
+func (p *progress) logLine(level slog.Level, msg string, extra ...any) {
 	el := time.Since(p.start)
 	rate := 0.0
 	if s := el.Seconds(); s > 0 {
@@ -103,5 +115,5 @@ func (p *progress) logLine(msg string) {
 			args = append(args, "eta", (time.Duration(float64(p.total-p.done)/rate) * time.Second).Round(time.Second).String())
 		}
 	}
-	p.a.log.Info(msg, args...)
+	p.a.log.Log(context.Background(), level, msg, append(args, extra...)...)
 }

@@ -14,7 +14,7 @@ import (
 func newScoreCmd(a *app) *cobra.Command {
 	var (
 		asOf    string
-		bands   = jobs.DefaultBands()
+		bands   = churn.DefaultBands()
 		byProb  bool
 		horizon string
 		exact   bool
@@ -38,7 +38,7 @@ thresholds instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			job := &jobs.Score{Log: a.log, Bands: bands, ExactReasons: exact}
+			job := &jobs.Scoring{Log: a.log, Bands: bands, ExactReasons: exact}
 			job.Bands.ByShare = !byProb
 			if asOf != "" {
 				d, err := features.ParseDate("as-of", asOf)
@@ -60,7 +60,8 @@ thresholds instead.`,
 				return err
 			}
 			defer st.Close()
-			job.Store = st
+			job.Data, job.Models, job.Runs, job.Scores = st, st, st, st
+			job.Reconcile = a.reconcileScoreRuns(st)
 			p := a.newProgress("score", "customers", 0)
 			job.Progress = func(step string, n int64) {
 				switch step {
@@ -72,7 +73,7 @@ thresholds instead.`,
 			}
 			began := time.Now()
 			res, err := job.Run(ctx)
-			p.Finish()
+			p.End(err)
 			if err != nil {
 				return err
 			}

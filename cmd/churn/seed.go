@@ -69,10 +69,16 @@ scores, actions) are kept.`,
 				Progress:  func(n int) { prog.Add(int64(n)) },
 			})
 			if err != nil {
+				prog.End(err)
 				return fmt.Errorf("seed %s (the contract tables are partly loaded; run seed again): %w", st.Database(), err)
 			}
 			prog.SetTotal(int64(sum.Rows))
-			prog.Finish()
+			prog.End(nil)
+			// The mark lets demo commands that rewrite data tell synthetic
+			// data from an operator's.
+			if err := st.MarkSeeded(ctx, cfg.Seed, time.Now()); err != nil {
+				return err
+			}
 			printSeedSummary(a.stdout, st.Database(), cfg, sum, time.Since(began))
 			return nil
 		},

@@ -4,27 +4,17 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"github.com/telcoretain/churn/jobs"
-	"github.com/telcoretain/churn/retention"
 	"github.com/telcoretain/churn/serve"
-	"github.com/telcoretain/churn/serve/chstore"
 )
 
 func newServeCmd(a *app) *cobra.Command {
-	var (
-		insecure   bool
-		policyPath string
-		jcfg       jobsConfig
-		jobsOn     bool
-		queueOwner bool
-		def        = serve.DefaultConfig()
-		cfg        = def
-	)
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the HTTP API: scores, risk lists, summaries and the model registry",
@@ -42,6 +32,7 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			cfg, insecure, jcfg, policyPath := a.cfg.Serve, a.cfg.Serve.Insecure, a.cfg.Jobs, a.cfg.PolicyPath
 			keys, err := a.apiKeys()
 			if err != nil {
 				return err
@@ -53,6 +44,10 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 			if insecure {
 				a.log.Warn("authentication is off (--insecure-no-auth): every request is admin; never expose this server")
 			}
+			if a.cfg.OwnerTTL < 2*cfg.PollInterval {
+				return usageError{fmt.Errorf("--queue-owner-ttl %s: want at least twice --poll-interval (%s), or every slow poll hands the queue over",
+					formatDuration(a.cfg.OwnerTTL), formatDuration(cfg.PollInterval))}
+			}
 			st, err := a.openStore(ctx)
 			if err != nil {
 				return err
@@ -60,58 +55,53 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 			defer st.Close()
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-			store := chstore.New(st)
-			deps := serve.Deps{Scores: store, Models: store, Pinger: store, Registry: reg, Log: a.log}
-			var (
-				queue  *retention.Queue
-				policy *retention.Watcher
-			)
-			if queueOwner {
-				if queue, policy, err = a.addActionDeps(ctx, st, policyPath, cfg.PollInterval, &deps); err != nil {
-					return err
-				}
-			} else {
-				a.log.Info("not the action queue owner (--queue-owner=false): action routes answer 503 here")
+			deps := serve.Deps{Scores: st, Models: st, Pinger: st, Registry: reg, Log: a.log}
+			ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+			if err != nil {
+				return usageError{fmt.Errorf("--http-addr %s: %w", a.cfg.HTTPAddr, err)}
 			}
-			var sched *jobs.Scheduler
-			if jobsOn {
-				set := a.newJobSet(st, jcfg, reg) // register more jobs on set here, before the scheduler is built
-				if queue != nil {
-					actionsJob, outcomesJob := a.newActionJobs(st, queue, policy)
-					set.add("actions", actionsJob)
-					set.add("outcomes", outcomesJob)
-				}
+			defer ln.Close()
+			queue, policy, own, err := a.addActionDeps(ctx, st, policyPath, cfg.PollInterval, advertised(a.cfg.Advertise, ln), &deps)
+			if err != nil {
+				return err
+			}
+			var (
+				sched *jobs.Scheduler
+				set   *jobSet
+			)
+			if a.cfg.Scheduler {
+				set = a.newJobSet(st, jcfg, reg) // register more jobs on set here, before the scheduler is built
+				actionsJob, outcomesJob := a.newActionJobs(st, queue, policy)
+				set.add("actions", ownerOnly{actionsJob, own, a.log})
+				set.add("outcomes", ownerOnly{outcomesJob, own, a.log})
 				if sched, err = a.newScheduler(st, set, jcfg, reg); err != nil {
 					return err
 				}
 				deps.Jobs = schedulerAPI{sched}
 			}
+			cfg.Database = st.Database()
 			srv, err := serve.New(cfg, deps)
 			if err != nil {
 				return usageError{err}
 			}
-			ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
-			if err != nil {
-				return usageError{fmt.Errorf("--http-addr %s: %w", a.cfg.HTTPAddr, err)}
+			if set != nil {
+				// Serve this process's own scoring runs at once; runs of
+				// other processes are found by the poll.
+				set.score.Finished = func(string) { srv.Loader().Notify() }
 			}
 			a.log.Info("serving HTTP API", "addr", ln.Addr().String(), "keys", keys.Len(),
 				"poll_interval", cfg.PollInterval, "clickhouse", st.Addr(), "database", st.Database())
 			err = runWithScheduler(ctx, sched, func(ctx context.Context) error { return srv.Run(ctx, ln) })
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			if rerr := own.Release(rctx); rerr != nil {
+				a.log.Warn("action queue: could not release the queue; another server takes over when the claim's TTL has passed", "err", rerr)
+			}
+			cancel()
 			a.log.Info("HTTP API stopped")
 			return err
 		},
 	}
-	f := cmd.Flags()
-	policyFlag(f, &policyPath)
-	f.BoolVar(&insecure, "insecure-no-auth", false, "serve without API keys: every request is admin (local trials only)")
-	f.DurationVar(&cfg.PollInterval, "poll-interval", def.PollInterval, "how often to look for a newer finished scoring run")
-	f.StringVar(&cfg.CacheControl, "cache-control", def.CacheControl, "Cache-Control of score responses; match it to the scoring schedule")
-	f.IntVar(&cfg.HistoryLimit, "history-limit", def.HistoryLimit, "scores per customer returned by /v1/customers/{id}/history")
-	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", def.ShutdownTimeout, "time given to requests in flight on SIGINT/SIGTERM")
-	f.BoolVar(&jobsOn, "scheduler", envOr("CHURN_SCHEDULER", "true") != "false", "run the scheduled jobs in this process (env CHURN_SCHEDULER); false when a separate 'churn jobs run-scheduler' worker does")
-	f.BoolVar(&queueOwner, "queue-owner", envOr("CHURN_QUEUE_OWNER", "true") != "false",
-		"own the retention action queue (env CHURN_QUEUE_OWNER); exactly one server per database may, replicas set false and serve reads only")
-	jcfg.bind(f)
+	a.cfg.bind(cmd.Flags(), groupServe, groupJobs, groupPolicy)
 	return cmd
 }
 

@@ -4,12 +4,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/model"
 )
 
 func newTrainCmd(a *app) *cobra.Command {
 	var (
 		csvPath, label, id, out string
 		folds, snapshots        int
+		maxFitRows              int
 		seed                    uint64
 		horizon                 string
 		force                   bool
@@ -22,7 +24,8 @@ gradient-boosted trees with XGBoost) and keep the best.
 
 Without --csv, train on the contract tables in ClickHouse: monthly
 point-in-time snapshots (features from rows before each date, label = churn
-within the horizon after it), the latest training snapshot for early stopping
+within the horizon after it; the older ones sampled down to --max-fit-rows,
+keeping every churner), the latest training snapshot for early stopping
 and calibration, and an out-of-time holdout (the latest snapshot whose horizon
 has passed) on which every candidate is judged. Every candidate is stored in
 the registry; the best (PR-AUC, ties by ROC-AUC) becomes champion only if it
@@ -42,7 +45,7 @@ written to --out (nothing is written on error).`,
 				}
 				return trainCSV(cmd.Context(), a, csvPath, label, id, out, folds, seed)
 			}
-			return trainTables(cmd.Context(), a, snapshots, horizon, force)
+			return trainTables(cmd.Context(), a, tableOptions{snapshots: snapshots, horizon: horizon, force: force, maxFitRows: maxFitRows, seed: seed})
 		},
 	}
 	f := cmd.Flags()
@@ -54,6 +57,7 @@ written to --out (nothing is written on error).`,
 	f.Uint64Var(&seed, "seed", 1, "random seed for folds and subsampling")
 	f.IntVar(&snapshots, "snapshots", 6, "monthly training snapshots (the latest validates); the holdout is the latest snapshot whose horizon has passed")
 	f.StringVar(&horizon, "horizon", "30d", "label window: churn within this many days of a snapshot")
+	f.IntVar(&maxFitRows, "max-fit-rows", model.DefaultMaxFitRows, "cap on the rows the candidates fit on: every churner is kept, non-churners are sampled (weighted, per snapshot); validation and holdout are never sampled")
 	f.BoolVar(&force, "promote", false, "promote the best candidate even if it does not beat the champion")
 	return cmd
 }

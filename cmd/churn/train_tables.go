@@ -11,9 +11,18 @@ import (
 	"github.com/telcoretain/churn/model"
 )
 
+// tableOptions are the flags of `churn train` on the contract tables.
+type tableOptions struct {
+	snapshots  int
+	horizon    string
+	force      bool
+	maxFitRows int
+	seed       uint64
+}
+
 // trainTables is `churn train` on the contract tables.
-func trainTables(ctx context.Context, a *app, snapshots int, horizon string, force bool) error {
-	h, err := features.ParseHorizon(horizon)
+func trainTables(ctx context.Context, a *app, o tableOptions) error {
+	h, err := features.ParseHorizon(o.horizon)
 	if err != nil {
 		return err
 	}
@@ -25,14 +34,15 @@ func trainTables(ctx context.Context, a *app, snapshots int, horizon string, for
 	cands := model.SnapshotCandidates(0)
 	snaps := a.newProgress("snapshots", "customers", 0)
 	var cand *progress
-	job := &jobs.Train{Store: st, Log: a.log, Snapshots: snapshots, Horizon: h, Force: force, Actor: actor(), Candidates: cands,
+	job := &jobs.Train{Data: st, Models: st, Registry: st, Runs: st, Log: a.log, Snapshots: o.snapshots, Horizon: h, Force: o.force, Actor: actor(), Candidates: cands,
+		MaxFitRows: o.maxFitRows, Seed: o.seed,
 		Progress: func(step string, n int64) {
 			switch step {
 			case "snapshot":
 				snaps.Add(n)
 			case "candidate":
 				if cand == nil {
-					snaps.Finish()
+					snaps.End(nil)
 					cand = a.newProgress("training candidates", "candidates", int64(len(cands)))
 				}
 				cand.Add(n)
@@ -40,17 +50,17 @@ func trainTables(ctx context.Context, a *app, snapshots int, horizon string, for
 		}}
 	began := time.Now()
 	res, err := job.Run(ctx)
-	snaps.Finish()
+	snaps.End(err)
 	if cand != nil {
-		cand.Finish()
+		cand.End(err)
 	}
 	if err != nil {
 		return err
 	}
 	w := a.stdout
-	fmt.Fprintf(w, "trained on %d snapshots from %s to %s (%d rows); holdout %s\n\n", len(res.Schedule.Train),
+	fmt.Fprintf(w, "trained on %d snapshots from %s to %s (%d rows; fit on %d of %d, sampled); holdout %s\n\n", len(res.Schedule.Train),
 		res.Schedule.Train[0].Format(time.DateOnly), res.Schedule.Train[len(res.Schedule.Train)-1].Format(time.DateOnly),
-		res.Rows, res.Schedule.Holdout.Format(time.DateOnly))
+		res.Rows, res.FitRows, res.FitSeen, res.Schedule.Holdout.Format(time.DateOnly))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "VERSION\tCANDIDATE\tHOLDOUT_PR_AUC\tROC_AUC\tLIFT@10%\tBRIER\tTOOK")
 	for _, c := range res.Candidates {

@@ -19,14 +19,13 @@
 -- (over a million string keys); each invoice's payments are then matched
 -- inside the customer's arrays.
 --
--- Usage comes from the rollups of migration 0005, not from a year of daily
+-- Usage comes from the rollups of migration 0010, not from a year of daily
 -- rows: active days (every count and the last active day, over up to 365
 -- days) from the per-month bitmasks of usage_monthly, and the sums of the
--- 7/30/90-day windows from the month-split weeks of usage_weekly, with
--- usage_daily read only for the days of the buckets that straddle a window's
--- edge (at most about four weeks of daily rows). Every value is the same, bit
--- for bit, as computed from daily rows alone: clickhouse/rollups_test.go
--- compares the two at many as-of dates. Measured figures: docs/scaling.md.
+-- 7/30/90-day windows from the per-day columns of the month-split weeks of
+-- usage_weekly; no daily row is read. Every value is the same, bit for bit,
+-- as computed from daily rows alone: clickhouse/rollups_test.go compares the
+-- two at many as-of dates. Measured figures: docs/scaling.md.
 --
 -- A customer without rows in a table gets the join's default values (0, '',
 -- 0000-00-00, []), not NULLs, so every side carries a count or *_present
@@ -240,7 +239,7 @@ FROM
     -- computation from daily rows only and compare every value)
     (
         -- active days in the year before t, from the bitmasks of
-        -- usage_monthly (migration 0005): a window's days in a
+        -- usage_monthly (migration 0010): a window's days in a
         -- month are a range of bits, so every count and the last
         -- active day are exact without reading daily rows
         WITH
@@ -287,55 +286,64 @@ ANY LEFT JOIN
     -- usage sums over the last 90 days, cut into three spans:
     -- 1 = [t-90, t-30), 2 = [t-30, t-7), 3 = [t-7, t), so that
     -- 7 days = 3, 30 days = 2 + 3, 90 days = 1 + 2 + 3 and the
-    -- 30 days before the last 30 = 1. A bucket of usage_weekly
-    -- that lies inside one span is read whole; the days of a
-    -- bucket across a span's edge (at most 6 on each side of
-    -- each edge) are read from usage_daily. Both sides sum the
-    -- same integer millionths of the volumes: the sums are exact.
+    -- 30 days before the last 30 = 1, from the per-day columns of
+    -- usage_weekly: a bucket's days are its columns 1-7 (Monday to
+    -- Sunday), so the days of a span in a bucket are a range of
+    -- columns and its sum is a difference of two prefix sums.
+    -- Each day is taken as the same integer millionths as the
+    -- reference from daily rows sums: the sums are exact.
+    WITH
+        toDate(@as_of) AS t,
+        toInt64(toRelativeDayNum(t)) - toInt64(toRelativeDayNum(toMonday(week))) AS tm,
+        -- columns [1, c) of a bucket are days before t - k
+        least(greatest(tm - 90, 0), 7) + 1 AS c90,
+        least(greatest(tm - 30, 0), 7) + 1 AS c30,
+        least(greatest(tm - 7, 0), 7) + 1 AS c7,
+        least(greatest(tm, 0), 7) + 1 AS ct,
+        arrayCumSum([toInt64(0),
+            toInt64(round(toFloat64(voice_1) * 1000000)), toInt64(round(toFloat64(voice_2) * 1000000)),
+            toInt64(round(toFloat64(voice_3) * 1000000)), toInt64(round(toFloat64(voice_4) * 1000000)),
+            toInt64(round(toFloat64(voice_5) * 1000000)), toInt64(round(toFloat64(voice_6) * 1000000)),
+            toInt64(round(toFloat64(voice_7) * 1000000))]) AS voice,
+        arrayCumSum([toInt64(0),
+            toInt64(round(toFloat64(data_1) * 1000000)), toInt64(round(toFloat64(data_2) * 1000000)),
+            toInt64(round(toFloat64(data_3) * 1000000)), toInt64(round(toFloat64(data_4) * 1000000)),
+            toInt64(round(toFloat64(data_5) * 1000000)), toInt64(round(toFloat64(data_6) * 1000000)),
+            toInt64(round(toFloat64(data_7) * 1000000))]) AS data,
+        arrayCumSum([toInt64(0),
+            toInt64(round(toFloat64(intl_1) * 1000000)), toInt64(round(toFloat64(intl_2) * 1000000)),
+            toInt64(round(toFloat64(intl_3) * 1000000)), toInt64(round(toFloat64(intl_4) * 1000000)),
+            toInt64(round(toFloat64(intl_5) * 1000000)), toInt64(round(toFloat64(intl_6) * 1000000)),
+            toInt64(round(toFloat64(intl_7) * 1000000))]) AS intl,
+        arrayCumSum([toInt64(0),
+            toInt64(round(toFloat64(roaming_1) * 1000000)), toInt64(round(toFloat64(roaming_2) * 1000000)),
+            toInt64(round(toFloat64(roaming_3) * 1000000)), toInt64(round(toFloat64(roaming_4) * 1000000)),
+            toInt64(round(toFloat64(roaming_5) * 1000000)), toInt64(round(toFloat64(roaming_6) * 1000000)),
+            toInt64(round(toFloat64(roaming_7) * 1000000))]) AS roaming,
+        arrayCumSum([toInt64(0), toInt64(sms_1), toInt64(sms_2), toInt64(sms_3), toInt64(sms_4),
+            toInt64(sms_5), toInt64(sms_6), toInt64(sms_7)]) AS sms_n,
+        arrayCumSum([toInt64(0), toInt64(calls_1), toInt64(calls_2), toInt64(calls_3), toInt64(calls_4),
+            toInt64(calls_5), toInt64(calls_6), toInt64(calls_7)]) AS calls_n,
+        arrayCumSum([toInt64(0), toInt64(dropped_1), toInt64(dropped_2), toInt64(dropped_3), toInt64(dropped_4),
+            toInt64(dropped_5), toInt64(dropped_6), toInt64(dropped_7)]) AS dropped
     SELECT
         customer_id,
-        sumIf(voice, span = 1) AS v_voice_1,
-        sumIf(voice, span = 2) AS v_voice_2,
-        sumIf(voice, span = 3) AS v_voice_3,
-        sumIf(data, span = 1) AS v_data_1,
-        sumIf(data, span = 2) AS v_data_2,
-        sumIf(data, span = 3) AS v_data_3,
-        sumIf(sms_n, span >= 2) AS v_sms_30,
-        sumIf(calls_n, span >= 2) AS v_calls_30,
-        sum(calls_n) AS v_calls_90,
-        sumIf(dropped, span >= 2) AS v_dropped_30,
-        sum(dropped) AS v_dropped_90,
-        sum(intl) AS v_intl_90,
-        sum(roaming) AS v_roaming_90
-    FROM
-    (
-        WITH
-            toDate(@as_of) AS t,
-            least(toMonday(week) + 7, addMonths(toStartOfMonth(week), 1)) AS week_end,
-            multiIf(week < t - 90, 0, week < t - 30, 1, week < t - 7, 2, week < t, 3, 0) AS span,
-            multiIf(week_end - 1 < t - 90, 0, week_end - 1 < t - 30, 1, week_end - 1 < t - 7, 2, week_end - 1 < t, 3, 0) AS span_last
-        SELECT customer_id, span, voice_micro AS voice, data_micro AS data, sms AS sms_n, calls AS calls_n,
-               intl_micro AS intl, roaming_micro AS roaming, dropped_calls AS dropped
-        FROM usage_weekly
-        WHERE week >= t - 90 AND week < t AND span = span_last
-        UNION ALL
-        -- the buckets left out above, day by day
-        WITH
-            toDate(@as_of) AS t,
-            greatest(toMonday(day), toStartOfMonth(day)) AS week,
-            least(toMonday(week) + 7, addMonths(toStartOfMonth(week), 1)) AS week_end,
-            multiIf(week < t - 90, 0, week < t - 30, 1, week < t - 7, 2, week < t, 3, 0) AS week_span,
-            multiIf(week_end - 1 < t - 90, 0, week_end - 1 < t - 30, 1, week_end - 1 < t - 7, 2, week_end - 1 < t, 3, 0) AS span_last
-        SELECT customer_id, multiIf(day < t - 30, 1, day < t - 7, 2, 3) AS span,
-               toInt64(round(toFloat64(voice_minutes) * 1000000)) AS voice,
-               toInt64(round(toFloat64(data_mb) * 1000000)) AS data,
-               toInt64(sms) AS sms_n, toInt64(calls) AS calls_n,
-               toInt64(round(toFloat64(intl_minutes) * 1000000)) AS intl,
-               toInt64(round(toFloat64(roaming_minutes) * 1000000)) AS roaming,
-               toInt64(dropped_calls) AS dropped
-        FROM usage_daily
-        WHERE day >= t - 90 AND day < t AND NOT (week >= t - 90 AND week_span = span_last)
-    )
+        sum(voice[c30] - voice[c90]) AS v_voice_1,
+        sum(voice[c7] - voice[c30]) AS v_voice_2,
+        sum(voice[ct] - voice[c7]) AS v_voice_3,
+        sum(data[c30] - data[c90]) AS v_data_1,
+        sum(data[c7] - data[c30]) AS v_data_2,
+        sum(data[ct] - data[c7]) AS v_data_3,
+        sum(sms_n[ct] - sms_n[c30]) AS v_sms_30,
+        sum(calls_n[ct] - calls_n[c30]) AS v_calls_30,
+        sum(calls_n[ct] - calls_n[c90]) AS v_calls_90,
+        sum(dropped[ct] - dropped[c30]) AS v_dropped_30,
+        sum(dropped[ct] - dropped[c90]) AS v_dropped_90,
+        sum(intl[ct] - intl[c90]) AS v_intl_90,
+        sum(roaming[ct] - roaming[c90]) AS v_roaming_90
+    FROM usage_weekly
+    -- a bucket starts at most 6 days before any of its days
+    WHERE week >= t - 96 AND week < t
     GROUP BY customer_id
 ) USING customer_id
 -- usage rollups: end

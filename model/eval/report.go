@@ -83,7 +83,7 @@ func Evaluate(probs, labels []float64, opts Options) (*Report, error) {
 	return r, nil
 }
 
-// Metrics flattens the headline numbers into the map that churn.ModelVersion
+// Metrics flattens the headline numbers into the map that churn.Model
 // carries, so the registry can list and compare versions without decoding the
 // whole report.
 func (r *Report) Metrics() map[string]float64 {

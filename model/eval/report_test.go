@@ -91,14 +91,7 @@ func TestEvaluateRejectsOneClassAndNonProbabilities(t *testing.T) {
 
 func BenchmarkEvaluateMillionRows(b *testing.B) {
 	const n = 1_000_000
-	rng := rand.New(rand.NewPCG(9, 10))
-	probs, labels := make([]float64, n), make([]float64, n)
-	for i := range probs {
-		probs[i] = rng.Float64()
-		if rng.Float64() < probs[i]*0.2 {
-			labels[i] = 1
-		}
-	}
+	probs, labels := benchRows(n, 9)
 	for b.Loop() {
 		if _, err := Evaluate(probs, labels, Options{}); err != nil {
 			b.Fatal(err)

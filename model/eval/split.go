@@ -17,6 +17,23 @@ type Fold struct {
 	Test  []int
 }
 
+// ClassRows returns the indexes of the rows labelled 1 and of those labelled
+// 0, in row order; bad is the first row with any other label, -1 when there is
+// none.
+func ClassRows[T ~float32 | ~float64](labels []T) (pos, neg []int, bad int) {
+	for i, l := range labels {
+		switch l {
+		case 1:
+			pos = append(pos, i)
+		case 0:
+			neg = append(neg, i)
+		default:
+			return nil, nil, i
+		}
+	}
+	return pos, neg, -1
+}
+
 // StratifiedKFold splits rows into k folds whose test parts are disjoint and
 // cover every row once. Each class is shuffled with the seed and dealt to the
 // folds in turn, so every fold holds the same number of churners and of
@@ -28,16 +45,9 @@ func StratifiedKFold(labels []float64, k int, seed uint64) ([]Fold, error) {
 	if k < 2 {
 		return nil, churn.Invalid(op, "k", "%d folds, want at least 2", k)
 	}
-	var pos, neg []int
-	for i, l := range labels {
-		switch l {
-		case 1:
-			pos = append(pos, i)
-		case 0:
-			neg = append(neg, i)
-		default:
-			return nil, churn.Invalid(op, "labels", "row %d is %g, want 0 or 1", i, l)
-		}
+	pos, neg, bad := ClassRows(labels)
+	if bad >= 0 {
+		return nil, churn.Invalid(op, "labels", "row %d is %g, want 0 or 1", bad, labels[bad])
 	}
 	if len(pos) < k || len(neg) < k {
 		return nil, churn.Invalid(op, "labels", "%d positive and %d negative rows: each class needs at least k=%d", len(pos), len(neg), k)

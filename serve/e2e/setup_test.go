@@ -12,17 +12,19 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/clickhouse/chtest"
 	"github.com/telcoretain/churn/dataset/synth"
 	"github.com/telcoretain/churn/jobs"
 	"github.com/telcoretain/churn/model"
+	"github.com/telcoretain/churn/model/liblinear"
 	"github.com/telcoretain/churn/retention"
-	rchstore "github.com/telcoretain/churn/retention/chstore"
 	"github.com/telcoretain/churn/serve"
-	"github.com/telcoretain/churn/serve/chstore"
 )
 
-func TestMain(m *testing.M) { model.RunTests(m) }
+// TestMain lets the test binary serve as the liblinear child that training
+// starts (the helper-process pattern).
+func TestMain(m *testing.M) { os.Exit(liblinear.RunChildOr(m.Run)) }
 
 const (
 	viewerKey = "e2e-viewer-key-0123456789"
@@ -50,62 +52,41 @@ func chromium(t *testing.T) string {
 func server(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
-	c, _ := chtest.NewDB(t)
+	now := time.Now().UTC() // the clock of the client and the scoring job
+	clock := func() time.Time { return now }
+	c, _ := chtest.NewDBAt(t, clock)
 	cfg := synth.DefaultConfig()
 	cfg.Customers, cfg.Months, cfg.Seed = 1500, 12, 5
 	if _, err := synth.Load(ctx, cfg, c, synth.LoadOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	cands := model.SnapshotCandidates(2)
-	if _, err := (&jobs.Train{Store: c, Snapshots: 4, Candidates: []model.Candidate{cands[0]}}).Run(ctx); err != nil {
+	if _, err := (&jobs.Train{Data: c, Models: c, Registry: c, Runs: c, Snapshots: 4, Candidates: []model.Candidate{cands[0]}}).Run(ctx); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 { // two runs, so that the trend has a line
-		if _, err := (&jobs.Score{Store: c}).Run(ctx); err != nil {
+		if _, err := (&jobs.Scoring{Data: c, Models: c, Runs: c, Scores: c, Now: clock}).Run(ctx); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(1100 * time.Millisecond) // runs are ordered by their finish second
+		now = now.Add(time.Second) // runs are ordered by their finish second
 	}
-	pol, err := retention.LoadFile(filepath.Join("..", "..", "policies", "default.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	watch := retention.NewFixed(pol, nil)
-	log := rchstore.New(c)
-	queue := retention.NewQueue(log, retention.QueueOptions{Lease: watch.Lease})
-	if err := queue.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := (&jobs.Actions{Runs: log, Queue: queue, Policy: watch.Policy}).Run(ctx); err != nil {
+	queue, watch := defaultQueue(t, c)
+	if _, err := (&jobs.Actions{Runs: c, Queue: queue, Policy: watch.Policy}).Run(ctx); err != nil {
 		t.Fatal(err)
 	}
 	keys, err := serve.ParseKeys("viewer:"+viewerKey+",agent:"+agentKey+",admin:"+adminKey, "e2e")
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := chstore.New(c)
-	srv, err := serve.New(serve.Config{Keys: keys}, serve.Deps{Scores: store, Models: store, Pinger: store,
-		Registry: prometheus.NewRegistry(), Actions: queue, Outcomes: log, Policy: watch})
+	srv, err := serve.New(serve.Config{Keys: keys}, serve.Deps{Scores: c, Models: c, Pinger: c,
+		Registry: prometheus.NewRegistry(), Actions: queue, Outcomes: c, Policy: watch})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !srv.Loader().Poll(ctx) {
 		t.Fatalf("no snapshot loaded: %v", srv.Loader().Err())
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(sctx, ln) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("server: %v", err)
-		}
-	})
-	base := "http://" + ln.Addr().String()
+	base := listen(t, srv)
 	for range 50 {
 		if r, err := http.Get(base + "/readyz"); err == nil {
 			r.Body.Close()
@@ -117,4 +98,39 @@ func server(t *testing.T) string {
 	}
 	t.Fatal("server did not become ready")
 	return ""
+}
+
+// defaultQueue loads the action queue of c's log under the default policy.
+func defaultQueue(t *testing.T, c *clickhouse.Client) (*retention.Queue, *retention.Watcher) {
+	t.Helper()
+	pol, err := retention.LoadFile(filepath.Join("..", "..", "policies", "default.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	watch := retention.NewFixed(pol, nil)
+	queue := retention.NewQueue(c, retention.QueueOptions{Lease: watch.Lease})
+	if err := queue.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return queue, watch
+}
+
+// listen serves srv on a free loopback port until the test ends and returns
+// its base URL.
+func listen(t *testing.T, srv *serve.Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, ln) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("server stopped with %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String()
 }

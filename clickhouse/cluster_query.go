@@ -1,0 +1,145 @@
+package clickhouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/telcoretain/churn"
+)
+
+// queryMatrixPerShard runs a per-customer query on every shard at once,
+// against that shard's local tables, and merges the shards' rows in customer
+// order. It is right for queries that only join and filter on customer_id
+// (the feature snapshot): every customer's rows live on one shard. A replica
+// that fails, before or during the query, hands its shard to the next
+// replica; a shard with no replica left fails the whole query.
+func (c *Client) queryMatrixPerShard(ctx context.Context, query string, params map[string]any, progress func(done, total int64)) (*churn.Matrix, error) {
+	const op = "query feature matrix per shard"
+	layout, err := migrationsLayout(c.cfg.Database, c.cfg.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	local := layout.qualify(query, c.cfg.Database, true)
+	nodes, err := c.ClusterNodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var shards []uint32
+	replicas := map[uint32][]ClusterNode{}
+	for _, n := range nodes {
+		if replicas[n.Shard] == nil {
+			shards = append(shards, n.Shard)
+		}
+		replicas[n.Shard] = append(replicas[n.Shard], n)
+	}
+
+	var mu sync.Mutex
+	done, total := map[uint32]int64{}, map[uint32]int64{}
+	report := func(shard uint32) func(d, t int64) {
+		if progress == nil {
+			return nil
+		}
+		return func(d, t int64) {
+			mu.Lock()
+			defer mu.Unlock()
+			done[shard], total[shard] = d, t
+			var sd, st int64
+			for _, s := range shards {
+				sd, st = sd+done[s], st+total[s]
+			}
+			progress(sd, st)
+		}
+	}
+	parts := make([]*churn.Matrix, len(shards))
+	errs := make([]error, len(shards))
+	var wg sync.WaitGroup
+	for i, s := range shards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[i], errs[i] = c.queryShard(ctx, replicas[s], local, params, report(s))
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	m, err := mergeByID(parts)
+	if err != nil {
+		return nil, churn.Errorf(churn.KindInternal, op, "%v", err)
+	}
+	return m, nil
+}
+
+// queryShard runs the query on the first replica of a shard that answers it
+// in full.
+func (c *Client) queryShard(ctx context.Context, replicas []ClusterNode, query string, params map[string]any, progress func(d, t int64)) (*churn.Matrix, error) {
+	var errs []error
+	for _, n := range replicas {
+		nc, err := c.openNode(ctx, n.Addr, c.cfg.Database)
+		if err == nil {
+			var m *churn.Matrix
+			m, err = nc.QueryMatrix(ctx, query, params, progress)
+			nc.Close()
+			if err == nil {
+				return m, nil
+			}
+		}
+		if ctx.Err() != nil || churn.ErrorKind(err) != churn.KindUnavailable {
+			return nil, fmt.Errorf("shard %d replica %d (%s): %w", n.Shard, n.Replica, n.Addr, err)
+		}
+		c.log.Warn("replica failed; trying the next one of its shard", "shard", n.Shard, "replica", n.Addr, "err", err)
+		errs = append(errs, fmt.Errorf("replica %d (%s): %w", n.Replica, n.Addr, err))
+	}
+	return nil, &churn.Error{Op: fmt.Sprintf("query shard %d", replicas[0].Shard), Kind: churn.KindUnavailable,
+		Msg: "no replica of the shard answered", Err: errors.Join(errs...)}
+}
+
+// mergeByID concatenates matrices with the same columns and sorts the rows
+// by id, as one query with ORDER BY customer_id would return them.
+func mergeByID(parts []*churn.Matrix) (*churn.Matrix, error) {
+	out := &churn.Matrix{}
+	for i, p := range parts {
+		if i == 0 {
+			out.Features = p.Features
+			out.Cols = make([][]float32, len(p.Features))
+			if p.Labels != nil {
+				out.Labels = []float32{}
+			}
+		}
+		if fmt.Sprint(p.Features) != fmt.Sprint(out.Features) || (p.Labels == nil) != (out.Labels == nil) {
+			return nil, fmt.Errorf("shard %d returned columns %v, shard 1 %v", i+1, p.Features, out.Features)
+		}
+		out.IDs = append(out.IDs, p.IDs...)
+		for j := range p.Cols {
+			out.Cols[j] = append(out.Cols[j], p.Cols[j]...)
+		}
+		if p.Labels != nil {
+			out.Labels = append(out.Labels, p.Labels...)
+		}
+	}
+	order := make([]int, len(out.IDs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return out.IDs[order[a]] < out.IDs[order[b]] })
+	out.IDs = permute(out.IDs, order)
+	for j := range out.Cols {
+		out.Cols[j] = permute(out.Cols[j], order)
+	}
+	if out.Labels != nil {
+		out.Labels = permute(out.Labels, order)
+	}
+	return out, nil
+}
+
+func permute[T any](s []T, order []int) []T {
+	out := make([]T, len(s))
+	for i, k := range order {
+		out[i] = s[k]
+	}
+	return out
+}

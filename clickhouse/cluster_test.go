@@ -1,0 +1,114 @@
+package clickhouse_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/clickhouse"
+	"github.com/telcoretain/churn/clickhouse/chtest"
+)
+
+// countOnEveryNode counts a table's rows on each node of the cluster (a
+// local table: only that node's shard).
+func countOnEveryNode(t *testing.T, c *clickhouse.Client, cfg clickhouse.Config, table string) map[uint32]uint64 {
+	t.Helper()
+	ctx := context.Background()
+	nodes, err := c.ClusterNodes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perShard := map[uint32]uint64{}
+	for _, n := range nodes {
+		nc, err := clickhouse.Open(ctx, clickhouse.Config{Addr: n.Addr, Database: cfg.Database}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Replication to the second replica is asynchronous.
+		if err := nc.Conn().Exec(ctx, "SYSTEM SYNC REPLICA "+table); err != nil {
+			t.Fatalf("node %s: %v", n.Addr, err)
+		}
+		var k uint64
+		if err := nc.Conn().QueryRow(ctx, "SELECT count() FROM "+table).Scan(&k); err != nil {
+			t.Fatalf("node %s: %v", n.Addr, err)
+		}
+		nc.Close()
+		if prev, ok := perShard[n.Shard]; ok && prev != k {
+			t.Errorf("shard %d: replicas hold %d and %d rows of %s", n.Shard, prev, k, table)
+		}
+		perShard[n.Shard] = k
+	}
+	return perShard
+}
+
+func TestClusterInsertsShardByCustomerAndDeletesReachEveryShard(t *testing.T) {
+	c, cfg := chtest.NewClusterDB(t)
+	ctx := context.Background()
+	const n = 200
+	ids, days, reasons, kinds := make([]string, n), make([]time.Time, n), make([]string, n), make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("c%03d", i)
+		days[i] = time.Date(2025, 6, 1+i%28, 0, 0, 0, 0, time.UTC)
+		reasons[i], kinds[i] = "price", "voluntary"
+	}
+	if err := c.InsertColumns(ctx, "churn_events", []string{"customer_id", "churned_at", "reason", "kind"},
+		[]any{ids, days, reasons, kinds}); err != nil {
+		t.Fatal(err)
+	}
+	// insert_distributed_sync: every row is on its shard when the insert returns.
+	perShard := countOnEveryNode(t, c, cfg, "churn_events_local")
+	if len(perShard) != 2 || perShard[1]+perShard[2] != n || perShard[1] == 0 || perShard[2] == 0 {
+		t.Fatalf("rows per shard %v, want %d split over two shards", perShard, n)
+	}
+
+	if err := c.DeleteChurnEvents(ctx, ids[:n/2], days[0], days[0].AddDate(0, 1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	var left uint64
+	if err := c.Conn().QueryRow(ctx, "SELECT count() FROM churn_events").Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if left != n/2 {
+		t.Fatalf("%d churn events after deleting half of %d, want %d", left, n, n/2)
+	}
+
+	if err := c.TruncateContractTables(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if perShard := countOnEveryNode(t, c, cfg, "churn_events_local"); perShard[1]+perShard[2] != 0 {
+		t.Fatalf("rows per shard after truncation %v, want none", perShard)
+	}
+}
+
+func TestClusterReadsJoinShardedAndReplicatedTables(t *testing.T) {
+	c, cfg := chtest.NewClusterDB(t)
+	ctx := context.Background()
+	asOf := time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
+	var scores []churn.Score
+	for i := range 20 {
+		scores = append(scores, churn.Score{RunID: "r1", CustomerID: fmt.Sprintf("c%03d", i), AsOf: asOf, ModelVersion: 1,
+			Probability: float64(i) / 20, Band: churn.RiskLow, Tier: churn.TierC})
+	}
+	if err := c.WriteScores(ctx, scores); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RecordScoreRun(ctx, "r1", asOf, 1, churn.ScoreRunFinished, len(scores), ""); err != nil {
+		t.Fatal(err)
+	}
+	// score_runs reaches the other nodes asynchronously; the history query
+	// reads it on every shard.
+	countOnEveryNode(t, c, cfg, "score_runs")
+	for _, s := range scores {
+		// scores (Distributed) with a subquery on score_runs (replicated):
+		// each shard must find the table in the client's database.
+		h, err := c.CustomerHistory(ctx, s.CustomerID, 10)
+		if err != nil {
+			t.Fatalf("history of %s: %v", s.CustomerID, err)
+		}
+		if len(h) != 1 || h[0].RunID != "r1" {
+			t.Fatalf("history of %s: %+v, want the one score of run r1", s.CustomerID, h)
+		}
+	}
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// progressApp is an app whose stderr is a file (no terminal, so progress is
+// logged) and whose log lines land in the returned buffer.
+func progressApp(t *testing.T) (*app, *bytes.Buffer) {
+	t.Helper()
+	f, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	var buf bytes.Buffer
+	return &app{log: slog.New(slog.NewTextHandler(&buf, nil)), stderr: f, stdout: f}, &buf
+}
+
+func TestProgressOfAFailedRunSaysFailedWithTheRowsDoneNotDone(t *testing.T) {
+	a, buf := progressApp(t)
+	p := a.newProgress("score", "customers", 1000)
+	p.Add(400)
+	p.End(errors.New("insert into scores: connection refused"))
+	out := buf.String()
+	for _, want := range []string{"level=ERROR", "msg=failed", "customers=400", "percent=40", "connection refused"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "msg=done") || strings.Contains(out, "percent=100") {
+		t.Errorf("a failed run is reported as done:\n%s", out)
+	}
+	p.End(nil) // a second End changes nothing
+	if strings.Contains(buf.String(), "msg=done") {
+		t.Errorf("End after End logged again:\n%s", buf)
+	}
+}
+
+func TestProgressOfAFinishedRunSaysDoneAtFullPercent(t *testing.T) {
+	a, buf := progressApp(t)
+	p := a.newProgress("score", "customers", 1000)
+	p.Add(1000)
+	p.End(nil)
+	if out := buf.String(); !strings.Contains(out, "msg=done") || !strings.Contains(out, "percent=100") || strings.Contains(out, "failed") {
+		t.Errorf("finished run:\n%s", out)
+	}
+}

@@ -1,0 +1,169 @@
+package jobs_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/jobs"
+	"github.com/telcoretain/churn/retention"
+	"github.com/telcoretain/churn/retention/retentiontest"
+)
+
+func defaultPolicy(t *testing.T) func() *retention.Policy {
+	t.Helper()
+	pol, err := retention.LoadFile("../policies/default.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() *retention.Policy { return pol }
+}
+
+// memQueue is a loaded queue over an in-memory action log.
+func memQueue(t *testing.T) (*retention.Queue, *retentiontest.Log) {
+	t.Helper()
+	log := &retentiontest.Log{}
+	q := retention.NewQueue(log, retention.QueueOptions{})
+	if err := q.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return q, log
+}
+
+func TestActionsPlanTheLatestFinishedRunOnce(t *testing.T) {
+	st := newMemStore(0)
+	ctx := context.Background()
+	scoredRun(t, st, time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC), 500)
+	latest := scoredRun(t, st, time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), 1000)
+	q, log := memQueue(t)
+	policy := defaultPolicy(t)
+
+	dry, err := (&jobs.Actions{Runs: st, Queue: q, Policy: policy, DryRun: true}).Run(ctx)
+	if err != nil || dry.Added != 0 || len(dry.Plan.Actions) == 0 || log.Len() != 0 {
+		t.Fatalf("dry run: added %d, planned %v, %d events written (%v)", dry.Added, dry.Plan, log.Len(), err)
+	}
+	first, err := (&jobs.Actions{Runs: st, Queue: q, Policy: policy}).Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := first.Plan
+	// The 200 high-risk customers of the latest run, none of the older one.
+	if p.RunID != latest || p.Cycle != "2025-06-01" || len(p.Actions)+len(p.Control) != 200 || first.Added != 200 {
+		t.Fatalf("first run: run %s cycle %s, %d actions + %d control, added %d", p.RunID, p.Cycle, len(p.Actions), len(p.Control), first.Added)
+	}
+	again, err := (&jobs.Actions{Runs: st, Queue: q, Policy: policy}).Run(ctx)
+	if err != nil || again.Added != 0 || len(again.Plan.Actions) != 0 || again.Plan.Skipped[retention.SkipAlreadyPlanned] != 200 {
+		t.Fatalf("second run: %+v %v", again, err)
+	}
+}
+
+func TestActionsPlanANamedRunAndSayWhatIsMissing(t *testing.T) {
+	st := newMemStore(0)
+	ctx := context.Background()
+	may := time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)
+	q, _ := memQueue(t)
+	policy := defaultPolicy(t)
+	if _, err := (&jobs.Actions{Runs: st, Queue: q, Policy: policy}).Run(ctx); churn.ErrorKind(err) != churn.KindNotFound || !strings.Contains(err.Error(), "churn score") {
+		t.Fatalf("no run: %v, want not found naming `churn score`", err)
+	}
+	if _, err := (&jobs.Actions{Runs: st, Queue: q, Policy: policy, RunID: "nope", AsOf: may}).Run(ctx); churn.ErrorKind(err) != churn.KindNotFound {
+		t.Fatalf("a run without scores: %v, want not found", err)
+	}
+	older := scoredRun(t, st, may, 100)
+	scoredRun(t, st, may.AddDate(0, 1, 0), 100)
+	res, err := (&jobs.Actions{Runs: st, Queue: q, Policy: policy, RunID: older, AsOf: may}).Run(ctx)
+	if err != nil || res.Plan.RunID != older || res.Plan.Cycle != "2025-05-01" {
+		t.Fatalf("named run: %+v %v", res, err)
+	}
+}
+
+// actionList is a fixed set of actions.
+type actionList []churn.Action
+
+func (l actionList) Actions() ([]churn.Action, error) { return l, nil }
+
+func TestOutcomesLabelOnlyCyclesWhoseHorizonTheDataReaches(t *testing.T) {
+	st := newMemStore(0)
+	ctx := context.Background()
+	var as actionList
+	for _, cycle := range []string{"2025-05-01", "2025-06-01"} {
+		for i := range 10 {
+			a := churn.Action{ID: fmt.Sprintf("%s-%d", cycle, i), CustomerID: fmt.Sprintf("c%d", i), Cycle: cycle, Rule: "c-high", Status: churn.ActionDone}
+			if i%5 == 0 {
+				a.Status = churn.ActionControl
+			}
+			as = append(as, a)
+		}
+	}
+	as = append(as, churn.Action{ID: "m1", CustomerID: "c99", Cycle: "2025-06-01", Rule: retention.RuleManual, Status: churn.ActionDone})
+	st.churned["c1"] = time.Date(2025, 5, 20, 0, 0, 0, 0, time.UTC) // within May's horizon
+	st.churned["c2"] = time.Date(2025, 6, 10, 0, 0, 0, 0, time.UTC) // after May's, within June's
+	st.last = time.Date(2025, 6, 15, 0, 0, 0, 0, time.UTC)          // the data reaches May's horizon only
+	j := &jobs.Outcomes{Churn: st, Labels: st, Actions: as, Policy: defaultPolicy(t),
+		Now: func() time.Time { return time.Date(2025, 6, 16, 0, 0, 0, 0, time.UTC) }}
+
+	res, err := j.Run(ctx)
+	if err != nil || fmt.Sprint(res.Labeled) != "[2025-05-01]" || fmt.Sprint(res.Waiting) != "[2025-06-01]" || res.Rows != 10 {
+		t.Fatalf("first run: %+v %v", res, err)
+	}
+	churned := map[string]bool{}
+	for _, o := range st.outcomes {
+		churned[o.CustomerID] = o.Churned
+		if o.HorizonDays != 30 || !o.LabeledAt.Equal(time.Date(2025, 6, 16, 0, 0, 0, 0, time.UTC)) {
+			t.Fatalf("outcome %+v: want the policy's horizon and the job's clock", o)
+		}
+	}
+	if !churned["c1"] || churned["c2"] {
+		t.Fatalf("May's labels %v: c1 churned within the horizon, c2 after it", churned)
+	}
+
+	// Labelled cycles stay labelled; June waits until the data reaches
+	// 2025-07-01, and then leaves the manual action out.
+	st.last = time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC)
+	if res, err := j.Run(ctx); err != nil || len(res.Labeled) != 1 || res.Labeled[0] != "2025-06-01" || res.Rows != 10 {
+		t.Fatalf("second run: %+v %v", res, err)
+	}
+	if res, err := j.Run(ctx); err != nil || len(res.Labeled) != 0 || res.Rows != 0 || len(st.outcomes) != 20 {
+		t.Fatalf("third run: %+v %v, %d outcomes stored", res, err, len(st.outcomes))
+	}
+}
+
+func TestAFailedOutcomeWriteNamesTheCycles(t *testing.T) {
+	st := newMemStore(0)
+	st.failOn("WriteActionOutcomes")
+	as := actionList{{ID: "a", CustomerID: "c1", Cycle: "2025-05-01", Rule: "c-high", Status: churn.ActionDone}}
+	_, err := (&jobs.Outcomes{Churn: st, Labels: st, Actions: as, Policy: defaultPolicy(t)}).Run(context.Background())
+	if churn.ErrorKind(err) != churn.KindUnavailable || !strings.Contains(err.Error(), "2025-05-01") {
+		t.Fatalf("err %v, want the store's error naming the cycle", err)
+	}
+}
+
+func TestScheduledActionsOutcomesAndDriftCountTheRowsTheyWrite(t *testing.T) {
+	st := shiftedAfterTraining(t, 3)
+	ctx := context.Background()
+	q, _ := memQueue(t)
+	policy := defaultPolicy(t)
+	as := actionList{{ID: "a", CustomerID: "c1", Cycle: "2025-05-01", Rule: "c-high", Status: churn.ActionDone}}
+	sched, err := jobs.New(jobs.Options{History: &memHistory{}},
+		jobs.Spec{Name: "actions", Job: jobs.ActionsJob{Actions: &jobs.Actions{Runs: st, Queue: q, Policy: policy}}},
+		jobs.Spec{Name: "outcomes", Job: jobs.OutcomesJob{Outcomes: &jobs.Outcomes{Churn: st, Labels: st, Actions: as, Policy: policy}}},
+		jobs.Spec{Name: "drift", Job: driftOn(st, &retrains{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for job, want := range map[string]func(int64) bool{
+		"actions": func(n int64) bool {
+			return n > 0 && n == int64(q.Counts()[churn.ActionQueued]+q.Counts()[churn.ActionControl])
+		},
+		"outcomes": func(n int64) bool { return n == 1 },
+		"drift":    func(n int64) bool { return n == int64(len(st.checks)) && n > 1 },
+	} {
+		runs, err := sched.RunNow(ctx, job, jobs.TriggerManual)
+		if err != nil || runs[0].Status != churn.JobSucceeded || !want(runs[0].Rows) {
+			t.Errorf("%s: %+v (%v)", job, runs, err)
+		}
+	}
+}

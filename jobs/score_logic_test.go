@@ -1,0 +1,119 @@
+package jobs_test
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/features"
+	"github.com/telcoretain/churn/jobs"
+)
+
+// withChampion is an operator of n customers with a trained champion.
+func withChampion(t *testing.T, n int) *memStore {
+	t.Helper()
+	st := newMemStore(n)
+	if _, err := trainJob(st).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st.calls = nil
+	return st
+}
+
+func scoring(st *memStore) *jobs.Scoring {
+	return &jobs.Scoring{Data: st, Models: st, Runs: st, Scores: st,
+		Now: func() time.Time { return time.Date(2026, 1, 2, 5, 0, 0, 0, time.UTC) }}
+}
+
+func TestScoringWritesEveryRowBeforeMarkingTheRunFinished(t *testing.T) {
+	st := withChampion(t, 500)
+	res, err := scoring(st).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"RecordScoreRun started", "WriteScores 500", "RecordScoreRun finished"}
+	if !slices.Equal(st.calls, want) {
+		t.Fatalf("calls %v, want %v", st.calls, want)
+	}
+	if !res.AsOf.Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) || res.ModelVersion != st.champion || res.Rows != 500 {
+		t.Fatalf("result as of %s, model %d, %d rows; want the day after the data, the champion %d, 500", res.AsOf, res.ModelVersion, res.Rows, st.champion)
+	}
+	if latest, _ := st.LatestFinishedRun(context.Background()); latest == nil || latest.ID != res.RunID || latest.Rows != 500 {
+		t.Fatalf("latest finished run %+v, want %s", latest, res.RunID)
+	}
+}
+
+func TestScoringBandsByShareAndTakesTiersAndValueFromTheSnapshot(t *testing.T) {
+	st := withChampion(t, 1000)
+	ctx := context.Background()
+	res, err := scoring(st).Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := features.Compute(ctx, st, features.Spec{AsOf: res.AsOf, Features: features.WithRegions(features.Registry(), []string{"north", "south"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tiers, clv := snap.Matrix.Col(features.NameValueTier), snap.Matrix.Col(features.NameLifetimeValue)
+	byBand := map[churn.RiskBand]int{}
+	for i, s := range st.scores[res.RunID] {
+		byBand[s.Band]++
+		want, _ := churn.TierOfRank(int(tiers[i]))
+		if s.CustomerID != snap.Matrix.IDs[i] || s.Tier != want || s.LifetimeValue != float64(clv[i]) {
+			t.Fatalf("score %+v, want customer %s tier %s value %g", s, snap.Matrix.IDs[i], want, clv[i])
+		}
+		if s.ExpectedLoss != s.Probability*s.LifetimeValue || len(s.Reasons) == 0 {
+			t.Fatalf("score %+v: expected loss is not probability x value, or no reasons", s)
+		}
+		if (s.Band == churn.RiskHigh) != (s.Probability >= res.HighCut) {
+			t.Fatalf("score %+v against the high cut %g", s, res.HighCut)
+		}
+	}
+	// The default bands: the top 5% high, the next 15% medium (ties may add a few).
+	if h, m := byBand[churn.RiskHigh], byBand[churn.RiskMedium]; h < 50 || h > 60 || m < 150 || m > 170 {
+		t.Fatalf("%d high and %d medium of 1000, want about 50 and 150", h, m)
+	}
+	if !maps.Equal(byBand, res.ByBand) {
+		t.Fatalf("result counts %v, scores %v", res.ByBand, byBand)
+	}
+}
+
+func TestAScoringRunThatFailsToWriteIsMarkedFailedAndThePreviousRunStays(t *testing.T) {
+	st := withChampion(t, 300)
+	ctx := context.Background()
+	prev, err := scoring(st).Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.calls = nil
+	st.failOn("WriteScores")
+	j := scoring(st)
+	j.Now = func() time.Time { return time.Date(2026, 1, 3, 5, 0, 0, 0, time.UTC) }
+	if _, err := j.Run(ctx); churn.ErrorKind(err) != churn.KindUnavailable {
+		t.Fatalf("err %v, want the store's", err)
+	}
+	if want := []string{"RecordScoreRun started", "RecordScoreRun failed"}; !slices.Equal(st.calls, want) {
+		t.Fatalf("calls %v, want %v", st.calls, want)
+	}
+	if failed := st.runs[len(st.runs)-1]; failed.status != churn.ScoreRunFailed || failed.err == "" {
+		t.Fatalf("the failing run is recorded as %+v, want failed with its error", failed)
+	}
+	if latest, _ := st.LatestFinishedRun(ctx); latest.ID != prev.RunID {
+		t.Fatalf("latest finished run %s, want the previous %s", latest.ID, prev.RunID)
+	}
+}
+
+func TestScoringRefusesWithoutAChampionOrWithBadBands(t *testing.T) {
+	st := newMemStore(10)
+	if _, err := scoring(st).Run(context.Background()); churn.ErrorKind(err) != churn.KindNotFound {
+		t.Fatalf("no champion: %v, want not found", err)
+	}
+	j := scoring(st)
+	j.Bands = churn.Bands{ByShare: true, High: 0.3, Medium: 0.1}
+	if _, err := j.Run(context.Background()); churn.ErrorKind(err) != churn.KindInvalid || len(st.calls) != 0 {
+		t.Fatalf("bad bands: %v, calls %v; want invalid and nothing written", err, st.calls)
+	}
+}
