@@ -70,8 +70,13 @@ func open(ctx context.Context, cfg Config, database string, log *slog.Logger) (*
 		Addr: []string{cfg.Addr},
 		Auth: ch.Auth{Database: database, Username: cfg.User, Password: cfg.Password},
 		// 18.16 knows none of the newer settings; send only these.
-		Settings:        clusterSettings(cfg.Cluster),
-		DialTimeout:     cfg.DialTimeout,
+		Settings:    clusterSettings(cfg.Cluster),
+		DialTimeout: cfg.DialTimeout,
+		// The driver's default of 5 minutes cuts off statements that are
+		// long by nature: a migration's backfill of a month of rollups, a
+		// snapshot of a million customers on a busy machine. Callers bound
+		// their work with ctx, which cancels the query on the server.
+		ReadTimeout:     time.Hour,
 		MaxOpenConns:    8,
 		MaxIdleConns:    4,
 		ConnMaxLifetime: time.Hour,
