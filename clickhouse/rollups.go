@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,7 +71,7 @@ func (r usageRollup) monthSelect(table, month string) string {
 }
 
 // backfillUsageRollups is migration 0010's work after its SQL: it builds
-// the rollups of every month already in usage_daily (on a cluster, on one
+// the rollups of every month already in usage_daily, newest first (on a cluster, on one
 // replica of each shard, from that shard's rows). Rebuilding a month is
 // idempotent, so a migrate that died half way is safe to run again. A write
 // to usage_daily while it runs may be missing from the month being rebuilt:
@@ -87,6 +88,9 @@ func (c *Client) backfillUsageRollups(ctx context.Context) error {
 		}
 		c.log.Info("migration: backfilling the usage rollups from usage_daily with INSERT ... SELECT, one month at a time",
 			"node", nc.cfg.Addr, "months", len(months), "usage_rows", rows)
+		// Newest month first: the snapshots of the latest dates, which
+		// scoring reads, need the recent months.
+		slices.Reverse(months)
 		start := time.Now()
 		for i, p := range months {
 			t0 := time.Now()

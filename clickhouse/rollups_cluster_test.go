@@ -9,11 +9,9 @@ import (
 	"github.com/telcoretain/churn/clickhouse/chtest"
 )
 
-// syncReplicas waits on every node of the cluster until each local table has
-// fetched what its other replica wrote: a shard's snapshot is read from the
-// first replica that answers, and rollup rows are written by the view of the
-// replica that took the insert.
-func syncReplicas(t *testing.T, c *clickhouse.Client, cfg clickhouse.Config, tables ...string) {
+// onEveryNode runs statements on each node of the cluster in turn, against
+// its local tables.
+func onEveryNode(t *testing.T, c *clickhouse.Client, cfg clickhouse.Config, stmts ...string) {
 	t.Helper()
 	ctx := context.Background()
 	nodes, err := c.ClusterNodes(ctx)
@@ -25,33 +23,26 @@ func syncReplicas(t *testing.T, c *clickhouse.Client, cfg clickhouse.Config, tab
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, table := range tables {
-			if err := nc.Conn().Exec(ctx, "SYSTEM SYNC REPLICA "+table); err != nil {
-				t.Fatalf("node %s: sync %s: %v", n.Addr, table, err)
+		for _, stmt := range stmts {
+			if err := nc.Conn().Exec(ctx, stmt); err != nil {
+				t.Fatalf("node %s: %s: %v", n.Addr, stmt, err)
 			}
 		}
 		nc.Close()
 	}
 }
 
-// onEveryShardNode runs a statement on every node (each holds local tables).
-func onEveryShardNode(t *testing.T, c *clickhouse.Client, cfg clickhouse.Config, stmt string) {
+// syncReplicas waits on every node until each local table has fetched what
+// its other replica wrote: a shard's snapshot is read from the first replica
+// that answers, and rollup rows are written by the view of the replica that
+// took the insert.
+func syncReplicas(t *testing.T, c *clickhouse.Client, cfg clickhouse.Config, tables ...string) {
 	t.Helper()
-	ctx := context.Background()
-	nodes, err := c.ClusterNodes(ctx)
-	if err != nil {
-		t.Fatal(err)
+	stmts := make([]string, len(tables))
+	for i, table := range tables {
+		stmts[i] = "SYSTEM SYNC REPLICA " + table
 	}
-	for _, n := range nodes {
-		nc, err := clickhouse.Open(ctx, clickhouse.Config{Addr: n.Addr, Database: cfg.Database}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := nc.Conn().Exec(ctx, stmt); err != nil {
-			t.Fatalf("node %s: %s: %v", n.Addr, stmt, err)
-		}
-		nc.Close()
-	}
+	onEveryNode(t, c, cfg, stmts...)
 }
 
 var rollupLocals = []string{"usage_daily_local", "usage_monthly_local", "usage_weekly_local"}
@@ -69,9 +60,7 @@ func TestClusterSnapshotFromRollupsEqualsDailyRows(t *testing.T) {
 	}
 
 	// The backfill of migrate rebuilds empty rollups shard by shard.
-	for _, table := range []string{"usage_monthly_local", "usage_weekly_local"} {
-		onEveryShardNode(t, c, cfg, "TRUNCATE TABLE "+table)
-	}
+	onEveryNode(t, c, cfg, "TRUNCATE TABLE usage_monthly_local", "TRUNCATE TABLE usage_weekly_local")
 	if got := impCount(t, c, "SELECT count() FROM usage_weekly"); got != 0 {
 		t.Fatalf("usage_weekly holds %d rows after the truncate", got)
 	}
