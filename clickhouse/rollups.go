@@ -88,17 +88,24 @@ func (c *Client) backfillUsageRollups(ctx context.Context) error {
 		}
 		c.log.Info("migration: backfilling the usage rollups from usage_daily with INSERT ... SELECT, one month at a time",
 			"node", nc.cfg.Addr, "months", len(months), "usage_rows", rows)
-		// Newest month first: the snapshots of the latest dates, which
-		// scoring reads, need the recent months.
+		rollups, err := usageRollups()
+		if err != nil {
+			return err
+		}
+		// Rollup by rollup, the cheap monthly masks first, and newest month
+		// first: the snapshots of the latest dates, which scoring reads,
+		// need the recent months.
 		slices.Reverse(months)
 		start := time.Now()
-		for i, p := range months {
-			t0 := time.Now()
-			if err := nc.rebuildUsageRollups(ctx, c.cfg.Cluster != "", p); err != nil {
-				return err
+		for _, r := range rollups {
+			for i, p := range months {
+				t0 := time.Now()
+				if err := nc.rebuildRollup(ctx, c.cfg.Cluster != "", r, p); err != nil {
+					return err
+				}
+				c.log.Info("progress", "task", "backfill usage rollups", "table", r.table, "month", p, "done", i+1, "total", len(months),
+					"month_took", time.Since(t0).Round(time.Millisecond), "elapsed", time.Since(start).Round(time.Second))
 			}
-			c.log.Info("progress", "task", "backfill usage rollups", "month", p, "done", i+1, "total", len(months),
-				"month_took", time.Since(t0).Round(time.Millisecond), "elapsed", time.Since(start).Round(time.Second))
 		}
 		return nil
 	})
@@ -143,13 +150,23 @@ func (c *Client) refreshRollups(ctx context.Context, table string, partitions ..
 // it runs may be missing from the result: import into usage_daily one file
 // at a time.
 func (c *Client) rebuildUsageRollups(ctx context.Context, local bool, partition string) error {
-	op := "rebuild usage rollups of month " + partition
-	if !isMonth(partition) {
-		return churn.Errorf(churn.KindInternal, op, "partition %q is not a YYYYMM month", partition)
-	}
 	rollups, err := usageRollups()
 	if err != nil {
 		return err
+	}
+	for _, r := range rollups {
+		if err := c.rebuildRollup(ctx, local, r, partition); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rebuildRollup recomputes one month of one rollup, as rebuildUsageRollups.
+func (c *Client) rebuildRollup(ctx context.Context, local bool, r usageRollup, partition string) error {
+	op := "rebuild usage rollups of month " + partition
+	if !isMonth(partition) {
+		return churn.Errorf(churn.KindInternal, op, "partition %q is not a YYYYMM month", partition)
 	}
 	name := func(t string) string {
 		if local {
@@ -157,28 +174,23 @@ func (c *Client) rebuildUsageRollups(ctx context.Context, local bool, partition 
 		}
 		return t
 	}
-	for _, r := range rollups {
-		var suffix [6]byte
-		_, _ = rand.Read(suffix[:])
-		scratch := r.table + "_rebuild_" + hex.EncodeToString(suffix[:])
-		// A plain MergeTree like the importer's staging tables: it never
-		// shares the replicated table's ZooKeeper path.
-		if err := c.createStaging(ctx, name(r.table), scratch); err != nil {
-			return err
-		}
-		err := c.conn.Exec(ctx, fmt.Sprintf("INSERT INTO %s %s", scratch, r.monthSelect(name(r.source), partition)))
-		if err == nil {
-			err = c.conn.Exec(ctx, fmt.Sprintf("ALTER TABLE %s REPLACE PARTITION %s FROM %s", name(r.table), partition, scratch))
-		}
-		// The scratch table goes even when the context is cancelled.
-		if derr := c.conn.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+scratch); derr != nil {
-			c.log.Warn("could not drop a scratch table", "table", scratch, "err", derr)
-		}
-		if err != nil {
-			return wrap(op+" of "+r.table, c.cfg, err)
-		}
+	var suffix [6]byte
+	_, _ = rand.Read(suffix[:])
+	scratch := r.table + "_rebuild_" + hex.EncodeToString(suffix[:])
+	// A plain MergeTree like the importer's staging tables: it never
+	// shares the replicated table's ZooKeeper path.
+	if err := c.createStaging(ctx, name(r.table), scratch); err != nil {
+		return err
 	}
-	return nil
+	err := c.conn.Exec(ctx, fmt.Sprintf("INSERT INTO %s %s", scratch, r.monthSelect(name(r.source), partition)))
+	if err == nil {
+		err = c.conn.Exec(ctx, fmt.Sprintf("ALTER TABLE %s REPLACE PARTITION %s FROM %s", name(r.table), partition, scratch))
+	}
+	// The scratch table goes even when the context is cancelled.
+	if derr := c.conn.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+scratch); derr != nil {
+		c.log.Warn("could not drop a scratch table", "table", scratch, "err", derr)
+	}
+	return wrap(op+" of "+r.table, c.cfg, err)
 }
 
 // truncateUsageRollups empties the rollups, with usage_daily: TRUNCATE
