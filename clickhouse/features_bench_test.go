@@ -254,7 +254,7 @@ func BenchmarkSnapshot1M(b *testing.B) {
 		b.Skipf("no database %s to benchmark (seed it as docs/scaling.md says): %v", cfg.Database, err)
 	}
 	defer c.Close()
-	if v, err := c.SchemaVersion(ctx); err != nil || v < 5 {
+	if v, err := c.SchemaVersion(ctx); err != nil || v < 10 {
 		b.Skipf("database %s is at schema version %d (%v): run churn migrate on it first", cfg.Database, v, err)
 	}
 	_, last, err := c.UsageRange(ctx)
