@@ -70,8 +70,13 @@ func open(ctx context.Context, cfg Config, database string, log *slog.Logger) (*
 		Addr: []string{cfg.Addr},
 		Auth: ch.Auth{Database: database, Username: cfg.User, Password: cfg.Password},
 		// 18.16 knows none of the newer settings; send only these.
-		Settings:        clusterSettings(cfg.Cluster),
-		DialTimeout:     cfg.DialTimeout,
+		Settings:    clusterSettings(cfg.Cluster),
+		DialTimeout: cfg.DialTimeout,
+		// The driver's default of 5 minutes cuts off statements that are
+		// long by nature: a migration's backfill of a month of rollups, a
+		// snapshot of a million customers on a busy machine. Callers bound
+		// their work with ctx, which cancels the query on the server.
+		ReadTimeout:     time.Hour,
 		MaxOpenConns:    8,
 		MaxIdleConns:    4,
 		ConnMaxLifetime: time.Hour,
@@ -158,6 +163,9 @@ func (c *Client) Version(ctx context.Context) (string, error) {
 	return v, nil
 }
 
+// unknownTable is ClickHouse's exception code for a table that does not exist.
+const unknownTable = 60
+
 // wrap turns a driver error into a churn error with the right kind: network
 // failures are KindUnavailable (retry later), server exceptions KindInternal.
 func wrap(op string, cfg Config, err error) error {
@@ -176,6 +184,11 @@ func wrap(op string, cfg Config, err error) error {
 		// queries it was running: retry later, like a refused connection.
 		case 209, 210, 202, 394:
 			kind = churn.KindUnavailable
+		}
+		if ex.Code == unknownTable {
+			// Most likely a binary newer than the schema, e.g. before migration 0010's rollups.
+			return &churn.Error{Op: op, Kind: kind,
+				Msg: fmt.Sprintf("run `churn migrate` on database %s: a table this version reads is missing", cfg.Database), Err: err}
 		}
 		return &churn.Error{Op: op, Kind: kind, Err: err}
 	}

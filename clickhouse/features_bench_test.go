@@ -1,9 +1,11 @@
 package clickhouse_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -234,4 +236,74 @@ func literalSQL(b *testing.B, query string, params map[string]any) string {
 		b.Fatalf("no literal for parameters %v", missing)
 	}
 	return out
+}
+
+// BenchmarkSnapshot1M times snapshots of the database churn_1m (or
+// CHURN_BENCH_1M_DB) as of the day after its latest usage day: the snapshot
+// as commands compute it, from the usage rollups, and once the same query
+// with its usage part read from daily rows only (the shape before the
+// rollups), whose values must be identical. It fails when the fastest
+// snapshot takes more than 15 s. It skips when the database is missing:
+// seed it once as docs/scaling.md says; make bench does not run it.
+func BenchmarkSnapshot1M(b *testing.B) {
+	ctx := context.Background()
+	cfg := chtest.Config()
+	cfg.Database = cmp.Or(os.Getenv("CHURN_BENCH_1M_DB"), "churn_1m")
+	c, err := clickhouse.Open(ctx, cfg, nil)
+	if err != nil {
+		b.Skipf("no database %s to benchmark (seed it as docs/scaling.md says): %v", cfg.Database, err)
+	}
+	defer c.Close()
+	if v, err := c.SchemaVersion(ctx); err != nil || v < 10 {
+		b.Skipf("database %s is at schema version %d (%v): run churn migrate on it first", cfg.Database, v, err)
+	}
+	_, last, err := c.UsageRange(ctx)
+	if err != nil {
+		b.Skip(err)
+	}
+	asOf := features.DataEnd(last)
+	regions, err := c.Regions(ctx, asOf)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fs := features.WithRegions(features.Registry(), regions)
+	spec := features.Spec{AsOf: asOf, DataEnd: asOf, Features: fs}
+
+	var times []time.Duration
+	rows := 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		s, err := features.Compute(ctx, c, spec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		times = append(times, time.Since(t0))
+		rows = s.Matrix.Rows()
+	}
+	b.StopTimer()
+	fastest := slices.Min(times)
+	b.ReportMetric(fastest.Seconds(), "snapshot_s")
+	b.ReportMetric(float64(rows), "customers")
+
+	query, params := features.SnapshotQuery(asOf, features.DefaultHorizon, fs)
+	got, err := c.QueryMatrix(ctx, query, params, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Now()
+	want, err := c.QueryMatrix(ctx, fromDailyRows(b, query), params, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	daily := time.Since(t0)
+	b.ReportMetric(daily.Seconds(), "daily_rows_s")
+	b.Logf("as of %s, %d customers: snapshot from the rollups fastest %s (all %v); from daily rows only %s",
+		asOf.Format(time.DateOnly), rows, fastest.Round(time.Millisecond), times, daily.Round(time.Millisecond))
+	for _, d := range matrixDiff(got, want) {
+		b.Errorf("rollups and daily rows differ: %s", d)
+	}
+	if fastest > 15*time.Second {
+		b.Errorf("snapshot of %d customers took %s, want at most 15 s", rows, fastest.Round(time.Millisecond))
+	}
 }

@@ -93,6 +93,17 @@ func (c *Client) undoImport(ctx context.Context, t dataset.Table, imp PendingImp
 			return 0, err
 		}
 	}
+	// The rollups of the staged months may hold rows that are gone now (a
+	// delete fires no view), or miss rows moved before a crash: rebuild
+	// them even when nothing is left to delete, since an earlier undo may
+	// have died between its delete and this rebuild.
+	parts, err := c.partitions(ctx, imp.Stage)
+	if err != nil {
+		return 0, err
+	}
+	if err := c.refreshRollups(ctx, t.Name, parts...); err != nil {
+		return 0, fmt.Errorf("%s: %w", op, err)
+	}
 	return present, c.journal(ctx, imp, stepUndone, opts.Now())
 }
 

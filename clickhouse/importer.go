@@ -35,7 +35,7 @@ type ImportOptions struct {
 	// table, before anything moves; fault tests stop ClickHouse here.
 	AfterStaged func()
 	// AfterPartition, when set, is told each partition moved from the
-	// staging table into the target table.
+	// staging table into the target table (and its rollups rebuilt).
 	AfterPartition func(partition string)
 	// UndoWait bounds how long a failed import waits for ClickHouse to delete
 	// the rows it already moved; 0 means five minutes.
@@ -76,6 +76,12 @@ type ImportOptions struct {
 // because the undo then rarely runs at all (moves are cheap metadata
 // operations, loads are long), and because a delete by key of millions of
 // rows would have to name them in the query.
+//
+// ATTACH fires no materialized view, so each month moved into usage_daily
+// is rebuilt in the rollups (refreshRollups) right after its move, before
+// the next one and before the journal says done; an undo, by Import or by a
+// recovery, rebuilds the staged months again once the delete has run, so
+// the rollups end equal to usage_daily either way.
 //
 // Cleanup runs even when ctx is cancelled. If the undo cannot finish, the
 // error says to run the import again, which recovers it first; an error
@@ -171,11 +177,17 @@ func (c *Client) importStaged(ctx context.Context, t dataset.Table, data ImportD
 	for i, p := range parts {
 		// The partition literal comes from system.parts, not from input.
 		q := fmt.Sprintf("ALTER TABLE %s ATTACH PARTITION %s FROM %s", t.Name, p, imp.Stage)
-		if err := c.conn.Exec(ctx, q); err != nil {
-			err = wrap(op+": move partition "+p, c.cfg, err)
+		moved := i
+		err := wrap(op+": move partition "+p, c.cfg, c.conn.Exec(ctx, q))
+		if err == nil {
+			// Attached rows bypass the materialized views of the rollups.
+			moved = i + 1
+			err = c.refreshRollups(ctx, t.Name, p)
+		}
+		if err != nil {
 			if _, uerr := c.undoImport(cleanup, t, imp, opts); uerr != nil {
 				keep = true
-				return halfDone(op, imp, i, len(parts), errors.Join(err, uerr))
+				return halfDone(op, imp, moved, len(parts), errors.Join(err, uerr))
 			}
 			return err
 		}

@@ -180,6 +180,11 @@ func (c *Client) migrate(ctx context.Context) (MigrateResult, error) {
 			res.Current = m.Version
 			continue
 		}
+		if step := c.goStep(m.Version); step != nil {
+			if err := step(ctx); err != nil {
+				return res, fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
+			}
+		}
 		if err := c.insertRow(ctx, "schema_migrations", []string{"version", "name", "applied_at"},
 			uint32(m.Version), m.Name, c.now().UTC()); err != nil {
 			return res, wrap("record migration", c.cfg, err)
@@ -189,6 +194,18 @@ func (c *Client) migrate(ctx context.Context) (MigrateResult, error) {
 		res.Current = m.Version
 	}
 	return res, nil
+}
+
+// goStep returns the work a migration does in Go after its SQL, nil for
+// none. Like the files, a step is never changed once released: a later
+// change of a rollup's definition comes with a new migration that runs it
+// again.
+func (c *Client) goStep(version int) func(context.Context) error {
+	switch version {
+	case 10:
+		return c.backfillUsageRollups
+	}
+	return nil
 }
 
 func (c *Client) appliedVersions(ctx context.Context) (map[int]bool, error) {

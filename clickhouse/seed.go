@@ -8,10 +8,11 @@ import (
 	"github.com/telcoretain/churn/dataset"
 )
 
-// TruncateContractTables empties the seven input contract tables, as `churn
-// seed` does before it loads a synthetic operator. The output tables (models,
-// scores, actions) are left alone. The tables lose their seed mark first, so
-// that a load cut short is never taken for a synthetic operator.
+// TruncateContractTables empties the seven input contract tables and the
+// rollups of usage_daily, as `churn seed` does before it loads a synthetic
+// operator. The output tables (models, scores, actions) are left alone. The
+// tables lose their seed mark first, so that a load cut short is never taken
+// for a synthetic operator.
 func (c *Client) TruncateContractTables(ctx context.Context) error {
 	if err := c.clearOrigin(ctx); err != nil {
 		return err
@@ -22,7 +23,8 @@ func (c *Client) TruncateContractTables(ctx context.Context) error {
 			return wrap("truncate "+t.Name, c.cfg, err)
 		}
 	}
-	return nil
+	// TRUNCATE fires no view: the rollups are emptied by hand.
+	return c.truncateUsageRollups(ctx)
 }
 
 // TableChecksum is a fingerprint of a table's contents: its row count and the

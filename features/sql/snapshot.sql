@@ -12,15 +12,24 @@
 -- Shape, chosen for ClickHouse 18.16 and kept valid on current releases: each
 -- table is aggregated per customer with conditional aggregates over day
 -- windows, and the small per-customer results are attached to the active
--- customers with nested ANY LEFT JOINs, one join per level. usage_daily is
--- read in two disjoint ranges: the last 90 days with every window's
--- aggregates, and the 275 days before with only the active days the yearly
--- features need. Invoices and payments are aggregated per customer (100k
--- groups) rather than per invoice (over a million string keys); each
--- invoice's payments are then matched inside the customer's arrays. On
--- 100,000 customers with a year of usage on 18.16, these two choices took
--- the whole query from about 7.2 to 5.3 server CPU seconds, compared with one
--- pass over usage_daily and a per-invoice payments join.
+-- customers with nested ANY LEFT JOINs, one join per level; the usage
+-- subqueries, the most complex, are the outermost joins because 18.16
+-- analyses a subquery once more for every level around it. Invoices and
+-- payments are aggregated per customer (100k groups) rather than per invoice
+-- (over a million string keys); each invoice's payments are then matched
+-- inside the customer's arrays, by a 64-bit hash of the invoice id: matching
+-- every due invoice against every payment of its customer copies the
+-- payments once per invoice, and hashes halved that query's CPU on a million
+-- customers (docs/scaling.md). Two invoice ids of one customer that share a
+-- hash would merge their payments; with 64 bits that does not happen.
+--
+-- Usage comes from the rollups of migration 0010, not from a year of daily
+-- rows: active days (every count and the last active day, over up to 365
+-- days) from the per-month bitmasks of usage_monthly, and the sums of the
+-- 7/30/90-day windows from the per-day columns of the month-split weeks of
+-- usage_weekly; no daily row is read. Every value is the same, bit for bit,
+-- as computed from daily rows alone: clickhouse/rollups_test.go compares the
+-- two at many as-of dates. Measured figures: docs/scaling.md.
 --
 -- A customer without rows in a table gets the join's default values (0, '',
 -- 0000-00-00, []), not NULLs, so every side carries a count or *_present
@@ -44,33 +53,31 @@ SELECT
     toFloat32(c_label) AS label,
 
     -- rfm
-    toFloat32(multiIf(v_active_90 > 0, toFloat64(toRelativeDayNum(t) - toRelativeDayNum(v_last_active)),
-                      u_active_old > 0, toFloat64(toRelativeDayNum(t) - toRelativeDayNum(u_last_active_old)),
-                      nan)) AS days_since_last_usage,
-    toFloat32(u_active_old + v_active_90) AS active_days_365d,
+    toFloat32(if(u_active_old + u_active_prev + u_active_30 = 0, nan, toFloat64(u_last_age))) AS days_since_last_usage,
+    toFloat32(u_active_old + u_active_prev + u_active_30) AS active_days_365d,
     toFloat32(if(y_payments = 0, nan, toFloat64(toRelativeDayNum(t) - toRelativeDayNum(y_last_paid)))) AS days_since_last_payment,
     toFloat32(y_payments_365) AS payments_365d,
     toFloat32(y_paid_365) AS paid_amount_365d,
 
-    -- usage
-    toFloat32(v_voice_7) AS voice_minutes_7d,
-    toFloat32(v_voice_30) AS voice_minutes_30d,
-    toFloat32(v_voice_90) AS voice_minutes_90d,
-    toFloat32(v_data_7) AS data_mb_7d,
-    toFloat32(v_data_30) AS data_mb_30d,
-    toFloat32(v_data_90) AS data_mb_90d,
+    -- usage (volumes are sums of integer millionths)
+    toFloat32(v_voice_3 / 1e6) AS voice_minutes_7d,
+    toFloat32((v_voice_2 + v_voice_3) / 1e6) AS voice_minutes_30d,
+    toFloat32((v_voice_1 + v_voice_2 + v_voice_3) / 1e6) AS voice_minutes_90d,
+    toFloat32(v_data_3 / 1e6) AS data_mb_7d,
+    toFloat32((v_data_2 + v_data_3) / 1e6) AS data_mb_30d,
+    toFloat32((v_data_1 + v_data_2 + v_data_3) / 1e6) AS data_mb_90d,
     toFloat32(v_sms_30) AS sms_30d,
     toFloat32(v_calls_30) AS calls_30d,
-    toFloat32(v_active_30) AS active_days_30d,
-    toFloat32(v_active_90) AS active_days_90d,
-    toFloat32(if(v_voice_prev = 0, nan, toFloat64(v_voice_30 / (v_voice_prev / 2)))) AS voice_trend_30d,
-    toFloat32(if(v_data_prev = 0, nan, toFloat64(v_data_30 / (v_data_prev / 2)))) AS data_trend_30d,
-    toFloat32(if(v_active_prev = 0, nan, toFloat64(v_active_30 / (v_active_prev / 2)))) AS active_days_trend_30d,
+    toFloat32(u_active_30) AS active_days_30d,
+    toFloat32(u_active_prev + u_active_30) AS active_days_90d,
+    toFloat32(if(v_voice_1 = 0, nan, toFloat64((v_voice_2 + v_voice_3) / (v_voice_1 / 2)))) AS voice_trend_30d,
+    toFloat32(if(v_data_1 = 0, nan, toFloat64((v_data_2 + v_data_3) / (v_data_1 / 2)))) AS data_trend_30d,
+    toFloat32(if(u_active_prev = 0, nan, toFloat64(u_active_30 / (u_active_prev / 2)))) AS active_days_trend_30d,
     toFloat32(v_dropped_30) AS dropped_calls_30d,
     toFloat32(if(v_calls_30 = 0, nan, toFloat64(v_dropped_30 / v_calls_30))) AS dropped_call_rate_30d,
     toFloat32(if(v_calls_90 = 0, nan, toFloat64(v_dropped_90 / v_calls_90))) AS dropped_call_rate_90d,
-    toFloat32(if(v_voice_90 = 0, nan, toFloat64(v_intl_90 / v_voice_90))) AS intl_share_90d,
-    toFloat32(if(v_voice_90 = 0, nan, toFloat64(v_roaming_90 / v_voice_90))) AS roaming_share_90d,
+    toFloat32(if(v_voice_1 + v_voice_2 + v_voice_3 = 0, nan, toFloat64(v_intl_90 / (v_voice_1 + v_voice_2 + v_voice_3)))) AS intl_share_90d,
+    toFloat32(if(v_voice_1 + v_voice_2 + v_voice_3 = 0, nan, toFloat64(v_roaming_90 / (v_voice_1 + v_voice_2 + v_voice_3)))) AS roaming_share_90d,
 
     -- billing
     toFloat32(if(b_invoices_180 = 0, nan, toFloat64(b_amount_180 / b_invoices_180))) AS avg_invoice_6m,
@@ -143,139 +150,205 @@ FROM
                     )
                     ANY LEFT JOIN
                     (
-                        -- active days of the year before the last 90 days: the
-                        -- filter in WHERE lets ClickHouse skip inactive rows early
+                        -- invoices issued before the as-of date
                         WITH toDate(@as_of) AS t
                         SELECT
                             customer_id,
-                            count() AS u_active_old,
-                            max(day) AS u_last_active_old
-                        FROM usage_daily
-                        WHERE day < t - 90 AND day >= t - 365
-                          AND (voice_minutes > 0 OR data_mb > 0 OR sms > 0 OR calls > 0)
+                            count() AS b_invoices,
+                            sum(amount) AS b_invoiced,
+                            sumIf(amount, issued_at >= t - 365) AS b_revenue_365,
+                            sumIf(amount, issued_at >= t - 90) AS b_revenue_90,
+                            countIf(issued_at >= t - 90) AS b_invoices_90,
+                            sumIf(amount, issued_at >= t - 180) AS b_amount_180,
+                            countIf(issued_at >= t - 180) AS b_invoices_180,
+                            arraySort(groupArray((issued_at, invoice_id, amount))) AS b_hist,
+                            b_hist[-1].3 AS b_last_amount,
+                            arrayFilter(x -> x.1 >= b_hist[-1].1 - 90 AND x.1 < b_hist[-1].1, b_hist) AS b_prev,
+                            length(b_prev) AS b_prev_n,
+                            arraySum(arrayMap(x -> x.3, b_prev)) AS b_prev_sum,
+                            groupArrayIf((cityHash64(invoice_id), due_date, amount), due_date < t) AS b_due
+                        FROM invoices
+                        WHERE issued_at < t
                         GROUP BY customer_id
                     ) USING customer_id
                 )
                 ANY LEFT JOIN
                 (
-                    -- usage over the last 90 days: windows and trends
-                    WITH
-                        toDate(@as_of) AS t,
-                        toRelativeDayNum(t) - toRelativeDayNum(day) AS age,
-                        (voice_minutes > 0 OR data_mb > 0 OR sms > 0 OR calls > 0) AS active
+                    -- payments made before the as-of date
+                    WITH toDate(@as_of) AS t
                     SELECT
                         customer_id,
-                        countIf(active AND age <= 30) AS v_active_30,
-                        countIf(active) AS v_active_90,
-                        maxIf(day, active) AS v_last_active,
-                        countIf(active AND age > 30) AS v_active_prev,
-                        sumIf(voice_minutes, age <= 7) AS v_voice_7,
-                        sumIf(voice_minutes, age <= 30) AS v_voice_30,
-                        sum(voice_minutes) AS v_voice_90,
-                        sumIf(voice_minutes, age > 30) AS v_voice_prev,
-                        sumIf(data_mb, age <= 7) AS v_data_7,
-                        sumIf(data_mb, age <= 30) AS v_data_30,
-                        sum(data_mb) AS v_data_90,
-                        sumIf(data_mb, age > 30) AS v_data_prev,
-                        sumIf(sms, age <= 30) AS v_sms_30,
-                        sumIf(calls, age <= 30) AS v_calls_30,
-                        sum(calls) AS v_calls_90,
-                        sumIf(dropped_calls, age <= 30) AS v_dropped_30,
-                        sum(dropped_calls) AS v_dropped_90,
-                        sum(intl_minutes) AS v_intl_90,
-                        sum(roaming_minutes) AS v_roaming_90
-                    FROM usage_daily
-                    WHERE day < t AND day >= t - 90
+                        count() AS y_payments,
+                        sum(amount) AS y_paid,
+                        max(paid_at) AS y_last_paid,
+                        countIf(paid_at >= t - 365) AS y_payments_365,
+                        sumIf(amount, paid_at >= t - 365) AS y_paid_365,
+                        groupArray((cityHash64(invoice_id), paid_at, amount)) AS y_pays
+                    FROM payments
+                    WHERE paid_at < t
                     GROUP BY customer_id
                 ) USING customer_id
             )
             ANY LEFT JOIN
             (
-                -- invoices issued before the as-of date
-                WITH toDate(@as_of) AS t
+                -- support tickets opened before the as-of date; a resolution or a
+                -- satisfaction score counts only when it came before it too
+                WITH
+                    toDate(@as_of) AS t,
+                    toRelativeDayNum(t) - toRelativeDayNum(toDate(opened_at)) AS age,
+                    (isNotNull(resolved_at) AND toDate(assumeNotNull(resolved_at)) < t) AS resolved
                 SELECT
                     customer_id,
-                    count() AS b_invoices,
-                    sum(amount) AS b_invoiced,
-                    sumIf(amount, issued_at >= t - 365) AS b_revenue_365,
-                    sumIf(amount, issued_at >= t - 90) AS b_revenue_90,
-                    countIf(issued_at >= t - 90) AS b_invoices_90,
-                    sumIf(amount, issued_at >= t - 180) AS b_amount_180,
-                    countIf(issued_at >= t - 180) AS b_invoices_180,
-                    arraySort(groupArray((issued_at, invoice_id, amount))) AS b_hist,
-                    b_hist[-1].3 AS b_last_amount,
-                    arrayFilter(x -> x.1 >= b_hist[-1].1 - 90 AND x.1 < b_hist[-1].1, b_hist) AS b_prev,
-                    length(b_prev) AS b_prev_n,
-                    arraySum(arrayMap(x -> x.3, b_prev)) AS b_prev_sum,
-                    groupArrayIf((invoice_id, due_date, amount), due_date < t) AS b_due
-                FROM invoices
-                WHERE issued_at < t
+                    countIf(category = 'billing' AND age <= 30) AS s_billing_30,
+                    countIf(category = 'billing' AND age <= 90) AS s_billing_90,
+                    countIf(category = 'network' AND age <= 30) AS s_network_30,
+                    countIf(category = 'network' AND age <= 90) AS s_network_90,
+                    countIf(category = 'device' AND age <= 30) AS s_device_30,
+                    countIf(category = 'device' AND age <= 90) AS s_device_90,
+                    countIf(category = 'service' AND age <= 30) AS s_service_30,
+                    countIf(category = 'service' AND age <= 90) AS s_service_90,
+                    countIf(category = 'complaint' AND age <= 30) AS s_complaint_30,
+                    countIf(category = 'complaint' AND age <= 90) AS s_complaint_90,
+                    countIf(NOT resolved) AS s_unresolved,
+                    countIf(resolved AND isNotNull(satisfaction)) AS s_rated,
+                    argMaxIf(assumeNotNull(satisfaction), (assumeNotNull(resolved_at), ticket_id),
+                             resolved AND isNotNull(satisfaction)) AS s_last_satisfaction,
+                    countIf(category = 'complaint') AS s_complaints,
+                    minIf(age, category = 'complaint') AS s_complaint_age
+                FROM support_tickets
+                WHERE toDate(opened_at) < t
                 GROUP BY customer_id
             ) USING customer_id
         )
         ANY LEFT JOIN
         (
-            -- payments made before the as-of date
+            -- plan history before the as-of date; the plan in force is the latest
             WITH toDate(@as_of) AS t
             SELECT
                 customer_id,
-                count() AS y_payments,
-                sum(amount) AS y_paid,
-                max(paid_at) AS y_last_paid,
-                countIf(paid_at >= t - 365) AS y_payments_365,
-                sumIf(amount, paid_at >= t - 365) AS y_paid_365,
-                groupArray((invoice_id, paid_at, amount)) AS y_pays
-            FROM payments
-            WHERE paid_at < t
+                1 AS p_present,
+                arraySort(groupArray((changed_at, monthly_fee, contract))) AS p_hist,
+                p_hist[-1].3 AS p_contract,
+                p_hist[-1].2 AS p_fee,
+                if(length(p_hist) > 1, p_hist[-1].2 - p_hist[-2].2, 0) AS p_fee_change,
+                toRelativeDayNum(t) - toRelativeDayNum(p_hist[-1].1) AS p_days_since,
+                countIf(changed_at >= t - 365) AS p_changes_12m
+            FROM plan_changes
+            WHERE changed_at < t
             GROUP BY customer_id
         ) USING customer_id
     )
     ANY LEFT JOIN
+    -- usage rollups: begin (features tests swap this part for a
+    -- computation from daily rows only and compare every value)
     (
-        -- support tickets opened before the as-of date; a resolution or a
-        -- satisfaction score counts only when it came before it too
+        -- active days in the year before t, from the bitmasks of
+        -- usage_monthly (migration 0010): a window's days in a
+        -- month are a range of bits, so every count and the last
+        -- active day are exact without reading daily rows
         WITH
             toDate(@as_of) AS t,
-            toRelativeDayNum(t) - toRelativeDayNum(toDate(opened_at)) AS age,
-            (isNotNull(resolved_at) AND toDate(assumeNotNull(resolved_at)) < t) AS resolved
+            toInt64(toRelativeDayNum(t)) AS tn,
+            toInt64(toRelativeDayNum(month)) AS m0,
+            -- the bit of day number tn - k in this month: bit 0 is the 1st; clamped
+            -- to the month, so that b - a selects the days of a window [a, b)
+            bitShiftLeft(toInt64(1), least(greatest(tn - 365 - m0, 0), 31)) AS from_365,
+            bitShiftLeft(toInt64(1), least(greatest(tn - 90 - m0, 0), 31)) AS from_90,
+            bitShiftLeft(toInt64(1), least(greatest(tn - 30 - m0, 0), 31)) AS from_30,
+            bitShiftLeft(toInt64(1), least(greatest(tn - m0, 0), 31)) AS to_t,
+            bitAnd(active_mask, from_90 - from_365) AS days_old,
+            bitAnd(active_mask, from_30 - from_90) AS days_prev,
+            bitAnd(active_mask, to_t - from_30) AS days_30,
+            bitAnd(active_mask, to_t - from_365) AS days_365,
+            -- the bits below the highest one set, set too: its population
+            -- count minus one is the day of the month of the last active day
+            arrayMap(x -> bitOr(x, bitShiftRight(x, 16)),
+             arrayMap(x -> bitOr(x, bitShiftRight(x, 8)),
+              arrayMap(x -> bitOr(x, bitShiftRight(x, 4)),
+               arrayMap(x -> bitOr(x, bitShiftRight(x, 2)),
+                arrayMap(x -> bitOr(x, bitShiftRight(x, 1)), [days_365])))))[1] AS smear,
+            -- population counts (18.16 has no bitCount): the SWAR sum of
+            -- bits, one step per arrayMap so that no expression repeats
+            arrayMap(x -> bitAnd(bitShiftRight(x * 16843009, 24), 255),
+             arrayMap(x -> bitAnd(x + bitShiftRight(x, 4), 252645135),
+              arrayMap(x -> bitAnd(x, 858993459) + bitAnd(bitShiftRight(x, 2), 858993459),
+               arrayMap(x -> x - bitAnd(bitShiftRight(x, 1), 1431655765),
+                [days_old, days_prev, days_30, smear])))) AS counts
         SELECT
             customer_id,
-            countIf(category = 'billing' AND age <= 30) AS s_billing_30,
-            countIf(category = 'billing' AND age <= 90) AS s_billing_90,
-            countIf(category = 'network' AND age <= 30) AS s_network_30,
-            countIf(category = 'network' AND age <= 90) AS s_network_90,
-            countIf(category = 'device' AND age <= 30) AS s_device_30,
-            countIf(category = 'device' AND age <= 90) AS s_device_90,
-            countIf(category = 'service' AND age <= 30) AS s_service_30,
-            countIf(category = 'service' AND age <= 90) AS s_service_90,
-            countIf(category = 'complaint' AND age <= 30) AS s_complaint_30,
-            countIf(category = 'complaint' AND age <= 90) AS s_complaint_90,
-            countIf(NOT resolved) AS s_unresolved,
-            countIf(resolved AND isNotNull(satisfaction)) AS s_rated,
-            argMaxIf(assumeNotNull(satisfaction), (assumeNotNull(resolved_at), ticket_id),
-                     resolved AND isNotNull(satisfaction)) AS s_last_satisfaction,
-            countIf(category = 'complaint') AS s_complaints,
-            minIf(age, category = 'complaint') AS s_complaint_age
-        FROM support_tickets
-        WHERE toDate(opened_at) < t
+            sum(counts[1]) AS u_active_old,
+            sum(counts[2]) AS u_active_prev,
+            sum(counts[3]) AS u_active_30,
+            minIf(tn - m0 - (counts[4] - 1), days_365 != 0) AS u_last_age
+        FROM usage_monthly
+        WHERE month >= toStartOfMonth(t - 365) AND month < t
         GROUP BY customer_id
     ) USING customer_id
 )
 ANY LEFT JOIN
 (
-    -- plan history before the as-of date; the plan in force is the latest
-    WITH toDate(@as_of) AS t
+    -- usage sums over the last 90 days, cut into three spans:
+    -- 1 = [t-90, t-30), 2 = [t-30, t-7), 3 = [t-7, t), so that
+    -- 7 days = 3, 30 days = 2 + 3, 90 days = 1 + 2 + 3 and the
+    -- 30 days before the last 30 = 1, from the per-day columns of
+    -- usage_weekly: a bucket's days are its columns 1-7 (Monday to
+    -- Sunday), so the days of a span in a bucket are a range of
+    -- columns and its sum is a difference of two prefix sums.
+    -- Each day is taken as the same integer millionths as the
+    -- reference from daily rows sums: the sums are exact.
+    WITH
+        toDate(@as_of) AS t,
+        toInt64(toRelativeDayNum(t)) - toInt64(toRelativeDayNum(toMonday(week))) AS tm,
+        -- columns [1, c) of a bucket are days before t - k
+        least(greatest(tm - 90, 0), 7) + 1 AS c90,
+        least(greatest(tm - 30, 0), 7) + 1 AS c30,
+        least(greatest(tm - 7, 0), 7) + 1 AS c7,
+        least(greatest(tm, 0), 7) + 1 AS ct,
+        arrayCumSum([toInt64(0),
+            toInt64(round(toFloat64(voice_1) * 1000000)), toInt64(round(toFloat64(voice_2) * 1000000)),
+            toInt64(round(toFloat64(voice_3) * 1000000)), toInt64(round(toFloat64(voice_4) * 1000000)),
+            toInt64(round(toFloat64(voice_5) * 1000000)), toInt64(round(toFloat64(voice_6) * 1000000)),
+            toInt64(round(toFloat64(voice_7) * 1000000))]) AS voice,
+        arrayCumSum([toInt64(0),
+            toInt64(round(toFloat64(data_1) * 1000000)), toInt64(round(toFloat64(data_2) * 1000000)),
+            toInt64(round(toFloat64(data_3) * 1000000)), toInt64(round(toFloat64(data_4) * 1000000)),
+            toInt64(round(toFloat64(data_5) * 1000000)), toInt64(round(toFloat64(data_6) * 1000000)),
+            toInt64(round(toFloat64(data_7) * 1000000))]) AS data,
+        arrayCumSum([toInt64(0),
+            toInt64(round(toFloat64(intl_1) * 1000000)), toInt64(round(toFloat64(intl_2) * 1000000)),
+            toInt64(round(toFloat64(intl_3) * 1000000)), toInt64(round(toFloat64(intl_4) * 1000000)),
+            toInt64(round(toFloat64(intl_5) * 1000000)), toInt64(round(toFloat64(intl_6) * 1000000)),
+            toInt64(round(toFloat64(intl_7) * 1000000))]) AS intl,
+        arrayCumSum([toInt64(0),
+            toInt64(round(toFloat64(roaming_1) * 1000000)), toInt64(round(toFloat64(roaming_2) * 1000000)),
+            toInt64(round(toFloat64(roaming_3) * 1000000)), toInt64(round(toFloat64(roaming_4) * 1000000)),
+            toInt64(round(toFloat64(roaming_5) * 1000000)), toInt64(round(toFloat64(roaming_6) * 1000000)),
+            toInt64(round(toFloat64(roaming_7) * 1000000))]) AS roaming,
+        arrayCumSum([toInt64(0), toInt64(sms_1), toInt64(sms_2), toInt64(sms_3), toInt64(sms_4),
+            toInt64(sms_5), toInt64(sms_6), toInt64(sms_7)]) AS sms_n,
+        arrayCumSum([toInt64(0), toInt64(calls_1), toInt64(calls_2), toInt64(calls_3), toInt64(calls_4),
+            toInt64(calls_5), toInt64(calls_6), toInt64(calls_7)]) AS calls_n,
+        arrayCumSum([toInt64(0), toInt64(dropped_1), toInt64(dropped_2), toInt64(dropped_3), toInt64(dropped_4),
+            toInt64(dropped_5), toInt64(dropped_6), toInt64(dropped_7)]) AS dropped
     SELECT
         customer_id,
-        1 AS p_present,
-        arraySort(groupArray((changed_at, monthly_fee, contract))) AS p_hist,
-        p_hist[-1].3 AS p_contract,
-        p_hist[-1].2 AS p_fee,
-        if(length(p_hist) > 1, p_hist[-1].2 - p_hist[-2].2, 0) AS p_fee_change,
-        toRelativeDayNum(t) - toRelativeDayNum(p_hist[-1].1) AS p_days_since,
-        countIf(changed_at >= t - 365) AS p_changes_12m
-    FROM plan_changes
-    WHERE changed_at < t
+        sum(voice[c30] - voice[c90]) AS v_voice_1,
+        sum(voice[c7] - voice[c30]) AS v_voice_2,
+        sum(voice[ct] - voice[c7]) AS v_voice_3,
+        sum(data[c30] - data[c90]) AS v_data_1,
+        sum(data[c7] - data[c30]) AS v_data_2,
+        sum(data[ct] - data[c7]) AS v_data_3,
+        sum(sms_n[ct] - sms_n[c30]) AS v_sms_30,
+        sum(calls_n[ct] - calls_n[c30]) AS v_calls_30,
+        sum(calls_n[ct] - calls_n[c90]) AS v_calls_90,
+        sum(dropped[ct] - dropped[c30]) AS v_dropped_30,
+        sum(dropped[ct] - dropped[c90]) AS v_dropped_90,
+        sum(intl[ct] - intl[c90]) AS v_intl_90,
+        sum(roaming[ct] - roaming[c90]) AS v_roaming_90
+    FROM usage_weekly
+    -- a bucket starts at most 6 days before any of its days
+    WHERE week >= t - 96 AND week < t
     GROUP BY customer_id
 ) USING customer_id
+-- usage rollups: end
 ORDER BY customer_id
