@@ -96,7 +96,7 @@ func BenchmarkSnapshot100k(b *testing.B) {
 	}
 	fs := features.WithRegions(features.Registry(), regions)
 	spec := features.Spec{AsOf: asOf, DataEnd: asOf.AddDate(0, 1, 0), Features: fs}
-	query, params := features.SnapshotQuery(asOf, features.DefaultHorizon, fs)
+	query, params := features.SnapshotQuery(asOf, features.DefaultHorizon, features.DefaultInactivity, fs)
 	baseline, name := bareQuery(b, c, cfg, literalSQL(b, query, params))
 
 	// make bench runs this once (-benchtime 1x): each call seeds its own

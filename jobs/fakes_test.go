@@ -155,6 +155,9 @@ func (f *memStore) Regions(context.Context, time.Time) ([]string, error) {
 	return f.regions, nil
 }
 
+// HasPrepaid: the fake's snapshots are postpaid.
+func (f *memStore) HasPrepaid(context.Context) (bool, error) { return false, nil }
+
 func (f *memStore) UsageRange(context.Context) (time.Time, time.Time, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

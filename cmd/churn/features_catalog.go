@@ -25,6 +25,7 @@ var familyTitles = []struct{ family, title string }{
 	{features.FamilyPlan, "Plan in force, its history and tenure"},
 	{features.FamilyProfile, "Profile: segment, region and payment method"},
 	{features.FamilyValue, "Customer value: revenue, lifetime value and value tier"},
+	{features.FamilyLifecycle, "Billing kind, contract term, churns and returns (win-backs)"},
 }
 
 func newFeaturesCatalogCmd(a *app) *cobra.Command {
