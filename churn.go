@@ -30,6 +30,10 @@ const (
 	BillingPrepaid  = "prepaid"
 )
 
+// DefaultPrepaidInactivity is the days without usage and without a top-up
+// after which a prepaid customer has churned, unless configured.
+const DefaultPrepaidInactivity = 60
+
 // Reason explains part of a score: one feature that pushed the churn probability up.
 type Reason struct {
 	Feature      string  // registry name of the feature

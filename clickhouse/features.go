@@ -121,18 +121,6 @@ func (c *Client) UsageRange(ctx context.Context) (first, last time.Time, err err
 	return first, last, nil
 }
 
-// HasPrepaid reports whether any customer is prepaid (churns by inactivity,
-// so its labels need more days of data after the horizon).
-func (c *Client) HasPrepaid(ctx context.Context) (bool, error) {
-	const op = "read billing kinds"
-	var n uint64
-	if err := c.conn.QueryRow(ctx, "SELECT count() FROM (SELECT customer_id FROM customers WHERE billing = ? LIMIT 1)",
-		churn.BillingPrepaid).Scan(&n); err != nil {
-		return false, wrap(op, c.cfg, err)
-	}
-	return n > 0, nil
-}
-
 // Regions returns the distinct regions of the customers who signed up before
 // the given date, sorted: the categories of the region feature.
 func (c *Client) Regions(ctx context.Context, before time.Time) ([]string, error) {

@@ -1,6 +1,7 @@
 package clickhouse_test
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -141,6 +142,24 @@ func TestLifecycleFeaturesIgnoreRowsDatedOnOrAfterAsOf(t *testing.T) {
 	for id, want := range map[string]float32{"p8": 0, "w1": 1} {
 		if got := after.Matrix.Labels[after.Row(id)]; got != want {
 			t.Errorf("label of %s after the late rows = %v, want %v", id, got, want)
+		}
+	}
+}
+
+func TestChurnedBetweenFollowsEachBillingsChurnDefinition(t *testing.T) {
+	c, _ := chtest.NewDB(t)
+	lifecycleData().insert(t, c)
+	got, err := c.ChurnedBetween(context.Background(), day(t, "2024-06-01"), day(t, "2024-07-01"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"p2": "2024-06-10", "p6": "2024-05-15", "p8": "2024-04-15", "w3": "2024-06-15"}
+	if len(got) != len(want) {
+		t.Errorf("churned = %v, want %v", got, want)
+	}
+	for id, d := range want {
+		if !got[id].Equal(day(t, d)) {
+			t.Errorf("%s churned on %v, want %s", id, got[id], d)
 		}
 	}
 }

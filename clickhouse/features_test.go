@@ -229,8 +229,8 @@ func TestSnapshotMatchesHandComputedValues(t *testing.T) {
 			"contract": 2, "monthly_fee": 50, "fee_change_last": 0, "days_since_plan_change": 152, "plan_changes_12m": 1,
 			"tenure_days": 152, "segment": 1, "region": 1, "payment_method": 0,
 			"revenue_12m": 0, "monthly_revenue": 50,
-			"clv":        0.35 * 50 * 0.992 / (1.01 - 0.992),
-			"value_tier": 0, // A: the top customer
+			"clv":            0.35 * 50 * 0.992 / (1.01 - 0.992),
+			"value_tier":     0, // A: the top customer
 			"term_days_left": nan, "days_since_term_end": 31, "out_of_contract": 1, "contract_renewals": 0,
 		},
 		"c7": {"days_since_last_usage": 200, "active_days_365d": 1, "active_days_90d": 0, "voice_minutes_90d": 0, "voice_trend_30d": nan},

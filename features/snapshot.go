@@ -23,7 +23,7 @@ const DefaultHorizon = 30
 
 // DefaultInactivity is the days without usage and without a top-up after
 // which a prepaid customer has churned, when none is given.
-const DefaultInactivity = 60
+const DefaultInactivity = churn.DefaultPrepaidInactivity
 
 // Store runs feature queries. Package clickhouse implements it; tests use
 // fakes.

@@ -183,7 +183,11 @@ func (d *Drift) measureAUC(ctx context.Context, res *DriftResult) error {
 		return err
 	}
 	dataEnd := features.DataEnd(last)
-	run, err := d.Runs.FinishedScoreRun(ctx, dataEnd.AddDate(0, 0, -d.Horizon))
+	settle, err := settleDays(ctx, d.Data, d.Inactivity)
+	if err != nil {
+		return err
+	}
+	run, err := d.Runs.FinishedScoreRun(ctx, dataEnd.AddDate(0, 0, -d.Horizon-settle))
 	if err != nil || run == nil {
 		return err
 	}

@@ -155,9 +155,6 @@ func (f *memStore) Regions(context.Context, time.Time) ([]string, error) {
 	return f.regions, nil
 }
 
-// HasPrepaid: the fake's snapshots are postpaid.
-func (f *memStore) HasPrepaid(context.Context) (bool, error) { return false, nil }
-
 func (f *memStore) UsageRange(context.Context) (time.Time, time.Time, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -318,6 +315,9 @@ func (f *memStore) SaveDriftChecks(_ context.Context, ms []churn.DriftMeasure) e
 	f.checks = append(f.checks, ms...)
 	return nil
 }
+
+// HasPrepaid: the fake's customers are postpaid.
+func (f *memStore) HasPrepaid(context.Context) (bool, error) { return false, nil }
 
 func (f *memStore) ChurnedBetween(_ context.Context, from, to time.Time) (map[string]time.Time, error) {
 	f.mu.Lock()
