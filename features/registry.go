@@ -8,7 +8,7 @@ import (
 
 // Feature families: what part of a customer's history a feature describes.
 const (
-	FamilyRFM     = "rfm"     // recency, frequency and monetary value of usage and payments
+	FamilyRFM     = "rfm"     // recency, frequency and monetary value of usage, payments and top-ups
 	FamilyUsage   = "usage"   // network usage windows, trends and quality
 	FamilyBilling = "billing" // invoices, balances and payment behaviour
 	FamilySupport = "support" // support tickets and satisfaction
