@@ -143,7 +143,8 @@ func (c *Client) Regions(ctx context.Context, before time.Time) ([]string, error
 }
 
 // CustomerDates returns a customer's signup date and churn date (zero when the
-// customer has not churned), so that callers can say why a customer is
+// customer has not churned, came back after its latest churn event, or is
+// prepaid), so that callers can say why a customer is
 // missing from a snapshot. An unknown id is a KindNotFound error.
 func (c *Client) CustomerDates(ctx context.Context, customerID string) (signup, churned time.Time, err error) {
 	const op = "read customer"
@@ -155,11 +156,19 @@ func (c *Client) CustomerDates(ctx context.Context, customerID string) (signup, 
 		return time.Time{}, time.Time{}, &churn.Error{Op: op, Kind: churn.KindNotFound, Field: "customer_id",
 			Msg: fmt.Sprintf("no customer %q in database %s", customerID, c.cfg.Database)}
 	}
-	var k uint64
-	if err := c.conn.QueryRow(ctx, "SELECT count(), min(churned_at) FROM churn_events WHERE customer_id = ?", customerID).Scan(&k, &churned); err != nil {
+	// The departure in force: the latest churn event with no return after
+	// it. Prepaid customers churn by inactivity, which the snapshot judges.
+	var k, backs uint64
+	var back time.Time
+	if err := c.conn.QueryRow(ctx, `SELECT count(), max(churned_at) FROM churn_events WHERE customer_id = @id
+  AND customer_id NOT IN (SELECT customer_id FROM customers WHERE customer_id = @id AND billing = 'prepaid')`,
+		ch.Named("id", customerID)).Scan(&k, &churned); err != nil {
 		return time.Time{}, time.Time{}, wrap(op, c.cfg, err)
 	}
-	if k == 0 {
+	if err := c.conn.QueryRow(ctx, "SELECT count(), max(reactivated_at) FROM reactivations WHERE customer_id = ?", customerID).Scan(&backs, &back); err != nil {
+		return time.Time{}, time.Time{}, wrap(op, c.cfg, err)
+	}
+	if k == 0 || (backs > 0 && back.After(churned)) {
 		churned = time.Time{}
 	}
 	return signup, churned, nil

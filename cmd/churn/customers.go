@@ -113,7 +113,8 @@ func printCustomer(w io.Writer, s *features.Snapshot, row int, signup, churned t
 	end := m.AsOf.AddDate(0, 0, s.Horizon).Format(time.DateOnly)
 	switch l := m.Labels[row]; {
 	case !s.Labeled:
-		fmt.Fprintf(w, "label: unknown until the data reaches %s\n", end)
+		// Prepaid labels also need the inactivity days after the horizon.
+		fmt.Fprintf(w, "label: unknown until the data reaches %s\n", m.AsOf.AddDate(0, 0, s.Horizon+s.Settle).Format(time.DateOnly))
 	case l == 1:
 		fmt.Fprintf(w, "label: churned before %s\n", end)
 	default:

@@ -124,6 +124,10 @@ func computeSnapshot(ctx context.Context, a *app, st *clickhouse.Client, asOf ti
 // labels will be known.
 func labelSummary(s *features.Snapshot) string {
 	end := s.Matrix.AsOf.AddDate(0, 0, s.Horizon)
+	if !s.Labeled && s.Settle > 0 {
+		return fmt.Sprintf("labels: unknown until the data reaches %s (%d-day horizon and %d days of prepaid inactivity; data ends %s)",
+			end.AddDate(0, 0, s.Settle).Format(time.DateOnly), s.Horizon, s.Settle, s.DataEnd.Format(time.DateOnly))
+	}
 	if !s.Labeled {
 		return fmt.Sprintf("labels: unknown until the data reaches %s (%d-day horizon; data ends %s)",
 			end.Format(time.DateOnly), s.Horizon, s.DataEnd.Format(time.DateOnly))
