@@ -24,7 +24,10 @@ func newFeaturesCmd(a *app) *cobra.Command {
 		Use:   "features --out FILE.csv [--as-of DATE] [--horizon 30d]",
 		Short: "Export one point-in-time feature snapshot as CSV",
 		Long: `Compute the features of every customer active at the as-of date T (signed up
-before T, not churned before T) from rows dated before T only, and write them
+before T and not churned before T by the churn definition of its billing:
+a churn event with no return for postpaid, --prepaid-inactivity-days without
+usage or top-up for prepaid; see docs/data-contract.md) from rows dated
+before T only, and write them
 as CSV for notebooks and other tools: a customer_id column, one column per
 feature of the registry (categorical features as their values, missing values
 empty), and a label column: 1 when the customer churned in [T, T+horizon), 0
