@@ -167,13 +167,13 @@ func TestChurnedBetweenFollowsEachBillingsChurnDefinition(t *testing.T) {
 func TestCustomerDatesGivesTheDepartureInForce(t *testing.T) {
 	c, _ := chtest.NewDB(t)
 	lifecycleData().insert(t, c)
-	for id, want := range map[string]string{"w1": "", "w3": "2024-06-15", "p3": ""} {
-		_, churned, err := c.CustomerDates(context.Background(), id)
+	for id, want := range map[string]string{"w1": "", "w2": "2024-01-10", "w3": "2024-06-15", "p3": ""} {
+		_, churned, err := c.CustomerDates(context.Background(), id, day(t, "2024-06-01"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if (want == "" && !churned.IsZero()) || (want != "" && !churned.Equal(day(t, want))) {
-			t.Errorf("%s churned = %v, want %q (came back: zero; prepaid: zero)", id, churned, want)
+			t.Errorf("%s churned = %v, want %q (the first churn after the latest return before the as-of date; prepaid: zero)", id, churned, want)
 		}
 	}
 }

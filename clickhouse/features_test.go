@@ -372,14 +372,14 @@ func TestCustomerDatesSaysWhyACustomerIsAbsent(t *testing.T) {
 	c, _ := chtest.NewDB(t)
 	goldenData().insert(t, c)
 	ctx := context.Background()
-	signup, churned, err := c.CustomerDates(ctx, "c4")
+	signup, churned, err := c.CustomerDates(ctx, "c4", day(t, asOf))
 	if err != nil || !signup.Equal(day(t, "2023-06-01")) || !churned.Equal(day(t, "2024-05-20")) {
 		t.Errorf("CustomerDates(c4) = %s, %s, %v", signup, churned, err)
 	}
-	if _, churned, err := c.CustomerDates(ctx, "c2"); err != nil || !churned.IsZero() {
+	if _, churned, err := c.CustomerDates(ctx, "c2", day(t, asOf)); err != nil || !churned.IsZero() {
 		t.Errorf("CustomerDates(c2) churned = %s, %v; want zero", churned, err)
 	}
-	_, _, err = c.CustomerDates(ctx, "nobody' OR 1=1 --")
+	_, _, err = c.CustomerDates(ctx, "nobody' OR 1=1 --", day(t, asOf))
 	if churn.ErrorKind(err) != churn.KindNotFound {
 		t.Errorf("unknown customer: %v, want not found", err)
 	}

@@ -61,18 +61,18 @@ func runCustomersShow(ctx context.Context, a *app, id, asOfFlag string) error {
 		return err
 	}
 	defer st.Close()
-	// Check the customer first: an unknown id fails fast, before the
-	// snapshot is computed.
-	signup, churned, err := st.CustomerDates(ctx, id)
-	if err != nil {
-		return err
-	}
 	if asOf.IsZero() {
 		_, last, err := st.UsageRange(ctx)
 		if err != nil {
 			return err
 		}
 		asOf = features.DataEnd(last)
+	}
+	// Check the customer first: an unknown id fails fast, before the
+	// snapshot is computed.
+	signup, churned, err := st.CustomerDates(ctx, id, asOf)
+	if err != nil {
+		return err
 	}
 	if err := activeAt(op, id, signup, churned, asOf); err != nil {
 		return err
