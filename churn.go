@@ -19,7 +19,20 @@ var (
 	TicketKinds    = []string{"billing", "network", "device", "service", "complaint"}
 	ChurnReasons   = []string{"price", "network", "competitor", "service", "moved", "other"}
 	ChurnKinds     = []string{"voluntary", "involuntary"}
+	// Billings are how customers pay, which decides how their churn is
+	// defined: postpaid by churn events, prepaid by inactivity.
+	Billings = []string{BillingPostpaid, BillingPrepaid}
 )
+
+// Billing kinds of customers.
+const (
+	BillingPostpaid = "postpaid"
+	BillingPrepaid  = "prepaid"
+)
+
+// DefaultPrepaidInactivity is the days without usage and without a top-up
+// after which a prepaid customer has churned, unless configured.
+const DefaultPrepaidInactivity = 60
 
 // Reason explains part of a score: one feature that pushed the churn probability up.
 type Reason struct {

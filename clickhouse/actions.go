@@ -198,12 +198,11 @@ func (c *Client) ActionOutcomes(ctx context.Context, cycles ...string) ([]churn.
 }
 
 // ChurnedBetween returns the customers who churned in [from, to) with the
-// first day they did.
+// first day they did, by the churn definition of their billing (churnedSQL).
 func (c *Client) ChurnedBetween(ctx context.Context, from, to time.Time) (map[string]time.Time, error) {
 	const op = "read churn_events"
-	rows, err := c.conn.Query(ctx, `SELECT customer_id, min(churned_at) FROM churn_events
-WHERE churned_at >= toDate(?) AND churned_at < toDate(?) GROUP BY customer_id`,
-		from.Format(time.DateOnly), to.Format(time.DateOnly))
+	rows, err := c.conn.Query(ctx, "SELECT customer_id, min(gone_at) FROM ("+churnedSQL+") GROUP BY customer_id",
+		c.churnedArgs(from, to)...)
 	if err != nil {
 		return nil, wrap(op, c.cfg, err)
 	}

@@ -27,6 +27,10 @@ type Config struct {
 	// time.Now. Tests pass a clock so that the order of stamped rows does
 	// not depend on the wall clock's seconds.
 	Now func() time.Time
+	// PrepaidInactivity is the days without usage and top-up after which a
+	// prepaid customer has churned, for the reads of who churned when
+	// (ChurnedBetween, RunOutcomes); 0: churn.DefaultPrepaidInactivity.
+	PrepaidInactivity int
 	// Cluster, when set, names the ClickHouse cluster (remote_servers) whose
 	// Distributed tables the service uses; see cluster_ddl.go.
 	Cluster string

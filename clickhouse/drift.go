@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/telcoretain/churn"
 )
 
@@ -99,12 +101,12 @@ func (c *Client) RunProbabilities(ctx context.Context, runID string) ([]float32,
 }
 
 // RunOutcomes returns the probabilities of a run's scores with what happened
-// next: label 1 when the customer churned in [from, to), else 0.
+// next: label 1 when the customer churned in [from, to) by the churn
+// definition of its billing (churnedSQL), else 0.
 func (c *Client) RunOutcomes(ctx context.Context, runID string, from, to time.Time) (probs, labels []float64, err error) {
 	const op = "read scores and churn_events"
-	rows, err := c.conn.Query(ctx, `SELECT probability, customer_id IN (
-    SELECT customer_id FROM churn_events WHERE churned_at >= toDate(?) AND churned_at < toDate(?))
-FROM scores WHERE run_id = ?`, from.UTC().Format(time.DateOnly), to.UTC().Format(time.DateOnly), runID)
+	rows, err := c.conn.Query(ctx, "SELECT probability, customer_id IN (SELECT customer_id FROM ("+churnedSQL+"))\nFROM scores WHERE run_id = @run",
+		append(c.churnedArgs(from, to), ch.Named("run", runID))...)
 	if err != nil {
 		return nil, nil, wrap(op, c.cfg, err)
 	}

@@ -142,10 +142,12 @@ func (c *Client) Regions(ctx context.Context, before time.Time) ([]string, error
 	return out, wrap(op, c.cfg, rows.Err())
 }
 
-// CustomerDates returns a customer's signup date and churn date (zero when the
-// customer has not churned), so that callers can say why a customer is
+// CustomerDates returns a customer's signup date and its first churn date
+// after its latest return (reactivation) before asOf: the departure in force
+// at asOf or the next one; zero when there is none or the customer is prepaid
+// (whose churn is inactivity, which the snapshot judges), so that callers can say why a customer is
 // missing from a snapshot. An unknown id is a KindNotFound error.
-func (c *Client) CustomerDates(ctx context.Context, customerID string) (signup, churned time.Time, err error) {
+func (c *Client) CustomerDates(ctx context.Context, customerID string, asOf time.Time) (signup, churned time.Time, err error) {
 	const op = "read customer"
 	var n uint64
 	if err := c.conn.QueryRow(ctx, "SELECT count(), min(signup_date) FROM customers WHERE customer_id = ?", customerID).Scan(&n, &signup); err != nil {
@@ -155,8 +157,14 @@ func (c *Client) CustomerDates(ctx context.Context, customerID string) (signup, 
 		return time.Time{}, time.Time{}, &churn.Error{Op: op, Kind: churn.KindNotFound, Field: "customer_id",
 			Msg: fmt.Sprintf("no customer %q in database %s", customerID, c.cfg.Database)}
 	}
+	// The first churn event after the customer's latest return before asOf
+	// (win-backs leave and come back): the departure in force at asOf, or
+	// the next one.
 	var k uint64
-	if err := c.conn.QueryRow(ctx, "SELECT count(), min(churned_at) FROM churn_events WHERE customer_id = ?", customerID).Scan(&k, &churned); err != nil {
+	if err := c.conn.QueryRow(ctx, `SELECT count(), min(churned_at) FROM churn_events WHERE customer_id = @id
+  AND churned_at > (SELECT max(reactivated_at) FROM reactivations WHERE customer_id = @id AND reactivated_at < toDate(@as_of))
+  AND customer_id NOT IN (SELECT customer_id FROM customers WHERE customer_id = @id AND billing = 'prepaid')`,
+		ch.Named("id", customerID), ch.Named("as_of", asOf.UTC().Format(time.DateOnly))).Scan(&k, &churned); err != nil {
 		return time.Time{}, time.Time{}, wrap(op, c.cfg, err)
 	}
 	if k == 0 {

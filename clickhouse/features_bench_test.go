@@ -98,7 +98,7 @@ func BenchmarkSnapshot100k(b *testing.B) {
 	}
 	fs := features.WithRegions(features.Registry(), regions)
 	spec := features.Spec{AsOf: asOf, DataEnd: asOf.AddDate(0, 1, 0), Features: fs}
-	query, params := features.SnapshotQuery(asOf, features.DefaultHorizon, fs)
+	query, params := features.SnapshotQuery(asOf, features.DefaultHorizon, features.DefaultInactivity, fs)
 	baseline, name := bareQuery(b, c, cfg, literalSQL(b, query, params))
 
 	// make bench runs this once (-benchtime 1x): each call seeds its own
@@ -286,7 +286,7 @@ func BenchmarkSnapshot1M(b *testing.B) {
 	b.ReportMetric(fastest.Seconds(), "snapshot_s")
 	b.ReportMetric(float64(rows), "customers")
 
-	query, params := features.SnapshotQuery(asOf, features.DefaultHorizon, fs)
+	query, params := features.SnapshotQuery(asOf, features.DefaultHorizon, features.DefaultInactivity, fs)
 	got, err := c.QueryMatrix(ctx, query, params, nil)
 	if err != nil {
 		b.Fatal(err)

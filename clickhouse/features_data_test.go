@@ -2,9 +2,11 @@ package clickhouse_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/clickhouse"
 )
 
@@ -18,7 +20,20 @@ type featureData struct {
 	tickets   []ticketRow
 	plans     []planRow
 	churns    []churnRow
+	prepaid   []string // ids of prepaid customers; the others are postpaid
+	topups    []topupRow
+	terms     []termRow
+	returns   []returnRow
 }
+
+type topupRow struct {
+	topup, id, day string
+	amount         float64
+}
+
+type termRow struct{ id, started, ends string }
+
+type returnRow struct{ id, day string }
 
 type customerRow struct {
 	id, signup, region, segment, payment string
@@ -84,13 +99,18 @@ func (d featureData) insert(t testing.TB, c *clickhouse.Client) {
 		}
 	}
 	{
-		var id, region, segment, pay []string
+		var id, region, segment, pay, billing []string
 		var signup []time.Time
 		for _, r := range d.customers {
 			id, region, segment, pay = append(id, r.id), append(region, r.region), append(segment, r.segment), append(pay, r.payment)
 			signup = append(signup, day(t, r.signup))
+			b := churn.BillingPostpaid
+			if slices.Contains(d.prepaid, r.id) {
+				b = churn.BillingPrepaid
+			}
+			billing = append(billing, b)
 		}
-		put("customers", len(id), []string{"customer_id", "signup_date", "region", "segment", "payment_method"}, id, signup, region, segment, pay)
+		put("customers", len(id), []string{"customer_id", "signup_date", "region", "segment", "payment_method", "billing"}, id, signup, region, segment, pay, billing)
 	}
 	{
 		var id []string
@@ -163,5 +183,30 @@ func (d featureData) insert(t testing.TB, c *clickhouse.Client) {
 			id, reason, kind, churned = append(id, r.id), append(reason, r.reason), append(kind, r.kind), append(churned, day(t, r.churned))
 		}
 		put("churn_events", len(id), []string{"customer_id", "churned_at", "reason", "kind"}, id, churned, reason, kind)
+	}
+	{
+		var tp, id []string
+		var at []time.Time
+		var amount []float64
+		for _, r := range d.topups {
+			tp, id, at, amount = append(tp, r.topup), append(id, r.id), append(at, day(t, r.day)), append(amount, r.amount)
+		}
+		put("topups", len(id), []string{"topup_id", "customer_id", "topped_up_at", "amount"}, tp, id, at, amount)
+	}
+	{
+		var id []string
+		var started, ends []time.Time
+		for _, r := range d.terms {
+			id, started, ends = append(id, r.id), append(started, day(t, r.started)), append(ends, day(t, r.ends))
+		}
+		put("contract_terms", len(id), []string{"customer_id", "started_at", "ends_at"}, id, started, ends)
+	}
+	{
+		var id []string
+		var at []time.Time
+		for _, r := range d.returns {
+			id, at = append(id, r.id), append(at, day(t, r.day))
+		}
+		put("reactivations", len(id), []string{"customer_id", "reactivated_at"}, id, at)
 	}
 }

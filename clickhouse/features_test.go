@@ -26,6 +26,9 @@ const asOf = "2024-06-01"
 //	c6 churns on the as-of date (present, label 1)
 //	c7 churns on the last day of the window (label 1)
 //	c8 no rows at all besides the customer (label 0)
+//
+// c1 also has a renewed contract term and a past churn it came back from
+// (a win-back); c5's only term has ended.
 func goldenData() featureData {
 	return featureData{
 		customers: []customerRow{
@@ -85,6 +88,13 @@ func goldenData() featureData {
 			{"c5", "2024-07-01", "moved", "voluntary"},
 			{"c6", "2024-06-01", "other", "involuntary"},
 			{"c7", "2024-06-30", "competitor", "voluntary"},
+			{"c1", "2023-07-01", "price", "voluntary"},
+		},
+		returns: []returnRow{{"c1", "2023-07-20"}},
+		terms: []termRow{
+			{"c1", "2023-01-01", "2024-01-01"},
+			{"c1", "2024-01-01", "2025-01-01"},
+			{"c5", "2024-01-01", "2024-05-01"},
 		},
 	}
 }
@@ -121,6 +131,9 @@ func lateData() featureData {
 			{"c2", "2024-06-15", "price", "voluntary"}, // in the window: label 0 -> 1
 			{"c8", "2024-07-20", "price", "voluntary"}, // after the window
 		},
+		returns: []returnRow{{"c4", "2024-06-01"}}, // c4 comes back on the as-of date: still absent
+		topups:  []topupRow{{"k1", "c1", "2024-06-01", 20}, {"k2", "c2", "2024-06-20", 10}},
+		terms:   []termRow{{"c5", "2024-06-01", "2025-06-01"}, {"c2", "2024-06-10", "2026-06-10"}},
 	}
 }
 
@@ -204,13 +217,21 @@ func TestSnapshotMatchesHandComputedValues(t *testing.T) {
 			"revenue_12m": 165, "monthly_revenue": 45,
 			"clv":        0.35 * 45 * 0.985 / (1.01 - 0.985),
 			"value_tier": 1, // B
+			"billing":    0, "days_since_last_topup": nan, "topups_90d": 0, "topup_amount_90d": 0, "topup_trend_30d": nan,
+			"term_days_left": 214, "days_since_term_end": nan, "out_of_contract": 0, "contract_renewals": 1,
+			"past_churns": 1, "winbacks": 1, "days_since_winback": 317,
+			// weekly slopes: voice 15 minutes (10 + 5 in the newest week, wk 3.5), data 100 (wk 3.5) + 50 (wk 0.5)
+			"voice_slope_8w": 52.5 * 8 / (42 * 15), "data_slope_8w": 375.0 * 8 / (42 * 150),
+			// last 14 days: voice 15, data 100; the 76 days before: voice 20, data 100
+			"usage_level_14d": (15.0/20 + 100.0/100) * 76 / 28,
 		},
 		"c5": {
 			"contract": 2, "monthly_fee": 50, "fee_change_last": 0, "days_since_plan_change": 152, "plan_changes_12m": 1,
 			"tenure_days": 152, "segment": 1, "region": 1, "payment_method": 0,
 			"revenue_12m": 0, "monthly_revenue": 50,
-			"clv":        0.35 * 50 * 0.992 / (1.01 - 0.992),
-			"value_tier": 0, // A: the top customer
+			"clv":            0.35 * 50 * 0.992 / (1.01 - 0.992),
+			"value_tier":     0, // A: the top customer
+			"term_days_left": nan, "days_since_term_end": 31, "out_of_contract": 1, "contract_renewals": 0,
 		},
 		"c7": {"days_since_last_usage": 200, "active_days_365d": 1, "active_days_90d": 0, "voice_minutes_90d": 0, "voice_trend_30d": nan},
 		"c2": {
@@ -230,6 +251,10 @@ func TestSnapshotMatchesHandComputedValues(t *testing.T) {
 			"contract": nan, "monthly_fee": nan, "fee_change_last": nan, "days_since_plan_change": nan, "plan_changes_12m": 0,
 			"tenure_days": 31, "segment": 1, "region": 2, "payment_method": 1,
 			"revenue_12m": 0, "monthly_revenue": 0, "clv": 0, "value_tier": 2, // C
+			"billing": 0, "days_since_last_topup": nan, "topups_90d": 0, "topup_amount_90d": 0, "topup_trend_30d": nan,
+			"term_days_left": nan, "days_since_term_end": nan, "out_of_contract": nan, "contract_renewals": 0,
+			"past_churns": 0, "winbacks": 0, "days_since_winback": nan,
+			"voice_slope_8w": nan, "data_slope_8w": nan, "usage_level_14d": nan,
 		},
 	}
 	if got := len(golden["c1"]); got != len(features.Registry()) {
@@ -347,14 +372,14 @@ func TestCustomerDatesSaysWhyACustomerIsAbsent(t *testing.T) {
 	c, _ := chtest.NewDB(t)
 	goldenData().insert(t, c)
 	ctx := context.Background()
-	signup, churned, err := c.CustomerDates(ctx, "c4")
+	signup, churned, err := c.CustomerDates(ctx, "c4", day(t, asOf))
 	if err != nil || !signup.Equal(day(t, "2023-06-01")) || !churned.Equal(day(t, "2024-05-20")) {
 		t.Errorf("CustomerDates(c4) = %s, %s, %v", signup, churned, err)
 	}
-	if _, churned, err := c.CustomerDates(ctx, "c2"); err != nil || !churned.IsZero() {
+	if _, churned, err := c.CustomerDates(ctx, "c2", day(t, asOf)); err != nil || !churned.IsZero() {
 		t.Errorf("CustomerDates(c2) churned = %s, %v; want zero", churned, err)
 	}
-	_, _, err = c.CustomerDates(ctx, "nobody' OR 1=1 --")
+	_, _, err = c.CustomerDates(ctx, "nobody' OR 1=1 --", day(t, asOf))
 	if churn.ErrorKind(err) != churn.KindNotFound {
 		t.Errorf("unknown customer: %v, want not found", err)
 	}

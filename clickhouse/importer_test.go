@@ -58,7 +58,7 @@ func impCount(t *testing.T, c *clickhouse.Client, q string) uint64 {
 func TestImportLoadsEverySampleFileInContractOrder(t *testing.T) {
 	c, _ := chtest.NewDB(t)
 	want := map[string]uint64{"customers": 5, "plan_changes": 6, "usage_daily": 6, "invoices": 5,
-		"payments": 4, "support_tickets": 4, "churn_events": 2}
+		"payments": 4, "support_tickets": 4, "churn_events": 3, "reactivations": 1, "topups": 2, "contract_terms": 3}
 	for _, tb := range dataset.Tables {
 		impSample(t, c, tb.Name, clickhouse.ImportOptions{})
 		if got := impCount(t, c, "SELECT count() FROM "+tb.Name); got != want[tb.Name] {

@@ -52,7 +52,7 @@ func sameSnapshots(t *testing.T, c *clickhouse.Client, asOfs ...string) int {
 	for _, a := range asOfs {
 		asOf := day(t, a)
 		fs := features.WithRegions(features.Registry(), []string{"north", "south"})
-		query, params := features.SnapshotQuery(asOf, features.DefaultHorizon, fs)
+		query, params := features.SnapshotQuery(asOf, features.DefaultHorizon, features.DefaultInactivity, fs)
 		got, err := c.QueryMatrix(ctx, query, params, nil)
 		if err != nil {
 			t.Fatalf("as of %s, from the rollups: %v", a, err)

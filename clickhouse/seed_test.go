@@ -68,7 +68,7 @@ func TestSeedWithTheSameSeedGivesTheSameChecksums(t *testing.T) {
 	}
 }
 
-func TestSeededDataHasConcentratedRevenueAndMonthlyChurnOf1_5To3Percent(t *testing.T) {
+func TestSeededDataHasConcentratedRevenueAndMonthlyPostpaidChurnOf1To3Percent(t *testing.T) {
 	c, _ := chtest.NewDB(t)
 	ctx := context.Background()
 	cfg := synth.DefaultConfig()
@@ -81,12 +81,14 @@ func TestSeededDataHasConcentratedRevenueAndMonthlyChurnOf1_5To3Percent(t *testi
 	if err := conn.QueryRow(ctx, "SELECT count() FROM customers").Scan(&customers); err != nil {
 		t.Fatal(err)
 	}
-	if err := conn.QueryRow(ctx, "SELECT sum(amount) FROM invoices").Scan(&total); err != nil {
+	// Revenue is invoices and prepaid top-ups.
+	const revenue = "(SELECT customer_id, amount FROM invoices UNION ALL SELECT customer_id, amount FROM topups)"
+	if err := conn.QueryRow(ctx, "SELECT sum(amount) FROM "+revenue).Scan(&total); err != nil {
 		t.Fatal(err)
 	}
 	var top float64
 	if err := conn.QueryRow(ctx, `SELECT sum(rev) FROM (
-    SELECT customer_id, sum(amount) AS rev FROM invoices GROUP BY customer_id ORDER BY rev DESC LIMIT ?)`,
+    SELECT customer_id, sum(amount) AS rev FROM `+revenue+` GROUP BY customer_id ORDER BY rev DESC LIMIT ?)`,
 		customers/5).Scan(&top); err != nil {
 		t.Fatal(err)
 	}
@@ -96,13 +98,16 @@ func TestSeededDataHasConcentratedRevenueAndMonthlyChurnOf1_5To3Percent(t *testi
 		t.Errorf("top 20%% of %d customers bring %.1f%% of invoiced revenue, want at least 60%%", customers, 100*share)
 	}
 
-	// A customer is active at a month's start when signed up before it and
-	// not churned before it (the point-in-time rule).
+	// A postpaid customer is active at a month's start when signed up before
+	// it and not gone before it: its last churn event (win-backs have two)
+	// is not before it. Prepaid churn is inactivity, checked by the
+	// generator's own tests; postpaid lines churn less than the whole base,
+	// hence the lower bound of 1%.
 	const monthSQL = `SELECT
     countIf(signup_date < toDate(?) AND (churned = 0 OR churned_at >= toDate(?))),
     countIf(signup_date < toDate(?) AND churned = 1 AND churned_at >= toDate(?) AND churned_at < toDate(?))
-FROM customers
-ANY LEFT JOIN (SELECT customer_id, churned_at, toUInt8(1) AS churned FROM churn_events) USING customer_id`
+FROM (SELECT * FROM customers WHERE billing = 'postpaid')
+ANY LEFT JOIN (SELECT customer_id, max(churned_at) AS churned_at, toUInt8(1) AS churned FROM churn_events GROUP BY customer_id) USING customer_id`
 	for m := range cfg.Months {
 		ms := cfg.Start.AddDate(0, m, 0).Format(time.DateOnly)
 		me := cfg.Start.AddDate(0, m+1, 0).Format(time.DateOnly)
@@ -112,8 +117,8 @@ ANY LEFT JOIN (SELECT customer_id, churned_at, toUInt8(1) AS churned FROM churn_
 		}
 		rate := float64(left) / float64(active)
 		t.Logf("month from %s: %d of %d churned (%.2f%%)", ms, left, active, 100*rate)
-		if rate < 0.015 || rate > 0.03 {
-			t.Errorf("month from %s: %d of %d active customers churned (%.2f%%), want 1.5%% to 3%%", ms, left, active, 100*rate)
+		if rate < 0.01 || rate > 0.03 {
+			t.Errorf("month from %s: %d of %d active postpaid customers churned (%.2f%%), want 1%% to 3%%", ms, left, active, 100*rate)
 		}
 	}
 }

@@ -24,6 +24,10 @@ type Column struct {
 	Enum     []string // allowed values, nil when any
 	Min, Max float64  // inclusive bounds for numbers; both 0 means unbounded below by 0 for unsigned types
 	Ref      string   // "table.column" this column references (foreign key), empty when none
+	// Default, when not empty, makes the column optional in a CSV header:
+	// a file without it gets this value in every row (files written before
+	// the column existed).
+	Default string
 }
 
 // Table is one input contract table.
@@ -64,6 +68,7 @@ var Tables = []Table{
 			{Name: "region", Type: String},
 			{Name: "segment", Type: String, Enum: churn.Segments},
 			{Name: "payment_method", Type: String, Enum: churn.PaymentMethods},
+			{Name: "billing", Type: String, Enum: churn.Billings, Default: churn.BillingPostpaid},
 		},
 	},
 	{
@@ -121,12 +126,37 @@ var Tables = []Table{
 		},
 	},
 	{
-		Name: "churn_events", Key: []string{"customer_id"}, DateCol: "churned_at",
+		// Several events per customer: one per time it left (win-backs).
+		Name: "churn_events", Key: []string{"customer_id", "churned_at"}, DateCol: "churned_at",
 		Columns: []Column{
 			{Name: "customer_id", Type: String, Ref: "customers.customer_id"},
 			{Name: "churned_at", Type: Date},
 			{Name: "reason", Type: String, Enum: churn.ChurnReasons},
 			{Name: "kind", Type: String, Enum: churn.ChurnKinds},
+		},
+	},
+	{
+		Name: "reactivations", Key: []string{"customer_id", "reactivated_at"}, DateCol: "reactivated_at",
+		Columns: []Column{
+			{Name: "customer_id", Type: String, Ref: "customers.customer_id"},
+			{Name: "reactivated_at", Type: Date},
+		},
+	},
+	{
+		Name: "topups", Key: []string{"topup_id"}, DateCol: "topped_up_at",
+		Columns: []Column{
+			{Name: "topup_id", Type: String},
+			{Name: "customer_id", Type: String, Ref: "customers.customer_id"},
+			{Name: "topped_up_at", Type: Date},
+			{Name: "amount", Type: Float64, Min: 0, Max: 1e6},
+		},
+	},
+	{
+		Name: "contract_terms", Key: []string{"customer_id", "started_at"}, DateCol: "started_at",
+		Columns: []Column{
+			{Name: "customer_id", Type: String, Ref: "customers.customer_id"},
+			{Name: "started_at", Type: Date},
+			{Name: "ends_at", Type: Date},
 		},
 	},
 }

@@ -117,6 +117,11 @@ func (c *Columns) addRow(rec []string, order []int, cr *csv.Reader, keys *keyInd
 	n := c.n
 	ok := true
 	for i, v := range c.vecs {
+		if order[i] < 0 {
+			// A default is a valid value of its column.
+			v.appendCell(v.col.Default)
+			continue
+		}
 		if msg := v.appendCell(rec[order[i]]); msg != "" {
 			line, _ := cr.FieldPos(order[i])
 			out.add(line, v.col.Name, "%s", msg)
@@ -168,6 +173,10 @@ func matchHeader(t Table, header []string, out *collector) []int {
 	order := make([]int, len(t.Columns))
 	for i, col := range t.Columns {
 		pos, ok := at[col.Name]
+		if !ok && col.Default != "" {
+			order[i] = -1 // addRow fills in the default
+			continue
+		}
 		if !ok {
 			hint := ""
 			for _, u := range unknown {

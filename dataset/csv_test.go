@@ -362,3 +362,23 @@ func TestReadCSVStopsWhenCancelled(t *testing.T) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
+
+func TestCustomersFileWithoutBillingIsPostpaid(t *testing.T) {
+	body := "customer_id,signup_date,region,segment,payment_method\nC1,2024-01-02,north,consumer,cash\n"
+	c, err := read(t, "customers", body, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Value(0, "billing"); got != churn.BillingPostpaid {
+		t.Fatalf("billing = %q, want %q", got, churn.BillingPostpaid)
+	}
+}
+
+func TestChurnEventsAcceptAWinBack(t *testing.T) {
+	body := "customer_id,churned_at,reason,kind\nC0003,2024-01-02,price,voluntary\nC0003,2024-05-02,price,voluntary\nC0003,2024-05-02,other,voluntary\n"
+	_, err := read(t, "churn_events", body, nil, 0)
+	lines := problemLines(t, err)
+	if len(lines) != 1 || !strings.Contains(lines[0], ":4: ") || !strings.Contains(lines[0], "duplicate key") {
+		t.Fatalf("problems = %q, want only line 4's duplicate key", lines)
+	}
+}

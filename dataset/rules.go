@@ -15,6 +15,8 @@ func rowRules(table string) []orderRule {
 		return []orderRule{{Later: "due_date", Earlier: "issued_at"}}
 	case "support_tickets":
 		return []orderRule{{Later: "resolved_at", Earlier: "opened_at"}}
+	case "contract_terms":
+		return []orderRule{{Later: "ends_at", Earlier: "started_at"}}
 	}
 	return nil
 }

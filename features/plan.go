@@ -14,11 +14,14 @@ const DefaultMinHistory = 90
 
 // PlanSpec describes the data available and the training snapshots wanted.
 type PlanSpec struct {
-	DataStart  time.Time // first usage day
-	DataEnd    time.Time // the day after the latest usage day
-	Horizon    int       // label window in days; 0 means DefaultHorizon
-	Count      int       // training snapshots wanted (at most), > 0
-	MinHistory int       // days of data needed before a snapshot; 0 means DefaultMinHistory
+	DataStart time.Time // first usage day
+	DataEnd   time.Time // the day after the latest usage day
+	Horizon   int       // label window in days; 0 means DefaultHorizon
+	// Settle is the days after a horizon before its labels are known: the
+	// prepaid inactivity days when any customer is prepaid, else 0.
+	Settle     int
+	Count      int // training snapshots wanted (at most), > 0
+	MinHistory int // days of data needed before a snapshot; 0 means DefaultMinHistory
 }
 
 // Schedule is the set of snapshots a model is trained and evaluated on.
@@ -29,10 +32,10 @@ type Schedule struct {
 
 // PlanSnapshots plans monthly snapshots for training and an out-of-time
 // holdout. The holdout is the latest as-of date whose horizon has fully
-// passed: DataEnd − Horizon. Training snapshots step back from it by whole
-// calendar months (same day of month, clamped to the month's last day), skip
-// dates whose label window would reach into the holdout (T + Horizon >
-// Holdout), and stop at Count or when fewer than MinHistory days of data
+// passed: DataEnd − Horizon − Settle. Training snapshots step back from it by
+// whole calendar months (same day of month, clamped to the month's last day),
+// skip dates whose labels would read data from the holdout on (T + Horizon +
+// Settle > Holdout), and stop at Count or when fewer than MinHistory days of data
 // precede them. Fewer than Count is not an error; none is.
 func PlanSnapshots(p PlanSpec) (Schedule, error) {
 	const op = "plan snapshots"
@@ -47,6 +50,8 @@ func PlanSnapshots(p PlanSpec) (Schedule, error) {
 	switch {
 	case h < 0:
 		return Schedule{}, churn.Invalid(op, "horizon", "%d days: must be positive", h)
+	case p.Settle < 0:
+		return Schedule{}, churn.Invalid(op, "settle", "%d days: must not be negative", p.Settle)
 	case minHist < 0:
 		return Schedule{}, churn.Invalid(op, "min_history", "%d days: must be positive", minHist)
 	case p.Count <= 0:
@@ -56,10 +61,10 @@ func PlanSnapshots(p PlanSpec) (Schedule, error) {
 	}
 	start, end := Date(p.DataStart), Date(p.DataEnd)
 	earliest := start.AddDate(0, 0, minHist) // first as-of date with enough history
-	holdout := end.AddDate(0, 0, -h)
+	holdout := end.AddDate(0, 0, -h-p.Settle)
 	if holdout.Before(earliest) {
-		return Schedule{}, churn.Invalid(op, "data", "usage from %s to %s is too short: a %d-day horizon and %d days of history need data from at least %s",
-			start.Format(time.DateOnly), end.AddDate(0, 0, -1).Format(time.DateOnly), h, minHist, earliest.AddDate(0, 0, h).Format(time.DateOnly))
+		return Schedule{}, churn.Invalid(op, "data", "usage from %s to %s is too short: a %d-day horizon, %d days to settle prepaid labels and %d days of history need data from at least %s",
+			start.Format(time.DateOnly), end.AddDate(0, 0, -1).Format(time.DateOnly), h, p.Settle, minHist, earliest.AddDate(0, 0, h+p.Settle).Format(time.DateOnly))
 	}
 	s := Schedule{Holdout: holdout}
 	for k := 1; len(s.Train) < p.Count; k++ {
@@ -67,7 +72,7 @@ func PlanSnapshots(p PlanSpec) (Schedule, error) {
 		if t.Before(earliest) {
 			break
 		}
-		if t.AddDate(0, 0, h).After(holdout) {
+		if t.AddDate(0, 0, h+p.Settle).After(holdout) {
 			continue
 		}
 		s.Train = append(s.Train, t)

@@ -8,13 +8,16 @@ import (
 
 // Feature families: what part of a customer's history a feature describes.
 const (
-	FamilyRFM     = "rfm"     // recency, frequency and monetary value of usage and payments
+	FamilyRFM     = "rfm"     // recency, frequency and monetary value of usage, payments and top-ups
 	FamilyUsage   = "usage"   // network usage windows, trends and quality
 	FamilyBilling = "billing" // invoices, balances and payment behaviour
 	FamilySupport = "support" // support tickets and satisfaction
 	FamilyPlan    = "plan"    // the plan in force and its history, tenure
 	FamilyProfile = "profile" // segment, region and payment method
 	FamilyValue   = "value"   // revenue, lifetime value and value tier
+	// FamilyLifecycle: how the customer pays (which decides how its churn is
+	// defined), where it stands in its contract term, its churns and returns.
+	FamilyLifecycle = "lifecycle"
 )
 
 // Feature names that code refers to directly.
@@ -25,6 +28,7 @@ const (
 	NameMonthlyRev    = "monthly_revenue"
 	NameLifetimeValue = "clv"
 	NameValueTier     = "value_tier"
+	NameBilling       = "billing"
 )
 
 // Units of features.
@@ -51,6 +55,8 @@ const (
 	missNoPlan      = "NaN when no plan change (the initial plan counts) is dated before the as-of date."
 	missUnknownCat  = "NaN when the value is not one of Categories (unknown to this feature set)."
 	missNoInvoice6m = "NaN when no invoice was issued in the 180 days before the as-of date."
+	missNoTerm      = "NaN when no contract term started before the as-of date (contract_terms)."
+	missNoUsage8w   = "NaN when the customer had none of it in the 8 weeks before the as-of date."
 )
 
 // Registry returns the features every snapshot computes, in matrix column
@@ -173,6 +179,41 @@ func Registry() []churn.Feature {
 			Description: "Customer lifetime value: expected margin over the expected remaining lifetime, from monthly revenue, margin rate and the contract's base churn"},
 		{Name: NameValueTier, Family: FamilyValue, Unit: unitCategory, Categories: tierCategories(),
 			Description: "Value tier: A are the few customers who bring most of the lifetime value, B the next, C the rest"},
+
+		// Lifecycle (features/sql/lifecycle.sql), after the others so that the
+		// older columns keep their positions.
+		{Name: NameBilling, Family: FamilyLifecycle, Unit: unitCategory, Categories: slices.Clone(churn.Billings),
+			Missing: missUnknownCat, Description: "How the customer pays: postpaid (churns by a churn event) or prepaid (churns by inactivity)"},
+		{Name: "days_since_last_topup", Family: FamilyRFM, Unit: unitDays,
+			Missing:     "NaN when the customer did not top up in the 365 days before the as-of date.",
+			Description: "Days from the customer's last top-up (prepaid credit) to the as-of date"},
+		{Name: "topups_90d", Family: FamilyRFM, Unit: unitCount, Description: "Top-ups in the last 90 days"},
+		{Name: "topup_amount_90d", Family: FamilyRFM, Unit: unitCurrency, Description: "Amount topped up in the last 90 days"},
+		{Name: "topup_trend_30d", Family: FamilyRFM, Unit: unitRatio,
+			Missing:     "NaN when the customer did not top up in the 60 days before the last 30 (no baseline).",
+			Description: "Amount topped up in the last 30 days against the monthly average of the 60 days before (1 = unchanged, 0.5 = halved)"},
+		{Name: "term_days_left", Family: FamilyLifecycle, Unit: unitDays, Missing: missNoTerm + " NaN too when the latest term has ended.",
+			Description: "Days until the contract term in force ends"},
+		{Name: "days_since_term_end", Family: FamilyLifecycle, Unit: unitDays, Missing: missNoTerm + " NaN too while a term is in force.",
+			Description: "Days since the latest contract term ended without a renewal"},
+		{Name: "out_of_contract", Family: FamilyLifecycle, Unit: unitCount, Missing: missNoTerm,
+			Description: "1 when the customer's latest contract term has ended and was not renewed, 0 while a term is in force"},
+		{Name: "contract_renewals", Family: FamilyLifecycle, Unit: unitCount,
+			Description: "Contract terms started before the as-of date after the first (renewals)"},
+		{Name: "past_churns", Family: FamilyLifecycle, Unit: unitCount,
+			Description: "Churn events of the customer before the as-of date (each was followed by a return, or the customer would not be active)"},
+		{Name: "winbacks", Family: FamilyLifecycle, Unit: unitCount,
+			Description: "Times the customer came back after churning (reactivations before the as-of date)"},
+		{Name: "days_since_winback", Family: FamilyLifecycle, Unit: unitDays,
+			Missing:     "NaN when the customer never came back after churning.",
+			Description: "Days since the customer's latest return after churning"},
+		{Name: "voice_slope_8w", Family: FamilyUsage, Unit: unitRatio, Missing: missNoUsage8w,
+			Description: "Weekly change of voice minutes over the last 8 weeks (least-squares slope) as a share of the average week (-0.1 = falling by a tenth of a usual week each week)"},
+		{Name: "data_slope_8w", Family: FamilyUsage, Unit: unitRatio, Missing: missNoUsage8w,
+			Description: "Weekly change of mobile data over the last 8 weeks (least-squares slope) as a share of the average week"},
+		{Name: "usage_level_14d", Family: FamilyUsage, Unit: unitRatio,
+			Missing:     "NaN when the customer had neither voice nor data in the 76 days before the last 14 (no usual level).",
+			Description: "Voice and data of the last 14 days against the customer's usual level (the 76 days before; 1 = as usual, 0.3 = fading)"},
 	}
 	return fs
 }

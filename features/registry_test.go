@@ -13,7 +13,7 @@ func TestRegistryHasAtLeast40DescribedSnakeCaseFeatures(t *testing.T) {
 	}
 	snake := regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 	families := map[string]bool{FamilyRFM: true, FamilyUsage: true, FamilyBilling: true, FamilySupport: true,
-		FamilyPlan: true, FamilyProfile: true, FamilyValue: true}
+		FamilyPlan: true, FamilyProfile: true, FamilyValue: true, FamilyLifecycle: true}
 	seen := map[string]bool{}
 	perFamily := map[string]int{}
 	for _, f := range fs {

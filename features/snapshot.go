@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/telcoretain/churn"
@@ -14,8 +15,15 @@ import (
 //go:embed sql/snapshot.sql
 var snapshotSQL string
 
+//go:embed sql/lifecycle.sql
+var lifecycleSQL string
+
 // DefaultHorizon is the label window in days when none is given.
 const DefaultHorizon = 30
+
+// DefaultInactivity is the days without usage and without a top-up after
+// which a prepaid customer has churned, when none is given.
+const DefaultInactivity = churn.DefaultPrepaidInactivity
 
 // Store runs feature queries. Package clickhouse implements it; tests use
 // fakes.
@@ -32,14 +40,21 @@ type Store interface {
 	// UsageRange returns the first and the latest day in usage_daily; a
 	// KindNotFound error when the table is empty.
 	UsageRange(ctx context.Context) (first, last time.Time, err error)
+	// HasPrepaid reports whether any customer is prepaid: their labels need
+	// the inactivity days after the horizon, which moves the holdout back.
+	HasPrepaid(ctx context.Context) (bool, error)
 }
 
 // Spec says which snapshot to compute.
 type Spec struct {
 	AsOf    time.Time // the as-of date T (a calendar date; the time of day is ignored)
 	Horizon int       // label window in days; 0 means DefaultHorizon
+	// Inactivity is the days without usage and top-up after which a prepaid
+	// customer has churned; 0 means DefaultInactivity.
+	Inactivity int
 	// DataEnd is the day after the latest usage day. Labels are known (0 or
-	// 1) only when AsOf+Horizon <= DataEnd, else NaN. Zero: read it from the
+	// 1) only when AsOf+Horizon <= DataEnd (plus Inactivity when the
+	// snapshot holds prepaid customers), else NaN. Zero: read it from the
 	// store.
 	DataEnd time.Time
 	// Features fixes the feature set and its category encodings, e.g. the
@@ -59,8 +74,11 @@ type Snapshot struct {
 	Matrix   *churn.Matrix   // one row per active customer, sorted by id; Labels always set
 	Features []churn.Feature // the definitions of Matrix's columns, with their categories
 	Horizon  int             // days
-	DataEnd  time.Time
-	Labeled  bool // the horizon has fully passed: labels are 0 or 1, not NaN
+	// Settle is the days after the horizon a label needs: the inactivity
+	// days when the snapshot holds prepaid customers, else 0.
+	Settle  int
+	DataEnd time.Time
+	Labeled bool // the horizon (and Settle) has fully passed: labels are 0 or 1, not NaN
 }
 
 // Row returns the row index of a customer, or -1 when the customer is not in
@@ -96,6 +114,13 @@ func Compute(ctx context.Context, st Store, spec Spec) (*Snapshot, error) {
 	if h < 0 {
 		return nil, churn.Invalid(op, "horizon", "%d days: must be positive", h)
 	}
+	n := spec.Inactivity
+	if n == 0 {
+		n = DefaultInactivity
+	}
+	if n < 0 || n > 365 {
+		return nil, churn.Invalid(op, "inactivity", "%d days: want 1 to 365", n)
+	}
 	vc := spec.Value
 	if vc.isZero() {
 		vc = DefaultValueConfig()
@@ -123,7 +148,7 @@ func Compute(ctx context.Context, st Store, spec Spec) (*Snapshot, error) {
 		return nil, err
 	}
 
-	query, params := SnapshotQuery(asOf, h, feats)
+	query, params := SnapshotQuery(asOf, h, n, feats)
 	raw, err := st.QueryMatrix(ctx, query, params, spec.Progress)
 	if err != nil {
 		return nil, fmt.Errorf("features as of %s: %w", asOf.Format(time.DateOnly), err)
@@ -133,14 +158,25 @@ func Compute(ctx context.Context, st Store, spec Spec) (*Snapshot, error) {
 		return nil, err
 	}
 	m.AsOf = asOf
-	labeled := !asOf.AddDate(0, 0, h).After(dataEnd)
+	settle := 0
+	if hasPrepaid(m, feats) {
+		settle = n
+	}
+	labeled := !asOf.AddDate(0, 0, h+settle).After(dataEnd)
 	if !labeled || m.Labels == nil {
 		m.Labels = make([]float32, m.Rows())
 		for i := range m.Labels {
 			m.Labels[i] = churn.NaN32
 		}
 	}
-	return &Snapshot{Matrix: m, Features: feats, Horizon: h, DataEnd: dataEnd, Labeled: labeled}, nil
+	return &Snapshot{Matrix: m, Features: feats, Horizon: h, Settle: settle, DataEnd: dataEnd, Labeled: labeled}, nil
+}
+
+// hasPrepaid reports whether any row of m is a prepaid customer.
+func hasPrepaid(m *churn.Matrix, fs []churn.Feature) bool {
+	f, _ := Lookup(fs, NameBilling)
+	code := float32(slices.Index(f.Categories, churn.BillingPrepaid))
+	return code >= 0 && slices.Contains(m.Col(NameBilling), code)
 }
 
 // DataEnd returns the end of the data given its latest usage day: the day
@@ -174,12 +210,14 @@ func firstDifference(want, got []string) string {
 }
 
 // SnapshotQuery returns the snapshot SQL and its named parameters for an
-// as-of date, a horizon in days and a feature set (whose category lists
-// become parameters, so that a model's own encodings are replayed exactly).
-// Compute runs it; it is exported for benchmarks and for people who want to
-// run the query by hand.
-func SnapshotQuery(asOf time.Time, horizon int, fs []churn.Feature) (string, map[string]any) {
-	return snapshotSQL, snapshotParams(Date(asOf), horizon, fs)
+// as-of date, a horizon and a prepaid inactivity in days and a feature set
+// (whose category lists become parameters, so that a model's own encodings
+// are replayed exactly). Compute runs it; it is exported for benchmarks and
+// for people who want to run the query by hand.
+func SnapshotQuery(asOf time.Time, horizon, inactivity int, fs []churn.Feature) (string, map[string]any) {
+	p := snapshotParams(Date(asOf), horizon, fs)
+	p["inactivity_days"] = inactivity
+	return strings.Replace(snapshotSQL, "{lifecycle}", lifecycleSQL, 1), p
 }
 
 // snapshotParams are the query's parameters.
@@ -198,6 +236,7 @@ func snapshotParams(asOf time.Time, horizon int, fs []churn.Feature) map[string]
 		"segments":        cats("segment"),
 		"regions":         cats(NameRegion),
 		"payment_methods": cats("payment_method"),
+		"billings":        cats(NameBilling),
 	}
 }
 

@@ -35,6 +35,8 @@ func (f *fakeStore) Regions(_ context.Context, before time.Time) ([]string, erro
 	return f.regions, nil
 }
 
+func (f *fakeStore) HasPrepaid(context.Context) (bool, error) { return false, nil }
+
 func (f *fakeStore) UsageRange(context.Context) (time.Time, time.Time, error) {
 	return f.first, f.last, nil
 }

@@ -37,6 +37,7 @@ type Drift struct {
 	FeatureThreshold float64 // feature PSI marked as breached (reported, never retrains); 0: Threshold
 	AUCFloor         float64 // 0: DefaultAUCFloor
 	Horizon          int     // days; 0: features.DefaultHorizon
+	Inactivity       int     // prepaid churn's days without activity; 0: features.DefaultInactivity
 	Metrics          *DriftMetrics
 	// Retrain starts a retraining run; nil: drift is only reported.
 	Retrain func(ctx context.Context, reason string) error
@@ -160,7 +161,7 @@ func (d *Drift) measure(ctx context.Context, m *model.Model, res *DriftResult) e
 		d.Log.Info("drift: the model file keeps no feature reference (trained before drift checks); checking the score only", "model", res.Run.ModelVersion)
 		return nil
 	}
-	snap, err := features.Compute(ctx, d.Data, features.Spec{AsOf: res.Run.AsOf, Horizon: d.Horizon, Features: m.FeatureDefs()})
+	snap, err := features.Compute(ctx, d.Data, features.Spec{AsOf: res.Run.AsOf, Horizon: d.Horizon, Inactivity: d.Inactivity, Features: m.FeatureDefs()})
 	if err != nil {
 		return err
 	}
@@ -182,7 +183,11 @@ func (d *Drift) measureAUC(ctx context.Context, res *DriftResult) error {
 		return err
 	}
 	dataEnd := features.DataEnd(last)
-	run, err := d.Runs.FinishedScoreRun(ctx, dataEnd.AddDate(0, 0, -d.Horizon))
+	settle, err := settleDays(ctx, d.Data, d.Inactivity)
+	if err != nil {
+		return err
+	}
+	run, err := d.Runs.FinishedScoreRun(ctx, dataEnd.AddDate(0, 0, -d.Horizon-settle))
 	if err != nil || run == nil {
 		return err
 	}

@@ -316,6 +316,9 @@ func (f *memStore) SaveDriftChecks(_ context.Context, ms []churn.DriftMeasure) e
 	return nil
 }
 
+// HasPrepaid: the fake's customers are postpaid.
+func (f *memStore) HasPrepaid(context.Context) (bool, error) { return false, nil }
+
 func (f *memStore) ChurnedBetween(_ context.Context, from, to time.Time) (map[string]time.Time, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -22,6 +22,10 @@ type Outcomes struct {
 	Policy  func() *retention.Policy
 	Log     *slog.Logger
 	Now     func() time.Time
+	// Inactivity is the prepaid churn's days without activity: with prepaid
+	// customers a cycle waits for them after its horizon. 0:
+	// churn.DefaultPrepaidInactivity.
+	Inactivity int
 }
 
 // OutcomesResult says what a run labelled.
@@ -46,6 +50,10 @@ func (j *Outcomes) Run(ctx context.Context) (*OutcomesResult, error) {
 		return nil, err
 	}
 	dataEnd := last.AddDate(0, 0, 1)
+	settle, err := settleDays(ctx, j.Churn, j.Inactivity)
+	if err != nil {
+		return nil, err
+	}
 	done, err := j.Labels.LabeledCycles(ctx)
 	if err != nil {
 		return nil, err
@@ -68,7 +76,7 @@ func (j *Outcomes) Run(ctx context.Context) (*OutcomesResult, error) {
 			return nil, err
 		}
 		to := from.AddDate(0, 0, horizon)
-		if to.After(dataEnd) {
+		if to.AddDate(0, 0, settle).After(dataEnd) {
 			res.Waiting = append(res.Waiting, cycle)
 			continue
 		}
@@ -106,4 +114,19 @@ func (j OutcomesJob) Run(ctx context.Context) error {
 		AddRows(ctx, int64(res.Rows))
 	}
 	return err
+}
+
+// settleDays is how many days after a horizon its churn is known: the
+// prepaid inactivity when any customer is prepaid, else 0.
+func settleDays(ctx context.Context, st interface {
+	HasPrepaid(context.Context) (bool, error)
+}, inactivity int) (int, error) {
+	prepaid, err := st.HasPrepaid(ctx)
+	if err != nil || !prepaid {
+		return 0, err
+	}
+	if inactivity == 0 {
+		inactivity = churn.DefaultPrepaidInactivity
+	}
+	return inactivity, nil
 }

@@ -99,6 +99,9 @@ type ChurnReader interface {
 	UsageRange(ctx context.Context) (first, last time.Time, err error)
 	// ChurnedBetween maps customers who churned in [from, to) to the day.
 	ChurnedBetween(ctx context.Context, from, to time.Time) (map[string]time.Time, error)
+	// HasPrepaid reports whether any customer is prepaid: its churn is
+	// known only after the inactivity days that follow the horizon.
+	HasPrepaid(ctx context.Context) (bool, error)
 }
 
 // OutcomeLog keeps the labels of planned customers, one write per run.

@@ -22,9 +22,12 @@ type Scoring struct {
 	Runs    RunRecorder
 	Scores  ScoreWriter
 	Log     *slog.Logger
-	AsOf    time.Time   // zero: the day after the latest usage day
-	Horizon int         // days; default features.DefaultHorizon
-	Bands   churn.Bands // zero: churn.DefaultBands
+	AsOf    time.Time // zero: the day after the latest usage day
+	Horizon int       // days; default features.DefaultHorizon
+	// Inactivity is the prepaid churn's days without activity, which decide
+	// who is still active; default features.DefaultInactivity.
+	Inactivity int
+	Bands      churn.Bands // zero: churn.DefaultBands
 	// ExactReasons computes reason codes from exact TreeSHAP values instead
 	// of Saabas' path attribution (same ranking as a rule, many times slower).
 	ExactReasons bool
@@ -150,7 +153,7 @@ func (s *Scoring) markFailed(ctx context.Context, res *ScoreResult, msg string) 
 // compute builds the snapshot with the champion's features and scores it.
 func (s *Scoring) compute(ctx context.Context, m *model.Model, res *ScoreResult) ([]churn.Score, error) {
 	began := time.Now()
-	snap, err := features.Compute(ctx, s.Data, features.Spec{AsOf: res.AsOf, Horizon: s.Horizon, Features: m.FeatureDefs()})
+	snap, err := features.Compute(ctx, s.Data, features.Spec{AsOf: res.AsOf, Horizon: s.Horizon, Inactivity: s.Inactivity, Features: m.FeatureDefs()})
 	if err != nil {
 		return nil, err
 	}

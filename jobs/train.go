@@ -27,8 +27,11 @@ type Train struct {
 	Log       *slog.Logger
 	Snapshots int // training snapshots (monthly), the latest of them used for validation; default 6
 	Horizon   int // label window in days; default features.DefaultHorizon
-	Force     bool
-	Actor     string // recorded with a promotion
+	// Inactivity is the days without usage and top-up after which a prepaid
+	// customer has churned; default features.DefaultInactivity.
+	Inactivity int
+	Force      bool
+	Actor      string // recorded with a promotion
 	// MaxFitRows caps the rows the candidates fit on: every churner is kept
 	// and non-churners are sampled, weighted, per snapshot (model.FitSample);
 	// model.DefaultMaxFitRows when 0. Validation and holdout rows are never
@@ -81,6 +84,9 @@ func (t *Train) defaults() {
 	}
 	if t.Horizon == 0 {
 		t.Horizon = features.DefaultHorizon
+	}
+	if t.Inactivity == 0 {
+		t.Inactivity = features.DefaultInactivity
 	}
 	if t.Actor == "" {
 		t.Actor = "job:train"
@@ -153,8 +159,16 @@ func (t *Train) train(ctx context.Context, runID string) (*TrainResult, error) {
 		return nil, err
 	}
 	dataEnd := features.DataEnd(last)
+	prepaid, err := t.Data.HasPrepaid(ctx)
+	if err != nil {
+		return nil, err
+	}
+	settle := 0
+	if prepaid {
+		settle = t.Inactivity // prepaid labels need the silence after the horizon
+	}
 	// Two snapshots at least: one to fit on, the latest to validate on.
-	sched, err := features.PlanSnapshots(features.PlanSpec{DataStart: first, DataEnd: dataEnd, Horizon: t.Horizon, Count: max(2, t.Snapshots)})
+	sched, err := features.PlanSnapshots(features.PlanSpec{DataStart: first, DataEnd: dataEnd, Horizon: t.Horizon, Settle: settle, Count: max(2, t.Snapshots)})
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +181,7 @@ func (t *Train) train(ctx context.Context, runID string) (*TrainResult, error) {
 	}
 	feats := features.WithRegions(features.Registry(), regions)
 	snap := func(asOf time.Time) (*churn.Matrix, error) {
-		s, err := features.Compute(ctx, t.Data, features.Spec{AsOf: asOf, Horizon: t.Horizon, DataEnd: dataEnd, Features: feats})
+		s, err := features.Compute(ctx, t.Data, features.Spec{AsOf: asOf, Horizon: t.Horizon, Inactivity: t.Inactivity, DataEnd: dataEnd, Features: feats})
 		if err != nil {
 			return nil, err
 		}
@@ -319,7 +333,7 @@ func (t *Train) championReport(ctx context.Context, version churn.ModelVersion, 
 	}
 	x := holdout
 	if !sameCategories(cm.FeatureDefs(), feats) {
-		s, err := features.Compute(ctx, t.Data, features.Spec{AsOf: holdout.AsOf, Horizon: t.Horizon, DataEnd: dataEnd, Features: cm.FeatureDefs()})
+		s, err := features.Compute(ctx, t.Data, features.Spec{AsOf: holdout.AsOf, Horizon: t.Horizon, Inactivity: t.Inactivity, DataEnd: dataEnd, Features: cm.FeatureDefs()})
 		if err != nil {
 			return nil, err
 		}

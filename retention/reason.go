@@ -37,8 +37,13 @@ var reasonPrefixes = []struct{ prefix, reason string }{
 	{"paid_amount", ReasonPayment},
 	{"voice_", ReasonCompetitor}, {"data_", ReasonCompetitor}, {"sms_", ReasonCompetitor}, {"calls_", ReasonCompetitor},
 	{"active_days", ReasonCompetitor}, {"days_since_last_usage", ReasonCompetitor}, {"intl_share", ReasonCompetitor},
-	{"roaming_share", ReasonCompetitor},
-	{"contract", ReasonContract}, {"tenure", ReasonContract},
+	{"roaming_share", ReasonCompetitor}, {"usage_level", ReasonCompetitor},
+	// A prepaid line topping up less is going quiet; a customer won back
+	// once is open to the next competitor's offer.
+	{"days_since_last_topup", ReasonCompetitor}, {"topup", ReasonCompetitor},
+	{"past_churns", ReasonCompetitor}, {"winbacks", ReasonCompetitor}, {"days_since_winback", ReasonCompetitor},
+	{"contract", ReasonContract}, {"tenure", ReasonContract}, {"term_days_left", ReasonContract},
+	{"days_since_term_end", ReasonContract}, {"out_of_contract", ReasonContract},
 }
 
 // ReasonOf returns the category of a feature's reason code.

@@ -41,6 +41,8 @@ func (a *app) chConfig() clickhouse.Config {
 		Password: a.cfg.ClickHousePassword,
 		Cluster:  a.cfg.ClickHouseCluster,
 		Owner:    processOwner(),
+		// ChurnedBetween and RunOutcomes follow the prepaid definition too.
+		PrepaidInactivity: a.cfg.PrepaidInactivity,
 	}
 }
 

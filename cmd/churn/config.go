@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/telcoretain/churn/features"
 	"github.com/telcoretain/churn/jobs"
 	"github.com/telcoretain/churn/serve"
 )
@@ -34,6 +35,9 @@ type config struct {
 	APIKeysFile        string
 	LogLevel           string
 	LogFormat          string
+	// PrepaidInactivity is the days without usage and top-up after which a
+	// prepaid customer has churned (features, labels, outcomes).
+	PrepaidInactivity int
 
 	Serve       serve.Config // the tuning of `churn serve`; Keys and Insecure are set by the command
 	Scheduler   bool         // serve runs the scheduled jobs
@@ -90,6 +94,9 @@ func (c *config) settings() []*setting {
 			Help: "log level: debug, info, warn, error", Kind: enumKind(&c.LogLevel, "debug", "info", "warn", "error")},
 		{Flag: "log-format", Env: "CHURN_LOG_FORMAT", Default: "text", Scope: g,
 			Help: "log format: text or json", Kind: enumKind(&c.LogFormat, "text", "json")},
+		{Flag: "prepaid-inactivity-days", Env: "CHURN_PREPAID_INACTIVITY_DAYS", Default: strconv.Itoa(features.DefaultInactivity), Scope: g,
+			Help: "days without usage and without a top-up after which a prepaid customer has churned (its churn date is its last activity)",
+			Kind: intKind(&c.PrepaidInactivity, 1, 365)},
 
 		{Flag: "poll-interval", Env: "CHURN_POLL_INTERVAL", Default: formatDuration(sd.PollInterval), Scope: groupServe,
 			Help: "how often to look for a newer finished scoring run", Kind: durationKind(&c.Serve.PollInterval, time.Second)},

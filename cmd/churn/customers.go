@@ -61,18 +61,18 @@ func runCustomersShow(ctx context.Context, a *app, id, asOfFlag string) error {
 		return err
 	}
 	defer st.Close()
-	// Check the customer first: an unknown id fails fast, before the
-	// snapshot is computed.
-	signup, churned, err := st.CustomerDates(ctx, id)
-	if err != nil {
-		return err
-	}
 	if asOf.IsZero() {
 		_, last, err := st.UsageRange(ctx)
 		if err != nil {
 			return err
 		}
 		asOf = features.DataEnd(last)
+	}
+	// Check the customer first: an unknown id fails fast, before the
+	// snapshot is computed.
+	signup, churned, err := st.CustomerDates(ctx, id, asOf)
+	if err != nil {
+		return err
 	}
 	if err := activeAt(op, id, signup, churned, asOf); err != nil {
 		return err
@@ -113,7 +113,8 @@ func printCustomer(w io.Writer, s *features.Snapshot, row int, signup, churned t
 	end := m.AsOf.AddDate(0, 0, s.Horizon).Format(time.DateOnly)
 	switch l := m.Labels[row]; {
 	case !s.Labeled:
-		fmt.Fprintf(w, "label: unknown until the data reaches %s\n", end)
+		// Prepaid labels also need the inactivity days after the horizon.
+		fmt.Fprintf(w, "label: unknown until the data reaches %s\n", m.AsOf.AddDate(0, 0, s.Horizon+s.Settle).Format(time.DateOnly))
 	case l == 1:
 		fmt.Fprintf(w, "label: churned before %s\n", end)
 	default:

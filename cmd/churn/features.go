@@ -24,7 +24,10 @@ func newFeaturesCmd(a *app) *cobra.Command {
 		Use:   "features --out FILE.csv [--as-of DATE] [--horizon 30d]",
 		Short: "Export one point-in-time feature snapshot as CSV",
 		Long: `Compute the features of every customer active at the as-of date T (signed up
-before T, not churned before T) from rows dated before T only, and write them
+before T and not churned before T by the churn definition of its billing:
+a churn event with no return for postpaid, --prepaid-inactivity-days without
+usage or top-up for prepaid; see docs/data-contract.md) from rows dated
+before T only, and write them
 as CSV for notebooks and other tools: a customer_id column, one column per
 feature of the registry (categorical features as their values, missing values
 empty), and a label column: 1 when the customer churned in [T, T+horizon), 0
@@ -99,7 +102,7 @@ func computeSnapshot(ctx context.Context, a *app, st *clickhouse.Client, asOf ti
 	}
 	p := a.newProgress("features as of "+asOf.Format(time.DateOnly), "rows read", 0)
 	var seen, total int64
-	s, err := features.Compute(ctx, st, features.Spec{AsOf: asOf, Horizon: horizon, DataEnd: dataEnd,
+	s, err := features.Compute(ctx, st, features.Spec{AsOf: asOf, Horizon: horizon, Inactivity: a.cfg.PrepaidInactivity, DataEnd: dataEnd,
 		Progress: func(done, t int64) {
 			if t > total {
 				total = t
@@ -124,6 +127,10 @@ func computeSnapshot(ctx context.Context, a *app, st *clickhouse.Client, asOf ti
 // labels will be known.
 func labelSummary(s *features.Snapshot) string {
 	end := s.Matrix.AsOf.AddDate(0, 0, s.Horizon)
+	if !s.Labeled && s.Settle > 0 {
+		return fmt.Sprintf("labels: unknown until the data reaches %s (%d-day horizon and %d days of prepaid inactivity; data ends %s)",
+			end.AddDate(0, 0, s.Settle).Format(time.DateOnly), s.Horizon, s.Settle, s.DataEnd.Format(time.DateOnly))
+	}
 	if !s.Labeled {
 		return fmt.Sprintf("labels: unknown until the data reaches %s (%d-day horizon; data ends %s)",
 			end.Format(time.DateOnly), s.Horizon, s.DataEnd.Format(time.DateOnly))

@@ -18,13 +18,14 @@ const catalogPath = "docs/features.md"
 // familyTitles says in words what each feature family covers, in the order
 // the catalogue lists them. A test checks every family of the registry has one.
 var familyTitles = []struct{ family, title string }{
-	{features.FamilyRFM, "Recency, frequency and monetary value of usage and payments"},
+	{features.FamilyRFM, "Recency, frequency and monetary value of usage, payments and top-ups"},
 	{features.FamilyUsage, "Network usage: windows, trends and quality"},
 	{features.FamilyBilling, "Billing: invoices, balances and payment behaviour"},
 	{features.FamilySupport, "Support tickets and satisfaction"},
 	{features.FamilyPlan, "Plan in force, its history and tenure"},
 	{features.FamilyProfile, "Profile: segment, region and payment method"},
 	{features.FamilyValue, "Customer value: revenue, lifetime value and value tier"},
+	{features.FamilyLifecycle, "Billing kind, contract term, churns and returns (win-backs)"},
 }
 
 func newFeaturesCatalogCmd(a *app) *cobra.Command {

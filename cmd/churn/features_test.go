@@ -49,7 +49,7 @@ func TestFeaturesExportsASnapshotAsOfTheDataEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"wrote 5 customers", "as of 2024-02-02", "labels: unknown until the data reaches 2024-03-03"} {
+	for _, want := range []string{"wrote 5 customers", "as of 2024-02-02", "labels: unknown until the data reaches 2024-05-02 (30-day horizon and 60 days of prepaid inactivity"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}

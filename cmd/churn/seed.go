@@ -23,13 +23,16 @@ func newSeedCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "seed",
 		Short: "Replace the contract tables with a synthetic telecom operator",
-		Long: `Empty the seven input contract tables (customers, plan_changes, usage_daily,
-invoices, payments, support_tickets, churn_events) and fill them with a
-synthetic telecom operator: consumer and business customers on several plans
-and contracts, daily usage, monthly invoices and payments, support tickets,
-and churn driven by causes a model can learn (month-to-month contracts, short
-tenure, price rises, network trouble, complaints, missed payments, declining
-usage). The same --seed always gives the same data.
+		Long: `Empty the ten input contract tables (customers, plan_changes, usage_daily,
+invoices, payments, support_tickets, churn_events, reactivations, topups,
+contract_terms) and fill them with a synthetic telecom operator: consumer and
+business customers on several plans and contracts, postpaid (monthly invoices
+and payments, churn events) and prepaid (top-ups, churn by going silent),
+one- and two-year terms with renewals, daily usage, support tickets, win-backs
+(customers who leave and come back), and churn driven by causes a model can
+learn (month-to-month contracts, a term's end, short tenure, price rises,
+network trouble, complaints, missed payments, fading usage). The same --seed
+always gives the same data.
 
 Any data already in the contract tables is lost; the output tables (models,
 scores, actions) are kept.`,
@@ -110,7 +113,7 @@ func printSeedSummary(w io.Writer, db string, cfg synth.Config, s synth.Summary,
 	}
 	fmt.Fprintf(w, "churn events: %d (%d involuntary); monthly churn %.2f%% (months range %.2f%%-%.2f%%)\n",
 		s.ChurnEvents, s.Involuntary, 100*s.MeanMonthlyChurn, 100*lo, 100*hi)
-	fmt.Fprintf(w, "revenue invoiced: %.0f; the top 20%% of customers bring %.1f%%\n", s.Revenue, 100*s.Top20RevenueShare)
+	fmt.Fprintf(w, "revenue (invoices and top-ups): %.0f; the top 20%% of customers bring %.1f%%\n", s.Revenue, 100*s.Top20RevenueShare)
 	rate := 0.0
 	if sec := elapsed.Seconds(); sec > 0 {
 		rate = float64(s.Rows) / sec

@@ -154,7 +154,7 @@ func TestSIGTERMStopsTrainScoreAndImportWithinFiveSecondsLeavingNothingPartial(t
 	c, cfg := chtest.NewDB(t)
 	ctx := context.Background()
 	churn := newCLI(t, cfg)
-	churn.run("seed", "--customers", "3000", "--months", "8", "--seed", "3")
+	churn.run("seed", "--customers", "3000", "--months", "10", "--seed", "3")
 
 	// Each stage of `churn train`: the snapshot queries, the first
 	// candidate, the later ones. The run must stop in time and store no

@@ -27,7 +27,8 @@ point-in-time snapshots (features from rows before each date, label = churn
 within the horizon after it; the older ones sampled down to --max-fit-rows,
 keeping every churner), the latest training snapshot for early stopping
 and calibration, and an out-of-time holdout (the latest snapshot whose horizon
-has passed) on which every candidate is judged. Every candidate is stored in
+has passed, and with prepaid customers the --prepaid-inactivity-days that
+confirm their churn) on which every candidate is judged. Every candidate is stored in
 the registry; the best (PR-AUC, ties by ROC-AUC) becomes champion only if it
 beats the current champion on the same holdout, or with --promote.
 

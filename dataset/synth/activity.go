@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"github.com/telcoretain/churn"
 )
 
 // Prices of usage outside the plan, per minute and per GB.
@@ -28,6 +30,11 @@ func emit(r *rand.Rand, cfg *Config, cal *calendar, p *profile, shiftFrom int, b
 	c.Region = append(c.Region, regions[p.region].name)
 	c.Segment = append(c.Segment, segmentName(p.business))
 	c.PaymentMethod = append(c.PaymentMethod, paymentMethods[p.payMethod])
+	billing := churn.BillingPostpaid
+	if p.prepaid {
+		billing = churn.BillingPrepaid
+	}
+	c.Billing = append(c.Billing, billing)
 
 	pc := &b.PlanChanges
 	for _, pr := range p.plans {
@@ -41,20 +48,40 @@ func emit(r *rand.Rand, cfg *Config, cal *calendar, p *profile, shiftFrom int, b
 		pc.MonthlyFee = append(pc.MonthlyFee, pr.fee)
 	}
 
+	tm := &b.Terms
+	for _, t := range p.terms {
+		if t.from < stop {
+			tm.CustomerID = append(tm.CustomerID, id)
+			tm.StartedAt = append(tm.StartedAt, cal.date(t.from))
+			// A term can end past the calendar's days (a two-year term).
+			tm.EndsAt = append(tm.EndsAt, cal.start.AddDate(0, 0, t.to))
+		}
+	}
+
 	amounts := emitUsage(r, cfg, cal, p, shiftFrom, stop, &b.Usage)
 	revenue := emitBilling(r, cal, p, amounts, b)
+	revenue += emitTopups(r, cal, p, stop, &b.Topups)
 	emitTickets(r, cal, p, stop, &b.Tickets)
 
-	if p.churn < cal.end {
-		ce := &b.ChurnEvents
+	ce := &b.ChurnEvents
+	event := func(day, reason int, invol bool) {
 		ce.CustomerID = append(ce.CustomerID, id)
-		ce.ChurnedAt = append(ce.ChurnedAt, cal.date(p.churn))
-		ce.Reason = append(ce.Reason, churnReasons[p.reason])
+		ce.ChurnedAt = append(ce.ChurnedAt, cal.date(day))
+		ce.Reason = append(ce.Reason, churnReasons[reason])
 		kind := "voluntary"
-		if p.invol {
+		if invol {
 			kind = "involuntary"
 		}
 		ce.Kind = append(ce.Kind, kind)
+	}
+	if p.winback.to > 0 {
+		event(p.winback.from, p.firstReason, false)
+		b.Reactivations.CustomerID = append(b.Reactivations.CustomerID, id)
+		b.Reactivations.ReactivatedAt = append(b.Reactivations.ReactivatedAt, cal.date(p.winback.to))
+	}
+	// A prepaid customer's churn is its silence: nobody files an event.
+	if p.churn < cal.end && !p.prepaid {
+		event(p.churn, p.reason, p.invol)
 	}
 	return customerStats{signup: p.signup, churn: p.churn, revenue: revenue}
 }
@@ -98,6 +125,9 @@ func emitUsage(r *rand.Rand, cfg *Config, cal *calendar, p *profile, shiftFrom, 
 	for d := max(p.signup, 0); d < stop; d++ {
 		for inv < len(p.invoices) && p.invoices[inv] <= d {
 			closeInvoice(p.invoices[inv])
+		}
+		if p.away(d) {
+			continue
 		}
 		mult := 1.0
 		if p.decline.has(d) {
@@ -211,11 +241,38 @@ func emitBilling(r *rand.Rand, cal *calendar, p *profile, amounts []float64, b *
 // emitTickets writes the tickets opened before the customer left. Tickets
 // still open at the end of the window, and a few forgotten ones, have no
 // resolution; only some resolved tickets get a satisfaction rating.
+// emitTopups writes a prepaid customer's top-ups: about one a month of
+// around the plan's fee, rarer and smaller while its usage fades, none in a
+// quiet spell. It returns their total.
+func emitTopups(r *rand.Rand, cal *calendar, p *profile, stop int, t *Topups) float64 {
+	if !p.prepaid {
+		return 0
+	}
+	total, n := 0.0, 0
+	for d := max(p.signup, 0) + r.IntN(10); d < stop; {
+		level := 1.0
+		if p.decline.has(d) {
+			level = 1 - 0.7*float64(d-p.decline.from+1)/float64(p.decline.to-p.decline.from)
+		}
+		if !p.away(d) {
+			n++
+			amount := math.Max(5, math.Round(p.planAt(d).fee*level*(0.8+0.6*r.Float64())))
+			t.TopupID = append(t.TopupID, fmt.Sprintf("TU-%08d-%04d", p.idx+1, n))
+			t.CustomerID = append(t.CustomerID, p.id)
+			t.ToppedUpAt = append(t.ToppedUpAt, cal.date(d))
+			t.Amount = append(t.Amount, amount)
+			total += amount
+		}
+		d += max(5, int(30*lognormal(r, 0, 0.25)/level))
+	}
+	return total
+}
+
 func emitTickets(r *rand.Rand, cal *calendar, p *profile, stop int, t *Tickets) {
 	end := cal.date(cal.end)
 	n := 0
 	for _, tk := range p.tickets {
-		if tk.day >= stop || n == 999 {
+		if tk.day >= stop || n == 999 || p.winback.has(tk.day) {
 			continue
 		}
 		n++

@@ -20,6 +20,10 @@ type Config struct {
 	NewCustomerShare float64
 	MaxTenureYears   int
 	BusinessShare    float64 // share of business accounts
+	// PrepaidShare is the share of consumer accounts that are prepaid: they
+	// top up instead of being invoiced, and churn by going silent (no churn
+	// event). Business accounts are postpaid.
+	PrepaidShare float64
 
 	Effects Effects
 
@@ -68,6 +72,24 @@ type Effects struct {
 	// 1 leaves usage unchanged.
 	UsageShift     float64
 	UsageShiftFrom time.Time
+
+	// Prepaid multiplies the hazard of prepaid customers (on top of their
+	// month-to-month contract multiplier).
+	Prepaid float64
+	// RenewRate is the chance a fixed contract term (one or two years) is
+	// renewed at its end; otherwise the customer moves to month-to-month.
+	RenewRate float64
+	// TermEndWeight is the hazard weight in the month around a term's end,
+	// when the customer is free to leave without a fee.
+	TermEndWeight float64
+	// WinBackRate is the chance a postpaid customer who leaves voluntarily
+	// comes back (20 to 120 days later); WinBackHazard multiplies its hazard
+	// afterwards.
+	WinBackRate   float64
+	WinBackHazard float64
+	// SilentSpellRate is the yearly chance a prepaid line goes quiet (no
+	// usage, no top-up) for 15 to 45 days and then comes back.
+	SilentSpellRate float64
 }
 
 // DefaultStart is the default first day of the window: a fixed date so that a
@@ -86,6 +108,7 @@ func DefaultConfig() Config {
 		NewCustomerShare: 0.2,
 		MaxTenureYears:   6,
 		BusinessShare:    0.15,
+		PrepaidShare:     0.45,
 		Effects:          DefaultEffects(),
 	}
 }
@@ -111,10 +134,13 @@ func DefaultEffects() Effects {
 
 		DistressRate: 0.0035, DistressMiss: 0.75, RecoverRate: 0.15,
 
-		UsageDeclineFloor: 0.35, DeclineDaysMin: 30, DeclineDaysMax: 60,
+		UsageDeclineFloor: 0.35, DeclineDaysMin: 14, DeclineDaysMax: 60,
 		StayerDipRate: 0.08,
 
 		UsageShift: 1,
+
+		Prepaid: 0.8, RenewRate: 0.8, TermEndWeight: 2.5,
+		WinBackRate: 0.2, WinBackHazard: 1.5, SilentSpellRate: 0.1,
 	}
 }
 
@@ -137,6 +163,8 @@ func (c Config) Validate() error {
 		return churn.Invalid(op, "max_tenure_years", "%d is out of range: want 1 to 8", c.MaxTenureYears)
 	case c.BusinessShare < 0 || c.BusinessShare > 1:
 		return churn.Invalid(op, "business_share", "%g is not a share between 0 and 1", c.BusinessShare)
+	case c.PrepaidShare < 0 || c.PrepaidShare > 1:
+		return churn.Invalid(op, "prepaid_share", "%g is not a share between 0 and 1", c.PrepaidShare)
 	case c.Workers < 0:
 		return churn.Invalid(op, "workers", "%d is negative", c.Workers)
 	case c.ChunkSize < 0:
@@ -155,7 +183,8 @@ func (e Effects) validate(op string) error {
 		{"complaint_rate", e.ComplaintRate}, {"ticket_rate", e.TicketRate},
 		{"distress_rate", e.DistressRate}, {"distress_miss", e.DistressMiss},
 		{"recover_rate", e.RecoverRate}, {"usage_decline_floor", e.UsageDeclineFloor},
-		{"stayer_dip_rate", e.StayerDipRate},
+		{"stayer_dip_rate", e.StayerDipRate}, {"renew_rate", e.RenewRate},
+		{"win_back_rate", e.WinBackRate}, {"silent_spell_rate", e.SilentSpellRate},
 	}
 	for _, p := range probs {
 		if p.v < 0 || p.v > 1 {
@@ -171,6 +200,7 @@ func (e Effects) validate(op string) error {
 		{"tenure_over_36", e.TenureOver36}, {"business", e.Business},
 		{"price_rise_weight", e.PriceRiseWeight}, {"network_weight", e.NetworkWeight},
 		{"service_weight", e.ServiceWeight}, {"drop_factor", e.DropFactor}, {"usage_shift", e.UsageShift},
+		{"prepaid", e.Prepaid}, {"term_end_weight", e.TermEndWeight}, {"win_back_hazard", e.WinBackHazard},
 	}
 	for _, p := range nonNeg {
 		if p.v < 0 {

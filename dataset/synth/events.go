@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"math"
 	"math/rand/v2"
 )
 
@@ -38,7 +39,12 @@ func drawEvents(r *rand.Rand, cfg *Config, cal *calendar, p *profile) (distress 
 		}
 		evs = append(evs, planEvent{day: planFrom + r.IntN(cal.end-planFrom), plan: pick(r, others)})
 	}
+	evs = append(evs, p.drawTerms(r, cfg, cal)...)
 	p.applyPlanEvents(evs)
+	if p.prepaid && r.Float64() < e.SilentSpellRate*float64(cfg.Months)/12 {
+		from := max(p.signup, 0) + r.IntN(cal.end-max(p.signup, 0))
+		p.silent = span{from, from + 15 + r.IntN(31)}
+	}
 
 	tripRate := 1.2 / 12
 	if p.business {
@@ -137,7 +143,7 @@ func decideChurn(r *rand.Rand, cfg *Config, cal *calendar, p *profile, distress 
 	invol := noDay
 	first := max(p.signup, 0) + 1
 	misses, recovered := 0, false
-	for d := cal.nextDayOfMonth(first, p.billingDay); d < cal.end; d = cal.nextDayOfMonth(d+1, p.billingDay) {
+	for d := cal.nextDayOfMonth(first, p.billingDay); d < cal.end && !p.prepaid; d = cal.nextDayOfMonth(d+1, p.billingDay) {
 		if d >= invol {
 			break
 		}
@@ -166,16 +172,81 @@ func decideChurn(r *rand.Rand, cfg *Config, cal *calendar, p *profile, distress 
 		p.status = append(p.status, st)
 	}
 
+	p.drawChurn(r, cfg, cal, p.signup, invol, 1)
+	if p.churn < cal.end && p.churn < invol && !p.prepaid && r.Float64() < e.WinBackRate {
+		// The customer leaves and comes back: the first departure becomes a
+		// churn event and a reactivation, and its hazard runs again.
+		back := p.churn + 20 + r.IntN(101)
+		if back < cal.end && back < invol {
+			p.winback, p.firstReason = span{p.churn, back}, p.reason
+			p.churn, p.reason = noDay, 0
+			p.drawChurn(r, cfg, cal, back, invol, e.WinBackHazard)
+		}
+	}
+	if invol < cal.end && invol <= p.churn {
+		p.churn, p.reason, p.invol = invol, reasonOther, true
+	}
+	gone := p.churn // the departure the usage fades before
+	if p.winback.to > 0 {
+		gone = p.winback.from
+	}
+	if gone == noDay {
+		return
+	}
+	if !p.invol && r.Float64() < 0.85 {
+		n := e.DeclineDaysMin + r.IntN(e.DeclineDaysMax-e.DeclineDaysMin+1)
+		p.decline = span{gone - n, gone}
+	}
+	p.dropAwayInvoices()
+	if p.churn == noDay {
+		return
+	}
+	for len(p.invoices) > 0 && p.invoices[len(p.invoices)-1] >= p.churn {
+		p.invoices = p.invoices[:len(p.invoices)-1]
+		p.status = p.status[:len(p.status)-1]
+	}
+	if !p.invol && !p.prepaid && p.churn > max(p.signup, 0) {
+		// The final bill, issued on the day the customer leaves.
+		st := onTime
+		if r.Float64() < p.lateProb {
+			st = late
+		}
+		p.invoices = append(p.invoices, p.churn)
+		p.status = append(p.status, st)
+	}
+}
+
+// dropAwayInvoices removes the billing days while a win-back customer was
+// away.
+func (p *profile) dropAwayInvoices() {
+	k := 0
+	for i, d := range p.invoices {
+		if !p.winback.has(d) {
+			p.invoices[k], p.status[k] = d, p.status[i]
+			k++
+		}
+	}
+	p.invoices, p.status = p.invoices[:k], p.status[:k]
+}
+
+// drawChurn draws a voluntary churn month by month after day from and
+// before invol, with the hazard multiplied by mult; it sets p.churn and
+// p.reason, or leaves p.churn at noDay.
+func (p *profile) drawChurn(r *rand.Rand, cfg *Config, cal *calendar, from, invol int, mult float64) {
+	e := &cfg.Effects
+	if p.prepaid {
+		mult *= e.Prepaid
+	}
 	for m := 0; m < cfg.Months; m++ {
 		ms, me := cal.monthStarts[m], cal.monthStarts[m+1]
-		if ms <= p.signup {
+		if ms <= from {
 			continue
 		}
 		if ms >= invol {
 			break
 		}
-		h := e.BaseHazard * p.riskMultiplier(e, ms)
-		wPrice, wNet, wServ := 0.0, 0.0, 0.0
+		h := e.BaseHazard * p.riskMultiplier(e, ms) * mult
+		wPrice, wNet, wServ, wTerm := 0.0, 0.0, 0.0, 0.0
 		if p.recentRise(ms, e.PriceRiseDays) {
 			wPrice = e.PriceRiseWeight
 		}
@@ -185,13 +256,16 @@ func decideChurn(r *rand.Rand, cfg *Config, cal *calendar, p *profile, distress 
 		if p.recentService(ms, e.ServiceDays) {
 			wServ = e.ServiceWeight
 		}
-		h *= 1 + wPrice + wNet + wServ
+		if p.termEndsIn(ms-15, me+15) {
+			wTerm = e.TermEndWeight // free to leave without a fee
+		}
+		h *= 1 + wPrice + wNet + wServ + wTerm
 		u := r.Float64()
 		day := ms + r.IntN(me-ms)
 		switch {
 		case u < h:
 			p.churn = day
-			p.reason = pick(r, []float64{reasonPrice: wPrice, reasonNetwork: wNet, reasonCompetitor: 0.6,
+			p.reason = pick(r, []float64{reasonPrice: wPrice, reasonNetwork: wNet, reasonCompetitor: 0.6 + wTerm,
 				reasonService: wServ, reasonMoved: 0.2, reasonOther: 0.2})
 		case u < h+e.NoiseHazard:
 			p.churn = day
@@ -199,31 +273,39 @@ func decideChurn(r *rand.Rand, cfg *Config, cal *calendar, p *profile, distress 
 		default:
 			continue
 		}
-		break
-	}
-	if invol < cal.end && invol <= p.churn {
-		p.churn, p.reason, p.invol = invol, reasonOther, true
-	}
-	if p.churn == noDay {
 		return
 	}
-	if !p.invol && r.Float64() < 0.85 {
-		n := e.DeclineDaysMin + r.IntN(e.DeclineDaysMax-e.DeclineDaysMin+1)
-		p.decline = span{p.churn - n, p.churn}
+}
+
+// drawTerms returns the fixed contract terms of a postpaid customer on a one
+// or two year contract from its signup: each renews at its end with
+// RenewRate, and the first unrenewed one becomes a lapse to month_to_month.
+func (p *profile) drawTerms(r *rand.Rand, cfg *Config, cal *calendar) []planEvent {
+	months := map[string]int{"one_year": 12, "two_year": 24}[contracts[p.plans[0].contract]]
+	if p.prepaid || months == 0 {
+		return nil
 	}
-	for len(p.invoices) > 0 && p.invoices[len(p.invoices)-1] >= p.churn {
-		p.invoices = p.invoices[:len(p.invoices)-1]
-		p.status = p.status[:len(p.status)-1]
-	}
-	if !p.invol && p.churn > max(p.signup, 0) {
-		// The final bill, issued on the day the customer leaves.
-		st := onTime
-		if r.Float64() < p.lateProb {
-			st = late
+	for s := p.signup; ; {
+		end := s + int(math.Round(float64(months)*365.25/12))
+		p.terms = append(p.terms, span{s, end})
+		if end >= cal.end {
+			return nil
 		}
-		p.invoices = append(p.invoices, p.churn)
-		p.status = append(p.status, st)
+		if r.Float64() >= cfg.Effects.RenewRate {
+			return []planEvent{{day: end, lapse: true}}
+		}
+		s = end
 	}
+}
+
+// termEndsIn reports whether one of the customer's terms ends in [from, to).
+func (p *profile) termEndsIn(from, to int) bool {
+	for _, t := range p.terms {
+		if t.to >= from && t.to < to {
+			return true
+		}
+	}
+	return false
 }
 
 // riskMultiplier is the product of the customer's structural risk factors

@@ -44,10 +44,12 @@ type profile struct {
 	signup    int
 	region    int
 	business  bool
+	prepaid   bool // tops up instead of being invoiced; churns by going silent
 	payMethod int
 	lines     float64
 
 	plans []planRow
+	terms []span // fixed contract terms: the first and each renewal
 
 	billingDay int
 	dueDays    int
@@ -64,13 +66,18 @@ type profile struct {
 	tickets  []ticket
 	rises    []int // days of price rises
 
-	churn    int // noDay when the customer stays in the window
-	reason   int
-	invol    bool
-	decline  span   // usage fades over these days before a voluntary churn
-	suspend  span   // service barred before an involuntary disconnect
-	invoices []int  // billing days in the window up to churn
-	status   []byte // per invoice: onTime, late or missed
+	churn   int // noDay when the customer stays in the window
+	reason  int
+	invol   bool
+	decline span // usage fades over these days before a voluntary churn
+	suspend span // service barred before an involuntary disconnect
+	// winback is the time away of a customer who left and came back: a
+	// churn event (with firstReason) on from, a reactivation on to.
+	winback     span
+	firstReason int
+	silent      span   // a prepaid line's quiet spell: no usage, no top-up
+	invoices    []int  // billing days in the window up to churn
+	status      []byte // per invoice: onTime, late or missed
 }
 
 const (
@@ -150,8 +157,17 @@ func newProfile(r *rand.Rand, cfg *Config, cal *calendar, i int) *profile {
 	}
 	p.roaming = lognormal(r, math.Log(12), 0.8) * math.Sqrt(scale)
 	p.dropRate = 0.008 * regions[p.region].networkRisk * lognormal(r, 0, 0.3)
+	// Drawn last, so that the draws above stay those of a postpaid operator.
+	if !p.business && r.Float64() < cfg.PrepaidShare {
+		p.prepaid = true
+		p.plans[0].contract = 0 // month_to_month: no term
+	}
 	return p
 }
+
+// away reports whether the customer is gone on day d but comes back later
+// (a win-back), or is a prepaid line in a quiet spell.
+func (p *profile) away(d int) bool { return p.winback.has(d) || p.silent.has(d) }
 
 // fee is the monthly fee of plan pl for the customer's lines, with a volume
 // discount for large accounts, times a price factor.
@@ -179,6 +195,7 @@ type planEvent struct {
 	rise   bool
 	factor float64 // price rise factor
 	plan   int     // new plan of a switch
+	lapse  bool    // a fixed term ends unrenewed: the contract becomes month_to_month
 }
 
 // applyPlanEvents turns events into plan rows in day order, one row per day
@@ -192,10 +209,13 @@ func (p *profile) applyPlanEvents(evs []planEvent) {
 			ev.day = cur.day + 1
 		}
 		next := planRow{day: ev.day, plan: cur.plan, contract: cur.contract}
-		if ev.rise {
+		switch {
+		case ev.lapse:
+			next.contract = 0
+		case ev.rise:
 			priceLevel *= ev.factor
 			p.rises = append(p.rises, ev.day)
-		} else {
+		default:
 			next.plan = ev.plan
 		}
 		next.fee = p.fee(next.plan, priceLevel)

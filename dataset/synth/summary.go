@@ -22,8 +22,8 @@ type Summary struct {
 	// month m (signed up before it, not churned before it) who churn in it.
 	MonthlyChurn     []float64
 	MeanMonthlyChurn float64
-	Revenue          float64 // all invoices
-	// Top20RevenueShare is the share of revenue invoiced to the fifth of
+	Revenue          float64 // all invoices and top-ups
+	// Top20RevenueShare is the share of revenue (invoices and top-ups) of the fifth of
 	// customers (Customers/5 of them) who were invoiced most.
 	Top20RevenueShare float64
 

@@ -175,7 +175,13 @@ func TestIdentifiersAreUnique(t *testing.T) {
 	unique("invoices.invoice_id", len(b.Invoices.InvoiceID), func(i int) string { return b.Invoices.InvoiceID[i] })
 	unique("support_tickets.ticket_id", len(b.Tickets.TicketID), func(i int) string { return b.Tickets.TicketID[i] })
 	unique("payments.invoice_id", len(b.Payments.InvoiceID), func(i int) string { return b.Payments.InvoiceID[i] })
-	unique("churn_events.customer_id", len(b.ChurnEvents.CustomerID), func(i int) string { return b.ChurnEvents.CustomerID[i] })
+	unique("churn_events (customer_id, churned_at)", len(b.ChurnEvents.CustomerID), func(i int) string {
+		return b.ChurnEvents.CustomerID[i] + b.ChurnEvents.ChurnedAt[i].Format(time.DateOnly)
+	})
+	unique("topups.topup_id", len(b.Topups.TopupID), func(i int) string { return b.Topups.TopupID[i] })
+	unique("contract_terms (customer_id, started_at)", len(b.Terms.CustomerID), func(i int) string {
+		return b.Terms.CustomerID[i] + b.Terms.StartedAt[i].Format(time.DateOnly)
+	})
 	unique("plan_changes (customer_id, changed_at)", len(b.PlanChanges.CustomerID), func(i int) string {
 		return b.PlanChanges.CustomerID[i] + b.PlanChanges.ChangedAt[i].Format(time.DateOnly)
 	})
@@ -201,31 +207,91 @@ func TestNoUsageBeforeSignupOrStartOrAfterChurn(t *testing.T) {
 	for i, id := range b.Customers.ID {
 		signup[id] = b.Customers.SignupDate[i]
 	}
-	churned := map[string]time.Time{}
 	for i, id := range b.ChurnEvents.CustomerID {
-		churned[id] = b.ChurnEvents.ChurnedAt[i]
 		if !b.ChurnEvents.ChurnedAt[i].After(signup[id]) {
 			t.Fatalf("%s churned on %s, not after signing up on %s", id, b.ChurnEvents.ChurnedAt[i].Format(time.DateOnly), signup[id].Format(time.DateOnly))
 		}
 	}
+	gone := goneSpans(b)
 	for i, id := range b.Usage.CustomerID {
 		d := b.Usage.Day[i]
 		from := signup[id]
 		if from.Before(cfg.Start) {
 			from = cfg.Start
 		}
-		stop, ok := churned[id]
-		if !ok {
-			stop = end
+		if d.Before(from) || !d.Before(end) {
+			t.Fatalf("%s has usage on %s outside [%s, %s)", id, d.Format(time.DateOnly), from.Format(time.DateOnly), end.Format(time.DateOnly))
 		}
-		if d.Before(from) || !d.Before(stop) {
-			t.Fatalf("%s has usage on %s outside [%s, %s)", id, d.Format(time.DateOnly), from.Format(time.DateOnly), stop.Format(time.DateOnly))
+		for _, g := range gone[id] {
+			if !d.Before(g[0]) && d.Before(g[1]) {
+				t.Fatalf("%s has usage on %s while gone from %s to %s", id, d.Format(time.DateOnly), g[0].Format(time.DateOnly), g[1].Format(time.DateOnly))
+			}
 		}
 	}
 	for i, id := range b.Invoices.CustomerID {
-		if stop, ok := churned[id]; ok && b.Invoices.IssuedAt[i].After(stop) {
-			t.Fatalf("invoice %s issued after %s churned", b.Invoices.InvoiceID[i], id)
+		for _, g := range gone[id] {
+			if b.Invoices.IssuedAt[i].After(g[0]) && b.Invoices.IssuedAt[i].Before(g[1]) {
+				t.Fatalf("invoice %s issued while %s was gone", b.Invoices.InvoiceID[i], id)
+			}
 		}
+	}
+}
+
+// goneSpans returns, per customer, the [churned, returned) spans of its
+// churn events: returned is its next reactivation, or forever.
+func goneSpans(b *Batch) map[string][][2]time.Time {
+	forever := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	backs := map[string][]time.Time{}
+	for i, id := range b.Reactivations.CustomerID {
+		backs[id] = append(backs[id], b.Reactivations.ReactivatedAt[i])
+	}
+	out := map[string][][2]time.Time{}
+	for i, id := range b.ChurnEvents.CustomerID {
+		at, back := b.ChurnEvents.ChurnedAt[i], forever
+		for _, r := range backs[id] {
+			if r.After(at) && r.Before(back) {
+				back = r
+			}
+		}
+		out[id] = append(out[id], [2]time.Time{at, back})
+	}
+	return out
+}
+
+func TestPrepaidCustomersTopUpAndFileNoChurnEvents(t *testing.T) {
+	b, _ := fixture(t)
+	prepaid := map[string]bool{}
+	for i, id := range b.Customers.ID {
+		if b.Customers.Billing[i] == churn.BillingPrepaid {
+			prepaid[id] = true
+		}
+	}
+	if share := float64(len(prepaid)) / float64(len(b.Customers.ID)); share < 0.3 || share > 0.45 {
+		t.Errorf("prepaid share %.2f, want 0.3 to 0.45", share)
+	}
+	for _, id := range b.ChurnEvents.CustomerID {
+		if prepaid[id] {
+			t.Fatalf("prepaid %s has a churn event", id)
+		}
+	}
+	for _, id := range b.Invoices.CustomerID {
+		if prepaid[id] {
+			t.Fatalf("prepaid %s has an invoice", id)
+		}
+	}
+	for _, id := range b.Topups.CustomerID {
+		if !prepaid[id] {
+			t.Fatalf("postpaid %s has a top-up", id)
+		}
+	}
+	if len(b.Topups.TopupID) < 8*len(prepaid) {
+		t.Errorf("%d top-ups for %d prepaid customers over 12 months, want about one a month", len(b.Topups.TopupID), len(prepaid))
+	}
+	if n := len(b.Reactivations.CustomerID); n < 100 {
+		t.Errorf("%d win-backs, want some", n)
+	}
+	if n := len(b.Terms.CustomerID); n < len(b.Customers.ID)/5 {
+		t.Errorf("%d contract terms for %d customers, want the one- and two-year contracts' terms", n, len(b.Customers.ID))
 	}
 }
 
@@ -234,6 +300,9 @@ func TestTopFifthOfCustomersBringsAtLeast60PercentOfRevenue(t *testing.T) {
 	rev := map[string]float64{}
 	for i, id := range b.Invoices.CustomerID {
 		rev[id] += b.Invoices.Amount[i]
+	}
+	for i, id := range b.Topups.CustomerID {
+		rev[id] += b.Topups.Amount[i]
 	}
 	values := make([]float64, 0, len(b.Customers.ID))
 	for _, id := range b.Customers.ID {
@@ -251,28 +320,52 @@ func TestTopFifthOfCustomersBringsAtLeast60PercentOfRevenue(t *testing.T) {
 func TestMonthlyChurnIsBetween1_5And3Percent(t *testing.T) {
 	b, sum := fixture(t)
 	cfg := DefaultConfig()
-	churned := map[string]time.Time{}
-	for i, id := range b.ChurnEvents.CustomerID {
-		churned[id] = b.ChurnEvents.ChurnedAt[i]
+	end := cfg.Start.AddDate(0, cfg.Months, 0)
+	// A customer's departure from the rows: a postpaid customer's churn
+	// event with no return after it; a prepaid line's day after its last
+	// usage row (the generator writes a row every day it has service).
+	left := map[string]time.Time{}
+	for id, spans := range goneSpans(b) {
+		if g := spans[len(spans)-1]; g[1].Year() == 9999 {
+			left[id] = g[0]
+		}
+	}
+	last := map[string]time.Time{}
+	for i, id := range b.Usage.CustomerID {
+		if b.Usage.Day[i].After(last[id]) {
+			last[id] = b.Usage.Day[i]
+		}
+	}
+	for i, id := range b.Customers.ID {
+		if b.Customers.Billing[i] == churn.BillingPrepaid && !last[id].IsZero() {
+			if d := last[id].AddDate(0, 0, 1); d.Before(end) {
+				left[id] = d
+			}
+		}
 	}
 	for m := range cfg.Months {
 		ms, me := cfg.Start.AddDate(0, m, 0), cfg.Start.AddDate(0, m+1, 0)
-		active, left := 0, 0
+		active, gone := 0, 0
 		for i, id := range b.Customers.ID {
-			c, ok := churned[id]
+			c, ok := left[id]
 			if b.Customers.SignupDate[i].Before(ms) && (!ok || !c.Before(ms)) {
 				active++
 				if ok && c.Before(me) {
-					left++
+					gone++
 				}
 			}
 		}
-		rate := float64(left) / float64(active)
-		if rate < 0.015 || rate > 0.03 {
-			t.Errorf("month %d: %d of %d active customers churned (%.2f%%), want 1.5%% to 3%%", m+1, left, active, 100*rate)
+		rate := float64(gone) / float64(active)
+		if r := sum.MonthlyChurn[m]; r < 0.015 || r > 0.03 {
+			t.Errorf("month %d: %.2f%% of active customers churned, want 1.5%% to 3%%", m+1, 100*r)
 		}
-		if d := rate - sum.MonthlyChurn[m]; d > 1e-12 || d < -1e-12 {
-			t.Errorf("month %d: summary says %.4f, rows say %.4f", m+1, sum.MonthlyChurn[m], rate)
+		// A prepaid line quiet at the window's end (a spell of up to 45
+		// days) looks gone in the rows: compare the months before that.
+		if m >= cfg.Months-2 {
+			continue
+		}
+		if d := rate - sum.MonthlyChurn[m]; d > 0.002 || d < -0.002 {
+			t.Errorf("month %d: summary says %.4f, rows (%d of %d active customers left) say %.4f", m+1, sum.MonthlyChurn[m], gone, active, rate)
 		}
 	}
 }

@@ -12,6 +12,7 @@ type Customers struct {
 	Region        []string
 	Segment       []string
 	PaymentMethod []string
+	Billing       []string
 }
 
 // PlanChanges holds rows of the plan_changes table.
@@ -72,6 +73,27 @@ type ChurnEvents struct {
 }
 
 // Batch is the rows of a run of consecutive customers, all seven tables.
+// Reactivations holds rows of the reactivations table.
+type Reactivations struct {
+	CustomerID    []string
+	ReactivatedAt []time.Time
+}
+
+// Topups holds rows of the topups table.
+type Topups struct {
+	TopupID    []string
+	CustomerID []string
+	ToppedUpAt []time.Time
+	Amount     []float64
+}
+
+// Terms holds rows of the contract_terms table.
+type Terms struct {
+	CustomerID []string
+	StartedAt  []time.Time
+	EndsAt     []time.Time
+}
+
 type Batch struct {
 	Customers   Customers
 	PlanChanges PlanChanges
@@ -80,6 +102,10 @@ type Batch struct {
 	Payments    Payments
 	Tickets     Tickets
 	ChurnEvents ChurnEvents
+	// The tables of prepaid customers, contract terms and win-backs.
+	Reactivations Reactivations
+	Topups        Topups
+	Terms         Terms
 
 	// stats has one entry per customer of the batch, for the summary.
 	stats []customerStats
@@ -102,8 +128,8 @@ type Block struct {
 // Blocks returns the batch's tables in load order (dataset.Tables order).
 func (b *Batch) Blocks() []Block {
 	return []Block{
-		{"customers", []string{"customer_id", "signup_date", "region", "segment", "payment_method"},
-			[]any{b.Customers.ID, b.Customers.SignupDate, b.Customers.Region, b.Customers.Segment, b.Customers.PaymentMethod},
+		{"customers", []string{"customer_id", "signup_date", "region", "segment", "payment_method", "billing"},
+			[]any{b.Customers.ID, b.Customers.SignupDate, b.Customers.Region, b.Customers.Segment, b.Customers.PaymentMethod, b.Customers.Billing},
 			len(b.Customers.ID)},
 		{"plan_changes", []string{"customer_id", "changed_at", "plan", "contract", "monthly_fee"},
 			[]any{b.PlanChanges.CustomerID, b.PlanChanges.ChangedAt, b.PlanChanges.Plan, b.PlanChanges.Contract, b.PlanChanges.MonthlyFee},
@@ -124,6 +150,12 @@ func (b *Batch) Blocks() []Block {
 		{"churn_events", []string{"customer_id", "churned_at", "reason", "kind"},
 			[]any{b.ChurnEvents.CustomerID, b.ChurnEvents.ChurnedAt, b.ChurnEvents.Reason, b.ChurnEvents.Kind},
 			len(b.ChurnEvents.CustomerID)},
+		{"reactivations", []string{"customer_id", "reactivated_at"},
+			[]any{b.Reactivations.CustomerID, b.Reactivations.ReactivatedAt}, len(b.Reactivations.CustomerID)},
+		{"topups", []string{"topup_id", "customer_id", "topped_up_at", "amount"},
+			[]any{b.Topups.TopupID, b.Topups.CustomerID, b.Topups.ToppedUpAt, b.Topups.Amount}, len(b.Topups.TopupID)},
+		{"contract_terms", []string{"customer_id", "started_at", "ends_at"},
+			[]any{b.Terms.CustomerID, b.Terms.StartedAt, b.Terms.EndsAt}, len(b.Terms.CustomerID)},
 	}
 }
 
@@ -143,6 +175,7 @@ func (b *Batch) Append(o *Batch) {
 	b.Customers.Region = append(b.Customers.Region, o.Customers.Region...)
 	b.Customers.Segment = append(b.Customers.Segment, o.Customers.Segment...)
 	b.Customers.PaymentMethod = append(b.Customers.PaymentMethod, o.Customers.PaymentMethod...)
+	b.Customers.Billing = append(b.Customers.Billing, o.Customers.Billing...)
 
 	b.PlanChanges.CustomerID = append(b.PlanChanges.CustomerID, o.PlanChanges.CustomerID...)
 	b.PlanChanges.ChangedAt = append(b.PlanChanges.ChangedAt, o.PlanChanges.ChangedAt...)
@@ -183,6 +216,18 @@ func (b *Batch) Append(o *Batch) {
 	b.ChurnEvents.Reason = append(b.ChurnEvents.Reason, o.ChurnEvents.Reason...)
 	b.ChurnEvents.Kind = append(b.ChurnEvents.Kind, o.ChurnEvents.Kind...)
 
+	b.Reactivations.CustomerID = append(b.Reactivations.CustomerID, o.Reactivations.CustomerID...)
+	b.Reactivations.ReactivatedAt = append(b.Reactivations.ReactivatedAt, o.Reactivations.ReactivatedAt...)
+
+	b.Topups.TopupID = append(b.Topups.TopupID, o.Topups.TopupID...)
+	b.Topups.CustomerID = append(b.Topups.CustomerID, o.Topups.CustomerID...)
+	b.Topups.ToppedUpAt = append(b.Topups.ToppedUpAt, o.Topups.ToppedUpAt...)
+	b.Topups.Amount = append(b.Topups.Amount, o.Topups.Amount...)
+
+	b.Terms.CustomerID = append(b.Terms.CustomerID, o.Terms.CustomerID...)
+	b.Terms.StartedAt = append(b.Terms.StartedAt, o.Terms.StartedAt...)
+	b.Terms.EndsAt = append(b.Terms.EndsAt, o.Terms.EndsAt...)
+
 	b.stats = append(b.stats, o.stats...)
 }
 
@@ -192,14 +237,17 @@ func (b *Batch) Reset() {
 	clear(b.Tickets.ResolvedAt)
 	clear(b.Tickets.Satisfaction)
 	*b = Batch{
-		Customers:   Customers{b.Customers.ID[:0], b.Customers.SignupDate[:0], b.Customers.Region[:0], b.Customers.Segment[:0], b.Customers.PaymentMethod[:0]},
+		Customers:   Customers{b.Customers.ID[:0], b.Customers.SignupDate[:0], b.Customers.Region[:0], b.Customers.Segment[:0], b.Customers.PaymentMethod[:0], b.Customers.Billing[:0]},
 		PlanChanges: PlanChanges{b.PlanChanges.CustomerID[:0], b.PlanChanges.ChangedAt[:0], b.PlanChanges.Plan[:0], b.PlanChanges.Contract[:0], b.PlanChanges.MonthlyFee[:0]},
 		Usage: Usage{b.Usage.CustomerID[:0], b.Usage.Day[:0], b.Usage.VoiceMinutes[:0], b.Usage.DataMB[:0], b.Usage.SMS[:0], b.Usage.Calls[:0],
 			b.Usage.IntlMinutes[:0], b.Usage.RoamingMinutes[:0], b.Usage.DroppedCalls[:0]},
-		Invoices:    Invoices{b.Invoices.InvoiceID[:0], b.Invoices.CustomerID[:0], b.Invoices.IssuedAt[:0], b.Invoices.DueDate[:0], b.Invoices.Amount[:0]},
-		Payments:    Payments{b.Payments.InvoiceID[:0], b.Payments.CustomerID[:0], b.Payments.PaidAt[:0], b.Payments.Amount[:0]},
-		Tickets:     Tickets{b.Tickets.TicketID[:0], b.Tickets.CustomerID[:0], b.Tickets.OpenedAt[:0], b.Tickets.Category[:0], b.Tickets.ResolvedAt[:0], b.Tickets.Satisfaction[:0]},
-		ChurnEvents: ChurnEvents{b.ChurnEvents.CustomerID[:0], b.ChurnEvents.ChurnedAt[:0], b.ChurnEvents.Reason[:0], b.ChurnEvents.Kind[:0]},
-		stats:       b.stats[:0],
+		Invoices:      Invoices{b.Invoices.InvoiceID[:0], b.Invoices.CustomerID[:0], b.Invoices.IssuedAt[:0], b.Invoices.DueDate[:0], b.Invoices.Amount[:0]},
+		Payments:      Payments{b.Payments.InvoiceID[:0], b.Payments.CustomerID[:0], b.Payments.PaidAt[:0], b.Payments.Amount[:0]},
+		Tickets:       Tickets{b.Tickets.TicketID[:0], b.Tickets.CustomerID[:0], b.Tickets.OpenedAt[:0], b.Tickets.Category[:0], b.Tickets.ResolvedAt[:0], b.Tickets.Satisfaction[:0]},
+		ChurnEvents:   ChurnEvents{b.ChurnEvents.CustomerID[:0], b.ChurnEvents.ChurnedAt[:0], b.ChurnEvents.Reason[:0], b.ChurnEvents.Kind[:0]},
+		Reactivations: Reactivations{b.Reactivations.CustomerID[:0], b.Reactivations.ReactivatedAt[:0]},
+		Topups:        Topups{b.Topups.TopupID[:0], b.Topups.CustomerID[:0], b.Topups.ToppedUpAt[:0], b.Topups.Amount[:0]},
+		Terms:         Terms{b.Terms.CustomerID[:0], b.Terms.StartedAt[:0], b.Terms.EndsAt[:0]},
+		stats:         b.stats[:0],
 	}
 }

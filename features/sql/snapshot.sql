@@ -5,7 +5,8 @@
 -- Parameters (bound client-side by the driver, never spliced by hand):
 --   @as_of            'YYYY-MM-DD'
 --   @horizon_days     days in the label window
---   @contracts, @segments, @regions, @payment_methods
+--   @inactivity_days  prepaid inactivity churn (lifecycle.sql)
+--   @contracts, @segments, @regions, @payment_methods, @billings
 --                     category lists; a categorical feature is the 0-based
 --                     index of the value in its list, NaN when absent.
 --
@@ -39,6 +40,13 @@
 --
 -- The outer column names and order are the feature registry's
 -- (features.Registry) without the features computed in Go (clv, value_tier).
+--
+-- Churn follows the customer's billing: a postpaid customer is active at T
+-- unless its latest churn event before T has no return (reactivations)
+-- after it and before T, and its label is a churn event in the horizon; a
+-- prepaid customer is active while its last activity before T is at most
+-- @inactivity_days old, and its label says that its last activity before an
+-- inactivity of that many days falls before T + horizon (lifecycle.sql).
 WITH
     toDate(@as_of) AS t,
     -- each invoice already due: (due date, amount, paid before t, last payment before t)
@@ -50,7 +58,9 @@ WITH
         b_due, arrayMap(x -> y_pays, b_due)) AS due_status
 SELECT
     customer_id,
-    toFloat32(c_label) AS label,
+    toFloat32(if(c_billing = 'prepaid',
+                 NOT (l_after > 0 AND toRelativeDayNum(l_next) - greatest(toRelativeDayNum(l_last_label), toRelativeDayNum(t) - c_tenure) <= @inactivity_days),
+                 c_label)) AS label,
 
     -- rfm
     toFloat32(if(u_active_old + u_active_prev + u_active_30 = 0, nan, toFloat64(u_last_age))) AS days_since_last_usage,
@@ -116,10 +126,32 @@ SELECT
     toFloat32(if(indexOf(@payment_methods, c_payment_method) = 0, nan, toFloat64(indexOf(@payment_methods, c_payment_method) - 1))) AS payment_method,
 
     -- value
-    toFloat32(b_revenue_365) AS revenue_12m,
-    toFloat32(if(b_invoices_90 > 0, b_revenue_90 / least(3, greatest(1, intDiv(c_tenure, 30))),
-              if(p_present = 1, p_fee, 0.))) AS monthly_revenue
+    toFloat32(b_revenue_365 + k_amount_365) AS revenue_12m,
+    toFloat32(if(b_invoices_90 + k_topups_90 > 0, (b_revenue_90 + k_amount_90) / least(3, greatest(1, intDiv(c_tenure, 30))),
+              if(p_present = 1, p_fee, 0.))) AS monthly_revenue,
+
+    -- lifecycle (lifecycle.sql)
+    toFloat32(if(indexOf(@billings, c_billing) = 0, nan, toFloat64(indexOf(@billings, c_billing) - 1))) AS billing,
+    toFloat32(if(k_topups = 0, nan, toFloat64(toRelativeDayNum(t) - toRelativeDayNum(k_last)))) AS days_since_last_topup,
+    toFloat32(k_topups_90) AS topups_90d,
+    toFloat32(k_amount_90) AS topup_amount_90d,
+    toFloat32(if(k_amount_prev = 0, nan, toFloat64(k_amount_30 / (k_amount_prev / 2)))) AS topup_trend_30d,
+    toFloat32(if(g_terms = 0 OR g_end <= t, nan, toFloat64(toRelativeDayNum(g_end) - toRelativeDayNum(t)))) AS term_days_left,
+    toFloat32(if(g_terms = 0 OR g_end > t, nan, toFloat64(toRelativeDayNum(t) - toRelativeDayNum(g_end)))) AS days_since_term_end,
+    toFloat32(if(g_terms = 0, nan, toFloat64(g_end <= t))) AS out_of_contract,
+    toFloat32(if(g_terms = 0, 0, g_terms - 1)) AS contract_renewals,
+    toFloat32(w_churns) AS past_churns,
+    toFloat32(w_returns) AS winbacks,
+    toFloat32(if(w_returns = 0, nan, toFloat64(toRelativeDayNum(t) - toRelativeDayNum(w_last_return)))) AS days_since_winback,
+    toFloat32(if(d_voice_56 = 0, nan, toFloat64(d_voice_wsum * 8 / (42 * d_voice_56)))) AS voice_slope_8w,
+    toFloat32(if(d_data_56 = 0, nan, toFloat64(d_data_wsum * 8 / (42 * d_data_56)))) AS data_slope_8w,
+    toFloat32(multiIf(d_voice_base > 0 AND d_data_base > 0, (d_voice_14 / d_voice_base + d_data_14 / d_data_base) * 76 / 28,
+                      d_voice_base > 0, d_voice_14 / d_voice_base * 76 / 14,
+                      d_data_base > 0, d_data_14 / d_data_base * 76 / 14,
+                      nan)) AS usage_level_14d
 FROM
+(
+SELECT * FROM
 (
     SELECT * FROM
     (
@@ -140,13 +172,26 @@ FROM
                             segment AS c_segment,
                             region AS c_region,
                             payment_method AS c_payment_method,
+                            billing AS c_billing,
                             customer_id IN (
                                 SELECT customer_id FROM churn_events
                                 WHERE churned_at >= toDate(@as_of) AND churned_at < toDate(@as_of) + @horizon_days
                             ) AS c_label
                         FROM customers
                         WHERE signup_date < t
-                          AND customer_id NOT IN (SELECT customer_id FROM churn_events WHERE churned_at < toDate(@as_of))
+                          AND (billing = 'prepaid' OR customer_id NOT IN (
+                              -- gone: the latest churn event before T has no return after it
+                              SELECT customer_id FROM
+                              (
+                                  SELECT customer_id, max(churned_at) AS gone
+                                  FROM churn_events WHERE churned_at < toDate(@as_of) GROUP BY customer_id
+                              )
+                              ANY LEFT JOIN
+                              (
+                                  SELECT customer_id, max(reactivated_at) AS back
+                                  FROM reactivations WHERE reactivated_at < toDate(@as_of) GROUP BY customer_id
+                              ) USING customer_id
+                              WHERE back <= gone))
                     )
                     ANY LEFT JOIN
                     (
@@ -351,4 +396,13 @@ ANY LEFT JOIN
     GROUP BY customer_id
 ) USING customer_id
 -- usage rollups: end
+)
+ANY LEFT JOIN
+(
+{lifecycle}
+) USING customer_id
+-- a prepaid customer is active at T while its last activity (or its signup)
+-- is at most @inactivity_days old
+WHERE c_billing != 'prepaid'
+   OR greatest(toRelativeDayNum(l_last_before), toRelativeDayNum(t) - c_tenure) >= toRelativeDayNum(t) - @inactivity_days
 ORDER BY customer_id
