@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/telcoretain/churn"
@@ -245,41 +247,60 @@ func (b *snapshotBuilder) build(now time.Time) *Snapshot {
 		s.regions = []string{""}
 		s.regionIdx = map[string]uint16{"": 0}
 	}
+	// The map that found duplicates while loading is the index: building
+	// another would cost a second of a start-up and a transient copy.
+	s.index = b.seen
 	b.ids, b.texts, b.textIdx, b.seen, b.regionIdx = nil, nil, nil, nil, nil
 	s.entries = slices.Clip(s.entries)
 	s.reasons = slices.Clip(s.reasons)
-	s.index = make(map[string]int32, len(s.entries))
-	all := make([]int32, len(s.entries))
-	for i := range s.entries {
-		s.index[s.id(int32(i))] = int32(i)
-		all[i] = int32(i)
-	}
+	s.sortOrders()
+	s.summary = summarise(s)
+	return s
+}
+
+// sortOrders fills the sort orders: each partition is sorted on its own,
+// with the keys copied out of the entries first so that a comparison reads
+// two floats, and the orders are sorted concurrently (a million scores take
+// seconds per order otherwise, and serving starts only after all three).
+func (s *Snapshot) sortOrders() {
+	var parts [numTiers][numBands][]int32
 	var counts [numTiers][numBands]int
 	for _, e := range s.entries {
 		counts[e.tier][e.band]++
 	}
-	for k := range numSorts {
-		slices.SortFunc(all, func(a, b int32) int {
-			if s.before(k, a, b) {
-				return -1
-			}
-			if s.before(k, b, a) {
-				return 1
-			}
-			return 0
-		})
-		for t := range numTiers {
-			for bd := range numBands {
-				s.order[k][t][bd] = make([]int32, 0, counts[t][bd])
-			}
-		}
-		for _, i := range all {
-			e := &s.entries[i]
-			s.order[k][e.tier][e.band] = append(s.order[k][e.tier][e.band], i)
+	for t := range numTiers {
+		for bd := range numBands {
+			parts[t][bd] = make([]int32, 0, counts[t][bd])
 		}
 	}
-	s.summary = summarise(s)
-	return s
+	for i, e := range s.entries {
+		parts[e.tier][e.band] = append(parts[e.tier][e.band], int32(i))
+	}
+	var wg sync.WaitGroup
+	for k := range numSorts {
+		wg.Go(func() {
+			keys := make([]float32, len(s.entries))
+			for i := range s.entries {
+				keys[i] = s.key(k, int32(i))
+			}
+			order := func(a, b int32) int {
+				if ka, kb := keys[a], keys[b]; ka != kb {
+					if ka > kb {
+						return -1
+					}
+					return 1
+				}
+				return strings.Compare(s.id(a), s.id(b))
+			}
+			for t := range numTiers {
+				for bd := range numBands {
+					s.order[k][t][bd] = slices.Clone(parts[t][bd])
+					slices.SortFunc(s.order[k][t][bd], order)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
