@@ -80,38 +80,68 @@ func (c *Client) AppendActionEvents(ctx context.Context, evs []churn.ActionEvent
 // ActionEvents returns the events stamped at or after since (zero: all), in
 // event id order, which is the order they happened in.
 func (c *Client) ActionEvents(ctx context.Context, since time.Time) ([]churn.ActionEvent, error) {
+	where, args := "", []any(nil)
+	if !since.IsZero() {
+		where, args = "at >= ?", []any{toDateTime(since.Truncate(time.Second))}
+	}
+	var out []churn.ActionEvent
+	err := c.scanActionEvents(ctx, where, args, func(e churn.ActionEvent) error {
+		out = append(out, e)
+		return nil
+	})
+	return out, err
+}
+
+// ScanActionEvents streams to fn, in event id order, the events whose id is
+// after after ("": from the first) and at most upto ("": to the last).
+func (c *Client) ScanActionEvents(ctx context.Context, after, upto string, fn func(churn.ActionEvent) error) error {
+	var (
+		conds []string
+		args  []any
+	)
+	if after != "" {
+		conds, args = append(conds, "event_id > ?"), append(args, after)
+	}
+	if upto != "" {
+		conds, args = append(conds, "event_id <= ?"), append(args, upto)
+	}
+	return c.scanActionEvents(ctx, strings.Join(conds, " AND "), args, fn)
+}
+
+func (c *Client) scanActionEvents(ctx context.Context, where string, args []any, fn func(churn.ActionEvent) error) error {
 	const op = "read action_events"
 	q := "SELECT " + strings.Join(actionEventColumns, ", ") + " FROM action_events"
-	var args []any
-	if !since.IsZero() {
-		q += " WHERE at >= ?"
-		args = append(args, toDateTime(since.Truncate(time.Second)))
+	if where != "" {
+		q += " WHERE " + where
 	}
 	rows, err := c.conn.Query(ctx, q+" ORDER BY event_id", args...)
 	if err != nil {
-		return nil, wrap(op, c.cfg, err)
+		return wrap(op, c.cfg, err)
 	}
 	defer rows.Close()
-	var out []churn.ActionEvent
+	// One set of destinations for every row (a full replay reads millions).
+	var (
+		e                     churn.ActionEvent
+		a                     = &e.Action
+		prio                  int32
+		lease                 time.Time
+		typ, kind, tier, band string
+	)
+	dest := []any{&e.ID, &a.ID, &e.At, &typ, &a.CustomerID, &a.Cycle, &kind, &a.Offer,
+		&a.Channel, &a.Cost, &prio, &a.Value, &a.Agent, &lease, &a.Outcome, &a.Note, &e.Actor,
+		&a.RunID, &a.Rule, &tier, &band, &a.Reason, &a.Probability, &a.LifetimeValue, &e.Token}
 	for rows.Next() {
-		var (
-			e                     churn.ActionEvent
-			a                     = &e.Action
-			prio                  int32
-			lease                 time.Time
-			typ, kind, tier, band string
-		)
-		if err := rows.Scan(&e.ID, &a.ID, &e.At, &typ, &a.CustomerID, &a.Cycle, &kind, &a.Offer,
-			&a.Channel, &a.Cost, &prio, &a.Value, &a.Agent, &lease, &a.Outcome, &a.Note, &e.Actor,
-			&a.RunID, &a.Rule, &tier, &band, &a.Reason, &a.Probability, &a.LifetimeValue, &e.Token); err != nil {
-			return nil, wrap(op, c.cfg, err)
+		if err := rows.Scan(dest...); err != nil {
+			return wrap(op, c.cfg, err)
 		}
 		a.Priority, a.LeaseUntil, e.At = int(prio), fromDateTime(lease), e.At.UTC()
 		e.Type, a.Kind, a.Tier, a.Band = churn.ActionStatus(typ), churn.ActionKind(kind), churn.ValueTier(tier), churn.RiskBand(band)
 		a.Status = e.Type
-		out = append(out, e)
+		if err := fn(e); err != nil {
+			return err
+		}
 	}
-	return out, wrap(op, c.cfg, rows.Err())
+	return wrap(op, c.cfg, rows.Err())
 }
 
 var outcomeColumns = []string{"cycle", "customer_id", "action_id", "grp", "kind", "tier", "lifetime_value", "status",

@@ -18,6 +18,9 @@ type Log interface {
 	AppendActionEvents(ctx context.Context, events []churn.ActionEvent) error
 	// ActionEvents returns the events at or after since (zero: all), ordered by id.
 	ActionEvents(ctx context.Context, since time.Time) ([]churn.ActionEvent, error)
+	// ScanActionEvents streams to fn, ordered by id, the events whose id is
+	// after after ("": from the first) and at most upto ("": to the last).
+	ScanActionEvents(ctx context.Context, after, upto string, fn func(churn.ActionEvent) error) error
 }
 
 // Queue is the work queue of retention actions. One process owns it (see
@@ -37,6 +40,16 @@ type Queue struct {
 	st     *state
 	stale  bool // not loaded yet, or a write failed: memory may lag the log
 	loaded bool // the log was read at least once
+
+	// Snapshots (snapshot.go): the store, whether this queue keeps the
+	// settled state to write them, and, under snapMu, that state and the
+	// cut of the snapshot last written or loaded.
+	snaps       SnapshotStore
+	keepSettled bool
+	writer      string
+	snapMu      sync.Mutex
+	settled     *state
+	written     string
 }
 
 // QueueOptions are the queue's collaborators; zero values take defaults.
@@ -48,6 +61,14 @@ type QueueOptions struct {
 	// token, or why this process may not write (Ownership.Fence). Without
 	// it the queue writes token 0, as plans run from the CLI do.
 	Fence func() (uint64, error)
+	// Snapshots, when set, is where loads start from: the newest snapshot
+	// that reads back whole, then the events after it.
+	Snapshots SnapshotStore
+	// WriteSnapshots keeps the settled state beside the live one so that
+	// WriteSnapshot can store it (a server that may own the queue); it
+	// needs Snapshots. Writer names the writer in the snapshot headers.
+	WriteSnapshots bool
+	Writer         string
 }
 
 // NewQueue returns a queue over log. It reads the log on Load, or on the
@@ -67,10 +88,11 @@ func NewQueue(log Log, o QueueOptions) *Queue {
 		o.Fence = func() (uint64, error) { return 0, nil }
 	}
 	return &Queue{log: log, now: o.Now, lease: o.Lease, ids: NewEventIDs(o.Now), logr: o.Log, fence: o.Fence,
-		st: newState(), stale: true}
+		st: newState(), stale: true, snaps: o.Snapshots, keepSettled: o.WriteSnapshots && o.Snapshots != nil, writer: o.Writer}
 }
 
-// Load rebuilds the queue from the whole log.
+// Load rebuilds the queue from the newest usable snapshot (with Snapshots)
+// and the events after it, or from the whole log.
 func (q *Queue) Load(ctx context.Context) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -78,16 +100,32 @@ func (q *Queue) Load(ctx context.Context) error {
 }
 
 func (q *Queue) reload(ctx context.Context) error {
-	evs, err := q.log.ActionEvents(ctx, time.Time{})
+	base := newState()
+	if q.snaps != nil {
+		var err error
+		if base, err = q.loadSnapshot(ctx); err != nil {
+			return err
+		}
+	}
+	st := base
+	if q.keepSettled {
+		st = base.clone()
+	}
+	q.ids.Observe(base.cut)
+	err := q.log.ScanActionEvents(ctx, base.cut, "", func(e churn.ActionEvent) error {
+		st.apply(e)
+		q.ids.Observe(e.ID)
+		return ctx.Err()
+	})
 	if err != nil {
 		return err
 	}
-	st := newState()
-	for _, e := range evs {
-		st.apply(e)
-		q.ids.Observe(e.ID)
-	}
 	q.st, q.stale, q.loaded = st, false, true
+	if q.keepSettled {
+		q.snapMu.Lock()
+		q.settled, q.written = base, base.cut
+		q.snapMu.Unlock()
+	}
 	return nil
 }
 

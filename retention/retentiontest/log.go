@@ -69,3 +69,17 @@ func (l *Log) Len() int {
 	defer l.mu.Unlock()
 	return len(l.evs)
 }
+
+// ScanActionEvents streams the events after after and at most upto (empty:
+// unbounded), ordered by id.
+func (l *Log) ScanActionEvents(ctx context.Context, after, upto string, fn func(churn.ActionEvent) error) error {
+	evs, _ := l.ActionEvents(ctx, time.Time{})
+	for _, e := range evs {
+		if (after == "" || e.ID > after) && (upto == "" || e.ID <= upto) {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
