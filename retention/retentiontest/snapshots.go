@@ -15,9 +15,9 @@ import (
 // write can be made to die after some chunks, and a stored chunk can be
 // damaged, to test the fallbacks.
 type Snapshots struct {
-	mu        sync.Mutex
-	headers   []churn.QueueSnapshot
-	chunks    map[uint64][][]byte
+	mu       sync.Mutex
+	headers  []churn.QueueSnapshot
+	chunks   map[uint64][][]byte
 	dieAfter int // chunks a write stores at most before it fails; <0: never
 }
 
