@@ -107,23 +107,36 @@ func (q *Queue) reload(ctx context.Context) error {
 			return err
 		}
 	}
-	st := base
-	if q.keepSettled {
-		st = base.clone()
+	// The settled state is the live one until the first event too new to
+	// settle: one scan of the log builds both, and a copy is made once.
+	st, upto, loaded := base, settleBound(q.now()), base.cut
+	var settled *state
+	settle := func() {
+		if q.keepSettled && settled == nil {
+			settled = st.clone()
+			settled.applied, settled.pruneAt = map[string]int64{}, minPrune
+		}
 	}
-	q.ids.Observe(base.cut)
-	err := q.log.ScanActionEvents(ctx, base.cut, "", func(e churn.ActionEvent) error {
+	q.ids.Observe(loaded)
+	err := q.log.ScanActionEvents(ctx, loaded, "", func(e churn.ActionEvent) error {
+		if e.ID > upto {
+			settle()
+		}
 		st.apply(e)
+		if settled == nil {
+			st.cut = e.ID
+		}
 		q.ids.Observe(e.ID)
 		return ctx.Err()
 	})
 	if err != nil {
 		return err
 	}
+	settle()
 	q.st, q.stale, q.loaded = st, false, true
 	if q.keepSettled {
 		q.snapMu.Lock()
-		q.settled, q.written = base, base.cut
+		q.settled, q.written = settled, loaded
 		q.snapMu.Unlock()
 	}
 	return nil

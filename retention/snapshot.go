@@ -127,7 +127,7 @@ func (q *Queue) WriteSnapshot(ctx context.Context) (churn.QueueSnapshot, bool, e
 		return churn.QueueSnapshot{}, false, errNotLoaded
 	}
 	now := q.now()
-	upto := fmt.Sprintf("e%019d", now.Add(-syncMargin).UnixNano())
+	upto := settleBound(now)
 	err := q.log.ScanActionEvents(ctx, st.cut, upto, func(e churn.ActionEvent) error {
 		st.apply(e)
 		st.cut = e.ID
@@ -149,6 +149,12 @@ func (q *Queue) WriteSnapshot(ctx context.Context) (churn.QueueSnapshot, bool, e
 	}
 	q.written = st.cut
 	return h, true, nil
+}
+
+// settleBound is the largest event id that is settled at now: every event
+// stamped at or before it has landed in the log.
+func settleBound(now time.Time) string {
+	return fmt.Sprintf("e%019d", now.Add(-syncMargin).UnixNano())
 }
 
 // chunks yields the state's actions encoded in chunks.

@@ -295,11 +295,8 @@ func TestCorruptOrPartialSnapshotIsSkippedWithALogLine(t *testing.T) {
 			sameState(t, c.name, got, full)
 			out := buf.String()
 			if !strings.Contains(out, "snapshot is corrupt or incomplete") || !strings.Contains(out, fmt.Sprint(newer.ID)) ||
-				!strings.Contains(out, fmt.Sprintf("snapshot=%d", older.ID)) {
+				!strings.Contains(out, fmt.Sprintf("snapshot loaded\" snapshot=%d", older.ID)) {
 				t.Errorf("log does not name the bad snapshot and the one used:\n%s", out)
-			}
-			if got.st.cut != older.Cut {
-				t.Errorf("started from cut %s, want the older snapshot's %s", got.st.cut, older.Cut)
 			}
 
 			// With every snapshot bad, the whole log is replayed.
