@@ -142,6 +142,21 @@ func (q *Queue) reload(ctx context.Context) error {
 	return nil
 }
 
+// CatchUp brings the queue up to the log before this process writes as its
+// owner: a load when it never loaded or a write failed, else a Sync, which
+// folds in everything since the newest event it holds. A server that starts
+// and at once takes the queue over so reads the log (or the snapshot) once.
+func (q *Queue) CatchUp(ctx context.Context) error {
+	q.mu.Lock()
+	loaded := q.loaded && !q.stale
+	q.mu.Unlock()
+	if !loaded {
+		return q.Load(ctx)
+	}
+	_, err := q.Sync(ctx)
+	return err
+}
+
 // syncMargin is how far back Sync looks before the newest event it knows:
 // another process stamps its events before it writes them, so a plan's
 // events can land a little after later ones of ours.

@@ -66,14 +66,14 @@ func (a *app) queueOwner(st *clickhouse.Client, id, addr string, every time.Dura
 	if a.cfg.ZooKeeper != "" {
 		l, err := zookeeper.Open(zookeeper.Options{Servers: strings.Split(a.cfg.ZooKeeper, ","),
 			Path: "/churn/" + st.Database() + "/queue-owner", ID: id, Addr: addr, SessionTimeout: a.cfg.ZKSession,
-			Claim: a.cfg.QueueOwner, Log: a.log, Gain: q.Load})
+			Claim: a.cfg.QueueOwner, Log: a.log, Gain: q.CatchUp})
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--zookeeper %s: %w", a.cfg.ZooKeeper, err)}
 		}
 		return l, nil
 	}
 	own, err := retention.NewOwnership(st, retention.OwnershipOptions{ID: id, Addr: addr, TTL: a.cfg.OwnerTTL,
-		Settle: min(a.cfg.OwnerTTL/3, every, 2*time.Second), Claim: a.cfg.QueueOwner, Log: a.log, Floor: q.MaxToken, Gain: q.Load,
+		Settle: min(a.cfg.OwnerTTL/3, every, 2*time.Second), Claim: a.cfg.QueueOwner, Log: a.log, Floor: q.MaxToken, Gain: q.CatchUp,
 		Gone: func(owner string) bool { return ownerExited(owner, id) }})
 	if err != nil {
 		return nil, usageError{err}
