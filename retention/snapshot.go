@@ -60,7 +60,10 @@ func (e badSnapshot) Unwrap() error { return e.error }
 func (q *Queue) loadSnapshot(ctx context.Context) (*state, error) {
 	hs, err := q.snaps.QueueSnapshots(ctx, snapshotTries)
 	if err != nil {
-		return nil, fmt.Errorf("list queue snapshots: %w", err)
+		// A database not yet migrated to the snapshot tables still has
+		// its log; when ClickHouse is down, reading the log fails too.
+		q.logr.Warn("action queue: cannot list queue snapshots; replaying the whole action log", "err", err)
+		return newState(), nil
 	}
 	for _, h := range hs {
 		start := time.Now()

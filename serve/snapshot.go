@@ -212,9 +212,11 @@ func (b *snapshotBuilder) reason(r churn.Reason) (reasonRec, error) {
 		if len(b.s.features) > math.MaxUint16 {
 			return reasonRec{}, fmt.Errorf("more than %d distinct reason features", math.MaxUint16)
 		}
+		// Copies: a reason's strings may be slices of a larger row.
+		feature := strings.Clone(r.Feature)
 		f = uint16(len(b.s.features))
-		b.featIdx[r.Feature] = f
-		b.s.features = append(b.s.features, r.Feature)
+		b.featIdx[feature] = f
+		b.s.features = append(b.s.features, feature)
 	}
 	if len(r.Text) > math.MaxUint16 {
 		return reasonRec{}, fmt.Errorf("reason text of %d bytes", len(r.Text))
@@ -227,7 +229,7 @@ func (b *snapshotBuilder) reason(r churn.Reason) (reasonRec, error) {
 		off = uint32(len(b.texts))
 		b.texts = append(b.texts, r.Text...)
 		if len(b.textIdx) < maxInternedTexts {
-			b.textIdx[r.Text] = off
+			b.textIdx[strings.Clone(r.Text)] = off
 		}
 	}
 	return reasonRec{value: float32(r.Value), contribution: float32(r.Contribution),
