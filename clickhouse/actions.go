@@ -108,6 +108,9 @@ func (c *Client) ScanActionEvents(ctx context.Context, after, upto string, fn fu
 	return c.scanActionEvents(ctx, strings.Join(conds, " AND "), args, fn)
 }
 
+// maxInterned bounds the strings a scan of action events shares.
+const maxInterned = 1 << 14
+
 func (c *Client) scanActionEvents(ctx context.Context, where string, args []any, fn func(churn.ActionEvent) error) error {
 	const op = "read action_events"
 	q := "SELECT " + strings.Join(actionEventColumns, ", ") + " FROM action_events"
@@ -130,10 +133,23 @@ func (c *Client) scanActionEvents(ctx context.Context, where string, args []any,
 	dest := []any{&e.ID, &a.ID, &e.At, &typ, &a.CustomerID, &a.Cycle, &kind, &a.Offer,
 		&a.Channel, &a.Cost, &prio, &a.Value, &a.Agent, &lease, &a.Outcome, &a.Note, &e.Actor,
 		&a.RunID, &a.Rule, &tier, &band, &a.Reason, &a.Probability, &a.LifetimeValue, &e.Token}
+	// The few values of the descriptive columns are shared rather than
+	// held once per event: a replay keeps every action in memory.
+	words := map[string]string{}
+	intern := func(ps ...*string) {
+		for _, p := range ps {
+			if w, ok := words[*p]; ok {
+				*p = w
+			} else if len(words) < maxInterned {
+				words[*p] = *p
+			}
+		}
+	}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return wrap(op, c.cfg, err)
 		}
+		intern(&a.Cycle, &typ, &kind, &a.Offer, &a.Channel, &a.Agent, &a.Outcome, &e.Actor, &a.RunID, &a.Rule, &tier, &band, &a.Reason)
 		a.Priority, a.LeaseUntil, e.At = int(prio), fromDateTime(lease), e.At.UTC()
 		e.Type, a.Kind, a.Tier, a.Band = churn.ActionStatus(typ), churn.ActionKind(kind), churn.ValueTier(tier), churn.RiskBand(band)
 		a.Status = e.Type
