@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -101,11 +102,30 @@ func (c *Client) ScanActionEvents(ctx context.Context, after, upto string, fn fu
 	)
 	if after != "" {
 		conds, args = append(conds, "event_id > ?"), append(args, after)
+		if t, ok := eventIDTime(after); ok {
+			// Events are stamped with their id's time (retention.EventIDs),
+			// so a later id is at no earlier second: this skips the older
+			// partitions, which a filter on event_id alone reads whole.
+			conds, args = append(conds, "at >= ?"), append(args, toDateTime(t.Add(-24*time.Hour)))
+		}
 	}
 	if upto != "" {
 		conds, args = append(conds, "event_id <= ?"), append(args, upto)
 	}
 	return c.scanActionEvents(ctx, strings.Join(conds, " AND "), args, fn)
+}
+
+// eventIDTime is the time a standard event id ("e" and 19 digits of Unix
+// nanoseconds, then "-") stands for.
+func eventIDTime(id string) (time.Time, bool) {
+	if len(id) < 21 || id[0] != 'e' || id[20] != '-' {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(id[1:20], 10, 64)
+	if err != nil || n <= 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, n).UTC(), true
 }
 
 // maxInterned bounds the strings a scan of action events shares.

@@ -25,8 +25,10 @@ END {
   printf "REPORT: action queue restart, %d events (%d actions), load average %s\n", v["events"], v["actions"], load
   printf "  %-52s %10.1f s\n", "generate the events in ClickHouse", v["fill-s"]
   printf "  %-52s %10.1f s\n", "start by replaying the whole log (before snapshots)", v["full-replay-s"]
+  printf "  %-52s %10.1f s\n", "  of which CPU time of the process", v["full-replay-cpu-s"]
   printf "  %-52s %10.1f s\n", "store a snapshot", v["snapshot-write-s"]
   ok = v["restart-s"] + 0 <= 15
   printf "  %-52s %10.1f s   [<= 15 s]  %s\n", "start from the snapshot + later events", v["restart-s"], ok ? "ok" : "MISSED"
+  printf "  %-52s %10.1f s\n", "  of which CPU time of the process", v["restart-cpu-s"]
   exit ok ? 0 : 1
 }' "$out"
