@@ -261,9 +261,9 @@ func (b *snapshotBuilder) build(now time.Time) *Snapshot {
 }
 
 // sortOrders fills the sort orders: each partition is sorted on its own,
-// with the keys copied out of the entries first so that a comparison reads
-// two floats, and the orders are sorted concurrently (a million scores take
-// seconds per order otherwise, and serving starts only after all three).
+// as pairs of key and position, and the orders are sorted concurrently (a
+// million scores took seconds per order, and serving starts only after all
+// three).
 func (s *Snapshot) sortOrders() {
 	var parts [numTiers][numBands][]int32
 	var counts [numTiers][numBands]int
@@ -281,23 +281,34 @@ func (s *Snapshot) sortOrders() {
 	var wg sync.WaitGroup
 	for k := range numSorts {
 		wg.Go(func() {
-			keys := make([]float32, len(s.entries))
-			for i := range s.entries {
-				keys[i] = s.key(k, int32(i))
+			// Pairs of key and position sort in place, so a comparison
+			// reads no other memory unless the keys tie.
+			type item struct {
+				key float32
+				pos int32
 			}
-			order := func(a, b int32) int {
-				if ka, kb := keys[a], keys[b]; ka != kb {
-					if ka > kb {
+			order := func(a, b item) int {
+				if a.key != b.key {
+					if a.key > b.key {
 						return -1
 					}
 					return 1
 				}
-				return strings.Compare(s.id(a), s.id(b))
+				return strings.Compare(s.id(a.pos), s.id(b.pos))
 			}
+			var items []item
 			for t := range numTiers {
 				for bd := range numBands {
-					s.order[k][t][bd] = slices.Clone(parts[t][bd])
-					slices.SortFunc(s.order[k][t][bd], order)
+					items = items[:0]
+					for _, i := range parts[t][bd] {
+						items = append(items, item{s.key(k, i), i})
+					}
+					slices.SortFunc(items, order)
+					out := make([]int32, len(items))
+					for j, it := range items {
+						out[j] = it.pos
+					}
+					s.order[k][t][bd] = out
 				}
 			}
 		})
