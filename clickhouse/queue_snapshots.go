@@ -40,15 +40,16 @@ FROM queue_snapshots ORDER BY cut DESC, snapshot DESC LIMIT ?`, func(s scanner) 
 	return out, err
 }
 
-// QueueSnapshotChunks streams the chunks of snapshot id to fn in order.
+// QueueSnapshotChunks streams the chunks of snapshot id to fn in order; fn
+// must not change data.
 func (c *Client) QueueSnapshotChunks(ctx context.Context, id uint64, fn func(data []byte) error) error {
 	return c.each(ctx, "read queue_snapshot_chunks", "SELECT data FROM queue_snapshot_chunks WHERE snapshot = ? ORDER BY seq",
 		func(s scanner) error {
-			var data string
+			var data []byte // the driver's copy of the value, not copied again
 			if err := s.Scan(&data); err != nil {
 				return err
 			}
-			return fn([]byte(data))
+			return fn(data)
 		}, id)
 }
 

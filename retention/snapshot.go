@@ -31,7 +31,8 @@ type SnapshotStore interface {
 	// QueueSnapshots returns the headers of complete snapshots, newest cut
 	// first, at most limit.
 	QueueSnapshots(ctx context.Context, limit int) ([]churn.QueueSnapshot, error)
-	// QueueSnapshotChunks streams the chunks of snapshot id to fn in order.
+	// QueueSnapshotChunks streams the chunks of snapshot id to fn in order
+	// (fn reads data only).
 	QueueSnapshotChunks(ctx context.Context, id uint64, fn func(data []byte) error) error
 	// WriteQueueSnapshot stores every chunk chunks yields, then the header
 	// (its Chunks counted by the store); a snapshot whose header was not
