@@ -40,6 +40,8 @@ type Queue struct {
 	st     *state
 	stale  bool // not loaded yet, or a write failed: memory may lag the log
 	loaded bool // the log was read at least once
+	// loadedAt is when the log was last read whole (CatchUp).
+	loadedAt time.Time
 
 	// Snapshots (snapshot.go): the store, whether this queue keeps the
 	// settled state to write them, and, under snapMu, that state and the
@@ -133,7 +135,7 @@ func (q *Queue) reload(ctx context.Context) error {
 		return err
 	}
 	settle()
-	q.st, q.stale, q.loaded = st, false, true
+	q.st, q.stale, q.loaded, q.loadedAt = st, false, true, q.now()
 	if q.keepSettled {
 		q.snapMu.Lock()
 		q.settled, q.written = settled, loaded
@@ -143,19 +145,22 @@ func (q *Queue) reload(ctx context.Context) error {
 }
 
 // CatchUp brings the queue up to the log before this process writes as its
-// owner: a load when it never loaded or a write failed, else a Sync, which
-// folds in everything since the newest event it holds. A server that starts
-// and at once takes the queue over so reads the log (or the snapshot) once.
+// owner. Right after a load (a server that starts and at once takes the
+// queue over) a Sync does, so a start reads the snapshot and the log once;
+// otherwise the queue is loaded again, as every takeover did before.
 func (q *Queue) CatchUp(ctx context.Context) error {
 	q.mu.Lock()
-	loaded := q.loaded && !q.stale
+	fresh := q.loaded && !q.stale && q.now().Sub(q.loadedAt) < catchUpWindow
 	q.mu.Unlock()
-	if !loaded {
+	if !fresh {
 		return q.Load(ctx)
 	}
 	_, err := q.Sync(ctx)
 	return err
 }
+
+// catchUpWindow is how recent a load lets CatchUp sync instead of load.
+const catchUpWindow = time.Minute
 
 // syncMargin is how far back Sync looks before the newest event it knows:
 // another process stamps its events before it writes them, so a plan's
