@@ -86,7 +86,7 @@ func (c *Client) ActionEvents(ctx context.Context, since time.Time) ([]churn.Act
 		where, args = "at >= ?", []any{toDateTime(since.Truncate(time.Second))}
 	}
 	var out []churn.ActionEvent
-	err := c.scanActionEvents(ctx, where, args, func(e churn.ActionEvent) error {
+	_, _, err := c.scanActionEvents(ctx, where, args, 0, func(e churn.ActionEvent) error {
 		out = append(out, e)
 		return nil
 	})
@@ -95,25 +95,41 @@ func (c *Client) ActionEvents(ctx context.Context, since time.Time) ([]churn.Act
 
 // ScanActionEvents streams to fn, in event id order, the events whose id is
 // after after ("": from the first) and at most upto ("": to the last).
+//
+// It reads in pages of scanPage events: ClickHouse sorts a page with a
+// bounded heap and sends its first rows once it has scanned the table,
+// where one ORDER BY over millions of whole rows can outlast the driver's
+// read timeout before the first row arrives.
 func (c *Client) ScanActionEvents(ctx context.Context, after, upto string, fn func(churn.ActionEvent) error) error {
-	var (
-		conds []string
-		args  []any
-	)
-	if after != "" {
-		conds, args = append(conds, "event_id > ?"), append(args, after)
-		if t, ok := eventIDTime(after); ok {
-			// Events are stamped with their id's time (retention.EventIDs),
-			// so a later id is at no earlier second: this skips the older
-			// partitions, which a filter on event_id alone reads whole.
-			conds, args = append(conds, "at >= ?"), append(args, toDateTime(t.Add(-24*time.Hour)))
+	for {
+		var (
+			conds []string
+			args  []any
+		)
+		if after != "" {
+			conds, args = append(conds, "event_id > ?"), append(args, after)
+			if t, ok := eventIDTime(after); ok {
+				// Events are stamped with their id's time (retention.EventIDs),
+				// so a later id is at no earlier second: this skips the older
+				// partitions, which a filter on event_id alone reads whole.
+				conds, args = append(conds, "at >= ?"), append(args, toDateTime(t.Add(-24*time.Hour)))
+			}
 		}
+		if upto != "" {
+			conds, args = append(conds, "event_id <= ?"), append(args, upto)
+		}
+		n, last, err := c.scanActionEvents(ctx, strings.Join(conds, " AND "), args, scanPage, fn)
+		if err != nil || n < scanPage {
+			return err
+		}
+		// Copies of the last event beyond the page are the same event,
+		// which a replay skips anyway.
+		after = last
 	}
-	if upto != "" {
-		conds, args = append(conds, "event_id <= ?"), append(args, upto)
-	}
-	return c.scanActionEvents(ctx, strings.Join(conds, " AND "), args, fn)
 }
+
+// scanPage is how many events one query of ScanActionEvents reads.
+const scanPage = 1_000_000
 
 // eventIDTime is the time a standard event id ("e" and 19 digits of Unix
 // nanoseconds, then "-") stands for.
@@ -131,15 +147,21 @@ func eventIDTime(id string) (time.Time, bool) {
 // maxInterned bounds the strings a scan of action events shares.
 const maxInterned = 1 << 14
 
-func (c *Client) scanActionEvents(ctx context.Context, where string, args []any, fn func(churn.ActionEvent) error) error {
+// scanActionEvents streams the events a condition selects, at most limit
+// (0: all), and returns how many it read and the id of the last.
+func (c *Client) scanActionEvents(ctx context.Context, where string, args []any, limit int, fn func(churn.ActionEvent) error) (int, string, error) {
 	const op = "read action_events"
 	q := "SELECT " + strings.Join(actionEventColumns, ", ") + " FROM action_events"
 	if where != "" {
 		q += " WHERE " + where
 	}
-	rows, err := c.conn.Query(ctx, q+" ORDER BY event_id", args...)
+	q += " ORDER BY event_id"
+	if limit > 0 {
+		q += " LIMIT " + strconv.Itoa(limit)
+	}
+	rows, err := c.conn.Query(ctx, q, args...)
 	if err != nil {
-		return wrap(op, c.cfg, err)
+		return 0, "", wrap(op, c.cfg, err)
 	}
 	defer rows.Close()
 	// One set of destinations for every row (a full replay reads millions).
@@ -165,19 +187,21 @@ func (c *Client) scanActionEvents(ctx context.Context, where string, args []any,
 			}
 		}
 	}
+	n := 0
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
-			return wrap(op, c.cfg, err)
+			return n, e.ID, wrap(op, c.cfg, err)
 		}
+		n++
 		intern(&a.Cycle, &typ, &kind, &a.Offer, &a.Channel, &a.Agent, &a.Outcome, &e.Actor, &a.RunID, &a.Rule, &tier, &band, &a.Reason)
 		a.Priority, a.LeaseUntil, e.At = int(prio), fromDateTime(lease), e.At.UTC()
 		e.Type, a.Kind, a.Tier, a.Band = churn.ActionStatus(typ), churn.ActionKind(kind), churn.ValueTier(tier), churn.RiskBand(band)
 		a.Status = e.Type
 		if err := fn(e); err != nil {
-			return err
+			return n, e.ID, err
 		}
 	}
-	return wrap(op, c.cfg, rows.Err())
+	return n, e.ID, wrap(op, c.cfg, rows.Err())
 }
 
 var outcomeColumns = []string{"cycle", "customer_id", "action_id", "grp", "kind", "tier", "lifetime_value", "status",
