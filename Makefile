@@ -9,7 +9,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEMO_CUSTOMERS ?= 20000
 DEMO_MONTHS    ?= 12
 
-.PHONY: all build deps clickhouse cluster cluster-stop demo stop test lint vet fmt bench bench-scale accuracy notebooks docs clean
+.PHONY: all build deps clickhouse cluster cluster-stop demo stop test lint vet fmt bench bench-scale bench-queue accuracy notebooks docs clean
 
 all: build
 
@@ -59,6 +59,12 @@ bench: clickhouse build
 # score, serve and plan timed with /usr/bin/time -v; about an hour; not in CI.
 bench-scale: clickhouse
 	@bash scripts/bench-scale.sh
+
+# Restart of the action queue with 10M events in the log (issue 17): full
+# replay against snapshot + later events, target <= 15 s; the events are
+# generated in a scratch database, dropped afterwards. 5-15 minutes; not in CI.
+bench-queue: clickhouse
+	@bash scripts/bench-queue.sh
 
 # Mean AUC of `churn train --csv` over 5 stratified 75/25 splits against
 # scikit-learn and XGBoost baselines on data sets of different shapes; exits 1

@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -80,38 +81,127 @@ func (c *Client) AppendActionEvents(ctx context.Context, evs []churn.ActionEvent
 // ActionEvents returns the events stamped at or after since (zero: all), in
 // event id order, which is the order they happened in.
 func (c *Client) ActionEvents(ctx context.Context, since time.Time) ([]churn.ActionEvent, error) {
+	where, args := "", []any(nil)
+	if !since.IsZero() {
+		where, args = "at >= ?", []any{toDateTime(since.Truncate(time.Second))}
+	}
+	var out []churn.ActionEvent
+	_, _, err := c.scanActionEvents(ctx, where, args, 0, func(e churn.ActionEvent) error {
+		out = append(out, e)
+		return nil
+	})
+	return out, err
+}
+
+// ScanActionEvents streams to fn, in event id order, the events whose id is
+// after after ("": from the first) and at most upto ("": to the last).
+//
+// It reads in pages of scanPage events: ClickHouse sorts a page with a
+// bounded heap and sends its first rows once it has scanned the table,
+// where one ORDER BY over millions of whole rows can outlast the driver's
+// read timeout before the first row arrives.
+func (c *Client) ScanActionEvents(ctx context.Context, after, upto string, fn func(churn.ActionEvent) error) error {
+	for {
+		var (
+			conds []string
+			args  []any
+		)
+		if after != "" {
+			conds, args = append(conds, "event_id > ?"), append(args, after)
+			if t, ok := eventIDTime(after); ok {
+				// Events are stamped with their id's time (retention.EventIDs),
+				// so a later id is at no earlier second: this skips the older
+				// partitions, which a filter on event_id alone reads whole.
+				conds, args = append(conds, "at >= ?"), append(args, toDateTime(t.Add(-24*time.Hour)))
+			}
+		}
+		if upto != "" {
+			conds, args = append(conds, "event_id <= ?"), append(args, upto)
+		}
+		n, last, err := c.scanActionEvents(ctx, strings.Join(conds, " AND "), args, scanPage, fn)
+		if err != nil || n < scanPage {
+			return err
+		}
+		// Copies of the last event beyond the page are the same event,
+		// which a replay skips anyway.
+		after = last
+	}
+}
+
+// scanPage is how many events one query of ScanActionEvents reads.
+const scanPage = 1_000_000
+
+// eventIDTime is the time a standard event id ("e" and 19 digits of Unix
+// nanoseconds, then "-") stands for.
+func eventIDTime(id string) (time.Time, bool) {
+	if len(id) < 21 || id[0] != 'e' || id[20] != '-' {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(id[1:20], 10, 64)
+	if err != nil || n <= 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, n).UTC(), true
+}
+
+// maxInterned bounds the strings a scan of action events shares.
+const maxInterned = 1 << 14
+
+// scanActionEvents streams the events a condition selects, at most limit
+// (0: all), and returns how many it read and the id of the last.
+func (c *Client) scanActionEvents(ctx context.Context, where string, args []any, limit int, fn func(churn.ActionEvent) error) (int, string, error) {
 	const op = "read action_events"
 	q := "SELECT " + strings.Join(actionEventColumns, ", ") + " FROM action_events"
-	var args []any
-	if !since.IsZero() {
-		q += " WHERE at >= ?"
-		args = append(args, toDateTime(since.Truncate(time.Second)))
+	if where != "" {
+		q += " WHERE " + where
 	}
-	rows, err := c.conn.Query(ctx, q+" ORDER BY event_id", args...)
+	q += " ORDER BY event_id"
+	if limit > 0 {
+		q += " LIMIT " + strconv.Itoa(limit)
+	}
+	rows, err := c.conn.Query(ctx, q, args...)
 	if err != nil {
-		return nil, wrap(op, c.cfg, err)
+		return 0, "", wrap(op, c.cfg, err)
 	}
 	defer rows.Close()
-	var out []churn.ActionEvent
-	for rows.Next() {
-		var (
-			e                     churn.ActionEvent
-			a                     = &e.Action
-			prio                  int32
-			lease                 time.Time
-			typ, kind, tier, band string
-		)
-		if err := rows.Scan(&e.ID, &a.ID, &e.At, &typ, &a.CustomerID, &a.Cycle, &kind, &a.Offer,
-			&a.Channel, &a.Cost, &prio, &a.Value, &a.Agent, &lease, &a.Outcome, &a.Note, &e.Actor,
-			&a.RunID, &a.Rule, &tier, &band, &a.Reason, &a.Probability, &a.LifetimeValue, &e.Token); err != nil {
-			return nil, wrap(op, c.cfg, err)
+	// One set of destinations for every row (a full replay reads millions).
+	var (
+		e                     churn.ActionEvent
+		a                     = &e.Action
+		prio                  int32
+		lease                 time.Time
+		typ, kind, tier, band string
+	)
+	dest := []any{&e.ID, &a.ID, &e.At, &typ, &a.CustomerID, &a.Cycle, &kind, &a.Offer,
+		&a.Channel, &a.Cost, &prio, &a.Value, &a.Agent, &lease, &a.Outcome, &a.Note, &e.Actor,
+		&a.RunID, &a.Rule, &tier, &band, &a.Reason, &a.Probability, &a.LifetimeValue, &e.Token}
+	// The few values of the descriptive columns are shared rather than
+	// held once per event: a replay keeps every action in memory.
+	words := map[string]string{}
+	intern := func(ps ...*string) {
+		for _, p := range ps {
+			if w, ok := words[*p]; ok {
+				*p = w
+			} else if len(words) < maxInterned {
+				words[*p] = *p
+			}
 		}
+	}
+	n := 0
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return n, e.ID, wrap(op, c.cfg, err)
+		}
+		n++
+		intern(&a.Cycle, &typ, &kind, &a.Offer, &a.Channel, &a.Agent, &a.Outcome, &e.Actor, &a.RunID, &a.Rule, &tier, &band, &a.Reason)
 		a.Priority, a.LeaseUntil, e.At = int(prio), fromDateTime(lease), e.At.UTC()
 		e.Type, a.Kind, a.Tier, a.Band = churn.ActionStatus(typ), churn.ActionKind(kind), churn.ValueTier(tier), churn.RiskBand(band)
 		a.Status = e.Type
-		out = append(out, e)
+		if err := fn(e); err != nil {
+			return n, e.ID, err
+		}
 	}
-	return out, wrap(op, c.cfg, rows.Err())
+	return n, e.ID, wrap(op, c.cfg, rows.Err())
 }
 
 var outcomeColumns = []string{"cycle", "customer_id", "action_id", "grp", "kind", "tier", "lifetime_value", "status",

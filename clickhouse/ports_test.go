@@ -21,7 +21,8 @@ var (
 	_ jobs.OutcomeLog      = (*clickhouse.Client)(nil)
 	_ jobs.History         = (*clickhouse.Client)(nil)
 
-	_ retention.Log = (*clickhouse.Client)(nil)
+	_ retention.Log           = (*clickhouse.Client)(nil)
+	_ retention.SnapshotStore = (*clickhouse.Client)(nil)
 
 	_ serve.ScoreStore    = (*clickhouse.Client)(nil)
 	_ serve.ModelRegistry = (*clickhouse.Client)(nil)

@@ -77,24 +77,6 @@ func reasonsJSON(rs []churn.Reason) []reason {
 	return out
 }
 
-func parseReasons(s string) ([]churn.Reason, error) {
-	var rs []reason
-	if s == "" {
-		return nil, nil
-	}
-	if err := json.Unmarshal([]byte(s), &rs); err != nil {
-		return nil, err
-	}
-	out := make([]churn.Reason, len(rs))
-	for i, r := range rs {
-		out[i] = churn.Reason{Feature: r.Feature, Value: math.NaN(), Contribution: r.Contribution, Text: r.Text}
-		if r.Value != nil {
-			out[i].Value = *r.Value
-		}
-	}
-	return out, nil
-}
-
 // LatestFinishedRun returns the newest finished scoring run, nil when none.
 func (c *Client) LatestFinishedRun(ctx context.Context) (*churn.ScoreRun, error) {
 	return c.oneRun(ctx, `SELECT run_id, as_of, model_version, at, rows FROM score_runs
@@ -131,16 +113,18 @@ func (c *Client) scanRuns(ctx context.Context, q string, args ...any) ([]churn.S
 }
 
 // ScanRunScores streams the scores of one run to fn.
+// The run id is the one asked for rather than read: at a million rows its
+// column is the widest after the reasons.
 func (c *Client) ScanRunScores(ctx context.Context, runID string, fn func(churn.Score) error) error {
-	return c.scanScores(ctx, "read scores of run "+runID,
-		"SELECT "+selectScore+" FROM scores WHERE run_id = ?", fn, runID)
+	return c.scanScores(ctx, "read scores of run "+runID, runID,
+		"SELECT "+selectRunScore+" FROM scores WHERE run_id = ?", fn, runID)
 }
 
 // CustomerHistory returns a customer's scores across finished runs, oldest
 // first, at most limit of the latest.
 func (c *Client) CustomerHistory(ctx context.Context, customerID string, limit int) ([]churn.Score, error) {
 	var out []churn.Score
-	err := c.scanScores(ctx, "read score history", `SELECT `+selectScore+` FROM scores
+	err := c.scanScores(ctx, "read score history", "", `SELECT `+selectScore+` FROM scores
 WHERE customer_id = ? AND run_id IN (SELECT run_id FROM score_runs WHERE status = 'finished')
 ORDER BY as_of DESC, run_id DESC LIMIT ?`, func(s churn.Score) error {
 		out = append(out, s)
@@ -152,22 +136,33 @@ ORDER BY as_of DESC, run_id DESC LIMIT ?`, func(s churn.Score) error {
 	return out, err
 }
 
-const selectScore = "run_id, as_of, customer_id, model_version, probability, band, tier, lifetime_value, expected_loss, reasons"
+const (
+	selectRunScore = "as_of, customer_id, model_version, probability, band, tier, lifetime_value, expected_loss, reasons"
+	selectScore    = "run_id, " + selectRunScore
+)
 
-func (c *Client) scanScores(ctx context.Context, op, q string, fn func(churn.Score) error, args ...any) error {
+// scanScores reads the scores a query selects (selectScore), or, given the
+// run id, those of that run (selectRunScore).
+func (c *Client) scanScores(ctx context.Context, op, runID, q string, fn func(churn.Score) error, args ...any) error {
 	rows, err := c.conn.Query(ctx, q, args...)
 	if err != nil {
 		return wrap(op, c.cfg, err)
 	}
 	defer rows.Close()
+	// One set of destinations for every row: a row allocates only the
+	// strings it holds.
+	var (
+		s               churn.Score
+		model           uint32
+		prob, clv, loss float32
+		band, tier, rs  string
+	)
+	dest := []any{&s.RunID, &s.AsOf, &s.CustomerID, &model, &prob, &band, &tier, &clv, &loss, &rs}
+	if runID != "" {
+		s.RunID, dest = runID, dest[1:]
+	}
 	for rows.Next() {
-		var (
-			s               churn.Score
-			model           uint32
-			prob, clv, loss float32
-			band, tier, rs  string
-		)
-		if err := rows.Scan(&s.RunID, &s.AsOf, &s.CustomerID, &model, &prob, &band, &tier, &clv, &loss, &rs); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return wrap(op, c.cfg, err)
 		}
 		s.ModelVersion = churn.ModelVersion(model)

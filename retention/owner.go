@@ -57,8 +57,9 @@ type OwnershipOptions struct {
 	// Floor returns the highest fencing token the log holds, so that a new
 	// term is above every event written before (the queue's MaxToken).
 	Floor func() uint64
-	// Gain runs before this server starts writing as the owner: it reloads
-	// the queue from the log, which the last owner may have changed.
+	// Gain runs before this server starts writing as the owner: it brings
+	// the queue up to the log, which the last owner may have changed
+	// (the queue's CatchUp).
 	Gain func(ctx context.Context) error
 	// Gone reports that the process of an owner id is known to have
 	// exited (same host, no such pid), so its claim is dead before its TTL

@@ -19,6 +19,9 @@ type Log interface {
 	AppendActionEvents(ctx context.Context, events []churn.ActionEvent) error
 	// ActionEvents returns the events at or after since (zero: all), ordered by id.
 	ActionEvents(ctx context.Context, since time.Time) ([]churn.ActionEvent, error)
+	// ScanActionEvents streams to fn, ordered by id, the events whose id is
+	// after after ("": from the first) and at most upto ("": to the last).
+	ScanActionEvents(ctx context.Context, after, upto string, fn func(churn.ActionEvent) error) error
 }
 
 // Queue is the work queue of retention actions. One process owns it (see
@@ -38,6 +41,18 @@ type Queue struct {
 	st     *state
 	stale  bool // not loaded yet, or a write failed: memory may lag the log
 	loaded bool // the log was read at least once
+	// loadedAt is when the log was last read whole (CatchUp).
+	loadedAt time.Time
+
+	// Snapshots (snapshot.go): the store, whether this queue keeps the
+	// settled state to write them, and, under snapMu, that state and the
+	// cut of the snapshot last written or loaded.
+	snaps       SnapshotStore
+	keepSettled bool
+	writer      string
+	snapMu      sync.Mutex
+	settled     *state
+	written     string
 }
 
 // QueueOptions are the queue's collaborators; zero values take defaults.
@@ -49,6 +64,14 @@ type QueueOptions struct {
 	// token, or why this process may not write (Ownership.Fence). Without
 	// it the queue writes token 0, as plans run from the CLI do.
 	Fence func() (uint64, error)
+	// Snapshots, when set, is where loads start from: the newest snapshot
+	// that reads back whole, then the events after it.
+	Snapshots SnapshotStore
+	// WriteSnapshots keeps the settled state beside the live one so that
+	// WriteSnapshot can store it (a server that may own the queue); it
+	// needs Snapshots. Writer names the writer in the snapshot headers.
+	WriteSnapshots bool
+	Writer         string
 }
 
 // NewQueue returns a queue over log. It reads the log on Load, or on the
@@ -68,10 +91,11 @@ func NewQueue(log Log, o QueueOptions) *Queue {
 		o.Fence = func() (uint64, error) { return 0, nil }
 	}
 	return &Queue{log: log, now: o.Now, lease: o.Lease, ids: NewEventIDs(o.Now), logr: o.Log, fence: o.Fence,
-		st: newState(), stale: true}
+		st: newState(), stale: true, snaps: o.Snapshots, keepSettled: o.WriteSnapshots && o.Snapshots != nil, writer: o.Writer}
 }
 
-// Load rebuilds the queue from the whole log.
+// Load rebuilds the queue from the newest usable snapshot (with Snapshots)
+// and the events after it, or from the whole log.
 func (q *Queue) Load(ctx context.Context) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -79,18 +103,65 @@ func (q *Queue) Load(ctx context.Context) error {
 }
 
 func (q *Queue) reload(ctx context.Context) error {
-	evs, err := q.log.ActionEvents(ctx, time.Time{})
+	base := newState()
+	if q.snaps != nil {
+		var err error
+		if base, err = q.loadSnapshot(ctx); err != nil {
+			return err
+		}
+	}
+	// The settled state is the live one until the first event too new to
+	// settle: one scan of the log builds both, and a copy is made once.
+	st, upto, loaded := base, settleBound(q.now()), base.cut
+	var settled *state
+	settle := func() {
+		if q.keepSettled && settled == nil {
+			settled = st.clone()
+			settled.applied, settled.pruneAt = map[string]int64{}, minPrune
+		}
+	}
+	q.ids.Observe(loaded)
+	err := q.log.ScanActionEvents(ctx, loaded, "", func(e churn.ActionEvent) error {
+		if e.ID > upto {
+			settle()
+		}
+		st.apply(e)
+		if settled == nil {
+			st.cut = e.ID
+		}
+		q.ids.Observe(e.ID)
+		return ctx.Err()
+	})
 	if err != nil {
 		return err
 	}
-	st := newState()
-	for _, e := range evs {
-		st.apply(e)
-		q.ids.Observe(e.ID)
+	settle()
+	q.st, q.stale, q.loaded, q.loadedAt = st, false, true, q.now()
+	if q.keepSettled {
+		q.snapMu.Lock()
+		q.settled, q.written = settled, loaded
+		q.snapMu.Unlock()
 	}
-	q.st, q.stale, q.loaded = st, false, true
 	return nil
 }
+
+// CatchUp brings the queue up to the log before this process writes as its
+// owner. Right after a load (a server that starts and at once takes the
+// queue over) a Sync does, so a start reads the snapshot and the log once;
+// otherwise the queue is loaded again, as every takeover did before.
+func (q *Queue) CatchUp(ctx context.Context) error {
+	q.mu.Lock()
+	fresh := q.loaded && !q.stale && q.now().Sub(q.loadedAt) < catchUpWindow
+	q.mu.Unlock()
+	if !fresh {
+		return q.Load(ctx)
+	}
+	_, err := q.Sync(ctx)
+	return err
+}
+
+// catchUpWindow is how recent a load lets CatchUp sync instead of load.
+const catchUpWindow = time.Minute
 
 // syncMargin is how far back Sync looks before the newest event it knows:
 // another process stamps its events before it writes them, so a plan's

@@ -11,15 +11,62 @@ import (
 // The same rules decide whether a live request may write an event and
 // whether a replayed event takes effect, so replaying the log after a
 // restart rebuilds exactly the queue that was served.
+//
+// Actions are never changed in place (an event stores a new copy), so two
+// states may share them: the queue's live state and the settled one it
+// snapshots (snapshot.go).
 type state struct {
 	actions map[string]*churn.Action
-	applied map[string]struct{} // event ids folded in
-	latest  time.Time           // newest event time seen
-	token   uint64              // highest fencing token seen
+	// cut is the last event id of the snapshot the state started from:
+	// events up to it are folded in already.
+	cut string
+	// applied holds the ids of the events folded in after cut with the
+	// time they stand for (0: an id without one), so that a Sync that reads
+	// an event again skips it; prune forgets those too old to be read again.
+	applied   map[string]int64
+	pruneAt   int // prune when applied grows to this size
+	latest    time.Time
+	token     uint64 // highest fencing token seen
+	processed int    // events read, whether or not they took effect
 }
 
+// minPrune is the size of applied below which it is not pruned.
+const minPrune = 1 << 16
+
 func newState() *state {
-	return &state{actions: map[string]*churn.Action{}, applied: map[string]struct{}{}}
+	return &state{actions: map[string]*churn.Action{}, applied: map[string]int64{}, pruneAt: minPrune}
+}
+
+// clone returns a state with the same actions (shared) and no memory of
+// events after cut beyond what s has.
+func (s *state) clone() *state {
+	c := *s
+	c.actions = make(map[string]*churn.Action, len(s.actions))
+	for id, a := range s.actions {
+		c.actions[id] = a
+	}
+	c.applied = make(map[string]int64, len(s.applied))
+	for id, t := range s.applied {
+		c.applied[id] = t
+	}
+	return &c
+}
+
+// prune forgets the applied ids older than twice the sync margin before the
+// newest event: Sync reads back one margin only, and a full reload starts
+// over, so no read can bring them again. It keeps a replay of millions of
+// events from holding every id.
+func (s *state) prune() {
+	if len(s.applied) < s.pruneAt {
+		return
+	}
+	horizon := s.latest.Add(-2 * syncMargin).UnixNano()
+	for id, t := range s.applied {
+		if t != 0 && t < horizon {
+			delete(s.applied, id)
+		}
+	}
+	s.pruneAt = max(minPrune, 2*len(s.applied))
 }
 
 // check says why event e cannot apply, nil when it can.
@@ -68,10 +115,19 @@ func outcomeSuffix(a *churn.Action) string {
 // apply folds an event in; events already applied or that cannot apply are
 // skipped, and apply reports whether it changed anything.
 func (s *state) apply(e churn.ActionEvent) bool {
+	if e.ID <= s.cut {
+		return false
+	}
 	if _, seen := s.applied[e.ID]; seen {
 		return false
 	}
-	s.applied[e.ID] = struct{}{}
+	t, hasTime := idTime(e.ID)
+	s.applied[e.ID] = t.UnixNano()
+	if !hasTime {
+		s.applied[e.ID] = 0
+	}
+	s.processed++
+	defer s.prune()
 	if e.Token != 0 {
 		// An owner that lost the queue may still land a write after its
 		// successor's: fence it out, so every replay drops it alike.
@@ -80,7 +136,7 @@ func (s *state) apply(e churn.ActionEvent) bool {
 		}
 		s.token = e.Token
 	}
-	if t, ok := idTime(e.ID); ok {
+	if hasTime {
 		e.At = t
 	}
 	if e.At.After(s.latest) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/telcoretain/churn"
@@ -210,9 +212,11 @@ func (b *snapshotBuilder) reason(r churn.Reason) (reasonRec, error) {
 		if len(b.s.features) > math.MaxUint16 {
 			return reasonRec{}, fmt.Errorf("more than %d distinct reason features", math.MaxUint16)
 		}
+		// Copies: a reason's strings may be slices of a larger row.
+		feature := strings.Clone(r.Feature)
 		f = uint16(len(b.s.features))
-		b.featIdx[r.Feature] = f
-		b.s.features = append(b.s.features, r.Feature)
+		b.featIdx[feature] = f
+		b.s.features = append(b.s.features, feature)
 	}
 	if len(r.Text) > math.MaxUint16 {
 		return reasonRec{}, fmt.Errorf("reason text of %d bytes", len(r.Text))
@@ -225,7 +229,7 @@ func (b *snapshotBuilder) reason(r churn.Reason) (reasonRec, error) {
 		off = uint32(len(b.texts))
 		b.texts = append(b.texts, r.Text...)
 		if len(b.textIdx) < maxInternedTexts {
-			b.textIdx[r.Text] = off
+			b.textIdx[strings.Clone(r.Text)] = off
 		}
 	}
 	return reasonRec{value: float32(r.Value), contribution: float32(r.Contribution),
@@ -245,41 +249,71 @@ func (b *snapshotBuilder) build(now time.Time) *Snapshot {
 		s.regions = []string{""}
 		s.regionIdx = map[string]uint16{"": 0}
 	}
+	// The map that found duplicates while loading is the index: building
+	// another would cost a second of a start-up and a transient copy.
+	s.index = b.seen
 	b.ids, b.texts, b.textIdx, b.seen, b.regionIdx = nil, nil, nil, nil, nil
 	s.entries = slices.Clip(s.entries)
 	s.reasons = slices.Clip(s.reasons)
-	s.index = make(map[string]int32, len(s.entries))
-	all := make([]int32, len(s.entries))
-	for i := range s.entries {
-		s.index[s.id(int32(i))] = int32(i)
-		all[i] = int32(i)
-	}
+	s.sortOrders()
+	s.summary = summarise(s)
+	return s
+}
+
+// sortOrders fills the sort orders: each partition is sorted on its own,
+// as pairs of key and position, and the orders are sorted concurrently (a
+// million scores took seconds per order, and serving starts only after all
+// three).
+func (s *Snapshot) sortOrders() {
+	var parts [numTiers][numBands][]int32
 	var counts [numTiers][numBands]int
 	for _, e := range s.entries {
 		counts[e.tier][e.band]++
 	}
-	for k := range numSorts {
-		slices.SortFunc(all, func(a, b int32) int {
-			if s.before(k, a, b) {
-				return -1
-			}
-			if s.before(k, b, a) {
-				return 1
-			}
-			return 0
-		})
-		for t := range numTiers {
-			for bd := range numBands {
-				s.order[k][t][bd] = make([]int32, 0, counts[t][bd])
-			}
-		}
-		for _, i := range all {
-			e := &s.entries[i]
-			s.order[k][e.tier][e.band] = append(s.order[k][e.tier][e.band], i)
+	for t := range numTiers {
+		for bd := range numBands {
+			parts[t][bd] = make([]int32, 0, counts[t][bd])
 		}
 	}
-	s.summary = summarise(s)
-	return s
+	for i, e := range s.entries {
+		parts[e.tier][e.band] = append(parts[e.tier][e.band], int32(i))
+	}
+	var wg sync.WaitGroup
+	for k := range numSorts {
+		wg.Go(func() {
+			// Pairs of key and position sort in place, so a comparison
+			// reads no other memory unless the keys tie.
+			type item struct {
+				key float32
+				pos int32
+			}
+			order := func(a, b item) int {
+				if a.key != b.key {
+					if a.key > b.key {
+						return -1
+					}
+					return 1
+				}
+				return strings.Compare(s.id(a.pos), s.id(b.pos))
+			}
+			var items []item
+			for t := range numTiers {
+				for bd := range numBands {
+					items = items[:0]
+					for _, i := range parts[t][bd] {
+						items = append(items, item{s.key(k, i), i})
+					}
+					slices.SortFunc(items, order)
+					out := make([]int32, len(items))
+					for j, it := range items {
+						out[j] = it.pos
+					}
+					s.order[k][t][bd] = out
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

@@ -36,7 +36,7 @@ type Options struct {
 	Claim          bool          // whether this server may own the queue
 	Log            *slog.Logger
 	// Gain runs before this server starts writing as the owner: it
-	// reloads the queue from the log.
+	// brings the queue up to the log (the queue's CatchUp).
 	Gain func(ctx context.Context) error
 }
 

@@ -37,9 +37,10 @@ planning twice adds nothing); the server picks them up on its next poll.`,
 	return cmd
 }
 
-// loadQueue reads the whole action log into a queue.
-func loadQueue(ctx context.Context, st retention.Log) (*retention.Queue, error) {
-	q := retention.NewQueue(st, retention.QueueOptions{})
+// loadQueue reads the action queue: the newest snapshot and the events
+// after it.
+func loadQueue(ctx context.Context, st *clickhouse.Client) (*retention.Queue, error) {
+	q := retention.NewQueue(st, retention.QueueOptions{Snapshots: st})
 	return q, q.Load(ctx)
 }
 

@@ -39,16 +39,18 @@ type config struct {
 	// prepaid customer has churned (features, labels, outcomes).
 	PrepaidInactivity int
 
-	Serve       serve.Config // the tuning of `churn serve`; Keys and Insecure are set by the command
-	Scheduler   bool         // serve runs the scheduled jobs
-	QueueOwner  bool         // serve may own the retention action queue
-	OwnerTTL    time.Duration
-	Advertise   string // HTTP address other servers send agents to; empty: --http-addr
-	ZooKeeper   string // host:port,... of the ensemble holding the queue lease; empty: heartbeats in ClickHouse
-	ZKSession   time.Duration
-	Jobs        jobsConfig
-	MetricsAddr string // of `churn jobs run-scheduler`; empty: no metrics endpoint
-	PolicyPath  string
+	Serve      serve.Config // the tuning of `churn serve`; Keys and Insecure are set by the command
+	Scheduler  bool         // serve runs the scheduled jobs
+	QueueOwner bool         // serve may own the retention action queue
+	OwnerTTL   time.Duration
+	// SnapshotEvery is how often the queue owner snapshots the queue; 0: never.
+	SnapshotEvery time.Duration
+	Advertise     string // HTTP address other servers send agents to; empty: --http-addr
+	ZooKeeper     string // host:port,... of the ensemble holding the queue lease; empty: heartbeats in ClickHouse
+	ZKSession     time.Duration
+	Jobs          jobsConfig
+	MetricsAddr   string // of `churn jobs run-scheduler`; empty: no metrics endpoint
+	PolicyPath    string
 
 	lookupEnv func(string) (string, bool)
 	table     []*setting
@@ -118,6 +120,8 @@ func (c *config) settings() []*setting {
 			Help: "may own the retention action queue: of the servers on one database that may, the first live one owns it (heartbeats in queue_owners) and the others serve action reads only until it stops; false: never own", Kind: boolKind(&c.QueueOwner)},
 		{Flag: "queue-owner-ttl", Env: "CHURN_QUEUE_OWNER_TTL", Default: formatDuration(3 * sd.PollInterval), Scope: groupServe,
 			Help: "a queue owner whose heartbeat (one per --poll-interval) is older than this is dead and another server takes over; at least twice --poll-interval", Kind: durationKind(&c.OwnerTTL, 2*time.Second)},
+		{Flag: "queue-snapshot-interval", Env: "CHURN_QUEUE_SNAPSHOT_INTERVAL", Default: "10m", Scope: groupServe,
+			Help: "how often the queue owner stores a snapshot of the action queue (and once when it stops), so that a starting server reads the snapshot and only the later action events; 0: never", Kind: durationKind(&c.SnapshotEvery, 0)},
 		{Flag: "zookeeper", Env: "CHURN_ZOOKEEPER", Scope: groupServe, Unset: "none: heartbeats in ClickHouse",
 			Help: "ZooKeeper ensemble (host:port,...) holding the action queue's lease; the lowest lease node owns the queue", Kind: stringKind(&c.ZooKeeper)},
 		{Flag: "zookeeper-session-timeout", Env: "CHURN_ZOOKEEPER_SESSION_TIMEOUT", Default: "10s", Scope: groupServe,

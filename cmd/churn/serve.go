@@ -91,7 +91,20 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 			}
 			a.log.Info("serving HTTP API", "addr", ln.Addr().String(), "keys", keys.Len(),
 				"poll_interval", cfg.PollInterval, "clickhouse", st.Addr(), "database", st.Database())
-			err = runWithScheduler(ctx, sched, func(ctx context.Context) error { return srv.Run(ctx, ln) })
+			err = runWithScheduler(ctx, sched, func(ctx context.Context) error {
+				sctx, stop := context.WithCancel(ctx)
+				done := make(chan struct{})
+				go func() { defer close(done); _ = a.queueSnapshots(sctx, queue, own) }()
+				err := srv.Run(ctx, ln)
+				stop()
+				<-done
+				return err
+			})
+			// A last snapshot while this server still owns the queue, so
+			// the next start replays as little as possible.
+			sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			a.snapshotQueue(sctx, queue, own)
+			scancel()
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			if rerr := own.Release(rctx); rerr != nil {
 				a.log.Warn("action queue: could not release the queue; another server takes over when the claim's TTL has passed", "err", rerr)

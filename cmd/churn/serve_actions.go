@@ -26,14 +26,18 @@ func (a *app) addActionDeps(ctx context.Context, st *clickhouse.Client, policyPa
 		return nil, nil, nil, err
 	}
 	var own queueOwner
+	id := retention.NewOwnerID()
 	q := retention.NewQueue(st, retention.QueueOptions{Lease: w.Lease, Log: a.log,
-		Fence: func() (uint64, error) { return own.Fence() }})
+		Fence:     func() (uint64, error) { return own.Fence() },
+		Snapshots: st, WriteSnapshots: a.cfg.QueueOwner && a.cfg.SnapshotEvery > 0, Writer: id})
+	start := time.Now()
 	if err := q.Load(ctx); err != nil {
 		a.log.Warn("action queue: cannot read the action log yet; retrying on every poll", "err", err)
 	} else {
-		a.log.Info("action queue rebuilt from the action log", "actions", statusCounts(q.Counts()), "policy", w.Status().Path)
+		a.log.Info("action queue rebuilt from the action log", "actions", statusCounts(q.Counts()), "policy", w.Status().Path,
+			"took", time.Since(start).Round(time.Millisecond))
 	}
-	own, err = a.queueOwner(st, addr, every, q)
+	own, err = a.queueOwner(st, id, addr, every, q)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -58,19 +62,18 @@ type queueOwner interface {
 }
 
 // queueOwner returns the lease of --zookeeper when set, else the heartbeats.
-func (a *app) queueOwner(st *clickhouse.Client, addr string, every time.Duration, q *retention.Queue) (queueOwner, error) {
-	id := retention.NewOwnerID()
+func (a *app) queueOwner(st *clickhouse.Client, id, addr string, every time.Duration, q *retention.Queue) (queueOwner, error) {
 	if a.cfg.ZooKeeper != "" {
 		l, err := zookeeper.Open(zookeeper.Options{Servers: strings.Split(a.cfg.ZooKeeper, ","),
 			Path: "/churn/" + st.Database() + "/queue-owner", ID: id, Addr: addr, SessionTimeout: a.cfg.ZKSession,
-			Claim: a.cfg.QueueOwner, Log: a.log, Gain: q.Load})
+			Claim: a.cfg.QueueOwner, Log: a.log, Gain: q.CatchUp})
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--zookeeper %s: %w", a.cfg.ZooKeeper, err)}
 		}
 		return l, nil
 	}
 	own, err := retention.NewOwnership(st, retention.OwnershipOptions{ID: id, Addr: addr, TTL: a.cfg.OwnerTTL,
-		Settle: min(a.cfg.OwnerTTL/3, every, 2*time.Second), Claim: a.cfg.QueueOwner, Log: a.log, Floor: q.MaxToken, Gain: q.Load,
+		Settle: min(a.cfg.OwnerTTL/3, every, 2*time.Second), Claim: a.cfg.QueueOwner, Log: a.log, Floor: q.MaxToken, Gain: q.CatchUp,
 		Gone: func(owner string) bool { return ownerExited(owner, id) }})
 	if err != nil {
 		return nil, usageError{err}
@@ -111,4 +114,43 @@ func (o ownerOnly) Run(ctx context.Context) error {
 func (a *app) newActionJobs(st *clickhouse.Client, q *retention.Queue, w *retention.Watcher) (jobs.ActionsJob, jobs.OutcomesJob) {
 	return jobs.ActionsJob{Actions: &jobs.Actions{Runs: st, Queue: q, Policy: w.Policy, Log: a.log}},
 		jobs.OutcomesJob{Outcomes: &jobs.Outcomes{Churn: st, Labels: st, Actions: q, Policy: w.Policy, Log: a.log}}
+}
+
+// queueSnapshots stores a snapshot of the action queue every
+// --queue-snapshot-interval while this server owns the queue, so that a
+// server starting later reads it and only the events after it.
+func (a *app) queueSnapshots(ctx context.Context, q *retention.Queue, own queueOwner) error {
+	if !a.cfg.QueueOwner || a.cfg.SnapshotEvery <= 0 {
+		return nil
+	}
+	t := time.NewTicker(a.cfg.SnapshotEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			a.snapshotQueue(ctx, q, own)
+		}
+	}
+}
+
+// snapshotQueue stores one snapshot when this server owns the queue; a
+// failure is logged, and the next one tries again.
+func (a *app) snapshotQueue(ctx context.Context, q *retention.Queue, own queueOwner) {
+	if !a.cfg.QueueOwner || a.cfg.SnapshotEvery <= 0 {
+		return
+	}
+	if _, err := own.Fence(); err != nil {
+		return
+	}
+	start := time.Now()
+	h, wrote, err := q.WriteSnapshot(ctx)
+	switch {
+	case err != nil:
+		a.log.Warn("action queue: snapshot failed; the next one retries", "err", err)
+	case wrote:
+		a.log.Info("action queue: snapshot stored", "snapshot", h.ID, "cut", h.Cut, "actions", h.Actions,
+			"took", time.Since(start).Round(time.Millisecond))
+	}
 }

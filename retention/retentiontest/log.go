@@ -69,3 +69,23 @@ func (l *Log) Len() int {
 	defer l.mu.Unlock()
 	return len(l.evs)
 }
+
+// ScanActionEvents streams the events after after and at most upto (empty:
+// unbounded), ordered by id.
+func (l *Log) ScanActionEvents(_ context.Context, after, upto string, fn func(churn.ActionEvent) error) error {
+	l.mu.Lock()
+	var evs []churn.ActionEvent
+	for _, e := range l.evs {
+		if (after == "" || e.ID > after) && (upto == "" || e.ID <= upto) {
+			evs = append(evs, e)
+		}
+	}
+	l.mu.Unlock()
+	slices.SortStableFunc(evs, func(a, b churn.ActionEvent) int { return strings.Compare(a.ID, b.ID) })
+	for _, e := range evs {
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,135 @@
+package clickhouse_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/clickhouse/chtest"
+	"github.com/telcoretain/churn/internal/clocktest"
+	"github.com/telcoretain/churn/retention"
+)
+
+func TestQueueFromSnapshotAndLaterEventsEqualsFullReplay(t *testing.T) {
+	c, _ := chtest.NewDB(t)
+	ctx := context.Background()
+	clock := clocktest.New(time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC))
+	writer := retention.NewQueue(c, retention.QueueOptions{Now: clock.Now, Snapshots: c, WriteSnapshots: true, Writer: "test"})
+	if err := writer.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Enough actions for two chunks, some worked before the snapshot.
+	var plan []churn.Action
+	for i := range 9000 {
+		plan = append(plan, churn.Action{ID: fmt.Sprintf("a%05d", i), CustomerID: fmt.Sprintf("c%05d", i), Cycle: "2026-04-01",
+			Kind: churn.ActionSMS, Priority: i % 3, Value: float64(i), Tier: churn.TierA, Band: churn.RiskHigh, Probability: 0.5})
+	}
+	if _, err := writer.Enqueue(ctx, "job:actions", plan[:8000], plan[8000:8100]); err != nil {
+		t.Fatal(err)
+	}
+	work := func(n int) {
+		t.Helper()
+		got, err := writer.Claim(ctx, "ann", "agent:ann", n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range got[:len(got)/2] {
+			if _, err := writer.Complete(ctx, a.ID, "ann", retention.OutcomeAccepted, "ok", "agent:ann"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	work(20)
+	clock.Add(time.Hour)
+	h, ok, err := writer.WriteSnapshot(ctx)
+	if err != nil || !ok || h.Actions != 8100 {
+		t.Fatalf("snapshot %+v, wrote %v: %v", h, ok, err)
+	}
+	// Later events: the rest of the plan, more work, a lease that runs out.
+	if _, err := writer.Enqueue(ctx, "job:actions", plan[8100:], nil); err != nil {
+		t.Fatal(err)
+	}
+	work(10)
+	clock.Add(time.Hour)
+
+	fromSnap := retention.NewQueue(c, retention.QueueOptions{Now: clock.Now, Snapshots: c})
+	full := retention.NewQueue(c, retention.QueueOptions{Now: clock.Now})
+	for _, q := range []*retention.Queue{fromSnap, full} {
+		if err := q.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := fromSnap.Actions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := full.Actions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 9000 || len(got) != len(want) {
+		t.Fatalf("%d actions from the snapshot, %d from a full replay, want 9000", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		g.LeaseUntil, g.CreatedAt, w.LeaseUntil, w.CreatedAt = g.LeaseUntil.UTC(), g.CreatedAt.UTC(), w.LeaseUntil.UTC(), w.CreatedAt.UTC()
+		if !reflect.DeepEqual(g, w) {
+			t.Fatalf("action %d:\n got %+v\nwant %+v", i, g, w)
+		}
+	}
+}
+
+func TestQueueSnapshotWithoutHeaderIsNeverListedAndIsDroppedLater(t *testing.T) {
+	c, _ := chtest.NewDB(t)
+	ctx := context.Background()
+	died := errors.New("writer died")
+	write := func(id uint64, cut string, fail bool) error {
+		return c.WriteQueueSnapshot(ctx, churn.QueueSnapshot{ID: id, Cut: cut, Actions: 0, WrittenAt: time.Unix(int64(id), 0)},
+			func(yield func([]byte) error) error {
+				if err := yield([]byte(fmt.Sprintf("chunk of %d", id))); err != nil {
+					return err
+				}
+				if fail {
+					return died
+				}
+				return yield([]byte("second"))
+			})
+	}
+	if err := write(100, "e1", true); !errors.Is(err, died) {
+		t.Fatalf("failed write: %v", err)
+	}
+	hs, err := c.QueueSnapshots(ctx, 10)
+	if err != nil || len(hs) != 0 {
+		t.Fatalf("after a writer died: %+v %v, want no snapshot", hs, err)
+	}
+	for i, cut := range []string{"e2", "e3", "e4"} {
+		if err := write(uint64(200+i), cut, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hs, err = c.QueueSnapshots(ctx, 10)
+	if err != nil || len(hs) != 3 || hs[0].Cut != "e4" || hs[0].Chunks != 2 || hs[0].ID != 202 {
+		t.Fatalf("headers %+v %v", hs, err)
+	}
+	var chunks []string
+	for _, id := range []uint64{100, 200, 201, 202} {
+		n := 0
+		if err := c.QueueSnapshotChunks(ctx, id, func(b []byte) error {
+			if n == 0 {
+				chunks = append(chunks, string(b))
+			}
+			n++
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The orphan of the failed write and the oldest snapshot are dropped.
+	if want := []string{"chunk of 201", "chunk of 202"}; !reflect.DeepEqual(chunks, want) {
+		t.Fatalf("chunks left %q, want %q", chunks, want)
+	}
+}
