@@ -189,7 +189,7 @@ func familyOf(fams []Family, feature string) (Family, bool) {
 // FamilyValues runs a family's query as of asOf and checks its columns:
 // customer_id, then the declared features in order, one row per customer.
 // The rows come sorted by customer id.
-func FamilyValues(ctx context.Context, st Store, fam Family, asOf time.Time) (*churn.Matrix, error) {
+func FamilyValues(ctx context.Context, st MatrixQuerier, fam Family, asOf time.Time) (*churn.Matrix, error) {
 	m, err := st.QueryMatrix(ctx, fam.SQL, map[string]any{"as_of": Date(asOf).Format(time.DateOnly)}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("feature family %s (%s): %w", fam.Name, fam.Path, err)
