@@ -75,10 +75,16 @@ func (s *Sandbox) copyTables(ctx context.Context, src *Client, tables []string, 
 			continue // not a table of the database
 		}
 		// Names come from system.columns and are quoted; the count is an int.
-		q := fmt.Sprintf("CREATE TABLE %s ENGINE = Log AS SELECT * FROM %s.`%s`", quoteName(t), src.cfg.Database, t)
+		q := fmt.Sprintf("CREATE TABLE %s ENGINE = Log AS SELECT * FROM %s.%s", quoteName(t), src.cfg.Database, quoteName(t))
 		if _, ok := cols["customer_id"]; ok {
-			q += fmt.Sprintf(" WHERE customer_id IN (SELECT customer_id FROM %s.`%s` GROUP BY customer_id ORDER BY cityHash64(customer_id) LIMIT %d)",
-				src.cfg.Database, t, customers)
+			// One sample for every table, so that joins on the customer
+			// still meet: from customers when the database has it.
+			from := "customers"
+			if c, _ := src.columnTypes(ctx, from); c["customer_id"] == "" {
+				from = t
+			}
+			q += fmt.Sprintf(" WHERE customer_id IN (SELECT customer_id FROM %s.%s GROUP BY customer_id ORDER BY cityHash64(customer_id) LIMIT %d)",
+				src.cfg.Database, quoteName(from), customers)
 		}
 		if err := s.conn.Exec(ctx, q); err != nil {
 			return wrap("copy "+t+" into "+s.cfg.Database, s.cfg, err)

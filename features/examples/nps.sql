@@ -1,5 +1,5 @@
 -- NPS surveys: how likely the customer says they are to recommend us (0-10).
--- Reads nps_surveys (see nps_surveys.ddl.sql); only surveys answered before
+-- Reads nps_surveys (see tables/nps_surveys.sql); only surveys answered before
 -- the as-of date count, so the family is point-in-time.
 --
 -- feature: nps_last (score 0-10): Latest NPS answer before the as-of date
