@@ -42,6 +42,9 @@ type Train struct {
 	Progress func(step string, n int64)
 	// Now stamps each stored model's CreatedAt; nil: time.Now.
 	Now func() time.Time
+	// Operator is the operator's vocabulary and feature families: the
+	// candidates train on the registry and the families' features.
+	Operator features.Operator
 }
 
 // TrainResult says what a training run did.
@@ -165,9 +168,9 @@ func (t *Train) train(ctx context.Context, runID string) (*TrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	feats := features.WithRegions(features.Registry(), regions)
+	feats := features.WithRegions(features.Catalog(t.Operator.Families), regions)
 	snap := func(asOf time.Time) (*churn.Matrix, error) {
-		s, err := features.Compute(ctx, t.Data, features.Spec{AsOf: asOf, Horizon: t.Horizon, DataEnd: dataEnd, Features: feats})
+		s, err := features.Compute(ctx, t.Data, features.Spec{AsOf: asOf, Horizon: t.Horizon, DataEnd: dataEnd, Features: feats, Operator: t.Operator})
 		if err != nil {
 			return nil, err
 		}
@@ -319,7 +322,7 @@ func (t *Train) championReport(ctx context.Context, version churn.ModelVersion, 
 	}
 	x := holdout
 	if !sameCategories(cm.FeatureDefs(), feats) {
-		s, err := features.Compute(ctx, t.Data, features.Spec{AsOf: holdout.AsOf, Horizon: t.Horizon, DataEnd: dataEnd, Features: cm.FeatureDefs()})
+		s, err := features.Compute(ctx, t.Data, features.Spec{AsOf: holdout.AsOf, Horizon: t.Horizon, DataEnd: dataEnd, Features: cm.FeatureDefs(), Operator: t.Operator})
 		if err != nil {
 			return nil, err
 		}

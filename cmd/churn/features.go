@@ -99,7 +99,7 @@ func computeSnapshot(ctx context.Context, a *app, st *clickhouse.Client, asOf ti
 	}
 	p := a.newProgress("features as of "+asOf.Format(time.DateOnly), "rows read", 0)
 	var seen, total int64
-	s, err := features.Compute(ctx, st, features.Spec{AsOf: asOf, Horizon: horizon, DataEnd: dataEnd,
+	s, err := features.Compute(ctx, st, features.Spec{AsOf: asOf, Horizon: horizon, DataEnd: dataEnd, Operator: a.op,
 		Progress: func(done, t int64) {
 			if t > total {
 				total = t

@@ -63,10 +63,10 @@ func (s *jobSet) add(name string, j jobs.Job) {
 // nil.
 func (a *app) newJobSet(st *clickhouse.Client, cfg jobsConfig, reg prometheus.Registerer) *jobSet {
 	set := &jobSet{}
-	set.add("train", jobs.TrainJob{Train: &jobs.Train{Data: st, Models: st, Registry: st, Runs: st, Log: a.log.With("job", "train"), Actor: "job:train"}})
-	set.score = &jobs.Scoring{Data: st, Models: st, Runs: st, Scores: st, Log: a.log.With("job", "score"), Reconcile: a.reconcileScoreRuns(st)}
+	set.add("train", jobs.TrainJob{Train: &jobs.Train{Data: st, Models: st, Registry: st, Runs: st, Log: a.log.With("job", "train"), Actor: "job:train", Operator: a.op}})
+	set.score = &jobs.Scoring{Data: st, Models: st, Runs: st, Scores: st, Log: a.log.With("job", "score"), Reconcile: a.reconcileScoreRuns(st), Operator: a.op}
 	set.add("score", jobs.ScoreJob{Scoring: set.score})
-	set.drift = &jobs.Drift{Data: st, Models: st, Runs: st, Checks: st, Log: a.log.With("job", "drift"), Threshold: cfg.psi, AUCFloor: cfg.aucFloor}
+	set.drift = &jobs.Drift{Data: st, Models: st, Runs: st, Checks: st, Log: a.log.With("job", "drift"), Threshold: cfg.psi, AUCFloor: cfg.aucFloor, Operator: a.op}
 	if reg != nil {
 		set.drift.Metrics = jobs.NewDriftMetrics(reg)
 	}

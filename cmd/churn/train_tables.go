@@ -35,7 +35,7 @@ func trainTables(ctx context.Context, a *app, o tableOptions) error {
 	snaps := a.newProgress("snapshots", "customers", 0)
 	var cand *progress
 	job := &jobs.Train{Data: st, Models: st, Registry: st, Runs: st, Log: a.log, Snapshots: o.snapshots, Horizon: h, Force: o.force, Actor: actor(), Candidates: cands,
-		MaxFitRows: o.maxFitRows, Seed: o.seed,
+		MaxFitRows: o.maxFitRows, Seed: o.seed, Operator: a.op,
 		Progress: func(step string, n int64) {
 			switch step {
 			case "snapshot":
