@@ -43,7 +43,7 @@ never today's date. The file is written whole or not at all.`,
 	f.StringVar(&args.asOf, "as-of", "", "as-of date YYYY-MM-DD (default: the day after the latest usage day)")
 	f.StringVar(&args.horizon, "horizon", "30d", "label window, e.g. 30d or 4w")
 	f.StringVar(&args.out, "out", "", "CSV file to write")
-	cmd.AddCommand(newFeaturesCatalogCmd(a))
+	cmd.AddCommand(newFeaturesCatalogCmd(a), newFeaturesCheckCmd(a))
 	return cmd
 }
 
