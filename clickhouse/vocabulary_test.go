@@ -114,4 +114,3 @@ func assertSameMatrix(t *testing.T, want, got *churn.Matrix) {
 		}
 	}
 }
-

@@ -75,7 +75,6 @@ func TestBadVocabularyOrFamilyStopsTheCommand(t *testing.T) {
 	}
 }
 
-
 func loadNPS(t *testing.T, db []string) {
 	t.Helper()
 	ctx := context.Background()
