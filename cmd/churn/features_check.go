@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/features"
 )
 
@@ -84,7 +85,7 @@ func runFeaturesCheck(ctx context.Context, a *app, args checkArgs) error {
 		asOf = features.DataEnd(last)
 	}
 	for _, fam := range fams {
-		res, err := checkFamily(ctx, a, fam, asOf, args.customers)
+		res, err := checkFamily(ctx, a, st, fam, asOf, args.customers)
 		if err != nil {
 			return err
 		}
@@ -100,12 +101,7 @@ func runFeaturesCheck(ctx context.Context, a *app, args checkArgs) error {
 
 // checkFamily runs the leak check of one family in its own scratch
 // database, dropped whatever happens.
-func checkFamily(ctx context.Context, a *app, fam features.Family, asOf time.Time, customers int) (*features.LeakCheck, error) {
-	st, err := a.openStore(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
+func checkFamily(ctx context.Context, a *app, st *clickhouse.Client, fam features.Family, asOf time.Time, customers int) (*features.LeakCheck, error) {
 	sb, err := st.NewSandbox(ctx, fam.Tables, customers)
 	if err != nil {
 		return nil, err
