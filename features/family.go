@@ -137,7 +137,11 @@ func ParseFamily(path, src string) (Family, error) {
 		return bad("declares no feature; add a header line `-- feature: name (unit): description` per column")
 	}
 	for i := range fam.Features {
-		fam.Features[i].Missing = missing[fam.Features[i].Name]
+		// The join leaves NaN where the query has no row for a customer.
+		fam.Features[i].Missing = "NaN when the family's query returns no row for the customer."
+		if m, ok := missing[fam.Features[i].Name]; ok {
+			fam.Features[i].Missing = m
+		}
 		delete(missing, fam.Features[i].Name)
 	}
 	for n := range missing {

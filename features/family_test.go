@@ -31,6 +31,9 @@ func TestParseFamilyReadsHeaderAndTables(t *testing.T) {
 	if f.Unit != "score 0-10" || f.Description != "Latest NPS answer" || f.Missing != "NaN without a survey." || f.Family != "nps" {
 		t.Errorf("feature %+v", f)
 	}
+	if m := fam.Features[1].Missing; !strings.Contains(m, "no row for the customer") {
+		t.Errorf("undeclared missing note %q: a customer without a row is NaN all the same", m)
+	}
 }
 
 func TestParseFamilyRefusesSQLWithoutTheAsOfParameter(t *testing.T) {
