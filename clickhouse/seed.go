@@ -8,7 +8,7 @@ import (
 	"github.com/telcoretain/churn/dataset"
 )
 
-// TruncateContractTables empties the seven input contract tables and the
+// TruncateContractTables empties the input contract tables, nps_surveys and the
 // rollups of usage_daily, as `churn seed` does before it loads a synthetic
 // operator. The output tables (models, scores, actions) are left alone. The
 // tables lose their seed mark first, so that a load cut short is never taken
@@ -22,6 +22,10 @@ func (c *Client) TruncateContractTables(ctx context.Context) error {
 		if err := c.mutateSharded(ctx, "TRUNCATE TABLE %s", t.Name); err != nil {
 			return wrap("truncate "+t.Name, c.cfg, err)
 		}
+	}
+	// The synthetic operator's extra table (migration 0014) goes with them.
+	if err := c.mutateSharded(ctx, "TRUNCATE TABLE %s", "nps_surveys"); err != nil {
+		return wrap("truncate nps_surveys", c.cfg, err)
 	}
 	// TRUNCATE fires no view: the rollups are emptied by hand.
 	return c.truncateUsageRollups(ctx)

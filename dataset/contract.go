@@ -22,6 +22,7 @@ type Column struct {
 	Type     ColumnType
 	Nullable bool     // empty CSV cells are NULL
 	Enum     []string // allowed values, nil when any
+	EnumHint string   // where to add a value Enum lacks (the vocabulary file), empty for no hint
 	Min, Max float64  // inclusive bounds for numbers; both 0 means unbounded below by 0 for unsigned types
 	Ref      string   // "table.column" this column references (foreign key), empty when none
 	// Default, when not empty, makes the column optional in a CSV header:

@@ -100,6 +100,9 @@ func (v *vec) appendString(s string) string {
 				return ""
 			}
 		}
+		if c.EnumHint != "" {
+			return fmt.Sprintf("%q is not one of %s; add it to %s", s, strings.Join(c.Enum, ", "), c.EnumHint)
+		}
 		return fmt.Sprintf("%q is not one of %s", s, strings.Join(c.Enum, ", "))
 	}
 	if !utf8.ValidString(s) {

@@ -63,6 +63,10 @@ type Spec struct {
 	// before AsOf.
 	Features []churn.Feature
 	Value    ValueConfig // zero value: DefaultValueConfig
+	// Operator holds the operator's vocabulary (the zero value is the
+	// default) and its feature families: a feature of Features that the
+	// registry lacks comes from the family that declares it.
+	Operator Operator
 	// Progress, when not nil, is told the rows ClickHouse has read so far
 	// and the estimated total.
 	Progress func(done, total int64)
@@ -142,20 +146,29 @@ func Compute(ctx context.Context, st Store, spec Spec) (*Snapshot, error) {
 		if err != nil {
 			return nil, err
 		}
-		feats = WithRegions(Registry(), regions)
+		feats = WithRegions(Catalog(spec.Operator.Families), regions)
 	}
-	if err := checkNames(feats); err != nil {
+	fams, err := checkNames(feats, spec.Operator.Families)
+	if err != nil {
 		return nil, err
 	}
+	base := feats[:len(feats)-familyFeatures(fams)]
 
-	query, params := SnapshotQuery(asOf, h, n, feats)
+	query, params := snapshotQuery(asOf, h, n, base, spec.Operator.Vocabulary)
 	raw, err := st.QueryMatrix(ctx, query, params, spec.Progress)
 	if err != nil {
 		return nil, fmt.Errorf("features as of %s: %w", asOf.Format(time.DateOnly), err)
 	}
-	m, err := assemble(raw, feats, vc)
+	m, err := assemble(raw, base, vc)
 	if err != nil {
 		return nil, err
+	}
+	for _, fam := range fams {
+		fm, err := FamilyValues(ctx, st, fam, asOf)
+		if err != nil {
+			return nil, err
+		}
+		joinFamily(m, fm)
 	}
 	m.AsOf = asOf
 	settle := 0
@@ -186,18 +199,43 @@ func DataEnd(latestUsageDay time.Time) time.Time {
 	return Date(latestUsageDay).AddDate(0, 0, 1)
 }
 
-// checkNames rejects a feature set whose names are not the registry's: the
-// SQL computes the registry, so a model trained on another version of it
-// cannot be scored with this one.
-func checkNames(fs []churn.Feature) error {
+// checkNames rejects a feature set that is not the registry followed by
+// whole feature families: the SQL computes the registry, so a model trained
+// on another version of it cannot be scored with this one. It returns the
+// families of the features after the registry, in order.
+func checkNames(fs []churn.Feature, fams []Family) ([]Family, error) {
 	want := Names(Registry())
 	got := Names(fs)
-	if !slices.Equal(want, got) {
-		return churn.Errorf(churn.KindInvalid, "compute features",
+	if len(got) < len(want) || !slices.Equal(want, got[:len(want)]) {
+		return nil, churn.Errorf(churn.KindInvalid, "compute features",
 			"feature set of %d features does not match the registry of %d (%s): retrain the model with this version",
 			len(got), len(want), firstDifference(want, got))
 	}
-	return nil
+	var out []Family
+	for rest := got[len(want):]; len(rest) > 0; {
+		fam, ok := familyOf(fams, rest[0])
+		if !ok {
+			return nil, churn.Errorf(churn.KindInvalid, "compute features",
+				"feature %s is in no feature family of the features folder (--features-dir, CHURN_FEATURES_DIR): add its SQL file back or retrain", rest[0])
+		}
+		n := len(fam.Features)
+		if len(rest) < n || !slices.Equal(rest[:n], Names(fam.Features)) {
+			return nil, churn.Errorf(churn.KindInvalid, "compute features",
+				"the features of family %s (%s) are now %v: retrain the model with this version of the file", fam.Name, fam.Path, Names(fam.Features))
+		}
+		out = append(out, fam)
+		rest = rest[n:]
+	}
+	return out, nil
+}
+
+// familyFeatures counts the features of the families.
+func familyFeatures(fams []Family) int {
+	n := 0
+	for _, f := range fams {
+		n += len(f.Features)
+	}
+	return n
 }
 
 func firstDifference(want, got []string) string {
@@ -212,16 +250,21 @@ func firstDifference(want, got []string) string {
 // SnapshotQuery returns the snapshot SQL and its named parameters for an
 // as-of date, a horizon and a prepaid inactivity in days and a feature set
 // (whose category lists become parameters, so that a model's own encodings
-// are replayed exactly). Compute runs it; it is exported for benchmarks and
-// for people who want to run the query by hand.
+// are replayed exactly), with the default vocabulary. Compute runs it with
+// the operator's; it is exported for benchmarks and for people who want to
+// run the query by hand.
 func SnapshotQuery(asOf time.Time, horizon, inactivity int, fs []churn.Feature) (string, map[string]any) {
-	p := snapshotParams(Date(asOf), horizon, fs)
+	return snapshotQuery(asOf, horizon, inactivity, fs, churn.Vocabulary{})
+}
+
+func snapshotQuery(asOf time.Time, horizon, inactivity int, fs []churn.Feature, voc churn.Vocabulary) (string, map[string]any) {
+	p := snapshotParams(Date(asOf), horizon, fs, voc)
 	p["inactivity_days"] = inactivity
 	return strings.Replace(snapshotSQL, "{lifecycle}", lifecycleSQL, 1), p
 }
 
 // snapshotParams are the query's parameters.
-func snapshotParams(asOf time.Time, horizon int, fs []churn.Feature) map[string]any {
+func snapshotParams(asOf time.Time, horizon int, fs []churn.Feature, voc churn.Vocabulary) map[string]any {
 	cats := func(name string) []string {
 		f, _ := Lookup(fs, name)
 		if f.Categories == nil {
@@ -229,7 +272,7 @@ func snapshotParams(asOf time.Time, horizon int, fs []churn.Feature) map[string]
 		}
 		return f.Categories
 	}
-	return map[string]any{
+	p := map[string]any{
 		"as_of":           asOf.Format(time.DateOnly),
 		"horizon_days":    horizon,
 		"contracts":       cats(NameContract),
@@ -238,6 +281,14 @@ func snapshotParams(asOf time.Time, horizon int, fs []churn.Feature) map[string]
 		"payment_methods": cats("payment_method"),
 		"billings":        cats(NameBilling),
 	}
+	// The operator's values and their categories, per vocabulary column.
+	for _, c := range [...]struct{ param, key string }{
+		{"segment", "customers.segment"}, {"payment", "customers.payment_method"},
+		{"contract", "plan_changes.contract"}, {"ticket", "support_tickets.category"},
+	} {
+		p[c.param+"_values"], p[c.param+"_categories"] = voc.Mapping(c.key)
+	}
+	return p
 }
 
 // assemble puts the SQL's columns in registry order and adds the derived

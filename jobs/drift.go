@@ -41,6 +41,8 @@ type Drift struct {
 	Metrics          *DriftMetrics
 	// Retrain starts a retraining run; nil: drift is only reported.
 	Retrain func(ctx context.Context, reason string) error
+	// Operator is the operator's vocabulary and feature families.
+	Operator features.Operator
 }
 
 // FeatureDrift is the PSI of one feature.
@@ -161,7 +163,7 @@ func (d *Drift) measure(ctx context.Context, m *model.Model, res *DriftResult) e
 		d.Log.Info("drift: the model file keeps no feature reference (trained before drift checks); checking the score only", "model", res.Run.ModelVersion)
 		return nil
 	}
-	snap, err := features.Compute(ctx, d.Data, features.Spec{AsOf: res.Run.AsOf, Horizon: d.Horizon, Inactivity: d.Inactivity, Features: m.FeatureDefs()})
+	snap, err := features.Compute(ctx, d.Data, features.Spec{AsOf: res.Run.AsOf, Horizon: d.Horizon, Inactivity: d.Inactivity, Operator: d.Operator, Features: m.FeatureDefs()})
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,9 @@ type Scoring struct {
 	// that an API server in the same process serves it at once rather than
 	// at its next poll.
 	Finished func(runID string)
+	// Operator is the operator's vocabulary and feature families, which
+	// the champion's snapshot is computed with.
+	Operator features.Operator
 }
 
 // ScoreResult describes a finished run.
@@ -153,7 +156,7 @@ func (s *Scoring) markFailed(ctx context.Context, res *ScoreResult, msg string) 
 // compute builds the snapshot with the champion's features and scores it.
 func (s *Scoring) compute(ctx context.Context, m *model.Model, res *ScoreResult) ([]churn.Score, error) {
 	began := time.Now()
-	snap, err := features.Compute(ctx, s.Data, features.Spec{AsOf: res.AsOf, Horizon: s.Horizon, Inactivity: s.Inactivity, Features: m.FeatureDefs()})
+	snap, err := features.Compute(ctx, s.Data, features.Spec{AsOf: res.AsOf, Horizon: s.Horizon, Inactivity: s.Inactivity, Operator: s.Operator, Features: m.FeatureDefs()})
 	if err != nil {
 		return nil, err
 	}

@@ -45,6 +45,9 @@ type Train struct {
 	Progress func(step string, n int64)
 	// Now stamps each stored model's CreatedAt; nil: time.Now.
 	Now func() time.Time
+	// Operator is the operator's vocabulary and feature families: the
+	// candidates train on the registry and the families' features.
+	Operator features.Operator
 }
 
 // TrainResult says what a training run did.
@@ -179,9 +182,9 @@ func (t *Train) train(ctx context.Context, runID string) (*TrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	feats := features.WithRegions(features.Registry(), regions)
+	feats := features.WithRegions(features.Catalog(t.Operator.Families), regions)
 	snap := func(asOf time.Time) (*churn.Matrix, error) {
-		s, err := features.Compute(ctx, t.Data, features.Spec{AsOf: asOf, Horizon: t.Horizon, Inactivity: t.Inactivity, DataEnd: dataEnd, Features: feats})
+		s, err := features.Compute(ctx, t.Data, features.Spec{AsOf: asOf, Horizon: t.Horizon, Inactivity: t.Inactivity, Operator: t.Operator, DataEnd: dataEnd, Features: feats})
 		if err != nil {
 			return nil, err
 		}
@@ -333,7 +336,7 @@ func (t *Train) championReport(ctx context.Context, version churn.ModelVersion, 
 	}
 	x := holdout
 	if !sameCategories(cm.FeatureDefs(), feats) {
-		s, err := features.Compute(ctx, t.Data, features.Spec{AsOf: holdout.AsOf, Horizon: t.Horizon, Inactivity: t.Inactivity, DataEnd: dataEnd, Features: cm.FeatureDefs()})
+		s, err := features.Compute(ctx, t.Data, features.Spec{AsOf: holdout.AsOf, Horizon: t.Horizon, Inactivity: t.Inactivity, Operator: t.Operator, DataEnd: dataEnd, Features: cm.FeatureDefs()})
 		if err != nil {
 			return nil, err
 		}

@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/telcoretain/churn/clickhouse"
+	"github.com/telcoretain/churn/dataset"
+	"github.com/telcoretain/churn/features"
 )
 
 // app carries what every command needs: configuration, logger and outputs.
@@ -16,6 +18,9 @@ type app struct {
 	log    *slog.Logger
 	stdout *os.File
 	stderr *os.File
+	// op is the operator's vocabulary and feature families, loaded from
+	// --vocabulary and --features-dir by init.
+	op features.Operator
 }
 
 func (a *app) init(cmd *cobra.Command) error {
@@ -30,6 +35,21 @@ func (a *app) init(cmd *cobra.Command) error {
 	} else {
 		a.log = slog.New(slog.NewTextHandler(a.stderr, opts))
 	}
+	return a.loadOperator()
+}
+
+// loadOperator reads the vocabulary and the feature families the settings
+// name, so that a bad file stops any command before it touches data.
+func (a *app) loadOperator() error {
+	voc, err := dataset.LoadVocabulary(a.cfg.VocabularyPath)
+	if err != nil {
+		return err
+	}
+	fams, err := features.LoadFamilies(a.cfg.FeaturesDir)
+	if err != nil {
+		return err
+	}
+	a.op = features.Operator{Vocabulary: voc, Families: fams}
 	return nil
 }
 

@@ -51,6 +51,10 @@ type config struct {
 	Jobs          jobsConfig
 	MetricsAddr   string // of `churn jobs run-scheduler`; empty: no metrics endpoint
 	PolicyPath    string
+	// The operator's contract vocabulary file and folder of SQL feature
+	// families; empty: the defaults, none.
+	VocabularyPath string
+	FeaturesDir    string
 
 	lookupEnv func(string) (string, bool)
 	table     []*setting
@@ -99,6 +103,10 @@ func (c *config) settings() []*setting {
 		{Flag: "prepaid-inactivity-days", Env: "CHURN_PREPAID_INACTIVITY_DAYS", Default: strconv.Itoa(features.DefaultInactivity), Scope: g,
 			Help: "days without usage and without a top-up after which a prepaid customer has churned (its churn date is its last activity)",
 			Kind: intKind(&c.PrepaidInactivity, 1, 365)},
+		{Flag: "vocabulary", Env: "CHURN_VOCABULARY", Scope: g, Unset: "the defaults of docs/vocabulary.yaml",
+			Help: "contract vocabulary file (YAML): the operator's values of segment, payment_method, contract, ticket category and churn reason, each mapped to a category", Kind: stringKind(&c.VocabularyPath)},
+		{Flag: "features-dir", Env: "CHURN_FEATURES_DIR", Scope: g, Unset: "none: the built-in features only",
+			Help: "folder of SQL feature families (*.sql, one row per customer as of @as_of) computed with the built-in features", Kind: stringKind(&c.FeaturesDir)},
 
 		{Flag: "poll-interval", Env: "CHURN_POLL_INTERVAL", Default: formatDuration(sd.PollInterval), Scope: groupServe,
 			Help: "how often to look for a newer finished scoring run", Kind: durationKind(&c.Serve.PollInterval, time.Second)},

@@ -46,7 +46,7 @@ never today's date. The file is written whole or not at all.`,
 	f.StringVar(&args.asOf, "as-of", "", "as-of date YYYY-MM-DD (default: the day after the latest usage day)")
 	f.StringVar(&args.horizon, "horizon", "30d", "label window, e.g. 30d or 4w")
 	f.StringVar(&args.out, "out", "", "CSV file to write")
-	cmd.AddCommand(newFeaturesCatalogCmd(a))
+	cmd.AddCommand(newFeaturesCatalogCmd(a), newFeaturesCheckCmd(a))
 	return cmd
 }
 
@@ -102,7 +102,7 @@ func computeSnapshot(ctx context.Context, a *app, st *clickhouse.Client, asOf ti
 	}
 	p := a.newProgress("features as of "+asOf.Format(time.DateOnly), "rows read", 0)
 	var seen, total int64
-	s, err := features.Compute(ctx, st, features.Spec{AsOf: asOf, Horizon: horizon, Inactivity: a.cfg.PrepaidInactivity, DataEnd: dataEnd,
+	s, err := features.Compute(ctx, st, features.Spec{AsOf: asOf, Horizon: horizon, Inactivity: a.cfg.PrepaidInactivity, Operator: a.op, DataEnd: dataEnd,
 		Progress: func(done, t int64) {
 			if t > total {
 				total = t

@@ -79,6 +79,7 @@ func runImport(ctx context.Context, a *app, args importArgs) error {
 	if err != nil {
 		return err
 	}
+	t = t.WithVocabulary(a.op.Vocabulary)
 	if args.file == "" {
 		return churn.Invalid(op, "--csv", "missing: name the file to import with --csv FILE")
 	}

@@ -64,12 +64,12 @@ func (s *jobSet) add(name string, j jobs.Job) {
 func (a *app) newJobSet(st *clickhouse.Client, cfg jobsConfig, reg prometheus.Registerer) *jobSet {
 	set := &jobSet{}
 	set.add("train", jobs.TrainJob{Train: &jobs.Train{Data: st, Models: st, Registry: st, Runs: st, Log: a.log.With("job", "train"), Actor: "job:train",
-		Inactivity: a.cfg.PrepaidInactivity}})
+		Inactivity: a.cfg.PrepaidInactivity, Operator: a.op}})
 	set.score = &jobs.Scoring{Data: st, Models: st, Runs: st, Scores: st, Log: a.log.With("job", "score"), Reconcile: a.reconcileScoreRuns(st),
-		Inactivity: a.cfg.PrepaidInactivity}
+		Inactivity: a.cfg.PrepaidInactivity, Operator: a.op}
 	set.add("score", jobs.ScoreJob{Scoring: set.score})
 	set.drift = &jobs.Drift{Data: st, Models: st, Runs: st, Checks: st, Log: a.log.With("job", "drift"), Threshold: cfg.psi, AUCFloor: cfg.aucFloor,
-		Inactivity: a.cfg.PrepaidInactivity}
+		Inactivity: a.cfg.PrepaidInactivity, Operator: a.op}
 	if reg != nil {
 		set.drift.Metrics = jobs.NewDriftMetrics(reg)
 	}

@@ -38,7 +38,7 @@ thresholds instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			job := &jobs.Scoring{Log: a.log, Bands: bands, ExactReasons: exact, Inactivity: a.cfg.PrepaidInactivity}
+			job := &jobs.Scoring{Log: a.log, Bands: bands, ExactReasons: exact, Inactivity: a.cfg.PrepaidInactivity, Operator: a.op}
 			job.Bands.ByShare = !byProb
 			if asOf != "" {
 				d, err := features.ParseDate("as-of", asOf)

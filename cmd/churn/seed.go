@@ -31,7 +31,8 @@ and payments, churn events) and prepaid (top-ups, churn by going silent),
 one- and two-year terms with renewals, daily usage, support tickets, win-backs
 (customers who leave and come back), and churn driven by causes a model can
 learn (month-to-month contracts, a term's end, short tenure, price rises,
-network trouble, complaints, missed payments, fading usage). The same --seed
+network trouble, complaints, missed payments, fading usage). It also fills nps_surveys, an extra table of NPS answers that
+the example feature family features/examples/nps.sql reads. The same --seed
 always gives the same data.
 
 Any data already in the contract tables is lost; the output tables (models,
@@ -75,7 +76,12 @@ scores, actions) are kept.`,
 				prog.End(err)
 				return fmt.Errorf("seed %s (the contract tables are partly loaded; run seed again): %w", st.Database(), err)
 			}
-			prog.SetTotal(int64(sum.Rows))
+			nps, err := synth.LoadNPS(ctx, cfg, st, blockRows)
+			if err != nil {
+				prog.End(err)
+				return fmt.Errorf("seed %s (nps_surveys is partly loaded; run seed again): %w", st.Database(), err)
+			}
+			prog.SetTotal(int64(sum.Rows + nps))
 			prog.End(nil)
 			// The mark lets demo commands that rewrite data tell synthetic
 			// data from an operator's.
@@ -83,6 +89,7 @@ scores, actions) are kept.`,
 				return err
 			}
 			printSeedSummary(a.stdout, st.Database(), cfg, sum, time.Since(began))
+			fmt.Fprintf(a.stdout, "extra table nps_surveys: %d NPS answers (read by the example feature family features/examples/nps.sql)\n", nps)
 			return nil
 		},
 	}

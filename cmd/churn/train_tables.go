@@ -34,7 +34,7 @@ func trainTables(ctx context.Context, a *app, o tableOptions) error {
 	cands := model.SnapshotCandidates(0)
 	snaps := a.newProgress("snapshots", "customers", 0)
 	var cand *progress
-	job := &jobs.Train{Data: st, Models: st, Registry: st, Runs: st, Log: a.log, Snapshots: o.snapshots, Horizon: h, Inactivity: a.cfg.PrepaidInactivity, Force: o.force, Actor: actor(), Candidates: cands,
+	job := &jobs.Train{Data: st, Models: st, Registry: st, Runs: st, Log: a.log, Snapshots: o.snapshots, Horizon: h, Inactivity: a.cfg.PrepaidInactivity, Operator: a.op, Force: o.force, Actor: actor(), Candidates: cands,
 		MaxFitRows: o.maxFitRows, Seed: o.seed,
 		Progress: func(step string, n int64) {
 			switch step {

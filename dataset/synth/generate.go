@@ -2,6 +2,7 @@ package synth
 
 import (
 	"context"
+	"math/rand/v2"
 	"sync"
 )
 
@@ -101,11 +102,18 @@ func Generate(ctx context.Context, cfg Config, emit func(*Batch) error) (Summary
 // generateCustomer draws customer c from its own random stream and appends
 // its rows to b.
 func generateCustomer(cfg *Config, cal *calendar, c, shiftFrom int, b *Batch) customerStats {
+	r, p := drawCustomer(cfg, cal, c)
+	return emit(r, cfg, cal, p, shiftFrom, b)
+}
+
+// drawCustomer draws customer c's profile and life events (churn included)
+// from the customer's own random stream; the same customer every time.
+func drawCustomer(cfg *Config, cal *calendar, c int) (*rand.Rand, *profile) {
 	r := customerRand(cfg.Seed, c)
 	p := newProfile(r, cfg, cal, c)
 	distress := drawEvents(r, cfg, cal, p)
 	decideChurn(r, cfg, cal, p, distress)
-	return emit(r, cfg, cal, p, shiftFrom, b)
+	return r, p
 }
 
 // GenerateAll returns the whole data set as one batch: for tests and small

@@ -9,6 +9,11 @@
 --   @contracts, @segments, @regions, @payment_methods, @billings
 --                     category lists; a categorical feature is the 0-based
 --                     index of the value in its list, NaN when absent.
+--   @segment_values/@segment_categories, @payment_values/@payment_categories,
+--   @contract_values/@contract_categories, @ticket_values/@ticket_categories
+--                     the operator's vocabulary (churn.Vocabulary): its
+--                     values and their categories; a value it lacks maps
+--                     to '' (no category).
 --
 -- Shape, chosen for ClickHouse 18.16 and kept valid on current releases: each
 -- table is aggregated per customer with conditional aggregates over day
@@ -169,9 +174,9 @@ SELECT * FROM
                         SELECT
                             customer_id,
                             toRelativeDayNum(t) - toRelativeDayNum(signup_date) AS c_tenure,
-                            segment AS c_segment,
+                            transform(segment, @segment_values, @segment_categories, '') AS c_segment,
                             region AS c_region,
-                            payment_method AS c_payment_method,
+                            transform(payment_method, @payment_values, @payment_categories, '') AS c_payment_method,
                             billing AS c_billing,
                             customer_id IN (
                                 SELECT customer_id FROM churn_events
@@ -241,25 +246,26 @@ SELECT * FROM
                 WITH
                     toDate(@as_of) AS t,
                     toRelativeDayNum(t) - toRelativeDayNum(toDate(opened_at)) AS age,
-                    (isNotNull(resolved_at) AND toDate(assumeNotNull(resolved_at)) < t) AS resolved
+                    (isNotNull(resolved_at) AND toDate(assumeNotNull(resolved_at)) < t) AS resolved,
+            transform(category, @ticket_values, @ticket_categories, '') AS kind
                 SELECT
                     customer_id,
-                    countIf(category = 'billing' AND age <= 30) AS s_billing_30,
-                    countIf(category = 'billing' AND age <= 90) AS s_billing_90,
-                    countIf(category = 'network' AND age <= 30) AS s_network_30,
-                    countIf(category = 'network' AND age <= 90) AS s_network_90,
-                    countIf(category = 'device' AND age <= 30) AS s_device_30,
-                    countIf(category = 'device' AND age <= 90) AS s_device_90,
-                    countIf(category = 'service' AND age <= 30) AS s_service_30,
-                    countIf(category = 'service' AND age <= 90) AS s_service_90,
-                    countIf(category = 'complaint' AND age <= 30) AS s_complaint_30,
-                    countIf(category = 'complaint' AND age <= 90) AS s_complaint_90,
+                    countIf(kind = 'billing' AND age <= 30) AS s_billing_30,
+                    countIf(kind = 'billing' AND age <= 90) AS s_billing_90,
+                    countIf(kind = 'network' AND age <= 30) AS s_network_30,
+                    countIf(kind = 'network' AND age <= 90) AS s_network_90,
+                    countIf(kind = 'device' AND age <= 30) AS s_device_30,
+                    countIf(kind = 'device' AND age <= 90) AS s_device_90,
+                    countIf(kind = 'service' AND age <= 30) AS s_service_30,
+                    countIf(kind = 'service' AND age <= 90) AS s_service_90,
+                    countIf(kind = 'complaint' AND age <= 30) AS s_complaint_30,
+                    countIf(kind = 'complaint' AND age <= 90) AS s_complaint_90,
                     countIf(NOT resolved) AS s_unresolved,
                     countIf(resolved AND isNotNull(satisfaction)) AS s_rated,
                     argMaxIf(assumeNotNull(satisfaction), (assumeNotNull(resolved_at), ticket_id),
                              resolved AND isNotNull(satisfaction)) AS s_last_satisfaction,
-                    countIf(category = 'complaint') AS s_complaints,
-                    minIf(age, category = 'complaint') AS s_complaint_age
+                    countIf(kind = 'complaint') AS s_complaints,
+                    minIf(age, kind = 'complaint') AS s_complaint_age
                 FROM support_tickets
                 WHERE toDate(opened_at) < t
                 GROUP BY customer_id
@@ -273,7 +279,7 @@ SELECT * FROM
                 customer_id,
                 1 AS p_present,
                 arraySort(groupArray((changed_at, monthly_fee, contract))) AS p_hist,
-                p_hist[-1].3 AS p_contract,
+                transform(p_hist[-1].3, @contract_values, @contract_categories, '') AS p_contract,
                 p_hist[-1].2 AS p_fee,
                 if(length(p_hist) > 1, p_hist[-1].2 - p_hist[-2].2, 0) AS p_fee_change,
                 toRelativeDayNum(t) - toRelativeDayNum(p_hist[-1].1) AS p_days_since,
