@@ -58,7 +58,13 @@ func rawMatrix(ids []string, labels []float32, v func(name string, row int) floa
 
 func TestComputeTakesDefaultsFromTheData(t *testing.T) {
 	st := &fakeStore{
-		raw:     rawMatrix([]string{"a", "b"}, []float32{1, 0}, func(string, int) float32 { return 1 }),
+		// postpaid customers (billing 0): labels need the horizon only
+		raw: rawMatrix([]string{"a", "b"}, []float32{1, 0}, func(name string, _ int) float32 {
+			if name == NameBilling {
+				return 0
+			}
+			return 1
+		}),
 		regions: []string{"north", "south"},
 		first:   d("2023-01-01"), last: d("2024-05-31"),
 	}

@@ -55,8 +55,8 @@ func emitNPS(cfg *Config, cal *calendar, p *profile, n *NPSSurveys) {
 	stop := min(p.churn, cal.end)
 	k := 0
 	for d := max(p.signup, 0) + r.IntN(npsFirstWithin); d < stop; d += npsGapMin + r.IntN(npsGapSpread) {
-		if r.Float64() >= npsAnswerRate {
-			continue
+		if r.Float64() >= npsAnswerRate || p.away(d) {
+			continue // nobody answers for a line that is gone for now
 		}
 		score := 7.6 + 1.6*r.NormFloat64()
 		if !p.invol && (p.decline.has(d) || (p.churn != noDay && d >= p.churn-75)) {

@@ -33,9 +33,15 @@ func TestNPSAnswersComeBeforeChurnAndDropAheadOfIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A win-back customer answers again after it came back: judged by its
+	// departures alone below, not by its first churn.
+	returned := map[string]bool{}
+	for _, id := range all.Reactivations.CustomerID {
+		returned[id] = true
+	}
 	churned := map[string]time.Time{}
 	for i, id := range all.ChurnEvents.CustomerID {
-		if all.ChurnEvents.Kind[i] == "voluntary" {
+		if all.ChurnEvents.Kind[i] == "voluntary" && !returned[id] {
 			churned[id] = all.ChurnEvents.ChurnedAt[i]
 		}
 	}
