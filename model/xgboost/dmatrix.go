@@ -17,6 +17,11 @@ import (
 type MatrixOptions struct {
 	Labels  []float32 // one per row (0 or 1 for binary:logistic); nil when unlabeled
 	Weights []float32 // one per row, finite and >= 0; nil for equal weights
+	// BaseMargin is one margin (log-odds for binary:logistic) per row that
+	// the trees start from instead of the global bias, so a model learns a
+	// correction of another model's prediction; it applies to training and
+	// prediction alike. nil for none.
+	BaseMargin []float32
 	NThread int       // threads used to build the matrix; 0 means runtime.NumCPU()
 }
 
@@ -115,6 +120,16 @@ func validateInfo(op string, rows int, o MatrixOptions) error {
 			}
 		}
 	}
+	if o.BaseMargin != nil {
+		if len(o.BaseMargin) != rows {
+			return churn.Invalid("xgboost "+op, "base_margin", "holds %d values for %d rows", len(o.BaseMargin), rows)
+		}
+		for i, v := range o.BaseMargin {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return churn.Invalid("xgboost "+op, "base_margin", "row %d: margin %v is not a finite number", i, v)
+			}
+		}
+	}
 	if o.NThread < 0 {
 		return churn.Invalid("xgboost "+op, "nthread", "must be >= 0, got %d", o.NThread)
 	}
@@ -144,6 +159,12 @@ func newDMatrix(op string, data *C.float, rows, cols int, o MatrixOptions) (*DMa
 	}
 	if o.Weights != nil {
 		if err := d.setFloatInfo("weight", o.Weights); err != nil {
+			d.Close()
+			return nil, wrap(op, churn.KindInvalid, err)
+		}
+	}
+	if o.BaseMargin != nil {
+		if err := d.setFloatInfo("base_margin", o.BaseMargin); err != nil {
 			d.Close()
 			return nil, wrap(op, churn.KindInvalid, err)
 		}
