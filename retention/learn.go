@@ -26,7 +26,10 @@ import (
 // churned; they and the would-be churners update a Beta prior of mean
 // save_rate and strength prior_strength (pseudo-churners). A segment whose
 // actions make customers leave (sleeping dogs) learns a save rate near 0;
-// its negative effect shows in the lift report's saved points.
+// The would-be stayers a segment's actions made leave (sleeping dogs) are
+// the treated churners beyond the would-be churners; their share of the
+// would-be stayers, the harm rate, has a Beta prior of mean 0 and the same
+// strength. Expected values subtract the harm: P(stay) x value x harm.
 
 // MinReasonOutcomes is the number of treated outcomes a kind x tier x
 // reason segment needs before its rates are used instead of kind x tier's.
@@ -51,7 +54,12 @@ type Evidence struct {
 	Worked, Accepted        int     // treated actions an agent completed, and those accepted
 	WouldChurn              float64 // estimated would-be churners among the treated
 	Kept                    float64 // estimated would-be churners kept: WouldChurn - TreatedChurned, at least 0
+	Woken                   float64 // estimated would-be stayers who left: TreatedChurned - WouldChurn, at least 0
 }
+
+// WouldStay is the estimated number of treated customers who would have
+// stayed without the action.
+func (e Evidence) WouldStay() float64 { return math.Max(0, float64(e.Treated)-e.WouldChurn) }
 
 // Estimate is a rate's Beta posterior: its prior (policy) value, posterior
 // mean and 95% credible interval, and the parameters to draw from.
@@ -153,6 +161,7 @@ func Learn(outcomes []churn.Outcome, strength float64) *Learned {
 				ctl := (float64(e.ControlChurned) + w*expected) / (float64(e.Control) + w)
 				e.WouldChurn = ctl * float64(e.Treated)
 				e.Kept = math.Min(e.WouldChurn, math.Max(0, e.WouldChurn-float64(e.TreatedChurned)))
+				e.Woken = math.Min(e.WouldStay(), math.Max(0, float64(e.TreatedChurned)-e.WouldChurn))
 			}
 		}
 		l.Segments[k] = e
@@ -181,6 +190,12 @@ func (l *Learned) Save(e Evidence, prior float64) Estimate {
 	return Posterior(prior, l.strength(), e.Kept, e.WouldChurn)
 }
 
+// Harm is the posterior of the harm rate: the share of would-be stayers
+// the action makes leave, with a prior of mean (about) 0.
+func (l *Learned) Harm(e Evidence) Estimate {
+	return Posterior(0, l.strength(), e.Woken, e.WouldStay())
+}
+
 // Accept is the posterior of the acceptance rate (accepted among worked
 // actions) of an evidence under a prior.
 func (l *Learned) Accept(e Evidence, prior float64) Estimate {
@@ -199,6 +214,7 @@ type LearnedRate struct {
 	Key      RateKey
 	Evidence Evidence
 	Save     Estimate
+	Harm     Estimate
 	Accept   Estimate
 }
 
@@ -208,7 +224,7 @@ func (l *Learned) Rates(p *Policy) []LearnedRate {
 	var out []LearnedRate
 	for k, e := range l.Segments {
 		out = append(out, LearnedRate{Key: k, Evidence: e, Save: l.Save(e, p.PriorSave(k.Kind, k.Tier, k.Reason)),
-			Accept: l.Accept(e, p.PriorAccept(k.Kind))})
+			Harm: l.Harm(e), Accept: l.Accept(e, p.PriorAccept(k.Kind))})
 	}
 	kindRank := func(k churn.ActionKind) int { return slices.Index(churn.ActionKinds, k) }
 	slices.SortFunc(out, func(x, y LearnedRate) int {

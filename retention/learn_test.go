@@ -70,6 +70,10 @@ func TestLearnedSaveRateOfActionsThatMakeCustomersLeaveIsNearZero(t *testing.T) 
 	if s := l.Save(ev, 0.05); s.Mean > 0.01 || ev.Kept != 0 {
 		t.Fatalf("save %+v from %+v", s, ev)
 	}
+	// 300 churned where 200 would have: 100 of 1800 would-be stayers woken.
+	if h := l.Harm(ev); math.Abs(h.Mean-100.0/1820) > 0.005 || h.Low <= 0.04 {
+		t.Fatalf("harm %+v from %+v", h, ev)
+	}
 }
 
 func TestSegmentUsesAReasonOnlyWithEnoughOutcomes(t *testing.T) {

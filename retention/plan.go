@@ -72,7 +72,7 @@ func (pl *Planner) Plan(cycle, runID string, scores []churn.Score, existing []ch
 	out := &Plan{Cycle: cycle, RunID: runID, Budget: p.Budget, Skipped: map[string]int{}, Considered: len(scores)}
 	hist := contactsByCustomer(existing, cycle, out)
 
-	draws := map[RateKey]float64{} // one draw per segment and plan
+	draws := map[RateKey][2]float64{} // one draw of save and harm rates per segment and plan
 	var cands, explore []candidate
 	for _, s := range scores {
 		reason := TopReason(s)
@@ -85,24 +85,26 @@ func (pl *Planner) Plan(cycle, runID string, scores []churn.Score, existing []ch
 			out.Skipped[SkipNone]++
 			continue
 		}
-		save, key := r.SaveRate, RateKey{}
-		var est Estimate
-		if k, e, ok := pl.Learned.Segment(r.Kind, s.Tier, reason); ok {
-			est, key = pl.Learned.Save(e, r.SaveRate), k
-			save = est.Mean
-		} else {
-			est = Posterior(r.SaveRate, p.PriorStrength, 0, 0)
-			key = RateKey{Kind: r.Kind, Tier: s.Tier, Reason: "prior:" + r.Name}
+		// Expected value: the churners kept minus the stayers woken (with
+		// no evidence, the policy's save rate and no harm).
+		value := func(save, harm float64) float64 {
+			return s.Probability*s.LifetimeValue*save - (1-s.Probability)*s.LifetimeValue*harm - r.Cost
 		}
-		ev := s.Probability*s.LifetimeValue*save - r.Cost
+		save, harm := Posterior(r.SaveRate, p.PriorStrength, 0, 0), Estimate{Alpha: 1e-9, Beta: 1}
+		key := RateKey{Kind: r.Kind, Tier: s.Tier, Reason: "prior:" + r.Name}
+		ev := value(r.SaveRate, 0)
+		if k, e, ok := pl.Learned.Segment(r.Kind, s.Tier, reason); ok {
+			save, harm, key = pl.Learned.Save(e, r.SaveRate), pl.Learned.Harm(e), k
+			ev = value(save.Mean, harm.Mean)
+		}
 		draw := math.Inf(-1)
 		if pl.Rand != nil && p.ExplorationShare > 0 {
 			d, ok := draws[key]
 			if !ok {
-				d = drawBeta(pl.Rand, est.Alpha, est.Beta)
+				d = [2]float64{drawBeta(pl.Rand, save.Alpha, save.Beta), drawBeta(pl.Rand, harm.Alpha, harm.Beta)}
 				draws[key] = d
 			}
-			draw = s.Probability*s.LifetimeValue*d - r.Cost
+			draw = value(d[0], d[1])
 		}
 		if !(ev > 0) && !(draw > 0) {
 			out.Skipped[SkipNotWorth]++

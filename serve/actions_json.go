@@ -186,6 +186,10 @@ type rateJSON struct {
 	SaveLearned   float64          `json:"save_rate_learned"`
 	SaveLow       float64          `json:"save_rate_cri_low"`
 	SaveHigh      float64          `json:"save_rate_cri_high"`
+	Woken         float64          `json:"woken"`
+	Harm          float64          `json:"harm_rate_learned"`
+	HarmLow       float64          `json:"harm_rate_cri_low"`
+	HarmHigh      float64          `json:"harm_rate_cri_high"`
 	AcceptAssumed float64          `json:"accept_rate_assumed"`
 	AcceptLearned float64          `json:"accept_rate_learned"`
 	AcceptLow     float64          `json:"accept_rate_cri_low"`
@@ -201,6 +205,7 @@ func newRateJSON(r retention.LearnedRate) rateJSON {
 	return rateJSON{Action: r.Key.Kind, Tier: string(r.Key.Tier), Reason: reason, Treated: e.Treated, Control: e.Control,
 		Worked: e.Worked, Accepted: e.Accepted, WouldChurn: round6(e.WouldChurn), Kept: round6(e.Kept),
 		SaveAssumed: round6(r.Save.Prior), SaveLearned: round6(r.Save.Mean), SaveLow: round6(r.Save.Low), SaveHigh: round6(r.Save.High),
+		Woken: round6(e.Woken), Harm: round6(r.Harm.Mean), HarmLow: round6(r.Harm.Low), HarmHigh: round6(r.Harm.High),
 		AcceptAssumed: round6(r.Accept.Prior), AcceptLearned: round6(r.Accept.Mean), AcceptLow: round6(r.Accept.Low),
 		AcceptHigh: round6(r.Accept.High)}
 }

@@ -289,16 +289,16 @@ behind them (see docs/retention.md).`,
 func printRates(w io.Writer, rates []retention.LearnedRate, strength float64) {
 	fmt.Fprintf(w, "response rates: assumed (policy, prior strength %g) and learned (posterior mean, 95%% credible interval)\n\n", strength)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "ACTION\tTIER\tREASON\tTREATED\tCONTROL\tWOULD CHURN\tKEPT\tSAVE ASSUMED\tSAVE LEARNED\t95% CrI\tWORKED\tACCEPT ASSUMED\tACCEPT LEARNED\t95% CrI\t")
+	fmt.Fprintln(tw, "ACTION\tTIER\tREASON\tTREATED\tCONTROL\tWOULD CHURN\tKEPT\tSAVE ASSUMED\tSAVE LEARNED\t95% CrI\tWOKEN\tHARM LEARNED\t95% CrI\tWORKED\tACCEPT ASSUMED\tACCEPT LEARNED\t95% CrI\t")
 	for _, r := range rates {
 		reason := r.Key.Reason
 		if reason == "" {
 			reason = "all"
 		}
 		e := r.Evidence
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%.1f\t%.1f\t%.3f\t%.3f\t[%.3f, %.3f]\t%d\t%.3f\t%.3f\t[%.3f, %.3f]\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%.1f\t%.1f\t%.3f\t%.3f\t[%.3f, %.3f]\t%.1f\t%.3f\t[%.3f, %.3f]\t%d\t%.3f\t%.3f\t[%.3f, %.3f]\t\n",
 			r.Key.Kind, r.Key.Tier, reason, e.Treated, e.Control, e.WouldChurn, e.Kept, r.Save.Prior, r.Save.Mean, r.Save.Low, r.Save.High,
-			e.Worked, r.Accept.Prior, r.Accept.Mean, r.Accept.Low, r.Accept.High)
+			e.Woken, r.Harm.Mean, r.Harm.Low, r.Harm.High, e.Worked, r.Accept.Prior, r.Accept.Mean, r.Accept.Low, r.Accept.High)
 	}
 	tw.Flush()
 }

@@ -158,11 +158,12 @@ function ratesCard(lift) {
     h('td', { class: 'num' }, fmtPct(r.save_rate_assumed)),
     h('td', { class: 'num' }, fmtPct(r.save_rate_learned)),
     h('td', { class: 'num' }, cri(r.save_rate_cri_low, r.save_rate_cri_high)),
+    h('td', { class: 'num' }, `${fmtPct(r.harm_rate_learned)} (${cri(r.harm_rate_cri_low, r.harm_rate_cri_high)})`),
     h('td', { class: 'num' }, fmtPct(r.accept_rate_assumed)),
     h('td', { class: 'num' }, `${fmtPct(r.accept_rate_learned)} of ${fmtInt(r.worked)}`),
     h('td', { class: 'num' }, cri(r.accept_rate_cri_low, r.accept_rate_cri_high))));
   return card('Response rates: assumed and learned', 'rates-card',
     h('p', { class: 'muted' }, lift.rates.length ? 'The planner values actions with the learned save rates; the policy\'s rates are their priors.' : 'No outcome is known yet: the planner uses the policy\'s rates.'),
-    lift.rates.length ? table('Save rate = share of would-be churners kept; acceptance rate = share of worked actions accepted',
-      ['Segment', 'Treated / control', 'Save assumed', 'Save learned', '95% credible interval', 'Accept assumed', 'Accept learned', '95% credible interval'], rows, { class: 'compact', id: 'rates-table' }) : null);
+    lift.rates.length ? table('Save rate = share of would-be churners kept; harm rate = share of would-be stayers the action made leave; acceptance rate = share of worked actions accepted',
+      ['Segment', 'Treated / control', 'Save assumed', 'Save learned', '95% credible interval', 'Harm learned (95%)', 'Accept assumed', 'Accept learned', '95% credible interval'], rows, { class: 'compact', id: 'rates-table' }) : null);
 }
