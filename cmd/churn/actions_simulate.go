@@ -114,7 +114,7 @@ the API serves that same database (GET /v1/me names it).`,
 		"(defaults: specialist_call/service=0.8,specialist_call/network=0.7,specialist_call/price=0.2,specialist_call/competitor=0.3,specialist_call=0.05,"+
 		"offer/price=0.85,offer/competitor=0.6,offer=0.05,email/price=0.1,email=0.03,sms=0.02)")
 	f.StringToStringVar(&dogs, "sleeping-dogs", nil, "kind=share of reached low-risk customers who would have stayed and leave because of the contact "+
-		"(defaults: specialist_call=0.01,offer=0,email=0.03,sms=0.06)")
+		"(defaults: specialist_call=0.01,offer=0,email=0.02,sms=0.03)")
 	f.Float64Var(&eff.SleepingDogRisk, "sleeping-dog-risk", eff.SleepingDogRisk, "churn probability below which a contacted customer may be a sleeping dog")
 	policyFlag(f, &path)
 	return cmd

@@ -55,7 +55,7 @@ func DefaultRetentionEffect(seed uint64) RetentionEffect {
 			"email":           {"price": 0.1, AnyReason: 0.03},
 			"sms":             {AnyReason: 0.02},
 		},
-		SleepingDogs:    map[string]float64{"specialist_call": 0.01, "offer": 0, "email": 0.03, "sms": 0.06},
+		SleepingDogs:    map[string]float64{"specialist_call": 0.01, "offer": 0, "email": 0.02, "sms": 0.03},
 		SleepingDogRisk: 0.15,
 	}
 }
