@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -345,7 +346,27 @@ func (c *agentClient) post(ctx context.Context, path string, body, out any) erro
 }
 
 // call sends body (nil: none) as JSON and decodes a 200 answer into out.
+// A busy server's 503 (ClickHouse slow to answer) is retried a few times
+// with a growing pause: claims and completions are safe to repeat.
 func (c *agentClient) call(ctx context.Context, method, path string, body, out any) error {
+	var err error
+	for attempt := range 6 {
+		if err = c.callOnce(ctx, method, path, body, out); !errors.Is(err, errBusy) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * time.Second):
+		}
+	}
+	return err
+}
+
+// errBusy marks a 503 answer.
+var errBusy = errors.New("the API is busy")
+
+func (c *agentClient) callOnce(ctx context.Context, method, path string, body, out any) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -366,6 +387,9 @@ func (c *agentClient) call(ctx context.Context, method, path string, body, out a
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<22))
+	if resp.StatusCode == http.StatusServiceUnavailable {
+		return fmt.Errorf("%s %s: %s: %s: %w", method, path, resp.Status, strings.TrimSpace(string(data)), errBusy)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(data)))
 	}

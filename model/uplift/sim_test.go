@@ -11,6 +11,7 @@ import (
 
 	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/dataset/synth"
+	"github.com/telcoretain/churn/model"
 	"github.com/telcoretain/churn/model/xgboost"
 )
 
@@ -95,7 +96,7 @@ func (c *cycle) planned(share float64) []int {
 // labelled are the planned customers' observed outcomes: a tenth held out
 // as control (no action), the rest treated.
 func (c *cycle) labelled(rows []int) (*churn.Matrix, []bool) {
-	m := subset(c.m, rows)
+	m := model.Subset(c.m, rows)
 	m.Labels = make([]float32, len(rows))
 	treated := make([]bool, len(rows))
 	for k, i := range rows {
@@ -152,16 +153,16 @@ func targetingBench(tb testing.TB, nTrain, nHold int, kind string) benchResult {
 	train := simulate(nTrain, 1, kind, eff)
 	trows := train.planned(planShare)
 	m, treated := train.labelled(trows)
-	model, err := Train(context.Background(), m, treated, train.probs(trows), Options{Rounds: 400, Params: func() xgboost.Params { p := ShallowParams(); p.MaxDepth = 4; p.MinChildWeight = 20; return p }()})
+	tm, err := Train(context.Background(), m, treated, train.probs(trows), Options{Rounds: 400, Params: func() xgboost.Params { p := ShallowParams(); p.MaxDepth = 4; p.MinChildWeight = 20; return p }()})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer model.Close()
+	defer tm.Close()
 
 	hold := simulate(nHold, 2, kind, eff)
 	rows := hold.planned(planShare)
 	hm, htreated := hold.labelled(rows)
-	up, err := model.Uplift(hm, hold.probs(rows))
+	up, err := tm.Uplift(hm, hold.probs(rows))
 	if err != nil {
 		tb.Fatal(err)
 	}

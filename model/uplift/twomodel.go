@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/model"
 	"github.com/telcoretain/churn/model/xgboost"
 )
 
@@ -144,7 +145,7 @@ func fit(ctx context.Context, m *churn.Matrix, treated []bool, group bool, margi
 			rows = append(rows, i)
 		}
 	}
-	sub := subset(m, rows)
+	sub := model.Subset(m, rows)
 	var base []float32
 	if margin != nil {
 		base = make([]float32, len(rows))
@@ -158,28 +159,6 @@ func fit(ctx context.Context, m *churn.Matrix, treated []bool, group bool, margi
 	}
 	defer d.Close()
 	return xgboost.Train(ctx, d, o.Params, xgboost.TrainOptions{Rounds: o.Rounds, FeatureNames: m.Features})
-}
-
-// subset copies the rows of m.
-func subset(m *churn.Matrix, rows []int) *churn.Matrix {
-	out := &churn.Matrix{Features: m.Features, Cols: make([][]float32, len(m.Cols)), IDs: make([]string, len(rows))}
-	for j, col := range m.Cols {
-		c := make([]float32, len(rows))
-		for k, i := range rows {
-			c[k] = col[i]
-		}
-		out.Cols[j] = c
-	}
-	if m.Labels != nil {
-		out.Labels = make([]float32, len(rows))
-		for k, i := range rows {
-			out.Labels[k] = m.Labels[i]
-		}
-	}
-	for k, i := range rows {
-		out.IDs[k] = m.IDs[i]
-	}
-	return out
 }
 
 // Uplift predicts, per row of m (the training features, in order), the

@@ -100,15 +100,8 @@ func NewDMatrixFromColumns(cols [][]float32, o MatrixOptions) (*DMatrix, error) 
 }
 
 func validateInfo(op string, rows int, o MatrixOptions) error {
-	if o.Labels != nil {
-		if len(o.Labels) != rows {
-			return churn.Invalid("xgboost "+op, "labels", "holds %d values for %d rows", len(o.Labels), rows)
-		}
-		for i, v := range o.Labels {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return churn.Invalid("xgboost "+op, "labels", "row %d: label %v is not a finite number", i, v)
-			}
-		}
+	if err := finiteInfo(op, "labels", "label", o.Labels, rows); err != nil {
+		return err
 	}
 	if o.Weights != nil {
 		if len(o.Weights) != rows {
@@ -120,18 +113,27 @@ func validateInfo(op string, rows int, o MatrixOptions) error {
 			}
 		}
 	}
-	if o.BaseMargin != nil {
-		if len(o.BaseMargin) != rows {
-			return churn.Invalid("xgboost "+op, "base_margin", "holds %d values for %d rows", len(o.BaseMargin), rows)
-		}
-		for i, v := range o.BaseMargin {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return churn.Invalid("xgboost "+op, "base_margin", "row %d: margin %v is not a finite number", i, v)
-			}
-		}
+	if err := finiteInfo(op, "base_margin", "margin", o.BaseMargin, rows); err != nil {
+		return err
 	}
 	if o.NThread < 0 {
 		return churn.Invalid("xgboost "+op, "nthread", "must be >= 0, got %d", o.NThread)
+	}
+	return nil
+}
+
+// finiteInfo checks that v, when given, holds one finite value per row.
+func finiteInfo(op, field, what string, v []float32, rows int) error {
+	if v == nil {
+		return nil
+	}
+	if len(v) != rows {
+		return churn.Invalid("xgboost "+op, field, "holds %d values for %d rows", len(v), rows)
+	}
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return churn.Invalid("xgboost "+op, field, "row %d: %s %v is not a finite number", i, what, x)
+		}
 	}
 	return nil
 }
