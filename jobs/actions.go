@@ -27,8 +27,8 @@ type Actions struct {
 	// Rand, when set, gives the random source of a cycle's exploration
 	// (retention.PlanRand); nil explores nothing.
 	Rand func(p *retention.Policy, cycle string) *rand.Rand
-	Log    *slog.Logger
-	Now    func() time.Time
+	Log  *slog.Logger
+	Now  func() time.Time
 	// Progress, when set, hears the number of scores read.
 	Progress func(n int64)
 }

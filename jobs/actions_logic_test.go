@@ -171,7 +171,9 @@ func TestScheduledActionsOutcomesAndDriftCountTheRowsTheyWrite(t *testing.T) {
 // outcomeList is labelled outcomes in memory.
 type outcomeList []churn.Outcome
 
-func (o outcomeList) ActionOutcomes(context.Context, ...string) ([]churn.Outcome, error) { return o, nil }
+func (o outcomeList) ActionOutcomes(context.Context, ...string) ([]churn.Outcome, error) {
+	return o, nil
+}
 
 func TestActionsPlanWithTheRatesLearnedFromOutcomes(t *testing.T) {
 	st := newMemStore(0)

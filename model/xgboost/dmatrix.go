@@ -22,7 +22,7 @@ type MatrixOptions struct {
 	// correction of another model's prediction; it applies to training and
 	// prediction alike. nil for none.
 	BaseMargin []float32
-	NThread int       // threads used to build the matrix; 0 means runtime.NumCPU()
+	NThread    int // threads used to build the matrix; 0 means runtime.NumCPU()
 }
 
 // DMatrix is XGBoost's copy of a dense float32 matrix, with optional labels
