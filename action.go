@@ -98,6 +98,8 @@ type Outcome struct {
 	Group         string     // GroupTreated or GroupControl
 	Kind          ActionKind // the action given, or that would have been given
 	Tier          ValueTier
+	Reason        string  // top churn reason category the plan saw
+	Probability   float64 // churn probability the plan saw
 	LifetimeValue float64
 	Status        ActionStatus // the action's status when labelled
 	Outcome       string       // the agent's outcome, if any

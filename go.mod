@@ -18,6 +18,7 @@ require (
 	github.com/spf13/pflag v1.0.9
 	golang.org/x/sync v0.24.0
 	golang.org/x/term v0.48.0
+	gonum.org/v1/gonum v0.8.1
 )
 
 require (
@@ -81,6 +82,5 @@ require (
 	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
-	gonum.org/v1/gonum v0.8.1 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )

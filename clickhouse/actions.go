@@ -205,7 +205,7 @@ func (c *Client) scanActionEvents(ctx context.Context, where string, args []any,
 }
 
 var outcomeColumns = []string{"cycle", "customer_id", "action_id", "grp", "kind", "tier", "lifetime_value", "status",
-	"outcome", "cost", "churned", "churned_at", "horizon_days", "labeled_at"}
+	"outcome", "cost", "churned", "churned_at", "horizon_days", "labeled_at", "reason", "probability"}
 
 // WriteActionOutcomes writes the labels of cycles as one block: the table
 // has no partition key, so the block lands whole or not at all.
@@ -218,19 +218,21 @@ func (c *Client) WriteActionOutcomes(ctx context.Context, outcomes []churn.Outco
 	for i := range cols {
 		cols[i] = make([]string, n)
 	}
-	clv, cost := make([]float64, n), make([]float64, n)
+	clv, cost, prob := make([]float64, n), make([]float64, n), make([]float64, n)
+	reason := make([]string, n)
 	churned, horizon := make([]uint8, n), make([]uint16, n)
 	day, at := make([]time.Time, n), make([]time.Time, n)
 	for i, o := range outcomes {
 		cols[0][i], cols[1][i], cols[2][i], cols[3][i] = o.Cycle, o.CustomerID, o.ActionID, o.Group
 		cols[4][i], cols[5][i], cols[6][i], cols[7][i] = string(o.Kind), string(o.Tier), string(o.Status), o.Outcome
 		clv[i], cost[i], horizon[i], at[i], day[i] = o.LifetimeValue, o.Cost, uint16(o.HorizonDays), toDateTime(o.LabeledAt), toDateTime(o.ChurnedAt)
+		reason[i], prob[i] = o.Reason, o.Probability
 		if o.Churned {
 			churned[i] = 1
 		}
 	}
 	return c.InsertColumns(ctx, "action_outcomes", outcomeColumns,
-		[]any{cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], clv, cols[6], cols[7], cost, churned, day, horizon, at})
+		[]any{cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], clv, cols[6], cols[7], cost, churned, day, horizon, at, reason, prob})
 }
 
 // LabeledCycles returns the cycles action_outcomes already holds.
@@ -276,7 +278,7 @@ func (c *Client) ActionOutcomes(ctx context.Context, cycles ...string) ([]churn.
 			kind, tier, status string
 		)
 		if err := rows.Scan(&o.Cycle, &o.CustomerID, &o.ActionID, &o.Group, &kind, &tier, &o.LifetimeValue,
-			&status, &o.Outcome, &o.Cost, &churned, &o.ChurnedAt, &horizon, &o.LabeledAt); err != nil {
+			&status, &o.Outcome, &o.Cost, &churned, &o.ChurnedAt, &horizon, &o.LabeledAt, &o.Reason, &o.Probability); err != nil {
 			return nil, wrap(op, c.cfg, err)
 		}
 		o.Kind, o.Tier, o.Status = churn.ActionKind(kind), churn.ValueTier(tier), churn.ActionStatus(status)
@@ -327,4 +329,43 @@ AND churned_at >= toDate(?) AND churned_at < toDate(?) AND kind = 'voluntary'`, 
 	// Mutations run in the background; wait so that labels read after us
 	// see the change.
 	return c.waitMutations(ctx, op, "churn_events")
+}
+
+// ChurnReasonsBetween returns the customers with a voluntary churn event in
+// [from, to) and the reason of their first one. Only the synthetic demo
+// needs it (`churn actions simulate`): whether an action keeps a would-be
+// churner depends on why they were leaving.
+func (c *Client) ChurnReasonsBetween(ctx context.Context, from, to time.Time) (map[string]string, error) {
+	const op = "read churn_events"
+	rows, err := c.conn.Query(ctx, `SELECT customer_id, argMin(reason, churned_at) FROM churn_events
+WHERE churned_at >= toDate(?) AND churned_at < toDate(?) AND kind = 'voluntary' GROUP BY customer_id`,
+		from.Format(time.DateOnly), to.Format(time.DateOnly))
+	if err != nil {
+		return nil, wrap(op, c.cfg, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, reason string
+		if err := rows.Scan(&id, &reason); err != nil {
+			return nil, wrap(op, c.cfg, err)
+		}
+		out[id] = reason
+	}
+	return out, wrap(op, c.cfg, rows.Err())
+}
+
+// AddSyntheticChurnEvents writes voluntary churn events (customer ids[i] on
+// days[i], for reason). Only the synthetic demo calls it, for the customers
+// whom a contact made leave; an operator's churn_events are facts.
+func (c *Client) AddSyntheticChurnEvents(ctx context.Context, ids []string, days []time.Time, reason string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	reasons, kinds := make([]string, len(ids)), make([]string, len(ids))
+	for i := range ids {
+		reasons[i], kinds[i] = reason, "voluntary"
+	}
+	return c.InsertColumns(ctx, "churn_events", []string{"customer_id", "churned_at", "reason", "kind"},
+		[]any{ids, days, reasons, kinds})
 }

@@ -68,6 +68,12 @@ func TestActionOutcomesAndChurnWindows(t *testing.T) {
 	if err != nil || len(got) != 2 || !got["c1"].Equal(d("2025-06-10")) || !got["c4"].Equal(d("2025-06-20")) {
 		t.Fatalf("churned in June: %v %v", got, err)
 	}
+	// The synthetic effect keeps churners by the reason they leave for:
+	// voluntary churn only.
+	reasons, err := c.ChurnReasonsBetween(ctx, d("2025-06-01"), d("2025-07-01"))
+	if err != nil || len(reasons) != 1 || reasons["c1"] != "price" {
+		t.Fatalf("reasons of June: %v %v", reasons, err)
+	}
 	// The demo's synthetic effect removes voluntary churn only.
 	if err := c.DeleteChurnEvents(ctx, []string{"c1", "c4"}, d("2025-06-01"), d("2025-07-01")); err != nil {
 		t.Fatal(err)
@@ -76,10 +82,17 @@ func TestActionOutcomesAndChurnWindows(t *testing.T) {
 	if len(got) != 1 || got["c4"].IsZero() {
 		t.Fatalf("after deleting c1 and c4: %v", got)
 	}
+	// A contact woke c5: the demo adds their churn event.
+	if err := c.AddSyntheticChurnEvents(ctx, []string{"c5"}, []time.Time{d("2025-06-15")}, "competitor"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = c.ChurnedBetween(ctx, d("2025-06-01"), d("2025-07-01")); len(got) != 2 || !got["c5"].Equal(d("2025-06-15")) {
+		t.Fatalf("after waking c5: %v", got)
+	}
 
 	outcomes := []churn.Outcome{
 		{Cycle: "2025-06-01", CustomerID: "c1", ActionID: "a1", Group: "treated", Kind: "sms", Tier: "C", LifetimeValue: 300,
-			Status: "done", Outcome: "accepted", Cost: 0.1, HorizonDays: 30, LabeledAt: d("2025-07-02")},
+			Status: "done", Outcome: "accepted", Cost: 0.1, HorizonDays: 30, LabeledAt: d("2025-07-02"), Reason: "price", Probability: 0.25},
 		{Cycle: "2025-06-01", CustomerID: "c4", ActionID: "a4", Group: "control", Kind: "sms", Tier: "C", Status: "control",
 			Churned: true, ChurnedAt: d("2025-06-20"), HorizonDays: 30, LabeledAt: d("2025-07-02")},
 	}
@@ -94,7 +107,8 @@ func TestActionOutcomesAndChurnWindows(t *testing.T) {
 	if err != nil || len(back) != 2 {
 		t.Fatalf("outcomes %d %v", len(back), err)
 	}
-	if back[0].Churned || !back[0].ChurnedAt.IsZero() || back[0].Outcome != "accepted" || !back[1].Churned || !back[1].ChurnedAt.Equal(d("2025-06-20")) {
+	if back[0].Churned || !back[0].ChurnedAt.IsZero() || back[0].Outcome != "accepted" || !back[1].Churned || !back[1].ChurnedAt.Equal(d("2025-06-20")) ||
+		back[0].Reason != "price" || back[0].Probability != 0.25 {
 		t.Fatalf("outcomes %+v", back)
 	}
 	if none, _ := c.ActionOutcomes(ctx, "2024-01-01"); len(none) != 0 {

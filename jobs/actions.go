@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/telcoretain/churn"
@@ -20,8 +21,14 @@ type Actions struct {
 	RunID  string    // plan from this run instead of the latest (with AsOf)
 	AsOf   time.Time // the run's as-of date when RunID is set
 	DryRun bool      // plan only: queue nothing
-	Log    *slog.Logger
-	Now    func() time.Time
+	// Outcomes, when set, are the labelled outcomes response rates are
+	// learned from (retention.Learn); nil plans with the policy's rates.
+	Outcomes OutcomeReader
+	// Rand, when set, gives the random source of a cycle's exploration
+	// (retention.PlanRand); nil explores nothing.
+	Rand func(p *retention.Policy, cycle string) *rand.Rand
+	Log  *slog.Logger
+	Now  func() time.Time
 	// Progress, when set, hears the number of scores read.
 	Progress func(n int64)
 }
@@ -70,8 +77,19 @@ func (j *Actions) Run(ctx context.Context) (*ActionsResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	pl := &retention.Planner{Policy: j.Policy(), Now: j.Now}
-	plan, err := pl.Plan(retention.Cycle(asOf), runID, scores, existing)
+	pol, cycle := j.Policy(), retention.Cycle(asOf)
+	pl := &retention.Planner{Policy: pol, Now: j.Now}
+	if j.Outcomes != nil {
+		outs, err := j.Outcomes.ActionOutcomes(ctx)
+		if err != nil {
+			return nil, err
+		}
+		pl.Learned = retention.Learn(outs, pol.PriorStrength)
+	}
+	if j.Rand != nil {
+		pl.Rand = j.Rand(pol, cycle)
+	}
+	plan, err := pl.Plan(cycle, runID, scores, existing)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +100,7 @@ func (j *Actions) Run(ctx context.Context) (*ActionsResult, error) {
 		}
 	}
 	log.Info("retention actions planned", "run", runID, "cycle", plan.Cycle, "actions", len(plan.Actions),
-		"control", len(plan.Control), "spent", plan.Spent, "budget_left", plan.Budget-plan.Spent,
+		"control", len(plan.Control), "explored", plan.Explored, "spent", plan.Spent, "budget_left", plan.Budget-plan.Spent,
 		"added", res.Added, "dry_run", j.DryRun)
 	return res, nil
 }

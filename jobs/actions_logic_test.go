@@ -167,3 +167,48 @@ func TestScheduledActionsOutcomesAndDriftCountTheRowsTheyWrite(t *testing.T) {
 		}
 	}
 }
+
+// outcomeList is labelled outcomes in memory.
+type outcomeList []churn.Outcome
+
+func (o outcomeList) ActionOutcomes(context.Context, ...string) ([]churn.Outcome, error) {
+	return o, nil
+}
+
+func TestActionsPlanWithTheRatesLearnedFromOutcomes(t *testing.T) {
+	st := newMemStore(0)
+	ctx := context.Background()
+	scoredRun(t, st, time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), 1000)
+	// Past cycles: offers to tier C kept nobody (treated churned as much
+	// as control), so an offer is no longer worth its cost.
+	var past outcomeList
+	for i := range 4000 {
+		grp := churn.GroupTreated
+		if i%10 == 0 {
+			grp = churn.GroupControl
+		}
+		past = append(past, churn.Outcome{Cycle: "2025-05-01", CustomerID: fmt.Sprintf("p%05d", i), Group: grp,
+			Kind: churn.ActionOffer, Tier: churn.TierC, Probability: 0.3, Churned: (i/10)%10 < 3})
+	}
+	plan := func(o jobs.OutcomeReader) *retention.Plan {
+		q, _ := memQueue(t)
+		res, err := (&jobs.Actions{Runs: st, Queue: q, Policy: defaultPolicy(t), DryRun: true, Outcomes: o}).Run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Plan
+	}
+	kinds := func(p *retention.Plan) map[churn.ActionKind]int {
+		m := map[churn.ActionKind]int{}
+		for _, a := range append(p.Actions, p.Control...) {
+			m[a.Kind]++
+		}
+		return m
+	}
+	if got := kinds(plan(nil)); got[churn.ActionOffer] != 100 || got[churn.ActionSpecialistCall] != 100 {
+		t.Fatalf("with the policy's rates: %v, want 100 offers and 100 calls", got)
+	}
+	if got := kinds(plan(past)); got[churn.ActionOffer] != 0 || got[churn.ActionSpecialistCall] != 100 {
+		t.Fatalf("with learned rates: %v, want no offer and 100 calls", got)
+	}
+}

@@ -111,3 +111,9 @@ type OutcomeLog interface {
 	// WriteActionOutcomes stores the labels of cycles all at once.
 	WriteActionOutcomes(ctx context.Context, outcomes []churn.Outcome) error
 }
+
+// OutcomeReader reads the labelled outcomes of cycles, of all when none
+// are named.
+type OutcomeReader interface {
+	ActionOutcomes(ctx context.Context, cycles ...string) ([]churn.Outcome, error)
+}

@@ -21,7 +21,7 @@ func Label(actions []churn.Action, churned map[string]time.Time) []churn.Outcome
 			continue
 		}
 		o := churn.Outcome{Cycle: a.Cycle, CustomerID: a.CustomerID, ActionID: a.ID, Group: churn.GroupTreated, Kind: a.Kind,
-			Tier: a.Tier, LifetimeValue: a.LifetimeValue, Status: a.Status, Outcome: a.Outcome}
+			Tier: a.Tier, Reason: a.Reason, Probability: a.Probability, LifetimeValue: a.LifetimeValue, Status: a.Status, Outcome: a.Outcome}
 		switch a.Status {
 		case churn.ActionControl:
 			o.Group = churn.GroupControl

@@ -23,6 +23,7 @@ type policyFile struct {
 	HorizonDays  *int                `yaml:"horizon_days"`
 	LeaseMinutes *int                `yaml:"lease_minutes"`
 	Contact      contactFile         `yaml:"contact"`
+	Learning     learningFile        `yaml:"learning"`
 	Actions      map[string]specFile `yaml:"actions"`
 	Rules        []ruleFile          `yaml:"rules"`
 }
@@ -33,10 +34,16 @@ type contactFile struct {
 	CooldownDays *int `yaml:"cooldown_days"`
 }
 
+type learningFile struct {
+	PriorStrength    *float64 `yaml:"prior_strength"`
+	ExplorationShare *float64 `yaml:"exploration_share"`
+}
+
 type specFile struct {
-	Channel  string   `yaml:"channel"`
-	Cost     *float64 `yaml:"cost"`
-	SaveRate *float64 `yaml:"save_rate"`
+	Channel    string   `yaml:"channel"`
+	Cost       *float64 `yaml:"cost"`
+	SaveRate   *float64 `yaml:"save_rate"`
+	AcceptRate *float64 `yaml:"accept_rate"`
 }
 
 type ruleFile struct {
@@ -120,6 +127,15 @@ func (c *checker) build(raw *policyFile) *Policy {
 		ContactWindow: orDefault(raw.Contact.WindowDays, DefaultContactWindow),
 		CooldownDays:  orDefault(raw.Contact.CooldownDays, DefaultCooldownDays),
 		Actions:       map[churn.ActionKind]ActionSpec{},
+
+		PriorStrength:    orDefault(raw.Learning.PriorStrength, DefaultPriorStrength),
+		ExplorationShare: orDefault(raw.Learning.ExplorationShare, DefaultExplorationShare),
+	}
+	if !(p.PriorStrength > 0 && p.PriorStrength <= 1e6) {
+		c.add("learning.prior_strength", "%g: want a positive number of pseudo-outcomes (20: the policy's rates weigh as much as 20 outcomes)", p.PriorStrength)
+	}
+	if !(p.ExplorationShare >= 0 && p.ExplorationShare <= 0.5) {
+		c.add("learning.exploration_share", "%g: want a share of the budget from 0 to 0.5", p.ExplorationShare)
 	}
 	if !(p.ControlShare >= 0 && p.ControlShare <= 0.5) {
 		c.add("control_share", "%g: want a share from 0 to 0.5 (0.1 holds out 10%%)", p.ControlShare)
@@ -158,6 +174,9 @@ func (c *checker) build(raw *policyFile) *Policy {
 			c.add(path+".save_rate", "is required: the share of would-be churners this action keeps")
 		} else {
 			s.SaveRate = c.share(path+".save_rate", *f.SaveRate)
+		}
+		if f.AcceptRate != nil {
+			s.AcceptRate = c.share(path+".accept_rate", *f.AcceptRate)
 		}
 		p.Actions[churn.ActionKind(k)] = s
 	}

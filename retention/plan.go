@@ -2,6 +2,8 @@ package retention
 
 import (
 	"cmp"
+	"math"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -30,18 +32,27 @@ type Plan struct {
 	Spent      float64        // cost of Actions
 	Considered int            // scores looked at
 	Skipped    map[string]int
+	Explored   int // actions chosen by Thompson sampling (ExplorationShare of the budget)
 }
 
 // Planner chooses the actions of a cycle under a policy.
 type Planner struct {
 	Policy *Policy
 	Now    func() time.Time // stamps CreatedAt; nil: time.Now
+	// Learned holds the outcomes' evidence: expected values use the
+	// posterior mean save rates; nil uses the policy's rates.
+	Learned *Learned
+	// Rand draws the save rates of exploration (Thompson sampling); nil
+	// turns exploration off. Seed it (e.g. from the cycle) so that a plan
+	// can be repeated.
+	Rand *rand.Rand
 }
 
 type candidate struct {
-	a   churn.Action
-	ev  float64
-	ctl bool
+	a    churn.Action
+	ev   float64 // with the posterior mean save rate
+	draw float64 // with a save rate drawn from the posterior
+	ctl  bool
 }
 
 // Plan chooses actions for the scores of one run. existing are the actions
@@ -61,7 +72,8 @@ func (pl *Planner) Plan(cycle, runID string, scores []churn.Score, existing []ch
 	out := &Plan{Cycle: cycle, RunID: runID, Budget: p.Budget, Skipped: map[string]int{}, Considered: len(scores)}
 	hist := contactsByCustomer(existing, cycle, out)
 
-	var cands []candidate
+	draws := map[RateKey][2]float64{} // one draw of save and harm rates per segment and plan
+	var cands, explore []candidate
 	for _, s := range scores {
 		reason := TopReason(s)
 		r := p.Match(s.Tier, s.Band, reason)
@@ -73,8 +85,28 @@ func (pl *Planner) Plan(cycle, runID string, scores []churn.Score, existing []ch
 			out.Skipped[SkipNone]++
 			continue
 		}
-		ev := s.Probability*s.LifetimeValue*r.SaveRate - r.Cost
-		if !(ev > 0) {
+		// Expected value: the churners kept minus the stayers woken (with
+		// no evidence, the policy's save rate and no harm).
+		value := func(save, harm float64) float64 {
+			return s.Probability*s.LifetimeValue*save - (1-s.Probability)*s.LifetimeValue*harm - r.Cost
+		}
+		save, harm := Posterior(r.SaveRate, p.PriorStrength, 0, 0), Estimate{Alpha: 1e-9, Beta: 1}
+		key := RateKey{Kind: r.Kind, Tier: s.Tier, Reason: "prior:" + r.Name}
+		ev := value(r.SaveRate, 0)
+		if k, e, ok := pl.Learned.Segment(r.Kind, s.Tier, reason); ok {
+			save, harm, key = pl.Learned.Save(e, r.SaveRate), pl.Learned.Harm(e), k
+			ev = value(save.Mean, harm.Mean)
+		}
+		draw := math.Inf(-1)
+		if pl.Rand != nil && p.ExplorationShare > 0 {
+			d, ok := draws[key]
+			if !ok {
+				d = [2]float64{drawBeta(pl.Rand, save.Alpha, save.Beta), drawBeta(pl.Rand, harm.Alpha, harm.Beta)}
+				draws[key] = d
+			}
+			draw = value(d[0], d[1])
+		}
+		if !(ev > 0) && !(draw > 0) {
 			out.Skipped[SkipNotWorth]++
 			continue
 		}
@@ -90,32 +122,65 @@ func (pl *Planner) Plan(cycle, runID string, scores []churn.Score, existing []ch
 			RunID: runID, Rule: r.Name, Tier: s.Tier, Band: s.Band, Reason: reason,
 			Probability: s.Probability, LifetimeValue: s.LifetimeValue,
 		}
-		cands = append(cands, candidate{a: a, ev: ev, ctl: InControl(s.CustomerID, cycle, p.ControlShare)})
+		c := candidate{a: a, ev: ev, draw: draw, ctl: InControl(s.CustomerID, cycle, p.ControlShare)}
+		if ev > 0 {
+			cands = append(cands, c)
+		} else {
+			explore = append(explore, c)
+		}
+	}
+	// Exploitation by expected value gets the budget but the exploration
+	// share; exploration ranks by the drawn value the candidates the
+	// expected value left out (and those the budget did not reach), so
+	// that segments the posterior doubts still get outcomes.
+	budget := out.Budget
+	exploit := budget
+	if pl.Rand != nil {
+		exploit = budget * (1 - p.ExplorationShare)
 	}
 	slices.SortFunc(cands, func(x, y candidate) int {
-		if c := cmp.Compare(y.ev, x.ev); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.a.CustomerID, y.a.CustomerID)
+		return cmp.Or(cmp.Compare(y.ev, x.ev), cmp.Compare(x.a.CustomerID, y.a.CustomerID))
 	})
-	// Highest value first until the budget runs out. The walk stops at the
-	// first action that does not fit rather than looking for cheaper ones
-	// further down, so that the control group comes from the same stretch
-	// of the ranking as the treated customers and the two stay comparable.
+	rest := out.walk(cands, exploit, func(int) {})
+	if pl.Rand == nil {
+		out.Skipped[SkipBudget] += len(rest)
+		return out, nil
+	}
+	for _, c := range rest {
+		if c.draw > 0 {
+			explore = append(explore, c)
+		} else {
+			out.Skipped[SkipBudget]++
+		}
+	}
+	slices.SortFunc(explore, func(x, y candidate) int {
+		return cmp.Or(cmp.Compare(y.draw, x.draw), cmp.Compare(x.a.CustomerID, y.a.CustomerID))
+	})
+	rest = out.walk(explore, math.Min(budget, out.Spent+budget*p.ExplorationShare), func(n int) { out.Explored += n })
+	out.Skipped[SkipBudget] += len(rest)
+	return out, nil
+}
+
+// walk takes candidates in order, control ones included, until the
+// spending would pass budget, and returns those it did not reach. It stops
+// at the first action that does not fit rather than looking for cheaper
+// ones further down, so that the control group comes from the same stretch
+// of the ranking as the treated customers and the two stay comparable.
+func (out *Plan) walk(cands []candidate, budget float64, took func(n int)) []candidate {
 	for i, c := range cands {
 		if c.ctl {
 			c.a.Status = churn.ActionControl
 			out.Control = append(out.Control, c.a)
 			continue
 		}
-		if out.Spent+c.a.Cost > out.Budget+1e-9 {
-			out.Skipped[SkipBudget] += len(cands) - i
-			break
+		if out.Spent+c.a.Cost > budget+1e-9 {
+			return cands[i:]
 		}
 		out.Spent += c.a.Cost
 		out.Actions = append(out.Actions, c.a)
+		took(1)
 	}
-	return out, nil
+	return nil
 }
 
 // contacts is a customer's history as far as the contact rules care.

@@ -24,6 +24,11 @@ const (
 	DefaultContactWindow = 90
 	DefaultCooldownDays  = 14
 	DefaultPriority      = 5
+	// DefaultPriorStrength is how many outcomes the policy's rates weigh
+	// as against the learned ones.
+	DefaultPriorStrength    = 20
+	DefaultExplorationShare = 0.05
+	DefaultAcceptRate       = 0.5
 )
 
 // Policy says whom to contact and how. Rules are tried in file order and the
@@ -38,6 +43,12 @@ type Policy struct {
 	CooldownDays  int // days between two contacts of one customer
 	Actions       map[churn.ActionKind]ActionSpec
 	Rules         []Rule
+	// PriorStrength is the weight, in outcomes, of the policy's rates as
+	// priors of the learned ones (retention.Learn).
+	PriorStrength float64
+	// ExplorationShare is the share of the budget spent on actions chosen
+	// by Thompson sampling rather than by their expected value.
+	ExplorationShare float64
 
 	Source string // file the policy came from, "" when built in code
 	Digest string // sha256 of the file's bytes, to tell versions apart
@@ -48,6 +59,9 @@ type ActionSpec struct {
 	Channel  string
 	Cost     float64
 	SaveRate float64 // expected share of would-be churners the action keeps
+	// AcceptRate is the expected share of worked actions the customer
+	// accepts; 0 when the file gives none (DefaultAcceptRate then).
+	AcceptRate float64
 }
 
 // Rule matches customers by value tier, risk band and top churn reason

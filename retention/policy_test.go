@@ -27,7 +27,8 @@ func TestDefaultPolicyIsValidAndTreatsCustomersByValue(t *testing.T) {
 		{churn.TierA, churn.RiskMedium, ReasonCompetitor, churn.ActionSpecialistCall},
 		{churn.TierB, churn.RiskHigh, ReasonNetwork, churn.ActionOffer},
 		{churn.TierB, churn.RiskMedium, ReasonPrice, churn.ActionEmail},
-		{churn.TierC, churn.RiskHigh, ReasonService, churn.ActionSMS},
+		{churn.TierC, churn.RiskHigh, ReasonService, churn.ActionOffer},
+		{churn.TierC, churn.RiskMedium, ReasonService, churn.ActionSMS},
 		{churn.TierA, churn.RiskLow, ReasonPrice, churn.ActionNone},
 		{churn.TierC, churn.RiskLow, ReasonOther, churn.ActionNone},
 	}

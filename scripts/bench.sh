@@ -47,6 +47,7 @@ bench ./model/eval '.' 3x
 bench ./model/calibrate '.' 3x
 bench ./model/xgboost 'Train100kx50|PredictVsPython|ContribsApprox'
 bench ./jobs 'Score100k'
+bench ./model/uplift 'UpliftTargeting'
 bench ./serve '.'
 
 # The seed target is for the command itself: 100,000 customers x 12 months.

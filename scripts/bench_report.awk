@@ -61,5 +61,11 @@ END {
   printf "  Snapshot of 1,000,000 scores with reason texts from model.ReasonText (%.0f%% distinct):\n",
     100 * metric("BenchmarkSnapshotHeap", "distinct-texts")
   check("BenchmarkSnapshotHeap", "heap-MiB/1M-scores", "<=", 1024, "  heap, MiB")
+  printf "  Retention targeting on a held-out cycle at the same budget (issue 16), offers:\n"
+  check("BenchmarkUpliftTargeting", "uplift/risk", ">=", 1.5, "  incremental saves: uplift targeting / risk targeting")
+  info("BenchmarkUpliftTargeting", "uplift-saves", "  churners kept by uplift targeting")
+  info("BenchmarkUpliftTargeting", "risk-saves", "  churners kept by risk targeting")
+  info("BenchmarkUpliftTargeting", "qini-uplift", "  Qini coefficient of the uplift ranking")
+  info("BenchmarkUpliftTargeting", "qini-risk", "  Qini coefficient of the risk ranking")
   exit bad > 0
 }

@@ -2,14 +2,17 @@
 # Demo of retention actions with a measured save, on the synthetic operator
 # only: for each of the last DEMO_CYCLES months of the data (default 3), score the
 # customers as of that month, plan the cycle's actions under the default
-# policy, and let synthetic agents work the queue through the running API
-# (`churn actions simulate`, which also plants the synthetic save effect).
-# Then label the cycles whose horizon has passed and print the lift report.
+# policy, let synthetic agents work the queue through the running API
+# (`churn actions simulate`, which also plants the synthetic effect: offers
+# keep price-driven churners, calls those leaving over service, messages
+# almost nobody) and label the cycle, whose horizon the data covers, so the
+# next cycle's plan learns from its outcomes. Then print the lift report
+# with the learned against the assumed response rates.
 # Needs the API started by scripts/demo-serve.sh (CHURN_API_KEYS, CHURN_HTTP_ADDR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ADDR="${CHURN_HTTP_ADDR:-127.0.0.1:8080}"
-CYCLES="${DEMO_CYCLES:-3}"
+CYCLES="${DEMO_CYCLES:-6}"
 BIN=bin/churn
 [ "$CYCLES" -gt 0 ] || exit 0
 
@@ -35,7 +38,7 @@ for k in $(seq $((CYCLES - 1)) -1 0); do
     sleep 0.5
   done
   $BIN actions simulate --agents 4 --log-level warn | tail -2
+  $BIN actions outcomes --log-level warn | tail -1
 done
-$BIN actions outcomes --log-level warn | tail -3
 echo
 $BIN actions report --log-level warn

@@ -168,10 +168,54 @@ type liftJSON struct {
 	All      liftRowJSON   `json:"all"`
 	ByTier   []liftRowJSON `json:"by_tier"`
 	ByAction []liftRowJSON `json:"by_action"`
+	Rates    []rateJSON    `json:"rates"`
 }
 
-func newLiftJSON(l retention.Lift) liftJSON {
-	out := liftJSON{Cycles: l.Cycles, All: newLiftRowJSON(l.All), ByTier: []liftRowJSON{}, ByAction: []liftRowJSON{}}
+// rateJSON is one segment's assumed and learned response rates.
+type rateJSON struct {
+	Action        churn.ActionKind `json:"action"`
+	Tier          string           `json:"tier"`
+	Reason        string           `json:"reason"`
+	Treated       int              `json:"treated"`
+	Control       int              `json:"control"`
+	Worked        int              `json:"worked"`
+	Accepted      int              `json:"accepted"`
+	WouldChurn    float64          `json:"would_churn"`
+	Kept          float64          `json:"kept"`
+	SaveAssumed   float64          `json:"save_rate_assumed"`
+	SaveLearned   float64          `json:"save_rate_learned"`
+	SaveLow       float64          `json:"save_rate_cri_low"`
+	SaveHigh      float64          `json:"save_rate_cri_high"`
+	Woken         float64          `json:"woken"`
+	Harm          float64          `json:"harm_rate_learned"`
+	HarmLow       float64          `json:"harm_rate_cri_low"`
+	HarmHigh      float64          `json:"harm_rate_cri_high"`
+	AcceptAssumed float64          `json:"accept_rate_assumed"`
+	AcceptLearned float64          `json:"accept_rate_learned"`
+	AcceptLow     float64          `json:"accept_rate_cri_low"`
+	AcceptHigh    float64          `json:"accept_rate_cri_high"`
+}
+
+func newRateJSON(r retention.LearnedRate) rateJSON {
+	reason := r.Key.Reason
+	if reason == "" {
+		reason = "all"
+	}
+	e := r.Evidence
+	return rateJSON{Action: r.Key.Kind, Tier: string(r.Key.Tier), Reason: reason, Treated: e.Treated, Control: e.Control,
+		Worked: e.Worked, Accepted: e.Accepted, WouldChurn: round6(e.WouldChurn), Kept: round6(e.Kept),
+		SaveAssumed: round6(r.Save.Prior), SaveLearned: round6(r.Save.Mean), SaveLow: round6(r.Save.Low), SaveHigh: round6(r.Save.High),
+		Woken: round6(e.Woken), Harm: round6(r.Harm.Mean), HarmLow: round6(r.Harm.Low), HarmHigh: round6(r.Harm.High),
+		AcceptAssumed: round6(r.Accept.Prior), AcceptLearned: round6(r.Accept.Mean), AcceptLow: round6(r.Accept.Low),
+		AcceptHigh: round6(r.Accept.High)}
+}
+
+func newLiftJSON(l retention.Lift, rates []retention.LearnedRate) liftJSON {
+	out := liftJSON{Cycles: l.Cycles, All: newLiftRowJSON(l.All), ByTier: []liftRowJSON{}, ByAction: []liftRowJSON{},
+		Rates: []rateJSON{}}
+	for _, r := range rates {
+		out.Rates = append(out.Rates, newRateJSON(r))
+	}
 	if out.Cycles == nil {
 		out.Cycles = []string{}
 	}

@@ -76,8 +76,13 @@ func (s *Server) lift(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	var rates []retention.LearnedRate
+	if s.deps.Policy != nil {
+		pol := s.deps.Policy.Policy()
+		rates = retention.Learn(outs, pol.PriorStrength).Rates(pol)
+	}
 	c.Header("Cache-Control", "no-cache")
-	c.JSON(http.StatusOK, newLiftJSON(retention.Measure(outs)))
+	c.JSON(http.StatusOK, newLiftJSON(retention.Measure(outs), rates))
 }
 
 func (s *Server) policy(c *gin.Context) {

@@ -149,7 +149,7 @@ func TestActionRoutesAnswerWithTheDocumentedShapesAndStatuses(t *testing.T) {
 		t.Fatalf("completed action %+v", done)
 	}
 	lift := decode[liftJSON](t, e.do("GET", "/v1/retention/lift", ""))
-	if lift.All.Treated != 160 || lift.All.Control != 40 || lift.All.SavedLow == nil || len(lift.ByTier) != 1 {
+	if lift.All.Treated != 160 || lift.All.Control != 40 || lift.All.SavedLow == nil || len(lift.ByTier) != 1 || len(lift.Rates) == 0 {
 		t.Fatalf("lift %+v", lift)
 	}
 }

@@ -71,7 +71,8 @@ A cycle is the scoring run's as-of date. --dry-run prints the plan only.`,
 			}
 			return a.withStore(cmd.Context(), func(c *clickhouse.Client) error {
 				ctx := cmd.Context()
-				job := &jobs.Actions{Runs: c, Policy: func() *retention.Policy { return pol }, DryRun: dryRun, Log: a.log}
+				job := &jobs.Actions{Runs: c, Policy: func() *retention.Policy { return pol }, DryRun: dryRun, Log: a.log,
+					Outcomes: c, Rand: retention.PlanRand}
 				if runID != "" {
 					asOf, err := runAsOf(ctx, c, runID)
 					if err != nil {
@@ -122,8 +123,8 @@ func runAsOf(ctx context.Context, c *clickhouse.Client, runID string) (time.Time
 func printPlan(w io.Writer, pol *retention.Policy, res *jobs.ActionsResult, dryRun bool, show int) {
 	p := res.Plan
 	fmt.Fprintf(w, "cycle %s from run %s under %s\n", p.Cycle, p.RunID, pol.Source)
-	fmt.Fprintf(w, "scores considered %d; actions %d, control %d; cost %.2f of %.2f left in the budget\n",
-		p.Considered, len(p.Actions), len(p.Control), p.Spent, p.Budget)
+	fmt.Fprintf(w, "scores considered %d; actions %d (explored %d), control %d; cost %.2f of %.2f left in the budget\n",
+		p.Considered, len(p.Actions), p.Explored, len(p.Control), p.Spent, p.Budget)
 	byKind := map[string]int{}
 	for _, x := range p.Actions {
 		byKind[string(x.Kind)+" (tier "+string(x.Tier)+")"]++
@@ -243,7 +244,10 @@ the usage data reaches its horizon's end; it is labelled once.`,
 }
 
 func newActionsReportCmd(a *app) *cobra.Command {
-	var cycles []string
+	var (
+		cycles []string
+		path   string
+	)
 	cmd := &cobra.Command{
 		Use:   "report",
 		Short: "Churn of treated against control customers, with a 95% confidence interval",
@@ -251,9 +255,18 @@ func newActionsReportCmd(a *app) *cobra.Command {
 overall, by value tier and by action. Saved is the control rate minus the
 treated rate (every planned customer counts as treated, reached or not), with
 a 95% Newcombe interval; revenue saved is saved x treated x their mean
-lifetime value. Run ` + "`churn actions outcomes`" + ` first.`,
+lifetime value. Run ` + "`churn actions outcomes`" + ` first.
+
+Then the response rates the planner uses, by action, tier and (with enough
+outcomes) top reason: the policy's assumed save and acceptance rates, the
+learned posterior means with 95% credible intervals, and the outcomes
+behind them (see docs/retention.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			pol, err := loadPolicy(path)
+			if err != nil {
+				return err
+			}
 			return a.withStore(cmd.Context(), func(c *clickhouse.Client) error {
 				outs, err := c.ActionOutcomes(cmd.Context(), cycles...)
 				if err != nil {
@@ -263,12 +276,32 @@ lifetime value. Run ` + "`churn actions outcomes`" + ` first.`,
 					return churn.Errorf(churn.KindNotFound, "lift report", "no labelled cycle yet: run `churn actions outcomes` once a cycle's horizon has passed")
 				}
 				printLift(a.stdout, retention.Measure(outs))
+				fmt.Fprintln(a.stdout)
+				printRates(a.stdout, retention.Learn(outs, pol.PriorStrength).Rates(pol), pol.PriorStrength)
 				return nil
 			})
 		},
 	}
 	cmd.Flags().StringSliceVar(&cycles, "cycle", nil, "cycles to report (YYYY-MM-DD, repeatable); default all labelled")
+	policyFlag(cmd.Flags(), &path)
 	return cmd
+}
+
+func printRates(w io.Writer, rates []retention.LearnedRate, strength float64) {
+	fmt.Fprintf(w, "response rates: assumed (policy, prior strength %g) and learned (posterior mean, 95%% credible interval)\n\n", strength)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "ACTION\tTIER\tREASON\tTREATED\tCONTROL\tWOULD CHURN\tKEPT\tSAVE ASSUMED\tSAVE LEARNED\t95% CrI\tWOKEN\tHARM LEARNED\t95% CrI\tWORKED\tACCEPT ASSUMED\tACCEPT LEARNED\t95% CrI\t")
+	for _, r := range rates {
+		reason := r.Key.Reason
+		if reason == "" {
+			reason = "all"
+		}
+		e := r.Evidence
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%.1f\t%.1f\t%.3f\t%.3f\t[%.3f, %.3f]\t%.1f\t%.3f\t[%.3f, %.3f]\t%d\t%.3f\t%.3f\t[%.3f, %.3f]\t\n",
+			r.Key.Kind, r.Key.Tier, reason, e.Treated, e.Control, e.WouldChurn, e.Kept, r.Save.Prior, r.Save.Mean, r.Save.Low, r.Save.High,
+			e.Woken, r.Harm.Mean, r.Harm.Low, r.Harm.High, e.Worked, r.Accept.Prior, r.Accept.Mean, r.Accept.Low, r.Accept.High)
+	}
+	tw.Flush()
 }
 
 func printLift(w io.Writer, l retention.Lift) {

@@ -5,10 +5,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,10 +27,10 @@ import (
 
 func newActionsSimulateCmd(a *app) *cobra.Command {
 	var (
-		apiURL, key, path string
-		agents, batch     int
-		accept, save      map[string]string
-		eff               = synth.DefaultRetentionEffect(1)
+		apiURL, key, path  string
+		agents, batch      int
+		accept, save, dogs map[string]string
+		eff                = synth.DefaultRetentionEffect(1)
 	)
 	cmd := &cobra.Command{
 		Use:   "simulate",
@@ -36,20 +39,28 @@ func newActionsSimulateCmd(a *app) *cobra.Command {
 queued action through the running API (` + "`churn serve`" + `) and complete each with an
 answer drawn from the synthetic world (accepted, declined, unreachable, by
 --accept-rate and --unreachable). Then, for each accepted action, the world
-decides whether it kept a would-be churner (--save-rate): if so, the
-customer's voluntary churn event within the cycle's horizon is deleted from
-churn_events. Every draw is a hash of --seed and the action id.
+decides whether it kept a would-be churner, by action kind and the reason
+of the customer's churn event (--save-rate; offers keep price-driven
+churners, specialist calls those leaving over service or the network,
+messages almost nobody): if so, the customer's voluntary churn event within
+the cycle's horizon is deleted from churn_events. A few reached customers
+who would have stayed, at low risk, leave because a message reminded them
+they could ("sleeping dogs", --sleeping-dogs): they get a churn event.
+Every draw is a hash of --seed and the action id.
 
 It refuses to run unless the database was filled by ` + "`churn seed`" + ` and nothing
 was imported since (an operator's data: it deletes churn events), and unless
 the API serves that same database (GET /v1/me names it).`,
-		Example: `  churn actions simulate --agents 4 --save-rate sms=0.2,specialist_call=0.5`,
+		Example: `  churn actions simulate --agents 4 --save-rate sms=0.2,offer/price=0.9 --sleeping-dogs sms=0`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := parseRates(accept, eff.AcceptRates, "accept-rate"); err != nil {
 				return err
 			}
-			if err := parseRates(save, eff.SaveRates, "save-rate"); err != nil {
+			if err := parseSaveRates(save, eff.SaveRates); err != nil {
+				return err
+			}
+			if err := parseRates(dogs, eff.SleepingDogs, "sleeping-dogs"); err != nil {
 				return err
 			}
 			if err := eff.Validate(); err != nil {
@@ -83,17 +94,13 @@ the API serves that same database (GET /v1/me names it).`,
 			if err != nil {
 				return err
 			}
-			saved := map[string][]string{} // cycle -> customers kept
 			counts := map[string]int{}
 			for _, w := range worked {
 				counts[w.Outcome]++
-				if w.Outcome == retention.OutcomeAccepted && eff.Saves(w.ActionID, w.Kind) {
-					saved[w.Cycle] = append(saved[w.Cycle], w.CustomerID)
-				}
 			}
 			fmt.Fprintf(a.stdout, "worked %d actions through %s: accepted %d, declined %d, unreachable %d\n", len(worked), apiURL,
 				counts[retention.OutcomeAccepted], counts[retention.OutcomeDeclined], counts[retention.OutcomeUnreachable])
-			return applySaves(ctx, a, st, saved, pol.HorizonDays)
+			return applyEffect(ctx, a, st, eff, worked, pol.HorizonDays)
 		},
 	}
 	f := cmd.Flags()
@@ -104,7 +111,12 @@ the API serves that same database (GET /v1/me names it).`,
 	f.Uint64Var(&eff.Seed, "seed", eff.Seed, "seed of the synthetic answers and saves")
 	f.Float64Var(&eff.Unreachable, "unreachable", eff.Unreachable, "share of customers agents cannot reach")
 	f.StringToStringVar(&accept, "accept-rate", nil, "kind=share of reached customers who accept (defaults: specialist_call=0.7,offer=0.6,email=0.2,sms=0.25)")
-	f.StringToStringVar(&save, "save-rate", nil, "kind=share of accepting would-be churners who stay (defaults: specialist_call=0.5,offer=0.35,email=0.2,sms=0.2)")
+	f.StringToStringVar(&save, "save-rate", nil, "kind=share or kind/reason=share of accepting would-be churners (leaving for reason) who stay "+
+		"(defaults: specialist_call/service=0.8,specialist_call/network=0.7,specialist_call/price=0.2,specialist_call/competitor=0.3,specialist_call=0.05,"+
+		"offer/price=0.85,offer/competitor=0.6,offer=0.05,email/price=0.1,email=0.03,sms=0.02)")
+	f.StringToStringVar(&dogs, "sleeping-dogs", nil, "kind=share of reached low-risk customers who would have stayed and leave because of the contact "+
+		"(defaults: specialist_call=0.01,offer=0,email=0.02,sms=0.03)")
+	f.Float64Var(&eff.SleepingDogRisk, "sleeping-dog-risk", eff.SleepingDogRisk, "churn probability below which a contacted customer may be a sleeping dog")
 	policyFlag(f, &path)
 	return cmd
 }
@@ -157,9 +169,36 @@ func parseRates(in map[string]string, out map[string]float64, flag string) error
 	return nil
 }
 
-func applySaves(ctx context.Context, a *app, c *clickhouse.Client, saved map[string][]string, horizon int) error {
-	total := 0
-	for cycle, ids := range saved {
+// parseSaveRates reads kind=share (every reason the kind does not list)
+// and kind/reason=share.
+func parseSaveRates(in map[string]string, out map[string]map[string]float64) error {
+	flat := map[string]float64{}
+	if err := parseRates(in, flat, "save-rate"); err != nil {
+		return err
+	}
+	for k, v := range flat {
+		kind, reason, ok := strings.Cut(k, "/")
+		if !ok {
+			reason = synth.AnyReason
+		}
+		if out[kind] == nil {
+			out[kind] = map[string]float64{}
+		}
+		out[kind][reason] = v
+	}
+	return nil
+}
+
+// applyEffect removes the churn events of the would-be churners the
+// accepted actions kept and adds those of the sleeping dogs woken, cycle by
+// cycle.
+func applyEffect(ctx context.Context, a *app, c *clickhouse.Client, eff synth.RetentionEffect, worked []workedAction, horizon int) error {
+	byCycle := map[string][]workedAction{}
+	for _, w := range worked {
+		byCycle[w.Cycle] = append(byCycle[w.Cycle], w)
+	}
+	total, woken := 0, 0
+	for _, cycle := range slices.Sorted(maps.Keys(byCycle)) {
 		from, err := retention.CycleDate(cycle)
 		if err != nil {
 			return err
@@ -169,24 +208,46 @@ func applySaves(ctx context.Context, a *app, c *clickhouse.Client, saved map[str
 		if err != nil {
 			return err
 		}
-		var churners []string
-		for _, id := range ids {
-			if _, ok := before[id]; ok {
-				churners = append(churners, id)
+		reasons, err := c.ChurnReasonsBetween(ctx, from, to)
+		if err != nil {
+			return err
+		}
+		var (
+			kept, dogs []string
+			dogDays    []time.Time
+		)
+		for _, w := range byCycle[cycle] {
+			reason, leaving := reasons[w.CustomerID]
+			_, churns := before[w.CustomerID]
+			switch {
+			case leaving && w.Outcome == retention.OutcomeAccepted && eff.Saves(w.ActionID, w.Kind, reason):
+				kept = append(kept, w.CustomerID)
+			case !churns && w.Outcome != retention.OutcomeUnreachable && eff.Wakes(w.ActionID, w.Kind, w.Probability):
+				dogs = append(dogs, w.CustomerID)
+				dogDays = append(dogDays, from.AddDate(0, 0, eff.WakeDay(w.ActionID, horizon)))
 			}
 		}
-		if err := c.DeleteChurnEvents(ctx, churners, from, to); err != nil {
+		if err := c.DeleteChurnEvents(ctx, kept, from, to); err != nil {
+			return err
+		}
+		if err := c.AddSyntheticChurnEvents(ctx, dogs, dogDays, "competitor"); err != nil {
 			return err
 		}
 		after, err := c.ChurnedBetween(ctx, from, to)
 		if err != nil {
 			return err
 		}
-		total += len(before) - len(after)
-		fmt.Fprintf(a.stdout, "cycle %s: %d accepted actions keep their customer if churning; %d of them were: voluntary churn events removed %d\n",
-			cycle, len(ids), len(churners), len(before)-len(after))
+		removed := 0
+		for id := range before {
+			if _, ok := after[id]; !ok {
+				removed++
+			}
+		}
+		total, woken = total+removed, woken+len(dogs)
+		fmt.Fprintf(a.stdout, "cycle %s: %d worked actions; would-be churners kept %d (churn events removed %d); sleeping dogs woken %d\n",
+			cycle, len(byCycle[cycle]), len(kept), removed, len(dogs))
 	}
-	a.log.Info("synthetic retention effect applied", "churn_events_removed", total)
+	a.log.Info("synthetic retention effect applied", "churn_events_removed", total, "sleeping_dogs", woken)
 	return nil
 }
 
@@ -222,11 +283,12 @@ type agentClient struct {
 }
 
 type workedAction struct {
-	ActionID   string `json:"action_id"`
-	CustomerID string `json:"customer_id"`
-	Cycle      string `json:"cycle"`
-	Kind       string `json:"kind"`
-	Outcome    string `json:"outcome"`
+	ActionID    string  `json:"action_id"`
+	CustomerID  string  `json:"customer_id"`
+	Cycle       string  `json:"cycle"`
+	Kind        string  `json:"kind"`
+	Outcome     string  `json:"outcome"`
+	Probability float64 `json:"probability"`
 }
 
 func (c *agentClient) work(ctx context.Context, eff synth.RetentionEffect, agents, batch int, done func()) ([]workedAction, error) {
@@ -284,7 +346,27 @@ func (c *agentClient) post(ctx context.Context, path string, body, out any) erro
 }
 
 // call sends body (nil: none) as JSON and decodes a 200 answer into out.
+// A busy server's 503 (ClickHouse slow to answer) is retried a few times
+// with a growing pause: claims and completions are safe to repeat.
 func (c *agentClient) call(ctx context.Context, method, path string, body, out any) error {
+	var err error
+	for attempt := range 6 {
+		if err = c.callOnce(ctx, method, path, body, out); !errors.Is(err, errBusy) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * time.Second):
+		}
+	}
+	return err
+}
+
+// errBusy marks a 503 answer.
+var errBusy = errors.New("the API is busy")
+
+func (c *agentClient) callOnce(ctx context.Context, method, path string, body, out any) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -305,6 +387,9 @@ func (c *agentClient) call(ctx context.Context, method, path string, body, out a
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<22))
+	if resp.StatusCode == http.StatusServiceUnavailable {
+		return fmt.Errorf("%s %s: %s: %s: %w", method, path, resp.Status, strings.TrimSpace(string(data)), errBusy)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(data)))
 	}

@@ -112,7 +112,7 @@ func (o ownerOnly) Run(ctx context.Context) error {
 // into and label from the server's own queue, so the one owner of the queue
 // writes every event.
 func (a *app) newActionJobs(st *clickhouse.Client, q *retention.Queue, w *retention.Watcher) (jobs.ActionsJob, jobs.OutcomesJob) {
-	return jobs.ActionsJob{Actions: &jobs.Actions{Runs: st, Queue: q, Policy: w.Policy, Log: a.log}},
+	return jobs.ActionsJob{Actions: &jobs.Actions{Runs: st, Queue: q, Policy: w.Policy, Log: a.log, Outcomes: st, Rand: retention.PlanRand}},
 		jobs.OutcomesJob{Outcomes: &jobs.Outcomes{Churn: st, Labels: st, Actions: q, Policy: w.Policy, Log: a.log}}
 }
 

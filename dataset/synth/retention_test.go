@@ -13,7 +13,6 @@ func TestRetentionEffectAnswersAtItsRatesAndRepeats(t *testing.T) {
 	const n = 50_000
 	for _, kind := range []string{"specialist_call", "sms"} {
 		counts := map[string]int{}
-		saved := 0
 		for i := range n {
 			id := fmt.Sprintf("a%06d", i)
 			ans := e.Answer(id, kind)
@@ -21,9 +20,6 @@ func TestRetentionEffectAnswersAtItsRatesAndRepeats(t *testing.T) {
 				t.Fatalf("%s: the answer changed between calls", id)
 			}
 			counts[ans]++
-			if e.Saves(id, kind) {
-				saved++
-			}
 		}
 		wantAccept := (1 - e.Unreachable) * e.AcceptRates[kind]
 		if got := float64(counts["accepted"]) / n; math.Abs(got-wantAccept) > 0.01 {
@@ -32,15 +28,38 @@ func TestRetentionEffectAnswersAtItsRatesAndRepeats(t *testing.T) {
 		if got := float64(counts["unreachable"]) / n; math.Abs(got-e.Unreachable) > 0.01 {
 			t.Errorf("%s: unreachable %.3f, want %.3f", kind, got, e.Unreachable)
 		}
-		if got := float64(saved) / n; math.Abs(got-e.SaveRates[kind]) > 0.01 {
-			t.Errorf("%s: saved %.3f, want %.3f", kind, got, e.SaveRates[kind])
+	}
+}
+
+func TestRetentionEffectSavesDependOnWhyTheCustomerWasLeaving(t *testing.T) {
+	e := DefaultRetentionEffect(7)
+	const n = 50_000
+	share := func(kind, reason string) float64 {
+		k := 0
+		for i := range n {
+			if e.Saves(fmt.Sprintf("a%06d", i), kind, reason) {
+				k++
+			}
+		}
+		return float64(k) / n
+	}
+	for _, c := range []struct {
+		kind, reason string
+		want         float64
+	}{
+		{"offer", "price", 0.85}, {"offer", "service", 0.05},
+		{"specialist_call", "service", 0.8}, {"specialist_call", "moved", 0.05},
+		{"sms", "price", 0.02},
+	} {
+		if got := share(c.kind, c.reason); math.Abs(got-c.want) > 0.01 {
+			t.Errorf("%s keeps %.3f of %s churners, want %.3f", c.kind, got, c.reason, c.want)
 		}
 	}
 	other := DefaultRetentionEffect(8)
 	same := 0
 	for i := range 1000 {
 		id := fmt.Sprint(i)
-		if e.Saves(id, "sms") == other.Saves(id, "sms") {
+		if e.Saves(id, "offer", "competitor") == other.Saves(id, "offer", "competitor") {
 			same++
 		}
 	}
@@ -49,10 +68,36 @@ func TestRetentionEffectAnswersAtItsRatesAndRepeats(t *testing.T) {
 	}
 }
 
+func TestRetentionEffectWakesOnlyLowRiskCustomersMessaged(t *testing.T) {
+	e := DefaultRetentionEffect(3)
+	const n = 50_000
+	woken := map[string]int{}
+	for i := range n {
+		id := fmt.Sprintf("a%06d", i)
+		for _, kind := range []string{"sms", "offer"} {
+			if e.Wakes(id, kind, 0.05) {
+				woken[kind]++
+			}
+			if e.Wakes(id, kind, 0.5) {
+				t.Fatalf("%s woke a high-risk customer", kind)
+			}
+		}
+		if d := e.WakeDay(id, 30); d < 0 || d >= 30 {
+			t.Fatalf("wake day %d outside the horizon", d)
+		}
+	}
+	if got := float64(woken["sms"]) / n; math.Abs(got-e.SleepingDogs["sms"]) > 0.005 {
+		t.Errorf("sms woke %.3f, want %.3f", got, e.SleepingDogs["sms"])
+	}
+	if woken["offer"] != 0 {
+		t.Errorf("offers woke %d customers, want none", woken["offer"])
+	}
+}
+
 func TestRetentionEffectRejectsRatesOutsideZeroToOne(t *testing.T) {
 	e := DefaultRetentionEffect(1)
-	e.SaveRates["sms"] = 1.5
-	if err := e.Validate(); churn.ErrorField(err) != "save_rate.sms" {
+	e.SaveRates["sms"]["price"] = 1.5
+	if err := e.Validate(); churn.ErrorField(err) != "save_rate.sms/price" {
 		t.Fatalf("err %v", err)
 	}
 	if err := DefaultRetentionEffect(1).Validate(); err != nil {

@@ -17,7 +17,12 @@ import (
 type MatrixOptions struct {
 	Labels  []float32 // one per row (0 or 1 for binary:logistic); nil when unlabeled
 	Weights []float32 // one per row, finite and >= 0; nil for equal weights
-	NThread int       // threads used to build the matrix; 0 means runtime.NumCPU()
+	// BaseMargin is one margin (log-odds for binary:logistic) per row that
+	// the trees start from instead of the global bias, so a model learns a
+	// correction of another model's prediction; it applies to training and
+	// prediction alike. nil for none.
+	BaseMargin []float32
+	NThread    int // threads used to build the matrix; 0 means runtime.NumCPU()
 }
 
 // DMatrix is XGBoost's copy of a dense float32 matrix, with optional labels
@@ -95,15 +100,8 @@ func NewDMatrixFromColumns(cols [][]float32, o MatrixOptions) (*DMatrix, error) 
 }
 
 func validateInfo(op string, rows int, o MatrixOptions) error {
-	if o.Labels != nil {
-		if len(o.Labels) != rows {
-			return churn.Invalid("xgboost "+op, "labels", "holds %d values for %d rows", len(o.Labels), rows)
-		}
-		for i, v := range o.Labels {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return churn.Invalid("xgboost "+op, "labels", "row %d: label %v is not a finite number", i, v)
-			}
-		}
+	if err := finiteInfo(op, "labels", "label", o.Labels, rows); err != nil {
+		return err
 	}
 	if o.Weights != nil {
 		if len(o.Weights) != rows {
@@ -115,8 +113,27 @@ func validateInfo(op string, rows int, o MatrixOptions) error {
 			}
 		}
 	}
+	if err := finiteInfo(op, "base_margin", "margin", o.BaseMargin, rows); err != nil {
+		return err
+	}
 	if o.NThread < 0 {
 		return churn.Invalid("xgboost "+op, "nthread", "must be >= 0, got %d", o.NThread)
+	}
+	return nil
+}
+
+// finiteInfo checks that v, when given, holds one finite value per row.
+func finiteInfo(op, field, what string, v []float32, rows int) error {
+	if v == nil {
+		return nil
+	}
+	if len(v) != rows {
+		return churn.Invalid("xgboost "+op, field, "holds %d values for %d rows", len(v), rows)
+	}
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return churn.Invalid("xgboost "+op, field, "row %d: %s %v is not a finite number", i, what, x)
+		}
 	}
 	return nil
 }
@@ -144,6 +161,12 @@ func newDMatrix(op string, data *C.float, rows, cols int, o MatrixOptions) (*DMa
 	}
 	if o.Weights != nil {
 		if err := d.setFloatInfo("weight", o.Weights); err != nil {
+			d.Close()
+			return nil, wrap(op, churn.KindInvalid, err)
+		}
+	}
+	if o.BaseMargin != nil {
+		if err := d.setFloatInfo("base_margin", o.BaseMargin); err != nil {
 			d.Close()
 			return nil, wrap(op, churn.KindInvalid, err)
 		}

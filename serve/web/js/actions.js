@@ -22,7 +22,7 @@ export async function actionQueue(root, { stale }) {
   if (probe === null || probe instanceof Error) {
     root.append(card('Retention actions', 'queue-card', probe === null ? unavailable('Retention actions') : errorBox(probe)));
     const lift = await optional('/v1/retention/lift').catch((e) => e);
-    if (!stale()) root.append(liftCard(lift));
+    if (!stale()) root.append(liftCard(lift), ratesCard(lift));
     return;
   }
   const agent = sessionStorage.getItem(AGENT) || '';
@@ -48,6 +48,7 @@ export async function actionQueue(root, { stale }) {
     card('Next in the queue', 'queue-next', queued.items.length === 0 ? h('p', { id: 'queue-empty' }, 'The queue is empty.')
       : actionTable(queued.items, { caption: `The first ${queued.items.length} of ${fmtInt(queued.total)} queued actions, in the order they are claimed`, showCustomer: true })),
     liftCard(lift),
+    ratesCard(lift),
   );
 }
 
@@ -143,4 +144,26 @@ function liftCard(lift) {
     h('p', { class: 'muted' }, lift.cycles.length ? `Cycles with known outcomes: ${lift.cycles.join(', ')}.` : 'No cycle has reached its horizon yet, so no outcome is known.'),
     table('Churn of treated customers against the control group; saved rate = control churn rate − treated churn rate, with its 95% confidence interval',
       ['Group', 'Treated', 'Control', 'Saved rate', '95% interval', 'Accepted', 'Cost', 'Revenue saved'], rows, { class: 'compact', id: 'lift-table' }));
+}
+
+// ratesCard shows, per action, tier and reason, the response rates the
+// policy assumes against those learned from outcomes (posterior means with
+// 95% credible intervals) and the outcomes behind them.
+function ratesCard(lift) {
+  if (lift === null || lift instanceof Error || !lift.rates) return null;
+  const cri = (lo, hi) => `${fmtPct(lo)} to ${fmtPct(hi)}`;
+  const rows = lift.rates.map((r) => h('tr', {},
+    h('th', { scope: 'row' }, `${humanise(r.action)}, tier ${r.tier}, ${r.reason === 'all' ? 'all reasons' : humanise(r.reason)}`),
+    h('td', { class: 'num' }, `${fmtInt(r.treated)} / ${fmtInt(r.control)}`),
+    h('td', { class: 'num' }, fmtPct(r.save_rate_assumed)),
+    h('td', { class: 'num' }, fmtPct(r.save_rate_learned)),
+    h('td', { class: 'num' }, cri(r.save_rate_cri_low, r.save_rate_cri_high)),
+    h('td', { class: 'num' }, `${fmtPct(r.harm_rate_learned)} (${cri(r.harm_rate_cri_low, r.harm_rate_cri_high)})`),
+    h('td', { class: 'num' }, fmtPct(r.accept_rate_assumed)),
+    h('td', { class: 'num' }, `${fmtPct(r.accept_rate_learned)} of ${fmtInt(r.worked)}`),
+    h('td', { class: 'num' }, cri(r.accept_rate_cri_low, r.accept_rate_cri_high))));
+  return card('Response rates: assumed and learned', 'rates-card',
+    h('p', { class: 'muted' }, lift.rates.length ? 'The planner values actions with the learned save rates; the policy\'s rates are their priors.' : 'No outcome is known yet: the planner uses the policy\'s rates.'),
+    lift.rates.length ? table('Save rate = share of would-be churners kept; harm rate = share of would-be stayers the action made leave; acceptance rate = share of worked actions accepted',
+      ['Segment', 'Treated / control', 'Save assumed', 'Save learned', '95% credible interval', 'Harm learned (95%)', 'Accept assumed', 'Accept learned', '95% credible interval'], rows, { class: 'compact', id: 'rates-table' }) : null);
 }
