@@ -63,7 +63,7 @@ func newActionEnv(t *testing.T, n int) *actionEnv {
 			tier = churn.TierA
 		}
 		as = append(as, churn.Action{ID: fmt.Sprintf("a%05d", i), CustomerID: fmt.Sprintf("C%05d", i),
-			Cycle: "2025-06-01", Kind: churn.ActionSMS, Channel: "sms", Cost: 0.08, Priority: 7, Value: float64(n - i),
+			Cycle: "2025-06-01", Kind: churn.ActionOffer, Channel: "phone", Cost: 0.08, Priority: 7, Value: float64(n - i),
 			Rule: "c-high", Tier: tier, Band: churn.RiskHigh, Reason: retention.ReasonNetwork, Probability: 0.4, LifetimeValue: 300})
 	}
 	if _, err := q.Enqueue(context.Background(), "test", as, nil); err != nil {

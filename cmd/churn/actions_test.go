@@ -151,7 +151,7 @@ func enqueueTestActions(t *testing.T, c *clickhouse.Client, n int) {
 	var as []churn.Action
 	for i := range n {
 		as = append(as, churn.Action{ID: fmt.Sprintf("a%04d", i), CustomerID: fmt.Sprintf("c%04d", i),
-			Cycle: "2025-06-01", Kind: churn.ActionSMS, Channel: "sms", Cost: 0.1, Priority: 5, Value: float64(i), Rule: "test", Tier: churn.TierC})
+			Cycle: "2025-06-01", Kind: churn.ActionOffer, Channel: "phone", Cost: 0.1, Priority: 5, Value: float64(i), Rule: "test", Tier: churn.TierC})
 	}
 	if _, err := q.Enqueue(context.Background(), "test", as, nil); err != nil {
 		t.Fatal(err)

@@ -52,7 +52,7 @@ func TestAHungClickHouseGets503sWithinTheStoreTimeoutAndMemoryReadsGoOn(t *testi
 	var as []churn.Action
 	for i := range 20 {
 		as = append(as, churn.Action{ID: fmt.Sprintf("a%03d", i), CustomerID: fmt.Sprintf("C%04d", i), Cycle: "2025-05-01",
-			Kind: churn.ActionSMS, Channel: "sms", Cost: 0.08, Priority: 7, Value: float64(100 - i), Tier: churn.TierC, Band: churn.RiskHigh})
+			Kind: churn.ActionOffer, Channel: "phone", Cost: 0.08, Priority: 7, Value: float64(100 - i), Tier: churn.TierC, Band: churn.RiskHigh})
 	}
 	if _, err := queue.Enqueue(ctx, "test", as, nil); err != nil {
 		t.Fatal(err)
