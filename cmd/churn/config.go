@@ -45,6 +45,7 @@ type config struct {
 	Jobs        jobsConfig
 	MetricsAddr string // of `churn jobs run-scheduler`; empty: no metrics endpoint
 	PolicyPath  string
+	Dispatch    dispatchConfig
 
 	lookupEnv func(string) (string, bool)
 	table     []*setting
@@ -58,6 +59,8 @@ const (
 	groupJobs   = "serve, jobs"
 	groupWorker = "jobs run-scheduler"
 	groupPolicy = "serve, jobs, policy show, actions"
+	// The queue's ownership and the dispatcher: whoever dispatches takes the queue.
+	groupDispatch = "serve, jobs, actions dispatch"
 )
 
 // settings is the table of every setting. The defaults of serve and jobs come
@@ -109,11 +112,11 @@ func (c *config) settings() []*setting {
 			Help: "run the scheduled jobs in this process; false when a separate 'churn jobs run-scheduler' worker does", Kind: boolKind(&c.Scheduler)},
 		{Flag: "queue-owner", Env: "CHURN_QUEUE_OWNER", Default: "true", Scope: groupServe,
 			Help: "may own the retention action queue: of the servers on one database that may, the first live one owns it (heartbeats in queue_owners) and the others serve action reads only until it stops; false: never own", Kind: boolKind(&c.QueueOwner)},
-		{Flag: "queue-owner-ttl", Env: "CHURN_QUEUE_OWNER_TTL", Default: formatDuration(3 * sd.PollInterval), Scope: groupServe,
+		{Flag: "queue-owner-ttl", Env: "CHURN_QUEUE_OWNER_TTL", Default: formatDuration(3 * sd.PollInterval), Scope: groupDispatch,
 			Help: "a queue owner whose heartbeat (one per --poll-interval) is older than this is dead and another server takes over; at least twice --poll-interval", Kind: durationKind(&c.OwnerTTL, 2*time.Second)},
-		{Flag: "zookeeper", Env: "CHURN_ZOOKEEPER", Scope: groupServe, Unset: "none: heartbeats in ClickHouse",
+		{Flag: "zookeeper", Env: "CHURN_ZOOKEEPER", Scope: groupDispatch, Unset: "none: heartbeats in ClickHouse",
 			Help: "ZooKeeper ensemble (host:port,...) holding the action queue's lease; the lowest lease node owns the queue", Kind: stringKind(&c.ZooKeeper)},
-		{Flag: "zookeeper-session-timeout", Env: "CHURN_ZOOKEEPER_SESSION_TIMEOUT", Default: "10s", Scope: groupServe,
+		{Flag: "zookeeper-session-timeout", Env: "CHURN_ZOOKEEPER_SESSION_TIMEOUT", Default: "10s", Scope: groupDispatch,
 			Help: "ZooKeeper session timeout: a queue owner that dies loses the lease after this long", Kind: durationKind(&c.ZKSession, 2*time.Second)},
 		{Flag: "advertise-addr", Env: "CHURN_ADVERTISE_ADDR", Scope: groupServe, Unset: "the --http-addr",
 			Help: "host:port other servers name when they send action writes to this one as the queue owner", Kind: addrKind(&c.Advertise, true)},
@@ -142,6 +145,7 @@ func (c *config) settings() []*setting {
 			Help: "serve Prometheus metrics on this address (e.g. 127.0.0.1:9101); empty: none", Kind: addrKind(&c.MetricsAddr, true)},
 		policySetting(&c.PolicyPath),
 	}
+	c.table = append(c.table, dispatchSettings(&c.Dispatch)...)
 	return c.table
 }
 
