@@ -317,3 +317,28 @@ func readCSV(t *testing.T, path string) [][]string {
 	}
 	return rows
 }
+
+func TestAReplayedFailedDeliveryKeepsTheActionQueuedWithItsAttempts(t *testing.T) {
+	log := &retentiontest.Log{}
+	at := time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)
+	a := automated("s1", churn.ActionSMS)
+	failed := a
+	// Read back from ClickHouse, an event's action carries the event's type
+	// as its status.
+	failed.Attempts, failed.Status = 2, churn.ActionDeliveryFailed
+	evs := []churn.ActionEvent{{ID: "e0000000000000000001-x", Type: churn.ActionQueued, At: at, Action: a},
+		{ID: "e0000000000000000002-x", Type: churn.ActionDeliveryFailed, At: at, Action: failed}}
+	if err := log.AppendActionEvents(context.Background(), evs); err != nil {
+		t.Fatal(err)
+	}
+	q := NewQueue(log, QueueOptions{Now: func() time.Time { return at }})
+	if err := q.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := q.Get("s1"); got.Status != churn.ActionQueued || got.Attempts != 2 {
+		t.Fatalf("after replay: %+v, want queued with 2 attempts", got)
+	}
+	if p, err := q.Pending(context.Background()); err != nil || len(p) != 1 || p[0].Attempts != 2 {
+		t.Fatalf("pending %+v, %v", p, err)
+	}
+}
