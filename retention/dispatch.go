@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/internal/ctxwait"
 )
 
 // DeliveryQueue is the part of the action queue the dispatcher works
@@ -114,7 +115,7 @@ func NewDispatcher(q DeliveryQueue, send Sender, files FileSink, o DispatchOptio
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepCtx
+		o.Sleep = ctxwait.Sleep
 	}
 	if o.Rand == nil {
 		o.Rand = rand.Float64
@@ -129,17 +130,6 @@ type noObserver struct{}
 
 func (noObserver) Attempt(string, time.Duration, error) {}
 func (noObserver) Result(string, DeliveryResult, int)   {}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
 
 // DispatchReport counts what a run did.
 type DispatchReport struct {

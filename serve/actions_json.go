@@ -85,16 +85,6 @@ func (r *claimRequest) validate() error {
 	return nil
 }
 
-func validName(field, v string) error {
-	if strings.TrimSpace(v) == "" {
-		return invalid(field, "is required")
-	}
-	if len(v) > maxNameLen {
-		return invalid(field, "is %d bytes; at most %d", len(v), maxNameLen)
-	}
-	return nil
-}
-
 type claimJSON struct {
 	Agent   string       `json:"agent"`
 	Actions []actionJSON `json:"actions"`
