@@ -62,7 +62,8 @@ func (f CSVFiles) WriteFile(ctx context.Context, cycle, channel string, as []chu
 	w := csv.NewWriter(tmp)
 	_ = w.Write(CSVHeader)
 	_ = w.WriteAll(rows) // flushes; the error is w.Error()
-	if err := errors.Join(w.Error(), tmp.Sync(), tmp.Close()); err != nil {
+	// CreateTemp makes the file private; the campaign system reads it.
+	if err := errors.Join(w.Error(), tmp.Chmod(0o644), tmp.Sync(), tmp.Close()); err != nil {
 		return "", fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {

@@ -298,6 +298,9 @@ func TestCSVDispatchWritesOneFilePerCycleAndChannelAndRewritesItIdempotently(t *
 	if rows := readCSV(t, filepath.Join(dir, "actions-2025-07-01-email.csv")); len(rows) != 2 {
 		t.Fatalf("email file %v", rows)
 	}
+	if fi, err := os.Stat(filepath.Join(dir, "actions-2025-06-01-sms.csv")); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("sms file mode %v (%v), want 0644: the campaign system reads it", fi.Mode(), err)
+	}
 	if a, _ := f.q.Get("s1"); a.Status != churn.ActionDone || !strings.Contains(a.Note, "actions-2025-06-01-sms.csv") {
 		t.Fatalf("s1 %+v", a)
 	}

@@ -61,7 +61,7 @@ Try:
   curl -s http://$ADDR/openapi.yaml | head
   curl -s http://$ADDR/metrics | grep ^churn_
   curl -s -H 'Authorization: Bearer $viewer' http://$ADDR/v1/jobs
-  curl -s -X POST -H 'Authorization: Bearer $agent' http://$ADDR/v1/actions/claim -d '{"limit":1}'   # claims as the key's agent
+  curl -s -X POST -H 'Authorization: Bearer $agent' -H 'Content-Type: application/json' http://$ADDR/v1/actions/claim -d '{"limit":1}'   # claims as dana, the key's name
   ls $DISPATCH_DIR   # email and sms actions handed to the campaign system
   curl -s -X POST -H 'Authorization: Bearer $admin' http://$ADDR/v1/jobs/drift/run
   bin/churn jobs list
