@@ -200,7 +200,7 @@ func (d *Dispatcher) deliver(ctx context.Context, a churn.Action, rep *DispatchR
 			del.Result, del.Detail = Delivered, "delivered by webhook"
 			return del, nil
 		}
-		del.Result, del.Detail = DeliveryFail, clip(err.Error())
+		del.Result, del.Detail = DeliveryFailed, clip(err.Error())
 		se := &SendError{Retryable: true, Err: err}
 		errors.As(err, &se)
 		switch {

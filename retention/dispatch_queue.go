@@ -20,9 +20,9 @@ type DeliveryResult string
 
 // Delivery results.
 const (
-	Delivered    DeliveryResult = "delivered"     // the receiver took it: done
-	DeliveryFail DeliveryResult = "failed"        // not yet: queued for the next run
-	DeadLettered DeliveryResult = "dead_lettered" // given up after the last attempt: failed
+	Delivered      DeliveryResult = "delivered"     // the receiver took it: done
+	DeliveryFailed DeliveryResult = "failed"        // not yet: queued for the next run
+	DeadLettered   DeliveryResult = "dead_lettered" // given up after the last attempt: failed
 )
 
 // Delivery is the result of dispatching one action, to be recorded.
