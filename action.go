@@ -21,6 +21,11 @@ const (
 // ActionKinds lists the action kinds, strongest first.
 var ActionKinds = []ActionKind{ActionSpecialistCall, ActionOffer, ActionEmail, ActionSMS, ActionNone}
 
+// Automated reports whether actions of the kind are sent by the operator's
+// campaign system (the dispatcher delivers them) rather than worked by
+// agents, who cannot claim them.
+func (k ActionKind) Automated() bool { return k == ActionEmail || k == ActionSMS }
+
 // ActionStatus is the state of a retention action in the queue, and the type
 // of the event of the action log that moved it there.
 type ActionStatus string
@@ -41,6 +46,12 @@ const (
 // ActionStatuses lists the statuses in the order of the constants.
 var ActionStatuses = []ActionStatus{ActionQueued, ActionClaimed, ActionDone, ActionFailed, ActionCancelled, ActionControl}
 
+// ActionDeliveryFailed is the type of an event that is no status: a
+// delivery of an automated action failed and will be retried. It records
+// the attempts so far and leaves the action queued; delivered and
+// dead-lettered deliveries are done and failed events.
+const ActionDeliveryFailed ActionStatus = "delivery_failed"
+
 // Action is a retention action for one customer: whom to contact, how, and
 // why, with the targeting that chose it.
 type Action struct {
@@ -59,6 +70,7 @@ type Action struct {
 	Outcome    string
 	Note       string
 	CreatedAt  time.Time
+	Attempts   int // deliveries tried of an automated action, by the dispatcher
 
 	RunID         string // scoring run the action was planned from; empty for manual actions
 	Rule          string // policy rule that chose it; "manual" for actions added by hand

@@ -11,7 +11,7 @@ import (
 
 var actionEventColumns = []string{"event_id", "action_id", "at", "event", "customer_id", "cycle", "kind", "offer",
 	"channel", "cost", "priority", "value", "agent", "lease_until", "outcome", "note", "actor",
-	"run_id", "rule", "tier", "band", "reason", "probability", "lifetime_value", "token"}
+	"run_id", "rule", "tier", "band", "reason", "probability", "lifetime_value", "token", "attempts"}
 
 // epoch stands for "no time" in DateTime columns, which cannot hold Go's
 // zero time.
@@ -65,17 +65,18 @@ func (c *Client) AppendActionEvents(ctx context.Context, evs []churn.ActionEvent
 		lease   = make([]time.Time, n)
 		prio    = make([]int32, n)
 		token   = make([]uint64, n)
+		tries   = make([]uint16, n)
 	)
 	for i, e := range evs {
 		a := e.Action
 		eid[i], ev[i], at[i], actor[i], token[i] = e.ID, string(e.Type), toDateTime(e.At), e.Actor, e.Token
 		aid[i], cust[i], cycle[i], kind[i], offer[i], channel[i] = a.ID, a.CustomerID, a.Cycle, string(a.Kind), a.Offer, a.Channel
 		cost[i], prio[i], value[i], agent[i], lease[i] = a.Cost, int32(a.Priority), a.Value, a.Agent, toDateTime(a.LeaseUntil)
-		outcome[i], note[i] = a.Outcome, a.Note
+		outcome[i], note[i], tries[i] = a.Outcome, a.Note, uint16(min(a.Attempts, 1<<16-1))
 		run[i], rule[i], tier[i], band[i], reason[i], prob[i], clv[i] = a.RunID, a.Rule, string(a.Tier), string(a.Band), a.Reason, a.Probability, a.LifetimeValue
 	}
 	return c.InsertColumns(ctx, "action_events", actionEventColumns, []any{eid, aid, at, ev, cust, cycle, kind, offer,
-		channel, cost, prio, value, agent, lease, outcome, note, actor, run, rule, tier, band, reason, prob, clv, token})
+		channel, cost, prio, value, agent, lease, outcome, note, actor, run, rule, tier, band, reason, prob, clv, token, tries})
 }
 
 // ActionEvents returns the events stamped at or after since (zero: all), in
@@ -169,12 +170,13 @@ func (c *Client) scanActionEvents(ctx context.Context, where string, args []any,
 		e                     churn.ActionEvent
 		a                     = &e.Action
 		prio                  int32
+		tries                 uint16
 		lease                 time.Time
 		typ, kind, tier, band string
 	)
 	dest := []any{&e.ID, &a.ID, &e.At, &typ, &a.CustomerID, &a.Cycle, &kind, &a.Offer,
 		&a.Channel, &a.Cost, &prio, &a.Value, &a.Agent, &lease, &a.Outcome, &a.Note, &e.Actor,
-		&a.RunID, &a.Rule, &tier, &band, &a.Reason, &a.Probability, &a.LifetimeValue, &e.Token}
+		&a.RunID, &a.Rule, &tier, &band, &a.Reason, &a.Probability, &a.LifetimeValue, &e.Token, &tries}
 	// The few values of the descriptive columns are shared rather than
 	// held once per event: a replay keeps every action in memory.
 	words := map[string]string{}
@@ -194,7 +196,7 @@ func (c *Client) scanActionEvents(ctx context.Context, where string, args []any,
 		}
 		n++
 		intern(&a.Cycle, &typ, &kind, &a.Offer, &a.Channel, &a.Agent, &a.Outcome, &e.Actor, &a.RunID, &a.Rule, &tier, &band, &a.Reason)
-		a.Priority, a.LeaseUntil, e.At = int(prio), fromDateTime(lease), e.At.UTC()
+		a.Priority, a.LeaseUntil, e.At, a.Attempts = int(prio), fromDateTime(lease), e.At.UTC(), int(tries)
 		e.Type, a.Kind, a.Tier, a.Band = churn.ActionStatus(typ), churn.ActionKind(kind), churn.ValueTier(tier), churn.RiskBand(band)
 		a.Status = e.Type
 		if err := fn(e); err != nil {

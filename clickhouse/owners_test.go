@@ -58,3 +58,26 @@ func TestActionEventTokenRoundTripsAndOldRowsReadZero(t *testing.T) {
 		t.Fatalf("tokens %+v: want 0 for a row without one and 1<<33 as written", evs)
 	}
 }
+
+func TestActionEventAttemptsRoundTripAndOtherEventsReadZero(t *testing.T) {
+	c, _ := chtest.NewDB(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	a := churn.Action{ID: "a1", CustomerID: "c1", Cycle: "2026-03-01", Kind: churn.ActionSMS}
+	sent := a
+	sent.Attempts, sent.Outcome = 3, "delivered"
+	evs := []churn.ActionEvent{{ID: "e1", Type: churn.ActionQueued, At: t0, Action: a},
+		{ID: "e2", Type: churn.ActionDeliveryFailed, At: t0, Action: churn.Action{ID: "a1", Kind: churn.ActionSMS, Attempts: 2}},
+		{ID: "e3", Type: churn.ActionDone, At: t0, Action: sent}}
+	if err := c.AppendActionEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.ActionEvents(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].Action.Attempts != 0 || got[1].Action.Attempts != 2 || got[1].Type != churn.ActionDeliveryFailed ||
+		got[2].Action.Attempts != 3 || got[2].Action.Outcome != "delivered" {
+		t.Fatalf("events %+v: want attempts 0, 2, 3 as written", got)
+	}
+}

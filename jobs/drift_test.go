@@ -128,8 +128,9 @@ func TestAUsageShiftRaisesThePSIOverTheThresholdAndTriggersOneRetraining(t *test
 func TestWithoutAShiftNothingRetrainsUntilTheChampionsAUCFallsUnderTheFloor(t *testing.T) {
 	w := newDriftWorld(t, 1)
 	ctx := context.Background()
-	// A run whose horizon has passed: its labels are known.
-	labelled, err := (&jobs.Scoring{Data: w.c, Models: w.c, Runs: w.c, Scores: w.c, AsOf: time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)}).Run(ctx)
+	// A run whose horizon, and the prepaid customers' days of silence after
+	// it, have passed: its labels are known.
+	labelled, err := (&jobs.Scoring{Data: w.c, Models: w.c, Runs: w.c, Scores: w.c, AsOf: time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC)}).Run(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -138,6 +138,8 @@ func (f *memStore) QueryMatrix(_ context.Context, _ string, params map[string]an
 				v = float64(slices.Index(regions, []string{"north", "south"}[i%2]))
 			case "payment_method":
 				v = float64(i % len(churn.PaymentMethods))
+			case features.NameBilling: // postpaid, as HasPrepaid says
+				v = float64(slices.Index(churn.Billings, churn.BillingPostpaid))
 			case features.NameMonthlyRev, features.NameMonthlyFee:
 				v = 20 + float64(i%9)*15
 			default:

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/internal/ctxwait"
 )
 
 // Backoff says how a run retries when ClickHouse is unavailable: up to
@@ -67,7 +68,7 @@ func (b *Backoff) Do(ctx context.Context, log *slog.Logger, what string, fn func
 	attempts := max(1, b.Attempts)
 	sleep := b.Sleep
 	if sleep == nil {
-		sleep = sleepCtx
+		sleep = ctxwait.Sleep
 	}
 	var err error
 	for n := 1; ; n++ {
@@ -87,15 +88,4 @@ func (b *Backoff) Do(ctx context.Context, log *slog.Logger, what string, fn func
 		}
 	}
 	return err
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -10,6 +10,10 @@
 //   - queue.go is the work queue agents claim from: an in-memory state
 //     machine folded from the append-only action event log, which it writes
 //     before any change is visible.
+//   - dispatch.go delivers the automated actions (email, sms) to the
+//     operator's campaign system: a signed, retried webhook (webhook.go) or
+//     a CSV file per cycle and channel (csvfiles.go), recording each
+//     result in the action log (dispatch_queue.go).
 //   - lift.go compares churn of treated and control customers once the
 //     horizon has passed, with a 95% confidence interval.
 //

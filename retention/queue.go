@@ -306,7 +306,8 @@ func (q *Queue) Add(ctx context.Context, actor string, a churn.Action) (churn.Ac
 }
 
 // Claim gives agent up to limit queued actions, most urgent first (priority,
-// then expected value), each under a lease. Claims of concurrent agents are
+// then expected value), each under a lease; automated kinds (email, sms)
+// are the dispatcher's and never claimed. Claims of concurrent agents are
 // serialised, so no action goes to two agents.
 func (q *Queue) Claim(ctx context.Context, agent, actor string, limit int) ([]churn.Action, error) {
 	if strings.TrimSpace(agent) == "" {
@@ -322,7 +323,7 @@ func (q *Queue) Claim(ctx context.Context, agent, actor string, limit int) ([]ch
 	now := q.now()
 	var open []*churn.Action
 	for _, a := range q.st.actions {
-		if effective(a, now) == churn.ActionQueued {
+		if effective(a, now) == churn.ActionQueued && !a.Kind.Automated() {
 			open = append(open, a)
 		}
 	}
@@ -360,7 +361,8 @@ func workOrder(x, y *churn.Action) int {
 }
 
 // Complete records the outcome of a claimed action. agent, when given, must
-// be the agent holding the claim.
+// be the agent holding the claim (KindForbidden otherwise); an admin acting
+// for whoever holds it passes "".
 func (q *Queue) Complete(ctx context.Context, id, agent, outcome, note, actor string) (churn.Action, error) {
 	t := churn.ActionDone
 	switch outcome {
@@ -377,7 +379,10 @@ func (q *Queue) Complete(ctx context.Context, id, agent, outcome, note, actor st
 			return errRepeated
 		}
 		if agent != "" && a.Agent != agent && a.Status == churn.ActionClaimed {
-			return churn.Errorf(churn.KindConflict, "complete action", "action %s is claimed by %s, not %s", id, a.Agent, agent)
+			return churn.Errorf(churn.KindForbidden, "complete action", "action %s is claimed by %s, not %s; only an admin may complete another agent's claim", id, a.Agent, agent)
+		}
+		if a.Kind.Automated() && a.Status != churn.ActionClaimed {
+			return churn.Errorf(churn.KindConflict, "complete action", "action %s is an %s action: the dispatcher delivers it, agents do not work it", id, a.Kind)
 		}
 		a.Outcome, a.Note = outcome, note
 		return nil

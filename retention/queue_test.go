@@ -29,7 +29,7 @@ func newTestQueue(t *testing.T, n int) (*Queue, *memLog, *clock) {
 	var as []churn.Action
 	for i := range n {
 		as = append(as, churn.Action{ID: fmt.Sprintf("a%04d", i), CustomerID: fmt.Sprintf("c%04d", i),
-			Cycle: "2025-06-01", Kind: churn.ActionSMS, Priority: 1 + i%3, Value: float64(i), Tier: churn.TierC})
+			Cycle: "2025-06-01", Kind: churn.ActionOffer, Priority: 1 + i%3, Value: float64(i), Tier: churn.TierC})
 	}
 	if added, err := q.Enqueue(context.Background(), "test", as, nil); err != nil || added != n {
 		t.Fatalf("enqueue: %d, %v", added, err)
@@ -111,7 +111,7 @@ func TestAnExpiredLeaseReturnsTheActionToTheQueue(t *testing.T) {
 	if err != nil || len(as) != 1 || as[0].Agent != "bob" {
 		t.Fatalf("claim after expiry: %+v %v", as, err)
 	}
-	if _, err := q.Complete(ctx, "a0000", "ann", OutcomeAccepted, "", "test"); churn.ErrorKind(err) != churn.KindConflict {
+	if _, err := q.Complete(ctx, "a0000", "ann", OutcomeAccepted, "", "test"); churn.ErrorKind(err) != churn.KindForbidden {
 		t.Fatalf("the first agent completed bob's claim: %v", err)
 	}
 }
@@ -209,7 +209,7 @@ func TestAFailedWriteChangesNothingAndALandedOneIsFoundOnReload(t *testing.T) {
 func TestEnqueueTwiceAddsNothingAndSyncSeesOtherWriters(t *testing.T) {
 	q, log, _ := newTestQueue(t, 5)
 	ctx := context.Background()
-	again := []churn.Action{{ID: "a0001", CustomerID: "c0001", Cycle: "2025-06-01", Kind: churn.ActionSMS}}
+	again := []churn.Action{{ID: "a0001", CustomerID: "c0001", Cycle: "2025-06-01", Kind: churn.ActionOffer}}
 	if n, err := q.Enqueue(ctx, "t", again, nil); n != 0 || err != nil {
 		t.Fatalf("second enqueue added %d (%v)", n, err)
 	}
@@ -218,8 +218,8 @@ func TestEnqueueTwiceAddsNothingAndSyncSeesOtherWriters(t *testing.T) {
 	if err := other.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ctl := churn.Action{ID: "x1", CustomerID: "c9", Cycle: "2025-06-01", Kind: churn.ActionSMS}
-	if n, err := other.Enqueue(ctx, "cli", []churn.Action{{ID: "x0", CustomerID: "c8", Cycle: "2025-06-01", Kind: churn.ActionSMS}}, []churn.Action{ctl}); n != 2 || err != nil {
+	ctl := churn.Action{ID: "x1", CustomerID: "c9", Cycle: "2025-06-01", Kind: churn.ActionOffer}
+	if n, err := other.Enqueue(ctx, "cli", []churn.Action{{ID: "x0", CustomerID: "c8", Cycle: "2025-06-01", Kind: churn.ActionOffer}}, []churn.Action{ctl}); n != 2 || err != nil {
 		t.Fatalf("other enqueue: %d %v", n, err)
 	}
 	n, err := q.Sync(ctx)

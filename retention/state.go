@@ -95,6 +95,13 @@ func (s *state) check(e *churn.ActionEvent) error {
 		if a.Status == churn.ActionClaimed {
 			return nil
 		}
+		if a.Status == churn.ActionQueued && a.Kind.Automated() {
+			return nil // delivered or dead-lettered by the dispatcher, never claimed
+		}
+	case churn.ActionDeliveryFailed:
+		if a.Status == churn.ActionQueued && a.Kind.Automated() {
+			return nil
+		}
 	case churn.ActionCancelled:
 		if a.Status == churn.ActionQueued || a.Status == churn.ActionClaimed {
 			return nil
@@ -154,6 +161,8 @@ func (s *state) apply(e churn.ActionEvent) bool {
 	// An event moves the action to the status it is named after.
 	if slices.Contains(churn.ActionStatuses, e.Type) {
 		a.Status = e.Type
+	} else if prev := s.actions[a.ID]; prev != nil {
+		a.Status = prev.Status // an event that is no status leaves it
 	}
 	s.actions[a.ID] = &a
 	return true

@@ -2,12 +2,14 @@
 # Demo of retention actions with a measured save, on the synthetic operator
 # only: for each of the last DEMO_CYCLES months of the data (default 3), score the
 # customers as of that month, plan the cycle's actions under the default
-# policy, let synthetic agents work the queue through the running API
-# (`churn actions simulate`, which also plants the synthetic effect: offers
-# keep price-driven churners, calls those leaving over service, messages
-# almost nobody) and label the cycle, whose horizon the data covers, so the
-# next cycle's plan learns from its outcomes. Then print the lift report
-# with the learned against the assumed response rates.
+# policy, let the server dispatch the cycle's email and sms actions (job
+# dispatch, into CHURN_DISPATCH_CSV_DIR) and synthetic agents work the calls
+# and offers through the running API (`churn actions simulate`, which also
+# plants the synthetic effect: offers keep price-driven churners, calls those
+# leaving over service, messages almost nobody) and label the cycle, whose
+# horizon the data covers, so the next cycle's plan learns from its outcomes.
+# Then print the lift report with the learned against the assumed response
+# rates.
 # Needs the API started by scripts/demo-serve.sh (CHURN_API_KEYS, CHURN_HTTP_ADDR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +19,7 @@ BIN=bin/churn
 [ "$CYCLES" -gt 0 ] || exit 0
 
 viewer="${CHURN_API_KEYS##*viewer:}"; viewer="${viewer%%,*}"
+admin="${CHURN_API_KEYS##*admin:}"; admin="${admin%%,*}"
 # The data end is the day after the latest usage day; cycles are the first
 # days of the months whose 30-day horizon the data covers.
 ch="${CHURN_CLICKHOUSE_ADDR:-127.0.0.1:9000}"
@@ -33,6 +36,14 @@ for k in $(seq $((CYCLES - 1)) -1 0); do
   # The server picks up the plan on its next poll; wait for queued actions.
   for _ in $(seq 1 60); do
     if curl -fsS -H "Authorization: Bearer $viewer" "http://$ADDR/v1/actions?status=queued&limit=1" | grep -q '"action_id"'; then
+      break
+    fi
+    sleep 0.5
+  done
+  # The server owns the queue, so it dispatches: start its job and wait for it.
+  curl -fsS -X POST -H "Authorization: Bearer $admin" "http://$ADDR/v1/jobs/dispatch/run" >/dev/null
+  for _ in $(seq 1 120); do
+    if ! curl -fsS -H "Authorization: Bearer $viewer" "http://$ADDR/v1/jobs?job=dispatch&limit=1" | grep -q '"status":"running"'; then
       break
     fi
     sleep 0.5

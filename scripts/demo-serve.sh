@@ -6,12 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p build
 ADDR="${CHURN_HTTP_ADDR:-127.0.0.1:8080}"
-KEYS="${CHURN_API_KEYS:-admin:churn-demo-admin-key,agent:churn-demo-agent-key,viewer:churn-demo-viewer-key}"
+KEYS="${CHURN_API_KEYS:-admin:churn-demo-admin-key,agent:dana:churn-demo-agent-key,viewer:churn-demo-viewer-key}"
+# Email and sms actions go to the campaign system as one CSV per cycle and
+# channel here (a webhook in production: --dispatch-webhook-url).
+DISPATCH_DIR="${CHURN_DISPATCH_CSV_DIR:-build/dispatch}"
+mkdir -p "$DISPATCH_DIR"
 
 if [ -f build/serve.pid ] && kill -0 "$(cat build/serve.pid)" 2>/dev/null; then
   kill "$(cat build/serve.pid)" && sleep 1
 fi
-CHURN_API_KEYS="$KEYS" CHURN_HTTP_ADDR="$ADDR" setsid nohup bin/churn serve --log-format json --poll-interval 2s \
+CHURN_API_KEYS="$KEYS" CHURN_HTTP_ADDR="$ADDR" CHURN_DISPATCH_CSV_DIR="$DISPATCH_DIR" setsid nohup bin/churn serve --log-format json --poll-interval 2s \
   >build/serve.log 2>&1 </dev/null &
 echo $! > build/serve.pid
 for _ in $(seq 1 60); do
@@ -27,6 +31,7 @@ if ! curl -fsS "http://$ADDR/readyz" >/dev/null 2>&1; then
 fi
 viewer="${KEYS##*viewer:}"; viewer="${viewer%%,*}"
 admin="${KEYS##*admin:}"; admin="${admin%%,*}"
+agent="${KEYS##*agent:}"; agent="${agent%%,*}"; agent="${agent##*:}"
 
 CHURN_API_KEYS="$KEYS" CHURN_HTTP_ADDR="$ADDR" bash scripts/demo-retention.sh
 
@@ -56,6 +61,8 @@ Try:
   curl -s http://$ADDR/openapi.yaml | head
   curl -s http://$ADDR/metrics | grep ^churn_
   curl -s -H 'Authorization: Bearer $viewer' http://$ADDR/v1/jobs
+  curl -s -X POST -H 'Authorization: Bearer $agent' -H 'Content-Type: application/json' http://$ADDR/v1/actions/claim -d '{"limit":1}'   # claims as dana, the key's name
+  ls $DISPATCH_DIR   # email and sms actions handed to the campaign system
   curl -s -X POST -H 'Authorization: Bearer $admin' http://$ADDR/v1/jobs/drift/run
   bin/churn jobs list
 MSG

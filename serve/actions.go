@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"net/http"
@@ -203,12 +204,16 @@ func (s *Server) claimActions(c *gin.Context) {
 	if q == nil {
 		return
 	}
-	as, err := q.Claim(c.Request.Context(), req.Agent, c.GetString(ctxActor), req.limit())
+	agent, ok := s.actingAgent(c, req.Agent)
+	if !ok {
+		return
+	}
+	as, err := q.Claim(c.Request.Context(), agent, c.GetString(ctxActor), req.limit())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	out := claimJSON{Agent: req.Agent, Actions: make([]actionJSON, len(as))}
+	out := claimJSON{Agent: agent, Actions: make([]actionJSON, len(as))}
 	for i, a := range as {
 		out.Actions[i] = newActionJSON(a)
 	}
@@ -225,8 +230,27 @@ func (s *Server) completeAction(c *gin.Context) {
 	if q == nil {
 		return
 	}
-	a, err := q.Complete(c.Request.Context(), c.Param("id"), req.Agent, req.Outcome, req.Note, c.GetString(ctxActor))
+	agent := "" // an admin naming nobody completes whoever's claim it is
+	if req.Agent != "" || roleOf(c) < RoleAdmin {
+		var ok bool
+		if agent, ok = s.actingAgent(c, req.Agent); !ok {
+			return
+		}
+	}
+	a, err := q.Complete(c.Request.Context(), c.Param("id"), agent, req.Outcome, req.Note, c.GetString(ctxActor))
 	s.answerAction(c, http.StatusOK, a, err)
+}
+
+// actingAgent is the agent a request works as: the name of its key, or,
+// for an admin only, the agent the body names. Others naming someone else
+// get 403.
+func (s *Server) actingAgent(c *gin.Context, named string) (string, bool) {
+	self := c.GetString(ctxAgent)
+	if named == "" || named == self || roleOf(c) >= RoleAdmin {
+		return cmp.Or(named, self), true
+	}
+	s.fail(c, churn.Errorf(churn.KindForbidden, "", "agent %q: this API key works as %s; only an admin may act for another agent", named, self))
+	return "", false
 }
 
 func (s *Server) cancelAction(c *gin.Context) {

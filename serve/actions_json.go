@@ -27,6 +27,7 @@ type actionJSON struct {
 	LeaseUntil    string           `json:"lease_until,omitempty"`
 	Outcome       string           `json:"outcome,omitempty"`
 	Note          string           `json:"note,omitempty"`
+	Attempts      int              `json:"attempts,omitempty"`
 	CreatedAt     string           `json:"created_at"`
 	Rule          string           `json:"rule"`
 	RunID         string           `json:"run_id,omitempty"`
@@ -47,7 +48,7 @@ func rfc3339(t time.Time) string {
 func newActionJSON(a churn.Action) actionJSON {
 	return actionJSON{ActionID: a.ID, CustomerID: a.CustomerID, Cycle: a.Cycle, Kind: a.Kind, Offer: a.Offer,
 		Channel: a.Channel, Cost: a.Cost, Priority: a.Priority, ExpectedValue: math.Round(a.Value*100) / 100,
-		Status: string(a.Status), Agent: a.Agent, LeaseUntil: rfc3339(a.LeaseUntil), Outcome: a.Outcome, Note: a.Note,
+		Status: string(a.Status), Agent: a.Agent, LeaseUntil: rfc3339(a.LeaseUntil), Outcome: a.Outcome, Note: a.Note, Attempts: a.Attempts,
 		CreatedAt: rfc3339(a.CreatedAt), Rule: a.Rule, RunID: a.RunID, Tier: string(a.Tier), Band: string(a.Band),
 		Reason: a.Reason, Probability: a.Probability, LifetimeValue: a.LifetimeValue}
 }
@@ -60,7 +61,7 @@ type actionListJSON struct {
 }
 
 type claimRequest struct {
-	Agent string `json:"agent"`
+	Agent string `json:"agent"` // optional: the key's own name; another's only for an admin
 	// Limit is a pointer so that an absent limit (one action) differs from
 	// an explicit 0, which is an error rather than a quiet claim of one.
 	Limit *int `json:"limit"`
@@ -75,21 +76,11 @@ func (r *claimRequest) limit() int {
 }
 
 func (r *claimRequest) validate() error {
-	if err := validName("agent", r.Agent); err != nil {
-		return err
+	if len(r.Agent) > maxNameLen {
+		return invalid("agent", "is %d bytes; at most %d", len(r.Agent), maxNameLen)
 	}
 	if n := r.limit(); n < 1 || n > maxClaim {
 		return invalid("limit", "%d: want a whole number from 1 to %d (leave it out for 1)", n, maxClaim)
-	}
-	return nil
-}
-
-func validName(field, v string) error {
-	if strings.TrimSpace(v) == "" {
-		return invalid(field, "is required")
-	}
-	if len(v) > maxNameLen {
-		return invalid(field, "is %d bytes; at most %d", len(v), maxNameLen)
 	}
 	return nil
 }
@@ -102,7 +93,7 @@ type claimJSON struct {
 type completeRequest struct {
 	Outcome string `json:"outcome"`
 	Note    string `json:"note"`
-	Agent   string `json:"agent"` // optional: checked against the claim
+	Agent   string `json:"agent"` // optional: the key's own name, or for an admin the claim's holder
 }
 
 func (r *completeRequest) validate() error {

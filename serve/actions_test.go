@@ -63,7 +63,7 @@ func newActionEnv(t *testing.T, n int) *actionEnv {
 			tier = churn.TierA
 		}
 		as = append(as, churn.Action{ID: fmt.Sprintf("a%05d", i), CustomerID: fmt.Sprintf("C%05d", i),
-			Cycle: "2025-06-01", Kind: churn.ActionSMS, Channel: "sms", Cost: 0.08, Priority: 7, Value: float64(n - i),
+			Cycle: "2025-06-01", Kind: churn.ActionOffer, Channel: "phone", Cost: 0.08, Priority: 7, Value: float64(n - i),
 			Rule: "c-high", Tier: tier, Band: churn.RiskHigh, Reason: retention.ReasonNetwork, Probability: 0.4, LifetimeValue: 300})
 	}
 	if _, err := q.Enqueue(context.Background(), "test", as, nil); err != nil {
@@ -104,12 +104,13 @@ func TestActionRoutesAnswerWithTheDocumentedShapesAndStatuses(t *testing.T) {
 		{"get one", "GET", "/v1/actions/a00001", "", viewerKey, 200},
 		{"get unknown", "GET", "/v1/actions/nope", "", viewerKey, 404},
 		{"claim as viewer", "POST", "/v1/actions/claim", `{"agent":"ann","limit":2}`, viewerKey, 403},
-		{"claim without agent", "POST", "/v1/actions/claim", `{"limit":2}`, agentKey, 400},
-		{"claim too many", "POST", "/v1/actions/claim", `{"agent":"ann","limit":1000}`, agentKey, 400},
-		{"claim", "POST", "/v1/actions/claim", `{"agent":"ann","limit":2}`, agentKey, 200},
+		{"claim for another agent", "POST", "/v1/actions/claim", `{"agent":"bob","limit":2}`, agentKey, 403},
+		{"claim too many", "POST", "/v1/actions/claim", `{"limit":1000}`, agentKey, 400},
+		{"claim", "POST", "/v1/actions/claim", `{"limit":2}`, agentKey, 200},
 		{"complete unknown", "POST", "/v1/actions/nope/complete", `{"outcome":"accepted"}`, agentKey, 404},
 		{"complete with a bad outcome", "POST", "/v1/actions/a00000/complete", `{"outcome":"maybe"}`, agentKey, 400},
-		{"complete by another agent", "POST", "/v1/actions/a00000/complete", `{"outcome":"accepted","agent":"bob"}`, agentKey, 409},
+		{"complete by another agent", "POST", "/v1/actions/a00000/complete", `{"outcome":"accepted"}`, bobKey, 403},
+		{"complete naming another agent", "POST", "/v1/actions/a00000/complete", `{"outcome":"accepted","agent":"bob"}`, agentKey, 403},
 		{"complete", "POST", "/v1/actions/a00000/complete", `{"outcome":"accepted","note":"took it"}`, agentKey, 200},
 		{"complete twice", "POST", "/v1/actions/a00000/complete", `{"outcome":"declined"}`, agentKey, 409},
 		{"complete unclaimed", "POST", "/v1/actions/a00029/complete", `{"outcome":"declined"}`, agentKey, 409},
@@ -168,7 +169,7 @@ func TestTheClaimRouteHandsOutTheQueuesLeasesAsJSON(t *testing.T) {
 	for _, agent := range []string{"ann", "bob", "cy"} {
 		wg.Go(func() {
 			for {
-				rec := e.do("POST", "/v1/actions/claim", `{"agent":"`+agent+`","limit":2}`, bearer(agentKey)...)
+				rec := e.do("POST", "/v1/actions/claim", `{"limit":2}`, bearer(agentKeys[agent])...)
 				if rec.Code != http.StatusOK || rec.Header().Get("Cache-Control") != "no-store" {
 					t.Errorf("claim: %d %q %s", rec.Code, rec.Header().Get("Cache-Control"), rec.Body)
 					return
@@ -202,8 +203,8 @@ func TestTheClaimRouteHandsOutTheQueuesLeasesAsJSON(t *testing.T) {
 	}
 	evs, _ := e.log.ActionEvents(context.Background(), time.Time{})
 	for _, ev := range evs {
-		if ev.Type == churn.ActionClaimed && !strings.HasPrefix(ev.Actor, "api-key:agent:") {
-			t.Fatalf("claim event recorded as %q, want the agent key's actor", ev.Actor)
+		if ev.Type == churn.ActionClaimed && ev.Actor != "agent:"+ev.Action.Agent {
+			t.Fatalf("claim event of %s recorded as %q, want the agent key's actor", ev.Action.Agent, ev.Actor)
 		}
 	}
 }
@@ -211,7 +212,7 @@ func TestTheClaimRouteHandsOutTheQueuesLeasesAsJSON(t *testing.T) {
 func TestAnExpiredLeaseReturnsTheActionToTheQueueThroughTheAPI(t *testing.T) {
 	e := newActionEnv(t, 1)
 	claim := func(agent string) int {
-		return len(decode[claimJSON](t, e.do("POST", "/v1/actions/claim", `{"agent":"`+agent+`"}`, bearer(agentKey)...)).Actions)
+		return len(decode[claimJSON](t, e.do("POST", "/v1/actions/claim", `{}`, bearer(agentKeys[agent])...)).Actions)
 	}
 	if claim("ann") != 1 || claim("bob") != 0 {
 		t.Fatal("the leased action was claimed twice")
@@ -243,5 +244,36 @@ func TestActionRoutesWithoutAQueueAnswer503(t *testing.T) {
 		if rec := e.do("GET", target, ""); rec.Code != http.StatusServiceUnavailable {
 			t.Errorf("%s: %d", target, rec.Code)
 		}
+	}
+}
+
+func TestClaimsAndCompletionsAreRecordedUnderTheKeysNameAndOnlyAnAdminActsForAnother(t *testing.T) {
+	e := newActionEnv(t, 3)
+	// ann claims as herself, whatever the body would have said.
+	res := decode[claimJSON](t, e.do("POST", "/v1/actions/claim", `{"limit":1}`, bearer(agentKey)...))
+	if res.Agent != "ann" || len(res.Actions) != 1 || res.Actions[0].Agent != "ann" {
+		t.Fatalf("ann's claim: %+v", res)
+	}
+	id := res.Actions[0].ActionID
+	// bob may not complete it: 403 with the JSON error shape.
+	rec := e.do("POST", "/v1/actions/"+id+"/complete", `{"outcome":"accepted"}`, bearer(bobKey)...)
+	if rec.Code != http.StatusForbidden || decode[errorJSON](t, rec).Error.Code != "forbidden" {
+		t.Fatalf("bob completing ann's claim: %d %s, want 403 forbidden", rec.Code, rec.Body)
+	}
+	// An admin claims for cy and completes ann's claim for her.
+	if res := decode[claimJSON](t, e.do("POST", "/v1/actions/claim", `{"agent":"cy"}`, bearer(adminKey)...)); res.Agent != "cy" || len(res.Actions) != 1 {
+		t.Fatalf("admin claiming for cy: %+v", res)
+	}
+	rec = e.do("POST", "/v1/actions/"+id+"/complete", `{"outcome":"declined"}`, bearer(adminKey)...)
+	if a := decode[actionJSON](t, rec); rec.Code != http.StatusOK || a.Agent != "ann" || a.Outcome != "declined" {
+		t.Fatalf("admin completing ann's claim: %d %+v", rec.Code, a)
+	}
+	evs, _ := e.log.ActionEvents(context.Background(), time.Time{})
+	last := evs[len(evs)-1]
+	if last.Type != churn.ActionDone || last.Action.Agent != "ann" || !strings.HasPrefix(last.Actor, "api-key:admin:") {
+		t.Fatalf("completion recorded as %+v by %q, want ann's action completed by the admin", last.Action, last.Actor)
+	}
+	if me := decode[meJSON](t, e.do("GET", "/v1/me", "", bearer(bobKey)...)); me.Agent != "bob" || me.Actor != "agent:bob" {
+		t.Fatalf("/v1/me of bob's key: %+v", me)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -47,7 +48,12 @@ type Keys struct {
 type keyEntry struct {
 	hash [sha256.Size]byte
 	role Role
+	name string // of a role:name:key entry; "" for role:key
 }
+
+// validKeyName is what may name a key's holder: it is recorded as the
+// agent of their claims and in logs.
+var validKeyName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 
 // Len is the number of keys.
 func (k *Keys) Len() int {
@@ -57,8 +63,10 @@ func (k *Keys) Len() int {
 	return len(k.entries)
 }
 
-// ParseKeys reads a comma-separated list of role:key pairs, as in
-// CHURN_API_KEYS. source names where the list came from, for errors.
+// ParseKeys reads a comma-separated list of role:key or role:name:key
+// entries, as in CHURN_API_KEYS. A name (agent:dana:KEY) is the identity
+// of the key's holder: an agent's claims and completions are recorded under
+// it. source names where the list came from, for errors.
 func ParseKeys(list, source string) (*Keys, error) {
 	k := &Keys{}
 	for i, item := range strings.Split(list, ",") {
@@ -72,7 +80,7 @@ func ParseKeys(list, source string) (*Keys, error) {
 	return k, nil
 }
 
-// ReadKeysFile reads role:key lines from a file; blank lines and lines that
+// ReadKeysFile reads role:key or role:name:key lines from a file; blank lines and lines that
 // start with # are ignored.
 func ReadKeysFile(path string) (*Keys, error) {
 	f, err := os.Open(path)
@@ -111,7 +119,14 @@ func (k *Keys) Merge(o *Keys) *Keys {
 func (k *Keys) add(item string) error {
 	roleName, key, ok := strings.Cut(strings.TrimSpace(item), ":")
 	if !ok {
-		return fmt.Errorf("want role:key, e.g. viewer:<random key>")
+		return fmt.Errorf("want role:key or role:name:key, e.g. viewer:<random key> or agent:dana:<random key>")
+	}
+	name := ""
+	if n, k, named := strings.Cut(key, ":"); named {
+		name, key = strings.TrimSpace(n), k
+		if !validKeyName.MatchString(name) {
+			return fmt.Errorf("name %q: want 1 to 64 letters, digits or . _ @ - (role:name:key)", name)
+		}
 	}
 	role := RoleNone
 	for r, n := range roleNames {
@@ -132,23 +147,27 @@ func (k *Keys) add(item string) error {
 			return fmt.Errorf("the same key appears twice")
 		}
 	}
-	k.entries = append(k.entries, keyEntry{hash: h, role: role})
+	k.entries = append(k.entries, keyEntry{hash: h, role: role, name: name})
 	return nil
 }
 
 // lookup returns the role of token and an actor name that identifies the key
-// in logs and model events without revealing it. Every key is compared, in
+// in logs, model and action events without revealing it: role:name for a
+// named key, api-key:role:hash-prefix otherwise. Every key is compared, in
 // constant time, so the time taken says nothing about which one matched.
 func (k *Keys) lookup(token string) (Role, string) {
 	h := sha256.Sum256([]byte(token))
-	role := RoleNone
+	role, name := RoleNone, ""
 	for _, e := range k.entries {
 		if subtle.ConstantTimeCompare(h[:], e.hash[:]) == 1 {
-			role = e.role
+			role, name = e.role, e.name
 		}
 	}
-	if role == RoleNone {
+	switch {
+	case role == RoleNone:
 		return RoleNone, ""
+	case name != "":
+		return role, role.String() + ":" + name
 	}
 	return role, "api-key:" + role.String() + ":" + hex.EncodeToString(h[:4])
 }
@@ -156,6 +175,7 @@ func (k *Keys) lookup(token string) (Role, string) {
 const (
 	ctxRole      = "churn.role"
 	ctxActor     = "churn.actor"
+	ctxAgent     = "churn.agent" // the name claims are recorded under
 	ctxRequestID = "churn.request_id"
 )
 
@@ -165,6 +185,7 @@ func (s *Server) authenticate(c *gin.Context) {
 	if s.cfg.Insecure {
 		c.Set(ctxRole, RoleAdmin)
 		c.Set(ctxActor, "insecure-no-auth")
+		c.Set(ctxAgent, "insecure-no-auth")
 		return
 	}
 	h := c.GetHeader("Authorization")
@@ -183,14 +204,30 @@ func (s *Server) authenticate(c *gin.Context) {
 	}
 	c.Set(ctxRole, role)
 	c.Set(ctxActor, actor)
+	c.Set(ctxAgent, agentName(actor))
+}
+
+// agentName is the identity a key works the queue under: the name of a
+// named key (agent:dana:KEY works as dana), else its actor.
+func agentName(actor string) string {
+	if strings.HasPrefix(actor, "api-key:") {
+		return actor
+	}
+	_, name, _ := strings.Cut(actor, ":")
+	return name
+}
+
+// roleOf is the role authenticate found for the request.
+func roleOf(c *gin.Context) Role {
+	v, _ := c.Get(ctxRole)
+	r, _ := v.(Role)
+	return r
 }
 
 // require lets requests through whose role is at least r.
 func (s *Server) require(r Role) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		v, _ := c.Get(ctxRole)
-		have, _ := v.(Role)
-		if have < r {
+		if have := roleOf(c); have < r {
 			s.fail(c, churn.Errorf(churn.KindForbidden, "", "this route needs the %s role; the key has %s", r, have))
 		}
 	}

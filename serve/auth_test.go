@@ -23,6 +23,10 @@ func TestParseKeysAcceptsRolesAndRejectsBadEntriesNamingThem(t *testing.T) {
 		{"viewer:aaaaaaaaaaaaaaaa,root:bbbbbbbbbbbbbbbb", 0, `entry 2: role "root"`},
 		{"viewer:short", 0, "at least 16"},
 		{"viewer:aaaaaaaaaaaaaaaa,admin:aaaaaaaaaaaaaaaa", 0, "twice"},
+		{"agent:dana:aaaaaaaaaaaaaaaa,agent:eve.k@x-1:bbbbbbbbbbbbbbbb", 2, ""},
+		{"agent:da na:aaaaaaaaaaaaaaaa", 0, `entry 1: name "da na"`},
+		{"agent::aaaaaaaaaaaaaaaa", 0, `name ""`},
+		{"agent:dana:short", 0, "at least 16"},
 	}
 	for _, c := range cases {
 		k, err := ParseKeys(c.list, "CHURN_API_KEYS")
@@ -48,6 +52,13 @@ func TestKeysFileSkipsCommentsAndNamesTheBadLine(t *testing.T) {
 	}
 	if role, actor := k.lookup("bbbbbbbbbbbbbbbb"); role != RoleAdmin || !strings.HasPrefix(actor, "api-key:admin:") || strings.Contains(actor, "bbbb") {
 		t.Errorf("lookup: %v %q", role, actor)
+	}
+	named, err := ParseKeys("agent:dana:cccccccccccccccc", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if role, actor := named.lookup("cccccccccccccccc"); role != RoleAgent || actor != "agent:dana" || agentName(actor) != "dana" {
+		t.Errorf("named key: %v %q", role, actor)
 	}
 	if role, _ := k.lookup("bbbbbbbbbbbbbbb"); role != RoleNone {
 		t.Errorf("a prefix of a key is accepted as %v", role)

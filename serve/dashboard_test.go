@@ -71,10 +71,10 @@ func get(e *testEnv, path, etag string) *httptest.ResponseRecorder {
 
 func TestMeTellsTheRoleOfTheKeyAndTheDatabaseServed(t *testing.T) {
 	e := newEnv(t, 10)
-	for _, tc := range []struct{ key, role string }{{viewerKey, "viewer"}, {agentKey, "agent"}, {adminKey, "admin"}} {
+	for _, tc := range []struct{ key, role, actor string }{{viewerKey, "viewer", "api-key:viewer:"}, {agentKey, "agent", "agent:ann"}, {adminKey, "admin", "api-key:admin:"}} {
 		got := decode[meJSON](t, e.do("GET", "/v1/me", "", "Authorization", "Bearer "+tc.key))
-		if got.Role != tc.role || !strings.HasPrefix(got.Actor, "api-key:"+tc.role+":") || strings.Contains(got.Actor, tc.key) ||
-			got.Database != "churn_test" {
+		if got.Role != tc.role || !strings.HasPrefix(got.Actor, tc.actor) || strings.Contains(got.Actor, tc.key) ||
+			got.Database != "churn_test" || got.Agent == "" {
 			t.Errorf("key of %s: %+v", tc.role, got)
 		}
 	}

@@ -22,11 +22,17 @@ import (
 	"github.com/telcoretain/churn"
 )
 
+// The test keys. The agent keys are named: agentKey works as ann.
 const (
 	viewerKey = "viewer-key-0123456789"
 	agentKey  = "agent-key-0123456789ab"
+	bobKey    = "agent-key-of-bob-0123456"
+	cyKey     = "agent-key-of-cy-01234567"
 	adminKey  = "admin-key-0123456789ab"
 )
+
+// agentKeys are the keys of the named agents.
+var agentKeys = map[string]string{"ann": agentKey, "bob": bobKey, "cy": cyKey}
 
 var asOf1 = time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 
@@ -45,7 +51,7 @@ func newEnv(t *testing.T, n int) *testEnv {
 		store.addRun(churn.ScoreRun{ID: "run-1", AsOf: asOf1, ModelVersion: 2, FinishedAt: asOf1.Add(2 * time.Hour)},
 			makeScores("run-1", asOf1, 2, n, 0))
 	}
-	keys, err := ParseKeys("viewer:"+viewerKey+",agent:"+agentKey+",admin:"+adminKey, "test")
+	keys, err := ParseKeys("viewer:"+viewerKey+",agent:ann:"+agentKey+",agent:bob:"+bobKey+",agent:cy:"+cyKey+",admin:"+adminKey, "test")
 	if err != nil {
 		t.Fatal(err)
 	}

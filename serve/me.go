@@ -9,6 +9,7 @@ import (
 type meJSON struct {
 	Role     string `json:"role"`
 	Actor    string `json:"actor"`
+	Agent    string `json:"agent"` // the name claims are recorded under
 	Database string `json:"database"`
 }
 
@@ -18,5 +19,5 @@ func (s *Server) me(c *gin.Context) {
 	v, _ := c.Get(ctxRole)
 	role, _ := v.(Role)
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, meJSON{Role: role.String(), Actor: c.GetString(ctxActor), Database: s.cfg.Database})
+	c.JSON(http.StatusOK, meJSON{Role: role.String(), Actor: c.GetString(ctxActor), Agent: c.GetString(ctxAgent), Database: s.cfg.Database})
 }

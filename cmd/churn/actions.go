@@ -33,7 +33,7 @@ the new actions of a cycle to the same log (action ids are deterministic, so
 planning twice adds nothing); the server picks them up on its next poll.`,
 	}
 	cmd.AddCommand(newActionsPlanCmd(a), newActionsListCmd(a), newActionsOutcomesCmd(a), newActionsReportCmd(a),
-		newActionsSimulateCmd(a))
+		newActionsSimulateCmd(a), newActionsDispatchCmd(a))
 	return cmd
 }
 

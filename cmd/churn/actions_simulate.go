@@ -10,6 +10,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -38,7 +39,9 @@ func newActionsSimulateCmd(a *app) *cobra.Command {
 		Long: `For the synthetic operator of ` + "`churn seed`" + ` only. Synthetic agents claim every
 queued action through the running API (` + "`churn serve`" + `) and complete each with an
 answer drawn from the synthetic world (accepted, declined, unreachable, by
---accept-rate and --unreachable). Then, for each accepted action, the world
+--accept-rate and --unreachable); they act as several agents, so the key is
+an admin's. Email and sms actions the dispatcher delivered get an answer
+from the same world (the customer reacted, or not). Then, for each accepted action, the world
 decides whether it kept a would-be churner, by action kind and the reason
 of the customer's churn event (--save-rate; offers keep price-driven
 churners, specialist calls those leaving over service or the network,
@@ -94,6 +97,11 @@ the API serves that same database (GET /v1/me names it).`,
 			if err != nil {
 				return err
 			}
+			delivered, err := cl.delivered(ctx, eff)
+			if err != nil {
+				return err
+			}
+			worked = append(worked, delivered...)
 			counts := map[string]int{}
 			for _, w := range worked {
 				counts[w.Outcome]++
@@ -105,7 +113,7 @@ the API serves that same database (GET /v1/me names it).`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&apiURL, "api", "", "base URL of the API (default http://$CHURN_HTTP_ADDR)")
-	f.StringVar(&key, "key", "", "agent API key (default: the first agent or admin key of CHURN_API_KEYS / the keys file)")
+	f.StringVar(&key, "key", "", "admin API key: the synthetic agents act for several agents (default: the first admin key of CHURN_API_KEYS / the keys file)")
 	f.IntVar(&agents, "agents", 4, "concurrent synthetic agents")
 	f.IntVar(&batch, "batch", 25, "actions each agent claims at a time")
 	f.Uint64Var(&eff.Seed, "seed", eff.Seed, "seed of the synthetic answers and saves")
@@ -251,7 +259,8 @@ func applyEffect(ctx context.Context, a *app, c *clickhouse.Client, eff synth.Re
 	return nil
 }
 
-// agentKey finds an agent (or admin) key in the configured key lists.
+// agentKey finds an admin key (acting for the synthetic agents) in the
+// configured key lists; role:key and role:name:key entries alike.
 func (a *app) agentKey() (string, error) {
 	var lines []string
 	lines = append(lines, strings.Split(a.cfg.APIKeys, ",")...)
@@ -265,15 +274,16 @@ func (a *app) agentKey() (string, error) {
 			lines = append(lines, sc.Text())
 		}
 	}
-	for _, want := range []string{"agent", "admin"} {
-		for _, l := range lines {
-			role, k, ok := strings.Cut(strings.TrimSpace(l), ":")
-			if ok && strings.TrimSpace(role) == want {
-				return strings.TrimSpace(k), nil
-			}
+	for _, l := range lines {
+		role, k, ok := strings.Cut(strings.TrimSpace(l), ":")
+		if _, named, isNamed := strings.Cut(k, ":"); isNamed {
+			k = named
+		}
+		if ok && strings.TrimSpace(role) == "admin" {
+			return strings.TrimSpace(k), nil
 		}
 	}
-	return "", churn.Invalid("simulate", "key", "no agent or admin key: pass --key or set CHURN_API_KEYS")
+	return "", churn.Invalid("simulate", "key", "no admin key (synthetic agents act for several agents): pass --key or set CHURN_API_KEYS")
 }
 
 // agentClient works the queue through the HTTP API.
@@ -337,6 +347,35 @@ func (c *agentClient) work(ctx context.Context, eff synth.RetentionEffect, agent
 	close(errs)
 	if err := <-errs; err != nil {
 		return out, err
+	}
+	return out, nil
+}
+
+// delivered returns the email and sms actions the dispatcher delivered,
+// each answered by the synthetic world as if the customer had read it.
+func (c *agentClient) delivered(ctx context.Context, eff synth.RetentionEffect) ([]workedAction, error) {
+	var out []workedAction
+	for _, kind := range []churn.ActionKind{churn.ActionEmail, churn.ActionSMS} {
+		for offset := 0; ; {
+			var page struct {
+				Items []workedAction
+				Total int
+			}
+			q := url.Values{"status": {string(churn.ActionDone)}, "kind": {string(kind)}, "limit": {"1000"}, "offset": {strconv.Itoa(offset)}}
+			if err := c.call(ctx, http.MethodGet, "/v1/actions?"+q.Encode(), nil, &page); err != nil {
+				return nil, err
+			}
+			for _, w := range page.Items {
+				if w.Outcome == retention.OutcomeDelivered {
+					w.Outcome = eff.Answer(w.ActionID, w.Kind)
+					out = append(out, w)
+				}
+			}
+			offset += len(page.Items)
+			if len(page.Items) == 0 || offset >= page.Total {
+				break
+			}
+		}
 	}
 	return out, nil
 }

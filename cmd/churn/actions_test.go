@@ -111,7 +111,9 @@ func (s *servedQueue) call(method, path string, body any, status *int, out any) 
 	return nil
 }
 
-// do sends a request with the agent key and returns the status and body.
+// do sends a request with the admin key, which acts for the tests' many
+// agents (an agent's key works as its own name only), and returns the
+// status and body.
 func (s *servedQueue) do(method, path string, body any) (int, []byte, error) {
 	var r io.Reader
 	if body != nil {
@@ -119,7 +121,7 @@ func (s *servedQueue) do(method, path string, body any) (int, []byte, error) {
 		r = bytes.NewReader(b)
 	}
 	req, _ := http.NewRequest(method, "http://"+s.addr+path, r)
-	req.Header.Set("Authorization", "Bearer "+testAgentKey)
+	req.Header.Set("Authorization", "Bearer "+testAdminKey)
 	req.Header.Set("Content-Type", "application/json")
 	timeout := s.timeout
 	if timeout == 0 {
@@ -151,7 +153,7 @@ func enqueueTestActions(t *testing.T, c *clickhouse.Client, n int) {
 	var as []churn.Action
 	for i := range n {
 		as = append(as, churn.Action{ID: fmt.Sprintf("a%04d", i), CustomerID: fmt.Sprintf("c%04d", i),
-			Cycle: "2025-06-01", Kind: churn.ActionSMS, Channel: "sms", Cost: 0.1, Priority: 5, Value: float64(i), Rule: "test", Tier: churn.TierC})
+			Cycle: "2025-06-01", Kind: churn.ActionOffer, Channel: "phone", Cost: 0.1, Priority: 5, Value: float64(i), Rule: "test", Tier: churn.TierC})
 	}
 	if _, err := q.Enqueue(context.Background(), "test", as, nil); err != nil {
 		t.Fatal(err)
@@ -191,7 +193,7 @@ func newServedQueue(t *testing.T, bin, dir, name string, cfg clickhouse.Config) 
 	})
 	return &servedQueue{t: t, bin: bin, addr: addr, log: logf, env: append(os.Environ(),
 		"CHURN_CLICKHOUSE_ADDR="+cfg.Addr, "CHURN_CLICKHOUSE_DB="+cfg.Database, "CHURN_SCHEDULER=false",
-		"CHURN_API_KEYS=agent:"+testAgentKey+",admin:"+testAdminKey)}
+		"CHURN_API_KEYS=agent:dana:"+testAgentKey+",admin:"+testAdminKey)}
 }
 
 func TestServeKilledWhileAgentsWorkKeepsEveryAcknowledgedEventOnce(t *testing.T) {

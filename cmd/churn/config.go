@@ -55,6 +55,7 @@ type config struct {
 	// families; empty: the defaults, none.
 	VocabularyPath string
 	FeaturesDir    string
+	Dispatch       dispatchConfig
 
 	lookupEnv func(string) (string, bool)
 	table     []*setting
@@ -68,6 +69,8 @@ const (
 	groupJobs   = "serve, jobs"
 	groupWorker = "jobs run-scheduler"
 	groupPolicy = "serve, jobs, policy show, actions"
+	// The queue's ownership and the dispatcher: whoever dispatches takes the queue.
+	groupDispatch = "serve, jobs, actions dispatch"
 )
 
 // settings is the table of every setting. The defaults of serve and jobs come
@@ -93,9 +96,9 @@ func (c *config) settings() []*setting {
 		{Flag: "http-addr", Env: "CHURN_HTTP_ADDR", Default: "127.0.0.1:8080", Scope: g,
 			Help: "address the HTTP API listens on (host:port)", Kind: addrKind(&c.HTTPAddr, false)},
 		{Flag: "api-keys", Env: "CHURN_API_KEYS", Secret: true, Scope: g,
-			Help: "API keys of churn serve: role:key,... with roles viewer, agent, admin", Kind: stringKind(&c.APIKeys)},
+			Help: "API keys of churn serve: role:key or role:name:key,... with roles viewer, agent, admin; a name (agent:dana:KEY) is who claims and completes actions", Kind: stringKind(&c.APIKeys)},
 		{Flag: "api-keys-file", Env: "CHURN_API_KEYS_FILE", Scope: g,
-			Help: "file of API keys, one role:key per line, # comments", Kind: stringKind(&c.APIKeysFile)},
+			Help: "file of API keys, one role:key or role:name:key per line, # comments", Kind: stringKind(&c.APIKeysFile)},
 		{Flag: "log-level", Env: "CHURN_LOG_LEVEL", Default: "info", Scope: g,
 			Help: "log level: debug, info, warn, error", Kind: enumKind(&c.LogLevel, "debug", "info", "warn", "error")},
 		{Flag: "log-format", Env: "CHURN_LOG_FORMAT", Default: "text", Scope: g,
@@ -126,13 +129,13 @@ func (c *config) settings() []*setting {
 			Help: "run the scheduled jobs in this process; false when a separate 'churn jobs run-scheduler' worker does", Kind: boolKind(&c.Scheduler)},
 		{Flag: "queue-owner", Env: "CHURN_QUEUE_OWNER", Default: "true", Scope: groupServe,
 			Help: "may own the retention action queue: of the servers on one database that may, the first live one owns it (heartbeats in queue_owners) and the others serve action reads only until it stops; false: never own", Kind: boolKind(&c.QueueOwner)},
-		{Flag: "queue-owner-ttl", Env: "CHURN_QUEUE_OWNER_TTL", Default: formatDuration(3 * sd.PollInterval), Scope: groupServe,
+		{Flag: "queue-owner-ttl", Env: "CHURN_QUEUE_OWNER_TTL", Default: formatDuration(3 * sd.PollInterval), Scope: groupDispatch,
 			Help: "a queue owner whose heartbeat (one per --poll-interval) is older than this is dead and another server takes over; at least twice --poll-interval", Kind: durationKind(&c.OwnerTTL, 2*time.Second)},
 		{Flag: "queue-snapshot-interval", Env: "CHURN_QUEUE_SNAPSHOT_INTERVAL", Default: "10m", Scope: groupServe,
 			Help: "how often the queue owner stores a snapshot of the action queue (and once when it stops), so that a starting server reads the snapshot and only the later action events; 0: never", Kind: durationKind(&c.SnapshotEvery, 0)},
-		{Flag: "zookeeper", Env: "CHURN_ZOOKEEPER", Scope: groupServe, Unset: "none: heartbeats in ClickHouse",
+		{Flag: "zookeeper", Env: "CHURN_ZOOKEEPER", Scope: groupDispatch, Unset: "none: heartbeats in ClickHouse",
 			Help: "ZooKeeper ensemble (host:port,...) holding the action queue's lease; the lowest lease node owns the queue", Kind: stringKind(&c.ZooKeeper)},
-		{Flag: "zookeeper-session-timeout", Env: "CHURN_ZOOKEEPER_SESSION_TIMEOUT", Default: "10s", Scope: groupServe,
+		{Flag: "zookeeper-session-timeout", Env: "CHURN_ZOOKEEPER_SESSION_TIMEOUT", Default: "10s", Scope: groupDispatch,
 			Help: "ZooKeeper session timeout: a queue owner that dies loses the lease after this long", Kind: durationKind(&c.ZKSession, 2*time.Second)},
 		{Flag: "advertise-addr", Env: "CHURN_ADVERTISE_ADDR", Scope: groupServe, Unset: "the --http-addr",
 			Help: "host:port other servers name when they send action writes to this one as the queue owner", Kind: addrKind(&c.Advertise, true)},
@@ -161,6 +164,7 @@ func (c *config) settings() []*setting {
 			Help: "serve Prometheus metrics on this address (e.g. 127.0.0.1:9101); empty: none", Kind: addrKind(&c.MetricsAddr, true)},
 		policySetting(&c.PolicyPath),
 	}
+	c.table = append(c.table, dispatchSettings(&c.Dispatch)...)
 	return c.table
 }
 

@@ -37,7 +37,7 @@ A run that comes due while the previous one is still going is skipped;
 ClickHouse outages are retried with backoff; each run has a timeout
 (--job-timeout NAME=DURATION).`,
 	}
-	a.cfg.bind(cmd.PersistentFlags(), groupJobs, groupPolicy)
+	a.cfg.bind(cmd.PersistentFlags(), groupJobs, groupPolicy, groupDispatch)
 	set := func(st *clickhouse.Client, reg prometheus.Registerer) *jobSet {
 		return a.cliJobSet(st, *cfg, a.cfg.PolicyPath, reg)
 	}

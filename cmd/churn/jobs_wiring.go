@@ -18,11 +18,13 @@ import (
 
 // defaultSchedules are the schedules of the jobs when configuration says
 // nothing: score daily, actions and the drift check after each scoring run,
+// the dispatch of automated actions (when configured) after actions,
 // outcomes daily, train weekly (Sunday night). Times are in --timezone.
 var defaultSchedules = []struct{ name, spec string }{
 	{"train", "0 2 * * 0"},
 	{"score", "0 5 * * *"},
 	{"actions", "after score"},
+	{"dispatch", "after actions"},
 	{"outcomes", "0 6 * * *"},
 	{"drift", "after score"},
 }
@@ -229,5 +231,8 @@ func (a *app) cliJobSet(st *clickhouse.Client, cfg jobsConfig, policyPath string
 		}
 		return oj.Run(ctx)
 	}))
+	if a.cfg.Dispatch.configured() {
+		set.add("dispatch", a.cliDispatchJob(st, reg))
+	}
 	return set
 }

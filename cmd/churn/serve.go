@@ -74,6 +74,9 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 				actionsJob, outcomesJob := a.newActionJobs(st, queue, policy)
 				set.add("actions", ownerOnly{actionsJob, own, a.log})
 				set.add("outcomes", ownerOnly{outcomesJob, own, a.log})
+				if err := a.addDispatchJob(set, queue, own, reg); err != nil {
+					return err
+				}
 				if sched, err = a.newScheduler(st, set, jcfg, reg); err != nil {
 					return err
 				}
@@ -114,7 +117,7 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 			return err
 		},
 	}
-	a.cfg.bind(cmd.Flags(), groupServe, groupJobs, groupPolicy)
+	a.cfg.bind(cmd.Flags(), groupServe, groupJobs, groupPolicy, groupDispatch)
 	return cmd
 }
 

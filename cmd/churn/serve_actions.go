@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/jobs"
 	"github.com/telcoretain/churn/retention"
@@ -106,6 +108,17 @@ func (o ownerOnly) Run(ctx context.Context) error {
 		return nil
 	}
 	return o.job.Run(ctx)
+}
+
+// addDispatchJob registers the dispatch of automated actions on a server,
+// when configured: through the server's own queue, on the owner only.
+func (a *app) addDispatchJob(set *jobSet, q *retention.Queue, own queueOwner, reg prometheus.Registerer) error {
+	d, err := a.newDispatcher(q, dispatchMetrics(reg))
+	if err != nil || d == nil {
+		return err
+	}
+	set.add("dispatch", ownerOnly{jobs.DispatchJob{Dispatcher: d}, own, a.log})
+	return nil
 }
 
 // newActionJobs are the actions and outcomes jobs of a server: they plan

@@ -52,7 +52,7 @@ func TestAHungClickHouseGets503sWithinTheStoreTimeoutAndMemoryReadsGoOn(t *testi
 	var as []churn.Action
 	for i := range 20 {
 		as = append(as, churn.Action{ID: fmt.Sprintf("a%03d", i), CustomerID: fmt.Sprintf("C%04d", i), Cycle: "2025-05-01",
-			Kind: churn.ActionSMS, Channel: "sms", Cost: 0.08, Priority: 7, Value: float64(100 - i), Tier: churn.TierC, Band: churn.RiskHigh})
+			Kind: churn.ActionOffer, Channel: "phone", Cost: 0.08, Priority: 7, Value: float64(100 - i), Tier: churn.TierC, Band: churn.RiskHigh})
 	}
 	if _, err := queue.Enqueue(ctx, "test", as, nil); err != nil {
 		t.Fatal(err)
@@ -72,7 +72,7 @@ func TestAHungClickHouseGets503sWithinTheStoreTimeoutAndMemoryReadsGoOn(t *testi
 		code, body, _ := call(t, "GET", base+"/readyz", "")
 		return code == 200 && strings.Contains(body, `"ready"`)
 	})
-	if code, body, _ := call(t, "POST", base+"/v1/actions/claim", `{"agent":"ann"}`); code != 200 {
+	if code, body, _ := call(t, "POST", base+"/v1/actions/claim", `{}`); code != 200 {
 		t.Fatalf("claim before the hang: %d %s", code, body)
 	}
 
@@ -80,7 +80,7 @@ func TestAHungClickHouseGets503sWithinTheStoreTimeoutAndMemoryReadsGoOn(t *testi
 	// Each of these waits on ClickHouse: 503 with the deadline named, well
 	// within twice the store timeout.
 	for _, r := range []struct{ method, path, body string }{
-		{"POST", "/v1/actions/claim", `{"agent":"bob"}`},
+		{"POST", "/v1/actions/claim", `{}`},
 		{"POST", "/v1/actions/a000/complete", `{"outcome":"accepted"}`},
 		{"GET", "/v1/customers/C0001/history", ""},
 		{"GET", "/v1/models", ""},
@@ -109,7 +109,7 @@ func TestAHungClickHouseGets503sWithinTheStoreTimeoutAndMemoryReadsGoOn(t *testi
 
 	chs.Resume()
 	waitFor(t, "a claim after the hang", 30*time.Second, func() bool {
-		code, _, _ := call(t, "POST", base+"/v1/actions/claim", `{"agent":"bob"}`)
+		code, _, _ := call(t, "POST", base+"/v1/actions/claim", `{}`)
 		return code == 200
 	})
 	if code, body, _ := call(t, "GET", base+"/readyz", ""); code != 200 || !strings.Contains(body, `"ready"`) {

@@ -74,7 +74,7 @@ func server(t *testing.T) string {
 	if _, err := (&jobs.Actions{Runs: c, Queue: queue, Policy: watch.Policy}).Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := serve.ParseKeys("viewer:"+viewerKey+",agent:"+agentKey+",admin:"+adminKey, "e2e")
+	keys, err := serve.ParseKeys("viewer:"+viewerKey+",agent:Dana:"+agentKey+",admin:"+adminKey, "e2e")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@
 import { api, optional } from './api.js';
 import { h, card, table, unavailable, errorBox, toast } from './dom.js';
 import { fmtInt, fmtMoney, fmtPct, fmtTime, humanise } from './format.js';
-import { can, needs } from './role.js';
+import { can, needs, agentName } from './role.js';
 
 const STATUSES = ['queued', 'claimed', 'done'];
 const TIERS = ['A', 'B', 'C'];
@@ -25,7 +25,8 @@ export async function actionQueue(root, { stale }) {
     if (!stale()) root.append(liftCard(lift), ratesCard(lift));
     return;
   }
-  const agent = sessionStorage.getItem(AGENT) || '';
+  // An agent works as their key's name; an admin may act for any agent.
+  const agent = can('admin') ? sessionStorage.getItem(AGENT) || agentName() : agentName();
   const cells = [];
   for (const s of STATUSES) {
     for (const t of TIERS) cells.push(count({ status: s, tier: t }).then((n) => ['t', s, t, n]));
@@ -59,26 +60,31 @@ function countTable(caption, rowLabels, getters, what) {
 }
 
 function agentCard(agent, mine) {
+  const admin = can('admin');
   const claimForm = h('form', { class: 'inline-form', id: 'claim-form', 'aria-label': 'Claim actions' },
-    h('div', { class: 'field' }, h('label', { for: 'agent-name' }, 'Your agent name'),
-      h('input', { id: 'agent-name', name: 'agent', required: true, maxlength: 128, value: agent, autocomplete: 'username' })),
+    admin ? h('div', { class: 'field' }, h('label', { for: 'agent-name' }, 'Agent to act for'),
+      h('input', { id: 'agent-name', name: 'agent', required: true, maxlength: 128, value: agent, autocomplete: 'username' }))
+      : h('p', { id: 'agent-self' }, 'You work as ', h('strong', {}, agent), ' (the name of your API key).'),
     h('div', { class: 'field' }, h('label', { for: 'claim-n' }, 'How many'),
       h('select', { id: 'claim-n', name: 'limit' }, ['1', '5', '10'].map((v) => h('option', { value: v }, v)))),
     h('div', { class: 'field buttons' }, h('button', { type: 'submit', id: 'claim-next' }, 'Claim next')));
   claimForm.addEventListener('submit', async (e) => {
     e.preventDefault();
     const f = new FormData(claimForm);
-    const name = String(f.get('agent')).trim();
-    sessionStorage.setItem(AGENT, name);
+    const body = { limit: Number(f.get('limit')) };
+    if (admin) {
+      body.agent = String(f.get('agent')).trim();
+      sessionStorage.setItem(AGENT, body.agent);
+    }
     try {
-      const r = await api.post('/v1/actions/claim', { agent: name, limit: Number(f.get('limit')) });
+      const r = await api.post('/v1/actions/claim', body);
       toast(r.actions.length ? `Claimed ${r.actions.length} action${r.actions.length === 1 ? '' : 's'}.` : 'Nothing to claim: the queue is empty.');
       rerender();
     } catch (err) {
       toast('Could not claim: ' + err.message, true);
     }
   });
-  let list = h('p', { class: 'muted' }, 'Enter your name and claim actions to work them here.');
+  let list = h('p', { class: 'muted' }, 'Claim actions to work them here.');
   if (mine) {
     list = mine.items.length === 0 ? h('p', { id: 'mine-empty' }, `${agent} holds no claimed actions.`)
       : actionTable(mine.items, { caption: `Claimed by ${agent}`, showCustomer: true, controls: agent, id: 'my-actions' });
@@ -115,7 +121,7 @@ function completeControls(a, agent) {
   };
   return h('div', { class: 'row-controls' }, sel,
     can(needs.complete) ? h('button', { type: 'button', class: 'complete', 'aria-label': `Complete the action for ${a.customer_id}`,
-      onclick: () => act(`/v1/actions/${encodeURIComponent(a.action_id)}/complete`, { outcome: sel.value, agent }, `Completed: ${a.customer_id} ${sel.value}.`) }, 'Complete') : null,
+      onclick: () => act(`/v1/actions/${encodeURIComponent(a.action_id)}/complete`, { outcome: sel.value, agent: agent || undefined }, `Completed: ${a.customer_id} ${sel.value}.`) }, 'Complete') : null,
     can(needs.cancel) ? h('button', { type: 'button', class: 'secondary', 'aria-label': `Cancel the action for ${a.customer_id}`,
       onclick: () => act(`/v1/actions/${encodeURIComponent(a.action_id)}/cancel`, {}, `Cancelled the action for ${a.customer_id}.`) }, 'Cancel') : null);
 }

@@ -2,7 +2,7 @@
 import { api, session, ApiError } from './api.js';
 import { errorBox } from './dom.js';
 import { destroyCharts } from './charts.js';
-import { setRole, role } from './role.js';
+import { setRole, setAgent, role } from './role.js';
 import { overview } from './overview.js';
 import { riskList } from './risk.js';
 import { customerPage } from './customer.js';
@@ -61,6 +61,7 @@ function showLogin(message = '') {
 
 function showApp(me) {
   setRole(me.role);
+  setAgent(me.agent);
   document.body.dataset.role = me.role;
   $('login').hidden = true;
   $('nav').hidden = false;

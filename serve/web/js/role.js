@@ -2,9 +2,14 @@
 // a higher role are not rendered at all, rather than rendered disabled.
 const ROLES = ['viewer', 'agent', 'admin'];
 let current = null;
+let self = '';
 
 export const setRole = (r) => { current = r; };
 export const role = () => current;
+// The agent the session's key works the queue as (GET /v1/me's agent):
+// claims and completions are recorded under it, whatever a form says.
+export const setAgent = (a) => { self = a || ''; };
+export const agentName = () => self;
 // can tells whether the session's role includes r.
 export const can = (r) => current !== null && ROLES.indexOf(current) >= ROLES.indexOf(r);
 
