@@ -48,6 +48,7 @@ func clusterImport(t *testing.T, ctx context.Context, c *clickhouse.Client, tabl
 // a second staged import is cancelled after its first partition moved: the
 // moved rows are taken out on every shard and replica before Import
 // returns, and the rows of the first import, in the same partitions, stay.
+// The same second file imported again then loads in full.
 func TestClusterStagedImportIsAllOrNothingOnEveryShardAndReplica(t *testing.T) {
 	c, cfg := chtest.NewClusterDB(t)
 	ctx := context.Background()
@@ -110,6 +111,17 @@ func TestClusterStagedImportIsAllOrNothingOnEveryShardAndReplica(t *testing.T) {
 		}
 	}
 	noStagingTables(t, c, cfg)
+
+	// The same file again: ReplicatedMergeTree must not take its rows for
+	// the ones the undo deleted.
+	if err := clusterImport(t, ctx, c, "usage_daily", body, clickhouse.ImportOptions{BlockRows: 50}); err != nil {
+		t.Fatal(err)
+	}
+	for addr, n := range countOnNodes(t, c, cfg, "SELECT count() FROM usage_daily_local") {
+		if want := perShard[nodeShard(t, c, addr)] * 2; n != want {
+			t.Errorf("node %s: %d usage rows after importing the stopped file again, want %d", addr, n, want)
+		}
+	}
 }
 
 func noStagingTables(t *testing.T, c *clickhouse.Client, cfg clickhouse.Config) {
@@ -135,4 +147,3 @@ func nodeShard(t *testing.T, c *clickhouse.Client, addr string) uint32 {
 	t.Fatalf("no node %s in the cluster", addr)
 	return 0
 }
-

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/dataset"
 )
@@ -14,14 +16,15 @@ import (
 // over a ReplicatedMergeTree <table>_import_<id>_local on every node (one
 // ZooKeeper path per shard), sharded like the target by customer. So an
 // INSERT (insert_distributed_sync) puts each staged row on the shard that
-// will hold it, every replica of the shard gets a copy, and the moves are
-// ALTER TABLE <table>_local ATTACH PARTITION ... FROM the local staging table,
-// run on one replica of each shard: ReplicatedMergeTree writes the attach to
-// its replication log and the other replica takes the same parts from its
-// own copy of the staging table (or fetches them). The undo deletes by the
-// staged keys shard by shard: each replica's delete reads its own complete
-// copy of the shard's staged keys, and every customer's rows live on one
-// shard.
+// will hold it and every replica of the shard gets a copy. A move is an
+// INSERT INTO <table>_local SELECT of one staged partition, run on one
+// replica of each shard (a local copy, replicated from there), without
+// deduplication. Not ATTACH PARTITION ... FROM as on a single node:
+// ReplicatedMergeTree deduplicates an attached part by its checksums, so
+// the same file imported again after an undo (same parts) would be dropped
+// without a word. The undo deletes by the staged keys shard by shard: each
+// replica's delete reads its own complete copy of the shard's staged keys,
+// and every customer's rows live on one shard.
 
 // createStage makes the empty staging table of an import into target.
 func (c *Client) createStage(ctx context.Context, target, stage string) error {
@@ -69,6 +72,7 @@ type stagedMove struct {
 type stagedMoves struct {
 	c             *Client
 	target, stage string // the tables the moves run on: the local ones on a cluster
+	partitionKey  string // the target's partition expression ("" for none); cluster only
 	moves         []stagedMove
 	nodes         map[string]*Client
 }
@@ -94,6 +98,10 @@ func (c *Client) planMoves(ctx context.Context, target, stage string) (*stagedMo
 		if err != nil {
 			return err
 		}
+		if err := nc.conn.QueryRow(ctx, "SELECT partition_key FROM system.tables WHERE database = currentDatabase() AND name = ?",
+			sm.target).Scan(&sm.partitionKey); err != nil {
+			return wrap("read the partition key of "+sm.target, nc.cfg, err)
+		}
 		for _, p := range parts {
 			sm.moves = append(sm.moves, stagedMove{addr: nc.cfg.Addr, partition: p})
 		}
@@ -105,17 +113,22 @@ func (c *Client) planMoves(ctx context.Context, target, stage string) (*stagedMo
 // run moves one partition. The partition literal comes from system.parts,
 // not from input.
 func (sm *stagedMoves) run(ctx context.Context, m stagedMove) error {
-	on := sm.c
-	if m.addr != "" {
-		if on = sm.nodes[m.addr]; on == nil {
-			var err error
-			if on, err = sm.c.openNode(ctx, m.addr, sm.c.cfg.Database); err != nil {
-				return err
-			}
-			sm.nodes[m.addr] = on
-		}
+	if m.addr == "" {
+		return sm.c.conn.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ATTACH PARTITION %s FROM %s", sm.target, m.partition, sm.stage))
 	}
-	return on.conn.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ATTACH PARTITION %s FROM %s", sm.target, m.partition, sm.stage))
+	on := sm.nodes[m.addr]
+	if on == nil {
+		var err error
+		if on, err = sm.c.openNode(ctx, m.addr, sm.c.cfg.Database); err != nil {
+			return err
+		}
+		sm.nodes[m.addr] = on
+	}
+	q := fmt.Sprintf("INSERT INTO %s SELECT * FROM %s", sm.target, sm.stage)
+	if sm.partitionKey != "" {
+		q += fmt.Sprintf(" WHERE %s = %s", sm.partitionKey, m.partition)
+	}
+	return on.conn.Exec(ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_deduplicate": 0})), q)
 }
 
 func (sm *stagedMoves) close() {
