@@ -11,24 +11,14 @@ import (
 // countOnNodes runs a count on each node of the test cluster, by node address.
 func countOnNodes(t *testing.T, c *clickhouse.Client, cfg clickhouse.Config, q string) map[string]uint64 {
 	t.Helper()
-	ctx := context.Background()
-	nodes, err := c.ClusterNodes(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]uint64{}
-	for _, n := range nodes {
-		nc, err := clickhouse.Open(ctx, clickhouse.Config{Addr: n.Addr, Database: cfg.Database}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+	chtest.EachNode(t, c, cfg, func(n clickhouse.ClusterNode, nc *clickhouse.Client) {
 		var k uint64
-		if err := nc.Conn().QueryRow(ctx, q).Scan(&k); err != nil {
+		if err := nc.Conn().QueryRow(context.Background(), q).Scan(&k); err != nil {
 			t.Fatalf("node %s: %s: %v", n.Addr, q, err)
 		}
-		nc.Close()
 		out[n.Addr] = k
-	}
+	})
 	return out
 }
 
