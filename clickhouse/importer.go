@@ -80,8 +80,9 @@ type ImportOptions struct {
 // On a cluster the same steps run shard by shard (import_stage.go): rows are
 // staged on the shard and replicas that will hold them, each shard's
 // partitions move on one of its replicas and replicate from there, and the
-// undo deletes on every shard and waits for every replica; it needs every
-// node to answer, and until it has run, a re-run finishes it first.
+// undo deletes on every shard and waits for every replica. The undo needs
+// every node to answer; until it has run, a re-run of the import runs it
+// first (RecoverImports).
 //
 // Cleanup runs even when ctx is cancelled. If the undo cannot finish, the
 // error says to run the import again, which recovers it first; an error
