@@ -107,14 +107,17 @@ func open(ctx context.Context, cfg Config, database string, log *slog.Logger) (*
 }
 
 // clusterSettings are the query settings of cluster mode: an INSERT into a
-// Distributed table returns only once every shard has the rows. (The servers'
-// profile sets distributed_product_mode = 'global', see docs/scaling.md: the
-// driver sends only numeric settings to 18.16.)
+// Distributed table returns only once every shard has the rows, and
+// ReplicatedMergeTree does not drop a block identical to one inserted
+// before (rows deleted, say by an import's undo, and the same file loaded
+// again; no write of ours relies on a blind retry). (The servers' profile
+// sets distributed_product_mode = 'global', see docs/scaling.md: the driver
+// sends only numeric settings to 18.16.)
 func clusterSettings(cluster string) ch.Settings {
 	if cluster == "" {
 		return nil
 	}
-	return ch.Settings{"insert_distributed_sync": 1}
+	return ch.Settings{"insert_distributed_sync": 1, "insert_deduplicate": 0}
 }
 
 // now is the client's clock.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/telcoretain/churn"
 )
 
@@ -138,7 +140,34 @@ func (c *Client) mutateSharded(ctx context.Context, stmt, table string, args ...
 		return c.conn.Exec(ctx, fmt.Sprintf(stmt, table), args...)
 	}
 	q := fmt.Sprintf(stmt, c.storageTable(table))
-	return c.onEachShard(ctx, c.cfg.Database, func(nc *Client) error { return nc.conn.Exec(ctx, q, args...) })
+	return c.onEachShard(ctx, c.cfg.Database, func(nc *Client) error {
+		return retryLeaderChange(ctx, func() error { return nc.conn.Exec(ctx, q, args...) })
+	})
+}
+
+// leaderWait bounds how long retryLeaderChange waits for a table's replicas
+// to agree on a leader.
+const leaderWait = 20 * time.Second
+
+// retryLeaderChange runs fn again while ClickHouse answers that the leader
+// replica of the table changed or cannot be reached. A replicated table
+// sends TRUNCATE and partition operations to its leader replica, and for a
+// while after a replica died or restarted the leader is being elected again.
+func retryLeaderChange(ctx context.Context, fn func() error) error {
+	deadline := time.Now().Add(leaderWait)
+	for {
+		err := fn()
+		var ex *ch.Exception
+		// LEADERSHIP_CHANGED; ALL_CONNECTION_TRIES_FAILED (to the leader).
+		if err == nil || !errors.As(err, &ex) || (ex.Code != 292 && ex.Code != 279) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 // pendingMutations counts the unfinished mutations of a table, on every node

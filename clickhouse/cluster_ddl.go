@@ -31,6 +31,10 @@ import (
 // localSuffix names a sharded table's local storage on each node.
 const localSuffix = "_local"
 
+// shardingKey places a row of a sharded table on its shard: all rows of a
+// customer live on one shard.
+const shardingKey = "cityHash64(customer_id)"
+
 // where a translated statement runs.
 type target int
 
@@ -152,8 +156,8 @@ func (l *clusterLayout) createTable(name, columns, engine, tail, db, on string) 
 		db, local, on, columns, engine, replArgs, rest), onOne}}
 	if sharded {
 		clusterName := strings.TrimPrefix(on, " ON CLUSTER ")
-		out = append(out, clusterStmt{fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s%s AS %s.%s ENGINE = Distributed(%s, %s, %s, cityHash64(customer_id))",
-			db, name, on, db, local, clusterName, db, local), onOne})
+		out = append(out, clusterStmt{fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s%s AS %s.%s ENGINE = Distributed(%s, %s, %s, %s)",
+			db, name, on, db, local, clusterName, db, local, shardingKey), onOne})
 	}
 	return out, nil
 }

@@ -16,16 +16,8 @@ import (
 func countOnEveryNode(t *testing.T, c *clickhouse.Client, cfg clickhouse.Config, table string) map[uint32]uint64 {
 	t.Helper()
 	ctx := context.Background()
-	nodes, err := c.ClusterNodes(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	perShard := map[uint32]uint64{}
-	for _, n := range nodes {
-		nc, err := clickhouse.Open(ctx, clickhouse.Config{Addr: n.Addr, Database: cfg.Database}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+	chtest.EachNode(t, c, cfg, func(n clickhouse.ClusterNode, nc *clickhouse.Client) {
 		// Replication to the second replica is asynchronous.
 		if err := nc.Conn().Exec(ctx, "SYSTEM SYNC REPLICA "+table); err != nil {
 			t.Fatalf("node %s: %v", n.Addr, err)
@@ -34,12 +26,11 @@ func countOnEveryNode(t *testing.T, c *clickhouse.Client, cfg clickhouse.Config,
 		if err := nc.Conn().QueryRow(ctx, "SELECT count() FROM "+table).Scan(&k); err != nil {
 			t.Fatalf("node %s: %v", n.Addr, err)
 		}
-		nc.Close()
 		if prev, ok := perShard[n.Shard]; ok && prev != k {
 			t.Errorf("shard %d: replicas hold %d and %d rows of %s", n.Shard, prev, k, table)
 		}
 		perShard[n.Shard] = k
-	}
+	})
 	return perShard
 }
 

@@ -20,8 +20,9 @@ const (
 	stepUndone  = "undone"  // the moved rows were taken out again
 )
 
-// stageRE matches the name of a staging table: <table>_import_<import id>.
-var stageRE = regexp.MustCompile(`^([a-z_]+)_import_([0-9a-f]{12})$`)
+// stageRE matches the name of a staging table: <table>_import_<import id>,
+// with _local for its local tables on a cluster.
+var stageRE = regexp.MustCompile(`^([a-z_]+)_import_([0-9a-f]{12})(_local)?$`)
 
 func stageName(table, id string) string { return table + "_import_" + id }
 
@@ -57,7 +58,7 @@ func (c *Client) journal(ctx context.Context, imp PendingImport, step string, at
 // dropStage drops a staging table, logging a failure: it runs on the way out
 // of an import that already has an error or a result to return.
 func (c *Client) dropStage(ctx context.Context, stage string) {
-	if err := c.conn.Exec(ctx, "DROP TABLE IF EXISTS "+stage); err != nil {
+	if err := c.dropStageTables(ctx, stage); err != nil {
 		c.log.Warn("import: could not drop the staging table", "table", stage, "err", err)
 	}
 }
@@ -76,6 +77,9 @@ func keyMatch(t dataset.Table, stage string) string {
 // reads the staging table, which must outlive it), and records the import as
 // undone. It returns the rows taken out.
 func (c *Client) undoImport(ctx context.Context, t dataset.Table, imp PendingImport, opts ImportOptions) (uint64, error) {
+	if c.cfg.Cluster != "" {
+		return c.undoClusterImport(ctx, t, imp, opts)
+	}
 	op := fmt.Sprintf("undo import %s into %s", imp.ID, t.Name)
 	match := keyMatch(t, imp.Stage)
 	var present uint64
@@ -146,8 +150,11 @@ WHERE database = currentDatabase() AND name LIKE '%\\_import\\_%' ORDER BY name`
 		if m == nil {
 			return nil
 		}
-		if _, ok := dataset.TableByName(m[1]); ok {
-			out = append(out, PendingImport{ID: m[2], Table: m[1], Stage: name})
+		// On a cluster both tables of one import are listed (the local one
+		// alone after a drop cut short): the import once, by its stage.
+		stage := stageName(m[1], m[2])
+		if _, ok := dataset.TableByName(m[1]); ok && !slices.ContainsFunc(out, func(p PendingImport) bool { return p.Stage == stage }) {
+			out = append(out, PendingImport{ID: m[2], Table: m[1], Stage: stage})
 		}
 		return nil
 	})
@@ -240,7 +247,7 @@ func (c *Client) RecoverImports(ctx context.Context, table string, opts ImportOp
 				return out, fmt.Errorf("recover import %s into %s: %w", p.ID, t.Name, err)
 			}
 		}
-		if err := c.conn.Exec(ctx, "DROP TABLE IF EXISTS "+p.Stage); err != nil {
+		if err := c.dropStageTables(ctx, p.Stage); err != nil {
 			return out, wrap(fmt.Sprintf("recover import %s: drop the staging table %s", p.ID, p.Stage), c.cfg, err)
 		}
 		c.log.Info("import recovered", "import", p.ID, "table", t.Name, "step", p.Step, "rows_removed", r.Removed, "staging_table", p.Stage)

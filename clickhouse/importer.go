@@ -77,11 +77,19 @@ type ImportOptions struct {
 // operations, loads are long), and because a delete by key of millions of
 // rows would have to name them in the query.
 //
-// ATTACH fires no materialized view, so each month moved into usage_daily
+// ATTACH fires no materialized view, so each month attached to usage_daily
 // is rebuilt in the rollups (refreshRollups) right after its move, before
-// the next one and before the journal says done; an undo, by Import or by a
-// recovery, rebuilds the staged months again once the delete has run, so
-// the rollups end equal to usage_daily either way.
+// the next one and before the journal says done (a cluster's moves are
+// INSERTs, which fire the views); an undo, by Import or by a recovery,
+// rebuilds the staged months again once the delete has run, so the rollups
+// end equal to usage_daily either way.
+//
+// On a cluster the same steps run shard by shard (import_stage.go): rows are
+// staged on the shard and replicas that will hold them, each shard's
+// partitions move on one of its replicas and replicate from there, and the
+// undo deletes on every shard and waits for every replica. The undo needs
+// every node to answer; until it has run, a re-run of the import runs it
+// first (RecoverImports).
 //
 // Cleanup runs even when ctx is cancelled. If the undo cannot finish, the
 // error says to run the import again, which recovers it first; an error
@@ -115,13 +123,10 @@ func (c *Client) Import(ctx context.Context, table string, data ImportData, opts
 		if opts.AfterBlock != nil {
 			opts.AfterBlock(n)
 		}
+		// The Distributed insert wrote one replica of each shard; the
+		// checks of the next import read any replica.
+		c.syncReplicas(context.WithoutCancel(ctx), t.Name)
 		return nil
-	}
-	if c.cfg.Cluster != "" {
-		// Staging moves parts with ATTACH PARTITION, which works on one
-		// node's tables only; cluster mode has no staged import yet.
-		return churn.Invalid(op, "rows", "%d rows are more than one block of %d, and cluster %s takes imports of one block only: raise the block size (--block-rows) or import in smaller files",
-			n, opts.BlockRows, c.cfg.Cluster)
 	}
 	return c.importStaged(ctx, t, data, opts)
 }
@@ -137,7 +142,8 @@ func (c *Client) importStaged(ctx context.Context, t dataset.Table, data ImportD
 	if err := c.journal(ctx, imp, stepStaging, opts.Now()); err != nil {
 		return err
 	}
-	if err := c.createStaging(ctx, t.Name, imp.Stage); err != nil {
+	if err := c.createStage(ctx, t.Name, imp.Stage); err != nil {
+		c.dropStage(context.WithoutCancel(ctx), imp.Stage)
 		return err
 	}
 	// Cleanup must run after a cancellation too: that is when it matters.
@@ -163,44 +169,46 @@ func (c *Client) importStaged(ctx context.Context, t dataset.Table, data ImportD
 		opts.AfterStaged()
 	}
 
-	parts, err := c.partitions(ctx, imp.Stage)
+	moves, err := c.planMoves(ctx, t.Name, imp.Stage)
 	if err != nil {
 		return err
 	}
+	defer moves.close()
 	// From here on rows may be in the table: the journal says so before the
 	// first move, and the staging table must outlive any failure until the
 	// moved rows are out again.
 	if err := c.journal(ctx, imp, stepMoving, opts.Now()); err != nil {
 		keep = true // the row may have been written even though the reply was lost
-		return halfDone(op, imp, 0, len(parts), err)
+		return halfDone(op, imp, 0, len(moves.moves), err)
 	}
-	for i, p := range parts {
-		// The partition literal comes from system.parts, not from input.
-		q := fmt.Sprintf("ALTER TABLE %s ATTACH PARTITION %s FROM %s", t.Name, p, imp.Stage)
+	for i, m := range moves.moves {
 		moved := i
-		err := wrap(op+": move partition "+p, c.cfg, c.conn.Exec(ctx, q))
-		if err == nil {
-			// Attached rows bypass the materialized views of the rollups.
+		err := moves.run(ctx, m)
+		if err == nil && m.addr == "" {
+			// Attached rows bypass the materialized views of the rollups; a
+			// cluster's INSERT ... SELECT moves fire them.
 			moved = i + 1
-			err = c.refreshRollups(ctx, t.Name, p)
+			err = c.refreshRollups(ctx, t.Name, m.partition)
 		}
 		if err != nil {
+			err = wrap(op+": move partition "+m.partition, c.cfg, err)
 			if _, uerr := c.undoImport(cleanup, t, imp, opts); uerr != nil {
 				keep = true
-				return halfDone(op, imp, moved, len(parts), errors.Join(err, uerr))
+				return halfDone(op, imp, moved, len(moves.moves), errors.Join(err, uerr))
 			}
 			return err
 		}
 		if opts.AfterPartition != nil {
-			opts.AfterPartition(p)
+			opts.AfterPartition(m.partition)
 		}
 	}
 	if err := c.journal(ctx, imp, stepDone, opts.Now()); err != nil {
 		// Every row is in, but without the journal row a re-run takes them out
 		// again before it loads the file: keep what that needs.
 		keep = true
-		return halfDone(op, imp, len(parts), len(parts), err)
+		return halfDone(op, imp, len(moves.moves), len(moves.moves), err)
 	}
+	c.syncReplicas(cleanup, t.Name)
 	return nil
 }
 
@@ -237,17 +245,17 @@ func unreachable(err error) bool {
 	return false
 }
 
-// createStaging makes an empty MergeTree table shaped like target. It is
-// plain MergeTree even when the target is replicated, so it never clashes
-// with the target's replication path.
-func (c *Client) createStaging(ctx context.Context, target, stage string) error {
+// createStaging makes an empty table of the given MergeTree engine shaped
+// like target: its columns, partitioning and sort order, which ATTACH
+// PARTITION ... FROM requires.
+func (c *Client) createStaging(ctx context.Context, target, stage, engine string) error {
 	op := "create staging table for " + target
 	var partition, sorting, primary string
 	q := "SELECT partition_key, sorting_key, primary_key FROM system.tables WHERE database = currentDatabase() AND name = ?"
 	if err := c.conn.QueryRow(ctx, q, target).Scan(&partition, &sorting, &primary); err != nil {
 		return wrap(op, c.cfg, err)
 	}
-	ddl := fmt.Sprintf("CREATE TABLE %s AS %s ENGINE = MergeTree", stage, target)
+	ddl := fmt.Sprintf("CREATE TABLE %s AS %s ENGINE = %s", stage, target, engine)
 	if partition != "" {
 		ddl += " PARTITION BY " + partition
 	}

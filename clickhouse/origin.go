@@ -34,7 +34,10 @@ func (c *Client) Seeded(ctx context.Context) (bool, error) {
 // clearOrigin forgets where the data came from: run before the contract
 // tables are emptied for a new seed, and before any import.
 func (c *Client) clearOrigin(ctx context.Context) error {
-	return c.unmigrated("clear data_origin", "data_origin", wrap("clear data_origin", c.cfg, c.conn.Exec(ctx, "TRUNCATE TABLE data_origin")))
+	// On a cluster data_origin is replicated to every node, and TRUNCATE
+	// goes to its leader replica.
+	err := retryLeaderChange(ctx, func() error { return c.conn.Exec(ctx, "TRUNCATE TABLE data_origin") })
+	return c.unmigrated("clear data_origin", "data_origin", wrap("clear data_origin", c.cfg, err))
 }
 
 // unmigrated turns the error of a table that does not exist yet into advice

@@ -179,7 +179,7 @@ func (c *Client) rebuildRollup(ctx context.Context, local bool, r usageRollup, p
 	scratch := r.table + "_rebuild_" + hex.EncodeToString(suffix[:])
 	// A plain MergeTree like the importer's staging tables: it never
 	// shares the replicated table's ZooKeeper path.
-	if err := c.createStaging(ctx, name(r.table), scratch); err != nil {
+	if err := c.createStaging(ctx, name(r.table), scratch, "MergeTree"); err != nil {
 		return err
 	}
 	err := c.conn.Exec(ctx, fmt.Sprintf("INSERT INTO %s %s", scratch, r.monthSelect(name(r.source), partition)))

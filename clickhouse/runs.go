@@ -127,7 +127,7 @@ HAVING countIf(status = 'failed') > 0 AND countIf(status IN ('finished', 'purged
 	}
 	// A mutation: ClickHouse rewrites the parts holding those rows in the
 	// background. The driver binds a slice as an array, hence has().
-	if err := c.conn.Exec(ctx, "ALTER TABLE scores DELETE WHERE has(?, run_id)", failed); err != nil {
+	if err := c.mutateSharded(ctx, "ALTER TABLE %s DELETE WHERE has(?, run_id)", "scores", failed); err != nil {
 		return res, wrap("remove the scores of failed runs", c.cfg, err)
 	}
 	for i, id := range failed {

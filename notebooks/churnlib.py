@@ -16,6 +16,7 @@ import base64
 import json
 import math
 import os
+import re
 import subprocess
 import tempfile
 import urllib.error
@@ -55,9 +56,26 @@ def client():
     return _client
 
 
+_tables = None
+_TABLE_REF = re.compile(r"\b(FROM|JOIN)(\s+)([A-Za-z_][A-Za-z0-9_]*)\b", re.IGNORECASE)
+
+
+def qualify(sql):
+    """Names the database of every table of it that sql reads (after FROM and
+    JOIN). On a cluster (`churn migrate --cluster`) the tables are Distributed,
+    and a distributed query sends its JOINs and subqueries to the other shards
+    as written, where an unqualified table is looked up in the default
+    database; the churn binary's queries do the same (clickhouse/cluster_conn.go)."""
+    global _tables
+    if _tables is None:
+        _tables = {r[0] for r in client().execute("SELECT name FROM system.tables WHERE database = currentDatabase()")}
+    db = settings()["db"]
+    return _TABLE_REF.sub(lambda m: f"{m[1]}{m[2]}{db}.{m[3]}" if m[3] in _tables else m[0], sql)
+
+
 def query(sql, params=None):
     """Runs a SELECT and returns a DataFrame (columns named as in the query)."""
-    rows, cols = client().execute(sql, params or {}, with_column_types=True)
+    rows, cols = client().execute(qualify(sql), params or {}, with_column_types=True)
     return pd.DataFrame(rows, columns=[c for c, _ in cols])
 
 

@@ -120,6 +120,21 @@ remote_servers() {
   echo "  </remote_servers>"
 }
 
+# write_users NODE: Debian's users.xml with the default profile of the
+# cluster. It reads a Distributed table inside a subquery or JOIN of a
+# distributed query once, for all shards (GLOBAL): right whatever the join
+# key. And it takes each shard's first live replica, in the order of
+# remote_servers, for reads and for synchronous inserts alike (in_order, not
+# random): replication is asynchronous, so a read sent to the other replica
+# could miss rows a command has just written. (18.16 takes these string
+# settings from a profile only; the Go driver can send numeric settings alone
+# to a server this old.) A running server reloads the file by itself.
+write_users() {
+  sed -e '0,/<max_memory_usage>/s|<max_memory_usage>|<distributed_product_mode>global</distributed_product_mode><max_memory_usage>|' \
+    -e 's|<load_balancing>random</load_balancing>|<load_balancing>in_order</load_balancing>|' \
+    /etc/clickhouse-server/users.xml >"$DIR/$1/users.xml"
+}
+
 # write_config NODE: the Debian config.xml with this node's ports and paths,
 # and the cluster's sections in place of the optional includes.
 write_config() {
@@ -152,12 +167,7 @@ write_config() {
 </yandex>
 EOF
   } >"$d/config.xml"
-  # The default profile reads a Distributed table inside a subquery or JOIN
-  # of a distributed query once, for all shards (GLOBAL): right whatever the
-  # join key. (18.16 takes this string setting from a profile only; the Go
-  # driver can send numeric settings alone to a server this old.)
-  sed -e '0,/<max_memory_usage>/s|<max_memory_usage>|<distributed_product_mode>global</distributed_product_mode><max_memory_usage>|' \
-    /etc/clickhouse-server/users.xml >"$d/users.xml"
+  write_users "$n"
   # The copy must have moved every port and path off the shared server's.
   if grep -q -E '<(tcp_port|http_port|interserver_http_port)>(9000|8123|9009)<|/var/lib/clickhouse/' "$d/config.xml"; then
     echo "cluster: $d/config.xml still names a port or path of the shared server; the Debian config.xml changed shape" >&2
@@ -169,6 +179,8 @@ started=()
 for n in "${NODES[@]}"; do
   port=$(tcp_port "$n")
   if ch_ready "$port"; then
+    # Started by an older version of this script: bring its profile up to date.
+    grep -q '<load_balancing>in_order<' "$DIR/$n/users.xml" || write_users "$n"
     continue
   fi
   as_root mkdir -p "$DIR/$n"

@@ -7,6 +7,10 @@
 # When that database has no finished scoring run, this script prepares one
 # with the churn binary: migrate, seed NOTEBOOK_CUSTOMERS synthetic customers
 # (default 6000, 12 months), train and score.
+# On a cluster (CHURN_CLICKHOUSE_CLUSTER, CHURN_CLICKHOUSE_ADDR a node of it)
+# the data is prepared with `churn migrate --cluster` and the notebooks read
+# the Distributed tables through that node.
+# Reports go to NOTEBOOK_OUT (default build/notebooks).
 # API: with CHURN_API_URL and CHURN_API_KEY set, the notebooks use that server;
 # otherwise this script starts `churn serve` on a free loopback port with
 # generated viewer and agent keys for the run, and stops it afterwards. When
@@ -43,7 +47,7 @@ go build -o bin/churn ./cmd/churn
 export CHURN_CLICKHOUSE_DB="${CHURN_CLICKHOUSE_DB:-churn_notebooks}"
 export CHURN_BIN="$PWD/bin/churn"
 ADDR="${CHURN_CLICKHOUSE_ADDR:-127.0.0.1:9000}"
-OUT=build/notebooks
+OUT="${NOTEBOOK_OUT:-build/notebooks}"
 mkdir -p "$OUT"
 start=$(date +%s)
 

@@ -81,3 +81,23 @@ func dropAtEnd(t testing.TB, c *clickhouse.Client, cfg clickhouse.Config) {
 		t.Logf("drop %s: %v", cfg.Database, err)
 	}
 }
+
+// EachNode calls fn with a client of each node of c's cluster (on the
+// database of cfg, as a single server: local tables by their own names), in
+// shard and replica order.
+func EachNode(t testing.TB, c *clickhouse.Client, cfg clickhouse.Config, fn func(n clickhouse.ClusterNode, nc *clickhouse.Client)) {
+	t.Helper()
+	ctx := context.Background()
+	nodes, err := c.ClusterNodes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		nc, err := clickhouse.Open(ctx, clickhouse.Config{Addr: n.Addr, Database: cfg.Database, User: cfg.User, Password: cfg.Password}, nil)
+		if err != nil {
+			t.Fatalf("node %s: %v", n.Addr, err)
+		}
+		fn(n, nc)
+		nc.Close()
+	}
+}

@@ -107,7 +107,8 @@ func TestClusterTrainsAndScoresAsOneNodeDoes(t *testing.T) {
 	chtest.Require(t)
 	chtest.RequireCluster(t)
 	single := clusterWorkflow(t, chtest.Config())
-	cluster := clusterWorkflow(t, chtest.ClusterConfig())
+	clusterCfg := chtest.ClusterConfig()
+	cluster := clusterWorkflow(t, clusterCfg)
 
 	wantModels, wantChampion := readModels(t, single)
 	gotModels, gotChampion := readModels(t, cluster)
@@ -136,6 +137,11 @@ func TestClusterTrainsAndScoresAsOneNodeDoes(t *testing.T) {
 			t.Errorf("customer %s: cluster probability %v (scored %v), single node %v", id, g, ok, w)
 		}
 	}
+	if t.Failed() {
+		return
+	}
+	// The same cluster database then runs the rest of the product.
+	clusterOperations(t, clusterCfg, cluster)
 }
 
 func TestClusterMigrateTwiceIsANoOp(t *testing.T) {

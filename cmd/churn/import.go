@@ -50,6 +50,8 @@ into the table partition by partition. If ClickHouse or this command dies
 while partitions move, some rows may be visible: run the same command again.
 It first takes out the rows of any unfinished import into the table and drops
 leftover staging tables (` + "`churn status`" + ` lists them), then loads the file.
+On a cluster the rows are staged on their shards and moved shard by shard;
+taking them out needs every node to answer (docs/scaling.md).
 An import still running in another process of this host is left alone.
 Exit status 3 means ClickHouse could not be reached.
 

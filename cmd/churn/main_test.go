@@ -18,6 +18,12 @@ func TestMain(m *testing.M) { os.Exit(liblinear.RunChildOr(m.Run)) }
 // run executes the CLI in-process and returns stdout, stderr and the exit code.
 func run(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
+	return runCtx(t, context.Background(), args...)
+}
+
+// runCtx is run until ctx is cancelled, as SIGTERM would stop the command.
+func runCtx(t *testing.T, ctx context.Context, args ...string) (string, string, int) {
+	t.Helper()
 	dir := t.TempDir()
 	out, err := os.Create(dir + "/out")
 	if err != nil {
@@ -29,7 +35,7 @@ func run(t *testing.T, args ...string) (string, string, int) {
 	}
 	cmd := newRootCmd(out, errf)
 	cmd.SetArgs(args)
-	code := exitCode(errf, cmd.ExecuteContext(context.Background()))
+	code := exitCode(errf, cmd.ExecuteContext(ctx))
 	out.Close()
 	errf.Close()
 	o, _ := os.ReadFile(dir + "/out")
