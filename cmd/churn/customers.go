@@ -61,12 +61,8 @@ func runCustomersShow(ctx context.Context, a *app, id, asOfFlag string) error {
 		return err
 	}
 	defer st.Close()
-	if asOf.IsZero() {
-		_, last, err := st.UsageRange(ctx)
-		if err != nil {
-			return err
-		}
-		asOf = features.DataEnd(last)
+	if asOf, err = asOfOrDataEnd(ctx, st, asOf); err != nil {
+		return err
 	}
 	// Check the customer first: an unknown id fails fast, before the
 	// snapshot is computed.

@@ -89,6 +89,18 @@ func optionalDate(flag, v string) (time.Time, error) {
 	return features.ParseDate(flag, v)
 }
 
+// asOfOrDataEnd is asOf, or the data's end when asOf is zero.
+func asOfOrDataEnd(ctx context.Context, st *clickhouse.Client, asOf time.Time) (time.Time, error) {
+	if !asOf.IsZero() {
+		return asOf, nil
+	}
+	_, last, err := st.UsageRange(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return features.DataEnd(last), nil
+}
+
 // computeSnapshot computes the snapshot at asOf (zero: the data's end) with
 // progress reporting.
 func computeSnapshot(ctx context.Context, a *app, st *clickhouse.Client, asOf time.Time, horizon int) (*features.Snapshot, error) {

@@ -77,12 +77,8 @@ func runFeaturesCheck(ctx context.Context, a *app, args checkArgs) error {
 		return err
 	}
 	defer st.Close()
-	if asOf.IsZero() {
-		_, last, err := st.UsageRange(ctx)
-		if err != nil {
-			return err
-		}
-		asOf = features.DataEnd(last)
+	if asOf, err = asOfOrDataEnd(ctx, st, asOf); err != nil {
+		return err
 	}
 	for _, fam := range fams {
 		res, err := checkFamily(ctx, a, st, fam, asOf, args.customers)
