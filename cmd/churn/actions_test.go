@@ -337,9 +337,13 @@ func TestServeKilledWhileAgentsWorkKeepsEveryAcknowledgedEventOnce(t *testing.T)
 			t.Errorf("completing %s, claimed before the kill by %s: %d %v", id, claimedBy[id], code, err)
 		}
 	}
-	for id := range completed {
-		if err := s.call("POST", "/v1/actions/"+id+"/complete", map[string]any{"outcome": "declined"}, &code, nil); err != nil || code != http.StatusConflict {
-			t.Errorf("completing the finished %s again: %d %v", id, code, err)
+	for id, oc := range completed {
+		other := map[string]string{"declined": "accepted"}[oc]
+		if other == "" {
+			other = "declined"
+		}
+		if err := s.call("POST", "/v1/actions/"+id+"/complete", map[string]any{"outcome": other}, &code, nil); err != nil || code != http.StatusConflict {
+			t.Errorf("completing the finished %s (%s) again as %s: %d %v", id, oc, other, code, err)
 		}
 		break
 	}

@@ -136,7 +136,7 @@ func clusterRetentionCycle(t, parent *testing.T, cfg clickhouse.Config, c *click
 	api.start()
 	waitQueued(t, api, cycle)
 
-	out, errOut, code := run(t, append([]string{"actions", "simulate", "--api", "http://" + api.addr, "--key", testAgentKey,
+	out, errOut, code := run(t, append([]string{"actions", "simulate", "--api", "http://" + api.addr, "--key", testAdminKey,
 		"--agents", "2", "--save-rate", "sms=0,email=0,offer=0,specialist_call=0"}, db...)...)
 	m := regexp.MustCompile(`worked (\d+) actions`).FindStringSubmatch(out)
 	if code != 0 || m == nil || m[1] == "0" {

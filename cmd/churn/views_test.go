@@ -39,10 +39,15 @@ func sqlStatements(t *testing.T, path string) []string {
 // operatorCopies fill the operator's tables (docs/examples/operator-tables.sql)
 // from a seeded contract database, converting to the operator's units.
 var operatorCopies = []string{
-	`INSERT INTO crm_subscribers (subscriber_ref, activated_at, area, segment_code, pay_channel)
+	`INSERT INTO crm_subscribers (subscriber_ref, activated_at, area, segment_code, pay_channel, prepaid)
 	 SELECT customer_id, toDateTime(signup_date), region, transform(segment, ['consumer', 'business'], [1, 2], 0),
-	        transform(payment_method, ['direct_debit', 'credit_card', 'bank_transfer', 'cash'], ['DD', 'CARD', 'BANK', 'CASH'], '')
+	        transform(payment_method, ['direct_debit', 'credit_card', 'bank_transfer', 'cash'], ['DD', 'CARD', 'BANK', 'CASH'], ''),
+	        billing = 'prepaid'
 	 FROM SRC.customers`,
+	`INSERT INTO recharges (recharge_no, subscriber_ref, recharged, value_cents)
+	 SELECT topup_id, customer_id, toDateTime(topped_up_at), toInt64(round(amount * 100)) FROM SRC.topups`,
+	`INSERT INTO commitments (subscriber_ref, from_date, until_date) SELECT customer_id, started_at, ends_at FROM SRC.contract_terms`,
+	`INSERT INTO reconnections (subscriber_ref, reconnected_on) SELECT customer_id, reactivated_at FROM SRC.reactivations`,
 	`INSERT INTO tariff_history (subscriber_ref, valid_from, tariff, term_months, fee_cents)
 	 SELECT customer_id, toDateTime(changed_at), plan, transform(contract, ['month_to_month', 'one_year', 'two_year'], [0, 12, 24], 0),
 	        toUInt32(round(monthly_fee * 100)) FROM SRC.plan_changes`,
@@ -65,7 +70,7 @@ func TestOperatorTablesMappedWithViewsTrainAndScore(t *testing.T) {
 	flags := func(cfg clickhouse.Config) []string {
 		return []string{"--clickhouse-addr", cfg.Addr, "--clickhouse-db", cfg.Database}
 	}
-	if _, errOut, code := run(t, append([]string{"seed", "--customers", "800", "--months", "8", "--seed", "3"}, flags(srcCfg)...)...); code != 0 {
+	if _, errOut, code := run(t, append([]string{"seed", "--customers", "800", "--months", "10", "--seed", "3"}, flags(srcCfg)...)...); code != 0 {
 		t.Fatalf("seed: exit %d: %s", code, errOut)
 	}
 
@@ -105,8 +110,8 @@ func TestOperatorTablesMappedWithViewsTrainAndScore(t *testing.T) {
 		}
 	}
 	var views uint64
-	if err := mapped.Conn().QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND engine = 'View'", mappedCfg.Database).Scan(&views); err != nil || views != 7 {
-		t.Fatalf("%d views (%v), want the 7 input tables", views, err)
+	if err := mapped.Conn().QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND engine = 'View'", mappedCfg.Database).Scan(&views); err != nil || views != 12 {
+		t.Fatalf("%d views (%v), want the 10 input tables and the 2 usage rollups", views, err)
 	}
 
 	// The same features through the views as from the contract tables.

@@ -11,7 +11,8 @@ CREATE TABLE IF NOT EXISTS crm_subscribers (
     activated_at   DateTime,
     area           String,
     segment_code   UInt8,  -- 1 residential, 2 business
-    pay_channel    String  -- DD, CARD, BANK, CASH
+    pay_channel    String, -- DD, CARD, BANK, CASH
+    prepaid        UInt8   -- 1: a prepaid line (recharges, no bills)
 ) ENGINE = MergeTree ORDER BY subscriber_ref;
 
 CREATE TABLE IF NOT EXISTS tariff_history (
@@ -64,3 +65,21 @@ CREATE TABLE IF NOT EXISTS disconnections (
     cause           String,
     voluntary       UInt8
 ) ENGINE = MergeTree ORDER BY subscriber_ref;
+
+CREATE TABLE IF NOT EXISTS recharges (
+    recharge_no    String,
+    subscriber_ref String,
+    recharged      DateTime,
+    value_cents    Int64
+) ENGINE = MergeTree ORDER BY (subscriber_ref, recharged, recharge_no);
+
+CREATE TABLE IF NOT EXISTS commitments (
+    subscriber_ref String,
+    from_date      Date,
+    until_date     Date
+) ENGINE = MergeTree ORDER BY (subscriber_ref, from_date);
+
+CREATE TABLE IF NOT EXISTS reconnections (
+    subscriber_ref  String,
+    reconnected_on  Date
+) ENGINE = MergeTree ORDER BY (subscriber_ref, reconnected_on);
