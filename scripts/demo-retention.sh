@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Demo of retention actions with a measured save, on the synthetic operator
-# only: for each of the last DEMO_CYCLES months of the data (default 3), score the
+# only: for each of DEMO_CYCLES months (default 6) ending 3 months before the
+# data's last (a prepaid customer's label needs the 30-day horizon and 60
+# days of silence after it), score the
 # customers as of that month, plan the cycle's actions under the default
 # policy, let the server dispatch the cycle's email and sms actions (job
 # dispatch, into CHURN_DISPATCH_CSV_DIR) and synthetic agents work the calls
@@ -21,13 +23,14 @@ BIN=bin/churn
 viewer="${CHURN_API_KEYS##*viewer:}"; viewer="${viewer%%,*}"
 admin="${CHURN_API_KEYS##*admin:}"; admin="${admin%%,*}"
 # The data end is the day after the latest usage day; cycles are the first
-# days of the months whose 30-day horizon the data covers.
+# days of the months whose horizon and prepaid silence the data covers.
 ch="${CHURN_CLICKHOUSE_ADDR:-127.0.0.1:9000}"
 last=$(clickhouse-client --host "${ch%:*}" --port "${ch##*:}" -d "${CHURN_CLICKHOUSE_DB:-churn}" \
   -q "SELECT toStartOfMonth(max(day)) FROM usage_daily" 2>/dev/null || true)
 [ -n "$last" ] || { echo "demo-retention: no usage data" >&2; exit 1; }
 
 echo
+last=$(date -u -d "$last -3 month" +%F)
 echo "retention cycles (synthetic agents, demo only): the $CYCLES months up to $last"
 for k in $(seq $((CYCLES - 1)) -1 0); do
   cycle=$(date -u -d "$last -$k month" +%F)
@@ -40,14 +43,18 @@ for k in $(seq $((CYCLES - 1)) -1 0); do
     fi
     sleep 0.5
   done
-  # The server owns the queue, so it dispatches: start its job and wait for it.
-  curl -fsS -X POST -H "Authorization: Bearer $admin" "http://$ADDR/v1/jobs/dispatch/run" >/dev/null
-  for _ in $(seq 1 120); do
-    if ! curl -fsS -H "Authorization: Bearer $viewer" "http://$ADDR/v1/jobs?job=dispatch&limit=1" | grep -q '"status":"running"'; then
-      break
-    fi
-    sleep 0.5
-  done
+  # The server owns the queue, so it dispatches: start its job and wait for
+  # it. A server without scheduled jobs (DEMO_DISPATCH=0) leaves email and
+  # sms queued.
+  if [ "${DEMO_DISPATCH:-1}" = 1 ]; then
+    curl -fsS -X POST -H "Authorization: Bearer $admin" "http://$ADDR/v1/jobs/dispatch/run" >/dev/null
+    for _ in $(seq 1 120); do
+      if ! curl -fsS -H "Authorization: Bearer $viewer" "http://$ADDR/v1/jobs?job=dispatch&limit=1" | grep -q '"status":"running"'; then
+        break
+      fi
+      sleep 0.5
+    done
+  fi
   $BIN actions simulate --agents 4 --log-level warn | tail -2
   $BIN actions outcomes --log-level warn | tail -1
 done

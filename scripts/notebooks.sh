@@ -80,10 +80,11 @@ if [ -z "${CHURN_API_URL:-}" ]; then
   port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   key="nb-$("$PY" -c 'import secrets; print(secrets.token_hex(16))')"
   agent="nb-agent-$("$PY" -c 'import secrets; print(secrets.token_hex(16))')"
+  admin="nb-admin-$("$PY" -c 'import secrets; print(secrets.token_hex(16))')"
   # Only the API: scheduled jobs must not change the data under the notebooks.
   serve_flags=(--log-format json --poll-interval 2s)
   if bin/churn serve --help 2>/dev/null | grep -q -- '--scheduler'; then serve_flags+=(--scheduler=false); fi
-  CHURN_API_KEYS="viewer:$key,agent:$agent" CHURN_HTTP_ADDR="127.0.0.1:$port" bin/churn serve "${serve_flags[@]}" \
+  CHURN_API_KEYS="viewer:$key,agent:$agent,admin:$admin" CHURN_HTTP_ADDR="127.0.0.1:$port" bin/churn serve "${serve_flags[@]}" \
     >"$OUT/serve.log" 2>&1 </dev/null &
   serve_pid=$!
   export CHURN_API_URL="http://127.0.0.1:$port" CHURN_API_KEY="$key"
@@ -103,7 +104,7 @@ if [ -z "${CHURN_API_URL:-}" ]; then
   # data as it now is (02-model-report checks the registry's holdout metrics
   # against the data), then a fresh scoring run goes on top.
   if [ "$(ch "SELECT count() FROM ${CHURN_CLICKHOUSE_DB}.action_events")" = "0" ]; then
-    CHURN_API_KEYS="viewer:$key,agent:$agent" CHURN_HTTP_ADDR="127.0.0.1:$port" DEMO_CYCLES=2 \
+    CHURN_API_KEYS="viewer:$key,agent:$agent,admin:$admin" CHURN_HTTP_ADDR="127.0.0.1:$port" DEMO_CYCLES=2 DEMO_DISPATCH=0 \
       bash scripts/demo-retention.sh >"$OUT/retention.log" 2>&1 || { tail -20 "$OUT/retention.log" >&2; exit 1; }
     bin/churn train --promote --log-level warn >/dev/null
     bin/churn score --log-level warn >/dev/null

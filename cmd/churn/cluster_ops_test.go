@@ -107,11 +107,11 @@ func clusterScheduledJobs(t *testing.T, cfg clickhouse.Config, c *clickhouse.Cli
 	}
 }
 
-// clusterRetentionCycle scores the customers as of the month before the
+// clusterRetentionCycle scores the customers as of three months before the
 // data's last, plans that cycle, has synthetic agents work it through a
 // `churn serve` of the cluster database, labels the cycle and prints the
-// lift report. The synthetic save effect is off: its deletes of churn
-// events would change the champion's holdout, which 02-model-report checks
+// lift report. The synthetic effect is off: its deletes (saves) and
+// inserts (sleeping dogs) of churn events would change the champion's holdout, which 02-model-report checks
 // against the registry (scripts/notebooks.sh trains again after it; the
 // delete itself on a cluster is TestClusterInsertsShardByCustomerAndDeletesReachEveryShard's).
 // It returns the running server for the notebooks; parent's end stops it.
@@ -121,7 +121,8 @@ func clusterRetentionCycle(t, parent *testing.T, cfg clickhouse.Config, c *click
 	if err := c.Conn().QueryRow(ctx, "SELECT toStartOfMonth(max(day)) FROM usage_daily").Scan(&last); err != nil {
 		t.Fatal(err)
 	}
-	cycle := last.AddDate(0, -1, 0).Format("2006-01-02")
+	// Prepaid labels need the horizon and the days of silence after it.
+	cycle := last.AddDate(0, -3, 0).Format("2006-01-02")
 	db := clusterFlags(cfg)
 	for _, step := range [][]string{{"score", "--as-of", cycle}, {"actions", "plan"}} {
 		if out, errOut, code := run(t, append(step, db...)...); code != 0 {
@@ -137,7 +138,8 @@ func clusterRetentionCycle(t, parent *testing.T, cfg clickhouse.Config, c *click
 	waitQueued(t, api, cycle)
 
 	out, errOut, code := run(t, append([]string{"actions", "simulate", "--api", "http://" + api.addr, "--key", testAdminKey,
-		"--agents", "2", "--save-rate", "sms=0,email=0,offer=0,specialist_call=0"}, db...)...)
+		"--agents", "2", "--save-rate", "sms=0,email=0,offer=0,specialist_call=0",
+		"--sleeping-dogs", "sms=0,email=0,offer=0,specialist_call=0"}, db...)...)
 	m := regexp.MustCompile(`worked (\d+) actions`).FindStringSubmatch(out)
 	if code != 0 || m == nil || m[1] == "0" {
 		t.Fatalf("simulate: exit %d\n%s%s", code, out, errOut)
