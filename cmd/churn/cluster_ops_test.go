@@ -2,11 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,17 +15,10 @@ import (
 
 // clusterOperations runs, on a cluster database that clusterWorkflow seeded,
 // trained and scored, what an operator runs next: the scheduler's jobs, a
-// retention cycle worked through the API, and the notebooks.
+// retention cycle worked through the API.
 func clusterOperations(t *testing.T, cfg clickhouse.Config, c *clickhouse.Client) {
 	t.Run("ScheduledScoreActionsDriftAndOutcomes", func(t *testing.T) { clusterScheduledJobs(t, cfg, c) })
-	var api *servedQueue
-	t.Run("ActionsPlanSimulateOutcomesAndReport", func(st *testing.T) { api = clusterRetentionCycle(st, t, cfg, c) })
-	t.Run("NotebooksReadTheDistributedTables", func(t *testing.T) {
-		if api == nil {
-			t.Skip("no API: the retention cycle failed")
-		}
-		clusterNotebooks(t, cfg, api)
-	})
+	t.Run("ActionsPlanSimulateOutcomesAndReport", func(t *testing.T) { clusterRetentionCycle(t, cfg, c) })
 }
 
 func clusterFlags(cfg clickhouse.Config) []string {
@@ -111,11 +100,10 @@ func clusterScheduledJobs(t *testing.T, cfg clickhouse.Config, c *clickhouse.Cli
 // data's last, plans that cycle, has synthetic agents work it through a
 // `churn serve` of the cluster database, labels the cycle and prints the
 // lift report. The synthetic effect is off: its deletes (saves) and
-// inserts (sleeping dogs) of churn events would change the champion's holdout, which 02-model-report checks
-// against the registry (scripts/notebooks.sh trains again after it; the
-// delete itself on a cluster is TestClusterInsertsShardByCustomerAndDeletesReachEveryShard's).
-// It returns the running server for the notebooks; parent's end stops it.
-func clusterRetentionCycle(t, parent *testing.T, cfg clickhouse.Config, c *clickhouse.Client) *servedQueue {
+// inserts (sleeping dogs) of churn events would change the data under the
+// champion (the delete itself on a cluster is
+// TestClusterInsertsShardByCustomerAndDeletesReachEveryShard's).
+func clusterRetentionCycle(t *testing.T, cfg clickhouse.Config, c *clickhouse.Client) {
 	ctx := context.Background()
 	var last time.Time
 	if err := c.Conn().QueryRow(ctx, "SELECT toStartOfMonth(max(day)) FROM usage_daily").Scan(&last); err != nil {
@@ -133,7 +121,7 @@ func clusterRetentionCycle(t, parent *testing.T, cfg clickhouse.Config, c *click
 	dir := t.TempDir()
 	api := newServedQueue(t, buildChurn(t, dir), dir, "serve", cfg)
 	api.env = append(api.env, "CHURN_CLICKHOUSE_CLUSTER="+cfg.Cluster)
-	parent.Cleanup(api.kill)
+	t.Cleanup(api.kill)
 	api.start()
 	waitQueued(t, api, cycle)
 
@@ -161,7 +149,6 @@ func clusterRetentionCycle(t, parent *testing.T, cfg clickhouse.Config, c *click
 	if code != 0 || !regexp.MustCompile(`(?m)^\s+all\s+\d+`).MatchString(out) {
 		t.Errorf("report: exit %d, want a row for all treated customers\n%s%s", code, out, errOut)
 	}
-	return api
 }
 
 // waitQueued waits until the server has loaded the plan of cycle (it reads
@@ -175,41 +162,4 @@ func waitQueued(t *testing.T, api *servedQueue, cycle string) {
 		}
 	}
 	t.Fatalf("the server did not queue the actions of cycle %s within 30 s", cycle)
-}
-
-// clusterNotebooks executes the notebooks (scripts/notebooks.sh) on the
-// cluster database, through the node of cfg and the running API: their
-// queries read the Distributed tables, and the `churn features` they call
-// runs per shard.
-func clusterNotebooks(t *testing.T, cfg clickhouse.Config, api *servedQueue) {
-	py := exec.Command("/usr/bin/python3", "-c", "import nbconvert, ipykernel, clickhouse_driver, xgboost, sklearn, matplotlib")
-	if out, err := py.CombinedOutput(); err != nil && os.Getenv("CI") != "true" {
-		// CI installs them (the script does, as `make notebooks` does).
-		t.Skipf("the notebooks' Python packages are missing (run `make notebooks` once): %v\n%s", err, out)
-	}
-	out := t.TempDir()
-	cmd := exec.Command("bash", filepath.Join(repo, "scripts", "notebooks.sh"))
-	cmd.Env = append(os.Environ(), "CHURN_CLICKHOUSE_ADDR="+cfg.Addr, "CHURN_CLICKHOUSE_DB="+cfg.Database,
-		"CHURN_CLICKHOUSE_CLUSTER="+cfg.Cluster, "CHURN_API_URL=http://"+api.addr, "CHURN_API_KEY="+testAdminKey,
-		"NOTEBOOK_OUT="+out)
-	b, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("notebooks on the cluster: %v\n%s", err, tail(string(b), 60))
-	}
-	for _, nb := range []string{"01-explore", "02-model-report", "03-retention"} {
-		if _, err := os.Stat(filepath.Join(out, nb+".html")); err != nil {
-			t.Errorf("no report of %s: %v", nb, err)
-		}
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "notebooks:") {
-			t.Log(line)
-		}
-	}
-}
-
-// tail is the last n lines of s.
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n") + fmt.Sprintf("\n(%d lines)", len(lines))
 }
