@@ -56,10 +56,20 @@ ch() { # query against the configured server, empty output on error
     --password "${CHURN_CLICKHOUSE_PASSWORD:-}" -q "$1" 2>/dev/null || true
 }
 
+# The script's own database, prepared by an older release, is prepared again
+# from scratch: its tables lack what the migrations add and its models and
+# retention cycles the features and rules of this release. Any other database
+# is only migrated.
+migrated=$(bin/churn migrate --log-level warn)
+if [ "$CHURN_CLICKHOUSE_DB" = churn_notebooks ] && [[ "$migrated" != *"(0 migrations applied now)"* ]] &&
+  [ "$(ch "SELECT count() FROM churn_notebooks.score_runs")" != "0" ]; then
+  echo "notebooks: database churn_notebooks was prepared by an older release; preparing it again"
+  ch "DROP DATABASE churn_notebooks"
+  bin/churn migrate --log-level warn >/dev/null
+fi
 runs=$(ch "SELECT count() FROM ${CHURN_CLICKHOUSE_DB}.score_runs WHERE status = 'finished'")
 if [ "${runs:-0}" = "0" ]; then
   echo "notebooks: preparing demo data in database $CHURN_CLICKHOUSE_DB"
-  bin/churn migrate --log-level warn >/dev/null
   if [ "$(ch "SELECT count() FROM ${CHURN_CLICKHOUSE_DB}.customers")" = "0" ]; then
     bin/churn seed --customers "${NOTEBOOK_CUSTOMERS:-6000}" --months 12 --seed 1 --log-level warn >/dev/null
   fi
