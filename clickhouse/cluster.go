@@ -146,8 +146,10 @@ func (c *Client) mutateSharded(ctx context.Context, stmt, table string, args ...
 }
 
 // leaderWait bounds how long retryLeaderChange waits for a table's replicas
-// to agree on a leader.
-const leaderWait = 20 * time.Second
+// to agree on a leader. A leader that died keeps its ZooKeeper node until
+// its session expires (30 s in scripts/cluster.sh's <session_timeout_ms>),
+// so the wait must outlast a session; 20 s did not in CI.
+const leaderWait = 45 * time.Second
 
 // retryLeaderChange runs fn again while ClickHouse answers that the leader
 // replica of the table changed or cannot be reached. A replicated table
