@@ -154,7 +154,12 @@ func (c *Client) scanActionEvents(ctx context.Context, where string, args []any,
 	const op = "read action_events"
 	q := "SELECT " + strings.Join(actionEventColumns, ", ") + " FROM action_events"
 	if where != "" {
-		q += " WHERE " + where
+		// PREWHERE: the server reads the filter's columns (event_id, at)
+		// first and the other 24 only where a row passes, which for the
+		// tail after a snapshot's cut is next to nowhere. As WHERE, 18.16
+		// moved one condition and read whole rows of the newest day
+		// (2.8 s against 0.4 s in a month of 2.5M events).
+		q += " PREWHERE " + where
 	}
 	q += " ORDER BY event_id"
 	if limit > 0 {

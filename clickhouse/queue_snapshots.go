@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/telcoretain/churn"
 )
 
@@ -40,10 +42,18 @@ FROM queue_snapshots ORDER BY cut DESC, snapshot DESC LIMIT ?`, func(s scanner) 
 	return out, err
 }
 
-// QueueSnapshotChunks streams the chunks of snapshot id to fn in order; fn
-// must not change data.
+// QueueSnapshotChunks streams the chunks of snapshot id to fn, in the
+// order ClickHouse reads them (each chunk stands alone); each call's data is
+// a copy fn may keep.
+//
+// Without ORDER BY and in blocks of a few chunks, the server sends the
+// first chunks as soon as it has read them and the caller decodes while it
+// reads the rest: ORDER BY seq made it buffer and sort the whole snapshot
+// first (340 MB for 3.3M actions: 1 GB of server memory, and twice the CPU
+// time).
 func (c *Client) QueueSnapshotChunks(ctx context.Context, id uint64, fn func(data []byte) error) error {
-	return c.each(ctx, "read queue_snapshot_chunks", "SELECT data FROM queue_snapshot_chunks WHERE snapshot = ? ORDER BY seq",
+	ctx = ch.Context(ctx, ch.WithSettings(ch.Settings{"max_block_size": snapshotReadBlock}))
+	return c.each(ctx, "read queue_snapshot_chunks", "SELECT data FROM queue_snapshot_chunks WHERE snapshot = ?",
 		func(s scanner) error {
 			var data []byte // the driver's copy of the value, not copied again
 			if err := s.Scan(&data); err != nil {
@@ -52,6 +62,10 @@ func (c *Client) QueueSnapshotChunks(ctx context.Context, id uint64, fn func(dat
 			return fn(data)
 		}, id)
 }
+
+// snapshotReadBlock is how many chunks (about a megabyte each) one block of
+// a snapshot read holds.
+const snapshotReadBlock = 8
 
 // WriteQueueSnapshot stores a snapshot: the chunks chunks yields, in blocks,
 // then the header h (with its chunk count set), then drops the chunks of

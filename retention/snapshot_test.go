@@ -344,8 +344,13 @@ func TestChunkRoundTripsEveryField(t *testing.T) {
 			Reason: "price", Probability: 0.25, LifetimeValue: 1e300},
 		{ID: "a2"},
 	}
-	got, err := decodeChunk(encodeChunk(nil, as))
-	if err != nil {
+	b := encodeChunk(nil, as)
+	n, err := chunkCount(b)
+	if err != nil || n != len(as) {
+		t.Fatalf("count %d (%v), want %d", n, err, len(as))
+	}
+	got := make([]churn.Action, n)
+	if err := decodeChunk(b, got); err != nil {
 		t.Fatal(err)
 	}
 	for i, a := range as {
@@ -353,11 +358,13 @@ func TestChunkRoundTripsEveryField(t *testing.T) {
 			t.Errorf("action %d:\n got %+v\nwant %+v", i, got[i], *a)
 		}
 	}
-	b := encodeChunk(nil, as)
 	for _, bad := range [][]byte{b[:len(b)-1], append(slices.Clone(b[:5]), b[6:]...), []byte("QS1")} {
-		if _, err := decodeChunk(bad); err == nil {
+		if err := decodeChunk(bad, make([]churn.Action, len(as))); err == nil {
 			t.Errorf("damaged chunk of %d bytes decoded", len(bad))
 		}
+	}
+	if err := decodeChunk(b, make([]churn.Action, len(as)+1)); err == nil {
+		t.Error("a chunk decoded into more actions than it holds")
 	}
 }
 
