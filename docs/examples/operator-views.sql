@@ -109,7 +109,9 @@ FROM operator.reconnections;
 
 -- The usage rollups (migration 0010) are filled by materialized views on
 -- INSERTs into usage_daily, which a view never receives: make them views
--- over usage_daily with the same SELECTs. Correct, and as slow as reading
+-- over usage_daily with the same SELECTs (copied from migration 0010; a
+-- test in clickhouse/rollups_docs_test.go fails when they differ from the
+-- migrations' definition). Correct, and as slow as reading
 -- the daily rows; with a large usage table, keep usage_daily a table that
 -- the operator's ETL fills instead.
 DROP TABLE IF EXISTS usage_monthly_mv;
