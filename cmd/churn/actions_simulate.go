@@ -119,7 +119,7 @@ the API serves that same database (GET /v1/me names it).`,
 	f.Uint64Var(&eff.Seed, "seed", eff.Seed, "seed of the synthetic answers and saves")
 	f.Float64Var(&eff.Unreachable, "unreachable", eff.Unreachable, "share of customers agents cannot reach")
 	f.StringToStringVar(&accept, "accept-rate", nil, "kind=share of reached customers who accept (defaults: specialist_call=0.7,offer=0.6,email=0.2,sms=0.25)")
-	f.StringToStringVar(&save, "save-rate", nil, "kind=share or kind/reason=share of accepting would-be churners (leaving for reason) who stay "+
+	f.StringToStringVar(&save, "save-rate", nil, "kind=share (every reason; drops the kind's defaults) or kind/reason=share of accepting would-be churners (leaving for reason) who stay "+
 		"(defaults: specialist_call/service=0.8,specialist_call/network=0.7,specialist_call/price=0.2,specialist_call/competitor=0.3,specialist_call=0.05,"+
 		"offer/price=0.85,offer/competitor=0.6,offer=0.05,email/price=0.1,email=0.03,sms=0.02)")
 	f.StringToStringVar(&dogs, "sleeping-dogs", nil, "kind=share of reached low-risk customers who would have stayed and leave because of the contact "+
@@ -177,17 +177,26 @@ func parseRates(in map[string]string, out map[string]float64, flag string) error
 	return nil
 }
 
-// parseSaveRates reads kind=share (every reason the kind does not list)
-// and kind/reason=share.
+// parseSaveRates reads kind=share, the kind's rate for every reason, and
+// kind/reason=share, one reason's. A kind named alone drops its per-reason
+// defaults, so that offer=0 means offers keep nobody rather than only those
+// leaving for a reason the defaults do not list (a cluster test that meant
+// to turn the effect off that way still lost a churn event under the
+// champion's holdout).
 func parseSaveRates(in map[string]string, out map[string]map[string]float64) error {
 	flat := map[string]float64{}
 	if err := parseRates(in, flat, "save-rate"); err != nil {
 		return err
 	}
 	for k, v := range flat {
+		if !strings.Contains(k, "/") {
+			out[k] = map[string]float64{synth.AnyReason: v}
+		}
+	}
+	for k, v := range flat {
 		kind, reason, ok := strings.Cut(k, "/")
 		if !ok {
-			reason = synth.AnyReason
+			continue
 		}
 		if out[kind] == nil {
 			out[kind] = map[string]float64{}

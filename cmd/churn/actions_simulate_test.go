@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/telcoretain/churn/clickhouse/chtest"
+	"github.com/telcoretain/churn/dataset/synth"
 )
 
 // fakeAPI answers GET /v1/me with database and counts every other request,
@@ -86,5 +87,27 @@ func TestSimulateRefusesAnAPIThatServesAnotherDatabase(t *testing.T) {
 		if n := touched.Load(); (n > 0) != tc.claims {
 			t.Errorf("API of database %q got %d requests besides /v1/me, want some: %v", tc.served, n, tc.claims)
 		}
+	}
+}
+
+func TestSaveRateOfAKindAloneAppliesToEveryReasonAndAReasonOverridesIt(t *testing.T) {
+	eff := synth.DefaultRetentionEffect(1)
+	if err := parseSaveRates(map[string]string{"offer": "0", "specialist_call": "0.1", "specialist_call/service": "0.9"}, eff.SaveRates); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		kind, reason string
+		want         float64
+	}{
+		{"offer", "price", 0}, {"offer", "competitor", 0}, {"offer", "network", 0},
+		{"specialist_call", "service", 0.9}, {"specialist_call", "network", 0.1}, {"specialist_call", "price", 0.1},
+		{"email", "price", 0.1}, {"email", "network", 0.03}, // not named: the defaults
+	} {
+		if got := eff.SaveRate(c.kind, c.reason); got != c.want {
+			t.Errorf("save rate of %s for %s: %v, want %v", c.kind, c.reason, got, c.want)
+		}
+	}
+	if err := parseSaveRates(map[string]string{"offer/price": "x"}, eff.SaveRates); err == nil || !strings.Contains(err.Error(), "save-rate") {
+		t.Errorf("a rate that is no number: %v, want an error naming --save-rate", err)
 	}
 }

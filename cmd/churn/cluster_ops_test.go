@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,10 +19,17 @@ import (
 
 // clusterOperations runs, on a cluster database that clusterWorkflow seeded,
 // trained and scored, what an operator runs next: the scheduler's jobs, a
-// retention cycle worked through the API.
+// retention cycle worked through the API, and the notebooks.
 func clusterOperations(t *testing.T, cfg clickhouse.Config, c *clickhouse.Client) {
 	t.Run("ScheduledScoreActionsDriftAndOutcomes", func(t *testing.T) { clusterScheduledJobs(t, cfg, c) })
-	t.Run("ActionsPlanSimulateOutcomesAndReport", func(t *testing.T) { clusterRetentionCycle(t, cfg, c) })
+	var api *servedQueue
+	t.Run("ActionsPlanSimulateOutcomesAndReport", func(st *testing.T) { api = clusterRetentionCycle(st, t, cfg, c) })
+	t.Run("NotebooksReadTheDistributedTables", func(t *testing.T) {
+		if api == nil {
+			t.Skip("no API: the retention cycle failed")
+		}
+		clusterNotebooks(t, cfg, api)
+	})
 }
 
 func clusterFlags(cfg clickhouse.Config) []string {
@@ -99,11 +110,14 @@ func clusterScheduledJobs(t *testing.T, cfg clickhouse.Config, c *clickhouse.Cli
 // clusterRetentionCycle scores the customers as of three months before the
 // data's last, plans that cycle, has synthetic agents work it through a
 // `churn serve` of the cluster database, labels the cycle and prints the
-// lift report. The synthetic effect is off: its deletes (saves) and
-// inserts (sleeping dogs) of churn events would change the data under the
-// champion (the delete itself on a cluster is
-// TestClusterInsertsShardByCustomerAndDeletesReachEveryShard's).
-func clusterRetentionCycle(t *testing.T, cfg clickhouse.Config, c *clickhouse.Client) {
+// lift report. The synthetic effect is off (every kind's save rate 0 for
+// every reason, no sleeping dogs): its deletes (saves) and inserts
+// (sleeping dogs) of churn events would change the champion's holdout,
+// which 02-model-report checks against the registry (scripts/notebooks.sh
+// trains again after it; the delete itself on a cluster is
+// TestClusterInsertsShardByCustomerAndDeletesReachEveryShard's). It returns
+// the running server for the notebooks; parent's end stops it.
+func clusterRetentionCycle(t, parent *testing.T, cfg clickhouse.Config, c *clickhouse.Client) *servedQueue {
 	ctx := context.Background()
 	var last time.Time
 	if err := c.Conn().QueryRow(ctx, "SELECT toStartOfMonth(max(day)) FROM usage_daily").Scan(&last); err != nil {
@@ -121,7 +135,7 @@ func clusterRetentionCycle(t *testing.T, cfg clickhouse.Config, c *clickhouse.Cl
 	dir := t.TempDir()
 	api := newServedQueue(t, buildChurn(t, dir), dir, "serve", cfg)
 	api.env = append(api.env, "CHURN_CLICKHOUSE_CLUSTER="+cfg.Cluster)
-	t.Cleanup(api.kill)
+	parent.Cleanup(api.kill)
 	api.start()
 	waitQueued(t, api, cycle)
 
@@ -133,6 +147,9 @@ func clusterRetentionCycle(t *testing.T, cfg clickhouse.Config, c *clickhouse.Cl
 		t.Fatalf("simulate: exit %d\n%s%s", code, out, errOut)
 	}
 	worked, _ := strconv.Atoi(m[1])
+	if changed := regexp.MustCompile(`churn events removed [1-9]|sleeping dogs woken [1-9]`).FindString(out); changed != "" {
+		t.Errorf("simulate with the effect off changed churn_events (%s):\n%s", changed, out)
+	}
 	// Simulate works every queued action, the scheduled cycle's too: each
 	// ends done (accepted, declined) or failed (unreachable), once.
 	var ended, actions uint64
@@ -149,6 +166,7 @@ func clusterRetentionCycle(t *testing.T, cfg clickhouse.Config, c *clickhouse.Cl
 	if code != 0 || !regexp.MustCompile(`(?m)^\s+all\s+\d+`).MatchString(out) {
 		t.Errorf("report: exit %d, want a row for all treated customers\n%s%s", code, out, errOut)
 	}
+	return api
 }
 
 // waitQueued waits until the server has loaded the plan of cycle (it reads
@@ -162,4 +180,41 @@ func waitQueued(t *testing.T, api *servedQueue, cycle string) {
 		}
 	}
 	t.Fatalf("the server did not queue the actions of cycle %s within 30 s", cycle)
+}
+
+// clusterNotebooks executes the notebooks (scripts/notebooks.sh) on the
+// cluster database, through the node of cfg and the running API: their
+// queries read the Distributed tables, and the `churn features` they call
+// runs per shard.
+func clusterNotebooks(t *testing.T, cfg clickhouse.Config, api *servedQueue) {
+	py := exec.Command("/usr/bin/python3", "-c", "import nbconvert, ipykernel, clickhouse_driver, xgboost, sklearn, matplotlib")
+	if out, err := py.CombinedOutput(); err != nil && os.Getenv("CI") != "true" {
+		// CI installs them (the script does, as `make notebooks` does).
+		t.Skipf("the notebooks' Python packages are missing (run `make notebooks` once): %v\n%s", err, out)
+	}
+	out := t.TempDir()
+	cmd := exec.Command("bash", filepath.Join(repo, "scripts", "notebooks.sh"))
+	cmd.Env = append(os.Environ(), "CHURN_CLICKHOUSE_ADDR="+cfg.Addr, "CHURN_CLICKHOUSE_DB="+cfg.Database,
+		"CHURN_CLICKHOUSE_CLUSTER="+cfg.Cluster, "CHURN_API_URL=http://"+api.addr, "CHURN_API_KEY="+testAdminKey,
+		"NOTEBOOK_OUT="+out)
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("notebooks on the cluster: %v\n%s", err, tail(string(b), 60))
+	}
+	for _, nb := range []string{"01-explore", "02-model-report", "03-retention"} {
+		if _, err := os.Stat(filepath.Join(out, nb+".html")); err != nil {
+			t.Errorf("no report of %s: %v", nb, err)
+		}
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "notebooks:") {
+			t.Log(line)
+		}
+	}
+}
+
+// tail is the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n") + fmt.Sprintf("\n(%d lines)", len(lines))
 }
