@@ -62,7 +62,8 @@ bench-scale: clickhouse
 
 # Restart of the action queue with 10M events in the log (issue 17): full
 # replay against snapshot + later events, target <= 15 s; the events are
-# generated in a scratch database, dropped afterwards. 5-15 minutes; not in CI.
+# generated in a scratch database, dropped afterwards. About 10 minutes on
+# the shared 2-core machine (the full replay is most of it); not in CI.
 bench-queue: clickhouse
 	@bash scripts/bench-queue.sh
 
