@@ -329,53 +329,30 @@ SELECT * FROM
             bitAnd(active_mask, to_hn - to_h) AS days_after,
             -- the bits below the highest one set, set too: its population
             -- count minus one is the day of the month of the last active day
-            bitOr(days_365, bitShiftRight(days_365, 1)) AS last_1,
-            bitOr(last_1, bitShiftRight(last_1, 2)) AS last_2,
-            bitOr(last_2, bitShiftRight(last_2, 4)) AS last_3,
-            bitOr(last_3, bitShiftRight(last_3, 8)) AS last_4,
-            bitOr(last_4, bitShiftRight(last_4, 16)) AS smear_last,
-            bitOr(days_h, bitShiftRight(days_h, 1)) AS h_1,
-            bitOr(h_1, bitShiftRight(h_1, 2)) AS h_2,
-            bitOr(h_2, bitShiftRight(h_2, 4)) AS h_3,
-            bitOr(h_3, bitShiftRight(h_3, 8)) AS h_4,
-            bitOr(h_4, bitShiftRight(h_4, 16)) AS smear_h,
+            -- (of the year, of the horizon)
+            arrayMap(x -> bitOr(x, bitShiftRight(x, 16)),
+             arrayMap(x -> bitOr(x, bitShiftRight(x, 8)),
+              arrayMap(x -> bitOr(x, bitShiftRight(x, 4)),
+               arrayMap(x -> bitOr(x, bitShiftRight(x, 2)),
+                arrayMap(x -> bitOr(x, bitShiftRight(x, 1)), [days_365, days_h]))))) AS smears,
             -- the bits below the lowest one set: their count is its day of the month - 1
             bitAnd(days_after, negate(days_after)) - 1 AS below_next,
-            -- population counts of values below 2^32 (18.16 has no bitCount):
-            -- the SWAR sum of bits, in plain column arithmetic
-            days_old - bitAnd(bitShiftRight(days_old, 1), 1431655765) AS old_1,
-            bitAnd(old_1, 858993459) + bitAnd(bitShiftRight(old_1, 2), 858993459) AS old_2,
-            bitAnd(old_2 + bitShiftRight(old_2, 4), 252645135) AS old_3,
-            bitAnd(bitShiftRight(old_3 * 16843009, 24), 255) AS n_old,
-            days_prev - bitAnd(bitShiftRight(days_prev, 1), 1431655765) AS prev_1,
-            bitAnd(prev_1, 858993459) + bitAnd(bitShiftRight(prev_1, 2), 858993459) AS prev_2,
-            bitAnd(prev_2 + bitShiftRight(prev_2, 4), 252645135) AS prev_3,
-            bitAnd(bitShiftRight(prev_3 * 16843009, 24), 255) AS n_prev,
-            days_30 - bitAnd(bitShiftRight(days_30, 1), 1431655765) AS d30_1,
-            bitAnd(d30_1, 858993459) + bitAnd(bitShiftRight(d30_1, 2), 858993459) AS d30_2,
-            bitAnd(d30_2 + bitShiftRight(d30_2, 4), 252645135) AS d30_3,
-            bitAnd(bitShiftRight(d30_3 * 16843009, 24), 255) AS n_30,
-            smear_last - bitAnd(bitShiftRight(smear_last, 1), 1431655765) AS sl_1,
-            bitAnd(sl_1, 858993459) + bitAnd(bitShiftRight(sl_1, 2), 858993459) AS sl_2,
-            bitAnd(sl_2 + bitShiftRight(sl_2, 4), 252645135) AS sl_3,
-            bitAnd(bitShiftRight(sl_3 * 16843009, 24), 255) AS n_last,
-            smear_h - bitAnd(bitShiftRight(smear_h, 1), 1431655765) AS sh_1,
-            bitAnd(sh_1, 858993459) + bitAnd(bitShiftRight(sh_1, 2), 858993459) AS sh_2,
-            bitAnd(sh_2 + bitShiftRight(sh_2, 4), 252645135) AS sh_3,
-            bitAnd(bitShiftRight(sh_3 * 16843009, 24), 255) AS n_h,
-            below_next - bitAnd(bitShiftRight(below_next, 1), 1431655765) AS bn_1,
-            bitAnd(bn_1, 858993459) + bitAnd(bitShiftRight(bn_1, 2), 858993459) AS bn_2,
-            bitAnd(bn_2 + bitShiftRight(bn_2, 4), 252645135) AS bn_3,
-            bitAnd(bitShiftRight(bn_3 * 16843009, 24), 255) AS n_next
+            -- population counts (18.16 has no bitCount): the SWAR sum of
+            -- bits, one step per arrayMap so that no expression repeats
+            arrayMap(x -> bitAnd(bitShiftRight(x * 16843009, 24), 255),
+             arrayMap(x -> bitAnd(x + bitShiftRight(x, 4), 252645135),
+              arrayMap(x -> bitAnd(x, 858993459) + bitAnd(bitShiftRight(x, 2), 858993459),
+               arrayMap(x -> x - bitAnd(bitShiftRight(x, 1), 1431655765),
+                [days_old, days_prev, days_30, smears[1], smears[2], below_next])))) AS counts
         SELECT
             cityHash64(customer_id) AS k,
-            sum(n_old) AS u_active_old,
-            sum(n_prev) AS u_active_prev,
-            sum(n_30) AS u_active_30,
-            minIf(tn - m0 - (n_last - 1), days_365 != 0) AS u_last_age,
-            maxIf(m0 + n_h - 1, days_h != 0) AS u_l_label,
+            sum(counts[1]) AS u_active_old,
+            sum(counts[2]) AS u_active_prev,
+            sum(counts[3]) AS u_active_30,
+            minIf(tn - m0 - (counts[4] - 1), days_365 != 0) AS u_last_age,
+            maxIf(m0 + counts[5] - 1, days_h != 0) AS u_l_label,
             countIf(days_after != 0) AS u_l_after,
-            minIf(m0 + n_next, days_after != 0) AS u_l_next
+            minIf(m0 + counts[6], days_after != 0) AS u_l_next
         FROM usage_monthly
         WHERE month >= toStartOfMonth(t - 365) AND month < t + @horizon_days + @inactivity_days
         GROUP BY k
