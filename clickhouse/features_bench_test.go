@@ -238,7 +238,7 @@ func literalSQL(b *testing.B, query string, params map[string]any) string {
 	return out
 }
 
-// BenchmarkSnapshot1M times snapshots of the database churn_1m (or
+// BenchmarkSnapshot1M times snapshots of the database churn_scale (or
 // CHURN_BENCH_1M_DB) as of the day after its latest usage day: the snapshot
 // as commands compute it, from the usage rollups, and once the same query
 // with its usage part read from daily rows only (the shape before the
@@ -248,7 +248,7 @@ func literalSQL(b *testing.B, query string, params map[string]any) string {
 func BenchmarkSnapshot1M(b *testing.B) {
 	ctx := context.Background()
 	cfg := chtest.Config()
-	cfg.Database = cmp.Or(os.Getenv("CHURN_BENCH_1M_DB"), "churn_1m")
+	cfg.Database = cmp.Or(os.Getenv("CHURN_BENCH_1M_DB"), "churn_scale")
 	c, err := clickhouse.Open(ctx, cfg, nil)
 	if err != nil {
 		b.Skipf("no database %s to benchmark (seed it as docs/scaling.md says): %v", cfg.Database, err)

@@ -17,22 +17,33 @@
 --
 -- Shape, chosen for ClickHouse 18.16 and kept valid on current releases: each
 -- table is aggregated per customer with conditional aggregates over day
--- windows, and the small per-customer results are attached to the active
--- customers with nested ANY LEFT JOINs, one join per level; the usage
--- subqueries, the most complex, are the outermost joins because 18.16
--- analyses a subquery once more for every level around it. Invoices and
--- payments are aggregated per customer (100k groups) rather than per invoice
--- (over a million string keys); each invoice's payments are then matched
--- inside the customer's arrays, by a 64-bit hash of the invoice id: matching
--- every due invoice against every payment of its customer copies the
--- payments once per invoice, and hashes halved that query's CPU on a million
--- customers (docs/scaling.md). Two invoice ids of one customer that share a
--- hash would merge their payments; with 64 bits that does not happen.
+-- windows, and the small per-customer results are attached to the customers
+-- with nested ANY LEFT JOINs, one join per level (18.16 allows one JOIN per
+-- SELECT); the usage subqueries, the most complex, are the outermost joins
+-- because 18.16 analyses a subquery once more for every level around it.
 --
--- Usage comes from the rollups of migration 0010, not from a year of daily
--- rows: active days (every count and the last active day, over up to 365
--- days) from the per-month bitmasks of usage_monthly, and the sums of the
--- 7/30/90-day windows from the per-day columns of the month-split weeks of
+-- Every side groups and joins by k = cityHash64(customer_id), a UInt64, not
+-- by the id string: grouping a million string keys cost nearly twice the
+-- CPU of integer ones (docs/scaling.md has the measurements), and the id
+-- itself is read once, from customers. Two ids that share a 64-bit hash
+-- would share their history; among a billion ids that happens with a
+-- probability below 3%, among ten million below 3e-6. Fewer sides mean
+-- fewer join levels: the four small lifecycle tables are one side
+-- (lifecycle.sql), which also gives the churn state at the as-of date and
+-- the postpaid label; the monthly usage masks give the usage part of
+-- prepaid activity, and the weekly usage sums the usage decay.
+--
+-- Invoices and payments are aggregated per customer rather than per invoice
+-- (a join per invoice took 2.4 times the CPU on a million customers); each
+-- invoice's payments are then matched inside the customer's arrays, by a
+-- 64-bit hash of the invoice id. Two invoice ids of one customer that share
+-- a hash would merge their payments; with 64 bits that does not happen.
+--
+-- Usage comes from the rollups of migration 0010, not from daily rows:
+-- active days (every count, the last active day over up to 365 days, and
+-- prepaid activity around the as-of date) from the per-month bitmasks of
+-- usage_monthly, and the sums of the 7/14/30/56/90-day windows and the
+-- weekly decay from the per-day columns of the month-split weeks of
 -- usage_weekly; no daily row is read. Every value is the same, bit for bit,
 -- as computed from daily rows alone: clickhouse/rollups_test.go compares the
 -- two at many as-of dates. Measured figures: docs/scaling.md.
@@ -40,8 +51,9 @@
 -- A customer without rows in a table gets the join's default values (0, '',
 -- 0000-00-00, []), not NULLs, so every side carries a count or *_present
 -- column and the outer SELECT turns "no rows" into the documented value (0
--- or NaN). Column names are unique across
--- sides (prefixes c_, u_, v_, b_, y_, s_, p_) so that SELECT * never collides.
+-- or NaN). Column names are unique across sides (prefixes c_, b_, y_, s_,
+-- p_, u_, v_, d_ here, k_, g_, w_ in lifecycle.sql) so that SELECT * never
+-- collides.
 --
 -- The outer column names and order are the feature registry's
 -- (features.Registry) without the features computed in Go (clv, value_tier).
@@ -51,22 +63,30 @@
 -- after it and before T, and its label is a churn event in the horizon; a
 -- prepaid customer is active while its last activity before T is at most
 -- @inactivity_days old, and its label says that its last activity before an
--- inactivity of that many days falls before T + horizon (lifecycle.sql).
+-- inactivity of that many days falls before T + horizon. Prepaid activity is
+-- any active usage day or a top-up; its day numbers (0: none) come from the
+-- u_ and k_ sides.
 WITH
     toDate(@as_of) AS t,
+    toInt64(toRelativeDayNum(t)) AS tn,
     -- each invoice already due: (due date, amount, paid before t, last payment before t)
     arrayMap((inv, pays) -> (
             inv.2,
             inv.3,
             arraySum(arrayMap(p -> if(p.1 = inv.1, p.3, 0), pays)),
             arrayReduce('max', arrayMap(p -> if(p.1 = inv.1, p.2, toDate(0)), pays))),
-        b_due, arrayMap(x -> y_pays, b_due)) AS due_status
+        b_due, arrayMap(x -> y_pays, b_due)) AS due_status,
+    -- prepaid activity: the last active day before t within the
+    -- inactivity days, the last before t + horizon, and the first after it
+    greatest(if(u_active_old + u_active_prev + u_active_30 > 0 AND u_last_age <= @inactivity_days, tn - u_last_age, 0),
+             k_l_before) AS l_last_before,
+    greatest(l_last_before, greatest(u_l_label, k_l_label)) AS l_last_label,
+    multiIf(u_l_after > 0 AND k_l_after > 0, least(u_l_next, k_l_next), u_l_after > 0, u_l_next, k_l_next) AS l_next
 SELECT
     customer_id,
     toFloat32(if(c_billing = 'prepaid',
-                 NOT (l_after > 0 AND toRelativeDayNum(l_next) - greatest(toRelativeDayNum(l_last_label), toRelativeDayNum(t) - c_tenure) <= @inactivity_days),
-                 c_label)) AS label,
-
+                 NOT (u_l_after + k_l_after > 0 AND l_next - greatest(l_last_label, tn - c_tenure) <= @inactivity_days),
+                 w_label > 0)) AS label,
     -- rfm
     toFloat32(if(u_active_old + u_active_prev + u_active_30 = 0, nan, toFloat64(u_last_age))) AS days_since_last_usage,
     toFloat32(u_active_old + u_active_prev + u_active_30) AS active_days_365d,
@@ -148,8 +168,8 @@ SELECT
     toFloat32(w_churns) AS past_churns,
     toFloat32(w_returns) AS winbacks,
     toFloat32(if(w_returns = 0, nan, toFloat64(toRelativeDayNum(t) - toRelativeDayNum(w_last_return)))) AS days_since_winback,
-    toFloat32(if(d_voice_56 = 0, nan, toFloat64(d_voice_wsum * 8 / (42 * d_voice_56)))) AS voice_slope_8w,
-    toFloat32(if(d_data_56 = 0, nan, toFloat64(d_data_wsum * 8 / (42 * d_data_56)))) AS data_slope_8w,
+    toFloat32(if(d_voice_56 = 0, nan, toFloat64(d_voice_wsum * 4 / (42 * d_voice_56)))) AS voice_slope_8w,
+    toFloat32(if(d_data_56 = 0, nan, toFloat64(d_data_wsum * 4 / (42 * d_data_56)))) AS data_slope_8w,
     toFloat32(multiIf(d_voice_base > 0 AND d_data_base > 0, (d_voice_14 / d_voice_base + d_data_14 / d_data_base) * 76 / 28,
                       d_voice_base > 0, d_voice_14 / d_voice_base * 76 / 14,
                       d_data_base > 0, d_data_14 / d_data_base * 76 / 14,
@@ -168,191 +188,203 @@ SELECT * FROM
                 (
                     SELECT * FROM
                     (
-                        -- active customers and their labels
-                        -- (a WITH alias is not visible inside IN subqueries on 18.16)
-                        WITH toDate(@as_of) AS t
-                        SELECT
-                            customer_id,
-                            toRelativeDayNum(t) - toRelativeDayNum(signup_date) AS c_tenure,
-                            transform(segment, @segment_values, @segment_categories, '') AS c_segment,
-                            region AS c_region,
-                            transform(payment_method, @payment_values, @payment_categories, '') AS c_payment_method,
-                            billing AS c_billing,
-                            customer_id IN (
-                                SELECT customer_id FROM churn_events
-                                WHERE churned_at >= toDate(@as_of) AND churned_at < toDate(@as_of) + @horizon_days
-                            ) AS c_label
-                        FROM customers
-                        WHERE signup_date < t
-                          AND (billing = 'prepaid' OR customer_id NOT IN (
-                              -- gone: the latest churn event before T has no return after it
-                              SELECT customer_id FROM
-                              (
-                                  SELECT customer_id, max(churned_at) AS gone
-                                  FROM churn_events WHERE churned_at < toDate(@as_of) GROUP BY customer_id
-                              )
-                              ANY LEFT JOIN
-                              (
-                                  SELECT customer_id, max(reactivated_at) AS back
-                                  FROM reactivations WHERE reactivated_at < toDate(@as_of) GROUP BY customer_id
-                              ) USING customer_id
-                              WHERE back <= gone))
+                        SELECT * FROM
+                        (
+                            -- customers signed up before the as-of date; whether they
+                            -- are active is decided in the outer WHERE
+                            WITH toDate(@as_of) AS t
+                            SELECT
+                                cityHash64(customer_id) AS k,
+                                customer_id,
+                                toRelativeDayNum(t) - toRelativeDayNum(signup_date) AS c_tenure,
+                                transform(segment, @segment_values, @segment_categories, '') AS c_segment,
+                                region AS c_region,
+                                transform(payment_method, @payment_values, @payment_categories, '') AS c_payment_method,
+                                billing AS c_billing
+                            FROM customers
+                            WHERE signup_date < t
+                        )
+                        ANY LEFT JOIN
+                        (
+{lifecycle}
+                        ) USING k
                     )
                     ANY LEFT JOIN
                     (
-                        -- invoices issued before the as-of date
-                        WITH toDate(@as_of) AS t
+                        -- support tickets opened before the as-of date; a resolution or a
+                        -- satisfaction score counts only when it came before it too
+                        WITH
+                            toDate(@as_of) AS t,
+                            toRelativeDayNum(t) - toRelativeDayNum(toDate(opened_at)) AS age,
+                            (isNotNull(resolved_at) AND toDate(assumeNotNull(resolved_at)) < t) AS resolved,
+                            transform(category, @ticket_values, @ticket_categories, '') AS kind
                         SELECT
-                            customer_id,
-                            count() AS b_invoices,
-                            sum(amount) AS b_invoiced,
-                            sumIf(amount, issued_at >= t - 365) AS b_revenue_365,
-                            sumIf(amount, issued_at >= t - 90) AS b_revenue_90,
-                            countIf(issued_at >= t - 90) AS b_invoices_90,
-                            sumIf(amount, issued_at >= t - 180) AS b_amount_180,
-                            countIf(issued_at >= t - 180) AS b_invoices_180,
-                            arraySort(groupArray((issued_at, invoice_id, amount))) AS b_hist,
-                            b_hist[-1].3 AS b_last_amount,
-                            arrayFilter(x -> x.1 >= b_hist[-1].1 - 90 AND x.1 < b_hist[-1].1, b_hist) AS b_prev,
-                            length(b_prev) AS b_prev_n,
-                            arraySum(arrayMap(x -> x.3, b_prev)) AS b_prev_sum,
-                            groupArrayIf((cityHash64(invoice_id), due_date, amount), due_date < t) AS b_due
-                        FROM invoices
-                        WHERE issued_at < t
-                        GROUP BY customer_id
-                    ) USING customer_id
+                            cityHash64(customer_id) AS k,
+                            countIf(kind = 'billing' AND age <= 30) AS s_billing_30,
+                            countIf(kind = 'billing' AND age <= 90) AS s_billing_90,
+                            countIf(kind = 'network' AND age <= 30) AS s_network_30,
+                            countIf(kind = 'network' AND age <= 90) AS s_network_90,
+                            countIf(kind = 'device' AND age <= 30) AS s_device_30,
+                            countIf(kind = 'device' AND age <= 90) AS s_device_90,
+                            countIf(kind = 'service' AND age <= 30) AS s_service_30,
+                            countIf(kind = 'service' AND age <= 90) AS s_service_90,
+                            countIf(kind = 'complaint' AND age <= 30) AS s_complaint_30,
+                            countIf(kind = 'complaint' AND age <= 90) AS s_complaint_90,
+                            countIf(NOT resolved) AS s_unresolved,
+                            countIf(resolved AND isNotNull(satisfaction)) AS s_rated,
+                            argMaxIf(assumeNotNull(satisfaction), (assumeNotNull(resolved_at), ticket_id),
+                                     resolved AND isNotNull(satisfaction)) AS s_last_satisfaction,
+                            countIf(kind = 'complaint') AS s_complaints,
+                            minIf(age, kind = 'complaint') AS s_complaint_age
+                        FROM support_tickets
+                        WHERE toDate(opened_at) < t
+                        GROUP BY k
+                    ) USING k
                 )
                 ANY LEFT JOIN
                 (
-                    -- payments made before the as-of date
+                    -- plan history before the as-of date; the plan in force is the latest
                     WITH toDate(@as_of) AS t
                     SELECT
-                        customer_id,
-                        count() AS y_payments,
-                        sum(amount) AS y_paid,
-                        max(paid_at) AS y_last_paid,
-                        countIf(paid_at >= t - 365) AS y_payments_365,
-                        sumIf(amount, paid_at >= t - 365) AS y_paid_365,
-                        groupArray((cityHash64(invoice_id), paid_at, amount)) AS y_pays
-                    FROM payments
-                    WHERE paid_at < t
-                    GROUP BY customer_id
-                ) USING customer_id
+                        cityHash64(customer_id) AS k,
+                        1 AS p_present,
+                        arraySort(groupArray((changed_at, monthly_fee, contract))) AS p_hist,
+                        transform(p_hist[-1].3, @contract_values, @contract_categories, '') AS p_contract,
+                        p_hist[-1].2 AS p_fee,
+                        if(length(p_hist) > 1, p_hist[-1].2 - p_hist[-2].2, 0) AS p_fee_change,
+                        toRelativeDayNum(t) - toRelativeDayNum(p_hist[-1].1) AS p_days_since,
+                        countIf(changed_at >= t - 365) AS p_changes_12m
+                    FROM plan_changes
+                    WHERE changed_at < t
+                    GROUP BY k
+                ) USING k
             )
             ANY LEFT JOIN
             (
-                -- support tickets opened before the as-of date; a resolution or a
-                -- satisfaction score counts only when it came before it too
-                WITH
-                    toDate(@as_of) AS t,
-                    toRelativeDayNum(t) - toRelativeDayNum(toDate(opened_at)) AS age,
-                    (isNotNull(resolved_at) AND toDate(assumeNotNull(resolved_at)) < t) AS resolved,
-            transform(category, @ticket_values, @ticket_categories, '') AS kind
+                -- invoices issued before the as-of date
+                WITH toDate(@as_of) AS t
                 SELECT
-                    customer_id,
-                    countIf(kind = 'billing' AND age <= 30) AS s_billing_30,
-                    countIf(kind = 'billing' AND age <= 90) AS s_billing_90,
-                    countIf(kind = 'network' AND age <= 30) AS s_network_30,
-                    countIf(kind = 'network' AND age <= 90) AS s_network_90,
-                    countIf(kind = 'device' AND age <= 30) AS s_device_30,
-                    countIf(kind = 'device' AND age <= 90) AS s_device_90,
-                    countIf(kind = 'service' AND age <= 30) AS s_service_30,
-                    countIf(kind = 'service' AND age <= 90) AS s_service_90,
-                    countIf(kind = 'complaint' AND age <= 30) AS s_complaint_30,
-                    countIf(kind = 'complaint' AND age <= 90) AS s_complaint_90,
-                    countIf(NOT resolved) AS s_unresolved,
-                    countIf(resolved AND isNotNull(satisfaction)) AS s_rated,
-                    argMaxIf(assumeNotNull(satisfaction), (assumeNotNull(resolved_at), ticket_id),
-                             resolved AND isNotNull(satisfaction)) AS s_last_satisfaction,
-                    countIf(kind = 'complaint') AS s_complaints,
-                    minIf(age, kind = 'complaint') AS s_complaint_age
-                FROM support_tickets
-                WHERE toDate(opened_at) < t
-                GROUP BY customer_id
-            ) USING customer_id
+                    cityHash64(customer_id) AS k,
+                    count() AS b_invoices,
+                    sum(amount) AS b_invoiced,
+                    sumIf(amount, issued_at >= t - 365) AS b_revenue_365,
+                    sumIf(amount, issued_at >= t - 90) AS b_revenue_90,
+                    countIf(issued_at >= t - 90) AS b_invoices_90,
+                    sumIf(amount, issued_at >= t - 180) AS b_amount_180,
+                    countIf(issued_at >= t - 180) AS b_invoices_180,
+                    arraySort(groupArray((issued_at, invoice_id, amount))) AS b_hist,
+                    b_hist[-1].3 AS b_last_amount,
+                    arrayFilter(x -> x.1 >= b_hist[-1].1 - 90 AND x.1 < b_hist[-1].1, b_hist) AS b_prev,
+                    length(b_prev) AS b_prev_n,
+                    arraySum(arrayMap(x -> x.3, b_prev)) AS b_prev_sum,
+                    groupArrayIf((cityHash64(invoice_id), due_date, amount), due_date < t) AS b_due
+                FROM invoices
+                WHERE issued_at < t
+                GROUP BY k
+            ) USING k
         )
         ANY LEFT JOIN
         (
-            -- plan history before the as-of date; the plan in force is the latest
+            -- payments made before the as-of date
             WITH toDate(@as_of) AS t
             SELECT
-                customer_id,
-                1 AS p_present,
-                arraySort(groupArray((changed_at, monthly_fee, contract))) AS p_hist,
-                transform(p_hist[-1].3, @contract_values, @contract_categories, '') AS p_contract,
-                p_hist[-1].2 AS p_fee,
-                if(length(p_hist) > 1, p_hist[-1].2 - p_hist[-2].2, 0) AS p_fee_change,
-                toRelativeDayNum(t) - toRelativeDayNum(p_hist[-1].1) AS p_days_since,
-                countIf(changed_at >= t - 365) AS p_changes_12m
-            FROM plan_changes
-            WHERE changed_at < t
-            GROUP BY customer_id
-        ) USING customer_id
+                cityHash64(customer_id) AS k,
+                count() AS y_payments,
+                sum(amount) AS y_paid,
+                max(paid_at) AS y_last_paid,
+                countIf(paid_at >= t - 365) AS y_payments_365,
+                sumIf(amount, paid_at >= t - 365) AS y_paid_365,
+                groupArray((cityHash64(invoice_id), paid_at, amount)) AS y_pays
+            FROM payments
+            WHERE paid_at < t
+            GROUP BY k
+        ) USING k
     )
     ANY LEFT JOIN
     -- usage rollups: begin (features tests swap this part for a
     -- computation from daily rows only and compare every value)
     (
-        -- active days in the year before t, from the bitmasks of
-        -- usage_monthly (migration 0010): a window's days in a
-        -- month are a range of bits, so every count and the last
-        -- active day are exact without reading daily rows
+        -- active days from the bitmasks of usage_monthly (migration 0010):
+        -- a window's days in a month are a range of bits, so every count,
+        -- the last active day in the year before t and the prepaid
+        -- activity around t are exact without reading daily rows
         WITH
             toDate(@as_of) AS t,
             toInt64(toRelativeDayNum(t)) AS tn,
             toInt64(toRelativeDayNum(month)) AS m0,
-            -- the bit of day number tn - k in this month: bit 0 is the 1st; clamped
+            -- the bit of day number tn + k in this month: bit 0 is the 1st; clamped
             -- to the month, so that b - a selects the days of a window [a, b)
             bitShiftLeft(toInt64(1), least(greatest(tn - 365 - m0, 0), 31)) AS from_365,
             bitShiftLeft(toInt64(1), least(greatest(tn - 90 - m0, 0), 31)) AS from_90,
             bitShiftLeft(toInt64(1), least(greatest(tn - 30 - m0, 0), 31)) AS from_30,
             bitShiftLeft(toInt64(1), least(greatest(tn - m0, 0), 31)) AS to_t,
+            bitShiftLeft(toInt64(1), least(greatest(tn + @horizon_days - m0, 0), 31)) AS to_h,
+            bitShiftLeft(toInt64(1), least(greatest(tn + @horizon_days + @inactivity_days - m0, 0), 31)) AS to_hn,
             bitAnd(active_mask, from_90 - from_365) AS days_old,
             bitAnd(active_mask, from_30 - from_90) AS days_prev,
             bitAnd(active_mask, to_t - from_30) AS days_30,
             bitAnd(active_mask, to_t - from_365) AS days_365,
+            -- prepaid activity: [t, t + horizon) and [t + horizon, t + horizon + inactivity)
+            bitAnd(active_mask, to_h - to_t) AS days_h,
+            bitAnd(active_mask, to_hn - to_h) AS days_after,
             -- the bits below the highest one set, set too: its population
             -- count minus one is the day of the month of the last active day
+            -- (of the year, of the horizon)
             arrayMap(x -> bitOr(x, bitShiftRight(x, 16)),
              arrayMap(x -> bitOr(x, bitShiftRight(x, 8)),
               arrayMap(x -> bitOr(x, bitShiftRight(x, 4)),
                arrayMap(x -> bitOr(x, bitShiftRight(x, 2)),
-                arrayMap(x -> bitOr(x, bitShiftRight(x, 1)), [days_365])))))[1] AS smear,
+                arrayMap(x -> bitOr(x, bitShiftRight(x, 1)), [days_365, days_h]))))) AS smears,
+            -- the bits below the lowest one set: their count is its day of the month - 1
+            bitAnd(days_after, negate(days_after)) - 1 AS below_next,
             -- population counts (18.16 has no bitCount): the SWAR sum of
             -- bits, one step per arrayMap so that no expression repeats
             arrayMap(x -> bitAnd(bitShiftRight(x * 16843009, 24), 255),
              arrayMap(x -> bitAnd(x + bitShiftRight(x, 4), 252645135),
               arrayMap(x -> bitAnd(x, 858993459) + bitAnd(bitShiftRight(x, 2), 858993459),
                arrayMap(x -> x - bitAnd(bitShiftRight(x, 1), 1431655765),
-                [days_old, days_prev, days_30, smear])))) AS counts
+                [days_old, days_prev, days_30, smears[1], smears[2], below_next])))) AS counts
         SELECT
-            customer_id,
+            cityHash64(customer_id) AS k,
             sum(counts[1]) AS u_active_old,
             sum(counts[2]) AS u_active_prev,
             sum(counts[3]) AS u_active_30,
-            minIf(tn - m0 - (counts[4] - 1), days_365 != 0) AS u_last_age
+            minIf(tn - m0 - (counts[4] - 1), days_365 != 0) AS u_last_age,
+            maxIf(m0 + counts[5] - 1, days_h != 0) AS u_l_label,
+            countIf(days_after != 0) AS u_l_after,
+            minIf(m0 + counts[6], days_after != 0) AS u_l_next
         FROM usage_monthly
-        WHERE month >= toStartOfMonth(t - 365) AND month < t
-        GROUP BY customer_id
-    ) USING customer_id
+        WHERE month >= toStartOfMonth(t - 365) AND month < t + @horizon_days + @inactivity_days
+        GROUP BY k
+    ) USING k
 )
 ANY LEFT JOIN
 (
-    -- usage sums over the last 90 days, cut into three spans:
-    -- 1 = [t-90, t-30), 2 = [t-30, t-7), 3 = [t-7, t), so that
-    -- 7 days = 3, 30 days = 2 + 3, 90 days = 1 + 2 + 3 and the
-    -- 30 days before the last 30 = 1, from the per-day columns of
+    -- usage sums over the last 90 days from the per-day columns of
     -- usage_weekly: a bucket's days are its columns 1-7 (Monday to
-    -- Sunday), so the days of a span in a bucket are a range of
-    -- columns and its sum is a difference of two prefix sums.
-    -- Each day is taken as the same integer millionths as the
-    -- reference from daily rows sums: the sums are exact.
+    -- Sunday), so the days of a window in a bucket are a range of
+    -- columns and its sum is a difference of two prefix sums. Each day
+    -- is taken as the same integer millionths as the reference from
+    -- daily rows sums: the sums are exact. v_: volumes in three spans,
+    -- 1 = [t-90, t-30), 2 = [t-30, t-7), 3 = [t-7, t), so that 7 days =
+    -- 3, 30 days = 2 + 3, 90 days = 1 + 2 + 3 and the 30 days before
+    -- the last 30 = 1; d_: the decay of voice and data, the last 8
+    -- weeks weighted by twice their centred index (newest week 7,
+    -- oldest -7: sum(x * w) / 84 is the least-squares slope of weekly
+    -- totals), and the last 14 days against the 76 before them.
     WITH
         toDate(@as_of) AS t,
         toInt64(toRelativeDayNum(t)) - toInt64(toRelativeDayNum(toMonday(week))) AS tm,
         -- columns [1, c) of a bucket are days before t - k
         least(greatest(tm - 90, 0), 7) + 1 AS c90,
+        least(greatest(tm - 56, 0), 7) + 1 AS c56,
+        least(greatest(tm - 49, 0), 7) + 1 AS c49,
+        least(greatest(tm - 42, 0), 7) + 1 AS c42,
+        least(greatest(tm - 35, 0), 7) + 1 AS c35,
         least(greatest(tm - 30, 0), 7) + 1 AS c30,
+        least(greatest(tm - 28, 0), 7) + 1 AS c28,
+        least(greatest(tm - 21, 0), 7) + 1 AS c21,
+        least(greatest(tm - 14, 0), 7) + 1 AS c14,
         least(greatest(tm - 7, 0), 7) + 1 AS c7,
         least(greatest(tm, 0), 7) + 1 AS ct,
         arrayCumSum([toInt64(0),
@@ -382,7 +414,7 @@ ANY LEFT JOIN
         arrayCumSum([toInt64(0), toInt64(dropped_1), toInt64(dropped_2), toInt64(dropped_3), toInt64(dropped_4),
             toInt64(dropped_5), toInt64(dropped_6), toInt64(dropped_7)]) AS dropped
     SELECT
-        customer_id,
+        cityHash64(customer_id) AS k,
         sum(voice[c30] - voice[c90]) AS v_voice_1,
         sum(voice[c7] - voice[c30]) AS v_voice_2,
         sum(voice[ct] - voice[c7]) AS v_voice_3,
@@ -395,20 +427,26 @@ ANY LEFT JOIN
         sum(dropped[ct] - dropped[c30]) AS v_dropped_30,
         sum(dropped[ct] - dropped[c90]) AS v_dropped_90,
         sum(intl[ct] - intl[c90]) AS v_intl_90,
-        sum(roaming[ct] - roaming[c90]) AS v_roaming_90
+        sum(roaming[ct] - roaming[c90]) AS v_roaming_90,
+        sum(7 * (voice[ct] - voice[c7]) + 5 * (voice[c7] - voice[c14]) + 3 * (voice[c14] - voice[c21]) + (voice[c21] - voice[c28])
+            - (voice[c28] - voice[c35]) - 3 * (voice[c35] - voice[c42]) - 5 * (voice[c42] - voice[c49]) - 7 * (voice[c49] - voice[c56])) AS d_voice_wsum,
+        sum(voice[ct] - voice[c56]) AS d_voice_56,
+        sum(voice[ct] - voice[c14]) AS d_voice_14,
+        sum(voice[c14] - voice[c90]) AS d_voice_base,
+        sum(7 * (data[ct] - data[c7]) + 5 * (data[c7] - data[c14]) + 3 * (data[c14] - data[c21]) + (data[c21] - data[c28])
+            - (data[c28] - data[c35]) - 3 * (data[c35] - data[c42]) - 5 * (data[c42] - data[c49]) - 7 * (data[c49] - data[c56])) AS d_data_wsum,
+        sum(data[ct] - data[c56]) AS d_data_56,
+        sum(data[ct] - data[c14]) AS d_data_14,
+        sum(data[c14] - data[c90]) AS d_data_base
     FROM usage_weekly
     -- a bucket starts at most 6 days before any of its days
     WHERE week >= t - 96 AND week < t
-    GROUP BY customer_id
-) USING customer_id
+    GROUP BY k
+) USING k
 -- usage rollups: end
 )
-ANY LEFT JOIN
-(
-{lifecycle}
-) USING customer_id
--- a prepaid customer is active at T while its last activity (or its signup)
--- is at most @inactivity_days old
-WHERE c_billing != 'prepaid'
-   OR greatest(toRelativeDayNum(l_last_before), toRelativeDayNum(t) - c_tenure) >= toRelativeDayNum(t) - @inactivity_days
+WHERE (c_billing = 'prepaid' OR NOT (w_churns > 0 AND w_last_return <= w_gone))
+  -- a prepaid customer is active at T while its last activity (or its
+  -- signup) is at most @inactivity_days old
+  AND (c_billing != 'prepaid' OR greatest(l_last_before, tn - c_tenure) >= tn - @inactivity_days)
 ORDER BY customer_id
