@@ -70,7 +70,7 @@ func cycleMatrix(ctx context.Context, snap snapshotFunc, cycle string, outs []ch
 		rows = append(rows, r)
 		kept = append(kept, o)
 	}
-	d.m = model.Subset(s.Matrix, rows)
+	d.m = subsetRows(s.Matrix, rows)
 	d.m.Labels = make([]float32, len(kept))
 	d.treated = make([]bool, len(kept))
 	d.baseline = make([]float64, len(kept))
@@ -101,4 +101,12 @@ func (d *cycleData) append(o *cycleData) error {
 	d.baseline = append(d.baseline, o.baseline...)
 	d.nt, d.nc, d.missing = d.nt+o.nt, d.nc+o.nc, d.missing+o.missing
 	return nil
+}
+
+// subsetRows returns the rows of m, without labels (a snapshot's labels
+// are the churn horizon's, not an outcome's).
+func subsetRows(m *churn.Matrix, rows []int) *churn.Matrix {
+	out := model.Subset(m, rows)
+	out.Labels = nil
+	return out
 }

@@ -72,7 +72,7 @@ A cycle is the scoring run's as-of date. --dry-run prints the plan only.`,
 			return a.withStore(cmd.Context(), func(c *clickhouse.Client) error {
 				ctx := cmd.Context()
 				job := &jobs.Actions{Runs: c, Policy: func() *retention.Policy { return pol }, DryRun: dryRun, Log: a.log,
-					Outcomes: c, Rand: retention.PlanRand}
+					Outcomes: c, Rand: retention.PlanRand, Uplift: a.upliftScorer(c)}
 				if runID != "" {
 					asOf, err := runAsOf(ctx, c, runID)
 					if err != nil {
@@ -125,6 +125,11 @@ func printPlan(w io.Writer, pol *retention.Policy, res *jobs.ActionsResult, dryR
 	fmt.Fprintf(w, "cycle %s from run %s under %s\n", p.Cycle, p.RunID, pol.Source)
 	fmt.Fprintf(w, "scores considered %d; actions %d (explored %d), control %d; cost %.2f of %.2f left in the budget\n",
 		p.Considered, len(p.Actions), p.Explored, len(p.Control), p.Spent, p.Budget)
+	targeting := string(p.Targeting)
+	if p.TargetingNote != "" {
+		targeting += " (" + p.TargetingNote + ")"
+	}
+	fmt.Fprintf(w, "targeting: %s\n", targeting)
 	byKind := map[string]int{}
 	for _, x := range p.Actions {
 		byKind[string(x.Kind)+" (tier "+string(x.Tier)+")"]++

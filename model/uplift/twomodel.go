@@ -55,9 +55,9 @@ type TwoModel struct {
 	Defs []churn.Feature
 	// Holdout is the out-of-time evaluation, kept in the model file.
 	Holdout *Holdout
-	treated  *xgboost.Booster
-	control  *xgboost.Booster // nil with a baseline
-	shift    float64          // log-odds shift of the baseline for the control arm
+	treated *xgboost.Booster
+	control *xgboost.Booster // nil with a baseline
+	shift   float64          // log-odds shift of the baseline for the control arm
 }
 
 // Train fits the classifiers on m (m.Labels: 1 churned, 0 retained) whose
