@@ -265,7 +265,9 @@ lifetime value. Run ` + "`churn actions outcomes`" + ` first.
 Then the response rates the planner uses, by action, tier and (with enough
 outcomes) top reason: the policy's assumed save and acceptance rates, the
 learned posterior means with 95% credible intervals, and the outcomes
-behind them (see docs/retention.md).`,
+behind them (see docs/retention.md). Last, the Qini coefficient of risk
+targeting on the latest cycle reported, and the uplift champion's holdout
+Qini curves against risk targeting's (` + "`churn uplift train`" + `).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			pol, err := loadPolicy(path)
@@ -283,7 +285,8 @@ behind them (see docs/retention.md).`,
 				printLift(a.stdout, retention.Measure(outs))
 				fmt.Fprintln(a.stdout)
 				printRates(a.stdout, retention.Learn(outs, pol.PriorStrength).Rates(pol), pol.PriorStrength)
-				return nil
+				fmt.Fprintln(a.stdout)
+				return printTargeting(cmd.Context(), a.stdout, c, outs)
 			})
 		},
 	}

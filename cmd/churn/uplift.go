@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/jobs"
 	"github.com/telcoretain/churn/model/uplift"
 )
@@ -106,4 +108,40 @@ func printQiniCurves(w io.Writer, h uplift.Holdout) {
 		fmt.Fprintf(tw, "%.0f%%\t%.3f%%\t%s\t%.3f%%\t\n", 100*pt.Share, 100*pt.Incremental, risk, 100*pt.Share*last)
 	}
 	tw.Flush()
+}
+
+// printTargeting reports how well targeting ranks: the Qini coefficient of
+// the plan's churn probabilities on the latest cycle of outs, and the
+// uplift champion's holdout curves, when there is one.
+func printTargeting(ctx context.Context, w io.Writer, st *clickhouse.Client, outs []churn.Outcome) error {
+	latest := ""
+	for _, o := range outs {
+		latest = max(latest, o.Cycle)
+	}
+	var risk []uplift.Outcome
+	for _, o := range outs {
+		if o.Cycle == latest {
+			risk = append(risk, uplift.Outcome{Score: o.Probability, Treated: o.Group == churn.GroupTreated, Churned: o.Churned})
+		}
+	}
+	_, q := uplift.Qini(risk, jobs.DefaultQiniPoints)
+	fmt.Fprintf(w, "targeting: Qini coefficient of the ranking by churn probability (risk) on cycle %s: %.5f\n", latest, q)
+	v, err := st.ChampionOf(ctx, churn.ModelUplift)
+	if err != nil || v == 0 {
+		if err == nil {
+			fmt.Fprintln(w, "no uplift champion (`churn uplift train` trains one from the labelled cycles)")
+		}
+		return err
+	}
+	mv, err := st.Model(ctx, v)
+	if err != nil {
+		return err
+	}
+	h, err := uplift.ReadHoldout(mv.Artifact)
+	if err != nil || h == nil {
+		return err
+	}
+	fmt.Fprintf(w, "uplift champion %d, holdout cycle %s: Qini uplift %.5f, risk %.5f\n\n", v, h.Cycle, h.Qini, h.QiniRisk)
+	printQiniCurves(w, *h)
+	return nil
 }

@@ -89,3 +89,16 @@ func Unmarshal(data []byte) (*TwoModel, error) {
 	}
 	return t, nil
 }
+
+// ReadHoldout returns the holdout evaluation kept in a model file, without
+// loading its boosters; nil when the file has none.
+func ReadHoldout(data []byte) (*Holdout, error) {
+	var f struct {
+		Kind    churn.ModelKind `json:"kind"`
+		Holdout *Holdout        `json:"holdout"`
+	}
+	if err := json.Unmarshal(data, &f); err != nil || f.Kind != churn.ModelUplift {
+		return nil, churn.Invalid("read uplift model file", "file", "not an uplift model file")
+	}
+	return f.Holdout, nil
+}
