@@ -70,14 +70,21 @@ func ParseModelKind(s string) (ModelKind, error) {
 // ranking by uplift and of the ranking by churn probability (risk
 // targeting) of the same customers.
 const (
-	MetricQini     = "qini"
-	MetricQiniRisk = "qini_risk"
+	MetricQini           = "qini"
+	MetricQiniRisk       = "qini_risk"
+	MetricHoldoutControl = "holdout_control" // control outcomes of the holdout cycle
 )
+
+// UpliftHoldoutMinControl is the fewest control outcomes of a holdout cycle
+// whose Qini comparison may promote an uplift model: with fewer, a handful
+// of control churners decide the comparison, and it is noise.
+const UpliftHoldoutMinControl = 100
 
 // PromoteBlocker says why m may not become its kind's champion, "" when it
 // may: an uplift model must rank the holdout cycle better than risk
 // targeting does, else targeting by it would save fewer customers than the
-// default.
+// default, on a holdout with at least UpliftHoldoutMinControl control
+// outcomes.
 func (m Model) PromoteBlocker() string {
 	if m.Kind != ModelUplift {
 		return ""
@@ -89,6 +96,9 @@ func (m Model) PromoteBlocker() string {
 	}
 	if !(q > r) {
 		return fmt.Sprintf("its holdout Qini coefficient %.5f does not beat risk targeting's %.5f on the same cycle", q, r)
+	}
+	if n := m.Metrics[MetricHoldoutControl]; n < UpliftHoldoutMinControl {
+		return fmt.Sprintf("its holdout cycle has %.0f control outcomes, fewer than the %d a Qini comparison needs (plan larger cycles or a larger control_share)", n, UpliftHoldoutMinControl)
 	}
 	return ""
 }

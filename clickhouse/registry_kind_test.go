@@ -29,10 +29,11 @@ func TestUpliftModelsHaveTheirOwnChampionPromotedOnlyWhenTheyBeatRisk(t *testing
 		return v
 	}
 	c1 := save(churn.ModelChurn, map[string]float64{"roc_auc": 0.8})
-	worse := save(churn.ModelUplift, map[string]float64{churn.MetricQini: 0.01, churn.MetricQiniRisk: 0.02})
-	u1 := save(churn.ModelUplift, map[string]float64{churn.MetricQini: 0.03, churn.MetricQiniRisk: 0.02})
+	worse := save(churn.ModelUplift, map[string]float64{churn.MetricQini: 0.01, churn.MetricQiniRisk: 0.02, churn.MetricHoldoutControl: 500})
+	small := save(churn.ModelUplift, map[string]float64{churn.MetricQini: 0.05, churn.MetricQiniRisk: 0.02, churn.MetricHoldoutControl: 7})
+	u1 := save(churn.ModelUplift, map[string]float64{churn.MetricQini: 0.03, churn.MetricQiniRisk: 0.02, churn.MetricHoldoutControl: 500})
 	c2 := save(churn.ModelChurn, map[string]float64{"roc_auc": 0.81})
-	u2 := save(churn.ModelUplift, map[string]float64{churn.MetricQini: 0.04, churn.MetricQiniRisk: 0.02})
+	u2 := save(churn.ModelUplift, map[string]float64{churn.MetricQini: 0.04, churn.MetricQiniRisk: 0.02, churn.MetricHoldoutControl: 100})
 	if _, err := c.SaveModel(ctx, churn.Model{Kind: "propensity", Algorithm: "x"}); churn.ErrorKind(err) != churn.KindInvalid {
 		t.Fatalf("unknown kind saved: %v", err)
 	}
@@ -40,6 +41,9 @@ func TestUpliftModelsHaveTheirOwnChampionPromotedOnlyWhenTheyBeatRisk(t *testing
 	err := c.Promote(ctx, worse, "t", "try")
 	if churn.ErrorKind(err) != churn.KindConflict || !strings.Contains(err.Error(), "does not beat risk targeting") {
 		t.Fatalf("promote an uplift model below risk: %v", err)
+	}
+	if err := c.Promote(ctx, small, "t", "try"); churn.ErrorKind(err) != churn.KindConflict || !strings.Contains(err.Error(), "7 control outcomes") {
+		t.Fatalf("promote an uplift model of a tiny holdout: %v", err)
 	}
 	for _, v := range []churn.ModelVersion{c1, u1, c2, u2} {
 		if err := c.Promote(ctx, v, "t", "better"); err != nil {
@@ -56,7 +60,7 @@ func TestUpliftModelsHaveTheirOwnChampionPromotedOnlyWhenTheyBeatRisk(t *testing
 	if err != nil {
 		t.Fatal(err)
 	}
-	kinds := map[churn.ModelVersion]churn.ModelKind{c1: churn.ModelChurn, worse: churn.ModelUplift, u1: churn.ModelUplift, c2: churn.ModelChurn, u2: churn.ModelUplift}
+	kinds := map[churn.ModelVersion]churn.ModelKind{c1: churn.ModelChurn, worse: churn.ModelUplift, small: churn.ModelUplift, u1: churn.ModelUplift, c2: churn.ModelChurn, u2: churn.ModelUplift}
 	for _, m := range ms {
 		want := m.Version == c2 || m.Version == u2
 		if m.Champion != want || m.Kind != kinds[m.Version] {

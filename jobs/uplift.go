@@ -157,7 +157,7 @@ func (u *UpliftTrain) Run(ctx context.Context) (*UpliftResult, error) {
 		Metrics: map[string]float64{
 			churn.MetricQini: res.Holdout.Qini, churn.MetricQiniRisk: res.Holdout.QiniRisk,
 			"train_treated": float64(data.nt), "train_control": float64(data.nc),
-			"holdout_treated": float64(hd.nt), "holdout_control": float64(hd.nc),
+			"holdout_treated": float64(hd.nt), churn.MetricHoldoutControl: float64(hd.nc),
 		},
 		LibraryVersions: model.Libraries(),
 		Description: fmt.Sprintf("two-model uplift on %d labelled cycles (%s .. %s), evaluated on cycle %s",

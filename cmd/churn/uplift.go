@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"text/tabwriter"
 
@@ -100,12 +101,18 @@ func printQiniCurves(w io.Writer, h uplift.Holdout) {
 	if n := len(h.Curve); n > 0 {
 		last = h.Curve[n-1].Incremental
 	}
+	pct := func(v float64) string {
+		if math.Abs(v) < 5e-6 {
+			v = 0 // no "-0.000%"
+		}
+		return fmt.Sprintf("%.3f%%", 100*v)
+	}
 	for i, pt := range h.Curve {
 		risk := "-"
 		if i < len(h.RiskCurve) {
-			risk = fmt.Sprintf("%.3f%%", 100*h.RiskCurve[i].Incremental)
+			risk = pct(h.RiskCurve[i].Incremental)
 		}
-		fmt.Fprintf(tw, "%.0f%%\t%.3f%%\t%s\t%.3f%%\t\n", 100*pt.Share, 100*pt.Incremental, risk, 100*pt.Share*last)
+		fmt.Fprintf(tw, "%.0f%%\t%s\t%s\t%s\t\n", 100*pt.Share, pct(pt.Incremental), risk, pct(pt.Share*last))
 	}
 	tw.Flush()
 }

@@ -33,7 +33,7 @@ func TestUpliftTrainRefusesTooFewOutcomesAndModelsListShowsTheKind(t *testing.T)
 	}
 
 	v, err := c.SaveModel(ctx, churn.Model{Kind: churn.ModelUplift, Algorithm: "two_model", Artifact: []byte("{}"),
-		Metrics: map[string]float64{churn.MetricQini: 0.0123, churn.MetricQiniRisk: 0.0045}})
+		Metrics: map[string]float64{churn.MetricQini: 0.0123, churn.MetricQiniRisk: 0.0045, churn.MetricHoldoutControl: 300}})
 	if err != nil {
 		t.Fatal(err)
 	}
