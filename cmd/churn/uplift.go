@@ -37,7 +37,8 @@ customers.
 
 The model is stored in the registry as an uplift model (` + "`churn models list`" + `)
 with both Qini coefficients and curves, and becomes the uplift champion only
-when its Qini beats risk targeting's. A policy with ` + "`targeting: uplift`" + `
+when its Qini beats risk targeting's on a holdout cycle with at least ` + fmt.Sprint(churn.UpliftHoldoutMinControl) + `
+control outcomes. A policy with ` + "`targeting: uplift`" + `
 plans with the uplift champion. Training needs at least ` + fmt.Sprint(uplift.MinTreated) + ` treated and
 ` + fmt.Sprint(uplift.MinControl) + ` control outcomes in the training cycles.`,
 		Example: `  churn uplift train
