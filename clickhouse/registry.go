@@ -13,7 +13,7 @@ import (
 // write leaves the registry as it was.
 
 var modelColumns = []string{"version", "algorithm", "created_at", "params", "features", "encodings",
-	"train_from", "train_to", "holdout_as_of", "metrics", "library_versions", "description", "artifact", "train_run"}
+	"train_from", "train_to", "holdout_as_of", "metrics", "library_versions", "description", "artifact", "train_run", "kind"}
 
 // SaveModel stores m under the next free version number and returns it.
 // Versions are assigned by the single training job; concurrent trainers
@@ -28,13 +28,17 @@ func (c *Client) SaveModel(ctx context.Context, m churn.Model) (churn.ModelVersi
 	params, _ := json.Marshal(m.Params)
 	metrics, _ := json.Marshal(m.Metrics)
 	libs, _ := json.Marshal(m.LibraryVersions)
+	kind, err := churn.ParseModelKind(string(m.Kind))
+	if err != nil {
+		return 0, err
+	}
 	created := m.CreatedAt
 	if created.IsZero() {
 		created = c.now()
 	}
-	err := c.insertRow(ctx, "models", modelColumns,
+	err = c.insertRow(ctx, "models", modelColumns,
 		uint32(v), m.Algorithm, created.UTC(), string(params), m.Features, "{}",
-		m.TrainFrom, m.TrainTo, m.HoldoutAsOf, string(metrics), string(libs), m.Description, string(m.Artifact), m.TrainRun)
+		m.TrainFrom, m.TrainTo, m.HoldoutAsOf, string(metrics), string(libs), m.Description, string(m.Artifact), m.TrainRun, string(kind))
 	if err != nil {
 		return 0, err
 	}
@@ -63,14 +67,18 @@ func modelSelect(withArtifact bool) string {
 	if withArtifact {
 		art = "artifact"
 	}
-	return "version, algorithm, created_at, params, features, train_from, train_to, holdout_as_of, metrics, library_versions, description, train_run, " + art
+	return "version, algorithm, created_at, params, features, train_from, train_to, holdout_as_of, metrics, library_versions, description, train_run, kind, " + art
 }
 
 func (c *Client) queryModels(ctx context.Context, q string, args ...any) ([]churn.Model, error) {
 	const op = "read models"
-	champion, err := c.ChampionVersion(ctx)
-	if err != nil {
-		return nil, err
+	champions := map[churn.ModelKind]churn.ModelVersion{}
+	for _, k := range churn.ModelKinds {
+		v, err := c.ChampionOf(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		champions[k] = v
 	}
 	runs, err := c.trainRunStatuses(ctx)
 	if err != nil {
@@ -82,11 +90,15 @@ func (c *Client) queryModels(ctx context.Context, q string, args ...any) ([]chur
 			v                     uint32
 			m                     churn.Model
 			params, metrics, libs string
-			artifact              string
+			artifact, kind        string
 		)
 		if err := s.Scan(&v, &m.Algorithm, &m.CreatedAt, &params, &m.Features, &m.TrainFrom, &m.TrainTo,
-			&m.HoldoutAsOf, &metrics, &libs, &m.Description, &m.TrainRun, &artifact); err != nil {
+			&m.HoldoutAsOf, &metrics, &libs, &m.Description, &m.TrainRun, &kind, &artifact); err != nil {
 			return err
+		}
+		m.Kind = churn.ModelKind(kind)
+		if m.Kind == "" {
+			m.Kind = churn.ModelChurn
 		}
 		m.TrainStatus = churn.ScoreRunFinished
 		if m.TrainRun != "" {
@@ -96,7 +108,7 @@ func (c *Client) queryModels(ctx context.Context, q string, args ...any) ([]chur
 			}
 		}
 		m.Version = churn.ModelVersion(v)
-		m.Champion = m.Version == champion && v != 0
+		m.Champion = m.Version == champions[m.Kind] && v != 0
 		for _, js := range []struct {
 			src string
 			dst any
@@ -146,9 +158,11 @@ func (c *Client) ModelEvents(ctx context.Context) ([]churn.ModelEvent, error) {
 	return out, err
 }
 
-// Promote makes version the champion. It fails with KindNotFound for an
-// unknown version, and KindConflict when it already is the champion or its
-// training run is not finished (it failed, or is still going).
+// Promote makes version the champion of its kind. It fails with
+// KindNotFound for an unknown version, and KindConflict when it already is
+// the champion, its training run is not finished (it failed, or is still
+// going) or its kind's rule forbids it (churn.Model.PromoteBlocker: an
+// uplift model that does not beat risk targeting).
 func (c *Client) Promote(ctx context.Context, version churn.ModelVersion, actor, reason string) error {
 	m, err := c.Model(ctx, version)
 	if err != nil {
@@ -158,7 +172,10 @@ func (c *Client) Promote(ctx context.Context, version churn.ModelVersion, actor,
 		return churn.Errorf(churn.KindConflict, "promote model", "version %d comes from training run %s, which is %s, not finished: promote a version of a finished run (see `churn models list`)",
 			version, m.TrainRun, m.TrainStatus)
 	}
-	cur, err := c.ChampionVersion(ctx)
+	if why := m.PromoteBlocker(); why != "" {
+		return churn.Errorf(churn.KindConflict, "promote model", "%s model %d cannot be champion: %s", m.Kind, version, why)
+	}
+	cur, err := c.ChampionOf(ctx, m.Kind)
 	if err != nil {
 		return err
 	}
@@ -168,16 +185,24 @@ func (c *Client) Promote(ctx context.Context, version churn.ModelVersion, actor,
 	return c.AppendModelEvent(ctx, churn.ModelEvent{Version: version, Event: churn.ModelPromote, Previous: cur, Actor: actor, Reason: reason})
 }
 
-// Rollback makes the champion before the current one the champion again and
-// returns its version. Promotions form a stack: each rollback pops one, so two
-// rollbacks after promoting v1, v2, v3 bring back v1.
-func (c *Client) Rollback(ctx context.Context, actor, reason string) (churn.ModelVersion, error) {
+// Rollback makes the champion of kind before the current one the champion
+// again and returns its version. Promotions of a kind form a stack: each
+// rollback pops one, so two rollbacks after promoting v1, v2, v3 bring back
+// v1; the other kind's champion is left as it is.
+func (c *Client) Rollback(ctx context.Context, kind churn.ModelKind, actor, reason string) (churn.ModelVersion, error) {
 	events, err := c.ModelEvents(ctx)
+	if err != nil {
+		return 0, err
+	}
+	kinds, err := c.modelKinds(ctx)
 	if err != nil {
 		return 0, err
 	}
 	var stack []churn.ModelVersion
 	for i := len(events) - 1; i >= 0; i-- { // oldest first
+		if kinds[events[i].Version] != kind {
+			continue
+		}
 		switch events[i].Event {
 		case churn.ModelPromote:
 			stack = append(stack, events[i].Version)
@@ -188,9 +213,26 @@ func (c *Client) Rollback(ctx context.Context, actor, reason string) (churn.Mode
 		}
 	}
 	if len(stack) < 2 {
-		return 0, churn.Errorf(churn.KindConflict, "roll back model", "there is no earlier champion to roll back to")
+		return 0, churn.Errorf(churn.KindConflict, "roll back model", "there is no earlier %s champion to roll back to", kind)
 	}
 	prev, cur := stack[len(stack)-2], stack[len(stack)-1]
 	err = c.AppendModelEvent(ctx, churn.ModelEvent{Version: prev, Event: churn.ModelRollback, Previous: cur, Actor: actor, Reason: reason})
 	return prev, err
+}
+
+// modelKinds maps every registered version to its kind.
+func (c *Client) modelKinds(ctx context.Context) (map[churn.ModelVersion]churn.ModelKind, error) {
+	out := map[churn.ModelVersion]churn.ModelKind{}
+	err := c.each(ctx, "read models", "SELECT version, kind FROM models", func(s scanner) error {
+		var (
+			v    uint32
+			kind string
+		)
+		if err := s.Scan(&v, &kind); err != nil {
+			return err
+		}
+		out[churn.ModelVersion(v)] = churn.ModelKind(kind)
+		return nil
+	})
+	return out, err
 }

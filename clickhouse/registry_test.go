@@ -41,7 +41,7 @@ func TestRegistryStoresModelsAndTracksTheChampion(t *testing.T) {
 	if _, err := c.Model(ctx, 99); churn.ErrorKind(err) != churn.KindNotFound {
 		t.Fatalf("unknown version: %v", err)
 	}
-	if _, err := c.Rollback(ctx, "t", "nothing yet"); churn.ErrorKind(err) != churn.KindConflict {
+	if _, err := c.Rollback(ctx, churn.ModelChurn, "t", "nothing yet"); churn.ErrorKind(err) != churn.KindConflict {
 		t.Fatalf("rollback without champions: %v", err)
 	}
 	for _, v := range []churn.ModelVersion{1, 2, 3} {
@@ -53,7 +53,7 @@ func TestRegistryStoresModelsAndTracksTheChampion(t *testing.T) {
 		t.Fatalf("promoting the champion again: %v", err)
 	}
 	for _, want := range []churn.ModelVersion{2, 1} {
-		got, err := c.Rollback(ctx, "tester", "bad scores")
+		got, err := c.Rollback(ctx, churn.ModelChurn, "tester", "bad scores")
 		if err != nil || got != want {
 			t.Fatalf("rollback = %d, %v; want %d", got, err, want)
 		}

@@ -79,13 +79,20 @@ func (c *Client) TableStats(ctx context.Context, table, dateCol string) (TableSt
 	return ts, nil
 }
 
-// ChampionVersion returns the model version currently promoted, 0 when none:
-// the version named by the latest promote or rollback event.
+// ChampionVersion returns the churn model version currently promoted, 0
+// when none: the model scoring uses.
 func (c *Client) ChampionVersion(ctx context.Context) (churn.ModelVersion, error) {
+	return c.ChampionOf(ctx, churn.ModelChurn)
+}
+
+// ChampionOf returns the champion of a kind, 0 when none: the version of
+// that kind named by the latest promote or rollback event of its versions.
+func (c *Client) ChampionOf(ctx context.Context, kind churn.ModelKind) (churn.ModelVersion, error) {
 	var v uint32
 	err := c.each(ctx, "read model_events", `SELECT version FROM model_events
-WHERE event IN ('promote', 'rollback') ORDER BY seq DESC LIMIT 1`, func(s scanner) error {
+WHERE event IN ('promote', 'rollback') AND version IN (SELECT version FROM models WHERE kind = ?)
+ORDER BY seq DESC LIMIT 1`, func(s scanner) error {
 		return s.Scan(&v)
-	})
+	}, string(kind))
 	return churn.ModelVersion(v), err
 }

@@ -27,8 +27,11 @@ type Actions struct {
 	// Rand, when set, gives the random source of a cycle's exploration
 	// (retention.PlanRand); nil explores nothing.
 	Rand func(p *retention.Policy, cycle string) *rand.Rand
-	Log  *slog.Logger
-	Now  func() time.Time
+	// Uplift estimates the customers' uplift when the policy targets by
+	// uplift; nil (or no uplift champion) plans by risk and says why.
+	Uplift *UpliftScorer
+	Log    *slog.Logger
+	Now    func() time.Time
 	// Progress, when set, hears the number of scores read.
 	Progress func(n int64)
 }
@@ -89,10 +92,25 @@ func (j *Actions) Run(ctx context.Context) (*ActionsResult, error) {
 	if j.Rand != nil {
 		pl.Rand = j.Rand(pol, cycle)
 	}
+	var note string
+	if pol.Targeting == retention.TargetUplift {
+		up, v, why, err := j.Uplift.Score(ctx, asOf, scores)
+		if err != nil {
+			return nil, err
+		}
+		pl.Uplift, note = up, why
+		if up == nil {
+			log.Warn("the policy targets by uplift but the plan ranks by risk", "cycle", cycle, "why", why)
+			note = "ranked by risk: " + why
+		} else {
+			log.Info("the plan ranks by uplift", "cycle", cycle, "uplift_model", v)
+		}
+	}
 	plan, err := pl.Plan(cycle, runID, scores, existing)
 	if err != nil {
 		return nil, err
 	}
+	plan.TargetingNote = note
 	res := &ActionsResult{Plan: plan}
 	if !j.DryRun {
 		if res.Added, err = j.Queue.Enqueue(ctx, "job:actions", plan.Actions, plan.Control); err != nil {
@@ -101,7 +119,7 @@ func (j *Actions) Run(ctx context.Context) (*ActionsResult, error) {
 	}
 	log.Info("retention actions planned", "run", runID, "cycle", plan.Cycle, "actions", len(plan.Actions),
 		"control", len(plan.Control), "explored", plan.Explored, "spent", plan.Spent, "budget_left", plan.Budget-plan.Spent,
-		"added", res.Added, "dry_run", j.DryRun)
+		"added", res.Added, "dry_run", j.DryRun, "targeting", plan.Targeting)
 	return res, nil
 }
 

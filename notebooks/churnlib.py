@@ -240,3 +240,30 @@ def newcombe(churned_control, n_control, churned_treated, n_treated, z=1.96):
     lt, ut = wilson(churned_treated, n_treated, z)
     d = pc - pt
     return (d, d - math.sqrt((pc - lc) ** 2 + (ut - pt) ** 2), d + math.sqrt((uc - pc) ** 2 + (pt - lt) ** 2))
+
+
+def qini(score, treated, churned, points=20):
+    """Qini curve and coefficient of a ranking, as model/uplift computes them:
+    after targeting each share of the customers with the highest scores, the
+    churn prevented among them (control churners scaled to the treated count,
+    minus treated churners) as a share of all customers; the coefficient is the
+    area between the curve and random targeting. Returns (DataFrame with share
+    and incremental, coefficient)."""
+    df = pd.DataFrame({"score": score, "treated": treated, "churned": churned}).reset_index(drop=True)
+    df = df.iloc[np.argsort(-df.score.to_numpy(), kind="stable")]
+    n = len(df)
+    if n == 0:
+        return pd.DataFrame({"share": [], "incremental": []}), 0.0
+    t = df.treated.to_numpy(dtype=bool)
+    c = df.churned.to_numpy(dtype=bool)
+    nt, nc = np.cumsum(t), np.cumsum(~t)
+    ct, cc = np.cumsum(t & c), np.cumsum(~t & c)
+    inc = -ct + np.where(nc > 0, cc * nt / np.maximum(nc, 1), 0)
+    # The curve's points: the first row at or past each k/points of the rows.
+    idx = sorted({min(n, -(-k * n // points)) - 1 for k in range(1, points + 1)})
+    share = np.concatenate([[0.0], (np.array(idx) + 1) / n])
+    incr = np.concatenate([[0.0], inc[idx] / n])
+    total = incr[-1]
+    gap = incr - share * total
+    area = float(np.sum(np.diff(share) * (gap[1:] + gap[:-1]) / 2))
+    return pd.DataFrame({"share": share, "incremental": incr}), area

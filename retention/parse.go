@@ -22,6 +22,7 @@ type policyFile struct {
 	Budget       *float64            `yaml:"budget_per_cycle"`
 	HorizonDays  *int                `yaml:"horizon_days"`
 	LeaseMinutes *int                `yaml:"lease_minutes"`
+	Targeting    *string             `yaml:"targeting"`
 	Contact      contactFile         `yaml:"contact"`
 	Learning     learningFile        `yaml:"learning"`
 	Actions      map[string]specFile `yaml:"actions"`
@@ -130,6 +131,10 @@ func (c *checker) build(raw *policyFile) *Policy {
 
 		PriorStrength:    orDefault(raw.Learning.PriorStrength, DefaultPriorStrength),
 		ExplorationShare: orDefault(raw.Learning.ExplorationShare, DefaultExplorationShare),
+		Targeting:        Targeting(orDefault(raw.Targeting, string(TargetRisk))),
+	}
+	if p.Targeting != TargetRisk && p.Targeting != TargetUplift {
+		c.add("targeting", "%q: want %s (rank by churn probability x value) or %s (rank by the uplift model's prevented churn x value)", p.Targeting, TargetRisk, TargetUplift)
 	}
 	if !(p.PriorStrength > 0 && p.PriorStrength <= 1e6) {
 		c.add("learning.prior_strength", "%g: want a positive number of pseudo-outcomes (20: the policy's rates weigh as much as 20 outcomes)", p.PriorStrength)

@@ -19,6 +19,7 @@ const (
 	SkipCooldown       = "cooldown"        // contacted fewer than cooldown_days ago
 	SkipContactLimit   = "contact_limit"   // contacted limit times within the window
 	SkipBudget         = "over_budget"     // the budget ran out before the customer's turn
+	SkipNoUplift       = "no_uplift"       // uplift targeting without an uplift estimate of the customer
 )
 
 // Plan is what a cycle should do: actions to queue, highest expected value
@@ -33,6 +34,12 @@ type Plan struct {
 	Considered int            // scores looked at
 	Skipped    map[string]int
 	Explored   int // actions chosen by Thompson sampling (ExplorationShare of the budget)
+	// Targeting is how the plan ranked: TargetUplift only when the planner
+	// had uplift estimates, else TargetRisk.
+	Targeting Targeting
+	// TargetingNote says why a plan whose policy asked for uplift
+	// targeting ranked by risk, or which model ranked it by uplift.
+	TargetingNote string
 }
 
 // Planner chooses the actions of a cycle under a policy.
@@ -46,6 +53,11 @@ type Planner struct {
 	// turns exploration off. Seed it (e.g. from the cycle) so that a plan
 	// can be repeated.
 	Rand *rand.Rand
+	// Uplift, when not nil, ranks by uplift: the churn an action prevents,
+	// by customer id (the uplift champion's estimates for the cycle). The
+	// expected value is then uplift x lifetime value - cost, and customers
+	// without an estimate get no action. Nil ranks by risk.
+	Uplift map[string]float64
 }
 
 type candidate struct {
@@ -69,7 +81,10 @@ func (pl *Planner) Plan(cycle, runID string, scores []churn.Score, existing []ch
 	if pl.Now != nil {
 		now = pl.Now
 	}
-	out := &Plan{Cycle: cycle, RunID: runID, Budget: p.Budget, Skipped: map[string]int{}, Considered: len(scores)}
+	out := &Plan{Cycle: cycle, RunID: runID, Budget: p.Budget, Skipped: map[string]int{}, Considered: len(scores), Targeting: TargetRisk}
+	if pl.Uplift != nil {
+		out.Targeting = TargetUplift
+	}
 	hist := contactsByCustomer(existing, cycle, out)
 
 	draws := map[RateKey][2]float64{} // one draw of save and harm rates per segment and plan
@@ -96,6 +111,17 @@ func (pl *Planner) Plan(cycle, runID string, scores []churn.Score, existing []ch
 		if k, e, ok := pl.Learned.Segment(r.Kind, s.Tier, reason); ok {
 			save, harm, key = pl.Learned.Save(e, r.SaveRate), pl.Learned.Harm(e), k
 			ev = value(save.Mean, harm.Mean)
+		}
+		if pl.Uplift != nil {
+			// The model's estimate replaces the segment's rates: it already
+			// nets the churners kept against the stayers woken, customer
+			// by customer.
+			u, ok := pl.Uplift[s.CustomerID]
+			if !ok {
+				out.Skipped[SkipNoUplift]++
+				continue
+			}
+			ev = u*s.LifetimeValue - r.Cost
 		}
 		draw := math.Inf(-1)
 		if pl.Rand != nil && p.ExplorationShare > 0 {

@@ -31,6 +31,20 @@ const (
 	DefaultAcceptRate       = 0.5
 )
 
+// Targeting is how a plan ranks the customers a rule gives an action.
+type Targeting string
+
+// Targetings: risk is the default; uplift needs an uplift champion in the
+// model registry (`churn uplift train`), and without one a plan falls back
+// to risk and says why.
+const (
+	// TargetRisk ranks by P(churn) x lifetime value x save rate - cost.
+	TargetRisk Targeting = "risk"
+	// TargetUplift ranks by the uplift model's churn prevented x lifetime
+	// value - cost: the expected incremental value of acting.
+	TargetUplift Targeting = "uplift"
+)
+
 // Policy says whom to contact and how. Rules are tried in file order and the
 // first that matches a customer decides, so specific rules come first.
 type Policy struct {
@@ -49,6 +63,8 @@ type Policy struct {
 	// ExplorationShare is the share of the budget spent on actions chosen
 	// by Thompson sampling rather than by their expected value.
 	ExplorationShare float64
+	// Targeting says how candidates are ranked; TargetRisk by default.
+	Targeting Targeting
 
 	Source string // file the policy came from, "" when built in code
 	Digest string // sha256 of the file's bytes, to tell versions apart

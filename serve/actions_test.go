@@ -149,6 +149,9 @@ func TestActionRoutesAnswerWithTheDocumentedShapesAndStatuses(t *testing.T) {
 	if done.Status != "done" || done.Outcome != "accepted" || done.Note != "took it" {
 		t.Fatalf("completed action %+v", done)
 	}
+	if pol := decode[policyJSON](t, e.do("GET", "/v1/policy", "", bearer(adminKey)...)); pol.Targeting != "risk" {
+		t.Fatalf("policy targeting %q, want the default risk", pol.Targeting)
+	}
 	lift := decode[liftJSON](t, e.do("GET", "/v1/retention/lift", ""))
 	if lift.All.Treated != 160 || lift.All.Control != 40 || lift.All.SavedLow == nil || len(lift.ByTier) != 1 || len(lift.Rates) == 0 {
 		t.Fatalf("lift %+v", lift)

@@ -52,6 +52,8 @@ func TestMalformedRequestsGetTheirStatusNameTheFieldAndTheServerKeepsServing(t *
 		{"promote unknown model", "POST", "/v1/models/99/promote", "", []string{"Authorization", "Bearer " + adminKey}, 404, "not_found", ""},
 		{"promote the champion", "POST", "/v1/models/2/promote", "", []string{"Authorization", "Bearer " + adminKey}, 409, "conflict", ""},
 		{"promote with a bad body", "POST", "/v1/models/3/promote", `{"reason": 5}`, []string{"Authorization", "Bearer " + adminKey}, 400, "invalid", "reason"},
+		{"roll back an unknown kind", "POST", "/v1/models/rollback?kind=propensity", "", []string{"Authorization", "Bearer " + adminKey}, 400, "invalid", "kind"},
+		{"roll back uplift without an earlier champion", "POST", "/v1/models/rollback?kind=uplift", "", []string{"Authorization", "Bearer " + adminKey}, 409, "conflict", ""},
 		{"promote as text", "POST", "/v1/models/3/promote", `{"reason": "x"}`, []string{"Authorization", "Bearer " + adminKey, "Content-Type", "text/plain"}, 415, "unsupported_media_type", "Content-Type"},
 		{"unknown route", "GET", "/v1/nothing", "", nil, 404, "not_found", ""},
 		{"trailing slash", "GET", "/v1/summary/", "", nil, 404, "not_found", ""},

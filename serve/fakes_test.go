@@ -157,7 +157,10 @@ func (f *fakeStore) Promote(ctx context.Context, v churn.ModelVersion, actor, re
 	return nil
 }
 
-func (f *fakeStore) Rollback(context.Context, string, string) (churn.ModelVersion, error) {
+func (f *fakeStore) Rollback(_ context.Context, kind churn.ModelKind, _, _ string) (churn.ModelVersion, error) {
+	if kind != churn.ModelChurn {
+		return 0, churn.Errorf(churn.KindConflict, "roll back model", "there is no earlier %s champion to roll back to", kind)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.champion) < 2 {
@@ -190,7 +193,7 @@ func makeScores(runID string, asOf time.Time, model churn.ModelVersion, n int, s
 func testModels() []churn.Model {
 	var out []churn.Model
 	for v := churn.ModelVersion(1); v <= 3; v++ {
-		out = append(out, churn.Model{Version: v, Algorithm: []string{"logistic", "xgboost", "xgboost"}[v-1],
+		out = append(out, churn.Model{Version: v, Kind: churn.ModelChurn, Algorithm: []string{"logistic", "xgboost", "xgboost"}[v-1],
 			CreatedAt: asOf1.AddDate(0, 0, -10+int(v)), Params: map[string]string{"max_depth": "6"},
 			Features: []string{"dropped_calls_30d", "tenure_days"}, TrainFrom: asOf1.AddDate(-1, 0, 0),
 			TrainTo: asOf1.AddDate(0, -2, 0), HoldoutAsOf: asOf1.AddDate(0, -1, 0),

@@ -81,6 +81,7 @@ type batchJSON struct {
 
 type modelJSON struct {
 	Version         churn.ModelVersion `json:"version"`
+	Kind            string             `json:"kind"`
 	Algorithm       string             `json:"algorithm"`
 	CreatedAt       string             `json:"created_at"`
 	Params          map[string]string  `json:"params"`
@@ -98,11 +99,14 @@ type modelJSON struct {
 }
 
 func newModelJSON(m churn.Model) modelJSON {
-	out := modelJSON{Version: m.Version, Algorithm: m.Algorithm, CreatedAt: m.CreatedAt.UTC().Format(time.RFC3339),
+	out := modelJSON{Version: m.Version, Kind: string(m.Kind), Algorithm: m.Algorithm, CreatedAt: m.CreatedAt.UTC().Format(time.RFC3339),
 		Params: m.Params, Features: m.Features, TrainFrom: m.TrainFrom.Format(dateLayout),
 		TrainTo: m.TrainTo.Format(dateLayout), HoldoutAsOf: m.HoldoutAsOf.Format(dateLayout),
 		Metrics: m.Metrics, LibraryVersions: m.LibraryVersions, Description: m.Description,
 		ArtifactBytes: len(m.Artifact), Champion: m.Champion, TrainRun: m.TrainRun, TrainStatus: string(m.TrainStatus)}
+	if out.Kind == "" {
+		out.Kind = string(churn.ModelChurn)
+	}
 	if out.TrainStatus == "" { // a model of no recorded run counts as finished
 		out.TrainStatus = string(churn.ScoreRunFinished)
 	}

@@ -63,17 +63,22 @@ func (s *Server) promoteModel(c *gin.Context) {
 }
 
 func (s *Server) rollbackModel(c *gin.Context) {
+	kind, err := churn.ParseModelKind(c.Query("kind"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	var req promoteRequest
 	if err := decodeJSON(c, &req, true); err != nil {
 		s.fail(c, err)
 		return
 	}
-	v, err := s.deps.Models.Rollback(c.Request.Context(), c.GetString(ctxActor), req.Reason)
+	v, err := s.deps.Models.Rollback(c.Request.Context(), kind, c.GetString(ctxActor), req.Reason)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.log.Info("model rolled back", "champion", v, "actor", c.GetString(ctxActor), "reason", req.Reason,
+	s.log.Info("model rolled back", "kind", kind, "champion", v, "actor", c.GetString(ctxActor), "reason", req.Reason,
 		"request_id", c.GetString(ctxRequestID))
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, championJSON{Champion: v})

@@ -13,7 +13,7 @@ func TestModelsListAndShowWithoutArtifactBytes(t *testing.T) {
 	}
 	rec := e.do("GET", "/v1/models/2", "")
 	m := decode[modelJSON](t, rec)
-	if rec.Code != http.StatusOK || m.Version != 2 || m.ArtifactBytes != len("model file bytes") || !m.Champion {
+	if rec.Code != http.StatusOK || m.Version != 2 || m.Kind != "churn" || m.ArtifactBytes != len("model file bytes") || !m.Champion {
 		t.Errorf("model: %d %+v", rec.Code, m)
 	}
 	if _, ok := m.Metrics["pr_auc"]; ok || m.Metrics["roc_auc"] == 0 {

@@ -29,8 +29,9 @@ type ModelLister interface {
 type ChampionChanger interface {
 	// Promote makes version the champion.
 	Promote(ctx context.Context, version churn.ModelVersion, actor, reason string) error
-	// Rollback restores the previous champion and returns its version.
-	Rollback(ctx context.Context, actor, reason string) (churn.ModelVersion, error)
+	// Rollback restores the previous champion of a kind and returns its
+	// version.
+	Rollback(ctx context.Context, kind churn.ModelKind, actor, reason string) (churn.ModelVersion, error)
 }
 
 // ModelRegistry lists model versions and changes the champion.

@@ -72,7 +72,7 @@ A cycle is the scoring run's as-of date. --dry-run prints the plan only.`,
 			return a.withStore(cmd.Context(), func(c *clickhouse.Client) error {
 				ctx := cmd.Context()
 				job := &jobs.Actions{Runs: c, Policy: func() *retention.Policy { return pol }, DryRun: dryRun, Log: a.log,
-					Outcomes: c, Rand: retention.PlanRand}
+					Outcomes: c, Rand: retention.PlanRand, Uplift: a.upliftScorer(c)}
 				if runID != "" {
 					asOf, err := runAsOf(ctx, c, runID)
 					if err != nil {
@@ -125,6 +125,11 @@ func printPlan(w io.Writer, pol *retention.Policy, res *jobs.ActionsResult, dryR
 	fmt.Fprintf(w, "cycle %s from run %s under %s\n", p.Cycle, p.RunID, pol.Source)
 	fmt.Fprintf(w, "scores considered %d; actions %d (explored %d), control %d; cost %.2f of %.2f left in the budget\n",
 		p.Considered, len(p.Actions), p.Explored, len(p.Control), p.Spent, p.Budget)
+	targeting := string(p.Targeting)
+	if p.TargetingNote != "" {
+		targeting += " (" + p.TargetingNote + ")"
+	}
+	fmt.Fprintf(w, "targeting: %s\n", targeting)
 	byKind := map[string]int{}
 	for _, x := range p.Actions {
 		byKind[string(x.Kind)+" (tier "+string(x.Tier)+")"]++
@@ -260,7 +265,9 @@ lifetime value. Run ` + "`churn actions outcomes`" + ` first.
 Then the response rates the planner uses, by action, tier and (with enough
 outcomes) top reason: the policy's assumed save and acceptance rates, the
 learned posterior means with 95% credible intervals, and the outcomes
-behind them (see docs/retention.md).`,
+behind them (see docs/retention.md). Last, the Qini coefficient of risk
+targeting on the latest cycle reported, and the uplift champion's holdout
+Qini curves against risk targeting's (` + "`churn uplift train`" + `).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			pol, err := loadPolicy(path)
@@ -278,7 +285,8 @@ behind them (see docs/retention.md).`,
 				printLift(a.stdout, retention.Measure(outs))
 				fmt.Fprintln(a.stdout)
 				printRates(a.stdout, retention.Learn(outs, pol.PriorStrength).Rates(pol), pol.PriorStrength)
-				return nil
+				fmt.Fprintln(a.stdout)
+				return printTargeting(cmd.Context(), a.stdout, c, outs)
 			})
 		},
 	}

@@ -20,7 +20,10 @@ func newModelsCmd(a *app) *cobra.Command {
 		Short: "List, inspect, promote and roll back models in the registry",
 		Args:  cobra.NoArgs,
 	}
-	var reason string
+	var (
+		reason string
+		kind   string
+	)
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List registered models, newest first, with their holdout metrics",
@@ -39,15 +42,22 @@ func newModelsCmd(a *app) *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "VERSION\tALGORITHM\tCREATED\tHOLDOUT\tROC_AUC\tPR_AUC\tTRAINING\tCHAMPION")
+			fmt.Fprintln(tw, "VERSION\tKIND\tALGORITHM\tCREATED\tHOLDOUT\tROC_AUC\tPR_AUC\tQINI (RISK)\tTRAINING\tCHAMPION")
 			for _, m := range ms {
 				champ := ""
 				if m.Champion {
 					champ = "*"
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%.4f\t%.4f\t%s\t%s\n", m.Version, m.Algorithm,
+				// Churn models are judged by discrimination, uplift models
+				// by their Qini against risk targeting's on the same cycle.
+				roc, pr, qini := fmt.Sprintf("%.4f", m.Metrics["roc_auc"]), fmt.Sprintf("%.4f", m.Metrics["pr_auc"]), "-"
+				if m.Kind == churn.ModelUplift {
+					roc, pr = "-", "-"
+					qini = fmt.Sprintf("%.5f (%.5f)", m.Metrics[churn.MetricQini], m.Metrics[churn.MetricQiniRisk])
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Version, m.Kind, m.Algorithm,
 					m.CreatedAt.UTC().Format("2006-01-02 15:04"), m.HoldoutAsOf.Format("2006-01-02"),
-					m.Metrics["roc_auc"], m.Metrics["pr_auc"], m.TrainStatus, champ)
+					roc, pr, qini, m.TrainStatus, champ)
 			}
 			return tw.Flush()
 		},
@@ -84,7 +94,7 @@ func newModelsCmd(a *app) *cobra.Command {
 				if err := st.Promote(cmd.Context(), v, actor(), reason); err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "model %d is now the champion\n", v)
+				fmt.Fprintf(a.stdout, "model %d is now the champion of its kind\n", v)
 				return nil
 			})
 		},
@@ -94,12 +104,16 @@ func newModelsCmd(a *app) *cobra.Command {
 		Short: "Bring back the champion before the current one",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			k, err := churn.ParseModelKind(kind)
+			if err != nil {
+				return err
+			}
 			return a.withStore(cmd.Context(), func(st *clickhouse.Client) error {
-				v, err := st.Rollback(cmd.Context(), actor(), reason)
+				v, err := st.Rollback(cmd.Context(), k, actor(), reason)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "rolled back: model %d is the champion again\n", v)
+				fmt.Fprintf(a.stdout, "rolled back: model %d is the %s champion again\n", v, k)
 				return nil
 			})
 		},
@@ -107,6 +121,7 @@ func newModelsCmd(a *app) *cobra.Command {
 	for _, c := range []*cobra.Command{promote, rollback} {
 		c.Flags().StringVar(&reason, "reason", "manual", "why, recorded in model_events")
 	}
+	rollback.Flags().StringVar(&kind, "kind", string(churn.ModelChurn), "whose champion to roll back: churn or uplift")
 	cmd.AddCommand(list, show, promote, rollback)
 	return cmd
 }
@@ -133,7 +148,7 @@ func printModel(a *app, m churn.Model) {
 	if m.Champion {
 		champ = " (champion)"
 	}
-	fmt.Fprintf(w, "model %d%s: %s, created %s\n", m.Version, champ, m.Algorithm, m.CreatedAt.UTC().Format("2006-01-02 15:04:05Z"))
+	fmt.Fprintf(w, "model %d%s: %s %s, created %s\n", m.Version, champ, m.Kind, m.Algorithm, m.CreatedAt.UTC().Format("2006-01-02 15:04:05Z"))
 	if m.Description != "" {
 		fmt.Fprintf(w, "  %s\n", m.Description)
 	}

@@ -125,8 +125,13 @@ func (a *app) addDispatchJob(set *jobSet, q *retention.Queue, own queueOwner, re
 // into and label from the server's own queue, so the one owner of the queue
 // writes every event.
 func (a *app) newActionJobs(st *clickhouse.Client, q *retention.Queue, w *retention.Watcher) (jobs.ActionsJob, jobs.OutcomesJob) {
-	return jobs.ActionsJob{Actions: &jobs.Actions{Runs: st, Queue: q, Policy: w.Policy, Log: a.log, Outcomes: st, Rand: retention.PlanRand}},
+	return jobs.ActionsJob{Actions: &jobs.Actions{Runs: st, Queue: q, Policy: w.Policy, Log: a.log, Outcomes: st, Rand: retention.PlanRand, Uplift: a.upliftScorer(st)}},
 		jobs.OutcomesJob{Outcomes: &jobs.Outcomes{Churn: st, Labels: st, Actions: q, Policy: w.Policy, Log: a.log}}
+}
+
+// upliftScorer estimates uplift for policies that target by it.
+func (a *app) upliftScorer(st *clickhouse.Client) *jobs.UpliftScorer {
+	return &jobs.UpliftScorer{Models: st, Data: st, Operator: a.op, Inactivity: a.cfg.PrepaidInactivity}
 }
 
 // queueSnapshots stores a snapshot of the action queue every

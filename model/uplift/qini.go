@@ -11,8 +11,8 @@ import (
 // customers targeted, scaled to the number of treated ones targeted, minus
 // the treated churners targeted.
 type Point struct {
-	Share       float64
-	Incremental float64
+	Share       float64 `json:"share"`
+	Incremental float64 `json:"incremental"`
 }
 
 // Outcome is one labelled customer of an evaluation cycle.

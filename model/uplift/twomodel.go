@@ -20,8 +20,11 @@ const (
 // Options tune the two classifiers.
 type Options struct {
 	Params xgboost.Params // nil-valued fields take ShallowParams
-	Rounds int            // boosting rounds; 0 means 150
+	Rounds int            // boosting rounds; 0 means DefaultRounds
 }
+
+// DefaultRounds is the classifiers' boosting rounds when Options has none.
+const DefaultRounds = 150
 
 // ShallowParams are the classifiers' defaults: shallow, slow and
 // regularised trees, because the control group is small and an uplift is a
@@ -46,9 +49,15 @@ func ShallowParams() xgboost.Params {
 // from nothing (a plain T-learner).
 type TwoModel struct {
 	Features []string
-	treated  *xgboost.Booster
-	control  *xgboost.Booster // nil with a baseline
-	shift    float64          // log-odds shift of the baseline for the control arm
+	// Defs are the features' definitions (categories included), which a
+	// snapshot to predict on is computed with; set by the trainer before
+	// Marshal.
+	Defs []churn.Feature
+	// Holdout is the out-of-time evaluation, kept in the model file.
+	Holdout *Holdout
+	treated *xgboost.Booster
+	control *xgboost.Booster // nil with a baseline
+	shift   float64          // log-odds shift of the baseline for the control arm
 }
 
 // Train fits the classifiers on m (m.Labels: 1 churned, 0 retained) whose
@@ -74,7 +83,7 @@ func Train(ctx context.Context, m *churn.Matrix, treated []bool, baseline []floa
 		o.Params = ShallowParams()
 	}
 	if o.Rounds == 0 {
-		o.Rounds = 150
+		o.Rounds = DefaultRounds
 	}
 	t := &TwoModel{Features: m.Features}
 	var err error

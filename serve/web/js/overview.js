@@ -98,7 +98,7 @@ const KEY_METRICS = { pr_auc: 'PR-AUC', roc_auc: 'ROC-AUC', top_lift: 'Lift in t
 
 function champion(models) {
   if (models instanceof Error) return card('Champion model', 'champion-card', errorBox(models));
-  const m = (models.models || []).find((x) => x.champion);
+  const m = (models.models || []).find((x) => x.champion && (x.kind || 'churn') === 'churn'); // the uplift champion ranks actions, not customers
   if (!m) return card('Champion model', 'champion-card', h('p', {}, 'No champion yet: run `churn train`.'));
   const val = (k) => fmtNum(m.metrics[k], Math.abs(m.metrics[k]) >= 100 ? 0 : 3);
   const key = Object.keys(KEY_METRICS).filter((k) => k in m.metrics);

@@ -1,0 +1,79 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/features"
+	"github.com/telcoretain/churn/model/uplift"
+)
+
+// ChampionsByKind reads the champion of each kind of model, 0 when none.
+type ChampionsByKind interface {
+	ChampionOf(ctx context.Context, kind churn.ModelKind) (churn.ModelVersion, error)
+}
+
+// UpliftModels finds the uplift champion and loads it.
+type UpliftModels interface {
+	ChampionsByKind
+	ModelReader
+}
+
+// UpliftScorer estimates, for a policy that targets by uplift, the churn
+// an action prevents for each scored customer of a cycle: the uplift
+// champion applied to the customers' point-in-time features at the cycle's
+// as-of date, from the churn probabilities of their scores.
+type UpliftScorer struct {
+	Models     UpliftModels
+	Data       features.Store
+	Operator   features.Operator
+	Inactivity int // prepaid churn's days without activity; default features.DefaultInactivity
+}
+
+// Score returns the uplift by customer id and the model's version. With
+// no uplift champion it returns a nil map and says why, so the plan can
+// rank by risk instead.
+func (s *UpliftScorer) Score(ctx context.Context, asOf time.Time, scores []churn.Score) (map[string]float64, churn.ModelVersion, string, error) {
+	if s == nil {
+		return nil, 0, "this planner has no access to uplift models", nil
+	}
+	v, err := s.Models.ChampionOf(ctx, churn.ModelUplift)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	if v == 0 {
+		return nil, 0, "no uplift champion in the model registry (train one with `churn uplift train`; it is promoted only when it beats risk targeting)", nil
+	}
+	mv, err := s.Models.Model(ctx, v)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	tm, err := uplift.Unmarshal(mv.Artifact)
+	if err != nil {
+		return nil, 0, "", fmt.Errorf("load uplift champion %d: %w", v, err)
+	}
+	defer tm.Close()
+	snap, err := features.Compute(ctx, s.Data, features.Spec{AsOf: asOf, Inactivity: s.Inactivity, Operator: s.Operator, Features: tm.Defs})
+	if err != nil {
+		return nil, 0, "", fmt.Errorf("features of uplift model %d: %w", v, err)
+	}
+	rows := make([]int, 0, len(scores))
+	base := make([]float64, 0, len(scores))
+	ids := make([]string, 0, len(scores))
+	for _, sc := range scores {
+		if r := snap.Row(sc.CustomerID); r >= 0 {
+			rows, base, ids = append(rows, r), append(base, sc.Probability), append(ids, sc.CustomerID)
+		}
+	}
+	up, err := tm.Uplift(subsetRows(snap.Matrix, rows), base)
+	if err != nil {
+		return nil, 0, "", fmt.Errorf("uplift model %d: %w", v, err)
+	}
+	out := make(map[string]float64, len(ids))
+	for i, id := range ids {
+		out[id] = up[i]
+	}
+	return out, v, fmt.Sprintf("uplift model %d", v), nil
+}
