@@ -7,17 +7,22 @@
 # policy, let the server dispatch the cycle's email and sms actions (job
 # dispatch, into CHURN_DISPATCH_CSV_DIR) and synthetic agents work the calls
 # and offers through the running API (`churn actions simulate`, which also
-# plants the synthetic effect: offers keep price-driven churners, calls those
-# leaving over service, messages almost nobody) and label the cycle, whose
+# plants the synthetic effect: offers keep price-driven churners and prepaid
+# customers going silent, calls those leaving over service, messages almost
+# nobody, and messages wake a few contented postpaid customers) and label
+# the cycle, whose
 # horizon the data covers, so the next cycle's plan learns from its outcomes.
 # Then print the lift report with the learned against the assumed response
 # rates.
-# Needs the API started by scripts/demo-serve.sh (CHURN_API_KEYS, CHURN_HTTP_ADDR).
+# Needs the API started by scripts/demo-serve.sh (CHURN_API_KEYS, CHURN_HTTP_ADDR)
+# and its policy (CHURN_POLICY, default build/demo-policy.yaml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ADDR="${CHURN_HTTP_ADDR:-127.0.0.1:8080}"
 CYCLES="${DEMO_CYCLES:-6}"
 BIN=bin/churn
+export CHURN_POLICY="${CHURN_POLICY:-build/demo-policy.yaml}"
+[ -f "$CHURN_POLICY" ] || { echo "demo-retention: no policy $CHURN_POLICY (scripts/demo-serve.sh writes it)" >&2; exit 1; }
 [ "$CYCLES" -gt 0 ] || exit 0
 
 viewer="${CHURN_API_KEYS##*viewer:}"; viewer="${viewer%%,*}"
@@ -55,8 +60,12 @@ for k in $(seq $((CYCLES - 1)) -1 0); do
       sleep 0.5
     done
   fi
-  $BIN actions simulate --agents 4 --log-level warn | tail -2
+  $BIN actions simulate --agents 4 --cycle "$cycle" --log-level warn | tail -2
   $BIN actions outcomes --log-level warn | tail -1
 done
-echo
-$BIN actions report --log-level warn
+# The short lift report (the full one: bin/churn actions report); the demo
+# (scripts/demo-serve.sh) prints it at its end instead.
+if [ "${DEMO_REPORT:-1}" = 1 ]; then
+  echo
+  $BIN actions report --brief --log-level warn
+fi
