@@ -60,7 +60,7 @@ for k in $(seq $((CYCLES - 1)) -1 0); do
       sleep 0.5
     done
   fi
-  $BIN actions simulate --agents 4 --cycle "$cycle" --log-level warn | tail -2
+  $BIN actions simulate --agents 4 --cycle "$cycle" --seed "${DEMO_SEED:-1}" --log-level warn | tail -2
   $BIN actions outcomes --log-level warn | tail -1
 done
 # The short lift report (the full one: bin/churn actions report); the demo
