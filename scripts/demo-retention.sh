@@ -39,11 +39,17 @@ last=$(date -u -d "$last -3 month" +%F)
 echo "retention cycles (synthetic agents, demo only): the $CYCLES months up to $last"
 for k in $(seq $((CYCLES - 1)) -1 0); do
   cycle=$(date -u -d "$last -$k month" +%F)
+  # A cycle is planned once per database: an earlier demo's plan stays, and
+  # so do its outcomes, labelled on the data seeded then.
+  if curl -fsS -H "Authorization: Bearer $viewer" "http://$ADDR/v1/actions?cycle=$cycle&limit=1" | grep -q '"action_id"'; then
+    echo "demo-retention: cycle $cycle was planned in this database by an earlier run; its plan and outcomes are reused" \
+      "(a fresh measurement needs a fresh database: CHURN_CLICKHOUSE_DB)" >&2
+  fi
   $BIN score --as-of "$cycle" --log-level warn | sed -n 1p
   $BIN actions plan --log-level warn | sed -n 2p
   # The server picks up the plan on its next poll; wait for queued actions.
   for _ in $(seq 1 60); do
-    if curl -fsS -H "Authorization: Bearer $viewer" "http://$ADDR/v1/actions?status=queued&limit=1" | grep -q '"action_id"'; then
+    if curl -fsS -H "Authorization: Bearer $viewer" "http://$ADDR/v1/actions?status=queued&cycle=$cycle&limit=1" | grep -q '"action_id"'; then
       break
     fi
     sleep 0.5
