@@ -14,15 +14,14 @@
 # horizon the data covers, so the next cycle's plan learns from its outcomes.
 # Then print the lift report with the learned against the assumed response
 # rates.
-# Needs the API started by scripts/demo-serve.sh (CHURN_API_KEYS, CHURN_HTTP_ADDR)
-# and its policy (CHURN_POLICY, default build/demo-policy.yaml).
+# Needs the API started by scripts/demo-serve.sh (CHURN_API_KEYS, CHURN_HTTP_ADDR);
+# plans under CHURN_POLICY (demo-serve.sh sets build/demo-policy.yaml, the
+# default with a larger control group; unset: the built-in default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ADDR="${CHURN_HTTP_ADDR:-127.0.0.1:8080}"
 CYCLES="${DEMO_CYCLES:-6}"
 BIN=bin/churn
-export CHURN_POLICY="${CHURN_POLICY:-build/demo-policy.yaml}"
-[ -f "$CHURN_POLICY" ] || { echo "demo-retention: no policy $CHURN_POLICY (scripts/demo-serve.sh writes it)" >&2; exit 1; }
 [ "$CYCLES" -gt 0 ] || exit 0
 
 viewer="${CHURN_API_KEYS##*viewer:}"; viewer="${viewer%%,*}"
