@@ -8,6 +8,7 @@ BIN         := bin/churn
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEMO_CUSTOMERS ?= 20000
 DEMO_MONTHS    ?= 12
+DEMO_SEED      ?= 1
 
 .PHONY: all build deps clickhouse cluster cluster-stop demo stop test lint vet fmt bench bench-scale bench-queue accuracy notebooks docs clean
 
@@ -77,11 +78,11 @@ accuracy: build
 
 demo: clickhouse build
 	$(BIN) migrate
-	$(BIN) seed --customers $(DEMO_CUSTOMERS) --months $(DEMO_MONTHS) --seed 1
+	$(BIN) seed --customers $(DEMO_CUSTOMERS) --months $(DEMO_MONTHS) --seed $(DEMO_SEED)
 	$(BIN) train
 	$(BIN) score
 	$(BIN) status
-	@bash scripts/demo-serve.sh
+	@DEMO_SEED=$(DEMO_SEED) bash scripts/demo-serve.sh
 	@echo "Data, models and scores are in ClickHouse database '$${CHURN_CLICKHOUSE_DB:-churn}' on $${CHURN_CLICKHOUSE_ADDR:-127.0.0.1:9000}:"
 	@echo "  $(BIN) models list | $(BIN) models show 1 | clickhouse-client -d churn | $(BIN) --help"
 

@@ -26,7 +26,11 @@ func Label(actions []churn.Action, churned map[string]time.Time) []churn.Outcome
 		case churn.ActionControl:
 			o.Group = churn.GroupControl
 		case churn.ActionDone, churn.ActionFailed:
-			o.Cost = a.Cost
+			// A dead-lettered message never went out, so it cost nothing;
+			// an unreachable customer still cost the agent's call.
+			if a.Outcome != OutcomeDeadLettered {
+				o.Cost = a.Cost
+			}
 		}
 		if d, ok := churned[a.CustomerID]; ok {
 			o.Churned, o.ChurnedAt = true, d

@@ -69,3 +69,25 @@ func TestLabelAndMeasureCompareTreatedWithControl(t *testing.T) {
 		t.Fatalf("cycles %v", l.Cycles)
 	}
 }
+
+func TestDeadLetteredMessagesCostNothingButUnreachableCallsDo(t *testing.T) {
+	action := func(id string, kind churn.ActionKind, st churn.ActionStatus, outcome string) churn.Action {
+		return churn.Action{ID: id, CustomerID: id, Cycle: "2025-06-01", Kind: kind, Cost: 10, Status: st, Outcome: outcome,
+			Tier: churn.TierB, Rule: "r"}
+	}
+	out := Label([]churn.Action{
+		action("sent", churn.ActionSMS, churn.ActionDone, OutcomeDelivered),
+		action("dead", churn.ActionSMS, churn.ActionFailed, OutcomeDeadLettered),
+		action("call", churn.ActionSpecialistCall, churn.ActionFailed, OutcomeUnreachable),
+	}, nil)
+	cost := map[string]float64{}
+	for _, o := range out {
+		cost[o.ActionID] = o.Cost
+	}
+	if cost["sent"] != 10 || cost["dead"] != 0 || cost["call"] != 10 {
+		t.Fatalf("costs %v, want sent 10, dead 0, call 10", cost)
+	}
+	if got := Measure(out).All.Cost; got != 20 {
+		t.Fatalf("lift cost %g, want 20 (the dead letter left out)", got)
+	}
+}

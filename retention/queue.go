@@ -310,6 +310,18 @@ func (q *Queue) Add(ctx context.Context, actor string, a churn.Action) (churn.Ac
 // are the dispatcher's and never claimed. Claims of concurrent agents are
 // serialised, so no action goes to two agents.
 func (q *Queue) Claim(ctx context.Context, agent, actor string, limit int) ([]churn.Action, error) {
+	return q.ClaimCycle(ctx, agent, actor, limit, "")
+}
+
+// ClaimCycle is Claim limited to the actions of one cycle (YYYY-MM-DD; ""
+// for every cycle), for work that belongs to a cycle, such as the demo's
+// synthetic agents, which must leave a later cycle's queue alone.
+func (q *Queue) ClaimCycle(ctx context.Context, agent, actor string, limit int, cycle string) ([]churn.Action, error) {
+	if cycle != "" {
+		if _, err := CycleDate(cycle); err != nil {
+			return nil, churn.Invalid("claim actions", "cycle", "%q is not a cycle date (YYYY-MM-DD)", cycle)
+		}
+	}
 	if strings.TrimSpace(agent) == "" {
 		return nil, churn.Invalid("claim actions", "agent", "is required: name the agent taking the actions")
 	}
@@ -323,7 +335,7 @@ func (q *Queue) Claim(ctx context.Context, agent, actor string, limit int) ([]ch
 	now := q.now()
 	var open []*churn.Action
 	for _, a := range q.st.actions {
-		if effective(a, now) == churn.ActionQueued && !a.Kind.Automated() {
+		if effective(a, now) == churn.ActionQueued && !a.Kind.Automated() && (cycle == "" || a.Cycle == cycle) {
 			open = append(open, a)
 		}
 	}

@@ -94,6 +94,36 @@ func TestClaimTakesTheMostUrgentFirst(t *testing.T) {
 	}
 }
 
+func TestClaimOfACycleLeavesOtherCyclesQueued(t *testing.T) {
+	q, _, _ := newTestQueue(t, 3)
+	ctx := context.Background()
+	later := churn.Action{ID: "b0000", CustomerID: "c9999", Cycle: "2025-07-01", Kind: churn.ActionOffer, Priority: 1, Value: 100}
+	if added, err := q.Enqueue(ctx, "test", []churn.Action{later}, nil); err != nil || added != 1 {
+		t.Fatalf("enqueue: %d, %v", added, err)
+	}
+	as, err := q.ClaimCycle(ctx, "ann", "test", 10, "2025-06-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(as) != 3 {
+		t.Fatalf("claimed %d actions of cycle 2025-06-01, want 3", len(as))
+	}
+	for _, a := range as {
+		if a.Cycle != "2025-06-01" {
+			t.Fatalf("claimed %s of cycle %s", a.ID, a.Cycle)
+		}
+	}
+	if a, _ := q.Get("b0000"); a.Status != churn.ActionQueued {
+		t.Fatalf("the later cycle's action is %s, want queued", a.Status)
+	}
+	if _, err := q.ClaimCycle(ctx, "ann", "test", 1, "June"); churn.ErrorKind(err) != churn.KindInvalid {
+		t.Fatalf("a cycle that is not a date: %v, want an invalid-input error", err)
+	}
+	if as, err := q.Claim(ctx, "ann", "test", 10); err != nil || len(as) != 1 || as[0].ID != "b0000" {
+		t.Fatalf("claim of any cycle: %v, %v; want b0000", as, err)
+	}
+}
+
 func TestAnExpiredLeaseReturnsTheActionToTheQueue(t *testing.T) {
 	q, _, clk := newTestQueue(t, 1)
 	ctx := context.Background()

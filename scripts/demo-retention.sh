@@ -7,12 +7,16 @@
 # policy, let the server dispatch the cycle's email and sms actions (job
 # dispatch, into CHURN_DISPATCH_CSV_DIR) and synthetic agents work the calls
 # and offers through the running API (`churn actions simulate`, which also
-# plants the synthetic effect: offers keep price-driven churners, calls those
-# leaving over service, messages almost nobody) and label the cycle, whose
+# plants the synthetic effect: offers keep price-driven churners and prepaid
+# customers going silent, calls those leaving over service, messages almost
+# nobody, and messages wake a few contented postpaid customers) and label
+# the cycle, whose
 # horizon the data covers, so the next cycle's plan learns from its outcomes.
 # Then print the lift report with the learned against the assumed response
 # rates.
-# Needs the API started by scripts/demo-serve.sh (CHURN_API_KEYS, CHURN_HTTP_ADDR).
+# Needs the API started by scripts/demo-serve.sh (CHURN_API_KEYS, CHURN_HTTP_ADDR);
+# plans under CHURN_POLICY (demo-serve.sh sets build/demo-policy.yaml, the
+# default with a larger control group; unset: the built-in default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ADDR="${CHURN_HTTP_ADDR:-127.0.0.1:8080}"
@@ -34,11 +38,17 @@ last=$(date -u -d "$last -3 month" +%F)
 echo "retention cycles (synthetic agents, demo only): the $CYCLES months up to $last"
 for k in $(seq $((CYCLES - 1)) -1 0); do
   cycle=$(date -u -d "$last -$k month" +%F)
+  # A cycle is planned once per database: an earlier demo's plan stays, and
+  # so do its outcomes, labelled on the data seeded then.
+  if curl -fsS -H "Authorization: Bearer $viewer" "http://$ADDR/v1/actions?cycle=$cycle&limit=1" | grep -q '"action_id"'; then
+    echo "demo-retention: cycle $cycle was planned in this database by an earlier run; its plan and outcomes are reused" \
+      "(a fresh measurement needs a fresh database: CHURN_CLICKHOUSE_DB)" >&2
+  fi
   $BIN score --as-of "$cycle" --log-level warn | sed -n 1p
   $BIN actions plan --log-level warn | sed -n 2p
   # The server picks up the plan on its next poll; wait for queued actions.
   for _ in $(seq 1 60); do
-    if curl -fsS -H "Authorization: Bearer $viewer" "http://$ADDR/v1/actions?status=queued&limit=1" | grep -q '"action_id"'; then
+    if curl -fsS -H "Authorization: Bearer $viewer" "http://$ADDR/v1/actions?status=queued&cycle=$cycle&limit=1" | grep -q '"action_id"'; then
       break
     fi
     sleep 0.5
@@ -55,8 +65,12 @@ for k in $(seq $((CYCLES - 1)) -1 0); do
       sleep 0.5
     done
   fi
-  $BIN actions simulate --agents 4 --log-level warn | tail -2
+  $BIN actions simulate --agents 4 --cycle "$cycle" --seed "${DEMO_SEED:-1}" --log-level warn | tail -2
   $BIN actions outcomes --log-level warn | tail -1
 done
-echo
-$BIN actions report --log-level warn
+# The short lift report (the full one: bin/churn actions report); the demo
+# (scripts/demo-serve.sh) prints it at its end instead.
+if [ "${DEMO_REPORT:-1}" = 1 ]; then
+  echo
+  $BIN actions report --brief --log-level warn
+fi

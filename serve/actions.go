@@ -25,7 +25,8 @@ type ActionReader interface {
 
 // ActionWorker moves actions through their states for the agents.
 type ActionWorker interface {
-	Claim(ctx context.Context, agent, actor string, limit int) ([]churn.Action, error)
+	// ClaimCycle claims queued actions, of one cycle unless cycle is "".
+	ClaimCycle(ctx context.Context, agent, actor string, limit int, cycle string) ([]churn.Action, error)
 	Complete(ctx context.Context, id, agent, outcome, note, actor string) (churn.Action, error)
 	Cancel(ctx context.Context, id, note, actor string) (churn.Action, error)
 }
@@ -208,7 +209,7 @@ func (s *Server) claimActions(c *gin.Context) {
 	if !ok {
 		return
 	}
-	as, err := q.Claim(c.Request.Context(), agent, c.GetString(ctxActor), req.limit())
+	as, err := q.ClaimCycle(c.Request.Context(), agent, c.GetString(ctxActor), req.limit(), req.Cycle)
 	if err != nil {
 		s.fail(c, err)
 		return

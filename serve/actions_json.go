@@ -65,6 +65,8 @@ type claimRequest struct {
 	// Limit is a pointer so that an absent limit (one action) differs from
 	// an explicit 0, which is an error rather than a quiet claim of one.
 	Limit *int `json:"limit"`
+	// Cycle limits the claim to one cycle's actions (optional).
+	Cycle string `json:"cycle"`
 }
 
 // limit is the number of actions asked for; validate has checked it.
@@ -81,6 +83,11 @@ func (r *claimRequest) validate() error {
 	}
 	if n := r.limit(); n < 1 || n > maxClaim {
 		return invalid("limit", "%d: want a whole number from 1 to %d (leave it out for 1)", n, maxClaim)
+	}
+	if r.Cycle != "" {
+		if _, err := retention.CycleDate(r.Cycle); err != nil {
+			return invalid("cycle", "%q is not a cycle date (YYYY-MM-DD)", r.Cycle)
+		}
 	}
 	return nil
 }

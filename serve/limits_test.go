@@ -33,6 +33,25 @@ func TestClaimWithALimitOfZeroOrLessIs400NamingLimitAndClaimsNothing(t *testing.
 	}
 }
 
+func TestClaimOfACycleThatIsNotADateIs400NamingCycle(t *testing.T) {
+	e := newActionEnv(t, 3)
+	rec := e.do("POST", "/v1/actions/claim", `{"agent":"ann","cycle":"June"}`, bearer(agentKey)...)
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400: %s", rec.Code, rec.Body)
+	}
+	if got := decode[errorJSON](t, rec).Error.Field; got != "cycle" {
+		t.Errorf("field %q, want cycle", got)
+	}
+	rec = e.do("POST", "/v1/actions/claim", `{"agent":"ann","limit":5,"cycle":"2025-07-01"}`, bearer(agentKey)...)
+	if got := len(decode[claimJSON](t, rec).Actions); rec.Code != http.StatusOK || got != 0 {
+		t.Fatalf("claim of a cycle without actions: status %d, %d actions, want 200 and 0", rec.Code, got)
+	}
+	rec = e.do("POST", "/v1/actions/claim", `{"agent":"ann","limit":5,"cycle":"2025-06-01"}`, bearer(agentKey)...)
+	if got := len(decode[claimJSON](t, rec).Actions); rec.Code != http.StatusOK || got != 3 {
+		t.Fatalf("claim of the actions' cycle: status %d, %d actions, want 200 and 3", rec.Code, got)
+	}
+}
+
 func TestRequestHeadersOverTheCapAre431(t *testing.T) {
 	e := newEnv(t, 5)
 	// Just over the cap: the handler's check answers in the JSON shape.

@@ -252,6 +252,7 @@ func newActionsReportCmd(a *app) *cobra.Command {
 	var (
 		cycles []string
 		path   string
+		brief  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "report",
@@ -282,15 +283,21 @@ Qini curves against risk targeting's (` + "`churn uplift train`" + `).`,
 				if len(outs) == 0 {
 					return churn.Errorf(churn.KindNotFound, "lift report", "no labelled cycle yet: run `churn actions outcomes` once a cycle's horizon has passed")
 				}
-				printLift(a.stdout, retention.Measure(outs))
+				lift, rates := retention.Measure(outs), retention.Learn(outs, pol.PriorStrength).Rates(pol)
+				if brief {
+					printBrief(a.stdout, lift, rates)
+					return nil
+				}
+				printLift(a.stdout, lift)
 				fmt.Fprintln(a.stdout)
-				printRates(a.stdout, retention.Learn(outs, pol.PriorStrength).Rates(pol), pol.PriorStrength)
+				printRates(a.stdout, rates, pol.PriorStrength)
 				fmt.Fprintln(a.stdout)
 				return printTargeting(cmd.Context(), a.stdout, c, outs)
 			})
 		},
 	}
 	cmd.Flags().StringSliceVar(&cycles, "cycle", nil, "cycles to report (YYYY-MM-DD, repeatable); default all labelled")
+	cmd.Flags().BoolVar(&brief, "brief", false, "only the saved rate overall and by action, and the rates by action and tier")
 	policyFlag(cmd.Flags(), &path)
 	return cmd
 }

@@ -29,6 +29,7 @@ import (
 func newActionsSimulateCmd(a *app) *cobra.Command {
 	var (
 		apiURL, key, path  string
+		cycle              string
 		agents, batch      int
 		accept, save, dogs map[string]string
 		eff                = synth.DefaultRetentionEffect(1)
@@ -46,10 +47,16 @@ decides whether it kept a would-be churner, by action kind and the reason
 of the customer's churn event (--save-rate; offers keep price-driven
 churners, specialist calls those leaving over service or the network,
 messages almost nobody): if so, the customer's voluntary churn event within
-the cycle's horizon is deleted from churn_events. A few reached customers
-who would have stayed, at low risk, leave because a message reminded them
-they could ("sleeping dogs", --sleeping-dogs): they get a churn event.
-Every draw is a hash of --seed and the action id.
+the cycle's horizon is deleted from churn_events; a prepaid customer, whose
+churn is their silence (reason "silence": offers with a top-up bonus keep
+many), gets a monthly top-up up to the data's end instead. A few reached
+postpaid customers who would have stayed, at low risk, leave because a
+message reminded them they could ("sleeping dogs", --sleeping-dogs): they
+get a churn event.
+Every draw is a hash of --seed and the action id. --cycle limits the work
+to one cycle's actions (the demo works each cycle it plans and leaves the
+server's own, later cycles alone); a cycle whose horizon passes the data's
+end gets its answers but no effect (its churn is not in the data yet).
 
 It refuses to run unless the database was filled by ` + "`churn seed`" + ` and nothing
 was imported since (an operator's data: it deletes churn events), and unless
@@ -92,12 +99,17 @@ the API serves that same database (GET /v1/me names it).`,
 				return err
 			}
 			prog := a.newProgress("simulate", "actions", 0)
-			worked, err := cl.work(ctx, eff, agents, batch, func() { prog.Add(1) })
+			if cycle != "" {
+				if _, err := retention.CycleDate(cycle); err != nil {
+					return churn.Invalid("simulate", "cycle", "%q is not a cycle date (YYYY-MM-DD)", cycle)
+				}
+			}
+			worked, err := cl.work(ctx, eff, cycle, agents, batch, func() { prog.Add(1) })
 			prog.End(err)
 			if err != nil {
 				return err
 			}
-			delivered, err := cl.delivered(ctx, eff)
+			delivered, err := cl.delivered(ctx, eff, cycle)
 			if err != nil {
 				return err
 			}
@@ -115,13 +127,14 @@ the API serves that same database (GET /v1/me names it).`,
 	f.StringVar(&apiURL, "api", "", "base URL of the API (default http://$CHURN_HTTP_ADDR)")
 	f.StringVar(&key, "key", "", "admin API key: the synthetic agents act for several agents (default: the first admin key of CHURN_API_KEYS / the keys file)")
 	f.IntVar(&agents, "agents", 4, "concurrent synthetic agents")
+	f.StringVar(&cycle, "cycle", "", "work only this cycle's actions (YYYY-MM-DD; default every cycle)")
 	f.IntVar(&batch, "batch", 25, "actions each agent claims at a time")
 	f.Uint64Var(&eff.Seed, "seed", eff.Seed, "seed of the synthetic answers and saves")
 	f.Float64Var(&eff.Unreachable, "unreachable", eff.Unreachable, "share of customers agents cannot reach")
 	f.StringToStringVar(&accept, "accept-rate", nil, "kind=share of reached customers who accept (defaults: specialist_call=0.7,offer=0.6,email=0.2,sms=0.25)")
 	f.StringToStringVar(&save, "save-rate", nil, "kind=share (every reason; drops the kind's defaults) or kind/reason=share of accepting would-be churners (leaving for reason) who stay "+
-		"(defaults: specialist_call/service=0.8,specialist_call/network=0.7,specialist_call/price=0.2,specialist_call/competitor=0.3,specialist_call=0.05,"+
-		"offer/price=0.85,offer/competitor=0.6,offer=0.05,email/price=0.1,email=0.03,sms=0.02)")
+		"(defaults: specialist_call/service=0.8,specialist_call/network=0.7,specialist_call/price=0.2,specialist_call/competitor=0.3,specialist_call/silence=0.3,"+
+		"specialist_call=0.05,offer/price=0.85,offer/competitor=0.6,offer/silence=0.6,offer=0.05,email/price=0.1,email=0.03,sms=0.02)")
 	f.StringToStringVar(&dogs, "sleeping-dogs", nil, "kind=share of reached low-risk customers who would have stayed and leave because of the contact "+
 		"(defaults: specialist_call=0.01,offer=0,email=0.02,sms=0.03)")
 	f.Float64Var(&eff.SleepingDogRisk, "sleeping-dog-risk", eff.SleepingDogRisk, "churn probability below which a contacted customer may be a sleeping dog")
@@ -207,12 +220,29 @@ func parseSaveRates(in map[string]string, out map[string]map[string]float64) err
 }
 
 // applyEffect removes the churn events of the would-be churners the
-// accepted actions kept and adds those of the sleeping dogs woken, cycle by
-// cycle.
+// accepted actions kept, gives the prepaid ones among them (whose churn is
+// their silence) a monthly top-up until the data's end, and adds the churn
+// events of the sleeping dogs woken, cycle by cycle. A cycle whose horizon
+// passes the data's end is left alone: its churn is not in the data yet,
+// and a woken customer would leave on a day the data does not have.
 func applyEffect(ctx context.Context, a *app, c *clickhouse.Client, eff synth.RetentionEffect, worked []workedAction, horizon int) error {
 	byCycle := map[string][]workedAction{}
+	ids := make([]string, 0, len(worked))
 	for _, w := range worked {
 		byCycle[w.Cycle] = append(byCycle[w.Cycle], w)
+		ids = append(ids, w.CustomerID)
+	}
+	if len(worked) == 0 {
+		return nil
+	}
+	_, last, err := c.UsageRange(ctx)
+	if err != nil {
+		return err
+	}
+	end := last.AddDate(0, 0, 1)
+	prepaid, err := c.PrepaidAmong(ctx, ids)
+	if err != nil {
+		return err
 	}
 	total, woken := 0, 0
 	for _, cycle := range slices.Sorted(maps.Keys(byCycle)) {
@@ -221,6 +251,11 @@ func applyEffect(ctx context.Context, a *app, c *clickhouse.Client, eff synth.Re
 			return err
 		}
 		to := from.AddDate(0, 0, horizon)
+		if to.After(end) {
+			fmt.Fprintf(a.stdout, "cycle %s: %d worked actions; effect not applied: its %d-day horizon passes the data's end (%s)\n",
+				cycle, len(byCycle[cycle]), horizon, end.Format(time.DateOnly))
+			continue
+		}
 		before, err := c.ChurnedBetween(ctx, from, to)
 		if err != nil {
 			return err
@@ -230,21 +265,33 @@ func applyEffect(ctx context.Context, a *app, c *clickhouse.Client, eff synth.Re
 			return err
 		}
 		var (
-			kept, dogs []string
-			dogDays    []time.Time
+			kept, keptPrepaid, dogs []string
+			dogDays                 []time.Time
 		)
 		for _, w := range byCycle[cycle] {
 			reason, leaving := reasons[w.CustomerID]
 			_, churns := before[w.CustomerID]
+			if prepaid[w.CustomerID] && churns && !leaving {
+				reason, leaving = synth.SilenceReason, true
+			}
 			switch {
 			case leaving && w.Outcome == retention.OutcomeAccepted && eff.Saves(w.ActionID, w.Kind, reason):
-				kept = append(kept, w.CustomerID)
-			case !churns && w.Outcome != retention.OutcomeUnreachable && eff.Wakes(w.ActionID, w.Kind, w.Probability):
+				if prepaid[w.CustomerID] {
+					keptPrepaid = append(keptPrepaid, w.CustomerID)
+				} else {
+					kept = append(kept, w.CustomerID)
+				}
+			case !churns && !prepaid[w.CustomerID] && w.Outcome != retention.OutcomeUnreachable && eff.Wakes(w.ActionID, w.Kind, w.Probability):
 				dogs = append(dogs, w.CustomerID)
 				dogDays = append(dogDays, from.AddDate(0, 0, eff.WakeDay(w.ActionID, horizon)))
 			}
 		}
 		if err := c.DeleteChurnEvents(ctx, kept, from, to); err != nil {
+			return err
+		}
+		// A kept prepaid customer tops up about monthly from the cycle on,
+		// so the silence that made them a churner never comes.
+		if err := c.AddSyntheticTopups(ctx, keptPrepaid, from.AddDate(0, 0, 1), end, 30, 10); err != nil {
 			return err
 		}
 		if err := c.AddSyntheticChurnEvents(ctx, dogs, dogDays, "competitor"); err != nil {
@@ -261,10 +308,10 @@ func applyEffect(ctx context.Context, a *app, c *clickhouse.Client, eff synth.Re
 			}
 		}
 		total, woken = total+removed, woken+len(dogs)
-		fmt.Fprintf(a.stdout, "cycle %s: %d worked actions; would-be churners kept %d (churn events removed %d); sleeping dogs woken %d\n",
-			cycle, len(byCycle[cycle]), len(kept), removed, len(dogs))
+		fmt.Fprintf(a.stdout, "cycle %s: %d worked actions; would-be churners kept %d (%d prepaid; no longer churned %d); sleeping dogs woken %d\n",
+			cycle, len(byCycle[cycle]), len(kept)+len(keptPrepaid), len(keptPrepaid), removed, len(dogs))
 	}
-	a.log.Info("synthetic retention effect applied", "churn_events_removed", total, "sleeping_dogs", woken)
+	a.log.Info("synthetic retention effect applied", "churners_kept", total, "sleeping_dogs", woken)
 	return nil
 }
 
@@ -310,7 +357,7 @@ type workedAction struct {
 	Probability float64 `json:"probability"`
 }
 
-func (c *agentClient) work(ctx context.Context, eff synth.RetentionEffect, agents, batch int, done func()) ([]workedAction, error) {
+func (c *agentClient) work(ctx context.Context, eff synth.RetentionEffect, cycle string, agents, batch int, done func()) ([]workedAction, error) {
 	var (
 		mu     sync.Mutex
 		out    []workedAction
@@ -328,7 +375,11 @@ func (c *agentClient) work(ctx context.Context, eff synth.RetentionEffect, agent
 			agent := fmt.Sprintf("synthetic-agent-%d", g+1)
 			for cctx.Err() == nil {
 				var res struct{ Actions []workedAction }
-				if err := c.post(cctx, "/v1/actions/claim", map[string]any{"agent": agent, "limit": batch}, &res); err != nil {
+				req := map[string]any{"agent": agent, "limit": batch}
+				if cycle != "" {
+					req["cycle"] = cycle
+				}
+				if err := c.post(cctx, "/v1/actions/claim", req, &res); err != nil {
 					errs <- err
 					cancel()
 					return
@@ -360,9 +411,10 @@ func (c *agentClient) work(ctx context.Context, eff synth.RetentionEffect, agent
 	return out, nil
 }
 
-// delivered returns the email and sms actions the dispatcher delivered,
-// each answered by the synthetic world as if the customer had read it.
-func (c *agentClient) delivered(ctx context.Context, eff synth.RetentionEffect) ([]workedAction, error) {
+// delivered returns the email and sms actions the dispatcher delivered
+// (of one cycle unless cycle is ""), each answered by the synthetic world as
+// if the customer had read it.
+func (c *agentClient) delivered(ctx context.Context, eff synth.RetentionEffect, cycle string) ([]workedAction, error) {
 	var out []workedAction
 	for _, kind := range []churn.ActionKind{churn.ActionEmail, churn.ActionSMS} {
 		for offset := 0; ; {
@@ -371,6 +423,9 @@ func (c *agentClient) delivered(ctx context.Context, eff synth.RetentionEffect) 
 				Total int
 			}
 			q := url.Values{"status": {string(churn.ActionDone)}, "kind": {string(kind)}, "limit": {"1000"}, "offset": {strconv.Itoa(offset)}}
+			if cycle != "" {
+				q.Set("cycle", cycle)
+			}
 			if err := c.call(ctx, http.MethodGet, "/v1/actions?"+q.Encode(), nil, &page); err != nil {
 				return nil, err
 			}

@@ -13,6 +13,11 @@ import (
 // list.
 const AnyReason = "*"
 
+// SilenceReason is the key of a kind's save rate for prepaid churners: a
+// prepaid customer's churn is their silence (no usage, no top-up), which
+// files no churn event and so has no reason.
+const SilenceReason = "silence"
+
 // RetentionEffect is how retention actions work in the synthetic world. The
 // seed cannot know which actions a policy will choose, so the effect is
 // applied after the fact, by `churn actions simulate` (demo only): it
@@ -25,7 +30,10 @@ const AnyReason = "*"
 //
 // The effect is heterogeneous on purpose, so that targeting by uplift can
 // be told from targeting by risk: whether an action keeps a churner depends
-// on why the customer was leaving (the reason of their churn event).
+// on why the customer was leaving (the reason of their churn event, or
+// SilenceReason for a prepaid customer going silent). Sleeping dogs are
+// postpaid customers reminded that they may leave their contract; a
+// prepaid customer's churn is its silence, which simulate does not fake.
 type RetentionEffect struct {
 	Seed        uint64
 	AcceptRates map[string]float64 // by action kind: share of reached customers who accept
@@ -41,17 +49,18 @@ type RetentionEffect struct {
 }
 
 // DefaultRetentionEffect is the effect the demo plants: offers keep
-// price-driven churners, specialist calls keep those who leave over service
-// or the network, messages keep almost nobody, and messages to contented
-// low-risk customers make a few leave.
+// price-driven churners and prepaid customers about to go silent (a top-up
+// bonus), specialist calls keep those who leave over service or the
+// network, messages keep almost nobody, and messages to contented low-risk
+// customers make a few leave.
 func DefaultRetentionEffect(seed uint64) RetentionEffect {
 	return RetentionEffect{
 		Seed:        seed,
 		AcceptRates: map[string]float64{"specialist_call": 0.7, "offer": 0.6, "email": 0.2, "sms": 0.25},
 		Unreachable: 0.1,
 		SaveRates: map[string]map[string]float64{
-			"specialist_call": {"service": 0.8, "network": 0.7, "price": 0.2, "competitor": 0.3, AnyReason: 0.05},
-			"offer":           {"price": 0.85, "competitor": 0.6, AnyReason: 0.05},
+			"specialist_call": {"service": 0.8, "network": 0.7, "price": 0.2, "competitor": 0.3, SilenceReason: 0.3, AnyReason: 0.05},
+			"offer":           {"price": 0.85, "competitor": 0.6, SilenceReason: 0.6, AnyReason: 0.05},
 			"email":           {"price": 0.1, AnyReason: 0.03},
 			"sms":             {AnyReason: 0.02},
 		},

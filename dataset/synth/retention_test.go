@@ -47,7 +47,7 @@ func TestRetentionEffectSavesDependOnWhyTheCustomerWasLeaving(t *testing.T) {
 		kind, reason string
 		want         float64
 	}{
-		{"offer", "price", 0.85}, {"offer", "service", 0.05},
+		{"offer", "price", 0.85}, {"offer", "service", 0.05}, {"offer", SilenceReason, 0.6},
 		{"specialist_call", "service", 0.8}, {"specialist_call", "moved", 0.05},
 		{"sms", "price", 0.02},
 	} {

@@ -1,0 +1,59 @@
+package clickhouse
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/telcoretain/churn"
+)
+
+// PrepaidAmong returns which of the given customers are prepaid: their
+// churn is their silence (churnedSQL), not a churn event, so the synthetic
+// demo (`churn actions simulate`) keeps them by adding activity rather than
+// by deleting an event.
+func (c *Client) PrepaidAmong(ctx context.Context, ids []string) (map[string]bool, error) {
+	const op = "read billing kinds"
+	out := map[string]bool{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := c.conn.Query(ctx, "SELECT customer_id FROM customers WHERE billing = ? AND has(?, customer_id)",
+		churn.BillingPrepaid, ids)
+	if err != nil {
+		return nil, wrap(op, c.cfg, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap(op, c.cfg, err)
+		}
+		out[id] = true
+	}
+	return out, wrap(op, c.cfg, rows.Err())
+}
+
+// AddSyntheticTopups writes a top-up of amount every `every` days from day
+// from (inclusive) to day end (exclusive) for each customer: a prepaid
+// customer whom a retention action kept stays active until the data's end
+// instead of going silent. Only the synthetic demo calls it; an operator's
+// top-ups are facts. Ids are made from the customer and the day, so that
+// writing the same top-ups twice is visible as duplicates, not as more
+// activity.
+func (c *Client) AddSyntheticTopups(ctx context.Context, ids []string, from, end time.Time, every int, amount float64) error {
+	if len(ids) == 0 || every < 1 || !from.Before(end) {
+		return nil
+	}
+	var topupIDs, customers []string
+	var days []time.Time
+	var amounts []float64
+	for _, id := range ids {
+		for d := from; d.Before(end); d = d.AddDate(0, 0, every) {
+			topupIDs = append(topupIDs, "synthetic-"+id+"-"+strconv.FormatInt(d.Unix()/86400, 10))
+			customers, days, amounts = append(customers, id), append(days, d), append(amounts, amount)
+		}
+	}
+	return c.InsertColumns(ctx, "topups", []string{"topup_id", "customer_id", "topped_up_at", "amount"},
+		[]any{topupIDs, customers, days, amounts})
+}
