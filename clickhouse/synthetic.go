@@ -13,25 +13,20 @@ import (
 // demo (`churn actions simulate`) keeps them by adding activity rather than
 // by deleting an event.
 func (c *Client) PrepaidAmong(ctx context.Context, ids []string) (map[string]bool, error) {
-	const op = "read billing kinds"
 	out := map[string]bool{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := c.conn.Query(ctx, "SELECT customer_id FROM customers WHERE billing = ? AND has(?, customer_id)",
-		churn.BillingPrepaid, ids)
-	if err != nil {
-		return nil, wrap(op, c.cfg, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, wrap(op, c.cfg, err)
-		}
-		out[id] = true
-	}
-	return out, wrap(op, c.cfg, rows.Err())
+	err := c.each(ctx, "read billing kinds", "SELECT customer_id FROM customers WHERE billing = ? AND has(?, customer_id)",
+		func(s scanner) error {
+			var id string
+			if err := s.Scan(&id); err != nil {
+				return err
+			}
+			out[id] = true
+			return nil
+		}, churn.BillingPrepaid, ids)
+	return out, err
 }
 
 // AddSyntheticTopups writes a top-up of amount every `every` days from day
