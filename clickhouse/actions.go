@@ -299,23 +299,18 @@ func (c *Client) ActionOutcomes(ctx context.Context, cycles ...string) ([]churn.
 // ChurnedBetween returns the customers who churned in [from, to) with the
 // first day they did, by the churn definition of their billing (churnedSQL).
 func (c *Client) ChurnedBetween(ctx context.Context, from, to time.Time) (map[string]time.Time, error) {
-	const op = "read churn_events"
-	rows, err := c.conn.Query(ctx, "SELECT customer_id, min(gone_at) FROM ("+churnedSQL+") GROUP BY customer_id",
-		c.churnedArgs(from, to)...)
-	if err != nil {
-		return nil, wrap(op, c.cfg, err)
-	}
-	defer rows.Close()
 	out := map[string]time.Time{}
-	for rows.Next() {
-		var id string
-		var d time.Time
-		if err := rows.Scan(&id, &d); err != nil {
-			return nil, wrap(op, c.cfg, err)
-		}
-		out[id] = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
-	}
-	return out, wrap(op, c.cfg, rows.Err())
+	err := c.each(ctx, "read churn_events", "SELECT customer_id, min(gone_at) FROM ("+churnedSQL+") GROUP BY customer_id",
+		func(s scanner) error {
+			var id string
+			var d time.Time
+			if err := s.Scan(&id, &d); err != nil {
+				return err
+			}
+			out[id] = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+			return nil
+		}, c.churnedArgs(from, to)...)
+	return out, err
 }
 
 // DeleteChurnEvents removes the voluntary churn events of customers in

@@ -104,22 +104,17 @@ func (c *Client) RunProbabilities(ctx context.Context, runID string) ([]float32,
 // next: label 1 when the customer churned in [from, to) by the churn
 // definition of its billing (churnedSQL), else 0.
 func (c *Client) RunOutcomes(ctx context.Context, runID string, from, to time.Time) (probs, labels []float64, err error) {
-	const op = "read scores and churn_events"
-	rows, err := c.conn.Query(ctx, "SELECT probability, customer_id IN (SELECT customer_id FROM ("+churnedSQL+"))\nFROM scores WHERE run_id = @run",
-		append(c.churnedArgs(from, to), ch.Named("run", runID))...)
-	if err != nil {
-		return nil, nil, wrap(op, c.cfg, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			p   float32
-			hit uint8
-		)
-		if err := rows.Scan(&p, &hit); err != nil {
-			return nil, nil, wrap(op, c.cfg, err)
-		}
-		probs, labels = append(probs, float64(p)), append(labels, float64(hit))
-	}
-	return probs, labels, wrap(op, c.cfg, rows.Err())
+	err = c.each(ctx, "read scores and churn_events", "SELECT probability, customer_id IN (SELECT customer_id FROM ("+churnedSQL+"))\nFROM scores WHERE run_id = @run",
+		func(s scanner) error {
+			var (
+				p   float32
+				hit uint8
+			)
+			if err := s.Scan(&p, &hit); err != nil {
+				return err
+			}
+			probs, labels = append(probs, float64(p)), append(labels, float64(hit))
+			return nil
+		}, append(c.churnedArgs(from, to), ch.Named("run", runID))...)
+	return probs, labels, err
 }
