@@ -109,7 +109,7 @@ func (d *Drift) Check(ctx context.Context) (*DriftResult, error) {
 		return res, err
 	}
 	res.Run = run
-	m, err := d.loadModel(ctx, run.ModelVersion)
+	m, err := loadModel(ctx, d.Models, run.ModelVersion)
 	if err != nil {
 		return res, err
 	}
@@ -130,18 +130,6 @@ func (d *Drift) Check(ctx context.Context) (*DriftResult, error) {
 	d.Log.Info("drift checked", "run", run.ID, "model", run.ModelVersion, "score_psi", round4(res.ScorePSI),
 		"features", len(res.Features), "auc", round4(res.AUC), "retrain", res.Retrain, "reason", res.Reason)
 	return res, nil
-}
-
-func (d *Drift) loadModel(ctx context.Context, version churn.ModelVersion) (*model.Model, error) {
-	mv, err := d.Models.Model(ctx, version)
-	if err != nil {
-		return nil, err
-	}
-	m, err := model.Unmarshal(mv.Artifact)
-	if err != nil {
-		return nil, fmt.Errorf("drift: load model %d: %w", version, err)
-	}
-	return m, nil
 }
 
 // measure computes the PSI of the run's scores and of the reference

@@ -91,13 +91,9 @@ func (s *Scoring) Run(ctx context.Context) (*ScoreResult, error) {
 	if champ == 0 {
 		return nil, churn.Errorf(churn.KindNotFound, "score", "no champion model: train one with `churn train`")
 	}
-	mv, err := s.Models.Model(ctx, champ)
+	m, err := loadModel(ctx, s.Models, champ)
 	if err != nil {
 		return nil, err
-	}
-	m, err := model.Unmarshal(mv.Artifact)
-	if err != nil {
-		return nil, fmt.Errorf("load champion %d: %w", champ, err)
 	}
 	defer m.Close()
 	asOf := features.Date(s.AsOf)
@@ -210,4 +206,18 @@ func (s *Scoring) compute(ctx context.Context, m *model.Model, res *ScoreResult)
 	}
 	s.Progress("scored", int64(len(out)))
 	return out, nil
+}
+
+// loadModel reads a model version from the registry and decodes it; the
+// caller closes it.
+func loadModel(ctx context.Context, r ModelReader, version churn.ModelVersion) (*model.Model, error) {
+	mv, err := r.Model(ctx, version)
+	if err != nil {
+		return nil, err
+	}
+	m, err := model.Unmarshal(mv.Artifact)
+	if err != nil {
+		return nil, fmt.Errorf("load model %d: %w", version, err)
+	}
+	return m, nil
 }

@@ -322,13 +322,9 @@ func (t *Train) decide(ctx context.Context, res *TrainResult) error {
 // with the snapshot encoded as the champion was trained. It returns nil when
 // the champion's features are not the current registry's.
 func (t *Train) championReport(ctx context.Context, version churn.ModelVersion, holdout *churn.Matrix, feats []churn.Feature, dataEnd time.Time) (*eval.Report, error) {
-	mv, err := t.Models.Model(ctx, version)
+	cm, err := loadModel(ctx, t.Models, version)
 	if err != nil {
 		return nil, err
-	}
-	cm, err := model.Unmarshal(mv.Artifact)
-	if err != nil {
-		return nil, fmt.Errorf("load champion %d: %w", version, err)
 	}
 	defer cm.Close()
 	if !slices.Equal(cm.FeatureNames(), features.Names(feats)) {

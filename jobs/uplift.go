@@ -190,13 +190,9 @@ func (u *UpliftTrain) featureDefs(ctx context.Context, hold string) ([]churn.Fea
 		return nil, err
 	}
 	if champ != 0 {
-		mv, err := u.Models.Model(ctx, champ)
+		m, err := loadModel(ctx, u.Models, champ)
 		if err != nil {
 			return nil, err
-		}
-		m, err := model.Unmarshal(mv.Artifact)
-		if err != nil {
-			return nil, fmt.Errorf("load churn champion %d: %w", champ, err)
 		}
 		defer m.Close()
 		return m.FeatureDefs(), nil
