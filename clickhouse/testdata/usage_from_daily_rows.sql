@@ -29,8 +29,8 @@ ANY LEFT JOIN
     WITH
         toDate(@as_of) AS t,
         toRelativeDayNum(t) - toRelativeDayNum(day) AS age,
-        toInt64(round(toFloat64(voice_minutes) * 1000000)) AS voice,
-        toInt64(round(toFloat64(data_mb) * 1000000)) AS data,
+        toInt64(voice_minutes * 1000000 + 0.5) AS voice,
+        toInt64(data_mb * 1000000 + 0.5) AS data,
         -- twice the centred week index: 7 for the newest week, -7 for the 8th
         7 - 2 * intDiv(age - 1, 7) AS w2
     SELECT
@@ -46,8 +46,8 @@ ANY LEFT JOIN
         sum(toInt64(calls)) AS v_calls_90,
         sumIf(toInt64(dropped_calls), age <= 30) AS v_dropped_30,
         sum(toInt64(dropped_calls)) AS v_dropped_90,
-        sum(toInt64(round(toFloat64(intl_minutes) * 1000000))) AS v_intl_90,
-        sum(toInt64(round(toFloat64(roaming_minutes) * 1000000))) AS v_roaming_90,
+        sum(toInt64(intl_minutes * 1000000 + 0.5)) AS v_intl_90,
+        sum(toInt64(roaming_minutes * 1000000 + 0.5)) AS v_roaming_90,
         sumIf(voice * w2, age <= 56) AS d_voice_wsum,
         sumIf(voice, age <= 56) AS d_voice_56,
         sumIf(voice, age <= 14) AS d_voice_14,
