@@ -38,6 +38,10 @@ type Config struct {
 	// scoring or training run, so that a later process can tell a run left
 	// 'started' by a process that died from one still going.
 	Owner string
+	// SnapshotParts is how many parts at once a feature snapshot runs in on
+	// one server (features_parts.go); 0: one per core of the server, for
+	// populations large enough to gain from it.
+	SnapshotParts int
 }
 
 // StartHint is the command that starts a local ClickHouse, quoted in errors.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 
 	"github.com/telcoretain/churn"
 )
@@ -17,7 +16,6 @@ import (
 // that fails, before or during the query, hands its shard to the next
 // replica; a shard with no replica left fails the whole query.
 func (c *Client) queryMatrixPerShard(ctx context.Context, query string, params map[string]any, progress func(done, total int64)) (*churn.Matrix, error) {
-	const op = "query feature matrix per shard"
 	layout, err := migrationsLayout(c.cfg.Database, c.cfg.Cluster)
 	if err != nil {
 		return nil, err
@@ -36,42 +34,9 @@ func (c *Client) queryMatrixPerShard(ctx context.Context, query string, params m
 		replicas[n.Shard] = append(replicas[n.Shard], n)
 	}
 
-	var mu sync.Mutex
-	done, total := map[uint32]int64{}, map[uint32]int64{}
-	report := func(shard uint32) func(d, t int64) {
-		if progress == nil {
-			return nil
-		}
-		return func(d, t int64) {
-			mu.Lock()
-			defer mu.Unlock()
-			done[shard], total[shard] = d, t
-			var sd, st int64
-			for _, s := range shards {
-				sd, st = sd+done[s], st+total[s]
-			}
-			progress(sd, st)
-		}
-	}
-	parts := make([]*churn.Matrix, len(shards))
-	errs := make([]error, len(shards))
-	var wg sync.WaitGroup
-	for i, s := range shards {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			parts[i], errs[i] = c.queryShard(ctx, replicas[s], local, params, report(s))
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	m, err := mergeByID(parts)
-	if err != nil {
-		return nil, churn.Errorf(churn.KindInternal, op, "%v", err)
-	}
-	return m, nil
+	return runParts(ctx, len(shards), progress, func(ctx context.Context, i int, progress func(d, t int64)) (*churn.Matrix, error) {
+		return c.queryShard(ctx, replicas[shards[i]], local, params, progress)
+	})
 }
 
 // queryShard runs the query on the first replica of a shard that answers it
@@ -98,8 +63,9 @@ func (c *Client) queryShard(ctx context.Context, replicas []ClusterNode, query s
 		Msg: "no replica of the shard answered", Err: errors.Join(errs...)}
 }
 
-// mergeByID concatenates matrices with the same columns and sorts the rows
-// by id, as one query with ORDER BY customer_id would return them.
+// mergeByID concatenates matrices with the same columns (the parts of a query,
+// or its shards) and sorts the rows by id, as one query with ORDER BY
+// customer_id would return them.
 func mergeByID(parts []*churn.Matrix) (*churn.Matrix, error) {
 	out := &churn.Matrix{}
 	for i, p := range parts {
@@ -111,7 +77,7 @@ func mergeByID(parts []*churn.Matrix) (*churn.Matrix, error) {
 			}
 		}
 		if fmt.Sprint(p.Features) != fmt.Sprint(out.Features) || (p.Labels == nil) != (out.Labels == nil) {
-			return nil, fmt.Errorf("shard %d returned columns %v, shard 1 %v", i+1, p.Features, out.Features)
+			return nil, fmt.Errorf("part %d returned columns %v, part 1 %v", i+1, p.Features, out.Features)
 		}
 		out.IDs = append(out.IDs, p.IDs...)
 		for j := range p.Cols {

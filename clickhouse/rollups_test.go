@@ -95,7 +95,7 @@ func matrixDiff(got, want *churn.Matrix) []string {
 	for j, name := range got.Features {
 		for i, id := range got.IDs {
 			if g, w := got.Cols[j][i], want.Cols[j][i]; !same(g, w) && len(out) < 20 {
-				out = append(out, fmt.Sprintf("%s %s = %v from the rollups, %v from daily rows", id, name, g, w))
+				out = append(out, fmt.Sprintf("%s %s = %v, want %v", id, name, g, w))
 			}
 		}
 	}

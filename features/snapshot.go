@@ -33,6 +33,10 @@ type Store interface {
 	// a column named "label" (if any) fills Labels, every other column is a
 	// float32 feature named after the column. progress, when not nil, is
 	// told the rows the server has read so far and its estimate of the total.
+	// A query with the integer parameters parts and part reads only the
+	// customers of part part of parts (the snapshot's SQL does): the store
+	// may run it as several parts at once, overriding both, and return
+	// their rows merged in id order as one query would.
 	QueryMatrix(ctx context.Context, query string, params map[string]any, progress func(done, total int64)) (*churn.Matrix, error)
 	// Regions returns the distinct regions of customers who signed up before
 	// the given date, sorted.
@@ -280,6 +284,9 @@ func snapshotParams(asOf time.Time, horizon int, fs []churn.Feature, voc churn.V
 		"regions":         cats(NameRegion),
 		"payment_methods": cats("payment_method"),
 		"billings":        cats(NameBilling),
+		// One part: the whole population; the store may split it (Store).
+		"parts": 1,
+		"part":  0,
 	}
 	// The operator's values and their categories, per vocabulary column.
 	for _, c := range [...]struct{ param, key string }{

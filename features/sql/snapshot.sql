@@ -6,6 +6,11 @@
 --   @as_of            'YYYY-MM-DD'
 --   @horizon_days     days in the label window
 --   @inactivity_days  prepaid inactivity churn (lifecycle.sql)
+--   @parts, @part     the customers of part @part (0-based) of @parts: every
+--                     side reads only the rows of customers whose k % @parts
+--                     is @part (1 and 0: all). The store may run the query as
+--                     several parts at once and merge their rows by id
+--                     (features.Store); see "Parts" below.
 --   @contracts, @segments, @regions, @payment_methods, @billings
 --                     category lists; a categorical feature is the 0-based
 --                     index of the value in its list, NaN when absent.
@@ -54,6 +59,14 @@
 -- or NaN). Column names are unique across sides (prefixes c_, b_, y_, s_,
 -- p_, u_, v_, d_ here, k_, g_, w_ in lifecycle.sql) so that SELECT * never
 -- collides.
+--
+-- Parts. ClickHouse 18.16 builds every join's right side on one thread and
+-- then attaches the sides to the customers on one thread too, gathering each
+-- side column by random access: on a million customers that single thread
+-- took 18 of the query's 64 s of CPU, while the sides' aggregations use every
+-- core. Split by k into parts run at once (clickhouse.Client picks how many),
+-- those threads run side by side; each part reads every table but aggregates
+-- and joins only its own customers.
 --
 -- The outer column names and order are the feature registry's
 -- (features.Registry) without the features computed in Go (clv, value_tier).
@@ -202,7 +215,7 @@ SELECT * FROM
                                 transform(payment_method, @payment_values, @payment_categories, '') AS c_payment_method,
                                 billing AS c_billing
                             FROM customers
-                            WHERE signup_date < t
+                            WHERE k % @parts = @part AND signup_date < t
                         )
                         ANY LEFT JOIN
                         (
@@ -237,7 +250,7 @@ SELECT * FROM
                             countIf(kind = 'complaint') AS s_complaints,
                             minIf(age, kind = 'complaint') AS s_complaint_age
                         FROM support_tickets
-                        WHERE toDate(opened_at) < t
+                        WHERE k % @parts = @part AND toDate(opened_at) < t
                         GROUP BY k
                     ) USING k
                 )
@@ -255,7 +268,7 @@ SELECT * FROM
                         toRelativeDayNum(t) - toRelativeDayNum(p_hist[-1].1) AS p_days_since,
                         countIf(changed_at >= t - 365) AS p_changes_12m
                     FROM plan_changes
-                    WHERE changed_at < t
+                    WHERE k % @parts = @part AND changed_at < t
                     GROUP BY k
                 ) USING k
             )
@@ -279,7 +292,7 @@ SELECT * FROM
                     arraySum(arrayMap(x -> x.3, b_prev)) AS b_prev_sum,
                     groupArrayIf((cityHash64(invoice_id), due_date, amount), due_date < t) AS b_due
                 FROM invoices
-                WHERE issued_at < t
+                WHERE k % @parts = @part AND issued_at < t
                 GROUP BY k
             ) USING k
         )
@@ -296,7 +309,7 @@ SELECT * FROM
                 sumIf(amount, paid_at >= t - 365) AS y_paid_365,
                 groupArray((cityHash64(invoice_id), paid_at, amount)) AS y_pays
             FROM payments
-            WHERE paid_at < t
+            WHERE k % @parts = @part AND paid_at < t
             GROUP BY k
         ) USING k
     )
@@ -354,7 +367,7 @@ SELECT * FROM
             countIf(days_after != 0) AS u_l_after,
             minIf(m0 + counts[6], days_after != 0) AS u_l_next
         FROM usage_monthly
-        WHERE month >= toStartOfMonth(t - 365) AND month < t + @horizon_days + @inactivity_days
+        WHERE k % @parts = @part AND month >= toStartOfMonth(t - 365) AND month < t + @horizon_days + @inactivity_days
         GROUP BY k
     ) USING k
 )
@@ -444,7 +457,7 @@ ANY LEFT JOIN
         sum(data[c14] - data[c90]) AS d_data_base
     FROM usage_weekly
     -- a bucket starts at most 6 days before any of its days
-    WHERE week >= t - 96 AND week < t
+    WHERE k % @parts = @part AND week >= t - 96 AND week < t
     GROUP BY k
 ) USING k
 -- usage rollups: end
