@@ -37,7 +37,15 @@ type Train struct {
 	// model.DefaultMaxFitRows when 0. Validation and holdout rows are never
 	// sampled.
 	MaxFitRows int
-	Seed       uint64 // of the fit-row sample
+	// MaxLogisticRows caps the rows the logistic (liblinear) candidates fit
+	// on: one seeded sub-sample of the fit rows shared by all of them
+	// (model.SubSample), every churner kept while they fit within half of
+	// it; the boosted trees fit on all fit rows.
+	// model.DefaultMaxLogisticRows when 0.
+	MaxLogisticRows int
+	// Seed is the seed of the fit-row sample, the logistic sub-sample and
+	// the split of the validation snapshot for calibration.
+	Seed uint64
 	// Candidates to train; model.SnapshotCandidates(0) when nil.
 	Candidates []model.Candidate
 	// Progress, when set, hears about each step: "snapshot" with rows and
@@ -57,6 +65,9 @@ type TrainResult struct {
 	Rows       int // training rows (fit + validation)
 	FitRows    int // rows the candidates fit on (sampled)
 	FitSeen    int // rows of the fit snapshots before sampling
+	// LogisticFitRows is the rows the logistic candidates fit on (their
+	// sub-sample of the fit rows); 0 when no logistic candidate ran.
+	LogisticFitRows int
 	Candidates []TrainedVersion
 	Best       TrainedVersion
 	Champion   churn.ModelVersion // champion version before the run, 0 when none
@@ -76,6 +87,7 @@ type TrainedVersion struct {
 	Name    string
 	Model   *model.Model
 	Took    time.Duration
+	FitRows int // the rows it fit on
 }
 
 func (t *Train) defaults() {
@@ -227,13 +239,18 @@ func (t *Train) train(ctx context.Context, runID string) (*TrainResult, error) {
 		}
 	}
 	trained, err := model.TrainOutOfTime(ctx, model.OutOfTime{
-		Fit: fitM, FitWeights: sample.Weights(), Valid: validM, Holdout: holdM, Cats: cats,
+		Fit: fitM, FitWeights: sample.Weights(), MaxLogisticRows: t.MaxLogisticRows, Valid: validM, Holdout: holdM, Cats: cats,
 		TrainFrom: sched.Train[0], TrainTo: sched.Train[len(sched.Train)-1], HoldoutAsOf: sched.Holdout,
-	}, model.Options{Candidates: t.Candidates, Log: t.Log, Features: feats, OnCandidate: func() { t.Progress("candidate", 1) }})
+	}, model.Options{Candidates: t.Candidates, Seed: t.Seed, Log: t.Log, Features: feats, OnCandidate: func() { t.Progress("candidate", 1) }})
 	if err != nil {
 		return nil, err
 	}
 	res := &TrainResult{RunID: runID, Schedule: sched, Rows: fitM.Rows() + validM.Rows(), FitRows: fitM.Rows(), FitSeen: sample.Seen()}
+	for _, tr := range trained {
+		if tr.Model.Algorithm == model.AlgoLogistic {
+			res.LogisticFitRows = tr.FitRows
+		}
+	}
 	// The champion is judged before anything is written, so that every slow
 	// step can be cancelled with nothing stored.
 	res.champ, res.champReport, err = t.judge(ctx, holdM, feats, dataEnd)
@@ -253,7 +270,7 @@ func (t *Train) train(ctx context.Context, runID string) (*TrainResult, error) {
 		if err != nil {
 			return res, err
 		}
-		res.Candidates = append(res.Candidates, TrainedVersion{Version: v, Name: tr.Name, Model: tr.Model, Took: tr.Took})
+		res.Candidates = append(res.Candidates, TrainedVersion{Version: v, Name: tr.Name, Model: tr.Model, Took: tr.Took, FitRows: tr.FitRows})
 	}
 	res.Best = res.Candidates[0]
 	return res, nil
