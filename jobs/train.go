@@ -60,21 +60,21 @@ type Train struct {
 
 // TrainResult says what a training run did.
 type TrainResult struct {
-	RunID      string // the training run, recorded in train_runs
-	Schedule   features.Schedule
-	Rows       int // training rows (fit + validation)
-	FitRows    int // rows the candidates fit on (sampled)
-	FitSeen    int // rows of the fit snapshots before sampling
+	RunID    string // the training run, recorded in train_runs
+	Schedule features.Schedule
+	Rows     int // training rows (fit + validation)
+	FitRows  int // rows the candidates fit on (sampled)
+	FitSeen  int // rows of the fit snapshots before sampling
 	// LogisticFitRows is the rows the logistic candidates fit on (their
 	// sub-sample of the fit rows); 0 when no logistic candidate ran.
 	LogisticFitRows int
-	Candidates []TrainedVersion
-	Best       TrainedVersion
-	Champion   churn.ModelVersion // champion version before the run, 0 when none
-	ChampionPR float64            // its PR-AUC on this holdout, NaN-free only when compared
-	Compared   bool
-	Promoted   bool
-	Reason     string
+	Candidates      []TrainedVersion
+	Best            TrainedVersion
+	Champion        churn.ModelVersion // champion version before the run, 0 when none
+	ChampionPR      float64            // its PR-AUC on this holdout, NaN-free only when compared
+	Compared        bool
+	Promoted        bool
+	Reason          string
 
 	// The champion as judged before anything was written (see train).
 	champ       churn.ModelVersion

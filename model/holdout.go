@@ -34,8 +34,8 @@ type OutOfTime struct {
 	// 0.
 	MaxLogisticRows int
 	Valid           *churn.Matrix // the latest training snapshot: early stopping, calibration, operating point
-	Holdout    *churn.Matrix // the out-of-time holdout every candidate is judged on
-	Cats       map[string][]string
+	Holdout         *churn.Matrix // the out-of-time holdout every candidate is judged on
+	Cats            map[string][]string
 	// Window of the training snapshots and the holdout date, for the model file.
 	TrainFrom, TrainTo, HoldoutAsOf time.Time
 }

@@ -13,9 +13,9 @@ import (
 
 // tableOptions are the flags of `churn train` on the contract tables.
 type tableOptions struct {
-	snapshots  int
-	horizon    string
-	force      bool
+	snapshots       int
+	horizon         string
+	force           bool
 	maxFitRows      int
 	maxLogisticRows int
 	seed            uint64
