@@ -171,3 +171,26 @@ func TestForceAlwaysPromotesTheBestCandidate(t *testing.T) {
 		t.Fatalf("forced run: promoted %v compared %v champion %d (%v)", res.Promoted, res.Compared, st.champion, err)
 	}
 }
+
+func TestLogisticCandidatesFitOnTheirOwnCappedSampleAndTheRunSaysHowMany(t *testing.T) {
+	st := newMemStore(600)
+	j := trainJob(st)
+	j.Candidates = quick() // a logistic regression and boosted trees
+	j.MaxLogisticRows = 300
+	res, err := j.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FitRows <= j.MaxLogisticRows || res.LogisticFitRows != j.MaxLogisticRows {
+		t.Fatalf("fit on %d rows, the logistic candidates on %d; want them capped at %d", res.FitRows, res.LogisticFitRows, j.MaxLogisticRows)
+	}
+	for _, c := range res.Candidates {
+		want := res.FitRows
+		if c.Model.Algorithm == model.AlgoLogistic {
+			want = j.MaxLogisticRows
+		}
+		if c.FitRows != want {
+			t.Errorf("%s fit on %d rows, want %d", c.Name, c.FitRows, want)
+		}
+	}
+}

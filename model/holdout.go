@@ -94,7 +94,8 @@ func TrainOutOfTime(ctx context.Context, d OutOfTime, opts Options) ([]Trained, 
 			return nil, fmt.Errorf("train: %w", err)
 		}
 		if logFit != d.Fit {
-			opts.Log.Info("logistic candidates fit on a sub-sample", "rows", logFit.Rows(), "of", d.Fit.Rows())
+			opts.Log.Info("logistic candidates fit on a sub-sample", "rows", logFit.Rows(), "of", d.Fit.Rows(),
+				"churners", churners(logFit.Labels), "of_churners", churners(d.Fit.Labels))
 		}
 	}
 	var out []Trained
@@ -131,6 +132,17 @@ func TrainOutOfTime(ctx context.Context, d OutOfTime, opts Options) ([]Trained, 
 	}
 	sortTrained(out)
 	return out, nil
+}
+
+// churners counts the rows labelled 1.
+func churners(labels []float32) int {
+	n := 0
+	for _, l := range labels {
+		if l == 1 {
+			n++
+		}
+	}
+	return n
 }
 
 func finish(ctx context.Context, f *fitted, d OutOfTime, validLabels, holdLabels []float64, halves []eval.Fold, opts Options) (Trained, error) {
