@@ -162,17 +162,15 @@ func TestSubSampleReturnsAFitSampleWithinTheCapAsItIs(t *testing.T) {
 }
 
 func TestLogisticCandidatesFitOnTheSubSampleAndPredictThePopulationsRate(t *testing.T) {
+	const maxLogistic = 3000
+	all := Candidates(2)
+	cands := all[1:4] // two logistic regressions sharing a sub-sample, and boosted trees
 	fitSnaps := []*churn.Matrix{rareSnapshot(15000, month(0), 51), rareSnapshot(15000, month(1), 52)}
 	s := sampleOf(t, 12000, 5, fitSnaps...)
-	valid, hold := rareSnapshot(12000, month(2), 53), rareSnapshot(12000, month(3), 54)
-	cats := map[string][]string{"plan": {"basic", "standard", "unlimited"}}
-	cands := smallCandidates()
-	cands = append(cands, Candidate{Name: "logistic-c0.1", Algorithm: AlgoLogistic, C: 0.1})
-	const maxLogistic = 3000
-	trained, err := TrainOutOfTime(context.Background(), OutOfTime{
-		Fit: s.Matrix(), FitWeights: s.Weights(), MaxLogisticRows: maxLogistic, Valid: valid, Holdout: hold, Cats: cats,
-		TrainFrom: month(0), TrainTo: month(2), HoldoutAsOf: month(3),
-	}, Options{Candidates: cands, Seed: 1})
+	d := OutOfTime{Fit: s.Matrix(), FitWeights: s.Weights(), MaxLogisticRows: maxLogistic,
+		Valid: rareSnapshot(12000, month(2), 53), Holdout: rareSnapshot(12000, month(3), 54),
+		Cats: map[string][]string{"plan": {"basic", "standard", "unlimited"}}}
+	trained, err := TrainOutOfTime(context.Background(), d, Options{Candidates: cands, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,19 +186,14 @@ func TestLogisticCandidatesFitOnTheSubSampleAndPredictThePopulationsRate(t *test
 
 	// Uncalibrated, a logistic regression fitted on the sub-sample predicts
 	// the churn rate of the population the fit sample stands for.
-	population := &churn.Matrix{}
-	for _, m := range fitSnaps {
-		if err := population.Append(m); err != nil {
-			t.Fatal(err)
-		}
-	}
+	population := concat(t, fitSnaps...)
 	pos, _ := byClass(population)
 	rate := float64(len(pos)) / float64(population.Rows())
 	sub, sw, err := SubSample(s.Matrix(), s.Weights(), maxLogistic, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := fit(context.Background(), cands[len(cands)-1], sub, sw, nil, cats, 0)
+	f, err := fit(context.Background(), cands[0], sub, sw, nil, d.Cats, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
