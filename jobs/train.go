@@ -169,6 +169,10 @@ func (t *Train) Run(ctx context.Context) (res *TrainResult, err error) {
 // train computes the snapshots, trains the candidates and stores them under
 // runID.
 func (t *Train) train(ctx context.Context, runID string) (*TrainResult, error) {
+	// Checked before the snapshots, which take minutes on a large base.
+	if t.MaxLogisticRows < 0 || t.MaxLogisticRows == 1 {
+		return nil, churn.Invalid("train", "max_logistic_rows", "must be 0 (the default) or at least 2 rows, got %d", t.MaxLogisticRows)
+	}
 	first, last, err := t.Data.UsageRange(ctx)
 	if err != nil {
 		return nil, err

@@ -194,3 +194,19 @@ func TestLogisticCandidatesFitOnTheirOwnCappedSampleAndTheRunSaysHowMany(t *test
 		}
 	}
 }
+
+func TestALogisticCapThatCannotHoldBothClassesIsRefusedBeforeAnySnapshot(t *testing.T) {
+	st := newMemStore(100)
+	j := trainJob(st)
+	j.MaxLogisticRows = -1
+	snapshots := 0
+	j.Progress = func(step string, _ int64) {
+		if step == "snapshot" {
+			snapshots++
+		}
+	}
+	_, err := j.Run(context.Background())
+	if churn.ErrorKind(err) != churn.KindInvalid || !strings.Contains(err.Error(), "max_logistic_rows") || snapshots != 0 {
+		t.Fatalf("cap -1: err %v after %d snapshots, want an invalid max_logistic_rows before any", err, snapshots)
+	}
+}
