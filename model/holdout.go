@@ -50,9 +50,9 @@ type Trained struct {
 
 // TrainOutOfTime fits every candidate on d.Fit (stopping early on d.Valid;
 // the logistic candidates on one sub-sample of it, see
-// OutOfTime.MaxLogisticRows), calibrates it on d.Valid (Platt or isotonic, chosen on two halves of it),
-// picks its operating threshold there (max F1), and evaluates it on the
-// holdout. It returns all candidates, best first by Better on their holdout
+// OutOfTime.MaxLogisticRows), calibrates it on d.Valid (Platt or isotonic,
+// chosen on two halves of it), picks its operating threshold there (max F1),
+// and evaluates it on the holdout. It returns all candidates, best first by Better on their holdout
 // reports.
 func TrainOutOfTime(ctx context.Context, d OutOfTime, opts Options) ([]Trained, error) {
 	opts.defaults()
