@@ -37,7 +37,15 @@ type Train struct {
 	// model.DefaultMaxFitRows when 0. Validation and holdout rows are never
 	// sampled.
 	MaxFitRows int
-	Seed       uint64 // of the fit-row sample
+	// MaxLogisticRows caps the rows the logistic (liblinear) candidates fit
+	// on: one seeded sub-sample of the fit rows shared by all of them
+	// (model.SubSample), every churner kept while they fit within half of
+	// it; the boosted trees fit on all fit rows.
+	// model.DefaultMaxLogisticRows when 0.
+	MaxLogisticRows int
+	// Seed is the seed of the fit-row sample, the logistic sub-sample and
+	// the split of the validation snapshot for calibration.
+	Seed uint64
 	// Candidates to train; model.SnapshotCandidates(0) when nil.
 	Candidates []model.Candidate
 	// Progress, when set, hears about each step: "snapshot" with rows and
@@ -52,18 +60,21 @@ type Train struct {
 
 // TrainResult says what a training run did.
 type TrainResult struct {
-	RunID      string // the training run, recorded in train_runs
-	Schedule   features.Schedule
-	Rows       int // training rows (fit + validation)
-	FitRows    int // rows the candidates fit on (sampled)
-	FitSeen    int // rows of the fit snapshots before sampling
-	Candidates []TrainedVersion
-	Best       TrainedVersion
-	Champion   churn.ModelVersion // champion version before the run, 0 when none
-	ChampionPR float64            // its PR-AUC on this holdout, NaN-free only when compared
-	Compared   bool
-	Promoted   bool
-	Reason     string
+	RunID    string // the training run, recorded in train_runs
+	Schedule features.Schedule
+	Rows     int // training rows (fit + validation)
+	FitRows  int // rows the candidates fit on (sampled)
+	FitSeen  int // rows of the fit snapshots before sampling
+	// LogisticFitRows is the rows the logistic candidates fit on (their
+	// sub-sample of the fit rows); 0 when no logistic candidate ran.
+	LogisticFitRows int
+	Candidates      []TrainedVersion
+	Best            TrainedVersion
+	Champion        churn.ModelVersion // champion version before the run, 0 when none
+	ChampionPR      float64            // its PR-AUC on this holdout, NaN-free only when compared
+	Compared        bool
+	Promoted        bool
+	Reason          string
 
 	// The champion as judged before anything was written (see train).
 	champ       churn.ModelVersion
@@ -76,6 +87,7 @@ type TrainedVersion struct {
 	Name    string
 	Model   *model.Model
 	Took    time.Duration
+	FitRows int // the rows it fit on
 }
 
 func (t *Train) defaults() {
@@ -157,6 +169,10 @@ func (t *Train) Run(ctx context.Context) (res *TrainResult, err error) {
 // train computes the snapshots, trains the candidates and stores them under
 // runID.
 func (t *Train) train(ctx context.Context, runID string) (*TrainResult, error) {
+	// Checked before the snapshots, which take minutes on a large base.
+	if t.MaxLogisticRows < 0 || t.MaxLogisticRows == 1 {
+		return nil, churn.Invalid("train", "max_logistic_rows", "must be 0 (the default) or at least 2 rows, got %d", t.MaxLogisticRows)
+	}
 	first, last, err := t.Data.UsageRange(ctx)
 	if err != nil {
 		return nil, err
@@ -227,13 +243,18 @@ func (t *Train) train(ctx context.Context, runID string) (*TrainResult, error) {
 		}
 	}
 	trained, err := model.TrainOutOfTime(ctx, model.OutOfTime{
-		Fit: fitM, FitWeights: sample.Weights(), Valid: validM, Holdout: holdM, Cats: cats,
+		Fit: fitM, FitWeights: sample.Weights(), MaxLogisticRows: t.MaxLogisticRows, Valid: validM, Holdout: holdM, Cats: cats,
 		TrainFrom: sched.Train[0], TrainTo: sched.Train[len(sched.Train)-1], HoldoutAsOf: sched.Holdout,
-	}, model.Options{Candidates: t.Candidates, Log: t.Log, Features: feats, OnCandidate: func() { t.Progress("candidate", 1) }})
+	}, model.Options{Candidates: t.Candidates, Seed: t.Seed, Log: t.Log, Features: feats, OnCandidate: func() { t.Progress("candidate", 1) }})
 	if err != nil {
 		return nil, err
 	}
 	res := &TrainResult{RunID: runID, Schedule: sched, Rows: fitM.Rows() + validM.Rows(), FitRows: fitM.Rows(), FitSeen: sample.Seen()}
+	for _, tr := range trained {
+		if tr.Model.Algorithm == model.AlgoLogistic {
+			res.LogisticFitRows = tr.FitRows
+		}
+	}
 	// The champion is judged before anything is written, so that every slow
 	// step can be cancelled with nothing stored.
 	res.champ, res.champReport, err = t.judge(ctx, holdM, feats, dataEnd)
@@ -253,7 +274,7 @@ func (t *Train) train(ctx context.Context, runID string) (*TrainResult, error) {
 		if err != nil {
 			return res, err
 		}
-		res.Candidates = append(res.Candidates, TrainedVersion{Version: v, Name: tr.Name, Model: tr.Model, Took: tr.Took})
+		res.Candidates = append(res.Candidates, TrainedVersion{Version: v, Name: tr.Name, Model: tr.Model, Took: tr.Took, FitRows: tr.FitRows})
 	}
 	res.Best = res.Candidates[0]
 	return res, nil

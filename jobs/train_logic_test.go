@@ -171,3 +171,42 @@ func TestForceAlwaysPromotesTheBestCandidate(t *testing.T) {
 		t.Fatalf("forced run: promoted %v compared %v champion %d (%v)", res.Promoted, res.Compared, st.champion, err)
 	}
 }
+
+func TestLogisticCandidatesFitOnTheirOwnCappedSampleAndTheRunSaysHowMany(t *testing.T) {
+	st := newMemStore(600)
+	j := trainJob(st)
+	j.Candidates = quick() // a logistic regression and boosted trees
+	j.MaxLogisticRows = 300
+	res, err := j.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FitRows <= j.MaxLogisticRows || res.LogisticFitRows != j.MaxLogisticRows {
+		t.Fatalf("fit on %d rows, the logistic candidates on %d; want them capped at %d", res.FitRows, res.LogisticFitRows, j.MaxLogisticRows)
+	}
+	for _, c := range res.Candidates {
+		want := res.FitRows
+		if c.Model.Algorithm == model.AlgoLogistic {
+			want = j.MaxLogisticRows
+		}
+		if c.FitRows != want {
+			t.Errorf("%s fit on %d rows, want %d", c.Name, c.FitRows, want)
+		}
+	}
+}
+
+func TestALogisticCapThatCannotHoldBothClassesIsRefusedBeforeAnySnapshot(t *testing.T) {
+	st := newMemStore(100)
+	j := trainJob(st)
+	j.MaxLogisticRows = -1
+	snapshots := 0
+	j.Progress = func(step string, _ int64) {
+		if step == "snapshot" {
+			snapshots++
+		}
+	}
+	_, err := j.Run(context.Background())
+	if churn.ErrorKind(err) != churn.KindInvalid || !strings.Contains(err.Error(), "max_logistic_rows") || snapshots != 0 {
+		t.Fatalf("cap -1: err %v after %d snapshots, want an invalid max_logistic_rows before any", err, snapshots)
+	}
+}

@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/telcoretain/churn"
@@ -27,24 +28,31 @@ type OutOfTime struct {
 	// FitWeights are the sampling weights of Fit's rows (FitSample.Weights);
 	// nil when Fit holds every row.
 	FitWeights []float32
-	Valid      *churn.Matrix // the latest training snapshot: early stopping, calibration, operating point
-	Holdout    *churn.Matrix // the out-of-time holdout every candidate is judged on
-	Cats       map[string][]string
+	// MaxLogisticRows caps the rows the logistic candidates fit on: they
+	// share one sub-sample of Fit (SubSample, drawn once with Options.Seed)
+	// while the boosted trees fit on all of Fit. DefaultMaxLogisticRows when
+	// 0.
+	MaxLogisticRows int
+	Valid           *churn.Matrix // the latest training snapshot: early stopping, calibration, operating point
+	Holdout         *churn.Matrix // the out-of-time holdout every candidate is judged on
+	Cats            map[string][]string
 	// Window of the training snapshots and the holdout date, for the model file.
 	TrainFrom, TrainTo, HoldoutAsOf time.Time
 }
 
 // Trained is a candidate model with its holdout report.
 type Trained struct {
-	Name  string
-	Model *Model
-	Took  time.Duration
+	Name    string
+	Model   *Model
+	Took    time.Duration
+	FitRows int // the rows it fit on (a logistic candidate: the sub-sample)
 }
 
-// TrainOutOfTime fits every candidate on d.Fit (stopping early on d.Valid),
-// calibrates it on d.Valid (Platt or isotonic, chosen on two halves of it),
-// picks its operating threshold there (max F1), and evaluates it on the
-// holdout. It returns all candidates, best first by Better on their holdout
+// TrainOutOfTime fits every candidate on d.Fit (stopping early on d.Valid;
+// the logistic candidates on one sub-sample of it, see
+// OutOfTime.MaxLogisticRows), calibrates it on d.Valid (Platt or isotonic,
+// chosen on two halves of it), picks its operating threshold there (max F1),
+// and evaluates it on the holdout. It returns all candidates, best first by Better on their holdout
 // reports.
 func TrainOutOfTime(ctx context.Context, d OutOfTime, opts Options) ([]Trained, error) {
 	opts.defaults()
@@ -68,13 +76,43 @@ func TrainOutOfTime(ctx context.Context, d OutOfTime, opts Options) ([]Trained, 
 	if err != nil {
 		return nil, churn.Invalid("train", "valid", "the validation snapshot cannot be split for calibration: %v", err)
 	}
+	if d.MaxLogisticRows == 0 {
+		d.MaxLogisticRows = DefaultMaxLogisticRows
+	}
+	// One sub-sample for all logistic candidates, dropped after the last of
+	// them so that the boosted trees run without it.
+	lastLogistic := -1
+	for i, c := range opts.Candidates {
+		if c.Algorithm == AlgoLogistic {
+			lastLogistic = i
+		}
+	}
+	var logFit *churn.Matrix
+	var logWeights []float32
+	if lastLogistic >= 0 {
+		if logFit, logWeights, err = SubSample(d.Fit, d.FitWeights, d.MaxLogisticRows, opts.Seed); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		if logFit != d.Fit {
+			opts.Log.Info("logistic candidates fit on a sub-sample", "rows", logFit.Rows(), "of", d.Fit.Rows(),
+				"churners", churners(logFit.Labels), "of_churners", churners(d.Fit.Labels))
+		}
+	}
 	var out []Trained
-	for _, c := range opts.Candidates {
+	for i, c := range opts.Candidates {
 		start := time.Now()
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}
-		f, err := fit(ctx, c, d.Fit, d.FitWeights, d.Valid, d.Cats, 0)
+		x, w := d.Fit, d.FitWeights
+		if c.Algorithm == AlgoLogistic {
+			x, w = logFit, logWeights
+		}
+		rows := x.Rows()
+		f, err := fit(ctx, c, x, w, d.Valid, d.Cats, 0)
+		if i == lastLogistic {
+			logFit, logWeights = nil, nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("train %s: %w", c.Name, err)
 		}
@@ -83,8 +121,9 @@ func TrainOutOfTime(ctx context.Context, d OutOfTime, opts Options) ([]Trained, 
 		if err != nil {
 			return nil, fmt.Errorf("train %s: %w", c.Name, err)
 		}
-		t.Took = time.Since(start)
-		opts.Log.Info("candidate trained", "candidate", c.Name, "holdout_pr_auc", round4(t.Model.Report.PRAUC),
+		t.Took, t.FitRows = time.Since(start), rows
+		t.Model.Params["fit_rows"] = strconv.Itoa(rows)
+		opts.Log.Info("candidate trained", "candidate", c.Name, "fit_rows", rows, "holdout_pr_auc", round4(t.Model.Report.PRAUC),
 			"holdout_roc_auc", round4(t.Model.Report.AUC), "took", t.Took.Round(time.Millisecond).String())
 		out = append(out, t)
 		if opts.OnCandidate != nil {
@@ -93,6 +132,17 @@ func TrainOutOfTime(ctx context.Context, d OutOfTime, opts Options) ([]Trained, 
 	}
 	sortTrained(out)
 	return out, nil
+}
+
+// churners counts the rows labelled 1.
+func churners(labels []float32) int {
+	n := 0
+	for _, l := range labels {
+		if l == 1 {
+			n++
+		}
+	}
+	return n
 }
 
 func finish(ctx context.Context, f *fitted, d OutOfTime, validLabels, holdLabels []float64, halves []eval.Fold, opts Options) (Trained, error) {

@@ -50,6 +50,19 @@ func byClass(m *churn.Matrix) (pos, neg []string) {
 	return pos, neg
 }
 
+// concat appends snapshots into one matrix: the population a sample of them
+// stands for.
+func concat(t *testing.T, snaps ...*churn.Matrix) *churn.Matrix {
+	t.Helper()
+	out := &churn.Matrix{}
+	for _, m := range snaps {
+		if err := out.Append(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
 func sampleOf(t *testing.T, maxRows int, seed uint64, snaps ...*churn.Matrix) *FitSample {
 	t.Helper()
 	s, err := NewFitSample(maxRows, len(snaps), seed)
@@ -220,12 +233,7 @@ func meanProb(t *testing.T, f *fitted, m *churn.Matrix) float64 {
 
 func TestSampledFitsPredictThePopulationsChurnRate(t *testing.T) {
 	snaps := []*churn.Matrix{rareSnapshot(15000, month(0), 21), rareSnapshot(15000, month(1), 22)}
-	population := &churn.Matrix{}
-	for _, m := range snaps {
-		if err := population.Append(m); err != nil {
-			t.Fatal(err)
-		}
-	}
+	population := concat(t, snaps...)
 	pos, _ := byClass(population)
 	rate := float64(len(pos)) / float64(population.Rows())
 	// Keep about a fifth of the rows: non-churners at roughly 1 in 6.

@@ -12,6 +12,7 @@ func newTrainCmd(a *app) *cobra.Command {
 		csvPath, label, id, out string
 		folds, snapshots        int
 		maxFitRows              int
+		maxLogisticRows         int
 		seed                    uint64
 		horizon                 string
 		force                   bool
@@ -25,7 +26,8 @@ gradient-boosted trees with XGBoost) and keep the best.
 Without --csv, train on the contract tables in ClickHouse: monthly
 point-in-time snapshots (features from rows before each date, label = churn
 within the horizon after it; the older ones sampled down to --max-fit-rows,
-keeping every churner), the latest training snapshot for early stopping
+keeping every churner, and for the logistic candidates further down to
+--max-logistic-rows), the latest training snapshot for early stopping
 and calibration, and an out-of-time holdout (the latest snapshot whose horizon
 has passed, and with prepaid customers the --prepaid-inactivity-days that
 confirm their churn) on which every candidate is judged. Every candidate is stored in
@@ -46,7 +48,7 @@ written to --out (nothing is written on error).`,
 				}
 				return trainCSV(cmd.Context(), a, csvPath, label, id, out, folds, seed)
 			}
-			return trainTables(cmd.Context(), a, tableOptions{snapshots: snapshots, horizon: horizon, force: force, maxFitRows: maxFitRows, seed: seed})
+			return trainTables(cmd.Context(), a, tableOptions{snapshots: snapshots, horizon: horizon, force: force, maxFitRows: maxFitRows, maxLogisticRows: maxLogisticRows, seed: seed})
 		},
 	}
 	f := cmd.Flags()
@@ -59,6 +61,7 @@ written to --out (nothing is written on error).`,
 	f.IntVar(&snapshots, "snapshots", 6, "monthly training snapshots (the latest validates); the holdout is the latest snapshot whose horizon has passed")
 	f.StringVar(&horizon, "horizon", "30d", "label window: churn within this many days of a snapshot")
 	f.IntVar(&maxFitRows, "max-fit-rows", model.DefaultMaxFitRows, "cap on the rows the candidates fit on: every churner is kept, non-churners are sampled (weighted, per snapshot); validation and holdout are never sampled")
+	f.IntVar(&maxLogisticRows, "max-logistic-rows", model.DefaultMaxLogisticRows, "cap on the rows the logistic candidates (liblinear) fit on: one seeded sub-sample of the fit rows, every churner kept while they fit within half of it, weighted so the probabilities stay the population's; the boosted trees fit on all fit rows")
 	f.BoolVar(&force, "promote", false, "promote the best candidate even if it does not beat the champion")
 	return cmd
 }
