@@ -32,25 +32,31 @@ type Forest struct {
 	// block of rows walks it.
 	nodes    []forestNode
 	roots    []int32 // index of each tree's root in nodes, in boosting order
+	depths   []int32 // each tree's depth: the most splits on a path from its root
 	bias     float32 // base margin plus every tree's root mean value
 	features int
 }
 
-// forestNode is one node of a Forest.
+// forestNode is one node of a Forest. A leaf is its own left child, with
+// condition +Inf and feature index features (a slot past the real features
+// that the walk keeps at 0): a row that reached it stays there for the
+// remaining levels of the walk, without a branch, and the credits it keeps
+// adding go to that spare slot.
 type forestNode struct {
 	cond float32 // split condition: a row goes left iff its value < cond
 	// delta is this node's mean value minus its parent's, in float32 as
 	// XGBoost computes it: the Saabas credit of the parent's split feature
 	// for a row that reaches this node. 0 at a root.
 	delta        float32
-	left         int32  // index of the left child, the right one at left+1; 0 for a leaf (no root is a child)
+	left         int32  // index of the left child, the right one at left+1
 	feature      uint16 // split feature
-	missingRight bool   // a missing value (NaN) goes right
+	missingRight uint8  // 1 when a missing value (NaN) goes right
 	_            uint8
 }
 
-// maxForestFeatures is the widest matrix a forestNode's feature index holds.
-const maxForestFeatures = math.MaxUint16 + 1
+// maxForestFeatures is the widest matrix a Forest takes: a forestNode's
+// feature index holds every feature and the leaves' spare slot.
+const maxForestFeatures = math.MaxUint16
 
 // Features returns the number of features (columns) the forest takes.
 func (f *Forest) Features() int { return f.features }
@@ -167,7 +173,7 @@ func parseForest(model []byte, iterationEnd int) (*Forest, error) {
 			return nil, unsupported("tree %d belongs to output group %d", i, g)
 		}
 	}
-	f := &Forest{features: features, roots: make([]int32, 0, len(trees))}
+	f := &Forest{features: features, roots: make([]int32, 0, len(trees)), depths: make([]int32, 0, len(trees))}
 	var bias float32
 	for i := range trees {
 		rootMean, err := f.add(&trees[i])
@@ -230,13 +236,15 @@ func (f *Forest) add(t *jsonTree) (float32, error) {
 	base := int32(len(f.nodes))
 	f.roots = append(f.roots, base)
 	f.nodes = append(f.nodes, forestNode{})
-	// order[k] is the JSON index of the node at base+k.
-	order := []int32{0}
+	// order[k] is the JSON index of the node at base+k, depth[k] its depth.
+	order, depth := []int32{0}, []int32{0}
+	var treeDepth int32
 	for k := 0; k < len(order); k++ {
-		j := order[k]
-		nd := &f.nodes[int(base)+k]
+		j, at := order[k], base+int32(k)
+		nd := &f.nodes[at]
+		treeDepth = max(treeDepth, depth[k])
 		if t.Left[j] < 0 {
-			nd.cond = t.SplitCond[j] // the leaf value; a leaf's mean
+			nd.cond, nd.left, nd.feature = float32(math.Inf(1)), at, uint16(f.features)
 			continue
 		}
 		if t.SplitType != nil && t.SplitType[j] != 0 {
@@ -246,19 +254,18 @@ func (f *Forest) add(t *jsonTree) (float32, error) {
 			return 0, churn.Errorf(churn.KindInternal, "", "node %d splits on feature %d of %d", j, fi, f.features)
 		}
 		l, r := t.Left[j], t.Right[j]
-		*nd = forestNode{
-			cond:         t.SplitCond[j],
-			delta:        nd.delta,
-			left:         base + int32(len(order)),
-			feature:      uint16(t.SplitIndex[j]),
-			missingRight: t.DefaultLeft[j] == 0,
+		nd.cond, nd.left, nd.feature = t.SplitCond[j], base+int32(len(order)), uint16(t.SplitIndex[j])
+		if t.DefaultLeft[j] == 0 {
+			nd.missingRight = 1
 		}
 		// XGBoost credits new_value - node_value, both float32.
 		f.nodes = append(f.nodes,
 			forestNode{delta: mean[l] - mean[j]},
 			forestNode{delta: mean[r] - mean[j]})
 		order = append(order, l, r)
+		depth = append(depth, depth[k]+1, depth[k]+1)
 	}
+	f.depths = append(f.depths, treeDepth)
 	return mean[0], nil
 }
 

@@ -140,7 +140,7 @@ func TestForestSendsValuesEqualToTheConditionRight(t *testing.T) {
 			// set to its condition.
 			d := dataset{Cols: c.eval.Cols}
 			for k, nd := range f.nodes {
-				if nd.left == 0 {
+				if nd.left == int32(k) { // a leaf
 					continue
 				}
 				i := k % c.eval.Rows
