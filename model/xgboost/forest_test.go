@@ -96,31 +96,51 @@ func forestContribs(t *testing.T, c forestCase) (*Forest, []float32) {
 	return f, got
 }
 
+// forestAndXGBoostContribs returns the Forest's contributions for c's rows
+// and XGBoost's ContribsApprox of the same rows.
+func forestAndXGBoostContribs(t *testing.T, c forestCase) (f *Forest, got, want []float32) {
+	t.Helper()
+	f, got = forestContribs(t, c)
+	want, err := c.b.ContribsApprox(c.em)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, got, want
+}
+
+// compareContribs fails unless the Forest's contributions got (one value
+// per feature) and bias equal XGBoost's want (bias last) within 1e-5, float32
+// rounding of sums in another order; it returns the largest difference.
+func compareContribs(t *testing.T, f *Forest, got, want []float32) float64 {
+	t.Helper()
+	nf, w := f.Features(), f.Features()+1
+	if len(got)/nf != len(want)/w {
+		t.Fatalf("%d contributions from Go, %d from XGBoost", len(got), len(want))
+	}
+	var worst float64
+	for i := range len(got) / nf {
+		for j := range nf {
+			d := math.Abs(float64(got[i*nf+j] - want[i*w+j]))
+			worst = max(worst, d)
+			if d > 1e-5 {
+				t.Fatalf("row %d feature %d: Go %v, XGBoost %v", i, j, got[i*nf+j], want[i*w+j])
+			}
+		}
+		if bias := want[i*w+nf]; math.Abs(float64(f.Bias()-bias)) > 1e-5 {
+			t.Fatalf("row %d: bias Go %v, XGBoost %v", i, f.Bias(), bias)
+		}
+	}
+	return worst
+}
+
 func TestForestContribsMatchContribsApprox(t *testing.T) {
 	for _, c := range forestCases(t) {
 		t.Run(c.name, func(t *testing.T) {
-			f, got := forestContribs(t, c)
-			want, err := c.b.ContribsApprox(c.em)
-			if err != nil {
-				t.Fatal(err)
-			}
+			f, got, want := forestAndXGBoostContribs(t, c)
 			if end := c.b.iterationEnd(); end > 0 && f.Trees() != end {
 				t.Errorf("forest walks %d trees, predictions use %d", f.Trees(), end)
 			}
-			nf, w := c.eval.Cols, c.eval.Cols+1
-			var worst float64
-			for i := range c.eval.Rows {
-				for j := range nf {
-					d := math.Abs(float64(got[i*nf+j] - want[i*w+j]))
-					worst = max(worst, d)
-					if d > 1e-5 {
-						t.Fatalf("row %d feature %d: Go %v, XGBoost %v", i, j, got[i*nf+j], want[i*w+j])
-					}
-				}
-				if bias := want[i*w+nf]; math.Abs(float64(f.Bias()-bias)) > 1e-5 {
-					t.Fatalf("row %d: bias Go %v, XGBoost %v", i, f.Bias(), bias)
-				}
-			}
+			worst := compareContribs(t, f, got, want)
 			t.Logf("%d trees, largest difference %.3g", f.Trees(), worst)
 		})
 	}
@@ -165,14 +185,7 @@ func TestForestSendsValuesEqualToTheConditionRight(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			nf, w := d.Cols, d.Cols+1
-			for i := range d.Rows {
-				for j := range nf {
-					if math.Abs(float64(got[i*nf+j]-want[i*w+j])) > 1e-5 {
-						t.Fatalf("row %d feature %d: Go %v, XGBoost %v", i, j, got[i*nf+j], want[i*w+j])
-					}
-				}
-			}
+			compareContribs(t, f, got, want)
 		})
 	}
 }
@@ -215,11 +228,7 @@ func topReasons(c []float32) []int {
 func TestForestTopReasonsRankLikeContribsApprox(t *testing.T) {
 	for _, c := range forestCases(t) {
 		t.Run(c.name, func(t *testing.T) {
-			_, got := forestContribs(t, c)
-			want, err := c.b.ContribsApprox(c.em)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, got, want := forestAndXGBoostContribs(t, c)
 			nf, w := c.eval.Cols, c.eval.Cols+1
 			ties := 0
 			for i := range c.eval.Rows {
