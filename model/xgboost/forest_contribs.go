@@ -80,7 +80,7 @@ type forestScratch struct {
 // their memory reads, and the step has no branch to mispredict (which way a
 // row goes is as good as random); a row that has reached a leaf idles there.
 // Row by row, a walk is a chain of dependent reads and unpredictable
-// branches, several times slower.
+// branches: that version took about 1.4 times the CPU per row.
 func (f *Forest) contribsBlock(cols [][]float32, lo, hi int, s *forestScratch, out []float32) {
 	nf, w := f.features, f.features+1
 	n := hi - lo
