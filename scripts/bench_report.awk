@@ -39,7 +39,13 @@ END {
   info("BenchmarkPredictVsPython", "python-dmatrix-s", "  Python: DMatrix from numpy, wall s")
   info("BenchmarkPredictVsPython", "go-rows/s", "  Go rows/s (issue target 1,000,000 on an idle machine)")
   info("BenchmarkPredictVsPython", "python-rows/s", "  python3-xgboost rows/s (numpy -> DMatrix -> predict)")
-  check("BenchmarkContribsApprox", "s/100k-rows", "<=", 10, "reason-code contributions for 100k rows, 100 trees, seconds")
+  printf "  Reason-code contributions (Saabas) of %d rows x 60 by %d trees (depth 6), from matrix columns:\n",
+    metric("BenchmarkSaabasGoVsXGBoost", "rows"), metric("BenchmarkSaabasGoVsXGBoost", "trees")
+  check("BenchmarkSaabasGoVsXGBoost", "xgboost-cpu/go-cpu", ">=", 4, "  XGBoost (DMatrix + ContribsApprox) / Go tree walk, CPU s")
+  info("BenchmarkSaabasGoVsXGBoost", "xgboost/go", "  the same on wall time (fastest of 3 each)")
+  info("BenchmarkSaabasGoVsXGBoost", "go-ns/row", "  Go ns per row, wall")
+  info("BenchmarkSaabasGoVsXGBoost", "xgboost-ns/row", "  XGBoost ns per row, wall")
+  info("BenchmarkSaabasGoVsXGBoost", "forest-build-ms", "  Go: trees copied out of the model once, ms")
 
   printf "  Scoring run: %d active customers scored of a %d-customer base; champion %d trees,\n",
     metric("BenchmarkScore100k", "scored"), metric("BenchmarkScore100k", "base"), metric("BenchmarkScore100k", "trees")

@@ -34,6 +34,12 @@ type Booster struct {
 	bestScore float64   // validation metric at best; NaN when there was none
 	metric    string    // name of the validation metric, "" without one
 	evals     []float64 // validation metric after each round
+
+	// The trees in Go memory for Contribs in Go, built on first use by
+	// Forest; a trained Booster's trees never change.
+	forestOnce sync.Once
+	forest     *Forest
+	forestErr  error
 }
 
 // boosterRes is what a Booster's cleanup frees; it must not point back to

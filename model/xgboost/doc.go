@@ -32,8 +32,14 @@
 // XGBoost copies a DMatrix into its own sparse layout (about 1 s and 400 MB
 // for 1,000,000 x 50 on two cores); PredictDense scores a Go matrix in place
 // instead. Exact SHAP values (Contribs) cost leaves x depth² per tree and row,
-// about 30 s for 100,000 rows of a 100-tree depth-6 model on two cores;
-// ContribsApprox (Saabas) takes under a second.
+// about 30 s for 100,000 rows of a 100-tree depth-6 model on two cores.
+// XGBoost 1.7's Saabas contributions (ContribsApprox) cost rows x trees x
+// features: per row and tree its CPU predictor zero-fills and adds a vector
+// as wide as the matrix, after the DMatrix copy. Forest.Contribs computes
+// the same values in Go from the booster's trees (Booster.Forest, copied
+// once) at rows x trees x depth, reading the caller's columns in place on
+// every core; BenchmarkSaabasGoVsXGBoost measures both on 200,000 rows x 60
+// of a 300-tree depth-6 model.
 //
 // # Errors
 //

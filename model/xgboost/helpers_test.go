@@ -80,6 +80,19 @@ func (d dataset) matrix(t testing.TB) *DMatrix {
 	return m
 }
 
+// columns returns d's features column by column, the layout of
+// churn.Matrix.Cols: columns()[j][i] is feature j of row i.
+func (d dataset) columns() [][]float32 {
+	cols := make([][]float32, d.Cols)
+	for j := range cols {
+		cols[j] = make([]float32, d.Rows)
+		for i := range d.Rows {
+			cols[j][i] = d.X[i*d.Cols+j]
+		}
+	}
+	return cols
+}
+
 // auc is the area under the ROC curve (Mann-Whitney U with tied scores
 // sharing their average rank).
 func auc[S float32 | float64](scores []S, labels []float32) float64 {

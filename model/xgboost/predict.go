@@ -48,7 +48,9 @@ func (b *Booster) Contribs(d *DMatrix) ([]float32, error) {
 // cost (exact TreeSHAP grows with leaves x depth squared per tree; on two
 // cores 100,000 rows of a 100-tree depth-6 model take about 30 s exactly and
 // under a second approximately), but they are not consistent: a feature's
-// credit depends on where in the tree it splits.
+// credit depends on where in the tree it splits. XGBoost's cost still grows
+// with rows x trees x features; Forest.Contribs computes the same values in
+// Go at rows x trees x depth, several times faster.
 func (b *Booster) ContribsApprox(d *DMatrix) ([]float32, error) {
 	return b.predict("approximate feature contributions", d, predictApprox, d.Cols()+1)
 }

@@ -32,13 +32,7 @@ func BenchmarkPredictVsPython(b *testing.B) {
 	bst := benchModel(b)
 	defer bst.Close()
 	d := synth(1003, 1_000_000, 50, 1, 0.05)
-	cols := make([][]float32, d.Cols)
-	for j := range cols {
-		cols[j] = make([]float32, d.Rows)
-		for i := range d.Rows {
-			cols[j][i] = d.X[i*d.Cols+j]
-		}
-	}
+	cols := d.columns()
 	dir, err := writeBenchData(b, d)
 	if err != nil {
 		b.Fatal(err)

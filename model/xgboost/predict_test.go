@@ -224,13 +224,7 @@ func TestNaNIsMissingAndZeroIsNot(t *testing.T) {
 
 func TestNewDMatrixFromColumnsMatchesRowMajor(t *testing.T) {
 	d := synth(31, 120, 5, 1, 0.3)
-	cols := make([][]float32, d.Cols)
-	for j := range cols {
-		cols[j] = make([]float32, d.Rows)
-		for i := range d.Rows {
-			cols[j][i] = d.X[i*d.Cols+j]
-		}
-	}
+	cols := d.columns()
 	byRow := d.matrix(t)
 	byCol, err := NewDMatrixFromColumns(cols, MatrixOptions{Labels: d.Y})
 	if err != nil {
