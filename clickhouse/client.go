@@ -39,8 +39,8 @@ type Config struct {
 	// 'started' by a process that died from one still going.
 	Owner string
 	// SnapshotParts is how many parts at once a feature snapshot runs in on
-	// one server (features_parts.go); 0: one per core of the server, for
-	// populations large enough to gain from it.
+	// one server (features_parts.go); 0: one per 4 cores of the server,
+	// for populations large enough to gain from it.
 	SnapshotParts int
 }
 

@@ -14,16 +14,22 @@ import (
 // part part of parts (features/sql/snapshot.sql filters every side by
 // k % @parts = @part). QueryMatrix runs such a query as several parts at once
 // and merges their rows by id: ClickHouse 18.16 joins the snapshot's sides
-// onto the customers on one thread, so parts keep every core busy.
+// onto the customers on one thread (18 of the 66 s of server CPU of a
+// snapshot of 800,000 customers), and parts run those threads side by side.
+// But every part reads every table again: on the 2-core development machine
+// two parts took 88 s of CPU against 66 s and 54 s of wall time against 51 s
+// (docs/scaling.md), so parts pay only where cores outnumber them.
 const (
 	partsParam = "parts"
 	partParam  = "part"
-	// maxParts bounds the automatic number of parts: every part reads every
-	// table, so parts beyond the server's cores only add reads.
+	// coresPerPart is the server cores each automatic part needs: a part
+	// costs about a third of a query's CPU in reads and saves its share of
+	// the one-thread join.
+	coresPerPart = 4
+	// maxParts bounds the automatic number of parts.
 	maxParts = 8
 	// customersPerPart is the population a part needs to be worth its fixed
-	// cost (the analysis of the 500-line snapshot and a read of every table):
-	// a demo of 20,000 customers runs as one query.
+	// cost (the analysis of the 500-line snapshot and a read of every table).
 	customersPerPart = 200_000
 )
 
@@ -35,8 +41,9 @@ func partitioned(params map[string]any) bool {
 }
 
 // queryParts is how many parts a partitioned query runs in: Config.SnapshotParts
-// when set; otherwise one per core of the server (its max_threads setting),
-// at most maxParts and one per customersPerPart customers.
+// when set; otherwise one per coresPerPart cores of the server (its
+// max_threads setting), at most maxParts and one per customersPerPart
+// customers: one on a server of fewer than 8 cores.
 func (c *Client) queryParts(ctx context.Context) (int, error) {
 	if c.cfg.SnapshotParts > 0 {
 		return c.cfg.SnapshotParts, nil
@@ -55,7 +62,7 @@ func (c *Client) queryParts(ctx context.Context) (int, error) {
 	if err := c.conn.QueryRow(ctx, "SELECT count() FROM customers").Scan(&customers); err != nil {
 		return 0, wrap(op, c.cfg, err)
 	}
-	return max(1, min(cores, maxParts, int(customers/customersPerPart))), nil
+	return max(1, min(cores/coresPerPart, maxParts, int(customers/customersPerPart))), nil
 }
 
 // queryMatrixInParts runs a partitioned query as n parts at once and merges

@@ -110,7 +110,7 @@ func (c *config) settings() []*setting {
 			Help: "days without usage and without a top-up after which a prepaid customer has churned (its churn date is its last activity)",
 			Kind: intKind(&c.PrepaidInactivity, 1, 365)},
 		{Flag: "snapshot-parts", Env: "CHURN_SNAPSHOT_PARTS", Default: "0", Scope: g,
-			Help: "feature snapshots run as this many queries at once, each for a part of the customers (ClickHouse 18.16 joins a query's sides on one thread); 0: one per core of the server, one per 200,000 customers at most",
+			Help: "feature snapshots run as this many queries at once, each for a part of the customers (ClickHouse 18.16 joins a query's sides on one thread); 0: one per 4 cores of the server (so one below 8 cores: every part reads every table again), one per 200,000 customers at most",
 			Kind: intKind(&c.SnapshotParts, 0, 64)},
 		{Flag: "vocabulary", Env: "CHURN_VOCABULARY", Scope: g, Unset: "the defaults of docs/vocabulary.yaml",
 			Help: "contract vocabulary file (YAML): the operator's values of segment, payment_method, contract, ticket category and churn reason, each mapped to a category", Kind: stringKind(&c.VocabularyPath)},

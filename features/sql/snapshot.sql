@@ -66,7 +66,8 @@
 -- took 18 of the query's 64 s of CPU, while the sides' aggregations use every
 -- core. Split by k into parts run at once (clickhouse.Client picks how many),
 -- those threads run side by side; each part reads every table but aggregates
--- and joins only its own customers.
+-- and joins only its own customers, so parts pay on servers with many cores,
+-- not on two (docs/scaling.md).
 --
 -- The outer column names and order are the feature registry's
 -- (features.Registry) without the features computed in Go (clv, value_tier).
