@@ -184,6 +184,11 @@ for n in "${NODES[@]}"; do
     continue
   fi
   as_root mkdir -p "$DIR/$n"
+  # Scratch databases the test suite left behind (churn_test_*, dropped by
+  # the tests that finish) hold replicated tables whose ZooKeeper nodes may
+  # be gone (a ZooKeeper that lost its data): 18.16 then refuses to start.
+  # Nobody reads them again; anything else on the node is kept.
+  as_root rm -rf "$DIR/$n"/data/metadata/churn_test_* "$DIR/$n"/data/data/churn_test_*
   write_config "$n"
   as_root chown -R clickhouse:clickhouse "$DIR/$n"
   echo "cluster: starting $n (shard $(shard_of "$n")) on 127.0.0.1:$port"
