@@ -85,7 +85,10 @@ as_root mkdir -p "$DIR/zookeeper/data"
 
 # ZooKeeper: our own config, loopback only, no admin web server (it would take
 # 8080, the default port of `churn serve`).
+zk_fresh=0
 if ! zk_ready; then
+  # No snapshot or transaction log: this ZooKeeper starts empty.
+  [ -n "$(ls -A "$DIR/zookeeper/data/version-2" 2>/dev/null)" ] || zk_fresh=1
   cat >"$DIR/zookeeper/zoo.cfg" <<EOF
 tickTime=2000
 initLimit=10
@@ -184,11 +187,14 @@ for n in "${NODES[@]}"; do
     continue
   fi
   as_root mkdir -p "$DIR/$n"
-  # Scratch databases the test suite left behind (churn_test_*, dropped by
-  # the tests that finish) hold replicated tables whose ZooKeeper nodes may
-  # be gone (a ZooKeeper that lost its data): 18.16 then refuses to start.
-  # Nobody reads them again; anything else on the node is kept.
-  as_root rm -rf "$DIR/$n"/data/metadata/churn_test_* "$DIR/$n"/data/data/churn_test_*
+  # A ZooKeeper that starts without its data (lost or removed) would keep the
+  # nodes from starting: 18.16 refuses replicated tables whose ZooKeeper
+  # nodes are gone. Scratch databases the test suite left behind
+  # (churn_test_*) are then dropped; anything else on the node is kept, and
+  # a node that is only restarted (ZooKeeper kept its data) keeps them all.
+  if [ "$zk_fresh" = 1 ]; then
+    as_root rm -rf "$DIR/$n"/data/metadata/churn_test_* "$DIR/$n"/data/data/churn_test_*
+  fi
   write_config "$n"
   as_root chown -R clickhouse:clickhouse "$DIR/$n"
   echo "cluster: starting $n (shard $(shard_of "$n")) on 127.0.0.1:$port"
