@@ -63,8 +63,8 @@
 -- Parts. ClickHouse 18.16 builds every join's right side on one thread and
 -- then attaches the sides to the customers on one thread too, gathering each
 -- side column by random access: on a million customers that single thread
--- took 18 of the query's 64 s of CPU, while the sides' aggregations use every
--- core. Split by k into parts run at once (clickhouse.Client picks how many),
+-- took 18.6 of the query's 65.7 s of CPU, while the sides' aggregations use
+-- every core. Split by k into parts run at once (clickhouse.Client picks how many),
 -- those threads run side by side; each part reads every table but aggregates
 -- and joins only its own customers, so parts pay on servers with many cores,
 -- not on two (docs/scaling.md).
