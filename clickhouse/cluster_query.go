@@ -16,14 +16,26 @@ import (
 // that fails, before or during the query, hands its shard to the next
 // replica; a shard with no replica left fails the whole query.
 func (c *Client) queryMatrixPerShard(ctx context.Context, query string, params map[string]any, progress func(done, total int64)) (*churn.Matrix, error) {
+	return perShard(c, ctx, query, progress, mergeByID, func(ctx context.Context, nc *Client, local string, progress func(d, t int64)) (*churn.Matrix, error) {
+		return nc.QueryMatrix(ctx, local, params, progress)
+	})
+}
+
+// perShard runs a per-customer query on every shard at once, on the first
+// replica of each that answers it in full (run runs the query on a node's
+// client, with the tables named as the node's local tables), and merges the
+// shards' results.
+func perShard[T any](c *Client, ctx context.Context, query string, progress func(done, total int64),
+	merge func([]T) (T, error), run func(ctx context.Context, nc *Client, local string, progress func(d, t int64)) (T, error)) (T, error) {
+	var zero T
 	layout, err := migrationsLayout(c.cfg.Database, c.cfg.Cluster)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	local := layout.qualify(query, c.cfg.Database, true)
 	nodes, err := c.ClusterNodes(ctx)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	var shards []uint32
 	replicas := map[uint32][]ClusterNode{}
@@ -33,33 +45,33 @@ func (c *Client) queryMatrixPerShard(ctx context.Context, query string, params m
 		}
 		replicas[n.Shard] = append(replicas[n.Shard], n)
 	}
-
-	return runParts(ctx, len(shards), progress, func(ctx context.Context, i int, progress func(d, t int64)) (*churn.Matrix, error) {
-		return c.queryShard(ctx, replicas[shards[i]], local, params, progress)
+	return runAll(ctx, len(shards), progress, merge, func(ctx context.Context, i int, progress func(d, t int64)) (T, error) {
+		return queryShard(c, ctx, replicas[shards[i]], func(nc *Client) (T, error) { return run(ctx, nc, local, progress) })
 	})
 }
 
-// queryShard runs the query on the first replica of a shard that answers it
+// queryShard runs a query on the first replica of a shard that answers it
 // in full.
-func (c *Client) queryShard(ctx context.Context, replicas []ClusterNode, query string, params map[string]any, progress func(d, t int64)) (*churn.Matrix, error) {
+func queryShard[T any](c *Client, ctx context.Context, replicas []ClusterNode, run func(nc *Client) (T, error)) (T, error) {
+	var zero T
 	var errs []error
 	for _, n := range replicas {
 		nc, err := c.openNode(ctx, n.Addr, c.cfg.Database)
 		if err == nil {
-			var m *churn.Matrix
-			m, err = nc.QueryMatrix(ctx, query, params, progress)
+			var out T
+			out, err = run(nc)
 			nc.Close()
 			if err == nil {
-				return m, nil
+				return out, nil
 			}
 		}
 		if ctx.Err() != nil || churn.ErrorKind(err) != churn.KindUnavailable {
-			return nil, fmt.Errorf("shard %d replica %d (%s): %w", n.Shard, n.Replica, n.Addr, err)
+			return zero, fmt.Errorf("shard %d replica %d (%s): %w", n.Shard, n.Replica, n.Addr, err)
 		}
 		c.log.Warn("replica failed; trying the next one of its shard", "shard", n.Shard, "replica", n.Addr, "err", err)
 		errs = append(errs, fmt.Errorf("replica %d (%s): %w", n.Replica, n.Addr, err))
 	}
-	return nil, &churn.Error{Op: fmt.Sprintf("query shard %d", replicas[0].Shard), Kind: churn.KindUnavailable,
+	return zero, &churn.Error{Op: fmt.Sprintf("query shard %d", replicas[0].Shard), Kind: churn.KindUnavailable,
 		Msg: "no replica of the shard answered", Err: errors.Join(errs...)}
 }
 

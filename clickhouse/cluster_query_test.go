@@ -50,14 +50,15 @@ func TestShardQueryMovesToTheNextReplicaWhenOneIsDown(t *testing.T) {
 	const q = "SELECT toString(number) AS customer_id, toFloat32(number) AS x FROM system.numbers LIMIT 3"
 	down := ClusterNode{Shard: 1, Replica: 1, Addr: "127.0.0.1:1"} // nothing listens on port 1
 	live := ClusterNode{Shard: 1, Replica: 2, Addr: c.Addr()}
-	m, err := c.queryShard(ctx, []ClusterNode{down, live}, q, nil, nil)
+	run := func(nc *Client) (*churn.Matrix, error) { return nc.QueryMatrix(ctx, q, nil, nil) }
+	m, err := queryShard(c, ctx, []ClusterNode{down, live}, run)
 	if err != nil {
 		t.Fatalf("query with the first replica down: %v", err)
 	}
 	if m.Rows() != 3 {
 		t.Fatalf("%d rows from the second replica, want 3", m.Rows())
 	}
-	_, err = c.queryShard(ctx, []ClusterNode{down, {Shard: 1, Replica: 2, Addr: "127.0.0.1:2"}}, q, nil, nil)
+	_, err = queryShard(c, ctx, []ClusterNode{down, {Shard: 1, Replica: 2, Addr: "127.0.0.1:2"}}, run)
 	if churn.ErrorKind(err) != churn.KindUnavailable {
 		t.Fatalf("query with every replica down: %v, want an unavailable error", err)
 	}

@@ -3,7 +3,6 @@ package clickhouse
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -47,21 +46,7 @@ func (c *Client) QueryMatrix(ctx context.Context, query string, params map[strin
 // queryMatrix runs QueryMatrix's query as one query.
 func (c *Client) queryMatrix(ctx context.Context, query string, params map[string]any, progress func(done, total int64)) (*churn.Matrix, error) {
 	const op = "query feature matrix"
-	names := slices.Sorted(maps.Keys(params))
-	args := make([]any, len(names))
-	for i, k := range names {
-		args[i] = ch.Named(k, params[k])
-	}
-	if progress != nil {
-		var done, total int64
-		ctx = ch.Context(ctx, ch.WithProgress(func(p *ch.Progress) {
-			// Progress packets carry increments.
-			done += int64(p.Rows)
-			total += int64(p.TotalRows)
-			progress(done, total)
-		}))
-	}
-	rows, err := c.conn.Query(ctx, query, args...)
+	rows, err := c.conn.Query(withProgress(ctx, progress), query, namedArgs(params)...)
 	if err != nil {
 		return nil, wrap(op, c.cfg, err)
 	}

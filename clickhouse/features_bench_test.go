@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -98,8 +99,8 @@ func BenchmarkSnapshot100k(b *testing.B) {
 	}
 	fs := features.WithRegions(features.Registry(), regions)
 	spec := features.Spec{AsOf: asOf, DataEnd: asOf.AddDate(0, 1, 0), Features: fs}
-	query, params := features.SnapshotQuery(asOf, features.DefaultHorizon, features.DefaultInactivity, fs)
-	baseline, name := bareQuery(b, c, cfg, literalSQL(b, query, params))
+	sides, params := features.SnapshotSides(asOf, features.DefaultHorizon, features.DefaultInactivity, fs)
+	baseline, name := bareSides(b, c, cfg, sides, params)
 
 	// make bench runs this once (-benchtime 1x): each call seeds its own
 	// database, so more iterations repeat the 15-second setup once more.
@@ -208,6 +209,29 @@ func bareQuery(b *testing.B, c *clickhouse.Client, cfg clickhouse.Config, sql st
 	}, "driver discarding rows"
 }
 
+// bareSides returns a function that runs the snapshot's sides as bareQuery
+// does, features.SideConcurrency at once, as features.RawSnapshot runs them.
+func bareSides(b *testing.B, c *clickhouse.Client, cfg clickhouse.Config, sides []features.Side, params map[string]any) (func(), string) {
+	runs := make([]func(), len(sides))
+	var name string
+	for i, s := range sides {
+		runs[i], name = bareQuery(b, c, cfg, literalSQL(b, s.SQL, params))
+	}
+	return func() {
+		sem := make(chan struct{}, features.SideConcurrency)
+		var wg sync.WaitGroup
+		for _, run := range runs {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				run()
+			}()
+		}
+		wg.Wait()
+	}, fmt.Sprintf("%d sides by %s, %d at once", len(sides), name, features.SideConcurrency)
+}
+
 // literalSQL substitutes the named parameters as SQL literals, for the
 // comparison only: clickhouse-client of 18.16 cannot bind parameters.
 func literalSQL(b *testing.B, query string, params map[string]any) string {
@@ -286,13 +310,13 @@ func BenchmarkSnapshot1M(b *testing.B) {
 	b.ReportMetric(fastest.Seconds(), "snapshot_s")
 	b.ReportMetric(float64(rows), "customers")
 
-	query, params := features.SnapshotQuery(asOf, features.DefaultHorizon, features.DefaultInactivity, fs)
-	got, err := c.QueryMatrix(ctx, query, params, nil)
+	sides, params := features.SnapshotSides(asOf, features.DefaultHorizon, features.DefaultInactivity, fs)
+	got, err := features.RawSnapshot(ctx, c, sides, params, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	t0 := time.Now()
-	want, err := c.QueryMatrix(ctx, fromDailyRows(b, query), params, nil)
+	want, err := features.RawSnapshot(ctx, c, fromDailyRows(b, sides), params, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -73,19 +73,20 @@ func (c *Client) queryParts(ctx context.Context) (int, error) {
 // queryMatrixInParts runs a partitioned query as n parts at once and merges
 // their rows in id order.
 func (c *Client) queryMatrixInParts(ctx context.Context, query string, params map[string]any, n int, progress func(done, total int64)) (*churn.Matrix, error) {
-	return runParts(ctx, n, progress, func(ctx context.Context, i int, progress func(d, t int64)) (*churn.Matrix, error) {
+	return runAll(ctx, n, progress, mergeByID, func(ctx context.Context, i int, progress func(d, t int64)) (*churn.Matrix, error) {
 		p := maps.Clone(params)
 		p[partsParam], p[partParam] = n, i
 		return c.queryMatrix(ctx, query, p, progress)
 	})
 }
 
-// runParts runs n queries at once, each with its own progress feeding the
-// sum that progress (when not nil) receives, and merges their matrices in id
-// order (mergeByID). The first part to fail cancels the others, and its error
-// is the one returned, so that its kind (a replica that is down, say) is not
-// hidden behind the cancellations it caused.
-func runParts(ctx context.Context, n int, progress func(done, total int64), run func(ctx context.Context, i int, progress func(d, t int64)) (*churn.Matrix, error)) (*churn.Matrix, error) {
+// runAll runs n queries at once, each with its own progress feeding the sum
+// that progress (when not nil) receives, and merges their results (the rows
+// of a query's parts or shards). The first query to fail cancels the others,
+// and its error is the one returned, so that its kind (a replica that is
+// down, say) is not hidden behind the cancellations it caused.
+func runAll[T any](ctx context.Context, n int, progress func(done, total int64), merge func([]T) (T, error),
+	run func(ctx context.Context, i int, progress func(d, t int64)) (T, error)) (T, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var mu sync.Mutex
@@ -105,7 +106,7 @@ func runParts(ctx context.Context, n int, progress func(done, total int64), run 
 			progress(sd, st)
 		}
 	}
-	parts := make([]*churn.Matrix, n)
+	parts := make([]T, n)
 	var first error
 	var wg sync.WaitGroup
 	for i := range n {
@@ -123,12 +124,13 @@ func runParts(ctx context.Context, n int, progress func(done, total int64), run 
 		}()
 	}
 	wg.Wait()
+	var zero T
 	if first != nil {
-		return nil, first
+		return zero, first
 	}
-	m, err := mergeByID(parts)
+	m, err := merge(parts)
 	if err != nil {
-		return nil, churn.Errorf(churn.KindInternal, "merge query parts", "%v", err)
+		return zero, churn.Errorf(churn.KindInternal, "merge query parts", "%v", err)
 	}
 	return m, nil
 }

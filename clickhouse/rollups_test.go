@@ -20,23 +20,30 @@ import (
 	"github.com/telcoretain/churn/features"
 )
 
-// fromDailyRows returns the snapshot query with its usage part (between the
-// "usage rollups" markers) replaced by testdata/usage_from_daily_rows.sql,
-// which computes the same columns from usage_daily alone.
-func fromDailyRows(t testing.TB, query string) string {
+// fromDailyRows returns the snapshot's sides with the two that read the
+// usage rollups (usage_monthly and usage_weekly) replaced by
+// testdata/usage_*_from_daily_rows.sql, which compute the same columns from
+// usage_daily alone.
+func fromDailyRows(t testing.TB, sides []features.Side) []features.Side {
 	t.Helper()
-	ref, err := os.ReadFile(filepath.Join("testdata", "usage_from_daily_rows.sql"))
-	if err != nil {
-		t.Fatal(err)
+	out := slices.Clone(sides)
+	swapped := 0
+	for i, s := range out {
+		if s.Name != "usage_monthly" && s.Name != "usage_weekly" {
+			if strings.Contains(s.SQL, "FROM usage_weekly") || strings.Contains(s.SQL, "FROM usage_monthly") {
+				t.Fatalf("side %s reads a rollup: the reference does not replace it", s.Name)
+			}
+			continue
+		}
+		ref, err := os.ReadFile(filepath.Join("testdata", s.Name+"_from_daily_rows.sql"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i].SQL = string(ref)
+		swapped++
 	}
-	const begin, end = "-- usage rollups: begin", "-- usage rollups: end"
-	i, j := strings.Index(query, begin), strings.Index(query, end)
-	if i < 0 || j < i {
-		t.Fatalf("the snapshot query has no %q ... %q markers", begin, end)
-	}
-	out := query[:i] + string(ref) + query[j+len(end):]
-	if strings.Contains(out, "FROM usage_weekly") || strings.Contains(out, "FROM usage_monthly") {
-		t.Fatal("the reference query still reads a rollup: the markers do not enclose every rollup read")
+	if swapped != 2 {
+		t.Fatalf("the snapshot has %d usage sides, want usage_monthly and usage_weekly", swapped)
 	}
 	return out
 }
@@ -52,12 +59,12 @@ func sameSnapshots(t *testing.T, c *clickhouse.Client, asOfs ...string) int {
 	for _, a := range asOfs {
 		asOf := day(t, a)
 		fs := features.WithRegions(features.Registry(), []string{"north", "south"})
-		query, params := features.SnapshotQuery(asOf, features.DefaultHorizon, features.DefaultInactivity, fs)
-		got, err := c.QueryMatrix(ctx, query, params, nil)
+		sides, params := features.SnapshotSides(asOf, features.DefaultHorizon, features.DefaultInactivity, fs)
+		got, err := features.RawSnapshot(ctx, c, sides, params, nil)
 		if err != nil {
 			t.Fatalf("as of %s, from the rollups: %v", a, err)
 		}
-		want, err := c.QueryMatrix(ctx, fromDailyRows(t, query), params, nil)
+		want, err := features.RawSnapshot(ctx, c, fromDailyRows(t, sides), params, nil)
 		if err != nil {
 			t.Fatalf("as of %s, from daily rows: %v", a, err)
 		}

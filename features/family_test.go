@@ -76,7 +76,7 @@ func TestLoadFamiliesRefusesAFeatureTheRegistryHas(t *testing.T) {
 	}
 }
 
-// familyStore answers the snapshot query with raw and a family's query with
+// familyStore answers the snapshot's sides as fakeStore does and a family's query with
 // its own matrix.
 type familyStore struct {
 	fakeStore
@@ -96,7 +96,7 @@ func TestComputeJoinsFamilyColumnsAfterTheRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := &familyStore{
-		fakeStore: fakeStore{raw: rawMatrix([]string{"a", "b", "c"}, []float32{1, 0, 0}, func(string, int) float32 { return 1 }),
+		fakeStore: fakeStore{sides: fakeSides(fakeCustomer{id: "a", churns: true}, fakeCustomer{id: "b"}, fakeCustomer{id: "c"}),
 			first: d("2023-01-01"), last: d("2024-05-31")},
 		// unsorted, and with a customer the snapshot does not hold
 		fams: map[string]*churn.Matrix{fam.SQL: {IDs: []string{"c", "a", "z"}, Features: []string{"nps_last", "nps_count"},

@@ -2,21 +2,13 @@ package features
 
 import (
 	"context"
-	_ "embed"
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/telcoretain/churn"
 )
-
-//go:embed sql/snapshot.sql
-var snapshotSQL string
-
-//go:embed sql/lifecycle.sql
-var lifecycleSQL string
 
 // DefaultHorizon is the label window in days when none is given.
 const DefaultHorizon = 30
@@ -38,6 +30,12 @@ type Store interface {
 	// may run it as several parts at once, overriding both, and return
 	// their rows merged in id order as one query would.
 	QueryMatrix(ctx context.Context, query string, params map[string]any, progress func(done, total int64)) (*churn.Matrix, error)
+	// QueryTable runs a per-customer query whose first column is the UInt64
+	// key k (a snapshot side) and returns its rows: numeric and Date columns
+	// (as day numbers) as float64, String columns as strings. Parameters,
+	// progress and parts are QueryMatrix's; the rows of parts come
+	// concatenated, in no particular order.
+	QueryTable(ctx context.Context, query string, params map[string]any, progress func(done, total int64)) (*churn.Table, error)
 	// Regions returns the distinct regions of customers who signed up before
 	// the given date, sorted.
 	Regions(ctx context.Context, before time.Time) ([]string, error)
@@ -107,8 +105,9 @@ func Date(t time.Time) time.Time {
 }
 
 // Compute builds the snapshot of spec: the aggregation runs in ClickHouse,
-// one row per customer crosses the wire, and the value features that need
-// the whole population (lifetime value, tiers) are added here.
+// as the snapshot's sides (sides.go), one row per customer and side crosses
+// the wire, the sides are joined here, and the value features that need the
+// whole population (lifetime value, tiers) are added.
 func Compute(ctx context.Context, st Store, spec Spec) (*Snapshot, error) {
 	const op = "compute features"
 	if spec.AsOf.IsZero() {
@@ -158,8 +157,8 @@ func Compute(ctx context.Context, st Store, spec Spec) (*Snapshot, error) {
 	}
 	base := feats[:len(feats)-familyFeatures(fams)]
 
-	query, params := snapshotQuery(asOf, h, n, base, spec.Operator.Vocabulary)
-	raw, err := st.QueryMatrix(ctx, query, params, spec.Progress)
+	params := snapshotParams(asOf, h, n, base, spec.Operator.Vocabulary)
+	raw, err := RawSnapshot(ctx, st, sides(), params, spec.Progress)
 	if err != nil {
 		return nil, fmt.Errorf("features as of %s: %w", asOf.Format(time.DateOnly), err)
 	}
@@ -251,24 +250,9 @@ func firstDifference(want, got []string) string {
 	return "lengths differ"
 }
 
-// SnapshotQuery returns the snapshot SQL and its named parameters for an
-// as-of date, a horizon and a prepaid inactivity in days and a feature set
-// (whose category lists become parameters, so that a model's own encodings
-// are replayed exactly), with the default vocabulary. Compute runs it with
-// the operator's; it is exported for benchmarks and for people who want to
-// run the query by hand.
-func SnapshotQuery(asOf time.Time, horizon, inactivity int, fs []churn.Feature) (string, map[string]any) {
-	return snapshotQuery(asOf, horizon, inactivity, fs, churn.Vocabulary{})
-}
-
-func snapshotQuery(asOf time.Time, horizon, inactivity int, fs []churn.Feature, voc churn.Vocabulary) (string, map[string]any) {
-	p := snapshotParams(Date(asOf), horizon, fs, voc)
-	p["inactivity_days"] = inactivity
-	return strings.Replace(snapshotSQL, "{lifecycle}", lifecycleSQL, 1), p
-}
-
-// snapshotParams are the query's parameters.
-func snapshotParams(asOf time.Time, horizon int, fs []churn.Feature, voc churn.Vocabulary) map[string]any {
+// snapshotParams are the sides' parameters, and the features RawSnapshot
+// computes from them.
+func snapshotParams(asOf time.Time, horizon, inactivity int, fs []churn.Feature, voc churn.Vocabulary) map[string]any {
 	cats := func(name string) []string {
 		f, _ := Lookup(fs, name)
 		if f.Categories == nil {
@@ -279,6 +263,8 @@ func snapshotParams(asOf time.Time, horizon int, fs []churn.Feature, voc churn.V
 	p := map[string]any{
 		"as_of":           asOf.Format(time.DateOnly),
 		"horizon_days":    horizon,
+		"inactivity_days": inactivity,
+		"features":        QueryColumns(fs),
 		"contracts":       cats(NameContract),
 		"segments":        cats("segment"),
 		"regions":         cats(NameRegion),

@@ -13,21 +13,31 @@ import (
 	"github.com/telcoretain/churn"
 )
 
-// fakeStore answers the snapshot query with a fixed matrix and records what
-// it was asked.
+// fakeStore answers the snapshot's sides with fixed tables (a side it has
+// none of has no rows) and records what it was asked.
 type fakeStore struct {
-	raw          *churn.Matrix
+	sides        map[string]*churn.Table
 	regions      []string
 	first, last  time.Time
 	gotParams    map[string]any
-	gotQuery     string
 	regionsAsked time.Time
 	err          error
 }
 
-func (f *fakeStore) QueryMatrix(_ context.Context, q string, p map[string]any, _ func(done, total int64)) (*churn.Matrix, error) {
-	f.gotQuery, f.gotParams = q, p
-	return f.raw, f.err
+func (f *fakeStore) QueryMatrix(context.Context, string, map[string]any, func(done, total int64)) (*churn.Matrix, error) {
+	return nil, errors.New("the fake store has no feature families")
+}
+
+func (f *fakeStore) QueryTable(_ context.Context, q string, p map[string]any, _ func(done, total int64)) (*churn.Table, error) {
+	f.gotParams = p
+	if f.err != nil {
+		return nil, f.err
+	}
+	side := strings.SplitN(q, "\"", 3)[1]
+	if t, ok := f.sides[side]; ok {
+		return t, nil
+	}
+	return sideTable(side, 0), nil
 }
 
 func (f *fakeStore) Regions(_ context.Context, before time.Time) ([]string, error) {
@@ -41,30 +51,70 @@ func (f *fakeStore) UsageRange(context.Context) (time.Time, time.Time, error) {
 	return f.first, f.last, nil
 }
 
-// rawMatrix is what the SQL would return for ids: every non-derived
-// registry column, filled with v, and the given labels.
-func rawMatrix(ids []string, labels []float32, v func(name string, row int) float32) *churn.Matrix {
-	m := &churn.Matrix{IDs: ids, Labels: labels}
-	for _, name := range QueryColumns(Registry()) {
-		col := make([]float32, len(ids))
-		for i := range col {
-			col[i] = v(name, i)
-		}
-		m.Features = append(m.Features, name)
-		m.Cols = append(m.Cols, col)
+// sideTable is a side's table of n rows of zeros and empty strings, keyed
+// 0 to n-1.
+func sideTable(side string, n int) *churn.Table {
+	cols := SideColumns(side)
+	t := &churn.Table{Names: cols, Keys: make([]uint64, n), Nums: make([][]float64, len(cols)), Strs: make([][]string, len(cols))}
+	for i := range t.Keys {
+		t.Keys[i] = uint64(i)
 	}
-	return m
+	for j, c := range cols {
+		if StringColumn(c) {
+			t.Strs[j] = make([]string, n)
+		} else {
+			t.Nums[j] = make([]float64, n)
+		}
+	}
+	return t
+}
+
+// fakeCustomer is what the sides say of one postpaid customer.
+type fakeCustomer struct {
+	id, region string
+	churns     bool    // a churn event in the horizon: label 1
+	contract   string  // of the plan in force; "" with fee 0: no plan
+	fee        float64 // monthly fee of that plan
+}
+
+// fakeSides are the customers, lifecycle and plan sides of the customers.
+func fakeSides(cs ...fakeCustomer) map[string]*churn.Table {
+	cust, life, plan := sideTable("customers", len(cs)), sideTable("lifecycle", len(cs)), sideTable("plan", 0)
+	set := func(t *churn.Table, col string, i int, v any) {
+		j := t.Column(col)
+		if s, ok := v.(string); ok {
+			t.Strs[j][i] = s
+		} else {
+			t.Nums[j][i] = v.(float64)
+		}
+	}
+	for i, c := range cs {
+		set(cust, "c_id", i, c.id)
+		set(cust, "c_region", i, c.region)
+		set(cust, "c_billing", i, churn.BillingPostpaid)
+		set(cust, "c_tenure", i, 400.)
+		if c.churns {
+			set(life, "w_label", i, 1.)
+		}
+		if c.contract != "" || c.fee != 0 {
+			row := sideTable("plan", 1)
+			row.Keys[0] = uint64(i)
+			set(row, "p_present", 0, 1.)
+			set(row, "p_contract", 0, c.contract)
+			set(row, "p_fee", 0, c.fee)
+			if err := plan.Append(row); err != nil {
+				panic(err)
+			}
+		}
+	}
+	return map[string]*churn.Table{"customers": cust, "lifecycle": life, "plan": plan}
 }
 
 func TestComputeTakesDefaultsFromTheData(t *testing.T) {
 	st := &fakeStore{
-		// postpaid customers (billing 0): labels need the horizon only
-		raw: rawMatrix([]string{"a", "b"}, []float32{1, 0}, func(name string, _ int) float32 {
-			if name == NameBilling {
-				return 0
-			}
-			return 1
-		}),
+		// postpaid customers: labels need the horizon only
+		sides: fakeSides(fakeCustomer{id: "b", region: "south", contract: "one_year", fee: 1},
+			fakeCustomer{id: "a", region: "north", churns: true, contract: "one_year", fee: 1}),
 		regions: []string{"north", "south"},
 		first:   d("2023-01-01"), last: d("2024-05-31"),
 	}
@@ -94,7 +144,7 @@ func TestComputeTakesDefaultsFromTheData(t *testing.T) {
 }
 
 func TestComputeLeavesLabelsUnknownUntilTheHorizonPasses(t *testing.T) {
-	st := &fakeStore{raw: rawMatrix([]string{"a"}, []float32{0}, func(string, int) float32 { return 0 })}
+	st := &fakeStore{sides: fakeSides(fakeCustomer{id: "a"})}
 	s, err := Compute(context.Background(), st, Spec{AsOf: d("2024-05-03"), DataEnd: d("2024-06-01"), Features: WithRegions(Registry(), nil)})
 	if err != nil {
 		t.Fatal(err)
@@ -110,26 +160,26 @@ func TestComputeLeavesLabelsUnknownUntilTheHorizonPasses(t *testing.T) {
 
 func TestComputeRejects(t *testing.T) {
 	other := Registry()[1:]
+	swapped := fakeSides(fakeCustomer{id: "a"})
+	swapped["plan"].Names[0], swapped["plan"].Names[1] = swapped["plan"].Names[1], swapped["plan"].Names[0]
+	retyped := fakeSides(fakeCustomer{id: "a"})
+	retyped["customers"].Strs[5], retyped["customers"].Nums[5] = nil, []float64{0}
 	tests := []struct {
-		name string
-		spec Spec
-		raw  *churn.Matrix
-		kind churn.Kind
+		name  string
+		spec  Spec
+		sides map[string]*churn.Table
+		kind  churn.Kind
 	}{
 		{"no as-of date", Spec{}, nil, churn.KindInvalid},
 		{"negative horizon", Spec{AsOf: d("2024-01-01"), Horizon: -3}, nil, churn.KindInvalid},
 		{"a feature set that is not the registry", Spec{AsOf: d("2024-01-01"), Features: other}, nil, churn.KindInvalid},
 		{"bad value settings", Spec{AsOf: d("2024-01-01"), Value: ValueConfig{MarginRate: 3}}, nil, churn.KindInvalid},
-		{"columns out of order", Spec{AsOf: d("2024-01-01")}, func() *churn.Matrix {
-			m := rawMatrix([]string{"a"}, nil, func(string, int) float32 { return 0 })
-			m.Features[0], m.Features[1] = m.Features[1], m.Features[0]
-			return m
-		}(), churn.KindInternal},
-		{"rows not sorted", Spec{AsOf: d("2024-01-01")}, rawMatrix([]string{"b", "a"}, nil, func(string, int) float32 { return 0 }), churn.KindInternal},
+		{"a side's columns out of order", Spec{AsOf: d("2024-01-01")}, swapped, churn.KindInternal},
+		{"a side's String column as a number", Spec{AsOf: d("2024-01-01")}, retyped, churn.KindInternal},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := &fakeStore{raw: tt.raw, last: d("2024-06-01")}
+			st := &fakeStore{sides: tt.sides, last: d("2024-06-01")}
 			_, err := Compute(context.Background(), st, tt.spec)
 			if err == nil || churn.ErrorKind(err) != tt.kind {
 				t.Fatalf("err = %v, want kind %s", err, tt.kind)
@@ -149,17 +199,8 @@ func TestComputePassesStoreErrorsOn(t *testing.T) {
 
 func TestWriteCSVWritesCategoriesByNameAndMissingAsEmpty(t *testing.T) {
 	fs := WithRegions(Registry(), []string{"north", "south"})
-	st := &fakeStore{raw: rawMatrix([]string{"a", "b"}, []float32{1, 0}, func(name string, row int) float32 {
-		switch {
-		case name == NameRegion && row == 0:
-			return 1
-		case name == NameContract && row == 1:
-			return churn.NaN32
-		case name == NameMonthlyFee:
-			return 12.5
-		}
-		return 0
-	})}
+	st := &fakeStore{sides: fakeSides(fakeCustomer{id: "b", region: "north"},
+		fakeCustomer{id: "a", region: "south", churns: true, contract: "month_to_month", fee: 12.5})}
 	s, err := Compute(context.Background(), st, Spec{AsOf: d("2024-01-01"), DataEnd: d("2024-06-01"), Features: fs})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,16 +96,21 @@ func (f *memStore) churns(i int, asOf time.Time) bool {
 	return unit(i, int(asOf.Unix()/86400), 2) < 0.08+f.signal*0.5*risk*risk
 }
 
-// QueryMatrix answers the snapshot query for the as-of date in params with
-// the columns the query returns.
-func (f *memStore) QueryMatrix(_ context.Context, _ string, params map[string]any, _ func(done, total int64)) (*churn.Matrix, error) {
+// QueryTable answers a side of the snapshot for the as-of date in params:
+// customer i's risk shows in its network tickets and complaints (support)
+// and its dropped calls (usage_weekly), its label is a churn event in the
+// horizon (lifecycle), its plan fee is its revenue, and the other columns
+// are noise.
+func (f *memStore) QueryTable(_ context.Context, q string, params map[string]any, _ func(done, total int64)) (*churn.Table, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.fail["QueryMatrix"]; err != nil {
 		return nil, err
 	}
-	f.queries = append(f.queries, params)
-	regions := params["regions"].([]string)
+	side := strings.SplitN(q, "\"", 3)[1]
+	if side == "customers" {
+		f.queries = append(f.queries, params)
+	}
 	asOf, err := time.Parse(time.DateOnly, params["as_of"].(string))
 	if err != nil {
 		return nil, err
@@ -114,41 +120,58 @@ func (f *memStore) QueryMatrix(_ context.Context, _ string, params map[string]an
 	if !f.shiftFrom.IsZero() && !asOf.Before(f.shiftFrom) {
 		scale = f.shift
 	}
-	cols := features.QueryColumns(features.Registry())
-	m := &churn.Matrix{Features: cols, Cols: make([][]float32, len(cols)), Labels: make([]float32, f.customers)}
-	for j := range cols {
-		m.Cols[j] = make([]float32, f.customers)
+	cols := features.SideColumns(side)
+	t := &churn.Table{Names: cols, Nums: make([][]float64, len(cols)), Strs: make([][]string, len(cols))}
+	for j, name := range cols {
+		if features.StringColumn(name) {
+			t.Strs[j] = make([]string, f.customers)
+		} else {
+			t.Nums[j] = make([]float64, f.customers)
+		}
 	}
 	for i := range f.customers {
-		m.IDs = append(m.IDs, f.id(i))
-		if f.churns(i, asOf) {
-			m.Labels[i] = 1
-		}
+		t.Keys = append(t.Keys, uint64(i)*0x9E3779B97F4A7C15)
 		risk := unit(i, 0, 1)
 		for j, name := range cols {
-			var v float64
 			switch name {
-			case "network_tickets_30d", "dropped_calls_30d", "complaint_tickets_90d":
-				v = scale * math.Floor(risk*6+unit(i, day, 10+j))
-			case features.NameContract:
-				v = float64(i % len(churn.Contracts))
-			case "segment":
-				v = float64(i % 2)
-			case features.NameRegion: // encoded as the query's category list says
-				v = float64(slices.Index(regions, []string{"north", "south"}[i%2]))
-			case "payment_method":
-				v = float64(i % len(churn.PaymentMethods))
-			case features.NameBilling: // postpaid, as HasPrepaid says
-				v = float64(slices.Index(churn.Billings, churn.BillingPostpaid))
-			case features.NameMonthlyRev, features.NameMonthlyFee:
-				v = 20 + float64(i%9)*15
+			case "c_id":
+				t.Strs[j][i] = f.id(i)
+			case "c_segment":
+				t.Strs[j][i] = churn.Segments[i%2]
+			case "c_region":
+				t.Strs[j][i] = []string{"north", "south"}[i%2]
+			case "c_payment_method":
+				t.Strs[j][i] = churn.PaymentMethods[i%len(churn.PaymentMethods)]
+			case "c_billing": // postpaid, as HasPrepaid says
+				t.Strs[j][i] = churn.BillingPostpaid
+			case "p_contract":
+				t.Strs[j][i] = churn.Contracts[i%len(churn.Contracts)]
+			case "w_label":
+				if f.churns(i, asOf) {
+					t.Nums[j][i] = 1
+				}
+			case "w_churns", "g_terms", "k_topups", "b_invoices_90", "k_topups_90":
+				// no churn before the as-of date, no term, no billing: the
+				// plan fee is the revenue
+			case "p_present":
+				t.Nums[j][i] = 1
+			case "p_fee":
+				t.Nums[j][i] = 20 + float64(i%9)*15
+			case "s_network_30", "v_dropped_30", "s_complaint_90":
+				t.Nums[j][i] = scale * math.Floor(risk*6+unit(i, day, 10+j))
 			default:
-				v = math.Floor(unit(i, day, 10+j) * 20)
+				if t.Nums[j] != nil {
+					t.Nums[j][i] = math.Floor(unit(i, day, 10+j) * 20)
+				}
 			}
-			m.Cols[j][i] = float32(v)
 		}
 	}
-	return m, nil
+	return t, nil
+}
+
+// QueryMatrix answers feature families: the fake operator has none.
+func (f *memStore) QueryMatrix(context.Context, string, map[string]any, func(done, total int64)) (*churn.Matrix, error) {
+	return nil, churn.Errorf(churn.KindInternal, "fake query", "the fake operator has no feature families")
 }
 
 func (f *memStore) Regions(context.Context, time.Time) ([]string, error) {

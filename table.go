@@ -1,0 +1,49 @@
+package churn
+
+import "fmt"
+
+// Table is the result of a per-customer query keyed by a 64-bit key (the
+// feature snapshot's sides: k = cityHash64(customer_id)), one row per key:
+// numeric columns, Dates as day numbers, are float64 (exact for integers up
+// to 2^53), String columns are strings.
+type Table struct {
+	Keys  []uint64
+	Names []string    // the columns after the key, in query order
+	Nums  [][]float64 // Nums[j] holds column j when it is numeric, else nil
+	Strs  [][]string  // Strs[j] holds column j when it is a String, else nil
+}
+
+// Rows returns the number of rows.
+func (t *Table) Rows() int { return len(t.Keys) }
+
+// Column returns the index of the named column, or -1.
+func (t *Table) Column(name string) int {
+	for j, n := range t.Names {
+		if n == name {
+			return j
+		}
+	}
+	return -1
+}
+
+// Append adds the rows of o, which must have the same columns (another
+// shard's or part's rows of the same query).
+func (t *Table) Append(o *Table) error {
+	if len(o.Names) != len(t.Names) {
+		return fmt.Errorf("columns %v, want %v", o.Names, t.Names)
+	}
+	for j, n := range o.Names {
+		if n != t.Names[j] || (o.Nums[j] == nil) != (t.Nums[j] == nil) {
+			return fmt.Errorf("columns %v, want %v", o.Names, t.Names)
+		}
+	}
+	t.Keys = append(t.Keys, o.Keys...)
+	for j := range t.Names {
+		if t.Nums[j] != nil {
+			t.Nums[j] = append(t.Nums[j], o.Nums[j]...)
+		} else {
+			t.Strs[j] = append(t.Strs[j], o.Strs[j]...)
+		}
+	}
+	return nil
+}
