@@ -38,10 +38,9 @@ type Config struct {
 	// scoring or training run, so that a later process can tell a run left
 	// 'started' by a process that died from one still going.
 	Owner string
-	// SnapshotParts is how many parts at once a feature snapshot runs in on
-	// one server (features_parts.go); 0: one per 4 cores of the server,
-	// for populations large enough to gain from it.
-	SnapshotParts int
+	// SnapshotQueries is how many of a feature snapshot's side queries run
+	// at once (features.RawSnapshot); 0: features.DefaultSnapshotQueries.
+	SnapshotQueries int
 }
 
 // StartHint is the command that starts a local ClickHouse, quoted in errors.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/telcoretain/churn"
 )
@@ -120,4 +121,59 @@ func permute[T any](s []T, order []int) []T {
 		out[i] = s[k]
 	}
 	return out
+}
+
+// runAll runs n queries at once, each with its own progress feeding the sum
+// that progress (when not nil) receives, and merges their results (the rows
+// of a query's parts or shards). The first query to fail cancels the others,
+// and its error is the one returned, so that its kind (a replica that is
+// down, say) is not hidden behind the cancellations it caused.
+func runAll[T any](ctx context.Context, n int, progress func(done, total int64), merge func([]T) (T, error),
+	run func(ctx context.Context, i int, progress func(d, t int64)) (T, error)) (T, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	done, total := make([]int64, n), make([]int64, n)
+	report := func(i int) func(d, t int64) {
+		if progress == nil {
+			return nil
+		}
+		return func(d, t int64) {
+			mu.Lock()
+			defer mu.Unlock()
+			done[i], total[i] = d, t
+			var sd, st int64
+			for j := range n {
+				sd, st = sd+done[j], st+total[j]
+			}
+			progress(sd, st)
+		}
+	}
+	parts := make([]T, n)
+	var first error
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m, err := run(ctx, i, report(i))
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && first == nil {
+				first = err
+				cancel()
+			}
+			parts[i] = m
+		}()
+	}
+	wg.Wait()
+	var zero T
+	if first != nil {
+		return zero, first
+	}
+	m, err := merge(parts)
+	if err != nil {
+		return zero, churn.Errorf(churn.KindInternal, "merge query parts", "%v", err)
+	}
+	return m, nil
 }

@@ -24,21 +24,10 @@ const labelColumn = "label"
 // its estimate of the total.
 //
 // On a cluster the query runs on every shard at once against its local
-// tables (cluster_query.go); on one server a query with the parameters parts
-// and part runs as several parts at once (features_parts.go). It implements
-// features.Store.
+// tables (cluster_query.go). It implements features.Store.
 func (c *Client) QueryMatrix(ctx context.Context, query string, params map[string]any, progress func(done, total int64)) (*churn.Matrix, error) {
 	if c.cfg.Cluster != "" {
 		return c.queryMatrixPerShard(ctx, query, params, progress)
-	}
-	if partitioned(params) {
-		n, err := c.queryParts(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if n > 1 {
-			return c.queryMatrixInParts(ctx, query, params, n, progress)
-		}
 	}
 	return c.queryMatrix(ctx, query, params, progress)
 }

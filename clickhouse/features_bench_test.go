@@ -210,7 +210,7 @@ func bareQuery(b *testing.B, c *clickhouse.Client, cfg clickhouse.Config, sql st
 }
 
 // bareSides returns a function that runs the snapshot's sides as bareQuery
-// does, features.SideConcurrency at once, as features.RawSnapshot runs them.
+// does, features.DefaultSnapshotQueries at once, as features.RawSnapshot runs them.
 func bareSides(b *testing.B, c *clickhouse.Client, cfg clickhouse.Config, sides []features.Side, params map[string]any) (func(), string) {
 	runs := make([]func(), len(sides))
 	var name string
@@ -218,7 +218,7 @@ func bareSides(b *testing.B, c *clickhouse.Client, cfg clickhouse.Config, sides 
 		runs[i], name = bareQuery(b, c, cfg, literalSQL(b, s.SQL, params))
 	}
 	return func() {
-		sem := make(chan struct{}, features.SideConcurrency)
+		sem := make(chan struct{}, features.DefaultSnapshotQueries)
 		var wg sync.WaitGroup
 		for _, run := range runs {
 			wg.Add(1)
@@ -229,7 +229,7 @@ func bareSides(b *testing.B, c *clickhouse.Client, cfg clickhouse.Config, sides 
 			}()
 		}
 		wg.Wait()
-	}, fmt.Sprintf("%d sides by %s, %d at once", len(sides), name, features.SideConcurrency)
+	}, fmt.Sprintf("%d sides by %s, %d at once", len(sides), name, features.DefaultSnapshotQueries)
 }
 
 // literalSQL substitutes the named parameters as SQL literals, for the

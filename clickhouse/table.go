@@ -19,30 +19,20 @@ import (
 // its estimate of the total.
 //
 // On a cluster the query runs on every shard at once against its local
-// tables, and a query with the parameters parts and part runs as several
-// parts at once; either way their rows are concatenated, in no particular
-// order. It implements features.Store.
+// tables and their rows are concatenated, in no particular order. It
+// implements features.Store.
 func (c *Client) QueryTable(ctx context.Context, query string, params map[string]any, progress func(done, total int64)) (*churn.Table, error) {
 	if c.cfg.Cluster != "" {
 		return perShard(c, ctx, query, progress, concatTables, func(ctx context.Context, nc *Client, local string, progress func(d, t int64)) (*churn.Table, error) {
 			return nc.QueryTable(ctx, local, params, progress)
 		})
 	}
-	if partitioned(params) {
-		n, err := c.queryParts(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if n > 1 {
-			return runAll(ctx, n, progress, concatTables, func(ctx context.Context, i int, progress func(d, t int64)) (*churn.Table, error) {
-				p := maps.Clone(params)
-				p[partsParam], p[partParam] = n, i
-				return c.queryTable(ctx, query, p, progress)
-			})
-		}
-	}
 	return c.queryTable(ctx, query, params, progress)
 }
+
+// SnapshotQueries is how many side queries of a feature snapshot run at once
+// (Config.SnapshotQueries); features.RawSnapshot asks.
+func (c *Client) SnapshotQueries() int { return c.cfg.SnapshotQueries }
 
 // queryTable runs QueryTable's query as one query.
 func (c *Client) queryTable(ctx context.Context, query string, params map[string]any, progress func(done, total int64)) (*churn.Table, error) {

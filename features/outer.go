@@ -50,7 +50,7 @@ func outer(j *joined, params map[string]any) (*churn.Matrix, error) {
 	// billing
 	bInvoices, bRevenue365, bRevenue90, bInvoices90 := j.num("b_invoices"), j.num("b_revenue_365"), j.num("b_revenue_90"), j.num("b_invoices_90")
 	bAmount180, bInvoices180, bLastAmount := j.num("b_amount_180"), j.num("b_invoices_180"), j.num("b_last_amount")
-	bPrevN, bPrevSum := j.num("b_prev_n"), j.num("b_prev_sum")
+	bPrevN, bPrevSum, bOutstanding := j.num("b_prev_n"), j.num("b_prev_sum"), j.num("b_outstanding")
 	yPayments, yLastPaid := j.num("y_payments"), j.num("y_last_paid")
 	// usage_monthly
 	uOld, uPrev, u30, uLastAge := j.num("u_active_old"), j.num("u_active_prev"), j.num("u_active_30"), j.num("u_last_age")
@@ -122,7 +122,9 @@ func outer(j *joined, params map[string]any) (*churn.Matrix, error) {
 		"bill_shock": func(i int) float64 {
 			return ifNaN(bPrevN.at(i) == 0 || bPrevSum.at(i) <= 0, bLastAmount.at(i)/(bPrevSum.at(i)/bPrevN.at(i)))
 		},
-		"outstanding_balance": direct(j.num("b_outstanding")),
+		// -0 as 0: the float sums of amounts depend on the server threads'
+		// order, and a balance of zero may round from either side.
+		"outstanding_balance": func(i int) float64 { return positiveZero(bOutstanding.at(i)) },
 		"late_payments_12m":   direct(j.num("b_late_12m")),
 		"missed_payments_12m": direct(j.num("b_missed_12m")),
 		"days_past_due":       direct(j.num("b_days_past_due")),
@@ -246,4 +248,12 @@ func outer(j *joined, params map[string]any) (*churn.Matrix, error) {
 		m.Cols[k] = out
 	}
 	return m, nil
+}
+
+// positiveZero returns v, with -0 as +0.
+func positiveZero(v float64) float64 {
+	if v == 0 {
+		return 0
+	}
+	return v
 }

@@ -18,8 +18,9 @@ import (
 // tables (features/sql/snapshot/*.sql): each aggregates its tables per
 // customer with conditional aggregates over day windows, keyed by k =
 // cityHash64(customer_id), and returns one row per customer that has any
-// row. Compute runs the sides at once (at most SideConcurrency) and joins
-// them by k in Go onto the customers side, where the outer expressions that
+// row. Compute runs the sides at once, the longest first (as many at a time
+// as the store's SnapshotQueries says, else DefaultSnapshotQueries), and
+// joins them by k in Go onto the customers side, where the outer expressions that
 // combine sides (the label, whether a customer is active, prepaid activity,
 // revenue) are computed too (outer.go).
 //
@@ -35,8 +36,8 @@ import (
 // history; among a billion ids that happens with a probability below 3%,
 // among ten million below 3e-6.
 //
-// A customer without rows in a side gets the values a SQL join gives (0, ''
-// and the day 0), so every side carries a count or *_present column that the
+// A customer without rows in a side gets the values a SQL join gives (0, ”
+// empty string and the day 0), so every side carries a count or *_present column that the
 // outer expressions test before they use a value. Column names are unique
 // across sides (prefixes c_ customers, k_ g_ w_ lifecycle, s_ support, p_
 // plan, b_ y_ billing, u_ usage_monthly, v_ d_ usage_weekly).
@@ -47,10 +48,6 @@ import (
 //	@as_of            'YYYY-MM-DD'
 //	@horizon_days     days in the label window
 //	@inactivity_days  prepaid inactivity churn (lifecycle.sql)
-//	@parts, @part     the customers of part @part (0-based) of @parts: every
-//	                  side reads only the rows of customers whose k % @parts
-//	                  is @part (1 and 0: all); the store may run a side as
-//	                  several parts at once (Store)
 //	@segment_values/@segment_categories, @payment_values/@payment_categories,
 //	@contract_values/@contract_categories, @ticket_values/@ticket_categories
 //	                  the operator's vocabulary (churn.Vocabulary): its values
@@ -72,6 +69,12 @@ type Side struct {
 // sideNames are the sides in the order they are started: the longest first,
 // so that the short ones fill the time it takes.
 var sideNames = []string{"usage_weekly", "usage_monthly", "billing", "lifecycle", "support", "plan", "customers"}
+
+// DefaultSnapshotQueries is how many side queries of a snapshot run at once
+// unless the store says otherwise. ClickHouse runs each on up to max_threads
+// cores; on the 2-core development machine 2, 3 and 7 at once measured the
+// same within noise (docs/scaling.md).
+const DefaultSnapshotQueries = 2
 
 // sideColumns are the columns each side returns after its key k, in order:
 // the contract between the SQL files and the expressions of outer.go, which
@@ -105,11 +108,6 @@ func SideColumns(side string) []string { return slices.Clone(sideColumns[side]) 
 // StringColumn reports whether a side column is a String (else a number).
 func StringColumn(name string) bool { return slices.Contains(stringColumns, name) }
 
-// SideConcurrency is how many sides of a snapshot run at once. ClickHouse
-// runs each on up to max_threads cores; on the 2-core development machine two
-// at once measured fastest (docs/scaling.md).
-const SideConcurrency = 2
-
 // sides returns the side queries.
 func sides() []Side {
 	out := make([]Side, len(sideNames))
@@ -133,8 +131,9 @@ func SnapshotSides(asOf time.Time, horizon, inactivity int, fs []churn.Feature) 
 	return sides(), snapshotParams(Date(asOf), horizon, inactivity, fs, churn.Vocabulary{})
 }
 
-// RawSnapshot runs the side queries with their parameters, at most
-// SideConcurrency at once, and joins them: one row per customer active at
+// RawSnapshot runs the side queries with their parameters, in order, as many
+// at a time as the store's SnapshotQueries method says (DefaultSnapshotQueries
+// when it has none), and joins them: one row per customer active at
 // the as-of date, sorted by id, with its label and the features the SQL
 // computes (QueryColumns of the feature set the parameters came from).
 // progress, when not nil, is told the rows the server has read so far and
@@ -144,7 +143,10 @@ func RawSnapshot(ctx context.Context, st Store, sides []Side, params map[string]
 	var mu sync.Mutex
 	done, total := make([]int64, len(sides)), make([]int64, len(sides))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(SideConcurrency)
+	g.SetLimit(DefaultSnapshotQueries)
+	if q, ok := st.(interface{ SnapshotQueries() int }); ok && q.SnapshotQueries() > 0 {
+		g.SetLimit(q.SnapshotQueries())
+	}
 	for i, s := range sides {
 		var report func(d, t int64)
 		if progress != nil {

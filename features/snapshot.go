@@ -25,16 +25,13 @@ type Store interface {
 	// a column named "label" (if any) fills Labels, every other column is a
 	// float32 feature named after the column. progress, when not nil, is
 	// told the rows the server has read so far and its estimate of the total.
-	// A query with the integer parameters parts and part reads only the
-	// customers of part part of parts (the snapshot's SQL does): the store
-	// may run it as several parts at once, overriding both, and return
-	// their rows merged in id order as one query would.
 	QueryMatrix(ctx context.Context, query string, params map[string]any, progress func(done, total int64)) (*churn.Matrix, error)
 	// QueryTable runs a per-customer query whose first column is the UInt64
-	// key k (a snapshot side) and returns its rows: numeric and Date columns
-	// (as day numbers) as float64, String columns as strings. Parameters,
-	// progress and parts are QueryMatrix's; the rows of parts come
-	// concatenated, in no particular order.
+	// key k (a snapshot side) and returns its rows, in no particular order:
+	// numeric and Date columns (as day numbers) as float64, String columns
+	// as strings. Parameters and progress are QueryMatrix's. The store may
+	// bound how many run at once (RawSnapshot starts a snapshot's sides
+	// together).
 	QueryTable(ctx context.Context, query string, params map[string]any, progress func(done, total int64)) (*churn.Table, error)
 	// Regions returns the distinct regions of customers who signed up before
 	// the given date, sorted.
@@ -270,9 +267,6 @@ func snapshotParams(asOf time.Time, horizon, inactivity int, fs []churn.Feature,
 		"regions":         cats(NameRegion),
 		"payment_methods": cats("payment_method"),
 		"billings":        cats(NameBilling),
-		// One part: the whole population; the store may split it (Store).
-		"parts": 1,
-		"part":  0,
 	}
 	// The operator's values and their categories, per vocabulary column.
 	for _, c := range [...]struct{ param, key string }{

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -244,5 +245,41 @@ func TestWriteCSVWritesCategoriesByNameAndMissingAsEmpty(t *testing.T) {
 	}
 	if lines := strings.Split(strings.TrimSpace(buf.String()), "\n"); !strings.HasSuffix(lines[1], ",") {
 		t.Errorf("unknown label written as %q, want an empty last cell", lines[1])
+	}
+}
+
+func TestRawSnapshotJoinsSidesByKeyInIDOrder(t *testing.T) {
+	cust := sideTable("customers", 4)
+	cust.Keys = []uint64{7, 3, 9, 3} // "a" twice, as a customers table may hold it
+	ids, billing := cust.Column("c_id"), cust.Column("c_billing")
+	cust.Strs[ids] = []string{"c", "a", "b", "a"}
+	for i := range cust.Keys {
+		cust.Strs[billing][i] = churn.BillingPostpaid
+	}
+	support := sideTable("support", 2)
+	support.Keys = []uint64{42, 3} // 42 is no customer's
+	support.Nums[support.Column("s_network_30")] = []float64{5, 2}
+	bill := sideTable("billing", 1)
+	bill.Keys[0] = 7
+	bill.Nums[bill.Column("b_outstanding")][0] = math.Copysign(0, -1)
+	st := &fakeStore{sides: map[string]*churn.Table{"customers": cust, "support": support, "billing": bill}}
+
+	fs := WithRegions(Registry(), nil)
+	sides, params := SnapshotSides(d("2024-05-01"), 30, 60, fs)
+	m, err := RawSnapshot(context.Background(), st, sides, params, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(m.IDs, []string{"a", "a", "b", "c"}) {
+		t.Fatalf("ids %v, want a a b c", m.IDs)
+	}
+	if got := m.Col("network_tickets_30d"); !slices.Equal(got, []float32{2, 2, 0, 0}) {
+		t.Errorf("network_tickets_30d %v, want 2 2 0 0", got)
+	}
+	if got := m.Col("outstanding_balance")[3]; got != 0 || math.Signbit(float64(got)) {
+		t.Errorf("outstanding balance of c is %v (sign bit %v), want +0", got, math.Signbit(float64(got)))
+	}
+	if got := m.Col("last_satisfaction"); !isNaN(got[2]) {
+		t.Errorf("last_satisfaction of b, who has no ticket, is %v, want NaN", got[2])
 	}
 }

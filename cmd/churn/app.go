@@ -63,7 +63,7 @@ func (a *app) chConfig() clickhouse.Config {
 		Owner:    processOwner(),
 		// ChurnedBetween and RunOutcomes follow the prepaid definition too.
 		PrepaidInactivity: a.cfg.PrepaidInactivity,
-		SnapshotParts:     a.cfg.SnapshotParts,
+		SnapshotQueries:   a.cfg.SnapshotQueries,
 	}
 }
 

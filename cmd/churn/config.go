@@ -38,9 +38,9 @@ type config struct {
 	// PrepaidInactivity is the days without usage and top-up after which a
 	// prepaid customer has churned (features, labels, outcomes).
 	PrepaidInactivity int
-	// SnapshotParts is how many parts at once a feature snapshot runs in on
-	// one ClickHouse server; 0: automatic (clickhouse.Config.SnapshotParts).
-	SnapshotParts int
+	// SnapshotQueries is how many of a feature snapshot's side queries run
+	// at once (clickhouse.Config.SnapshotQueries).
+	SnapshotQueries int
 
 	Serve      serve.Config // the tuning of `churn serve`; Keys and Insecure are set by the command
 	Scheduler  bool         // serve runs the scheduled jobs
@@ -109,9 +109,9 @@ func (c *config) settings() []*setting {
 		{Flag: "prepaid-inactivity-days", Env: "CHURN_PREPAID_INACTIVITY_DAYS", Default: strconv.Itoa(features.DefaultInactivity), Scope: g,
 			Help: "days without usage and without a top-up after which a prepaid customer has churned (its churn date is its last activity)",
 			Kind: intKind(&c.PrepaidInactivity, 1, 365)},
-		{Flag: "snapshot-parts", Env: "CHURN_SNAPSHOT_PARTS", Default: "0", Scope: g,
-			Help: "feature snapshots run as this many queries at once, each for a part of the customers (ClickHouse 18.16 joins a query's sides on one thread); 0: one per 4 cores of the server (so one below 8 cores: every part reads every table again), one per 200,000 customers at most",
-			Kind: intKind(&c.SnapshotParts, 0, 64)},
+		{Flag: "snapshot-queries", Env: "CHURN_SNAPSHOT_QUERIES", Default: strconv.Itoa(features.DefaultSnapshotQueries), Scope: g,
+			Help: "how many of a feature snapshot's seven side queries (customers, lifecycle, support, plan, billing, monthly and weekly usage) run at once; each uses up to the server's max_threads cores",
+			Kind: intKind(&c.SnapshotQueries, 1, 7)},
 		{Flag: "vocabulary", Env: "CHURN_VOCABULARY", Scope: g, Unset: "the defaults of docs/vocabulary.yaml",
 			Help: "contract vocabulary file (YAML): the operator's values of segment, payment_method, contract, ticket category and churn reason, each mapped to a category", Kind: stringKind(&c.VocabularyPath)},
 		{Flag: "features-dir", Env: "CHURN_FEATURES_DIR", Scope: g, Unset: "none: the built-in features only",

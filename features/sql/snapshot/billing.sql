@@ -46,7 +46,7 @@ FROM
         arraySum(arrayMap(x -> x.3, b_prev)) AS b_prev_sum,
         groupArrayIf((cityHash64(invoice_id), due_date, amount), due_date < t) AS b_due
     FROM invoices
-    WHERE k % @parts = @part AND issued_at < t
+    WHERE issued_at < t
     GROUP BY k
 )
 ANY FULL JOIN
@@ -61,6 +61,6 @@ ANY FULL JOIN
         sumIf(amount, paid_at >= t - 365) AS y_paid_365,
         groupArray((cityHash64(invoice_id), paid_at, amount)) AS y_pays
     FROM payments
-    WHERE k % @parts = @part AND paid_at < t
+    WHERE paid_at < t
     GROUP BY k
 ) USING k

@@ -13,4 +13,4 @@ SELECT
     transform(payment_method, @payment_values, @payment_categories, '') AS c_payment_method,
     billing AS c_billing
 FROM customers
-WHERE k % @parts = @part AND signup_date < t
+WHERE signup_date < t

@@ -49,19 +49,19 @@ FROM
 (
     SELECT cityHash64(customer_id) AS k, toUInt8(1) AS e, topped_up_at AS d, toDate(0) AS d2, amount AS a
     FROM topups
-    WHERE k % @parts = @part AND topped_up_at >= toDate(@as_of) - 365
+    WHERE topped_up_at >= toDate(@as_of) - 365
       AND topped_up_at < toDate(@as_of) + @horizon_days + @inactivity_days
     UNION ALL
     SELECT cityHash64(customer_id) AS k, toUInt8(2) AS e, started_at AS d, ends_at AS d2, toFloat64(0) AS a
     FROM contract_terms
-    WHERE k % @parts = @part AND started_at < toDate(@as_of)
+    WHERE started_at < toDate(@as_of)
     UNION ALL
     SELECT cityHash64(customer_id) AS k, toUInt8(3) AS e, churned_at AS d, toDate(0) AS d2, toFloat64(0) AS a
     FROM churn_events
-    WHERE k % @parts = @part AND churned_at < toDate(@as_of) + @horizon_days
+    WHERE churned_at < toDate(@as_of) + @horizon_days
     UNION ALL
     SELECT cityHash64(customer_id) AS k, toUInt8(4) AS e, reactivated_at AS d, toDate(0) AS d2, toFloat64(0) AS a
     FROM reactivations
-    WHERE k % @parts = @part AND reactivated_at < toDate(@as_of)
+    WHERE reactivated_at < toDate(@as_of)
 )
 GROUP BY k

@@ -12,5 +12,5 @@ SELECT
     toRelativeDayNum(t) - toRelativeDayNum(p_hist[-1].1) AS p_days_since,
     countIf(changed_at >= t - 365) AS p_changes_12m
 FROM plan_changes
-WHERE k % @parts = @part AND changed_at < t
+WHERE changed_at < t
 GROUP BY k

@@ -25,5 +25,5 @@ SELECT
     countIf(kind = 'complaint') AS s_complaints,
     minIf(age, kind = 'complaint') AS s_complaint_age
 FROM support_tickets
-WHERE k % @parts = @part AND toDate(opened_at) < t
+WHERE toDate(opened_at) < t
 GROUP BY k

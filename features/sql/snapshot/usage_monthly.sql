@@ -52,5 +52,5 @@ SELECT
     countIf(days_after != 0) AS u_l_after,
     minIf(m0 + counts[6], days_after != 0) AS u_l_next
 FROM usage_monthly
-WHERE k % @parts = @part AND month >= toStartOfMonth(t - 365) AND month < t + @horizon_days + @inactivity_days
+WHERE month >= toStartOfMonth(t - 365) AND month < t + @horizon_days + @inactivity_days
 GROUP BY k

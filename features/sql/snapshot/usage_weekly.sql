@@ -86,5 +86,5 @@ SELECT
     sum(data[c14] - data[c90]) AS d_data_base
 FROM usage_weekly
 -- a bucket starts at most 6 days before any of its days
-WHERE k % @parts = @part AND week >= t - 96 AND week < t
+WHERE week >= t - 96 AND week < t
 GROUP BY k

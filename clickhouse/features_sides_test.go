@@ -11,28 +11,30 @@ import (
 	"github.com/telcoretain/churn/features"
 )
 
-func TestSnapshotInPartsEqualsTheSnapshotInOneQuery(t *testing.T) {
+// TestSnapshotIsTheSameWithOneOrSevenSideQueriesAtOnce computes snapshots with
+// the sides run one at a time and all at once (--snapshot-queries): the
+// matrices must be identical, and the concurrent run must report progress.
+func TestSnapshotIsTheSameWithOneOrSevenSideQueriesAtOnce(t *testing.T) {
 	ctx := context.Background()
 	one, cfg := chtest.NewDB(t)
 	sc := synth.DefaultConfig()
 	sc.Customers, sc.Months, sc.Seed = 1500, 8, 11
 	seed(t, one, sc)
-	if cfg.SnapshotParts != 0 {
-		t.Fatalf("the test database's client runs snapshots in %d parts; the default must be automatic", cfg.SnapshotParts)
+	if cfg.SnapshotQueries != 0 {
+		t.Fatalf("the test database's client runs %d side queries at once; the default must be features.DefaultSnapshotQueries", cfg.SnapshotQueries)
 	}
-	// 1,500 customers are too few for the automatic choice to split.
-	cfg.SnapshotParts = 1
+	cfg.SnapshotQueries = 1
 	single, err := clickhouse.Open(ctx, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer single.Close()
-	cfg.SnapshotParts = 3
-	three, err := clickhouse.Open(ctx, cfg, nil)
+	cfg.SnapshotQueries = 7
+	all, err := clickhouse.Open(ctx, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer three.Close()
+	defer all.Close()
 
 	_, last, err := one.UsageRange(ctx)
 	if err != nil {
@@ -46,18 +48,18 @@ func TestSnapshotInPartsEqualsTheSnapshotInOneQuery(t *testing.T) {
 		var progressed int64
 		whole := computeAt(t, single, spec)
 		spec.Progress = func(done, _ int64) { progressed = done }
-		split := computeAt(t, three, spec)
+		split := computeAt(t, all, spec)
 		if whole.Matrix.Rows() < 1000 {
 			t.Fatalf("as of %s only %d customers: too few to compare", asOf.Format(time.DateOnly), whole.Matrix.Rows())
 		}
 		for _, d := range matrixDiff(split.Matrix, whole.Matrix) {
-			t.Errorf("as of %s, three parts vs one query: %s", asOf.Format(time.DateOnly), d)
+			t.Errorf("as of %s, seven side queries at once vs one: %s", asOf.Format(time.DateOnly), d)
 		}
 		if whole.Labeled != split.Labeled {
-			t.Errorf("as of %s labelled %v in one query, %v in parts", asOf.Format(time.DateOnly), whole.Labeled, split.Labeled)
+			t.Errorf("as of %s labelled %v one at a time, %v all at once", asOf.Format(time.DateOnly), whole.Labeled, split.Labeled)
 		}
 		if progressed == 0 {
-			t.Errorf("as of %s the parts reported no progress", asOf.Format(time.DateOnly))
+			t.Errorf("as of %s the sides reported no progress", asOf.Format(time.DateOnly))
 		}
 	}
 }
