@@ -1,6 +1,9 @@
 package churn
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // Table is the result of a per-customer query keyed by a 64-bit key (the
 // feature snapshot's sides: k = cityHash64(customer_id)), one row per key:
@@ -46,4 +49,27 @@ func (t *Table) Append(o *Table) error {
 		}
 	}
 	return nil
+}
+
+// SumProgress adds up the progress of n tasks run at once (a snapshot's
+// sides, a query's shards) for one callback: task i reports through the
+// function it is given. With a nil progress every task gets nil.
+func SumProgress(n int, progress func(done, total int64)) func(i int) func(done, total int64) {
+	var mu sync.Mutex
+	done, total := make([]int64, n), make([]int64, n)
+	return func(i int) func(d, t int64) {
+		if progress == nil {
+			return nil
+		}
+		return func(d, t int64) {
+			mu.Lock()
+			defer mu.Unlock()
+			done[i], total[i] = d, t
+			var sd, st int64
+			for j := range n {
+				sd, st = sd+done[j], st+total[j]
+			}
+			progress(sd, st)
+		}
+	}
 }

@@ -76,8 +76,7 @@ func queryShard[T any](c *Client, ctx context.Context, replicas []ClusterNode, r
 		Msg: "no replica of the shard answered", Err: errors.Join(errs...)}
 }
 
-// mergeByID concatenates matrices with the same columns (the parts of a query,
-// or its shards) and sorts the rows by id, as one query with ORDER BY
+// mergeByID concatenates matrices with the same columns (a query's shards) and sorts the rows by id, as one query with ORDER BY
 // customer_id would return them.
 func mergeByID(parts []*churn.Matrix) (*churn.Matrix, error) {
 	out := &churn.Matrix{}
@@ -125,30 +124,15 @@ func permute[T any](s []T, order []int) []T {
 
 // runAll runs n queries at once, each with its own progress feeding the sum
 // that progress (when not nil) receives, and merges their results (the rows
-// of a query's parts or shards). The first query to fail cancels the others,
+// of a query's shards). The first query to fail cancels the others,
 // and its error is the one returned, so that its kind (a replica that is
 // down, say) is not hidden behind the cancellations it caused.
 func runAll[T any](ctx context.Context, n int, progress func(done, total int64), merge func([]T) (T, error),
 	run func(ctx context.Context, i int, progress func(d, t int64)) (T, error)) (T, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	report := churn.SumProgress(n, progress)
 	var mu sync.Mutex
-	done, total := make([]int64, n), make([]int64, n)
-	report := func(i int) func(d, t int64) {
-		if progress == nil {
-			return nil
-		}
-		return func(d, t int64) {
-			mu.Lock()
-			defer mu.Unlock()
-			done[i], total[i] = d, t
-			var sd, st int64
-			for j := range n {
-				sd, st = sd+done[j], st+total[j]
-			}
-			progress(sd, st)
-		}
-	}
 	parts := make([]T, n)
 	var first error
 	var wg sync.WaitGroup
@@ -173,7 +157,7 @@ func runAll[T any](ctx context.Context, n int, progress func(done, total int64),
 	}
 	m, err := merge(parts)
 	if err != nil {
-		return zero, churn.Errorf(churn.KindInternal, "merge query parts", "%v", err)
+		return zero, churn.Errorf(churn.KindInternal, "merge the shards' rows", "%v", err)
 	}
 	return m, nil
 }

@@ -141,28 +141,15 @@ func SnapshotSides(asOf time.Time, horizon, inactivity int, fs []churn.Feature) 
 func RawSnapshot(ctx context.Context, st Store, sides []Side, params map[string]any, progress func(done, total int64)) (*churn.Matrix, error) {
 	tables := make(map[string]*churn.Table, len(sides))
 	var mu sync.Mutex
-	done, total := make([]int64, len(sides)), make([]int64, len(sides))
+	report := churn.SumProgress(len(sides), progress)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(DefaultSnapshotQueries)
 	if q, ok := st.(interface{ SnapshotQueries() int }); ok && q.SnapshotQueries() > 0 {
 		g.SetLimit(q.SnapshotQueries())
 	}
 	for i, s := range sides {
-		var report func(d, t int64)
-		if progress != nil {
-			report = func(d, t int64) {
-				mu.Lock()
-				defer mu.Unlock()
-				done[i], total[i] = d, t
-				var sd, st int64
-				for j := range sides {
-					sd, st = sd+done[j], st+total[j]
-				}
-				progress(sd, st)
-			}
-		}
 		g.Go(func() error {
-			t, err := st.QueryTable(gctx, s.SQL, params, report)
+			t, err := st.QueryTable(gctx, s.SQL, params, report(i))
 			if err != nil {
 				return fmt.Errorf("snapshot side %s: %w", s.Name, err)
 			}
