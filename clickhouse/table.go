@@ -133,7 +133,7 @@ func columnReader(t *churn.Table, j int, typ string) (dest any, read func(), ok 
 	return nil, nil, false
 }
 
-// concatTables concatenates the tables of a query's parts or shards.
+// concatTables concatenates the tables of a query's shards.
 func concatTables(parts []*churn.Table) (*churn.Table, error) {
 	out := parts[0]
 	for _, p := range parts[1:] {
