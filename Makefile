@@ -84,7 +84,7 @@ demo: clickhouse build
 	$(BIN) status
 	@DEMO_SEED=$(DEMO_SEED) bash scripts/demo-serve.sh
 	@echo "Data, models and scores are in ClickHouse database '$${CHURN_CLICKHOUSE_DB:-churn}' on $${CHURN_CLICKHOUSE_ADDR:-127.0.0.1:9000}:"
-	@echo "  $(BIN) models list | $(BIN) models show 1 | clickhouse-client -d churn | $(BIN) --help"
+	@echo "  $(BIN) models list | $(BIN) models show 1 | clickhouse-client -d $${CHURN_CLICKHOUSE_DB:-churn} | $(BIN) --help"
 
 # Executes the notebooks on the demo data (prepared in database churn_notebooks
 # when empty) and writes HTML reports to build/notebooks/; see scripts/notebooks.sh.
