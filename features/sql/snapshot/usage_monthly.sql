@@ -25,32 +25,32 @@ WITH
     -- prepaid activity: [t, t + horizon) and [t + horizon, t + horizon + inactivity)
     bitAnd(active_mask, to_h - to_t) AS days_h,
     bitAnd(active_mask, to_hn - to_h) AS days_after,
-    -- the bits below the highest one set, set too: its population
-    -- count minus one is the day of the month of the last active day
-    -- (of the year, of the horizon)
-    arrayMap(x -> bitOr(x, bitShiftRight(x, 16)),
-     arrayMap(x -> bitOr(x, bitShiftRight(x, 8)),
-      arrayMap(x -> bitOr(x, bitShiftRight(x, 4)),
-       arrayMap(x -> bitOr(x, bitShiftRight(x, 2)),
-        arrayMap(x -> bitOr(x, bitShiftRight(x, 1)), [days_365, days_h]))))) AS smears,
-    -- the bits below the lowest one set: their count is its day of the month - 1
-    bitAnd(days_after, negate(days_after)) - 1 AS below_next,
+    -- the day of the month - 1 of the highest bit set (the last active
+    -- day of the year, of the horizon) and of the lowest (the first active
+    -- day after the horizon): log2 is exact on powers of two, and on the
+    -- other masks (below 2^32) it is at least 6e-10 below the next integer,
+    -- far above float64 rounding, so its integer part is the bit's index.
+    -- (A day's bit index by popcount of the smeared mask cost 2 s more of
+    -- the side's 8 s on a million customers.)
+    toInt64(log2(days_365)) AS high_365,
+    toInt64(log2(days_h)) AS high_h,
+    toInt64(log2(bitAnd(days_after, negate(days_after)))) AS low_after,
     -- population counts (18.16 has no bitCount): the SWAR sum of
     -- bits, one step per arrayMap so that no expression repeats
     arrayMap(x -> bitAnd(bitShiftRight(x * 16843009, 24), 255),
      arrayMap(x -> bitAnd(x + bitShiftRight(x, 4), 252645135),
       arrayMap(x -> bitAnd(x, 858993459) + bitAnd(bitShiftRight(x, 2), 858993459),
        arrayMap(x -> x - bitAnd(bitShiftRight(x, 1), 1431655765),
-        [days_old, days_prev, days_30, smears[1], smears[2], below_next])))) AS counts
+        [days_old, days_prev, days_30])))) AS counts
 SELECT
     cityHash64(customer_id) AS k,
     sum(counts[1]) AS u_active_old,
     sum(counts[2]) AS u_active_prev,
     sum(counts[3]) AS u_active_30,
-    minIf(tn - m0 - (counts[4] - 1), days_365 != 0) AS u_last_age,
-    maxIf(m0 + counts[5] - 1, days_h != 0) AS u_l_label,
+    minIf(tn - m0 - high_365, days_365 != 0) AS u_last_age,
+    maxIf(m0 + high_h, days_h != 0) AS u_l_label,
     countIf(days_after != 0) AS u_l_after,
-    minIf(m0 + counts[6], days_after != 0) AS u_l_next
+    minIf(m0 + low_after, days_after != 0) AS u_l_next
 FROM usage_monthly
 WHERE month >= toStartOfMonth(t - 365) AND month < t + @horizon_days + @inactivity_days
 GROUP BY k
