@@ -35,9 +35,9 @@ func (c *Client) QueryMatrix(ctx context.Context, query string, params map[strin
 // queryMatrix runs QueryMatrix's query as one query.
 func (c *Client) queryMatrix(ctx context.Context, query string, params map[string]any, progress func(done, total int64)) (*churn.Matrix, error) {
 	const op = "query feature matrix"
-	rows, err := c.conn.Query(withProgress(ctx, progress), query, namedArgs(params)...)
+	rows, err := c.queryRows(ctx, op, query, params, progress)
 	if err != nil {
-		return nil, wrap(op, c.cfg, err)
+		return nil, err
 	}
 	defer rows.Close()
 

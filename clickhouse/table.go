@@ -7,6 +7,7 @@ import (
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/telcoretain/churn"
 )
@@ -37,9 +38,9 @@ func (c *Client) SnapshotQueries() int { return c.cfg.SnapshotQueries }
 // queryTable runs QueryTable's query as one query.
 func (c *Client) queryTable(ctx context.Context, query string, params map[string]any, progress func(done, total int64)) (*churn.Table, error) {
 	const op = "query feature side"
-	rows, err := c.conn.Query(withProgress(ctx, progress), query, namedArgs(params)...)
+	rows, err := c.queryRows(ctx, op, query, params, progress)
 	if err != nil {
-		return nil, wrap(op, c.cfg, err)
+		return nil, err
 	}
 	defer rows.Close()
 
@@ -142,6 +143,16 @@ func concatTables(parts []*churn.Table) (*churn.Table, error) {
 		}
 	}
 	return out, nil
+}
+
+// queryRows runs a query with its named parameters bound client-side and its
+// progress reported.
+func (c *Client) queryRows(ctx context.Context, op, query string, params map[string]any, progress func(done, total int64)) (driver.Rows, error) {
+	rows, err := c.conn.Query(withProgress(ctx, progress), query, namedArgs(params)...)
+	if err != nil {
+		return nil, wrap(op, c.cfg, err)
+	}
+	return rows, nil
 }
 
 // namedArgs binds parameters as the driver's named arguments, in a stable
