@@ -30,7 +30,7 @@ func (t *Table) Column(name string) int {
 }
 
 // Append adds the rows of o, which must have the same columns (another
-// shard's or part's rows of the same query).
+// shard's rows of the same query).
 func (t *Table) Append(o *Table) error {
 	if len(o.Names) != len(t.Names) {
 		return fmt.Errorf("columns %v, want %v", o.Names, t.Names)

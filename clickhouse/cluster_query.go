@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/telcoretain/churn"
 )
@@ -76,8 +77,9 @@ func queryShard[T any](c *Client, ctx context.Context, replicas []ClusterNode, r
 		Msg: "no replica of the shard answered", Err: errors.Join(errs...)}
 }
 
-// mergeByID concatenates matrices with the same columns (a query's shards) and sorts the rows by id, as one query with ORDER BY
-// customer_id would return them.
+// mergeByID concatenates matrices with the same columns (a query's shards)
+// and sorts the rows by id, as one query with ORDER BY customer_id would
+// return them.
 func mergeByID(parts []*churn.Matrix) (*churn.Matrix, error) {
 	out := &churn.Matrix{}
 	for i, p := range parts {
@@ -89,7 +91,7 @@ func mergeByID(parts []*churn.Matrix) (*churn.Matrix, error) {
 			}
 		}
 		if fmt.Sprint(p.Features) != fmt.Sprint(out.Features) || (p.Labels == nil) != (out.Labels == nil) {
-			return nil, fmt.Errorf("part %d returned columns %v, part 1 %v", i+1, p.Features, out.Features)
+			return nil, fmt.Errorf("shard %d returned columns %v, shard 1 %v", i+1, p.Features, out.Features)
 		}
 		out.IDs = append(out.IDs, p.IDs...)
 		for j := range p.Cols {
@@ -124,36 +126,24 @@ func permute[T any](s []T, order []int) []T {
 
 // runAll runs n queries at once, each with its own progress feeding the sum
 // that progress (when not nil) receives, and merges their results (the rows
-// of a query's shards). The first query to fail cancels the others,
-// and its error is the one returned, so that its kind (a replica that is
-// down, say) is not hidden behind the cancellations it caused.
+// of a query's shards). The first query to fail cancels the others, and its
+// error is the one returned, so that its kind (a replica that is down, say)
+// is not hidden behind the cancellations it caused.
 func runAll[T any](ctx context.Context, n int, progress func(done, total int64), merge func([]T) (T, error),
 	run func(ctx context.Context, i int, progress func(d, t int64)) (T, error)) (T, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	report := churn.SumProgress(n, progress)
-	var mu sync.Mutex
 	parts := make([]T, n)
-	var first error
-	var wg sync.WaitGroup
+	g, gctx := errgroup.WithContext(ctx)
 	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			m, err := run(ctx, i, report(i))
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && first == nil {
-				first = err
-				cancel()
-			}
-			parts[i] = m
-		}()
+		g.Go(func() error {
+			var err error
+			parts[i], err = run(gctx, i, report(i))
+			return err
+		})
 	}
-	wg.Wait()
 	var zero T
-	if first != nil {
-		return zero, first
+	if err := g.Wait(); err != nil {
+		return zero, err
 	}
 	m, err := merge(parts)
 	if err != nil {

@@ -29,9 +29,9 @@ type Store interface {
 	// QueryTable runs a per-customer query whose first column is the UInt64
 	// key k (a snapshot side) and returns its rows, in no particular order:
 	// numeric and Date columns (as day numbers) as float64, String columns
-	// as strings. Parameters and progress are QueryMatrix's. The store may
-	// bound how many run at once (RawSnapshot starts a snapshot's sides
-	// together).
+	// as strings. Parameters and progress are QueryMatrix's. A store with a
+	// SnapshotQueries() int method says how many of a snapshot's sides
+	// RawSnapshot runs at once.
 	QueryTable(ctx context.Context, query string, params map[string]any, progress func(done, total int64)) (*churn.Table, error)
 	// Regions returns the distinct regions of customers who signed up before
 	// the given date, sorted.

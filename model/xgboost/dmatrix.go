@@ -63,19 +63,29 @@ func NewDMatrix(data []float32, rows, cols int, o MatrixOptions) (*DMatrix, erro
 	return newDMatrix(op, ptr, rows, cols, o)
 }
 
+// columnRows returns the number of rows of column slices (cols[j][i] is
+// feature j of row i), which every column must hold.
+func columnRows(op string, cols [][]float32) (int, error) {
+	if len(cols) == 0 {
+		return 0, churn.Invalid(op, "cols", "no columns")
+	}
+	rows := len(cols[0])
+	for j, c := range cols {
+		if len(c) != rows {
+			return 0, churn.Invalid(op, "cols", "column %d holds %d rows, column 0 holds %d", j, len(c), rows)
+		}
+	}
+	return rows, nil
+}
+
 // NewDMatrixFromColumns builds a DMatrix from column slices, such as
 // churn.Matrix.Cols, where cols[j][i] is feature j of row i. The columns are
 // interleaved into one temporary row-major buffer in C memory.
 func NewDMatrixFromColumns(cols [][]float32, o MatrixOptions) (*DMatrix, error) {
 	const op = "new dmatrix"
-	if len(cols) == 0 {
-		return nil, churn.Invalid("xgboost "+op, "cols", "no columns")
-	}
-	rows := len(cols[0])
-	for j, c := range cols {
-		if len(c) != rows {
-			return nil, churn.Invalid("xgboost "+op, "cols", "column %d holds %d rows, column 0 holds %d", j, len(c), rows)
-		}
+	rows, err := columnRows("xgboost "+op, cols)
+	if err != nil {
+		return nil, err
 	}
 	if err := validateInfo(op, rows, o); err != nil {
 		return nil, err

@@ -31,11 +31,9 @@ func (f *Forest) Contribs(cols [][]float32) ([]float32, error) {
 	if len(cols) != f.features {
 		return nil, churn.Invalid(op, "cols", "matrix has %d columns, the model takes %d features", len(cols), f.features)
 	}
-	rows := len(cols[0])
-	for j, c := range cols {
-		if len(c) != rows {
-			return nil, churn.Invalid(op, "cols", "column %d holds %d rows, column 0 holds %d", j, len(c), rows)
-		}
+	rows, err := columnRows(op, cols)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]float32, rows*f.features)
 	blocks := (rows + forestBlock - 1) / forestBlock
