@@ -26,7 +26,10 @@ func (c *Client) RecordScoreRun(ctx context.Context, runID string, asOf time.Tim
 		runID, asOf, uint32(model), string(status), c.now().UTC(), uint64(rows), errMsg, c.cfg.Owner)
 }
 
-// WriteScores inserts the rows of one run in blocks.
+// WriteScores inserts the rows of runs in blocks; each run's rows come in
+// one call. On a cluster it returns once every replica that answers holds
+// them (awaitReplicas), so that a run recorded as finished afterwards stays
+// whole if the replica that took the insert dies.
 func (c *Client) WriteScores(ctx context.Context, scores []churn.Score) error {
 	for start := 0; start < len(scores); start += scoreBlock {
 		end := min(start+scoreBlock, len(scores))
@@ -50,6 +53,15 @@ func (c *Client) WriteScores(ctx context.Context, scores []churn.Score) error {
 		}
 		if err := c.InsertColumns(ctx, "scores", scoreColumns,
 			[]any{run, asOf, cust, model, prob, band, tier, clv, loss, reasons}); err != nil {
+			return err
+		}
+	}
+	perRun := map[string]uint64{}
+	for _, s := range scores {
+		perRun[s.RunID]++
+	}
+	for id, n := range perRun {
+		if err := c.awaitReplicas(ctx, "replicate the scores of run "+id, "scores", "run_id = ?", n, id); err != nil {
 			return err
 		}
 	}

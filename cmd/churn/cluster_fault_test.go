@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,14 +12,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/clickhouse/chtest"
 	"github.com/telcoretain/churn/dataset"
 )
 
 // killNode kills one server of the `make cluster` cluster, as a crash would,
-// by the pid scripts/cluster.sh recorded, and returns its name.
+// and returns its name.
 func killNode(t *testing.T, shard, replica int) string {
+	t.Helper()
+	return signalNode(t, shard, replica, syscall.SIGKILL)
+}
+
+// signalNode sends sig to one server of the `make cluster` cluster, by the
+// pid scripts/cluster.sh recorded, and returns its name.
+func signalNode(t *testing.T, shard, replica int, sig syscall.Signal) string {
 	t.Helper()
 	dir := os.Getenv("CHURN_CLUSTER_DIR")
 	if dir == "" {
@@ -33,10 +42,93 @@ func killNode(t *testing.T, shard, replica int) string {
 	if err != nil {
 		t.Fatalf("pid file of cluster node %s: %v", name, err)
 	}
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		t.Fatalf("kill cluster node %s (pid %d): %v", name, pid, err)
+	if err := syscall.Kill(pid, sig); err != nil {
+		t.Fatalf("signal %v to cluster node %s (pid %d): %v", sig, name, pid, err)
 	}
 	return name
+}
+
+// restartClusterAtEnd starts the killed node again when the test ends.
+// Cleanups run last-in first-out: registered after the database, the node
+// is back before the database is dropped ON CLUSTER.
+func restartClusterAtEnd(t *testing.T) {
+	t.Cleanup(func() {
+		out, err := exec.Command("bash", filepath.Join(repo, "scripts", "cluster.sh")).CombinedOutput()
+		if err != nil {
+			t.Errorf("restart the cluster: %v\n%s", err, out)
+		}
+	})
+}
+
+// TestClusterScoresAreNotAcceptedWhileTheirOnlyCopyIsOnADeadReplica
+// reproduces, without depending on timing, the failure a scoring run met in
+// CI: the synchronous insert put shard 2's rows on its first replica, which
+// died before the second replica fetched them, and the run was published
+// with half its rows out of sight. The second replica is frozen so that it
+// cannot fetch; once the first holds the rows it is killed and the second
+// thawed. WriteScores must then fail (the run is not published), not return
+// as complete.
+func TestClusterScoresAreNotAcceptedWhileTheirOnlyCopyIsOnADeadReplica(t *testing.T) {
+	if os.Getenv("CHURN_TEST_CLUSTER_FAULTS") != "1" {
+		t.Skip("stops a node of the shared test cluster; set CHURN_TEST_CLUSTER_FAULTS=1 when no other test uses it")
+	}
+	c, cfg := chtest.NewClusterDB(t)
+	restartClusterAtEnd(t)
+	ctx := context.Background()
+	nodes, err := c.ClusterNodes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first *clickhouse.Client
+	for _, n := range nodes {
+		if n.Shard == 2 && n.Replica == 1 {
+			if first, err = clickhouse.Open(ctx, clickhouse.Config{Addr: n.Addr, Database: cfg.Database, User: cfg.User, Password: cfg.Password}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if first == nil {
+		t.Fatalf("no replica 1 of shard 2 in %v", nodes)
+	}
+	asOf := time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
+	var scores []churn.Score
+	for i := range 200 {
+		scores = append(scores, churn.Score{RunID: "r1", CustomerID: fmt.Sprintf("c%04d", i), AsOf: asOf, ModelVersion: 1,
+			Band: churn.RiskLow, Tier: churn.TierC})
+	}
+
+	signalNode(t, 2, 2, syscall.SIGSTOP)
+	thawed := false
+	thaw := func() {
+		if !thawed {
+			signalNode(t, 2, 2, syscall.SIGCONT)
+			thawed = true
+		}
+	}
+	t.Cleanup(thaw)
+	done := make(chan error, 1)
+	go func() { done <- c.WriteScores(ctx, scores) }()
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		var k uint64
+		if err := first.Conn().QueryRow(ctx, "SELECT count() FROM scores_local WHERE run_id = 'r1'").Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		if k > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("shard 2's scores did not reach its first replica in 20 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	first.Close()
+	killNode(t, 2, 1)
+	thaw()
+	err = <-done
+	if churn.ErrorKind(err) != churn.KindUnavailable || !strings.Contains(err.Error(), "shard 2") {
+		t.Fatalf("WriteScores with shard 2's only copy on a dead replica: %v; want an unavailable error naming shard 2", err)
+	}
+	t.Logf("WriteScores: %v", err)
 }
 
 // TestClusterScoringRunSurvivesAKilledReplica kills the first replica of
@@ -57,14 +149,7 @@ func TestClusterScoringRunSurvivesAKilledReplica(t *testing.T) {
 	if err != nil || first == nil {
 		t.Fatalf("first run: %v %v", first, err)
 	}
-	// Cleanups run last-in first-out: the node is back before the
-	// database is dropped ON CLUSTER.
-	t.Cleanup(func() {
-		out, err := exec.Command("bash", filepath.Join(repo, "scripts", "cluster.sh")).CombinedOutput()
-		if err != nil {
-			t.Errorf("restart the cluster: %v\n%s", err, out)
-		}
-	})
+	restartClusterAtEnd(t)
 
 	type result struct {
 		out, errOut string

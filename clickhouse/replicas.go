@@ -1,0 +1,128 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/telcoretain/churn"
+)
+
+// replicaWait bounds how long a write waits for its rows to reach the other
+// replicas of their shard. Replication fetches a new part within a second
+// on a healthy cluster; a replica that died holding the only copy of a part
+// keeps it out of sight until it is back, which no wait mends.
+const replicaWait = 30 * time.Second
+
+// replicaPoll is how often the replicas' counts are read again.
+const replicaPoll = 250 * time.Millisecond
+
+// awaitReplicas waits until the rows a write just put in a sharded table
+// (counted by where on each node's local table) are on every replica of
+// their shard that answers, and add up to want over the shards.
+//
+// A synchronous insert through a Distributed table returns once one replica
+// of each shard holds the rows; the others fetch them asynchronously. A
+// replica that dies in between takes the rows out of sight, for the
+// Distributed table then reads its shard from a replica without them. So a
+// write that must be whole when it becomes visible (a scoring run) waits
+// here before it is published. A replica that cannot be reached is left
+// out; a shard with no replica left, or rows that do not add up within
+// replicaWait, fail with KindUnavailable naming what each replica holds.
+// On a single node it returns at once.
+func (c *Client) awaitReplicas(ctx context.Context, op, table, where string, want uint64, args ...any) error {
+	if c.cfg.Cluster == "" {
+		return nil
+	}
+	nodes, err := c.ClusterNodes(ctx)
+	if err != nil {
+		return err
+	}
+	q := "SELECT count() FROM " + c.storageTable(table) + " WHERE " + where
+	live := make([]*Client, len(nodes))
+	down := make([]error, len(nodes))
+	defer func() {
+		for _, nc := range live {
+			if nc != nil {
+				nc.Close()
+			}
+		}
+	}()
+	for i, n := range nodes {
+		if live[i], down[i] = c.openNode(ctx, n.Addr, c.cfg.Database); down[i] != nil && churn.ErrorKind(down[i]) != churn.KindUnavailable {
+			return down[i]
+		}
+	}
+	deadline := time.Now().Add(replicaWait)
+	for {
+		counts := make([]uint64, len(nodes))
+		for i, nc := range live {
+			if nc == nil {
+				continue
+			}
+			err := nc.conn.QueryRow(ctx, q, args...).Scan(&counts[i])
+			if err = wrap(op, nc.cfg, err); err != nil {
+				if ctx.Err() != nil || churn.ErrorKind(err) != churn.KindUnavailable {
+					return err
+				}
+				c.log.Warn("replica failed while a write waited for its rows to replicate", "shard", nodes[i].Shard, "replica", nodes[i].Addr, "err", err)
+				nc.Close()
+				live[i], down[i] = nil, err
+			}
+		}
+		settled, total, err := replicaCounts(nodes, live, counts)
+		if err != nil {
+			return &churn.Error{Op: op, Kind: churn.KindUnavailable, Msg: err.Error()}
+		}
+		if settled && total == want {
+			return nil
+		}
+		if settled && total > want || time.Now().After(deadline) {
+			return &churn.Error{Op: op, Kind: churn.KindUnavailable,
+				Msg: fmt.Sprintf("%d rows written, but after %s the replicas hold %s", want, replicaWait, describeReplicas(nodes, live, counts, down))}
+		}
+		select {
+		case <-ctx.Done():
+			return wrap(op, c.cfg, ctx.Err())
+		case <-time.After(replicaPoll):
+		}
+	}
+}
+
+// replicaCounts checks that each shard has a replica that answered and that
+// its answering replicas agree (settled), and adds up one count per shard.
+func replicaCounts(nodes []ClusterNode, live []*Client, counts []uint64) (settled bool, total uint64, err error) {
+	settled = true
+	seen := map[uint32]uint64{}
+	for i, n := range nodes {
+		if live[i] == nil {
+			continue
+		}
+		if k, ok := seen[n.Shard]; ok {
+			settled = settled && k == counts[i]
+			continue
+		}
+		seen[n.Shard] = counts[i]
+		total += counts[i]
+	}
+	for _, n := range nodes {
+		if _, ok := seen[n.Shard]; !ok {
+			return false, 0, fmt.Errorf("no replica of shard %d answered", n.Shard)
+		}
+	}
+	return settled, total, nil
+}
+
+// describeReplicas lists what each replica holds, or why it is left out.
+func describeReplicas(nodes []ClusterNode, live []*Client, counts []uint64, down []error) string {
+	parts := make([]string, len(nodes))
+	for i, n := range nodes {
+		if live[i] == nil {
+			parts[i] = fmt.Sprintf("shard %d replica %d (%s): unreachable (%v)", n.Shard, n.Replica, n.Addr, down[i])
+			continue
+		}
+		parts[i] = fmt.Sprintf("shard %d replica %d (%s): %d", n.Shard, n.Replica, n.Addr, counts[i])
+	}
+	return strings.Join(parts, "; ")
+}
