@@ -163,7 +163,7 @@ func (s *Scoring) compute(ctx context.Context, m *model.Model, res *ScoreResult)
 		return nil, churn.Invalid("score", "as_of", "no active customers on %s", res.AsOf.Format(time.DateOnly))
 	}
 	began = time.Now()
-	p, err := m.Predict(x)
+	p, err := m.Predict(ctx, x)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func (s *Scoring) compute(ctx context.Context, m *model.Model, res *ScoreResult)
 		return nil, err
 	}
 	began = time.Now()
-	contrib, err := m.Contributions(x, s.ExactReasons)
+	contrib, err := m.Contributions(ctx, x, s.ExactReasons)
 	if err != nil {
 		return nil, err
 	}

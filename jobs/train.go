@@ -359,7 +359,7 @@ func (t *Train) championReport(ctx context.Context, version churn.ModelVersion, 
 		}
 		x = s.Matrix
 	}
-	return cm.Evaluate(x)
+	return cm.Evaluate(ctx, x)
 }
 
 func sameCategories(a, b []churn.Feature) bool {

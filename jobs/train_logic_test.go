@@ -40,7 +40,7 @@ func holdoutPRAUC(t *testing.T, st *memStore, version churn.ModelVersion, holdou
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := m.Evaluate(snap.Matrix)
+	r, err := m.Evaluate(context.Background(), snap.Matrix)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,7 +50,7 @@ func TestApproximateContributionsEqualXGBoostsAndGiveTheSameReasons(t *testing.T
 		t.Fatal(err)
 	}
 	defer mdl.Close()
-	got, err := mdl.Contributions(m, false)
+	got, err := mdl.Contributions(context.Background(), m, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -201,8 +201,8 @@ func finish(ctx context.Context, f *fitted, d OutOfTime, validLabels, holdLabels
 // Evaluate scores a labelled matrix with the model and reports the metrics at
 // the model's own operating threshold: how a champion is judged on a
 // challenger's holdout.
-func (m *Model) Evaluate(x *churn.Matrix) (*eval.Report, error) {
-	p, err := m.Predict(x)
+func (m *Model) Evaluate(ctx context.Context, x *churn.Matrix) (*eval.Report, error) {
+	p, err := m.Predict(ctx, x)
 	if err != nil {
 		return nil, err
 	}

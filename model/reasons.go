@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sort"
@@ -127,7 +128,8 @@ func (m *Model) importances(x *churn.Matrix, exact bool) ([]Importance, error) {
 		}
 		x = Subset(x, idx)
 	}
-	c, err := m.Contributions(x, exact)
+	// At most importanceRows rows: seconds at worst, not worth a context.
+	c, err := m.Contributions(context.Background(), x, exact)
 	if err != nil {
 		return nil, err
 	}

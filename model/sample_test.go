@@ -283,7 +283,7 @@ func TestOutOfTimeTrainingOnASampleIsCalibratedOnTheHoldout(t *testing.T) {
 	pos, _ := byClass(hold)
 	rate := float64(len(pos)) / float64(hold.Rows())
 	for _, tr := range trained {
-		p, err := tr.Model.Predict(hold)
+		p, err := tr.Model.Predict(context.Background(), hold)
 		if err != nil {
 			t.Fatal(err)
 		}

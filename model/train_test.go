@@ -30,7 +30,7 @@ func TestTrainCVChoosesCalibratesAndRoundTrips(t *testing.T) {
 	if best.Report.AUC < 0.8 {
 		t.Fatalf("cv AUC %.3f, want >= 0.8 on a strong linear signal", best.Report.AUC)
 	}
-	p, err := best.Predict(m)
+	p, err := best.Predict(context.Background(), m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestTrainCVChoosesCalibratesAndRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer back.Close()
-	q, err := back.Predict(m)
+	q, err := back.Predict(context.Background(), m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestBothAlgorithmsExplainTheirScores(t *testing.T) {
 				t.Fatal(err)
 			}
 			mdl := res.Best
-			contrib, err := mdl.Contributions(m, c.Algorithm == AlgoXGBoost)
+			contrib, err := mdl.Contributions(context.Background(), m, c.Algorithm == AlgoXGBoost)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,7 +105,7 @@ func TestTrainedModelRejectsOtherFeatures(t *testing.T) {
 	}
 	other := Subset(m, []int{0, 1})
 	other.Features = []string{"a", "x", "plan"}
-	if _, err := res.Best.Predict(other); churn.ErrorKind(err) != churn.KindInvalid {
+	if _, err := res.Best.Predict(context.Background(), other); churn.ErrorKind(err) != churn.KindInvalid {
 		t.Fatalf("predict with renamed feature: %v", err)
 	}
 }
@@ -157,8 +157,8 @@ func TestACategoricalWithNoCategoriesSurvivesTheModelFile(t *testing.T) {
 	if c := back.Categories()["region"]; c == nil {
 		t.Fatal("region lost its categorical kind in the model file")
 	}
-	p1, _ := res.Best.Predict(m)
-	p2, err := back.Predict(m)
+	p1, _ := res.Best.Predict(context.Background(), m)
+	p2, err := back.Predict(context.Background(), m)
 	if err != nil || p1[5] != p2[5] {
 		t.Fatalf("predictions differ after reload: %v vs %v (%v)", p1[5], p2[5], err)
 	}

@@ -119,7 +119,7 @@ rows in the same order: the id column when the model has one, then
 churn_probability. Nothing is written when the input is invalid.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return predictCSV(a, modelPath, csvPath, out)
+			return predictCSV(cmd.Context(), a, modelPath, csvPath, out)
 		},
 	}
 	cmd.Flags().StringVar(&modelPath, "model", "", "model file written by `churn train --csv` (required)")
@@ -131,7 +131,7 @@ churn_probability. Nothing is written when the input is invalid.`,
 	return cmd
 }
 
-func predictCSV(a *app, modelPath, csvPath, out string) error {
+func predictCSV(ctx context.Context, a *app, modelPath, csvPath, out string) error {
 	b, err := os.ReadFile(modelPath)
 	if err != nil {
 		return churn.Invalid("predict", "model", "%v", err)
@@ -153,7 +153,7 @@ func predictCSV(a *app, modelPath, csvPath, out string) error {
 	if err != nil {
 		return err
 	}
-	p, err := m.Predict(x)
+	p, err := m.Predict(ctx, x)
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func BenchmarkSaabasGoVsXGBoost(b *testing.B) {
 		for range saabasPairs {
 			runtime.GC()
 			cpu0, t0 := cpuTime(b), time.Now()
-			got, err := f.Contribs(x)
+			got, err := f.Contribs(context.Background(), x)
 			if err != nil {
 				b.Fatal(err)
 			}

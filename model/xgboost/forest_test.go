@@ -2,6 +2,7 @@ package xgboost
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"math"
 	"slices"
@@ -86,7 +87,7 @@ func forestContribs(t *testing.T, c forestCase) (*Forest, []float32) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := f.Contribs(c.eval.columns())
+	got, err := f.Contribs(context.Background(), c.eval.columns())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +182,7 @@ func TestForestSendsValuesEqualToTheConditionRight(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := f.Contribs(d.columns())
+			got, err := f.Contribs(context.Background(), d.columns())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -329,11 +330,11 @@ func TestForestContribsRejectMatricesOfTheWrongShape(t *testing.T) {
 	ragged := slices.Clone(cols)
 	ragged[2] = ragged[2][1:]
 	for name, c := range map[string][][]float32{"too few columns": cols[:3], "ragged columns": ragged} {
-		if _, err := f.Contribs(c); churn.ErrorField(err) != "cols" {
+		if _, err := f.Contribs(context.Background(), c); churn.ErrorField(err) != "cols" {
 			t.Errorf("%s: error %v, want one naming cols", name, err)
 		}
 	}
-	if c, err := f.Contribs([][]float32{{}, {}, {}, {}}); err != nil || len(c) != 0 {
+	if c, err := f.Contribs(context.Background(), [][]float32{{}, {}, {}, {}}); err != nil || len(c) != 0 {
 		t.Errorf("no rows: %v, %v", c, err)
 	}
 }
