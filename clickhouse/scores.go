@@ -56,12 +56,23 @@ func (c *Client) WriteScores(ctx context.Context, scores []churn.Score) error {
 			return err
 		}
 	}
-	perRun := map[string]uint64{}
-	for _, s := range scores {
-		perRun[s.RunID]++
+	// A run's rows share its as-of date: counting within its month's
+	// partition reads one month of runs, not every run kept. The date is
+	// the time's own calendar day, as the driver stores a Date.
+	type run struct {
+		id   string
+		asOf time.Time
 	}
-	for id, n := range perRun {
-		if err := c.awaitReplicas(ctx, "replicate the scores of run "+id, "scores", "run_id = ?", n, id); err != nil {
+	perRun := map[run]uint64{}
+	for _, s := range scores {
+		perRun[run{s.RunID, s.AsOf}]++
+	}
+	for r, n := range perRun {
+		day := r.asOf.Format(time.DateOnly)
+		if r.asOf.IsZero() {
+			day = "1970-01-01" // a zero time is stored as day 0
+		}
+		if err := c.awaitReplicas(ctx, "replicate the scores of run "+r.id, "scores", "as_of = toDate(?) AND run_id = ?", n, day, r.id); err != nil {
 			return err
 		}
 	}
