@@ -18,6 +18,11 @@ const replicaWait = 30 * time.Second
 // replicaPoll is how often the replicas' counts are read again.
 const replicaPoll = 250 * time.Millisecond
 
+// replicaCountTimeout bounds one count on one replica: a replica that hangs
+// (it accepts connections but does not answer) is left out like one that
+// refuses them.
+const replicaCountTimeout = 10 * time.Second
+
 // awaitReplicas waits until the rows a write just put in a sharded table
 // (counted by where on each node's local table) are on every replica of
 // their shard that answers, and add up to want over the shards.
@@ -61,7 +66,9 @@ func (c *Client) awaitReplicas(ctx context.Context, op, table, where string, wan
 			if nc == nil {
 				continue
 			}
-			err := nc.conn.QueryRow(ctx, q, args...).Scan(&counts[i])
+			qctx, cancel := context.WithTimeout(ctx, replicaCountTimeout)
+			err := nc.conn.QueryRow(qctx, q, args...).Scan(&counts[i])
+			cancel()
 			if err = wrap(op, nc.cfg, err); err != nil {
 				if ctx.Err() != nil || churn.ErrorKind(err) != churn.KindUnavailable {
 					return err
@@ -72,13 +79,16 @@ func (c *Client) awaitReplicas(ctx context.Context, op, table, where string, wan
 			}
 		}
 		settled, total, err := replicaCounts(nodes, live, counts)
-		if err != nil {
-			return &churn.Error{Op: op, Kind: churn.KindUnavailable, Msg: err.Error()}
-		}
-		if settled && total == want {
+		switch {
+		case err != nil:
+			return &churn.Error{Op: op, Kind: churn.KindUnavailable,
+				Msg: fmt.Sprintf("%v: %s", err, describeReplicas(nodes, live, counts, down))}
+		case settled && total == want:
 			return nil
-		}
-		if settled && total > want || time.Now().After(deadline) {
+		case settled && total > want:
+			return &churn.Error{Op: op, Kind: churn.KindInternal,
+				Msg: fmt.Sprintf("%d rows written, but the replicas hold more: %s", want, describeReplicas(nodes, live, counts, down))}
+		case time.Now().After(deadline):
 			return &churn.Error{Op: op, Kind: churn.KindUnavailable,
 				Msg: fmt.Sprintf("%d rows written, but after %s the replicas hold %s", want, replicaWait, describeReplicas(nodes, live, counts, down))}
 		}
