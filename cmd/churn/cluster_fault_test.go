@@ -62,12 +62,12 @@ func restartClusterAtEnd(t *testing.T) {
 
 // TestClusterScoresAreNotAcceptedWhileTheirOnlyCopyIsOnADeadReplica
 // reproduces, without depending on timing, the failure a scoring run met in
-// CI: the synchronous insert put shard 2's rows on its first replica, which
-// died before the second replica fetched them, and the run was published
-// with half its rows out of sight. The second replica is frozen so that it
-// cannot fetch; once the first holds the rows it is killed and the second
-// thawed. WriteScores must then fail (the run is not published), not return
-// as complete.
+// CI: the synchronous insert put shard 2's rows on one replica, which died
+// before the other fetched them, and the run was published with half its
+// rows out of sight. Both replicas of shard 2 stop fetching (SYSTEM STOP
+// FETCHES), so whichever takes the insert holds the only copy; once it
+// holds the rows it is killed. WriteScores must then fail (the run is not
+// published), not return as complete.
 func TestClusterScoresAreNotAcceptedWhileTheirOnlyCopyIsOnADeadReplica(t *testing.T) {
 	if os.Getenv("CHURN_TEST_CLUSTER_FAULTS") != "1" {
 		t.Skip("stops a node of the shared test cluster; set CHURN_TEST_CLUSTER_FAULTS=1 when no other test uses it")
@@ -79,16 +79,24 @@ func TestClusterScoresAreNotAcceptedWhileTheirOnlyCopyIsOnADeadReplica(t *testin
 	if err != nil {
 		t.Fatal(err)
 	}
-	var first *clickhouse.Client
+	var shard2 []clickhouse.ClusterNode
+	var conns []*clickhouse.Client
 	for _, n := range nodes {
-		if n.Shard == 2 && n.Replica == 1 {
-			if first, err = clickhouse.Open(ctx, clickhouse.Config{Addr: n.Addr, Database: cfg.Database, User: cfg.User, Password: cfg.Password}, nil); err != nil {
-				t.Fatal(err)
-			}
+		if n.Shard != 2 {
+			continue
 		}
+		nc, err := clickhouse.Open(ctx, clickhouse.Config{Addr: n.Addr, Database: cfg.Database, User: cfg.User, Password: cfg.Password}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		if err := nc.Conn().Exec(ctx, "SYSTEM STOP FETCHES scores_local"); err != nil {
+			t.Fatalf("stop fetches on %s: %v", n.Addr, err)
+		}
+		shard2, conns = append(shard2, n), append(conns, nc)
 	}
-	if first == nil {
-		t.Fatalf("no replica 1 of shard 2 in %v", nodes)
+	if len(shard2) != 2 {
+		t.Fatalf("shard 2 has %d replicas, want 2: %v", len(shard2), nodes)
 	}
 	asOf := time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
 	var scores []churn.Score
@@ -96,39 +104,30 @@ func TestClusterScoresAreNotAcceptedWhileTheirOnlyCopyIsOnADeadReplica(t *testin
 		scores = append(scores, churn.Score{RunID: "r1", CustomerID: fmt.Sprintf("c%04d", i), AsOf: asOf, ModelVersion: 1,
 			Band: churn.RiskLow, Tier: churn.TierC})
 	}
-
-	signalNode(t, 2, 2, syscall.SIGSTOP)
-	thawed := false
-	thaw := func() {
-		if !thawed {
-			signalNode(t, 2, 2, syscall.SIGCONT)
-			thawed = true
-		}
-	}
-	t.Cleanup(thaw)
 	done := make(chan error, 1)
 	go func() { done <- c.WriteScores(ctx, scores) }()
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		var k uint64
-		if err := first.Conn().QueryRow(ctx, "SELECT count() FROM scores_local WHERE run_id = 'r1'").Scan(&k); err != nil {
-			t.Fatal(err)
-		}
-		if k > 0 {
-			break
+	holder := -1
+	for deadline := time.Now().Add(20 * time.Second); holder < 0; {
+		for i, nc := range conns {
+			var k uint64
+			if err := nc.Conn().QueryRow(ctx, "SELECT count() FROM scores_local WHERE run_id = 'r1'").Scan(&k); err != nil {
+				t.Fatal(err)
+			}
+			if k > 0 {
+				holder = i
+			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("shard 2's scores did not reach its first replica in 20 s")
+			t.Fatal("shard 2's scores reached neither of its replicas in 20 s")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	first.Close()
-	killNode(t, 2, 1)
-	thaw()
+	killed := killNode(t, 2, int(shard2[holder].Replica))
 	err = <-done
 	if churn.ErrorKind(err) != churn.KindUnavailable || !strings.Contains(err.Error(), "shard 2") {
-		t.Fatalf("WriteScores with shard 2's only copy on a dead replica: %v; want an unavailable error naming shard 2", err)
+		t.Fatalf("WriteScores with shard 2's only copy on %s, killed: %v; want an unavailable error naming shard 2", killed, err)
 	}
-	t.Logf("WriteScores: %v", err)
+	t.Logf("killed %s; WriteScores: %v", killed, err)
 }
 
 // TestClusterScoringRunSurvivesAKilledReplica kills the first replica of
