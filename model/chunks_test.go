@@ -81,7 +81,7 @@ func TestPredictionAndReasonsStopWhenTheContextEnds(t *testing.T) {
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 
-	if _, err := mdl.Predict(&stopAfter{Context: context.Background(), n: atomic.Int32{}}, x); !errors.Is(err, context.Canceled) {
+	if _, err := mdl.Predict(&stopAfter{Context: context.Background()}, x); !errors.Is(err, context.Canceled) {
 		t.Errorf("predict with a context ended before the first chunk: %v", err)
 	}
 	s := &stopAfter{Context: context.Background()}

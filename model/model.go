@@ -168,9 +168,9 @@ func (m *Model) checkFeatures(x *churn.Matrix) error {
 // and a stopped run must end within 5 s.
 const predictChunk = 1 << 16
 
-// byChunks calls fn with the columns of consecutive chunks of x's rows (lo
-// is the first row of the chunk), checking ctx before each.
-func byChunks(ctx context.Context, x *churn.Matrix, fn func(cols [][]float32, lo int) error) error {
+// byChunks calls fn with a DMatrix of each of consecutive chunks of x's rows
+// (lo is the chunk's first row), checking ctx before each.
+func byChunks(ctx context.Context, x *churn.Matrix, fn func(d *xgboost.DMatrix, lo int) error) error {
 	n := x.Rows()
 	sub := make([][]float32, len(x.Cols))
 	for lo := 0; ; lo += predictChunk {
@@ -181,11 +181,14 @@ func byChunks(ctx context.Context, x *churn.Matrix, fn func(cols [][]float32, lo
 		for j, c := range x.Cols {
 			sub[j] = c[lo:hi]
 		}
-		if err := fn(sub, lo); err != nil {
+		d, err := xgboost.NewDMatrixFromColumns(sub, xgboost.MatrixOptions{})
+		if err != nil {
 			return err
 		}
-		if hi >= n {
-			return nil
+		err = fn(d, lo)
+		d.Close()
+		if err != nil || hi >= n {
+			return err
 		}
 	}
 }
@@ -204,17 +207,15 @@ func (m *Model) Margins(ctx context.Context, x *churn.Matrix) ([]float64, error)
 		return m.Logistic.Margins(x)
 	}
 	out := make([]float64, x.Rows())
-	err := byChunks(ctx, x, func(cols [][]float32, lo int) error {
-		d, err := xgboost.NewDMatrixFromColumns(cols, xgboost.MatrixOptions{})
+	err := byChunks(ctx, x, func(d *xgboost.DMatrix, lo int) error {
+		z, err := m.booster.PredictMargin(d)
 		if err != nil {
 			return err
 		}
-		defer d.Close()
-		z, err := m.booster.PredictMargin(d)
 		for i, v := range z {
 			out[lo+i] = float64(v)
 		}
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -291,12 +292,7 @@ func (m *Model) Contributions(ctx context.Context, x *churn.Matrix, exact bool) 
 	if exact {
 		contribs = m.booster.Contribs
 	}
-	err := byChunks(ctx, x, func(cols [][]float32, lo int) error {
-		d, err := xgboost.NewDMatrixFromColumns(cols, xgboost.MatrixOptions{})
-		if err != nil {
-			return err
-		}
-		defer d.Close()
+	err := byChunks(ctx, x, func(d *xgboost.DMatrix, lo int) error {
 		c, err := contribs(d)
 		if err != nil {
 			return err
