@@ -1,66 +1,100 @@
 -- Snapshot side "billing": invoices issued and payments made before the
 -- as-of date, one row per customer with either, and the status of every
--- invoice already due. Invoices and payments are aggregated per customer
--- rather than per invoice (a join per invoice took 2.4 times the CPU on
--- a million customers); each invoice's payments are then matched inside
--- the customer's arrays, by a 64-bit hash of the invoice id. Two invoice
--- ids of one customer that share a hash would merge their payments; with
--- 64 bits that does not happen. A FULL join keeps the customers who have
--- payments and no invoice (and the other way round); the missing half
--- reads as the join's defaults (0, 0000-00-00, []).
+-- invoice already due.
+--
+-- One GROUP BY over the invoices and the payments together (kind 0 and 1),
+-- with no join: a customer with payments and no invoice (or the other way
+-- round) reads as a join's defaults would (0, 0000-00-00). Each due
+-- invoice's payments are then matched inside the customer's arrays, by a
+-- 64-bit hash of the invoice id (two invoice ids of one customer that
+-- share a hash would merge their payments; with 64 bits that does not
+-- happen), in time linear in the entries:
+--
+--   1. the due invoices are numbered 1..n in order (invoice ids are unique:
+--      docs/data-contract.md), and each payment takes its invoice's number,
+--      or a number above n (an invoice not yet due), by arrayEnumerateDense
+--      over the due invoices' hashes followed by the payments';
+--   2. one sort key per entry, number << 17 | kind << 16 | day number: a
+--      marker (kind 0, day 0) opens each number 0..n+1, and its payments
+--      (kind 1) follow it by day (a payment's key is unique: payments are
+--      keyed by invoice and day);
+--   3. the payments' amounts, sorted by those keys, summed cumulatively:
+--      an invoice's payments are the difference of the sums at its marker
+--      and the next, and its last payment is the entry before the next
+--      marker.
+--
+-- ClickHouse 18.16 matched them before by comparing every due invoice with
+-- every payment of its customer (arrays of tuples replicated per invoice,
+-- about 150 pairs per customer a year), and a join of the two sides: 30-38 s
+-- of server CPU and 4 GiB at a million customers, against 8-11 s with the
+-- same values (docs/scaling.md).
 WITH
     toDate(@as_of) AS t,
-    -- each invoice already due: (due date, amount, paid before t, last payment before t)
-    arrayMap((inv, pays) -> (
-            inv.2,
-            inv.3,
-            arraySum(arrayMap(p -> if(p.1 = inv.1, p.3, 0), pays)),
-            arrayReduce('max', arrayMap(p -> if(p.1 = inv.1, p.2, toDate(0)), pays))),
-        b_due, arrayMap(x -> y_pays, b_due)) AS due_status
+    length(b_due_h) AS n,
+    arraySlice(arrayEnumerateDense(arrayConcat(b_due_h, y_h)), n + 1) AS pay_no,
+    arrayConcat(arrayMap(i -> bitShiftLeft(toUInt64(i), 17), range(n + 2)),
+        arrayMap((i, d) -> bitShiftLeft(toUInt64(i), 17) + 65536 + toUInt64(toRelativeDayNum(d)), pay_no, y_d)) AS keys,
+    arraySort(keys) AS sorted,
+    arrayCumSum(arraySort((a, x) -> x, arrayConcat(arrayResize([toFloat64(0)], n + 2, toFloat64(0)), y_a), keys)) AS cum,
+    -- paid before t, per due invoice 1..n: the sums at consecutive markers
+    arraySlice(arrayDifference(arrayFilter((c, x) -> bitAnd(x, 131071) = 0, cum, sorted)), 3) AS paid,
+    -- the day number of the last payment before t per due invoice (0: none)
+    arrayMap(x -> if(bitAnd(x, 65536) != 0, bitAnd(x, 65535), 0),
+        arraySlice(arrayFilter((x, next) -> bitAnd(next, 131071) = 0, sorted, arrayPushBack(arrayPopFront(sorted), toUInt64(1))), 2)) AS last_paid
 SELECT
     k,
     b_invoices, b_revenue_365, b_revenue_90, b_invoices_90, b_amount_180, b_invoices_180,
     b_last_amount, b_prev_n, b_prev_sum,
     y_payments, y_last_paid, y_payments_365, y_paid_365,
     round(b_invoiced - y_paid, 2) AS b_outstanding,
-    arrayCount(s -> s.1 >= t - 365 AND s.3 >= s.2 - 0.005 AND s.4 > s.1, due_status) AS b_late_12m,
-    arrayCount(s -> s.1 >= t - 365 AND s.3 < s.2 - 0.005, due_status) AS b_missed_12m,
-    arrayReduce('max', arrayMap(s -> if(s.3 < s.2 - 0.005, toRelativeDayNum(t) - toRelativeDayNum(s.1), 0), due_status)) AS b_days_past_due
+    arrayCount((d, a, p, l) -> d >= t - 365 AND p >= a - 0.005 AND l > toRelativeDayNum(d), b_due_d, b_due_a, paid, last_paid) AS b_late_12m,
+    arrayCount((d, a, p) -> d >= t - 365 AND p < a - 0.005, b_due_d, b_due_a, paid) AS b_missed_12m,
+    arrayReduce('max', arrayMap((d, a, p) -> if(p < a - 0.005, toRelativeDayNum(t) - toRelativeDayNum(d), 0), b_due_d, b_due_a, paid)) AS b_days_past_due
 FROM
 (
     WITH
         toDate(@as_of) AS t,
-        arraySort(groupArray((issued_at, invoice_id, amount))) AS b_hist,
-        arrayFilter(x -> x.1 >= b_hist[-1].1 - 90 AND x.1 < b_hist[-1].1, b_hist) AS b_prev
+        maxIf(day, kind = 0) AS b_last,
+        groupArrayIf(day, kind = 0) AS b_days,
+        kind = 0 AND due < t AS is_due
     SELECT
-        cityHash64(customer_id) AS k,
-        count() AS b_invoices,
-        sum(amount) AS b_invoiced,
-        sumIf(amount, issued_at >= t - 365) AS b_revenue_365,
-        sumIf(amount, issued_at >= t - 90) AS b_revenue_90,
-        countIf(issued_at >= t - 90) AS b_invoices_90,
-        sumIf(amount, issued_at >= t - 180) AS b_amount_180,
-        countIf(issued_at >= t - 180) AS b_invoices_180,
-        b_hist[-1].3 AS b_last_amount,
-        length(b_prev) AS b_prev_n,
-        arraySum(arrayMap(x -> x.3, b_prev)) AS b_prev_sum,
-        groupArrayIf((cityHash64(invoice_id), due_date, amount), due_date < t) AS b_due
-    FROM invoices
-    WHERE issued_at < t
+        k,
+        countIf(kind = 0) AS b_invoices,
+        sumIf(amount, kind = 0) AS b_invoiced,
+        sumIf(amount, kind = 0 AND day >= t - 365) AS b_revenue_365,
+        sumIf(amount, kind = 0 AND day >= t - 90) AS b_revenue_90,
+        countIf(kind = 0 AND day >= t - 90) AS b_invoices_90,
+        sumIf(amount, kind = 0 AND day >= t - 180) AS b_amount_180,
+        countIf(kind = 0 AND day >= t - 180) AS b_invoices_180,
+        -- the latest invoice; of one day's, the greatest id
+        argMaxIf(amount, (day, id_text, amount), kind = 0) AS b_last_amount,
+        -- the invoices of the 90 days before the latest one
+        arrayCount(d -> d >= b_last - 90 AND d < b_last, b_days) AS b_prev_n,
+        arraySum(arrayFilter((a, d) -> d >= b_last - 90 AND d < b_last, groupArrayIf(amount, kind = 0), b_days)) AS b_prev_sum,
+        groupArrayIf(h, is_due) AS b_due_h,
+        groupArrayIf(due, is_due) AS b_due_d,
+        groupArrayIf(amount, is_due) AS b_due_a,
+        countIf(kind = 1) AS y_payments,
+        sumIf(amount, kind = 1) AS y_paid,
+        maxIf(day, kind = 1) AS y_last_paid,
+        countIf(kind = 1 AND day >= t - 365) AS y_payments_365,
+        sumIf(amount, kind = 1 AND day >= t - 365) AS y_paid_365,
+        groupArrayIf(h, kind = 1) AS y_h,
+        groupArrayIf(day, kind = 1) AS y_d,
+        groupArrayIf(amount, kind = 1) AS y_a
+    FROM
+    (
+        -- id_text, not invoice_id: an alias invoice_id = '' in the second
+        -- SELECT would be what its cityHash64(invoice_id) hashes
+        SELECT cityHash64(customer_id) AS k, toUInt8(0) AS kind, cityHash64(invoice_id) AS h, invoice_id AS id_text,
+            issued_at AS day, due_date AS due, amount
+        FROM invoices
+        WHERE issued_at < toDate(@as_of)
+        UNION ALL
+        SELECT cityHash64(customer_id) AS k, toUInt8(1) AS kind, cityHash64(invoice_id) AS h, '' AS id_text,
+            paid_at AS day, toDate(0) AS due, amount
+        FROM payments
+        WHERE paid_at < toDate(@as_of)
+    )
     GROUP BY k
 )
-ANY FULL JOIN
-(
-    WITH toDate(@as_of) AS t
-    SELECT
-        cityHash64(customer_id) AS k,
-        count() AS y_payments,
-        sum(amount) AS y_paid,
-        max(paid_at) AS y_last_paid,
-        countIf(paid_at >= t - 365) AS y_payments_365,
-        sumIf(amount, paid_at >= t - 365) AS y_paid_365,
-        groupArray((cityHash64(invoice_id), paid_at, amount)) AS y_pays
-    FROM payments
-    WHERE paid_at < t
-    GROUP BY k
-) USING k
