@@ -27,7 +27,8 @@ type usageRollup struct {
 // usageRollups reads the rollups of usage_daily from the embedded
 // migrations: every materialized view that reads usage_daily, in the order
 // the migrations create them (a view created again by a later migration
-// replaces its earlier definition).
+// replaces its earlier definition; one whose view or table a later
+// migration drops is gone, as migration 0018 dropped usage_weekly).
 func usageRollups() ([]usageRollup, error) {
 	all, err := Migrations()
 	if err != nil {
@@ -36,6 +37,10 @@ func usageRollups() ([]usageRollup, error) {
 	var out []usageRollup
 	for _, m := range all {
 		for _, stmt := range m.Statements {
+			if d := dropRE.FindStringSubmatch(strings.TrimSpace(stmt)); d != nil {
+				out = slices.DeleteFunc(out, func(r usageRollup) bool { return r.view == d[2] || r.table == d[2] })
+				continue
+			}
 			v := createViewRE.FindStringSubmatch(strings.TrimSpace(stmt))
 			if v == nil || v[1] == "" {
 				continue

@@ -20,17 +20,17 @@ import (
 	"github.com/telcoretain/churn/features"
 )
 
-// fromDailyRows returns the snapshot's sides with the two that read the
-// usage rollups (usage_monthly and usage_weekly) replaced by
-// testdata/usage_*_from_daily_rows.sql, which compute the same columns from
-// usage_daily alone.
+// fromDailyRows returns the snapshot's sides with the one that reads the
+// usage rollup (usage_monthly) replaced by
+// testdata/usage_monthly_from_daily_rows.sql, which computes the same
+// columns from usage_daily alone. No other side may read a rollup.
 func fromDailyRows(t testing.TB, sides []features.Side) []features.Side {
 	t.Helper()
 	out := slices.Clone(sides)
 	swapped := 0
 	for i, s := range out {
-		if s.Name != "usage_monthly" && s.Name != "usage_weekly" {
-			if strings.Contains(s.SQL, "FROM usage_weekly") || strings.Contains(s.SQL, "FROM usage_monthly") {
+		if s.Name != "usage_monthly" {
+			if strings.Contains(s.SQL, "FROM usage_monthly") {
 				t.Fatalf("side %s reads a rollup: the reference does not replace it", s.Name)
 			}
 			continue
@@ -42,8 +42,8 @@ func fromDailyRows(t testing.TB, sides []features.Side) []features.Side {
 		out[i].SQL = string(ref)
 		swapped++
 	}
-	if swapped != 2 {
-		t.Fatalf("the snapshot has %d usage sides, want usage_monthly and usage_weekly", swapped)
+	if swapped != 1 {
+		t.Fatalf("the snapshot has %d sides named usage_monthly, want 1", swapped)
 	}
 	return out
 }
@@ -162,9 +162,9 @@ func insertInParts(t *testing.T, c *clickhouse.Client, r *rand.Rand, d featureDa
 }
 
 func TestSnapshotFromRollupsEqualsDailyRowsBitForBit(t *testing.T) {
-	// Month starts, Mondays, mid-week and month-end dates, so that each
-	// window edge (t-365, t-90, t-30, t-7, t) falls inside a weekly bucket,
-	// on its first day and on a month boundary.
+	// Month starts, mid-month and month-end dates, so that each window
+	// edge of the monthly masks (t-365, t-90, t-30, t, t+horizon, ...)
+	// falls inside a month, on its first day and on a month boundary.
 	asOfDates := []string{"2024-01-01", "2024-02-29", "2024-03-13", "2024-05-27", "2024-06-16", "2024-07-31", "2024-10-02", "2024-12-26"}
 	c, _ := chtest.NewDB(t)
 	r := rand.New(rand.NewPCG(17, 1))
@@ -181,7 +181,7 @@ func TestMigrateBackfillsRollupsFromExistingUsage(t *testing.T) {
 	c, cfg := chtest.NewDB(t)
 	ctx := context.Background()
 	// A database from before migration 0010: usage rows, no rollups.
-	for _, q := range []string{"DROP TABLE usage_monthly_mv", "DROP TABLE usage_weekly_mv", "DROP TABLE usage_monthly", "DROP TABLE usage_weekly"} {
+	for _, q := range []string{"DROP TABLE usage_monthly_mv", "DROP TABLE usage_monthly"} {
 		if err := c.Conn().Exec(ctx, q); err != nil {
 			t.Fatal(err)
 		}
@@ -260,12 +260,14 @@ func TestFailedStagedImportTakesItsRowsOutOfTheRollups(t *testing.T) {
 	if sameSnapshots(t, c, "2024-01-20", "2024-03-01") == 0 {
 		t.Fatal("the earlier rows are missing from the snapshots")
 	}
-	var voice float64
-	if err := c.Conn().QueryRow(context.Background(), "SELECT sum(voice_1 + voice_2 + voice_3 + voice_4 + voice_5 + voice_6 + voice_7) FROM usage_weekly").Scan(&voice); err != nil {
+	// The days of the two earlier rows only: the 15th of January (bit 14)
+	// and the 10th of February (bit 9).
+	var mask int64
+	if err := c.Conn().QueryRow(context.Background(), "SELECT sum(active_mask) FROM usage_monthly").Scan(&mask); err != nil {
 		t.Fatal(err)
 	}
-	if voice != 11 {
-		t.Errorf("usage_weekly holds %v voice minutes, want the earlier rows' 11", voice)
+	if mask != 1<<14+1<<9 {
+		t.Errorf("usage_monthly holds the active days %b, want the earlier rows' %b", mask, 1<<14+1<<9)
 	}
 }
 
@@ -275,7 +277,7 @@ func TestTruncateContractTablesEmptiesTheRollups(t *testing.T) {
 	if err := c.TruncateContractTables(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	for _, table := range []string{"usage_monthly", "usage_weekly"} {
+	for _, table := range []string{"usage_monthly"} {
 		if n := impCount(t, c, "SELECT count() FROM "+table); n != 0 {
 			t.Errorf("%s has %d rows after TruncateContractTables", table, n)
 		}
@@ -284,14 +286,14 @@ func TestTruncateContractTablesEmptiesTheRollups(t *testing.T) {
 
 func TestSnapshotOnAnUnmigratedDatabaseSaysToMigrate(t *testing.T) {
 	c, _ := chtest.NewDB(t)
-	if err := c.Conn().Exec(context.Background(), "DROP TABLE usage_weekly_mv"); err != nil {
+	if err := c.Conn().Exec(context.Background(), "DROP TABLE usage_monthly_mv"); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Conn().Exec(context.Background(), "DROP TABLE usage_weekly"); err != nil {
+	if err := c.Conn().Exec(context.Background(), "DROP TABLE usage_monthly"); err != nil {
 		t.Fatal(err)
 	}
 	_, err := features.Compute(context.Background(), c, features.Spec{AsOf: day(t, asOf), DataEnd: day(t, asOf)})
 	if err == nil || !strings.Contains(err.Error(), "run `churn migrate` on database "+c.Database()) {
-		t.Fatalf("snapshot without usage_weekly: %v, want a hint to run churn migrate", err)
+		t.Fatalf("snapshot without usage_monthly: %v, want a hint to run churn migrate", err)
 	}
 }

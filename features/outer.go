@@ -55,7 +55,7 @@ func outer(j *joined, params map[string]any) (*churn.Matrix, error) {
 	// usage_monthly
 	uOld, uPrev, u30, uLastAge := j.num("u_active_old"), j.num("u_active_prev"), j.num("u_active_30"), j.num("u_last_age")
 	uLLabel, uLAfter, uLNext := j.num("u_l_label"), j.num("u_l_after"), j.num("u_l_next")
-	// usage_weekly
+	// usage_recent
 	v1, v2, v3 := j.num("v_voice_1"), j.num("v_voice_2"), j.num("v_voice_3")
 	d1, d2, d3 := j.num("v_data_1"), j.num("v_data_2"), j.num("v_data_3")
 	calls30, calls90, dropped30, dropped90 := j.num("v_calls_30"), j.num("v_calls_90"), j.num("v_dropped_30"), j.num("v_dropped_90")

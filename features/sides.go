@@ -39,7 +39,7 @@ import (
 // empty string and the day 0), so every side carries a count or *_present column that the
 // outer expressions test before they use a value. Column names are unique
 // across sides (prefixes c_ customers, k_ g_ w_ lifecycle, s_ support, p_
-// plan, b_ y_ billing, u_ usage_monthly, v_ d_ usage_weekly).
+// plan, b_ y_ billing, u_ usage_monthly, v_ d_ usage_recent).
 //
 // Parameters of every side (bound client-side by the driver, never spliced
 // by hand):
@@ -67,7 +67,7 @@ type Side struct {
 
 // sideNames are the sides in the order they are started: the longest first,
 // so that the short ones fill the time it takes.
-var sideNames = []string{"usage_weekly", "usage_monthly", "billing", "lifecycle", "support", "plan", "customers"}
+var sideNames = []string{"usage_recent", "usage_monthly", "billing", "lifecycle", "support", "plan", "customers"}
 
 // DefaultSnapshotQueries is how many side queries of a snapshot run at once
 // unless the store says otherwise. ClickHouse runs each on up to max_threads
@@ -91,7 +91,7 @@ var sideColumns = map[string][]string{
 		"b_last_amount", "b_prev_n", "b_prev_sum", "y_payments", "y_last_paid", "y_payments_365", "y_paid_365",
 		"b_outstanding", "b_late_12m", "b_missed_12m", "b_days_past_due"},
 	"usage_monthly": {"u_active_old", "u_active_prev", "u_active_30", "u_last_age", "u_l_label", "u_l_after", "u_l_next"},
-	"usage_weekly": {"v_voice_1", "v_voice_2", "v_voice_3", "v_data_1", "v_data_2", "v_data_3", "v_sms_30",
+	"usage_recent": {"v_voice_1", "v_voice_2", "v_voice_3", "v_data_1", "v_data_2", "v_data_3", "v_sms_30",
 		"v_calls_30", "v_calls_90", "v_dropped_30", "v_dropped_90", "v_intl_90", "v_roaming_90",
 		"d_voice_wsum", "d_voice_56", "d_voice_14", "d_voice_base", "d_data_wsum", "d_data_56", "d_data_14", "d_data_base"},
 }

@@ -98,7 +98,7 @@ func (f *memStore) churns(i int, asOf time.Time) bool {
 
 // QueryTable answers a side of the snapshot for the as-of date in params:
 // customer i's risk shows in its network tickets and complaints (support)
-// and its dropped calls (usage_weekly), its label is a churn event in the
+// and its dropped calls (usage_recent), its label is a churn event in the
 // horizon (lifecycle), its plan fee is its revenue, and the other columns
 // are noise.
 func (f *memStore) QueryTable(_ context.Context, q string, params map[string]any, _ func(done, total int64)) (*churn.Table, error) {
