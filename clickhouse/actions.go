@@ -322,15 +322,17 @@ func (c *Client) DeleteChurnEvents(ctx context.Context, customerIDs []string, fr
 	if len(customerIDs) == 0 {
 		return nil
 	}
-	err := c.mutateSharded(ctx, `ALTER TABLE %s DELETE WHERE has(?, customer_id)
-AND churned_at >= toDate(?) AND churned_at < toDate(?) AND kind = 'voluntary'`, "churn_events",
-		customerIDs, from.Format(time.DateOnly), to.Format(time.DateOnly))
-	if err != nil {
+	const where = `has(?, customer_id) AND churned_at >= toDate(?) AND churned_at < toDate(?) AND kind = 'voluntary'`
+	args := []any{customerIDs, from.Format(time.DateOnly), to.Format(time.DateOnly)}
+	if err := c.mutateSharded(ctx, "ALTER TABLE %s DELETE WHERE "+where, "churn_events", args...); err != nil {
 		return wrap(op, c.cfg, err)
 	}
 	// Mutations run in the background; wait so that labels read after us
-	// see the change.
-	return c.waitMutations(ctx, op, "churn_events")
+	// see the change, on whichever replica answers them.
+	if err := c.waitMutations(ctx, op, "churn_events"); err != nil {
+		return err
+	}
+	return c.awaitDeleted(ctx, op, "churn_events", where, args...)
 }
 
 // ChurnReasonsBetween returns the customers with a voluntary churn event in

@@ -103,3 +103,80 @@ func TestClusterReadsJoinShardedAndReplicatedTables(t *testing.T) {
 		}
 	}
 }
+
+// A delete is done when every replica has run it: each pulls the mutation
+// from ZooKeeper in its own time, a replica that has not yet does not list
+// it as pending, and system.mutations read through cluster() sees one
+// replica of each shard. With merges (which run mutations) stopped on the
+// replica that is not the leader (the leader assigns the mutation, and runs
+// it) of each shard the client is not connected to (cluster() prefers the
+// local replica, so the shard of the client's node would be read from the
+// node itself), DeleteChurnEvents must not return while those replicas hold
+// the rows: counting pending mutations returned as soon as cluster() read the
+// leaders. Once they run it, it returns with no row left on any replica.
+func TestClusterDeleteWaitsForEveryReplica(t *testing.T) {
+	c, cfg := chtest.NewClusterDB(t)
+	ctx := context.Background()
+	const n = 40
+	ids, days, reasons, kinds := make([]string, n), make([]time.Time, n), make([]string, n), make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("d%03d", i)
+		days[i] = time.Date(2025, 6, 1+i%28, 0, 0, 0, 0, time.UTC)
+		reasons[i], kinds[i] = "price", "voluntary"
+	}
+	if err := c.InsertColumns(ctx, "churn_events", []string{"customer_id", "churned_at", "reason", "kind"},
+		[]any{ids, days, reasons, kinds}); err != nil {
+		t.Fatal(err)
+	}
+	if perShard := countOnEveryNode(t, c, cfg, "churn_events_local"); perShard[1] == 0 || perShard[2] == 0 {
+		t.Fatalf("rows per shard %v, want some on each", perShard)
+	}
+	var local uint32
+	chtest.EachNode(t, c, cfg, func(node clickhouse.ClusterNode, _ *clickhouse.Client) {
+		if node.Addr == cfg.Addr {
+			local = node.Shard
+		}
+	})
+	if local == 0 {
+		t.Fatalf("the client's node %s is not in the cluster", cfg.Addr)
+	}
+	merges := func(verb string) {
+		chtest.EachNode(t, c, cfg, func(node clickhouse.ClusterNode, nc *clickhouse.Client) {
+			if node.Shard == local {
+				return
+			}
+			var leader uint8
+			if err := nc.Conn().QueryRow(ctx, "SELECT is_leader FROM system.replicas WHERE database = currentDatabase() AND table = 'churn_events_local'").Scan(&leader); err != nil {
+				t.Fatalf("node %s: %v", node.Addr, err)
+			}
+			if leader == 1 {
+				return
+			}
+			if err := nc.Conn().Exec(ctx, "SYSTEM "+verb+" MERGES churn_events_local"); err != nil {
+				t.Fatalf("node %s: %v", node.Addr, err)
+			}
+		})
+	}
+	merges("STOP")
+	defer merges("START")
+
+	from, to := days[0], days[0].AddDate(0, 1, 0)
+	short, cancel := context.WithTimeout(ctx, 8*time.Second)
+	defer cancel()
+	if err := c.DeleteChurnEvents(short, ids, from, to); err == nil {
+		t.Fatal("DeleteChurnEvents returned while a replica could not run the delete")
+	}
+	merges("START")
+	if err := c.DeleteChurnEvents(ctx, ids, from, to); err != nil {
+		t.Fatal(err)
+	}
+	chtest.EachNode(t, c, cfg, func(node clickhouse.ClusterNode, nc *clickhouse.Client) {
+		var k uint64
+		if err := nc.Conn().QueryRow(ctx, "SELECT count() FROM churn_events_local").Scan(&k); err != nil {
+			t.Fatalf("node %s: %v", node.Addr, err)
+		}
+		if k != 0 {
+			t.Errorf("node %s holds %d churn events after the delete returned", node.Addr, k)
+		}
+	})
+}

@@ -37,6 +37,44 @@ const replicaCountTimeout = 10 * time.Second
 // replicaWait, fail with KindUnavailable naming what each replica holds.
 // On a single node it returns at once.
 func (c *Client) awaitReplicas(ctx context.Context, op, table, where string, want uint64, args ...any) error {
+	return c.pollReplicas(ctx, op, table, where, args, func(settled bool, total uint64, held string) (bool, error) {
+		switch {
+		case settled && total == want:
+			return true, nil
+		case settled && total > want:
+			return false, &churn.Error{Op: op, Kind: churn.KindInternal,
+				Msg: fmt.Sprintf("%d rows written, but the replicas hold more: %s", want, held)}
+		}
+		return false, nil
+	}, func(held string) string {
+		return fmt.Sprintf("%d rows written, but after %s the replicas hold %s", want, replicaWait, held)
+	})
+}
+
+// awaitDeleted waits until no replica that answers holds a row of a sharded
+// table that where matches: a delete (ALTER TABLE ... DELETE) is done on
+// every replica. Each replica pulls a mutation from ZooKeeper in its own
+// time, and until it has, its system.mutations does not list it as
+// pending, so counting pending mutations may end the wait early; the rows
+// themselves tell. Replicas that cannot be reached are left out as in
+// awaitReplicas. On a single node it returns at once (the caller waits for
+// the local mutation).
+func (c *Client) awaitDeleted(ctx context.Context, op, table, where string, args ...any) error {
+	return c.pollReplicas(ctx, op, table, where, args, func(settled bool, total uint64, _ string) (bool, error) {
+		return settled && total == 0, nil
+	}, func(held string) string {
+		return fmt.Sprintf("after %s the delete still leaves rows on the replicas: %s", replicaWait, held)
+	})
+}
+
+// pollReplicas counts the rows where matches on every node's local table
+// every replicaPoll until done says so (given whether the answering
+// replicas of each shard agree, one count per shard added up, and what each
+// replica holds, for messages), done fails, a shard has no replica that
+// answers, or replicaWait passes (late says what then). A replica that
+// cannot be reached, or fails to count in replicaCountTimeout, is left out.
+func (c *Client) pollReplicas(ctx context.Context, op, table, where string, args []any,
+	done func(settled bool, total uint64, held string) (bool, error), late func(held string) string) error {
 	if c.cfg.Cluster == "" {
 		return nil
 	}
@@ -73,24 +111,24 @@ func (c *Client) awaitReplicas(ctx context.Context, op, table, where string, wan
 				if ctx.Err() != nil || churn.ErrorKind(err) != churn.KindUnavailable {
 					return err
 				}
-				c.log.Warn("replica failed while a write waited for its rows to replicate", "shard", nodes[i].Shard, "replica", nodes[i].Addr, "err", err)
+				c.log.Warn("replica failed while a write waited for the replicas", "shard", nodes[i].Shard, "replica", nodes[i].Addr, "err", err)
 				nc.Close()
 				live[i], down[i] = nil, err
 			}
 		}
 		settled, total, err := replicaCounts(nodes, live, counts)
-		switch {
-		case err != nil:
+		if err != nil {
 			return &churn.Error{Op: op, Kind: churn.KindUnavailable,
 				Msg: fmt.Sprintf("%v: %s", err, describeReplicas(nodes, live, counts, down))}
-		case settled && total == want:
+		}
+		ok, err := done(settled, total, describeReplicas(nodes, live, counts, down))
+		switch {
+		case err != nil:
+			return err
+		case ok:
 			return nil
-		case settled && total > want:
-			return &churn.Error{Op: op, Kind: churn.KindInternal,
-				Msg: fmt.Sprintf("%d rows written, but the replicas hold more: %s", want, describeReplicas(nodes, live, counts, down))}
 		case time.Now().After(deadline):
-			return &churn.Error{Op: op, Kind: churn.KindUnavailable,
-				Msg: fmt.Sprintf("%d rows written, but after %s the replicas hold %s", want, replicaWait, describeReplicas(nodes, live, counts, down))}
+			return &churn.Error{Op: op, Kind: churn.KindUnavailable, Msg: late(describeReplicas(nodes, live, counts, down))}
 		}
 		select {
 		case <-ctx.Done():
