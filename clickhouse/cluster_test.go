@@ -34,20 +34,28 @@ func countOnEveryNode(t *testing.T, c *clickhouse.Client, cfg clickhouse.Config,
 	return perShard
 }
 
+// insertChurnEvents inserts n voluntary churn events of the customers
+// prefix000, prefix001, ... in June 2025 and returns their ids and days.
+func insertChurnEvents(t *testing.T, c *clickhouse.Client, prefix string, n int) ([]string, []time.Time) {
+	t.Helper()
+	ids, days, reasons, kinds := make([]string, n), make([]time.Time, n), make([]string, n), make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%s%03d", prefix, i)
+		days[i] = time.Date(2025, 6, 1+i%28, 0, 0, 0, 0, time.UTC)
+		reasons[i], kinds[i] = "price", "voluntary"
+	}
+	if err := c.InsertColumns(context.Background(), "churn_events", []string{"customer_id", "churned_at", "reason", "kind"},
+		[]any{ids, days, reasons, kinds}); err != nil {
+		t.Fatal(err)
+	}
+	return ids, days
+}
+
 func TestClusterInsertsShardByCustomerAndDeletesReachEveryShard(t *testing.T) {
 	c, cfg := chtest.NewClusterDB(t)
 	ctx := context.Background()
 	const n = 200
-	ids, days, reasons, kinds := make([]string, n), make([]time.Time, n), make([]string, n), make([]string, n)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("c%03d", i)
-		days[i] = time.Date(2025, 6, 1+i%28, 0, 0, 0, 0, time.UTC)
-		reasons[i], kinds[i] = "price", "voluntary"
-	}
-	if err := c.InsertColumns(ctx, "churn_events", []string{"customer_id", "churned_at", "reason", "kind"},
-		[]any{ids, days, reasons, kinds}); err != nil {
-		t.Fatal(err)
-	}
+	ids, days := insertChurnEvents(t, c, "c", n)
 	// insert_distributed_sync: every row is on its shard when the insert returns.
 	perShard := countOnEveryNode(t, c, cfg, "churn_events_local")
 	if len(perShard) != 2 || perShard[1]+perShard[2] != n || perShard[1] == 0 || perShard[2] == 0 {
@@ -117,17 +125,7 @@ func TestClusterReadsJoinShardedAndReplicatedTables(t *testing.T) {
 func TestClusterDeleteWaitsForEveryReplica(t *testing.T) {
 	c, cfg := chtest.NewClusterDB(t)
 	ctx := context.Background()
-	const n = 40
-	ids, days, reasons, kinds := make([]string, n), make([]time.Time, n), make([]string, n), make([]string, n)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("d%03d", i)
-		days[i] = time.Date(2025, 6, 1+i%28, 0, 0, 0, 0, time.UTC)
-		reasons[i], kinds[i] = "price", "voluntary"
-	}
-	if err := c.InsertColumns(ctx, "churn_events", []string{"customer_id", "churned_at", "reason", "kind"},
-		[]any{ids, days, reasons, kinds}); err != nil {
-		t.Fatal(err)
-	}
+	ids, days := insertChurnEvents(t, c, "d", 40)
 	if perShard := countOnEveryNode(t, c, cfg, "churn_events_local"); perShard[1] == 0 || perShard[2] == 0 {
 		t.Fatalf("rows per shard %v, want some on each", perShard)
 	}
