@@ -329,9 +329,6 @@ func (c *Client) DeleteChurnEvents(ctx context.Context, customerIDs []string, fr
 	}
 	// Mutations run in the background; wait so that labels read after us
 	// see the change, on whichever replica answers them.
-	if err := c.waitMutations(ctx, op, "churn_events"); err != nil {
-		return err
-	}
 	return c.awaitDeleted(ctx, op, "churn_events", where, args...)
 }
 

@@ -172,23 +172,18 @@ func retryLeaderChange(ctx context.Context, fn func() error) error {
 	}
 }
 
-// pendingMutations counts the unfinished mutations of a table, on every node
-// of the cluster.
+// pendingMutations counts the unfinished mutations of a table on a single
+// node. (On a cluster a replica lists a mutation only once it has pulled it
+// from ZooKeeper: awaitDeleted counts the rows there instead.)
 func (c *Client) pendingMutations(ctx context.Context, table string) (uint64, error) {
 	var n uint64
-	if c.cfg.Cluster == "" {
-		err := c.conn.QueryRow(ctx, `SELECT count() FROM system.mutations
+	err := c.conn.QueryRow(ctx, `SELECT count() FROM system.mutations
 WHERE database = ? AND table = ? AND is_done = 0`, c.cfg.Database, table).Scan(&n)
-		return n, err
-	}
-	// The cluster name was checked against identRE when the client opened.
-	err := c.conn.QueryRow(ctx, fmt.Sprintf(`SELECT count() FROM cluster(%s, system.mutations)
-WHERE database = ? AND table = ? AND is_done = 0`, c.cfg.Cluster), c.cfg.Database, c.storageTable(table)).Scan(&n)
 	return n, err
 }
 
-// waitMutations waits until no mutation of table is pending, checking every
-// 100 ms, until ctx ends.
+// waitMutations waits until no mutation of table is pending on a single
+// node, checking every 100 ms, until ctx ends.
 func (c *Client) waitMutations(ctx context.Context, op, table string) error {
 	for {
 		pending, err := c.pendingMutations(ctx, table)

@@ -51,15 +51,18 @@ func (c *Client) awaitReplicas(ctx context.Context, op, table, where string, wan
 	})
 }
 
-// awaitDeleted waits until no replica that answers holds a row of a sharded
-// table that where matches: a delete (ALTER TABLE ... DELETE) is done on
-// every replica. Each replica pulls a mutation from ZooKeeper in its own
+// awaitDeleted waits until a delete (ALTER TABLE ... DELETE WHERE where) of
+// a sharded table is done: on a single node until the table has no pending
+// mutation; on a cluster until no replica that answers holds a row that
+// where matches. Each replica pulls a mutation from ZooKeeper in its own
 // time, and until it has, its system.mutations does not list it as
-// pending, so counting pending mutations may end the wait early; the rows
+// pending, so counting pending mutations could end the wait early; the rows
 // themselves tell. Replicas that cannot be reached are left out as in
-// awaitReplicas. On a single node it returns at once (the caller waits for
-// the local mutation).
+// awaitReplicas.
 func (c *Client) awaitDeleted(ctx context.Context, op, table, where string, args ...any) error {
+	if c.cfg.Cluster == "" {
+		return c.waitMutations(ctx, op, table)
+	}
 	return c.pollReplicas(ctx, op, table, where, args, func(settled bool, total uint64, _ string) (bool, error) {
 		return settled && total == 0, nil
 	}, func(held string) string {
@@ -121,14 +124,15 @@ func (c *Client) pollReplicas(ctx context.Context, op, table, where string, args
 			return &churn.Error{Op: op, Kind: churn.KindUnavailable,
 				Msg: fmt.Sprintf("%v: %s", err, describeReplicas(nodes, live, counts, down))}
 		}
-		ok, err := done(settled, total, describeReplicas(nodes, live, counts, down))
+		held := describeReplicas(nodes, live, counts, down)
+		ok, err := done(settled, total, held)
 		switch {
 		case err != nil:
 			return err
 		case ok:
 			return nil
 		case time.Now().After(deadline):
-			return &churn.Error{Op: op, Kind: churn.KindUnavailable, Msg: late(describeReplicas(nodes, live, counts, down))}
+			return &churn.Error{Op: op, Kind: churn.KindUnavailable, Msg: late(held)}
 		}
 		select {
 		case <-ctx.Done():

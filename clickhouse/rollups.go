@@ -37,11 +37,12 @@ func usageRollups() ([]usageRollup, error) {
 	var out []usageRollup
 	for _, m := range all {
 		for _, stmt := range m.Statements {
-			if d := dropRE.FindStringSubmatch(strings.TrimSpace(stmt)); d != nil {
+			stmt = strings.TrimSpace(stmt)
+			if d := dropRE.FindStringSubmatch(stmt); d != nil {
 				out = slices.DeleteFunc(out, func(r usageRollup) bool { return r.view == d[2] || r.table == d[2] })
 				continue
 			}
-			v := createViewRE.FindStringSubmatch(strings.TrimSpace(stmt))
+			v := createViewRE.FindStringSubmatch(stmt)
 			if v == nil || v[1] == "" {
 				continue
 			}
