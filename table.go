@@ -29,6 +29,21 @@ func (t *Table) Column(name string) int {
 	return -1
 }
 
+// Columns are where a per-customer query's rows are read straight into
+// columns in customer order (the sides of a feature snapshot): Pos gives
+// the position of a row's key, -1 when the key is no customer's and the row
+// is skipped, and each column of the row is stored at that position of the
+// column of its name, numbers (Dates as day numbers) in Nums and Strings in
+// Strs. The query's columns after its key are exactly those of Nums and
+// Strs. Rows of different keys touch different positions, so several
+// queries (a snapshot's sides, a query's shards) may fill one Columns at
+// once.
+type Columns struct {
+	Pos  func(key uint64) int32
+	Nums map[string][]float64
+	Strs map[string][]string
+}
+
 // Append adds the rows of o, which must have the same columns (another
 // shard's rows of the same query).
 func (t *Table) Append(o *Table) error {

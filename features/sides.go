@@ -17,11 +17,13 @@ import (
 // tables (features/sql/snapshot/*.sql): each aggregates its tables per
 // customer with conditional aggregates over day windows, keyed by k =
 // cityHash64(customer_id), and returns one row per customer that has any
-// row. Compute runs the sides at once, the longest first (as many at a time
-// as the store's SnapshotQueries says, else DefaultSnapshotQueries), and
-// joins them by k in Go onto the customers side, where the outer expressions that
-// combine sides (the label, whether a customer is active, prepaid activity,
-// revenue) are computed too (outer.go).
+// row. Compute runs the sides at once, the customers side first and then
+// the longest (as many at a time as the store's SnapshotQueries says, else
+// DefaultSnapshotQueries), and joins them by k in Go onto the customers
+// side: each other side's rows are stored at their customers' positions as
+// they arrive. The outer expressions that combine sides (the label, whether
+// a customer is active, prepaid activity, revenue) are computed there too
+// (outer.go).
 //
 // The joins used to run in ClickHouse, as one query of nested ANY LEFT
 // JOINs: ClickHouse 18.16 attaches a join's columns on one thread, at about
@@ -65,9 +67,11 @@ type Side struct {
 	SQL  string
 }
 
-// sideNames are the sides in the order they are started: the longest first,
-// so that the short ones fill the time it takes.
-var sideNames = []string{"usage_recent", "usage_monthly", "billing", "lifecycle", "support", "plan", "customers"}
+// sideNames are the sides in the order they are started: customers first
+// (RawSnapshot starts it first whatever the order, as every other side's
+// rows need its customers' positions), then the longest, so that the short
+// ones fill the time it takes.
+var sideNames = []string{"customers", "usage_recent", "usage_monthly", "billing", "lifecycle", "support", "plan"}
 
 // DefaultSnapshotQueries is how many side queries of a snapshot run at once
 // unless the store says otherwise. ClickHouse runs each on up to max_threads
@@ -130,39 +134,118 @@ func SnapshotSides(asOf time.Time, horizon, inactivity int, fs []churn.Feature) 
 	return sides(), snapshotParams(Date(asOf), horizon, inactivity, fs, churn.Vocabulary{})
 }
 
-// RawSnapshot runs the side queries with their parameters, in order, as many
-// at a time as the store's SnapshotQueries method says (DefaultSnapshotQueries
-// when it has none), and joins them: one row per customer active at
-// the as-of date, sorted by id, with its label and the features the SQL
-// computes (QueryColumns of the feature set the parameters came from).
-// progress, when not nil, is told the rows the server has read so far and
-// its estimate of the total, summed over the sides.
+// RawSnapshot runs the side queries with their parameters, as many at a
+// time as the store's SnapshotQueries method says (DefaultSnapshotQueries
+// when it has none), the customers side first and then the others in order,
+// and joins them: one row per customer active at the as-of date, sorted by
+// id, with its label and the features the SQL computes (QueryColumns of the
+// feature set the parameters came from). progress, when not nil, is told the
+// rows the server has read so far and its estimate of the total, summed
+// over the sides.
+//
+// The customers side gives every customer's position in id order; a store
+// that can (clickhouse.Client's QueryColumns) writes the other sides' rows
+// straight to those positions, which they wait for only when their first
+// rows arrive, and any other store's tables are copied there.
 func RawSnapshot(ctx context.Context, st Store, sides []Side, params map[string]any, progress func(done, total int64)) (*churn.Matrix, error) {
-	got := make([]*churn.Table, len(sides))
+	ci := slices.IndexFunc(sides, func(s Side) bool { return s.Name == "customers" })
+	if ci < 0 {
+		return nil, churn.Errorf(churn.KindInternal, "compute features", "the snapshot has no customers side")
+	}
+	for _, s := range sides {
+		if _, ok := sideColumns[s.Name]; !ok {
+			return nil, churn.Errorf(churn.KindInternal, "compute features", "%s is no snapshot side", s.Name)
+		}
+	}
 	report := churn.SumProgress(len(sides), progress)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(DefaultSnapshotQueries)
 	if q, ok := st.(interface{ SnapshotQueries() int }); ok && q.SnapshotQueries() > 0 {
 		g.SetLimit(q.SnapshotQueries())
 	}
+	j := &joined{nums: map[string]col{}, strs: map[string]strCol{}}
+	ready := make(chan struct{})
+	g.Go(func() error {
+		t, err := st.QueryTable(gctx, sides[ci].SQL, params, report(ci))
+		if err != nil {
+			return fmt.Errorf("snapshot side customers: %w", err)
+		}
+		if err := checkSide("customers", t); err != nil {
+			return err
+		}
+		j.attachCustomers(t, sides)
+		close(ready)
+		return nil
+	})
 	for i, s := range sides {
-		g.Go(func() error {
-			t, err := st.QueryTable(gctx, s.SQL, params, report(i))
-			if err != nil {
-				return fmt.Errorf("snapshot side %s: %w", s.Name, err)
+		if i == ci {
+			continue
+		}
+		dst := func() (*churn.Columns, error) {
+			select {
+			case <-ready:
+				return j.columns(s.Name), nil
+			case <-gctx.Done():
+				return nil, gctx.Err()
 			}
-			got[i] = t
-			return checkSide(s.Name, t)
-		})
+		}
+		g.Go(func() error { return readSide(gctx, st, s, params, report(i), dst) })
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	tables := make(map[string]*churn.Table, len(sides))
-	for i, s := range sides {
-		tables[s.Name] = got[i]
+	j.copyShared()
+	return outer(j, params)
+}
+
+// columnStore is a Store that reads a query's rows straight into columns in
+// customer order.
+type columnStore interface {
+	QueryColumns(ctx context.Context, query string, params map[string]any, progress func(done, total int64), dst func() (*churn.Columns, error)) error
+}
+
+// readSide runs a side other than customers and stores its rows in the
+// columns dst returns.
+func readSide(ctx context.Context, st Store, s Side, params map[string]any, progress func(done, total int64), dst func() (*churn.Columns, error)) error {
+	if cs, ok := st.(columnStore); ok {
+		if err := cs.QueryColumns(ctx, s.SQL, params, progress, dst); err != nil {
+			return fmt.Errorf("snapshot side %s: %w", s.Name, err)
+		}
+		return nil
 	}
-	return joinSides(tables, params)
+	t, err := st.QueryTable(ctx, s.SQL, params, progress)
+	if err != nil {
+		return fmt.Errorf("snapshot side %s: %w", s.Name, err)
+	}
+	if err := checkSide(s.Name, t); err != nil {
+		return err
+	}
+	d, err := dst()
+	if err != nil {
+		return err
+	}
+	at := make([]int32, t.Rows())
+	for r, k := range t.Keys {
+		at[r] = d.Pos(k)
+	}
+	for c, name := range t.Names {
+		if t.Nums[c] != nil {
+			scatter(d.Nums[name], t.Nums[c], at)
+		} else {
+			scatter(d.Strs[name], t.Strs[c], at)
+		}
+	}
+	return nil
+}
+
+// scatter copies the values of a column to the positions at gives them
+// (-1: none).
+func scatter[T any](out, vals []T, at []int32) {
+	for r, v := range vals {
+		if p := at[r]; p >= 0 {
+			out[p] = v
+		}
+	}
 }
 
 // checkSide rejects a side table whose columns are not those outer.go reads.
@@ -188,7 +271,9 @@ type joined struct {
 	ids  []string
 	nums map[string]col
 	strs map[string]strCol
-	err  error // the first column asked for that no side has
+	pos  *keyIndex  // every customer's key and position
+	dups [][2]int32 // (first position, another) of keys two customers share
+	err  error      // the first column asked for that no side has
 }
 
 // col is a numeric column in customer id order.
@@ -201,15 +286,11 @@ type strCol []string
 
 func (c strCol) at(i int) string { return c[i] }
 
-// joinSides attaches every side to the customers side by k, in customer id
-// order, column by column: a customer's position is looked up once per side
-// row, then each column is scattered to the positions.
-func joinSides(tables map[string]*churn.Table, params map[string]any) (*churn.Matrix, error) {
-	// RawSnapshot checked every side's columns (checkSide).
-	cust, ok := tables["customers"]
-	if !ok {
-		return nil, churn.Errorf(churn.KindInternal, "compute features", "the snapshot has no customers side")
-	}
+// attachCustomers puts the customers side's rows in id order, indexes their
+// keys and makes the columns of the other sides, zeros until they are
+// read. A key two customers share (one id twice in customers) maps to the
+// first, whose values copyShared copies to the others.
+func (j *joined) attachCustomers(cust *churn.Table, sides []Side) {
 	n := cust.Rows()
 	order := make([]int32, n)
 	for i := range order {
@@ -217,35 +298,57 @@ func joinSides(tables map[string]*churn.Table, params map[string]any) (*churn.Ma
 	}
 	ids := cust.Strs[cust.Column("c_id")]
 	slices.SortStableFunc(order, func(a, b int32) int { return strings.Compare(ids[a], ids[b]) })
-	j := &joined{nums: map[string]col{}, strs: map[string]strCol{}}
-	// The customers side's rows in id order, and every key's position; a
-	// key two customers share (one id twice in customers) maps to the first
-	// and is copied to the others.
 	custPos := make([]int32, n)
 	for p, r := range order {
 		custPos[r] = int32(p)
 	}
-	j.scatter(cust, custPos, n)
-	j.ids = j.strs["c_id"]
-	pos := newKeyIndex(n)
-	var dups [][2]int32 // (first position, another) of shared keys
-	for p, r := range order {
-		if first, seen := pos.add(cust.Keys[r], int32(p)); seen {
-			dups = append(dups, [2]int32{first, int32(p)})
+	for c, name := range cust.Names {
+		if cust.Nums[c] != nil {
+			j.nums[name] = make(col, n)
+			scatter(j.nums[name], cust.Nums[c], custPos)
+		} else {
+			j.strs[name] = make(strCol, n)
+			scatter(j.strs[name], cust.Strs[c], custPos)
 		}
 	}
-	for name, t := range tables {
-		if name == "customers" {
+	j.ids = j.strs["c_id"]
+	j.pos = newKeyIndex(n)
+	for p, r := range order {
+		if first, seen := j.pos.add(cust.Keys[r], int32(p)); seen {
+			j.dups = append(j.dups, [2]int32{first, int32(p)})
+		}
+	}
+	for _, s := range sides {
+		if s.Name == "customers" {
 			continue
 		}
-		at := make([]int32, t.Rows())
-		for r, k := range t.Keys {
-			at[r] = pos.get(k)
+		for _, name := range sideColumns[s.Name] {
+			if StringColumn(name) {
+				j.strs[name] = make(strCol, n)
+			} else {
+				j.nums[name] = make(col, n)
+			}
 		}
-		j.scatter(t, at, n)
-		tables[name] = nil // the side's memory can go
 	}
-	for _, d := range dups {
+}
+
+// columns are the columns of a side other than customers, to be filled.
+func (j *joined) columns(side string) *churn.Columns {
+	d := &churn.Columns{Pos: j.pos.get, Nums: map[string][]float64{}, Strs: map[string][]string{}}
+	for _, name := range sideColumns[side] {
+		if StringColumn(name) {
+			d.Strs[name] = j.strs[name]
+		} else {
+			d.Nums[name] = j.nums[name]
+		}
+	}
+	return d
+}
+
+// copyShared copies the first customer's values of a shared key to the
+// others.
+func (j *joined) copyShared() {
+	for _, d := range j.dups {
 		for _, c := range j.nums {
 			c[d[1]] = c[d[0]]
 		}
@@ -254,31 +357,6 @@ func joinSides(tables map[string]*churn.Table, params map[string]any) (*churn.Ma
 				c[d[1]] = c[d[0]]
 			}
 		}
-	}
-	return outer(j, params)
-}
-
-// scatter copies every column of a side to the positions at gives its rows
-// (-1: no customer).
-func (j *joined) scatter(t *churn.Table, at []int32, n int) {
-	for c, name := range t.Names {
-		if t.Nums[c] != nil {
-			out := make(col, n)
-			for r, v := range t.Nums[c] {
-				if p := at[r]; p >= 0 {
-					out[p] = v
-				}
-			}
-			j.nums[name] = out
-			continue
-		}
-		out := make(strCol, n)
-		for r, v := range t.Strs[c] {
-			if p := at[r]; p >= 0 {
-				out[p] = v
-			}
-		}
-		j.strs[name] = out
 	}
 }
 

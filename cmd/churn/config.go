@@ -110,7 +110,7 @@ func (c *config) settings() []*setting {
 			Help: "days without usage and without a top-up after which a prepaid customer has churned (its churn date is its last activity)",
 			Kind: intKind(&c.PrepaidInactivity, 1, 365)},
 		{Flag: "snapshot-queries", Env: "CHURN_SNAPSHOT_QUERIES", Default: strconv.Itoa(features.DefaultSnapshotQueries), Scope: g,
-			Help: "how many of a feature snapshot's seven side queries (customers, lifecycle, support, plan, billing, monthly and weekly usage) run at once; each uses up to the server's max_threads cores",
+			Help: "how many of a feature snapshot's seven side queries (customers, lifecycle, support, plan, billing, monthly and recent usage) run at once; each uses up to the server's max_threads cores",
 			Kind: intKind(&c.SnapshotQueries, 1, 7)},
 		{Flag: "vocabulary", Env: "CHURN_VOCABULARY", Scope: g, Unset: "the defaults of docs/vocabulary.yaml",
 			Help: "contract vocabulary file (YAML): the operator's values of segment, payment_method, contract, ticket category and churn reason, each mapped to a category", Kind: stringKind(&c.VocabularyPath)},
