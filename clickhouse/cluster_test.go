@@ -178,3 +178,59 @@ func TestClusterDeleteWaitsForEveryReplica(t *testing.T) {
 		}
 	})
 }
+
+// TestClusterActionEventsWaitForALaggingReplica writes action events to one
+// replica of the first shard while the other does not fetch them:
+// AwaitActionEventsReplicated, which a server runs before it replays the log
+// to take the queue over, must not return until that replica has them.
+func TestClusterActionEventsWaitForALaggingReplica(t *testing.T) {
+	c, cfg := chtest.NewClusterDB(t)
+	ctx := context.Background()
+	if err := c.AwaitActionEventsReplicated(ctx); err != nil {
+		t.Fatalf("an empty log: %v", err)
+	}
+	var writer, lagging string
+	chtest.EachNode(t, c, cfg, func(node clickhouse.ClusterNode, _ *clickhouse.Client) {
+		switch {
+		case node.Shard == 1 && node.Replica == 1:
+			writer = node.Addr
+		case node.Shard == 1 && node.Replica == 2:
+			lagging = node.Addr
+		}
+	})
+	if writer == "" || lagging == "" {
+		t.Fatalf("the cluster has no second replica of shard 1 (writer %q, lagging %q): this test needs two", writer, lagging)
+	}
+	on := func(addr, q string) {
+		chtest.EachNode(t, c, cfg, func(node clickhouse.ClusterNode, nc *clickhouse.Client) {
+			if node.Addr == addr {
+				if err := nc.Conn().Exec(ctx, q); err != nil {
+					t.Fatalf("node %s: %s: %v", addr, q, err)
+				}
+			}
+		})
+	}
+	on(lagging, "SYSTEM STOP FETCHES action_events_local")
+	defer on(lagging, "SYSTEM START FETCHES action_events_local")
+	on(writer, `INSERT INTO action_events_local (event_id, action_id, at, event, customer_id)
+		SELECT concat('e', toString(number)), concat('a', toString(number)), now(), 'created', concat('C', toString(number)) FROM numbers(20)`)
+
+	short, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := c.AwaitActionEventsReplicated(short); err == nil {
+		t.Fatal("AwaitActionEventsReplicated returned while a replica lacked 20 events")
+	}
+	on(lagging, "SYSTEM START FETCHES action_events_local")
+	if err := c.AwaitActionEventsReplicated(ctx); err != nil {
+		t.Fatal(err)
+	}
+	chtest.EachNode(t, c, cfg, func(node clickhouse.ClusterNode, nc *clickhouse.Client) {
+		var k uint64
+		if err := nc.Conn().QueryRow(ctx, "SELECT count() FROM action_events_local").Scan(&k); err != nil {
+			t.Fatalf("node %s: %v", node.Addr, err)
+		}
+		if node.Shard == 1 && k != 20 {
+			t.Errorf("node %s holds %d action events after the wait, want 20", node.Addr, k)
+		}
+	})
+}

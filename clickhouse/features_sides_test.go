@@ -8,8 +8,6 @@ import (
 
 	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/clickhouse"
-	"github.com/telcoretain/churn/clickhouse/chtest"
-	"github.com/telcoretain/churn/dataset/synth"
 	"github.com/telcoretain/churn/features"
 )
 
@@ -18,10 +16,7 @@ import (
 // matrices must be identical, and the concurrent run must report progress.
 func TestSnapshotIsTheSameWithOneOrSevenSideQueriesAtOnce(t *testing.T) {
 	ctx := context.Background()
-	one, cfg := chtest.NewDB(t)
-	sc := synth.DefaultConfig()
-	sc.Customers, sc.Months, sc.Seed = 1500, 8, 11
-	seed(t, one, sc)
+	one, cfg := seededDB(t, 1500, 8, 11)
 	if cfg.SnapshotQueries != 0 {
 		t.Fatalf("the test database's client runs %d side queries at once; the default must be features.DefaultSnapshotQueries", cfg.SnapshotQueries)
 	}
@@ -76,10 +71,7 @@ type tableOnly struct{ features.Store }
 // copied: they must be identical.
 func TestSidesReadIntoColumnsEqualSidesReadAsTables(t *testing.T) {
 	ctx := context.Background()
-	db, _ := chtest.NewDB(t)
-	sc := synth.DefaultConfig()
-	sc.Customers, sc.Months, sc.Seed = 6000, 4, 5
-	seed(t, db, sc)
+	db, _ := seededDB(t, 6000, 4, 5)
 	_, last, err := db.UsageRange(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -107,10 +99,7 @@ func TestSidesReadIntoColumnsEqualSidesReadAsTables(t *testing.T) {
 // destination whose columns are not the query's.
 func TestQueryColumnsStoresRowsAtTheirKeysPositions(t *testing.T) {
 	ctx := context.Background()
-	db, _ := chtest.NewDB(t)
-	sc := synth.DefaultConfig()
-	sc.Customers, sc.Months, sc.Seed = 300, 2, 3
-	seed(t, db, sc)
+	db, _ := seededDB(t, 300, 2, 3)
 	want, err := db.QueryTable(ctx, "SELECT cityHash64(customer_id) AS k, count() AS n FROM usage_daily GROUP BY k", nil, nil)
 	if err != nil {
 		t.Fatal(err)

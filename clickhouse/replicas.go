@@ -70,8 +70,25 @@ func (c *Client) awaitDeleted(ctx context.Context, op, table, where string, args
 	})
 }
 
-// pollReplicas counts the rows where matches on every node's local table
-// every replicaPoll until done says so (given whether the answering
+// AwaitActionEventsReplicated waits until the replicas of each shard that
+// answer hold the same action events. An owner's events reach one replica
+// of their shard when it writes them, the other a moment later; a server
+// that takes the queue over replays the log through the Distributed table,
+// which reads each shard from either replica, so it waits here first
+// (retention.Queue.CatchUp) lest it miss the last events of an owner that
+// died. The log is only appended to, so equal counts are equal events. It
+// waits at most replicaWait and leaves out replicas that cannot be reached,
+// as awaitReplicas does; on a single node it returns at once.
+func (c *Client) AwaitActionEventsReplicated(ctx context.Context) error {
+	return c.pollReplicas(ctx, "replicate action_events", "action_events", "", nil, func(settled bool, _ uint64, _ string) (bool, error) {
+		return settled, nil
+	}, func(held string) string {
+		return fmt.Sprintf("after %s the replicas of the shards still hold different numbers of action events: %s", replicaWait, held)
+	})
+}
+
+// pollReplicas counts the rows where matches ("": all rows) on every node's
+// local table every replicaPoll until done says so (given whether the answering
 // replicas of each shard agree, one count per shard added up, and what each
 // replica holds, for messages), done fails, a shard has no replica that
 // answers, or replicaWait passes (late says what then). A replica that
@@ -85,7 +102,10 @@ func (c *Client) pollReplicas(ctx context.Context, op, table, where string, args
 	if err != nil {
 		return err
 	}
-	q := "SELECT count() FROM " + c.storageTable(table) + " WHERE " + where
+	q := "SELECT count() FROM " + c.storageTable(table)
+	if where != "" {
+		q += " WHERE " + where
+	}
 	live := make([]*Client, len(nodes))
 	down := make([]error, len(nodes))
 	defer func() {
@@ -114,7 +134,7 @@ func (c *Client) pollReplicas(ctx context.Context, op, table, where string, args
 				if ctx.Err() != nil || churn.ErrorKind(err) != churn.KindUnavailable {
 					return err
 				}
-				c.log.Warn("replica failed while a write waited for the replicas", "shard", nodes[i].Shard, "replica", nodes[i].Addr, "err", err)
+				c.log.Warn("replica failed while waiting for the replicas", "shard", nodes[i].Shard, "replica", nodes[i].Addr, "err", err)
 				nc.Close()
 				live[i], down[i] = nil, err
 			}

@@ -25,6 +25,17 @@ func seed(t testing.TB, c *clickhouse.Client, cfg synth.Config) synth.Summary {
 	return sum
 }
 
+// seededDB is a new test database seeded with synthetic data of that many
+// customers and months.
+func seededDB(t testing.TB, customers, months int, s uint64) (*clickhouse.Client, clickhouse.Config) {
+	t.Helper()
+	db, cfg := chtest.NewDB(t)
+	sc := synth.DefaultConfig()
+	sc.Customers, sc.Months, sc.Seed = customers, months, s
+	seed(t, db, sc)
+	return db, cfg
+}
+
 func checksums(t *testing.T, c *clickhouse.Client) []clickhouse.TableChecksum {
 	t.Helper()
 	cs, err := c.ContractChecksums(context.Background())

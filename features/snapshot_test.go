@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ type fakeStore struct {
 	sides        map[string]*churn.Table
 	regions      []string
 	first, last  time.Time
+	mu           sync.Mutex // the sides are asked at once
 	gotParams    map[string]any
 	regionsAsked time.Time
 	err          error
@@ -30,7 +32,9 @@ func (f *fakeStore) QueryMatrix(context.Context, string, map[string]any, func(do
 }
 
 func (f *fakeStore) QueryTable(_ context.Context, q string, p map[string]any, _ func(done, total int64)) (*churn.Table, error) {
+	f.mu.Lock()
 	f.gotParams = p
+	f.mu.Unlock()
 	if f.err != nil {
 		return nil, f.err
 	}

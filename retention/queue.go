@@ -24,6 +24,16 @@ type Log interface {
 	ScanActionEvents(ctx context.Context, after, upto string, fn func(churn.ActionEvent) error) error
 }
 
+// ReplicatedLog is a Log whose events reach the replicas of a cluster one
+// after the other (clickhouse.Client on a cluster).
+type ReplicatedLog interface {
+	Log
+	// AwaitActionEventsReplicated waits, for a bounded time, until every
+	// replica that answers holds every event written so far; it returns at
+	// once on a single node.
+	AwaitActionEventsReplicated(ctx context.Context) error
+}
+
 // Queue is the work queue of retention actions. One process owns it (see
 // shared/ARCHITECTURE.md): the queue holds the state in memory, serialises
 // changes, and writes each change's event to the log before the change
@@ -149,7 +159,20 @@ func (q *Queue) reload(ctx context.Context) error {
 // owner. Right after a load (a server that starts and at once takes the
 // queue over) a Sync does, so a start reads the snapshot and the log once;
 // otherwise the queue is loaded again, as every takeover did before.
+//
+// When the log is replicated (a ClickHouse cluster) it first waits until
+// every replica holds every event, as far as the log can tell
+// (ReplicatedLog); a log whose replicas do not agree in time is read as it
+// is, with a warning, rather than leave the queue without an owner.
 func (q *Queue) CatchUp(ctx context.Context) error {
+	if r, ok := q.log.(ReplicatedLog); ok {
+		if err := r.AwaitActionEventsReplicated(ctx); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			q.logr.Warn("taking the queue over before every replica of the action log caught up", "err", err)
+		}
+	}
 	q.mu.Lock()
 	fresh := q.loaded && !q.stale && q.now().Sub(q.loadedAt) < catchUpWindow
 	q.mu.Unlock()

@@ -300,3 +300,50 @@ func TestARetriedCompletionGetsTheSameAnswerAndWritesNothing(t *testing.T) {
 		}
 	}
 }
+
+// replicatedLog is the in-memory log as a replicated one: it counts the
+// waits for its replicas and answers them with err.
+type replicatedLog struct {
+	*memLog
+	awaited int
+	err     error // what the wait returns
+}
+
+func (l *replicatedLog) AwaitActionEventsReplicated(ctx context.Context) error {
+	l.awaited++
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return l.err
+}
+
+func TestCatchUpWaitsForTheReplicasOfTheLogAndGoesOnWhenTheyLag(t *testing.T) {
+	_, log, clk := newTestQueue(t, 3)
+	rl := &replicatedLog{memLog: log}
+	q := NewQueue(rl, QueueOptions{Now: clk.Now})
+	ctx := context.Background()
+	if err := q.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rl.awaited != 1 {
+		t.Errorf("CatchUp waited for the replicas %d times, want 1", rl.awaited)
+	}
+	if c := q.Counts(); c[churn.ActionQueued] != 3 {
+		t.Errorf("counts %v after catching up, want 3 queued", c)
+	}
+
+	// Replicas that do not agree in time: the queue is taken over anyway.
+	rl.err = churn.Unavailable("replicate action_events", fmt.Errorf("replicas differ"))
+	if err := q.CatchUp(ctx); err != nil {
+		t.Errorf("CatchUp with lagging replicas: %v, want the log read as it is", err)
+	}
+	if rl.awaited != 2 {
+		t.Errorf("CatchUp waited for the replicas %d times, want 2", rl.awaited)
+	}
+	// A cancelled takeover stops there.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := q.CatchUp(cctx); err == nil {
+		t.Error("CatchUp with a cancelled context returned nil")
+	}
+}
