@@ -2,6 +2,8 @@ package churn
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 )
 
@@ -42,6 +44,55 @@ type Columns struct {
 	Pos  func(key uint64) int32
 	Nums map[string][]float64
 	Strs map[string][]string
+}
+
+// Check returns an error unless t's columns are exactly c's: the same
+// names, numbers in Nums and Strings in Strs.
+func (c *Columns) Check(t *Table) error {
+	want := slices.Sorted(maps.Keys(c.Nums))
+	want = append(want, slices.Sorted(maps.Keys(c.Strs))...)
+	if len(t.Names) != len(want) {
+		return fmt.Errorf("the columns %v, want %v", t.Names, want)
+	}
+	for j, name := range t.Names {
+		_, num := c.Nums[name]
+		_, str := c.Strs[name]
+		switch {
+		case t.Nums[j] != nil && !num:
+			return fmt.Errorf("the number column %s, which is not one of the numbers %v", name, slices.Sorted(maps.Keys(c.Nums)))
+		case t.Nums[j] == nil && !str:
+			return fmt.Errorf("the String column %s, which is not one of the Strings %v", name, slices.Sorted(maps.Keys(c.Strs)))
+		}
+	}
+	return nil
+}
+
+// Put stores t's rows, whose columns Check accepts, at their keys'
+// positions: the keys are looked up in one loop, then each column is
+// written in one loop, so that the cache misses of the random positions
+// overlap (writing each row's columns in turn took a miss per value).
+func (c *Columns) Put(t *Table) {
+	at := make([]int32, len(t.Keys))
+	for r, k := range t.Keys {
+		at[r] = c.Pos(k)
+	}
+	for j, name := range t.Names {
+		if t.Nums[j] != nil {
+			Scatter(c.Nums[name], t.Nums[j], at)
+		} else {
+			Scatter(c.Strs[name], t.Strs[j], at)
+		}
+	}
+}
+
+// Scatter copies vals[r] to out[at[r]], skipping the rows whose position is
+// -1.
+func Scatter[T any](out, vals []T, at []int32) {
+	for r, v := range vals {
+		if p := at[r]; p >= 0 {
+			out[p] = v
+		}
+	}
 }
 
 // Append adds the rows of o, which must have the same columns (another

@@ -48,28 +48,37 @@ func (c *Client) queryTable(ctx context.Context, query string, params map[string
 	if err != nil {
 		return nil, err
 	}
-	t := &churn.Table{Names: cols, Nums: make([][]float64, len(cols)), Strs: make([][]string, len(cols))}
-	for j, sc := range scan {
-		if sc.num != nil {
-			t.Nums[j] = []float64{}
-		} else {
-			t.Strs[j] = []string{}
-		}
-	}
-	err = c.eachRow(ctx, op, rows, scan, func(key uint64) {
-		t.Keys = append(grown(t.Keys), key)
-		for j, sc := range scan {
-			if sc.num != nil {
-				t.Nums[j] = append(grown(t.Nums[j]), sc.num())
-			} else {
-				t.Strs[j] = append(grown(t.Strs[j]), *sc.str)
-			}
-		}
-	})
-	if err != nil {
+	t := scanTable(cols, scan, 0)
+	if err := c.eachRow(ctx, op, rows, scan, func(key uint64) { appendRow(t, scan, key) }); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// scanTable is an empty table of the columns scan reads, with room for n
+// rows.
+func scanTable(cols []string, scan []colScanner, n int) *churn.Table {
+	t := &churn.Table{Names: cols, Keys: make([]uint64, 0, n), Nums: make([][]float64, len(cols)), Strs: make([][]string, len(cols))}
+	for j, sc := range scan {
+		if sc.num != nil {
+			t.Nums[j] = make([]float64, 0, n)
+		} else {
+			t.Strs[j] = make([]string, 0, n)
+		}
+	}
+	return t
+}
+
+// appendRow appends the row just scanned, its key and scan's values, to t.
+func appendRow(t *churn.Table, scan []colScanner, key uint64) {
+	t.Keys = append(grown(t.Keys), key)
+	for j, sc := range scan {
+		if sc.num != nil {
+			t.Nums[j] = append(grown(t.Nums[j]), sc.num())
+		} else {
+			t.Strs[j] = append(grown(t.Strs[j]), *sc.str)
+		}
+	}
 }
 
 // grown returns s with room for one more element, doubling its capacity
@@ -122,75 +131,25 @@ func (c *Client) queryColumns(ctx context.Context, query string, params map[stri
 	if err != nil {
 		return err
 	}
-	want := slices.Sorted(maps.Keys(d.Nums))
-	want = append(want, slices.Sorted(maps.Keys(d.Strs))...)
-	if len(cols) != len(want) {
-		return churn.Errorf(churn.KindInternal, op, "the query returned the columns %v, want %v", cols, want)
-	}
-	nums := make([][]float64, len(cols))
-	strs := make([][]string, len(cols))
-	for j, name := range cols {
-		var ok bool
-		if scan[j].num != nil {
-			nums[j], ok = d.Nums[name]
-		} else {
-			strs[j], ok = d.Strs[name]
-		}
-		if !ok {
-			return churn.Errorf(churn.KindInternal, op, "the query returned the column %s (%s), which is not one of %v", name, scan[j].typ, want)
-		}
-	}
-	// Rows are stored a chunk at a time: their keys looked up in one loop,
-	// then column by column. Writing each row's columns as it was scanned
-	// took a cache miss per value, where these loops overlap the misses.
+	// Rows are stored a chunk at a time (churn.Columns.Put).
 	const chunk = 4096
-	keys := make([]uint64, 0, chunk)
-	at := make([]int32, chunk)
-	vals := make([][]float64, len(cols))
-	texts := make([][]string, len(cols))
-	for j := range scan {
-		if scan[j].num != nil {
-			vals[j] = make([]float64, 0, chunk)
-		} else {
-			texts[j] = make([]string, 0, chunk)
-		}
+	part := scanTable(cols, scan, chunk)
+	if err := d.Check(part); err != nil {
+		return churn.Errorf(churn.KindInternal, op, "the query returned %v", err)
 	}
 	flush := func() {
-		at := at[:len(keys)]
-		for r, k := range keys {
-			at[r] = d.Pos(k)
-		}
+		d.Put(part)
+		part.Keys = part.Keys[:0]
 		for j := range scan {
-			if vals[j] != nil {
-				out := nums[j]
-				for r, v := range vals[j] {
-					if p := at[r]; p >= 0 {
-						out[p] = v
-					}
-				}
-				vals[j] = vals[j][:0]
+			if part.Nums[j] != nil {
+				part.Nums[j] = part.Nums[j][:0]
 			} else {
-				out := strs[j]
-				for r, v := range texts[j] {
-					if p := at[r]; p >= 0 {
-						out[p] = v
-					}
-				}
-				texts[j] = texts[j][:0]
+				part.Strs[j] = part.Strs[j][:0]
 			}
 		}
-		keys = keys[:0]
 	}
 	err = c.eachRow(ctx, op, rows, scan, func(key uint64) {
-		keys = append(keys, key)
-		for j, sc := range scan {
-			if sc.num != nil {
-				vals[j] = append(vals[j], sc.num())
-			} else {
-				texts[j] = append(texts[j], *sc.str)
-			}
-		}
-		if len(keys) == chunk {
+		if appendRow(part, scan, key); len(part.Keys) == chunk {
 			flush()
 		}
 	})

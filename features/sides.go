@@ -224,28 +224,8 @@ func readSide(ctx context.Context, st Store, s Side, params map[string]any, prog
 	if err != nil {
 		return err
 	}
-	at := make([]int32, t.Rows())
-	for r, k := range t.Keys {
-		at[r] = d.Pos(k)
-	}
-	for c, name := range t.Names {
-		if t.Nums[c] != nil {
-			scatter(d.Nums[name], t.Nums[c], at)
-		} else {
-			scatter(d.Strs[name], t.Strs[c], at)
-		}
-	}
+	d.Put(t)
 	return nil
-}
-
-// scatter copies the values of a column to the positions at gives them
-// (-1: none).
-func scatter[T any](out, vals []T, at []int32) {
-	for r, v := range vals {
-		if p := at[r]; p >= 0 {
-			out[p] = v
-		}
-	}
 }
 
 // checkSide rejects a side table whose columns are not those outer.go reads.
@@ -305,10 +285,10 @@ func (j *joined) attachCustomers(cust *churn.Table, sides []Side) {
 	for c, name := range cust.Names {
 		if cust.Nums[c] != nil {
 			j.nums[name] = make(col, n)
-			scatter(j.nums[name], cust.Nums[c], custPos)
+			churn.Scatter(j.nums[name], cust.Nums[c], custPos)
 		} else {
 			j.strs[name] = make(strCol, n)
-			scatter(j.strs[name], cust.Strs[c], custPos)
+			churn.Scatter(j.strs[name], cust.Strs[c], custPos)
 		}
 	}
 	j.ids = j.strs["c_id"]
