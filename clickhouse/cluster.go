@@ -172,26 +172,24 @@ func retryLeaderChange(ctx context.Context, fn func() error) error {
 	}
 }
 
-// pendingMutations counts the unfinished mutations of a table on a single
-// node. (On a cluster a replica lists a mutation only once it has pulled it
-// from ZooKeeper: awaitDeleted counts the rows there instead.)
-func (c *Client) pendingMutations(ctx context.Context, table string) (uint64, error) {
-	var n uint64
-	err := c.conn.QueryRow(ctx, `SELECT count() FROM system.mutations
-WHERE database = ? AND table = ? AND is_done = 0`, c.cfg.Database, table).Scan(&n)
-	return n, err
-}
-
-// waitMutations waits until no mutation of table is pending on a single
-// node, checking every 100 ms, until ctx ends.
-func (c *Client) waitMutations(ctx context.Context, op, table string) error {
+// awaitMutations waits until no mutation of table is pending on this
+// node, checking every 100 ms, until ctx ends or, when deadline is not
+// zero, until deadline. (On a cluster a replica lists a mutation only once it
+// has pulled it from ZooKeeper: awaitDeleted and the undo of a cluster
+// import count the rows there too.)
+func (c *Client) awaitMutations(ctx context.Context, op, table string, deadline time.Time) error {
 	for {
-		pending, err := c.pendingMutations(ctx, table)
+		var pending uint64
+		err := c.conn.QueryRow(ctx, `SELECT count() FROM system.mutations
+WHERE database = ? AND table = ? AND is_done = 0`, c.cfg.Database, table).Scan(&pending)
 		if err != nil {
 			return wrap(op, c.cfg, err)
 		}
 		if pending == 0 {
 			return nil
+		}
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			return churn.Errorf(churn.KindUnavailable, op, "a delete in %s is still running at the end of the wait", table)
 		}
 		select {
 		case <-ctx.Done():

@@ -93,7 +93,7 @@ func (c *Client) undoImport(ctx context.Context, t dataset.Table, imp PendingImp
 		if err := c.conn.Exec(ctx, "ALTER TABLE "+t.Name+" DELETE WHERE "+match); err != nil {
 			return 0, wrap(op, c.cfg, err)
 		}
-		if err := c.awaitMutations(ctx, op, t.Name, opts.UndoWait); err != nil {
+		if err := c.awaitMutations(ctx, op, t.Name, time.Now().Add(opts.UndoWait)); err != nil {
 			return 0, err
 		}
 	}
@@ -109,30 +109,6 @@ func (c *Client) undoImport(ctx context.Context, t dataset.Table, imp PendingImp
 		return 0, fmt.Errorf("%s: %w", op, err)
 	}
 	return present, c.journal(ctx, imp, stepUndone, opts.Now())
-}
-
-// awaitMutations waits until table has no mutation left to run.
-func (c *Client) awaitMutations(ctx context.Context, op, table string, wait time.Duration) error {
-	deadline := time.Now().Add(wait)
-	for {
-		var pending uint64
-		err := c.conn.QueryRow(ctx, `SELECT count() FROM system.mutations
-WHERE database = currentDatabase() AND table = ? AND is_done = 0`, table).Scan(&pending)
-		if err != nil {
-			return wrap(op, c.cfg, err)
-		}
-		if pending == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return churn.Errorf(churn.KindUnavailable, op, "the delete of the moved rows is still running after %s", wait)
-		}
-		select {
-		case <-ctx.Done():
-			return wrap(op, c.cfg, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
 
 // PendingImports lists the staging tables of imports found in the database,

@@ -193,7 +193,7 @@ func (c *Client) undoClusterImport(ctx context.Context, t dataset.Table, imp Pen
 	deadline := time.Now().Add(opts.UndoWait)
 	err = c.onEveryNode(ctx, db, func(nc *Client) error {
 		for {
-			if err := nc.awaitMutations(ctx, op, local, time.Until(deadline)); err != nil {
+			if err := nc.awaitMutations(ctx, op, local, deadline); err != nil {
 				return err
 			}
 			// A replica pulls the delete from ZooKeeper a little later than

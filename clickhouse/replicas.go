@@ -61,7 +61,7 @@ func (c *Client) awaitReplicas(ctx context.Context, op, table, where string, wan
 // awaitReplicas.
 func (c *Client) awaitDeleted(ctx context.Context, op, table, where string, args ...any) error {
 	if c.cfg.Cluster == "" {
-		return c.waitMutations(ctx, op, table)
+		return c.awaitMutations(ctx, op, table, time.Time{})
 	}
 	return c.pollReplicas(ctx, op, table, where, args, func(settled bool, total uint64, _ string) (bool, error) {
 		return settled && total == 0, nil
