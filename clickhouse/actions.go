@@ -358,7 +358,9 @@ WHERE churned_at >= toDate(?) AND churned_at < toDate(?) AND kind = 'voluntary' 
 
 // AddSyntheticChurnEvents writes voluntary churn events (customer ids[i] on
 // days[i], for reason). Only the synthetic demo calls it, for the customers
-// whom a contact made leave; an operator's churn_events are facts.
+// whom a contact made leave; an operator's churn_events are facts. On a
+// cluster it returns once every replica holds the events, so that the
+// report that follows reads them from either replica.
 func (c *Client) AddSyntheticChurnEvents(ctx context.Context, ids []string, days []time.Time, reason string) error {
 	if len(ids) == 0 {
 		return nil
@@ -367,6 +369,9 @@ func (c *Client) AddSyntheticChurnEvents(ctx context.Context, ids []string, days
 	for i := range ids {
 		reasons[i], kinds[i] = reason, "voluntary"
 	}
-	return c.InsertColumns(ctx, "churn_events", []string{"customer_id", "churned_at", "reason", "kind"},
-		[]any{ids, days, reasons, kinds})
+	if err := c.InsertColumns(ctx, "churn_events", []string{"customer_id", "churned_at", "reason", "kind"},
+		[]any{ids, days, reasons, kinds}); err != nil {
+		return err
+	}
+	return c.awaitAgreed(ctx, "replicate the synthetic churn events", "churn_events", "churn events")
 }

@@ -3,6 +3,7 @@ package clickhouse_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -233,4 +234,71 @@ func TestClusterActionEventsWaitForALaggingReplica(t *testing.T) {
 			t.Errorf("node %s holds %d action events after the wait, want 20", node.Addr, k)
 		}
 	})
+}
+
+// The synthetic writes of `churn actions simulate` return only once both
+// replicas of each shard hold them: with fetches stopped on every replica,
+// whichever one takes a shard's insert, the other lags until fetches resume.
+func TestClusterSyntheticWritesWaitForTheReplicas(t *testing.T) {
+	c, cfg := chtest.NewClusterDB(t)
+	ctx := context.Background()
+	everywhere := func(q string) {
+		chtest.EachNode(t, c, cfg, func(node clickhouse.ClusterNode, nc *clickhouse.Client) {
+			if err := nc.Conn().Exec(ctx, q); err != nil {
+				t.Fatalf("node %s: %s: %v", node.Addr, q, err)
+			}
+		})
+	}
+	ids := []string{"C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8"}
+	days := make([]time.Time, len(ids))
+	for i := range days {
+		days[i] = time.Date(2025, 6, 1+i, 0, 0, 0, 0, time.UTC)
+	}
+	for _, w := range []struct {
+		table string
+		write func(context.Context) error
+		want  uint64
+	}{
+		{"churn_events", func(ctx context.Context) error { return c.AddSyntheticChurnEvents(ctx, ids, days, "competitor") }, 8},
+		{"topups", func(ctx context.Context) error {
+			return c.AddSyntheticTopups(ctx, ids, days[0], days[0].AddDate(0, 0, 60), 30, 10)
+		}, 16},
+	} {
+		everywhere("SYSTEM STOP FETCHES " + w.table + "_local")
+		done := make(chan error, 1)
+		go func() { done <- w.write(ctx) }()
+		select {
+		case err := <-done:
+			everywhere("SYSTEM START FETCHES " + w.table + "_local")
+			t.Fatalf("%s: the write returned (%v) while no replica could fetch the other's rows", w.table, err)
+		case <-time.After(3 * time.Second):
+		}
+		everywhere("SYSTEM START FETCHES " + w.table + "_local")
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("%s: %v", w.table, err)
+			}
+		case <-time.After(40 * time.Second):
+			t.Fatalf("%s: the write had not returned 40 s after fetches resumed", w.table)
+		}
+		held := map[uint32][]uint64{} // by shard, a count per replica
+		chtest.EachNode(t, c, cfg, func(node clickhouse.ClusterNode, nc *clickhouse.Client) {
+			var k uint64
+			if err := nc.Conn().QueryRow(ctx, "SELECT count() FROM "+w.table+"_local").Scan(&k); err != nil {
+				t.Fatalf("node %s: %v", node.Addr, err)
+			}
+			held[node.Shard] = append(held[node.Shard], k)
+		})
+		var total uint64
+		for shard, counts := range held {
+			if slices.Min(counts) != slices.Max(counts) {
+				t.Errorf("%s: the replicas of shard %d hold %v rows", w.table, shard, counts)
+			}
+			total += counts[0]
+		}
+		if total != w.want {
+			t.Errorf("%s: the shards hold %d rows, want %d", w.table, total, w.want)
+		}
+	}
 }

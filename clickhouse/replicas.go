@@ -76,14 +76,21 @@ func (c *Client) awaitDeleted(ctx context.Context, op, table, where string, args
 // that takes the queue over replays the log through the Distributed table,
 // which reads each shard from either replica, so it waits here first
 // (retention.Queue.CatchUp) lest it miss the last events of an owner that
-// died. The log is only appended to, so equal counts are equal events. It
-// waits at most replicaWait and leaves out replicas that cannot be reached,
-// as awaitReplicas does; on a single node it returns at once.
+// died. The log is only appended to, so equal counts are equal events.
 func (c *Client) AwaitActionEventsReplicated(ctx context.Context) error {
-	return c.pollReplicas(ctx, "replicate action_events", "action_events", "", nil, func(settled bool, _ uint64, _ string) (bool, error) {
+	return c.awaitAgreed(ctx, "replicate action_events", "action_events", "action events")
+}
+
+// awaitAgreed waits until the replicas of each shard that answer hold the
+// same number of rows of table (what names them in messages): after an
+// append through the Distributed table, the rows are then on every replica.
+// It waits at most replicaWait and leaves out replicas that cannot be
+// reached, as awaitReplicas does; on a single node it returns at once.
+func (c *Client) awaitAgreed(ctx context.Context, op, table, what string) error {
+	return c.pollReplicas(ctx, op, table, "", nil, func(settled bool, _ uint64, _ string) (bool, error) {
 		return settled, nil
 	}, func(held string) string {
-		return fmt.Sprintf("after %s the replicas of the shards still hold different numbers of action events: %s", replicaWait, held)
+		return fmt.Sprintf("after %s the replicas of the shards still hold different numbers of %s: %s", replicaWait, what, held)
 	})
 }
 

@@ -35,7 +35,7 @@ func (c *Client) PrepaidAmong(ctx context.Context, ids []string) (map[string]boo
 // instead of going silent. Only the synthetic demo calls it; an operator's
 // top-ups are facts. Ids are made from the customer and the day, so that
 // writing the same top-ups twice is visible as duplicates, not as more
-// activity.
+// activity. On a cluster it returns once every replica holds the top-ups.
 func (c *Client) AddSyntheticTopups(ctx context.Context, ids []string, from, end time.Time, every int, amount float64) error {
 	if len(ids) == 0 || every < 1 || !from.Before(end) {
 		return nil
@@ -49,6 +49,9 @@ func (c *Client) AddSyntheticTopups(ctx context.Context, ids []string, from, end
 			customers, days, amounts = append(customers, id), append(days, d), append(amounts, amount)
 		}
 	}
-	return c.InsertColumns(ctx, "topups", []string{"topup_id", "customer_id", "topped_up_at", "amount"},
-		[]any{topupIDs, customers, days, amounts})
+	if err := c.InsertColumns(ctx, "topups", []string{"topup_id", "customer_id", "topped_up_at", "amount"},
+		[]any{topupIDs, customers, days, amounts}); err != nil {
+		return err
+	}
+	return c.awaitAgreed(ctx, "replicate the synthetic top-ups", "topups", "top-ups")
 }
