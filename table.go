@@ -117,6 +117,43 @@ func (t *Table) Append(o *Table) error {
 	return nil
 }
 
+// ShareProgress adds up the progress of n tasks that start at different
+// times (a snapshot's sides, a few at a time) for one callback: task i
+// reports through the function it is given. Rows done are added up, and
+// the total is estimated from the share of the work done, each task
+// counting equally (a task not started yet has done none of its share):
+// total = done / share. A task's total is known only once it runs, so a
+// plain sum of totals would jump when a task starts and the percentage
+// would fall back; done / total here is the share, which only grows. With a
+// nil progress every task gets nil.
+func ShareProgress(n int, progress func(done, total int64)) func(i int) func(done, total int64) {
+	var mu sync.Mutex
+	done, total := make([]int64, n), make([]int64, n)
+	return func(i int) func(d, t int64) {
+		if progress == nil {
+			return nil
+		}
+		return func(d, t int64) {
+			mu.Lock()
+			defer mu.Unlock()
+			done[i], total[i] = d, t
+			var sd int64
+			var share float64
+			for j := range n {
+				sd += done[j]
+				if total[j] > 0 {
+					share += min(1, float64(done[j])/float64(total[j])) / float64(n)
+				}
+			}
+			est := int64(0)
+			if share > 0 {
+				est = max(sd, int64(float64(sd)/share+0.5))
+			}
+			progress(sd, est)
+		}
+	}
+}
+
 // SumProgress adds up the progress of n tasks run at once (a snapshot's
 // sides, a query's shards) for one callback: task i reports through the
 // function it is given. With a nil progress every task gets nil.

@@ -157,7 +157,7 @@ func RawSnapshot(ctx context.Context, st Store, sides []Side, params map[string]
 			return nil, churn.Errorf(churn.KindInternal, "compute features", "%s is no snapshot side", s.Name)
 		}
 	}
-	report := churn.SumProgress(len(sides), progress)
+	report := churn.ShareProgress(len(sides), progress)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(DefaultSnapshotQueries)
 	if q, ok := st.(interface{ SnapshotQueries() int }); ok && q.SnapshotQueries() > 0 {

@@ -116,7 +116,9 @@ func computeSnapshot(ctx context.Context, a *app, st *clickhouse.Client, asOf ti
 	var seen, total int64
 	s, err := features.Compute(ctx, st, features.Spec{AsOf: asOf, Horizon: horizon, Inactivity: a.cfg.PrepaidInactivity, Operator: a.op, DataEnd: dataEnd,
 		Progress: func(done, t int64) {
-			if t > total {
+			// t is an estimate (churn.ShareProgress) that may fall as well
+			// as rise; done / t does not fall
+			if t != total {
 				total = t
 				p.SetTotal(t)
 			}
