@@ -32,9 +32,12 @@ type Scoring struct {
 	// of Saabas' path attribution (same ranking as a rule, many times slower).
 	ExactReasons bool
 	Now          func() time.Time
-	// Progress, when set, hears "features" with rows read, and "scored"
-	// and "written" with rows done.
+	// Progress, when set, hears "features" with the customers of the
+	// snapshot, and "scored" and "written" with rows done.
 	Progress func(step string, n int64)
+	// SnapshotProgress, when set, hears the rows the feature snapshot's
+	// queries have read so far and their estimated total (features.Spec).
+	SnapshotProgress func(done, total int64)
 	// Reconcile, when set, runs before each run: it marks failed the runs
 	// left started by a process that died and removes the rows of failed
 	// runs (clickhouse.Client.ReconcileScoreRuns). Its errors are logged,
@@ -152,7 +155,8 @@ func (s *Scoring) markFailed(ctx context.Context, res *ScoreResult, msg string) 
 // compute builds the snapshot with the champion's features and scores it.
 func (s *Scoring) compute(ctx context.Context, m *model.Model, res *ScoreResult) ([]churn.Score, error) {
 	began := time.Now()
-	snap, err := features.Compute(ctx, s.Data, features.Spec{AsOf: res.AsOf, Horizon: s.Horizon, Inactivity: s.Inactivity, Operator: s.Operator, Features: m.FeatureDefs()})
+	snap, err := features.Compute(ctx, s.Data, features.Spec{AsOf: res.AsOf, Horizon: s.Horizon, Inactivity: s.Inactivity, Operator: s.Operator, Features: m.FeatureDefs(),
+		Progress: s.SnapshotProgress})
 	if err != nil {
 		return nil, err
 	}

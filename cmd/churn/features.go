@@ -112,29 +112,47 @@ func computeSnapshot(ctx context.Context, a *app, st *clickhouse.Client, asOf ti
 	if asOf.IsZero() {
 		asOf = dataEnd
 	}
-	p := a.newProgress("features as of "+asOf.Format(time.DateOnly), "rows read", 0)
-	var seen, total int64
+	p := a.newSnapshotProgress("features as of " + asOf.Format(time.DateOnly))
 	s, err := features.Compute(ctx, st, features.Spec{AsOf: asOf, Horizon: horizon, Inactivity: a.cfg.PrepaidInactivity, Operator: a.op, DataEnd: dataEnd,
-		Progress: func(done, t int64) {
-			// t is an estimate (churn.ShareProgress) that may fall as well
-			// as rise; done / t does not fall
-			if t != total {
-				total = t
-				p.SetTotal(t)
-			}
-			p.Add(done - seen)
-			seen = done
-		}})
-	if err == nil && seen > 0 {
-		p.SetTotal(seen) // the server's total is an estimate: end at 100%
-	}
-	p.End(err)
+		Progress: p.report})
+	p.end(err)
 	if err != nil {
 		return nil, err
 	}
 	a.log.Info("features computed", "as_of", asOf.Format(time.DateOnly), "customers", s.Matrix.Rows(),
-		"features", len(s.Features), "rows_read", seen)
+		"features", len(s.Features), "rows_read", p.seen)
 	return s, nil
+}
+
+// snapshotProgress reports the rows a feature snapshot's queries have read.
+type snapshotProgress struct {
+	p           *progress
+	seen, total int64
+}
+
+func (a *app) newSnapshotProgress(label string) *snapshotProgress {
+	return &snapshotProgress{p: a.newProgress(label, "rows read", 0)}
+}
+
+// report is the snapshot's Progress (features.Spec). The total is an
+// estimate (churn.ShareProgress) that may fall as well as rise; done /
+// total does not fall.
+func (sp *snapshotProgress) report(done, total int64) {
+	if total != sp.total {
+		sp.total = total
+		sp.p.SetTotal(total)
+	}
+	sp.p.Add(done - sp.seen)
+	sp.seen = done
+}
+
+// end ends the report; at 100% when the snapshot is done, since the
+// server's total is an estimate.
+func (sp *snapshotProgress) end(err error) {
+	if err == nil && sp.seen > 0 {
+		sp.p.SetTotal(sp.seen)
+	}
+	sp.p.End(err)
 }
 
 // labelSummary says how many customers churned in the horizon, or when the

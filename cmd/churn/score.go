@@ -62,18 +62,26 @@ thresholds instead.`,
 			defer st.Close()
 			job.Data, job.Models, job.Runs, job.Scores = st, st, st, st
 			job.Reconcile = a.reconcileScoreRuns(st)
-			p := a.newProgress("score", "customers", 0)
+			// the snapshot's rows read, then the customers scored
+			feats := a.newSnapshotProgress("features")
+			var p *progress
+			job.SnapshotProgress = feats.report
 			job.Progress = func(step string, n int64) {
 				switch step {
 				case "features":
-					p.SetTotal(n)
+					feats.end(nil)
+					p = a.newProgress("score", "customers", n)
 				case "written":
 					p.Add(n)
 				}
 			}
 			began := time.Now()
 			res, err := job.Run(ctx)
-			p.End(err)
+			if p == nil {
+				feats.end(err)
+			} else {
+				p.End(err)
+			}
 			if err != nil {
 				return err
 			}
