@@ -127,6 +127,37 @@ func (t *Table) Append(o *Table) error {
 // would fall back; done / total here is the share, which only grows. With a
 // nil progress every task gets nil.
 func ShareProgress(n int, progress func(done, total int64)) func(i int) func(done, total int64) {
+	return combineProgress(n, progress, func(sd int64, done, total []int64) int64 {
+		var share float64
+		for j := range done {
+			if total[j] > 0 {
+				share += min(1, float64(done[j])/float64(total[j])) / float64(n)
+			}
+		}
+		if share == 0 {
+			return 0
+		}
+		return max(sd, int64(float64(sd)/share+0.5))
+	})
+}
+
+// SumProgress adds up the progress of n tasks run at once (a query's
+// shards) for one callback: task i reports through the function it is
+// given. With a nil progress every task gets nil.
+func SumProgress(n int, progress func(done, total int64)) func(i int) func(done, total int64) {
+	return combineProgress(n, progress, func(_ int64, _, total []int64) int64 {
+		var st int64
+		for _, t := range total {
+			st += t
+		}
+		return st
+	})
+}
+
+// combineProgress gives each of n tasks a progress function; each report
+// tells progress the rows done by all tasks and the total that estimate
+// makes of every task's rows done and total so far.
+func combineProgress(n int, progress func(done, total int64), estimate func(sd int64, done, total []int64) int64) func(i int) func(done, total int64) {
 	var mu sync.Mutex
 	done, total := make([]int64, n), make([]int64, n)
 	return func(i int) func(d, t int64) {
@@ -138,41 +169,10 @@ func ShareProgress(n int, progress func(done, total int64)) func(i int) func(don
 			defer mu.Unlock()
 			done[i], total[i] = d, t
 			var sd int64
-			var share float64
-			for j := range n {
-				sd += done[j]
-				if total[j] > 0 {
-					share += min(1, float64(done[j])/float64(total[j])) / float64(n)
-				}
+			for _, x := range done {
+				sd += x
 			}
-			est := int64(0)
-			if share > 0 {
-				est = max(sd, int64(float64(sd)/share+0.5))
-			}
-			progress(sd, est)
-		}
-	}
-}
-
-// SumProgress adds up the progress of n tasks run at once (a snapshot's
-// sides, a query's shards) for one callback: task i reports through the
-// function it is given. With a nil progress every task gets nil.
-func SumProgress(n int, progress func(done, total int64)) func(i int) func(done, total int64) {
-	var mu sync.Mutex
-	done, total := make([]int64, n), make([]int64, n)
-	return func(i int) func(d, t int64) {
-		if progress == nil {
-			return nil
-		}
-		return func(d, t int64) {
-			mu.Lock()
-			defer mu.Unlock()
-			done[i], total[i] = d, t
-			var sd, st int64
-			for j := range n {
-				sd, st = sd+done[j], st+total[j]
-			}
-			progress(sd, st)
+			progress(sd, estimate(sd, done, total))
 		}
 	}
 }
