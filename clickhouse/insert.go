@@ -51,3 +51,36 @@ func (c *Client) InsertColumns(ctx context.Context, table string, columns []stri
 	}
 	return wrap(op, c.cfg, b.Send())
 }
+
+// insertChunks writes rows rows as one INSERT sent in blocks of at most
+// chunk rows: fill returns the columns of rows [start, end), as for
+// InsertColumns. The driver keeps one block's buffers and refills them, so
+// the string columns are not regrown for every block. The blocks are not
+// one whole: only writes that become visible afterwards (a scoring run,
+// published by its finished row) may use it.
+func (c *Client) insertChunks(ctx context.Context, table string, columns []string, rows, chunk int, fill func(start, end int) ([]any, error)) error {
+	op := "insert into " + table
+	b, err := c.conn.PrepareBatch(ctx, insertSQL(table, columns))
+	if err != nil {
+		return wrap(op, c.cfg, err)
+	}
+	for start := 0; start < rows; start += chunk {
+		data, err := fill(start, min(start+chunk, rows))
+		if err == nil && len(data) != len(columns) {
+			err = fmt.Errorf("%d columns but %d data slices", len(columns), len(data))
+		}
+		for i := 0; err == nil && i < len(data); i++ {
+			if err = b.Column(i).Append(data[i]); err != nil {
+				err = fmt.Errorf("column %s: %w", columns[i], err)
+			}
+		}
+		if err == nil {
+			err = b.Flush()
+		}
+		if err != nil {
+			_ = b.Abort()
+			return wrap(op, c.cfg, err)
+		}
+	}
+	return wrap(op, c.cfg, b.Send())
+}

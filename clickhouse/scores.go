@@ -16,7 +16,8 @@ import (
 var scoreColumns = []string{"run_id", "as_of", "customer_id", "model_version", "probability", "band", "tier",
 	"lifetime_value", "expected_loss", "reasons"}
 
-// scoreBlock is the number of score rows sent per INSERT.
+// scoreBlock is the number of score rows sent per block of the one INSERT
+// a call of WriteScores makes.
 const scoreBlock = 200_000
 
 // RecordScoreRun appends a status row for a run, stamped with the client's
@@ -31,30 +32,29 @@ func (c *Client) RecordScoreRun(ctx context.Context, runID string, asOf time.Tim
 // them (awaitReplicas), so that a run recorded as finished afterwards stays
 // whole if the replica that took the insert dies.
 func (c *Client) WriteScores(ctx context.Context, scores []churn.Score) error {
-	for start := 0; start < len(scores); start += scoreBlock {
-		end := min(start+scoreBlock, len(scores))
-		part := scores[start:end]
-		n := len(part)
-		var (
-			run, cust, band, tier, reasons = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-			asOf                           = make([]time.Time, n)
-			model                          = make([]uint32, n)
-			prob, clv, loss                = make([]float32, n), make([]float32, n), make([]float32, n)
-		)
-		for i, s := range part {
-			run[i], cust[i], band[i], tier[i] = s.RunID, s.CustomerID, string(s.Band), string(s.Tier)
+	n := min(scoreBlock, len(scores))
+	var (
+		runs, cust, band, tier, reasons = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		asOf                            = make([]time.Time, n)
+		model                           = make([]uint32, n)
+		prob, clv, loss                 = make([]float32, n), make([]float32, n), make([]float32, n)
+	)
+	err := c.insertChunks(ctx, "scores", scoreColumns, len(scores), scoreBlock, func(start, end int) ([]any, error) {
+		k := end - start
+		for i, s := range scores[start:end] {
+			runs[i], cust[i], band[i], tier[i] = s.RunID, s.CustomerID, string(s.Band), string(s.Tier)
 			asOf[i], model[i] = s.AsOf, uint32(s.ModelVersion)
 			prob[i], clv[i], loss[i] = float32(s.Probability), float32(s.LifetimeValue), float32(s.ExpectedLoss)
 			b, err := json.Marshal(reasonsJSON(s.Reasons))
 			if err != nil {
-				return err
+				return nil, err
 			}
 			reasons[i] = string(b)
 		}
-		if err := c.InsertColumns(ctx, "scores", scoreColumns,
-			[]any{run, asOf, cust, model, prob, band, tier, clv, loss, reasons}); err != nil {
-			return err
-		}
+		return []any{runs[:k], asOf[:k], cust[:k], model[:k], prob[:k], band[:k], tier[:k], clv[:k], loss[:k], reasons[:k]}, nil
+	})
+	if err != nil {
+		return err
 	}
 	// A run's rows share its as-of date: counting within its month's
 	// partition reads one month of runs, not every run kept. The date is

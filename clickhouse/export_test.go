@@ -1,0 +1,4 @@
+package clickhouse
+
+// InsertChunks exposes insertChunks to the external tests.
+var InsertChunks = (*Client).insertChunks
