@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/telcoretain/churn"
 )
@@ -97,5 +98,44 @@ func TestPolicyTargetingDefaultsToRiskAndRefusesOthers(t *testing.T) {
 	_, err := Parse("t.yaml", []byte("budget_per_cycle: 10\ntargeting: random\nactions:\n  sms: {channel: sms, cost: 1, save_rate: 0.1}\nrules:\n  - {name: r, action: sms}\n"))
 	if err == nil || !strings.Contains(err.Error(), "targeting") || !strings.Contains(err.Error(), `"random"`) {
 		t.Fatalf("err %v", err)
+	}
+}
+
+// The uplift of customers no rule acts on is never read: a plan given the
+// uplift of the actionable customers only (what jobs.Actions asks the
+// uplift model for) is the plan given everyone's.
+func TestPlanByUpliftReadsOnlyTheActionableCustomers(t *testing.T) {
+	pol := testPolicy(t, "")
+	pol.ControlShare, pol.Budget = 0.2, 1e6
+	tiers := []churn.ValueTier{"A", "B", "C"}
+	bands := []churn.RiskBand{churn.RiskHigh, churn.RiskMedium, churn.RiskLow}
+	var scores []churn.Score
+	up := map[string]float64{}
+	for i := range 300 {
+		id := fmt.Sprintf("c%03d", i)
+		scores = append(scores, score(id, tiers[i%3], bands[(i/3)%3], 0.05+0.9*math.Mod(float64(i)*0.61, 1), 100+float64(i)))
+		up[id] = math.Mod(float64(i)*0.37, 0.1) - 0.02
+	}
+	acts := pol.Actionable(scores)
+	if len(acts) == 0 || len(acts) == len(scores) {
+		t.Fatalf("%d of %d customers actionable: the test needs some of each", len(acts), len(scores))
+	}
+	only := map[string]float64{}
+	for _, s := range acts {
+		only[s.CustomerID] = up[s.CustomerID]
+		if r := pol.Match(s.Tier, s.Band, TopReason(s)); r == nil || r.Kind == churn.ActionNone {
+			t.Fatalf("%s (%s, %s) is not one a rule acts on", s.CustomerID, s.Tier, s.Band)
+		}
+	}
+	plan := func(u map[string]float64) string {
+		now := func() time.Time { return time.Date(2025, 6, 1, 8, 0, 0, 0, time.UTC) }
+		p, err := (&Planner{Policy: pol, Uplift: u, Now: now}).Plan("2025-06-01", "run-1", scores, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(p.Actions, p.Control, p.Skipped, p.Spent)
+	}
+	if all, some := plan(up), plan(only); all != some {
+		t.Fatalf("with everyone's uplift:\n%s\nwith the actionable customers' only:\n%s", all, some)
 	}
 }

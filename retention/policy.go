@@ -113,6 +113,20 @@ func (p *Policy) Match(tier churn.ValueTier, band churn.RiskBand, reason string)
 	return nil
 }
 
+// Actionable returns the scores of the customers a rule of the policy acts
+// on (a rule matches their tier, band and top reason, and its action is not
+// none), in order: the only customers a plan may contact, so the only ones
+// whose uplift it reads.
+func (p *Policy) Actionable(scores []churn.Score) []churn.Score {
+	var out []churn.Score
+	for _, s := range scores {
+		if r := p.Match(s.Tier, s.Band, TopReason(s)); r != nil && r.Kind != churn.ActionNone {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Spec returns the catalogue entry of a kind, with ok false when the policy
 // has none.
 func (p *Policy) Spec(kind churn.ActionKind) (ActionSpec, bool) {
