@@ -32,6 +32,9 @@ func (c *Client) RecordScoreRun(ctx context.Context, runID string, asOf time.Tim
 // them (awaitReplicas), so that a run recorded as finished afterwards stays
 // whole if the replica that took the insert dies.
 func (c *Client) WriteScores(ctx context.Context, scores []churn.Score) error {
+	if len(scores) == 0 {
+		return nil
+	}
 	n := min(scoreBlock, len(scores))
 	var (
 		runs, cust, band, tier, reasons = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
