@@ -65,6 +65,11 @@ func (c *Client) insertChunks(ctx context.Context, table string, columns []strin
 		return wrap(op, c.cfg, err)
 	}
 	for start := 0; start < rows; start += chunk {
+		// a cancelled run stops between blocks, not after the last
+		if err := ctx.Err(); err != nil {
+			_ = b.Abort()
+			return wrap(op, c.cfg, err)
+		}
 		data, err := fill(start, min(start+chunk, rows))
 		if err == nil && len(data) != len(columns) {
 			err = fmt.Errorf("%d columns but %d data slices", len(columns), len(data))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/telcoretain/churn/clickhouse"
@@ -49,4 +50,35 @@ func TestInsertChunksSendsEveryRowInBlocks(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Errorf("a failing fill gave %v, want boom", err)
 	}
+
+	// A cancellation stops the insert before its next block. The context
+	// reports it through Err only (its Done never closes), so the driver,
+	// which watches Done, does not cut the block being sent: only the
+	// check between blocks can stop the insert.
+	stop := &errCtx{Context: ctx}
+	var filled []int
+	err = clickhouse.InsertChunks(c, stop, "chunked", []string{"id", "n"}, 10, 3, func(start, end int) ([]any, error) {
+		filled = append(filled, start)
+		if start == 3 {
+			stop.cancelled.Store(true)
+		}
+		return []any{ids[:end-start], ns[:end-start]}, nil
+	})
+	if !errors.Is(err, context.Canceled) || !slices.Equal(filled, []int{0, 3}) {
+		t.Errorf("cancelled in the second block: %v after blocks %v, want context.Canceled after 0 3", err, filled)
+	}
+}
+
+// errCtx is a context whose Err says cancelled once told, without closing
+// Done.
+type errCtx struct {
+	context.Context
+	cancelled atomic.Bool
+}
+
+func (c *errCtx) Err() error {
+	if c.cancelled.Load() {
+		return context.Canceled
+	}
+	return c.Context.Err()
 }
