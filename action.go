@@ -52,6 +52,12 @@ var ActionStatuses = []ActionStatus{ActionQueued, ActionClaimed, ActionDone, Act
 // dead-lettered deliveries are done and failed events.
 const ActionDeliveryFailed ActionStatus = "delivery_failed"
 
+// ActionAnswered is the type of another event that is no status: the
+// customer's answer to a delivered email or sms action (accepted or
+// declined), as the campaign system reports it. The action stays done;
+// the answer replaces the outcome "delivered".
+const ActionAnswered ActionStatus = "answered"
+
 // Action is a retention action for one customer: whom to contact, how, and
 // why, with the targeting that chose it.
 type Action struct {

@@ -345,3 +345,57 @@ func TestAReplayedFailedDeliveryKeepsTheActionQueuedWithItsAttempts(t *testing.T
 		t.Fatalf("pending %+v, %v", p, err)
 	}
 }
+
+// The campaign system's answer to a delivered message: once, accepted or
+// declined, kept on replay; not for a queued or dead-lettered message, nor
+// for an action an agent works.
+func TestADeliveredMessageIsAnsweredOnceAndTheAnswerSurvivesAReplay(t *testing.T) {
+	ctx := context.Background()
+	call := churn.Action{ID: "call1", CustomerID: "c9", Cycle: "2025-06-01", Kind: churn.ActionOffer}
+	f := newDispatchFixture(t, automated("s1", churn.ActionSMS), automated("s2", churn.ActionSMS),
+		automated("e1", churn.ActionEmail), automated("e2", churn.ActionEmail), call)
+	if _, err := f.q.Answer(ctx, "s1", OutcomeAccepted, "", "campaigns"); churn.ErrorKind(err) != churn.KindConflict {
+		t.Fatalf("answering a queued sms: %v, want a conflict", err)
+	}
+	if _, err := f.q.RecordDeliveries(ctx, "dispatch", []Delivery{
+		{ActionID: "s1", Result: Delivered, Attempts: 1}, {ActionID: "s2", Result: Delivered, Attempts: 1},
+		{ActionID: "e1", Result: Delivered, Attempts: 1}, {ActionID: "e2", Result: DeadLettered, Attempts: 5}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.q.Answer(ctx, "s1", OutcomeUnreachable, "", "campaigns"); churn.ErrorKind(err) != churn.KindInvalid {
+		t.Fatalf("answer unreachable: %v, want invalid", err)
+	}
+	a, err := f.q.Answer(ctx, "s1", OutcomeAccepted, "clicked", "campaigns")
+	if err != nil || a.Status != churn.ActionDone || a.Outcome != OutcomeAccepted || a.Note != "clicked" {
+		t.Fatalf("answered s1: %+v, %v", a, err)
+	}
+	if a, err := f.q.Answer(ctx, "e1", OutcomeDeclined, "", "campaigns"); err != nil || a.Outcome != OutcomeDeclined {
+		t.Fatalf("answered e1: %+v, %v", a, err)
+	}
+	events := f.log.Len()
+	if a, err := f.q.Answer(ctx, "s1", OutcomeAccepted, "clicked", "campaigns"); err != nil || a.Outcome != OutcomeAccepted {
+		t.Fatalf("the same answer again: %+v, %v", a, err)
+	}
+	if n := f.log.Len(); n != events {
+		t.Errorf("a repeated answer wrote %d events", n-events)
+	}
+	for id, why := range map[string]string{"s1": "answered already", "e2": "dead-lettered", "call1": "an agent's action", "nope": "unknown"} {
+		want := churn.KindConflict
+		if id == "nope" {
+			want = churn.KindNotFound
+		}
+		if _, err := f.q.Answer(ctx, id, OutcomeDeclined, "", "campaigns"); churn.ErrorKind(err) != want {
+			t.Errorf("answering %s (%s): %v, want %s", id, why, err, want)
+		}
+	}
+
+	again := NewQueue(f.log, QueueOptions{Now: f.clk.Now})
+	if err := again.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{"s1": OutcomeAccepted, "s2": OutcomeDelivered, "e1": OutcomeDeclined, "e2": OutcomeDeadLettered} {
+		if a, err := again.Get(id); err != nil || a.Outcome != want {
+			t.Errorf("%s after replay: %+v, %v; want outcome %s", id, a, err, want)
+		}
+	}
+}

@@ -424,6 +424,31 @@ func (q *Queue) Complete(ctx context.Context, id, agent, outcome, note, actor st
 	})
 }
 
+// Answer records the customer's answer to a delivered email or sms action
+// (accepted or declined), which the campaign system reports after the
+// dispatcher handed the message over: the action stays done, with the
+// answer as its outcome, so the learned acceptance of messages counts it.
+// A message is answered once; the same answer again is a retry and writes
+// nothing.
+func (q *Queue) Answer(ctx context.Context, id, outcome, note, actor string) (churn.Action, error) {
+	const op = "answer action"
+	if outcome != OutcomeAccepted && outcome != OutcomeDeclined {
+		return churn.Action{}, churn.Invalid(op, "outcome", "%q: want accepted or declined", outcome)
+	}
+	return q.change(ctx, id, churn.ActionAnswered, actor, func(a *churn.Action) error {
+		switch {
+		case !a.Kind.Automated():
+			return churn.Errorf(churn.KindConflict, op, "action %s is a %s action: its agent's completion is its answer", id, a.Kind)
+		case a.Status == churn.ActionDone && a.Outcome == outcome && a.Note == note:
+			return errRepeated
+		case a.Status != churn.ActionDone || a.Outcome != OutcomeDelivered:
+			return churn.Errorf(churn.KindConflict, op, "action %s is %s%s: only a delivered message can be answered, once", id, a.Status, outcomeSuffix(a))
+		}
+		a.Outcome, a.Note = outcome, note
+		return nil
+	})
+}
+
 // Cancel takes an action out of the queue for good.
 func (q *Queue) Cancel(ctx context.Context, id, note, actor string) (churn.Action, error) {
 	return q.change(ctx, id, churn.ActionCancelled, actor, func(a *churn.Action) error {

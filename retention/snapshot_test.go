@@ -33,7 +33,7 @@ var snapStart = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 // fencing tokens, and late landings, ordered by landing time.
 func randomHistory(rng *rand.Rand, n int) []landing {
 	types := []churn.ActionStatus{churn.ActionQueued, churn.ActionQueued, churn.ActionControl, churn.ActionClaimed, churn.ActionClaimed,
-		churn.ActionDone, churn.ActionFailed, churn.ActionCancelled, "bogus"}
+		churn.ActionDone, churn.ActionFailed, churn.ActionCancelled, churn.ActionAnswered, "bogus"}
 	pick := func(vs ...string) string { return vs[rng.IntN(len(vs))] }
 	var out []landing
 	t, term := snapStart, uint64(1)
@@ -56,7 +56,7 @@ func randomHistory(rng *rand.Rand, n int) []landing {
 			Kind: churn.ActionKind(pick("offer", "sms", "specialist_call")), Offer: pick("", "discount10"), Channel: pick("phone", "sms"),
 			Cost: float64(rng.IntN(500)) / 10, Priority: rng.IntN(4), Value: rng.NormFloat64() * 100, Status: typ,
 			Agent: pick("", "ann", "bob"), LeaseUntil: t.Add(time.Duration(rng.IntN(40)-5) * time.Minute).Truncate(time.Second),
-			Outcome: pick("", OutcomeAccepted, OutcomeUnreachable), Note: pick("", "called twice", "é ✓"),
+			Outcome: pick("", OutcomeAccepted, OutcomeDeclined, OutcomeUnreachable, OutcomeDelivered), Note: pick("", "called twice", "é ✓"),
 			RunID: "run1", Rule: pick("r1", RuleManual), Tier: churn.ValueTier(pick("high", "low")), Band: churn.RiskBand(pick("high", "medium")),
 			Reason: pick("price", ""), Probability: rng.Float64(), LifetimeValue: rng.Float64() * 1000}
 		if rng.IntN(30) == 0 {

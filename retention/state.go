@@ -101,6 +101,11 @@ func (s *state) check(e *churn.ActionEvent) error {
 		if a.Status == churn.ActionQueued && a.Kind.Automated() {
 			return nil
 		}
+	case churn.ActionAnswered:
+		// once: the answer to a delivered message, not to another answer
+		if a.Status == churn.ActionDone && a.Kind.Automated() && a.Outcome == OutcomeDelivered {
+			return nil
+		}
 	case churn.ActionCancelled:
 		if a.Status == churn.ActionQueued || a.Status == churn.ActionClaimed {
 			return nil

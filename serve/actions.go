@@ -29,6 +29,8 @@ type ActionWorker interface {
 	ClaimCycle(ctx context.Context, agent, actor string, limit int, cycle string) ([]churn.Action, error)
 	Complete(ctx context.Context, id, agent, outcome, note, actor string) (churn.Action, error)
 	Cancel(ctx context.Context, id, note, actor string) (churn.Action, error)
+	// Answer records a customer's answer to a delivered email or sms action.
+	Answer(ctx context.Context, id, outcome, note, actor string) (churn.Action, error)
 }
 
 // ActionAdder queues a manual action.
@@ -269,6 +271,21 @@ func (s *Server) cancelAction(c *gin.Context) {
 		return
 	}
 	a, err := q.Cancel(c.Request.Context(), c.Param("id"), req.Note, c.GetString(ctxActor))
+	s.answerAction(c, http.StatusOK, a, err)
+}
+
+// answerMessage records the customer's answer to a delivered email or sms
+// action, as the campaign system reports it.
+func (s *Server) answerMessage(c *gin.Context) {
+	var req answerRequest
+	if !s.bind(c, &req) {
+		return
+	}
+	q := s.actions(c)
+	if q == nil {
+		return
+	}
+	a, err := q.Answer(c.Request.Context(), c.Param("id"), req.Outcome, req.Note, c.GetString(ctxActor))
 	s.answerAction(c, http.StatusOK, a, err)
 }
 

@@ -116,6 +116,21 @@ func (r *completeRequest) validate() error {
 	return nil
 }
 
+type answerRequest struct {
+	Outcome string `json:"outcome"`
+	Note    string `json:"note"`
+}
+
+func (r *answerRequest) validate() error {
+	if r.Outcome != retention.OutcomeAccepted && r.Outcome != retention.OutcomeDeclined {
+		return invalid("outcome", "%q: want accepted or declined", r.Outcome)
+	}
+	if len(r.Note) > maxNoteLen {
+		return invalid("note", "is %d bytes; at most %d", len(r.Note), maxNoteLen)
+	}
+	return nil
+}
+
 type cancelRequest struct {
 	Note string `json:"note"`
 }

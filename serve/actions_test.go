@@ -280,3 +280,42 @@ func TestClaimsAndCompletionsAreRecordedUnderTheKeysNameAndOnlyAnAdminActsForAno
 		t.Fatalf("/v1/me of bob's key: %+v", me)
 	}
 }
+
+// The campaign system reports the answers to delivered messages through
+// POST /v1/actions/{id}/answer: a delivered sms is answered once, a queued
+// one or an agent's offer cannot be, and a viewer may not answer.
+func TestTheAnswerRouteRecordsTheAnswerToADeliveredMessage(t *testing.T) {
+	e := newActionEnv(t, 3)
+	ctx := context.Background()
+	sms := []churn.Action{
+		{ID: "s1", CustomerID: "C00001", Cycle: "2025-06-01", Kind: churn.ActionSMS, Channel: "sms", Tier: churn.TierC},
+		{ID: "s2", CustomerID: "C00002", Cycle: "2025-06-01", Kind: churn.ActionSMS, Channel: "sms", Tier: churn.TierC}}
+	if _, err := e.queue.Enqueue(ctx, "test", sms, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.queue.RecordDeliveries(ctx, "dispatch", []retention.Delivery{{ActionID: "s1", Result: retention.Delivered, Attempts: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, target, body, key string
+		want                    int
+	}{
+		{"as viewer", "/v1/actions/s1/answer", `{"outcome":"accepted"}`, viewerKey, 403},
+		{"a bad outcome", "/v1/actions/s1/answer", `{"outcome":"unreachable"}`, agentKey, 400},
+		{"an unknown field", "/v1/actions/s1/answer", `{"outcome":"accepted","agent":"ann"}`, agentKey, 400},
+		{"unknown action", "/v1/actions/nope/answer", `{"outcome":"accepted"}`, agentKey, 404},
+		{"a queued sms", "/v1/actions/s2/answer", `{"outcome":"accepted"}`, agentKey, 409},
+		{"an agent's offer", "/v1/actions/a00000/answer", `{"outcome":"accepted"}`, agentKey, 409},
+		{"answer", "/v1/actions/s1/answer", `{"outcome":"accepted","note":"redeemed the bonus"}`, agentKey, 200},
+		{"the same again", "/v1/actions/s1/answer", `{"outcome":"accepted","note":"redeemed the bonus"}`, agentKey, 200},
+		{"another answer", "/v1/actions/s1/answer", `{"outcome":"declined"}`, agentKey, 409},
+	} {
+		if rec := e.do("POST", c.target, c.body, bearer(c.key)...); rec.Code != c.want {
+			t.Errorf("%s: %d, want %d: %s", c.name, rec.Code, c.want, rec.Body)
+		}
+	}
+	got := decode[actionJSON](t, e.do("GET", "/v1/actions/s1", ""))
+	if got.Status != "done" || got.Outcome != "accepted" || got.Note != "redeemed the bonus" {
+		t.Fatalf("answered sms %+v", got)
+	}
+}

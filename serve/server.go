@@ -189,6 +189,7 @@ func (s *Server) routes() *gin.Engine {
 	agent.POST("/actions/claim", s.claimActions)
 	agent.POST("/actions/:id/complete", s.completeAction)
 	agent.POST("/actions/:id/cancel", s.cancelAction)
+	agent.POST("/actions/:id/answer", s.answerMessage)
 	admin.POST("/customers/:id/actions", s.addCustomerAction)
 	admin.GET("/policy", s.policy)
 	return e

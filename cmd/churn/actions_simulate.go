@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/clickhouse"
@@ -42,7 +43,9 @@ queued action through the running API (` + "`churn serve`" + `) and complete eac
 answer drawn from the synthetic world (accepted, declined, unreachable, by
 --accept-rate and --unreachable); they act as several agents, so the key is
 an admin's. Email and sms actions the dispatcher delivered get an answer
-from the same world (the customer reacted, or not). Then, for each accepted action, the world
+from the same world (the customer reacted, or not), which it records as the
+campaign system would (POST /v1/actions/{id}/answer: accepted or declined;
+a message nobody read stays delivered). Then, for each accepted action, the world
 decides whether it kept a would-be churner, by action kind and the reason
 of the customer's churn event (--save-rate; offers keep price-driven
 churners, specialist calls those leaving over service or the network,
@@ -113,6 +116,10 @@ the API serves that same database (GET /v1/me names it).`,
 			if err != nil {
 				return err
 			}
+			answered, err := cl.answer(ctx, delivered, agents)
+			if err != nil {
+				return err
+			}
 			worked = append(worked, delivered...)
 			counts := map[string]int{}
 			for _, w := range worked {
@@ -120,6 +127,7 @@ the API serves that same database (GET /v1/me names it).`,
 			}
 			fmt.Fprintf(a.stdout, "worked %d actions through %s: accepted %d, declined %d, unreachable %d\n", len(worked), apiURL,
 				counts[retention.OutcomeAccepted], counts[retention.OutcomeDeclined], counts[retention.OutcomeUnreachable])
+			fmt.Fprintf(a.stdout, "answered %d of %d delivered messages as the campaign system would\n", answered, len(delivered))
 			return applyEffect(ctx, a, st, eff, worked, pol.HorizonDays)
 		},
 	}
@@ -442,6 +450,26 @@ func (c *agentClient) delivered(ctx context.Context, eff synth.RetentionEffect, 
 		}
 	}
 	return out, nil
+}
+
+// answer records, as the campaign system would, the answers of the
+// delivered messages whose customer answered (accepted or declined; one
+// who never read it leaves the message delivered), on workers goroutines,
+// and returns how many it recorded.
+func (c *agentClient) answer(ctx context.Context, delivered []workedAction, workers int) (int, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(workers, 1))
+	n := 0
+	for _, w := range delivered {
+		if w.Outcome != retention.OutcomeAccepted && w.Outcome != retention.OutcomeDeclined {
+			continue
+		}
+		n++
+		g.Go(func() error {
+			return c.post(gctx, "/v1/actions/"+w.ActionID+"/answer", map[string]any{"outcome": w.Outcome, "note": "synthetic campaign system"}, nil)
+		})
+	}
+	return n, g.Wait()
 }
 
 func (c *agentClient) post(ctx context.Context, path string, body, out any) error {

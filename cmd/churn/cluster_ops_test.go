@@ -158,6 +158,17 @@ func clusterRetentionCycle(t, parent *testing.T, cfg clickhouse.Config, c *click
 		t.Errorf("action_events: %d done or failed events of %d actions (%v), simulate worked %d", ended, actions, err, worked)
 	}
 
+	// The answers of delivered messages, as the campaign system reports
+	// them, are events of their own.
+	if m := regexp.MustCompile(`answered (\d+) of \d+ delivered messages`).FindStringSubmatch(out); m == nil {
+		t.Errorf("simulate did not say how many messages it answered:\n%s", out)
+	} else {
+		var got uint64
+		if err := c.Conn().QueryRow(ctx, "SELECT count() FROM action_events WHERE event = 'answered'").Scan(&got); err != nil || strconv.FormatUint(got, 10) != m[1] {
+			t.Errorf("action_events: %d answered events (%v), simulate answered %s", got, err, m[1])
+		}
+	}
+
 	out, errOut, code = run(t, append([]string{"actions", "outcomes"}, db...)...)
 	if code != 0 || !strings.Contains(out, "of cycles ["+cycle+"]") || strings.Contains(out, "labelled 0 customers") {
 		t.Errorf("outcomes: exit %d, want cycle %s labelled\n%s%s", code, cycle, out, errOut)
