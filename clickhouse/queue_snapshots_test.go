@@ -133,3 +133,52 @@ func TestQueueSnapshotWithoutHeaderIsNeverListedAndIsDroppedLater(t *testing.T) 
 		t.Fatalf("chunks left %q, want %q", chunks, want)
 	}
 }
+
+// A message's answer goes through ClickHouse like any event: a queue read
+// back from the log, and one started from a snapshot taken after the
+// answer, both show it.
+func TestAnAnsweredMessageIsReadBackFromTheLogAndFromASnapshot(t *testing.T) {
+	c, _ := chtest.NewDB(t)
+	ctx := context.Background()
+	clock := clocktest.New(time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC))
+	q := retention.NewQueue(c, retention.QueueOptions{Now: clock.Now, Snapshots: c, WriteSnapshots: true, Writer: "test"})
+	if err := q.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs := []churn.Action{
+		{ID: "m1", CustomerID: "c1", Cycle: "2026-04-01", Kind: churn.ActionSMS, Channel: "sms", Tier: churn.TierC},
+		{ID: "m2", CustomerID: "c2", Cycle: "2026-04-01", Kind: churn.ActionEmail, Channel: "email", Tier: churn.TierB}}
+	if _, err := q.Enqueue(ctx, "job:actions", msgs, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.RecordDeliveries(ctx, "job:dispatch", []retention.Delivery{
+		{ActionID: "m1", Result: retention.Delivered, Attempts: 1}, {ActionID: "m2", Result: retention.Delivered, Attempts: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Answer(ctx, "m1", retention.OutcomeAccepted, "redeemed", "campaigns"); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, r *retention.Queue) {
+		t.Helper()
+		if err := r.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range map[string]string{"m1": retention.OutcomeAccepted, "m2": retention.OutcomeDelivered} {
+			if a, err := r.Get(id); err != nil || a.Status != churn.ActionDone || a.Outcome != want {
+				t.Errorf("%s: %s is %+v (%v), want done with outcome %s", what, id, a, err, want)
+			}
+		}
+	}
+	clock.Add(time.Minute)
+	check("from the log", retention.NewQueue(c, retention.QueueOptions{Now: clock.Now}))
+	clock.Add(time.Hour) // a snapshot holds the settled events only
+	if _, ok, err := q.WriteSnapshot(ctx); err != nil || !ok {
+		t.Fatalf("snapshot written %v: %v", ok, err)
+	}
+	clock.Add(time.Minute)
+	check("from the snapshot", retention.NewQueue(c, retention.QueueOptions{Now: clock.Now, Snapshots: c}))
+	var n uint64
+	if err := c.Conn().QueryRow(ctx, "SELECT count() FROM action_events WHERE event = 'answered' AND outcome = 'accepted'").Scan(&n); err != nil || n != 1 {
+		t.Errorf("%d answered events in action_events (%v), want 1", n, err)
+	}
+}
