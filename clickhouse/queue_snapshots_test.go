@@ -9,19 +9,28 @@ import (
 	"time"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/clickhouse/chtest"
 	"github.com/telcoretain/churn/internal/clocktest"
 	"github.com/telcoretain/churn/retention"
 )
 
-func TestQueueFromSnapshotAndLaterEventsEqualsFullReplay(t *testing.T) {
+// snapshotWriter is a fresh database and a loaded queue on it that writes
+// snapshots, on a test clock.
+func snapshotWriter(t *testing.T) (*clickhouse.Client, *clocktest.Clock, *retention.Queue) {
+	t.Helper()
 	c, _ := chtest.NewDB(t)
-	ctx := context.Background()
 	clock := clocktest.New(time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC))
-	writer := retention.NewQueue(c, retention.QueueOptions{Now: clock.Now, Snapshots: c, WriteSnapshots: true, Writer: "test"})
-	if err := writer.Load(ctx); err != nil {
+	q := retention.NewQueue(c, retention.QueueOptions{Now: clock.Now, Snapshots: c, WriteSnapshots: true, Writer: "test"})
+	if err := q.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	return c, clock, q
+}
+
+func TestQueueFromSnapshotAndLaterEventsEqualsFullReplay(t *testing.T) {
+	c, clock, writer := snapshotWriter(t)
+	ctx := context.Background()
 	// Enough actions for two chunks, some worked before the snapshot.
 	var plan []churn.Action
 	for i := range 9000 {
@@ -138,13 +147,8 @@ func TestQueueSnapshotWithoutHeaderIsNeverListedAndIsDroppedLater(t *testing.T) 
 // back from the log, and one started from a snapshot taken after the
 // answer, both show it.
 func TestAnAnsweredMessageIsReadBackFromTheLogAndFromASnapshot(t *testing.T) {
-	c, _ := chtest.NewDB(t)
+	c, clock, q := snapshotWriter(t)
 	ctx := context.Background()
-	clock := clocktest.New(time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC))
-	q := retention.NewQueue(c, retention.QueueOptions{Now: clock.Now, Snapshots: c, WriteSnapshots: true, Writer: "test"})
-	if err := q.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
 	msgs := []churn.Action{
 		{ID: "m1", CustomerID: "c1", Cycle: "2026-04-01", Kind: churn.ActionSMS, Channel: "sms", Tier: churn.TierC},
 		{ID: "m2", CustomerID: "c2", Cycle: "2026-04-01", Kind: churn.ActionEmail, Channel: "email", Tier: churn.TierB}}
