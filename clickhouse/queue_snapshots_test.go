@@ -20,12 +20,20 @@ import (
 func snapshotWriter(t *testing.T) (*clickhouse.Client, *clocktest.Clock, *retention.Queue) {
 	t.Helper()
 	c, _ := chtest.NewDB(t)
+	clock, q := snapshotQueue(t, c)
+	return c, clock, q
+}
+
+// snapshotQueue is a loaded queue on c that writes snapshots, on a test
+// clock.
+func snapshotQueue(t *testing.T, c *clickhouse.Client) (*clocktest.Clock, *retention.Queue) {
+	t.Helper()
 	clock := clocktest.New(time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC))
 	q := retention.NewQueue(c, retention.QueueOptions{Now: clock.Now, Snapshots: c, WriteSnapshots: true, Writer: "test"})
 	if err := q.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return c, clock, q
+	return clock, q
 }
 
 func TestQueueFromSnapshotAndLaterEventsEqualsFullReplay(t *testing.T) {
@@ -148,6 +156,21 @@ func TestQueueSnapshotWithoutHeaderIsNeverListedAndIsDroppedLater(t *testing.T) 
 // answer, both show it.
 func TestAnAnsweredMessageIsReadBackFromTheLogAndFromASnapshot(t *testing.T) {
 	c, clock, q := snapshotWriter(t)
+	answeredMessage(t, c, clock, q)
+}
+
+// On a cluster the answer is an event of the Distributed action_events,
+// sharded by customer like the rest of the log.
+func TestClusterAnsweredMessageIsReadBackFromTheLogAndFromASnapshot(t *testing.T) {
+	c, _ := chtest.NewClusterDB(t)
+	clock, q := snapshotQueue(t, c)
+	answeredMessage(t, c, clock, q)
+}
+
+// answeredMessage delivers two messages through q, answers one, and checks
+// that queues read from the log and from a snapshot show the answer.
+func answeredMessage(t *testing.T, c *clickhouse.Client, clock *clocktest.Clock, q *retention.Queue) {
+	t.Helper()
 	ctx := context.Background()
 	msgs := []churn.Action{
 		{ID: "m1", CustomerID: "c1", Cycle: "2026-04-01", Kind: churn.ActionSMS, Channel: "sms", Tier: churn.TierC},
