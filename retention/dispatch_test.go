@@ -359,7 +359,7 @@ func TestADeliveredMessageIsAnsweredOnceAndTheAnswerSurvivesAReplay(t *testing.T
 	}
 	if _, err := f.q.RecordDeliveries(ctx, "dispatch", []Delivery{
 		{ActionID: "s1", Result: Delivered, Attempts: 1}, {ActionID: "s2", Result: Delivered, Attempts: 1},
-		{ActionID: "e1", Result: Delivered, Attempts: 1}, {ActionID: "e2", Result: DeadLettered, Attempts: 5}}); err != nil {
+		{ActionID: "e1", Result: Delivered, Attempts: 1, Detail: "actions-2025-06-01-email.csv"}, {ActionID: "e2", Result: DeadLettered, Attempts: 5}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.q.Answer(ctx, "s1", OutcomeUnreachable, "", "campaigns"); churn.ErrorKind(err) != churn.KindInvalid {
@@ -369,8 +369,8 @@ func TestADeliveredMessageIsAnsweredOnceAndTheAnswerSurvivesAReplay(t *testing.T
 	if err != nil || a.Status != churn.ActionDone || a.Outcome != OutcomeAccepted || a.Note != "clicked" {
 		t.Fatalf("answered s1: %+v, %v", a, err)
 	}
-	if a, err := f.q.Answer(ctx, "e1", OutcomeDeclined, "", "campaigns"); err != nil || a.Outcome != OutcomeDeclined {
-		t.Fatalf("answered e1: %+v, %v", a, err)
+	if a, err := f.q.Answer(ctx, "e1", OutcomeDeclined, "", "campaigns"); err != nil || a.Outcome != OutcomeDeclined || a.Note != "actions-2025-06-01-email.csv" {
+		t.Fatalf("answered e1 without a note: %+v, %v; want declined with the dispatcher's note", a, err)
 	}
 	events := f.log.Len()
 	if a, err := f.q.Answer(ctx, "s1", OutcomeAccepted, "clicked", "campaigns"); err != nil || a.Outcome != OutcomeAccepted {

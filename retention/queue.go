@@ -429,7 +429,7 @@ func (q *Queue) Complete(ctx context.Context, id, agent, outcome, note, actor st
 // dispatcher handed the message over: the action stays done, with the
 // answer as its outcome, so the learned acceptance of messages counts it.
 // A message is answered once; the same answer again is a retry and writes
-// nothing.
+// nothing. An answer without a note keeps the dispatcher's.
 func (q *Queue) Answer(ctx context.Context, id, outcome, note, actor string) (churn.Action, error) {
 	const op = "answer action"
 	if outcome != OutcomeAccepted && outcome != OutcomeDeclined {
@@ -439,12 +439,15 @@ func (q *Queue) Answer(ctx context.Context, id, outcome, note, actor string) (ch
 		switch {
 		case !a.Kind.Automated():
 			return churn.Errorf(churn.KindConflict, op, "action %s is a %s action: its agent's completion is its answer", id, a.Kind)
-		case a.Status == churn.ActionDone && a.Outcome == outcome && a.Note == note:
+		case a.Status == churn.ActionDone && a.Outcome == outcome && (note == "" || a.Note == note):
 			return errRepeated
 		case a.Status != churn.ActionDone || a.Outcome != OutcomeDelivered:
 			return churn.Errorf(churn.KindConflict, op, "action %s is %s%s: only a delivered message can be answered, once", id, a.Status, outcomeSuffix(a))
 		}
-		a.Outcome, a.Note = outcome, note
+		a.Outcome = outcome
+		if note != "" { // else the dispatcher's (the receiver's answer, the file) stays
+			a.Note = note
+		}
 		return nil
 	})
 }
