@@ -369,9 +369,6 @@ func (c *Client) AddSyntheticChurnEvents(ctx context.Context, ids []string, days
 	for i := range ids {
 		reasons[i], kinds[i] = reason, "voluntary"
 	}
-	if err := c.InsertColumns(ctx, "churn_events", []string{"customer_id", "churned_at", "reason", "kind"},
-		[]any{ids, days, reasons, kinds}); err != nil {
-		return err
-	}
-	return c.awaitAgreed(ctx, "replicate the synthetic churn events", "churn_events", "churn events")
+	return c.insertAgreed(ctx, "churn_events", "churn events", []string{"customer_id", "churned_at", "reason", "kind"},
+		[]any{ids, days, reasons, kinds})
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
 // insertSQL builds "INSERT INTO table (a, b, c)". ClickHouse 18.16 needs the
@@ -36,20 +38,37 @@ func (c *Client) insertRow(ctx context.Context, table string, columns []string, 
 // partition.
 func (c *Client) InsertColumns(ctx context.Context, table string, columns []string, data []any) error {
 	op := "insert into " + table
-	if len(columns) != len(data) {
-		return fmt.Errorf("%s: %d columns but %d data slices", op, len(columns), len(data))
+	if err := checkColumns(columns, data); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	b, err := c.conn.PrepareBatch(ctx, insertSQL(table, columns))
 	if err != nil {
 		return wrap(op, c.cfg, err)
 	}
-	for i, col := range data {
-		if err := b.Column(i).Append(col); err != nil {
-			_ = b.Abort()
-			return wrap(fmt.Sprintf("%s: column %s", op, columns[i]), c.cfg, err)
-		}
+	if err := appendColumns(b, columns, data); err != nil {
+		_ = b.Abort()
+		return wrap(op, c.cfg, err)
 	}
 	return wrap(op, c.cfg, b.Send())
+}
+
+// checkColumns says whether data has one slice per column.
+func checkColumns(columns []string, data []any) error {
+	if len(columns) != len(data) {
+		return fmt.Errorf("%d columns but %d data slices", len(columns), len(data))
+	}
+	return nil
+}
+
+// appendColumns appends one block given column by column (InsertColumns'
+// data) to b.
+func appendColumns(b driver.Batch, columns []string, data []any) error {
+	for i, col := range data {
+		if err := b.Column(i).Append(col); err != nil {
+			return fmt.Errorf("column %s: %w", columns[i], err)
+		}
+	}
+	return nil
 }
 
 // insertChunks writes rows rows as one INSERT sent in blocks of at most
@@ -71,13 +90,11 @@ func (c *Client) insertChunks(ctx context.Context, table string, columns []strin
 			return wrap(op, c.cfg, err)
 		}
 		data, err := fill(start, min(start+chunk, rows))
-		if err == nil && len(data) != len(columns) {
-			err = fmt.Errorf("%d columns but %d data slices", len(columns), len(data))
+		if err == nil {
+			err = checkColumns(columns, data)
 		}
-		for i := 0; err == nil && i < len(data); i++ {
-			if err = b.Column(i).Append(data[i]); err != nil {
-				err = fmt.Errorf("column %s: %w", columns[i], err)
-			}
+		if err == nil {
+			err = appendColumns(b, columns, data)
 		}
 		if err == nil {
 			err = b.Flush()

@@ -49,9 +49,17 @@ func (c *Client) AddSyntheticTopups(ctx context.Context, ids []string, from, end
 			customers, days, amounts = append(customers, id), append(days, d), append(amounts, amount)
 		}
 	}
-	if err := c.InsertColumns(ctx, "topups", []string{"topup_id", "customer_id", "topped_up_at", "amount"},
-		[]any{topupIDs, customers, days, amounts}); err != nil {
+	return c.insertAgreed(ctx, "topups", "top-ups", []string{"topup_id", "customer_id", "topped_up_at", "amount"},
+		[]any{topupIDs, customers, days, amounts})
+}
+
+// insertAgreed writes the synthetic rows of table (what names them in
+// messages) and, on a cluster, returns once the replicas of each shard hold
+// the same rows (awaitAgreed), so that what reads them next reads them from
+// either replica.
+func (c *Client) insertAgreed(ctx context.Context, table, what string, columns []string, data []any) error {
+	if err := c.InsertColumns(ctx, table, columns, data); err != nil {
 		return err
 	}
-	return c.awaitAgreed(ctx, "replicate the synthetic top-ups", "topups", "top-ups")
+	return c.awaitAgreed(ctx, "replicate the synthetic "+what, table, what)
 }

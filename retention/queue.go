@@ -435,14 +435,15 @@ func (q *Queue) Answer(ctx context.Context, id, outcome, note, actor string) (ch
 	if outcome != OutcomeAccepted && outcome != OutcomeDeclined {
 		return churn.Action{}, churn.Invalid(op, "outcome", "%q: want accepted or declined", outcome)
 	}
+	// Which actions take an answer is the log's rule (state.check): a
+	// delivered message, once.
 	return q.change(ctx, id, churn.ActionAnswered, actor, func(a *churn.Action) error {
 		switch {
 		case !a.Kind.Automated():
+			// before the retry case: an agent's accepted offer is no answer
 			return churn.Errorf(churn.KindConflict, op, "action %s is a %s action: its agent's completion is its answer", id, a.Kind)
 		case a.Status == churn.ActionDone && a.Outcome == outcome && (note == "" || a.Note == note):
 			return errRepeated
-		case a.Status != churn.ActionDone || a.Outcome != OutcomeDelivered:
-			return churn.Errorf(churn.KindConflict, op, "action %s is %s%s: only a delivered message can be answered, once", id, a.Status, outcomeSuffix(a))
 		}
 		a.Outcome = outcome
 		if note != "" { // else the dispatcher's (the receiver's answer, the file) stays
