@@ -128,7 +128,7 @@ func (s *Scoring) Run(ctx context.Context) (*ScoreResult, error) {
 		}
 	}
 	if err == nil {
-		err = s.Runs.RecordScoreRun(ctx, res.RunID, asOf, champ, churn.ScoreRunFinished, len(scores), "")
+		err = s.record(ctx, res, churn.ScoreRunFinished, len(scores), "")
 	}
 	if err != nil {
 		ferr := s.markFailed(ctx, res, err.Error())
@@ -144,12 +144,20 @@ func (s *Scoring) Run(ctx context.Context) (*ScoreResult, error) {
 
 // markFailed records the run as failed, best effort: the run is invisible to
 // readers either way, and when the mark cannot be written the next run's
-// Reconcile finds the run abandoned. It writes on a context a cancellation
-// has not ended, within a bound so that a hung ClickHouse cannot hold it.
+// Reconcile finds the run abandoned.
 func (s *Scoring) markFailed(ctx context.Context, res *ScoreResult, msg string) error {
+	return s.record(ctx, res, churn.ScoreRunFailed, 0, msg)
+}
+
+// record writes a status row of the run on a context a cancellation has not
+// ended, within a bound so that a hung ClickHouse cannot hold it. A signal
+// must not cut the finished row in half: cancelled while its insert is on
+// the wire, the row could land while the run is reported failed, and readers
+// would see a run its command called failed.
+func (s *Scoring) record(ctx context.Context, res *ScoreResult, status churn.ScoreRunStatus, rows int, msg string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	return s.Runs.RecordScoreRun(ctx, res.RunID, res.AsOf, res.ModelVersion, churn.ScoreRunFailed, 0, msg)
+	return s.Runs.RecordScoreRun(ctx, res.RunID, res.AsOf, res.ModelVersion, status, rows, msg)
 }
 
 // compute builds the snapshot with the champion's features and scores it.

@@ -117,3 +117,49 @@ func TestScoringRefusesWithoutAChampionOrWithBadBands(t *testing.T) {
 		t.Fatalf("bad bands: %v, calls %v; want invalid and nothing written", err, st.calls)
 	}
 }
+
+// landingRuns records a run's status and then reports its context's end,
+// as an insert cancelled while on the wire can: the row lands, the call
+// fails.
+type landingRuns struct{ *memStore }
+
+func (r landingRuns) RecordScoreRun(ctx context.Context, runID string, asOf time.Time, v churn.ModelVersion, status churn.ScoreRunStatus, rows int, errMsg string) error {
+	if err := r.memStore.RecordScoreRun(ctx, runID, asOf, v, status, rows, errMsg); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// signalAfterWrite writes the scores, then cancels the run's context: a
+// SIGTERM that arrives as the rows are written.
+type signalAfterWrite struct {
+	*memStore
+	cancel context.CancelFunc
+}
+
+func (w signalAfterWrite) WriteScores(ctx context.Context, scores []churn.Score) error {
+	err := w.memStore.WriteScores(ctx, scores)
+	w.cancel()
+	return err
+}
+
+// A signal between the last row written and the run recorded finished must
+// not leave a finished run that the command reports failed: the finished
+// row is written whole, or the run fails without it.
+func TestASignalAfterTheRowsNeverLeavesAFinishedRunReportedFailed(t *testing.T) {
+	st := withChampion(t, 300)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	j := scoring(st)
+	j.Runs, j.Scores = landingRuns{st}, signalAfterWrite{st, cancel}
+	res, err := j.Run(ctx)
+	// score_runs only appends: a finished row once written stays visible
+	// (LatestFinishedRun), whatever is written after it, so the calls tell.
+	finished := slices.Contains(st.calls, "RecordScoreRun finished")
+	switch {
+	case err == nil && !finished:
+		t.Fatalf("run %s succeeded without a finished row: calls %v", res.RunID, st.calls)
+	case err != nil && finished:
+		t.Fatalf("the run failed (%v) but its finished row was written: calls %v", err, st.calls)
+	}
+}
