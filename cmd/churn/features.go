@@ -131,7 +131,7 @@ type snapshotProgress struct {
 }
 
 func (a *app) newSnapshotProgress(label string) *snapshotProgress {
-	return &snapshotProgress{p: a.newProgress(label, "rows read", 0)}
+	return &snapshotProgress{p: a.newEstimatedProgress(label, "rows read")}
 }
 
 // report is the snapshot's Progress (features.Spec). The total is an

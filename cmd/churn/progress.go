@@ -24,13 +24,32 @@ type progress struct {
 	lastLog  time.Time
 	bar      *progressbar.ProgressBar
 	finished bool
+	// estimated: the total is an estimate that firms up as the work goes
+	// (a snapshot's sides: churn.ShareProgress), so an ETA is given only
+	// from etaFromPercent on. Before that it can be absurd: after 4 s of
+	// a million-customer snapshot the rows read said 1 h 27 min.
+	estimated bool
 }
+
+// etaFromPercent is where an estimated total's ETA starts to mean
+// something.
+const etaFromPercent = 10
 
 const progressLogEvery = 3 * time.Second
 
 // newProgress starts reporting work on total units (0: unknown).
 func (a *app) newProgress(label, unit string, total int64) *progress {
-	p := &progress{a: a, label: label, unit: unit, total: total, start: time.Now()}
+	return a.startProgress(label, unit, total, false)
+}
+
+// newEstimatedProgress starts reporting work whose total is an estimate
+// given later (SetTotal) that may change as the work goes.
+func (a *app) newEstimatedProgress(label, unit string) *progress {
+	return a.startProgress(label, unit, 0, true)
+}
+
+func (a *app) startProgress(label, unit string, total int64, estimated bool) *progress {
+	p := &progress{a: a, label: label, unit: unit, total: total, start: time.Now(), estimated: estimated}
 	p.lastLog = p.start
 	if term.IsTerminal(int(a.stderr.Fd())) {
 		max := total
@@ -43,7 +62,7 @@ func (a *app) newProgress(label, unit string, total int64) *progress {
 			progressbar.OptionShowCount(),
 			progressbar.OptionShowIts(),
 			progressbar.OptionSetItsString(unit),
-			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetPredictTime(!estimated),
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionFullWidth(),
 			progressbar.OptionOnCompletion(func() { _, _ = a.stderr.WriteString("\n") }),
@@ -111,7 +130,7 @@ func (p *progress) logLine(level slog.Level, msg string, extra ...any) {
 	if p.total > 0 {
 		pct := 100 * float64(p.done) / float64(p.total)
 		args = append(args, "total", p.total, "percent", int(pct))
-		if rate > 0 && p.done < p.total {
+		if rate > 0 && p.done < p.total && (!p.estimated || pct >= etaFromPercent) {
 			args = append(args, "eta", (time.Duration(float64(p.total-p.done)/rate) * time.Second).Round(time.Second).String())
 		}
 	}

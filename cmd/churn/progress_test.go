@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // progressApp is an app whose stderr is a file (no terminal, so progress is
@@ -50,5 +51,31 @@ func TestProgressOfAFinishedRunSaysDoneAtFullPercent(t *testing.T) {
 	p.End(nil)
 	if out := buf.String(); !strings.Contains(out, "msg=done") || !strings.Contains(out, "percent=100") || strings.Contains(out, "failed") {
 		t.Errorf("finished run:\n%s", out)
+	}
+}
+
+func TestAnEstimatedTotalGivesNoETAUntilItMeansSomething(t *testing.T) {
+	a, buf := progressApp(t)
+	p := a.newEstimatedProgress("features", "rows read")
+	p.start = p.start.Add(-4 * time.Second)
+	p.SetTotal(504_000_000)
+	p.Add(100_000) // 0.02%: rows per second say hours
+	p.logLine(slog.LevelInfo, "progress")
+	if out := buf.String(); strings.Contains(out, "eta=") || !strings.Contains(out, "percent=0") {
+		t.Errorf("an estimate at 0%% gave an ETA:\n%s", out)
+	}
+	buf.Reset()
+	p.Add(252_000_000)
+	p.logLine(slog.LevelInfo, "progress")
+	if out := buf.String(); !strings.Contains(out, "eta=") {
+		t.Errorf("an estimate at 50%% gave no ETA:\n%s", out)
+	}
+	buf.Reset()
+	q := a.newProgress("score", "customers", 1000)
+	q.start = q.start.Add(-4 * time.Second)
+	q.Add(1)
+	q.logLine(slog.LevelInfo, "progress")
+	if out := buf.String(); !strings.Contains(out, "eta=") {
+		t.Errorf("a known total gave no ETA at 0.1%%:\n%s", out)
 	}
 }
