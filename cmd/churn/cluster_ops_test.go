@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"net/http"
 	"os"
@@ -134,10 +136,19 @@ func clusterRetentionCycle(t, parent *testing.T, cfg clickhouse.Config, c *click
 
 	dir := t.TempDir()
 	api := newServedQueue(t, buildChurn(t, dir), dir, "serve", cfg)
-	api.env = append(api.env, "CHURN_CLICKHOUSE_CLUSTER="+cfg.Cluster)
+	// The server's scheduler runs no job by itself: the dispatch is started
+	// through the API below, so that the messages are delivered before
+	// simulate answers them.
+	spool := filepath.Join(dir, "spool")
+	if err := os.Mkdir(spool, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	api.env = append(api.env, "CHURN_CLICKHOUSE_CLUSTER="+cfg.Cluster, "CHURN_SCHEDULER=true", "CHURN_DISPATCH_CSV_DIR="+spool,
+		"CHURN_SCHEDULE=train=manual;score=manual;actions=manual;dispatch=manual;outcomes=manual;drift=manual")
 	parent.Cleanup(api.kill)
 	api.start()
 	waitQueued(t, api, cycle)
+	delivered := dispatchThroughTheAPI(t, api, c, spool)
 
 	out, errOut, code := run(t, append([]string{"actions", "simulate", "--api", "http://" + api.addr, "--key", testAdminKey,
 		"--agents", "2", "--save-rate", "sms=0,email=0,offer=0,specialist_call=0",
@@ -160,8 +171,10 @@ func clusterRetentionCycle(t, parent *testing.T, cfg clickhouse.Config, c *click
 
 	// The answers of delivered messages, as the campaign system reports
 	// them, are events of their own.
-	if m := regexp.MustCompile(`answered (\d+) of \d+ delivered messages`).FindStringSubmatch(out); m == nil {
+	if m := regexp.MustCompile(`answered (\d+) of (\d+) delivered messages`).FindStringSubmatch(out); m == nil {
 		t.Errorf("simulate did not say how many messages it answered:\n%s", out)
+	} else if m[1] == "0" || m[2] != strconv.Itoa(delivered) {
+		t.Errorf("simulate answered %s of %s delivered messages, want some of the %d the dispatcher delivered:\n%s", m[1], m[2], delivered, out)
 	} else {
 		var got uint64
 		if err := c.Conn().QueryRow(ctx, "SELECT count() FROM action_events WHERE event = 'answered'").Scan(&got); err != nil || strconv.FormatUint(got, 10) != m[1] {
@@ -178,6 +191,55 @@ func clusterRetentionCycle(t, parent *testing.T, cfg clickhouse.Config, c *click
 		t.Errorf("report: exit %d, want a row for all treated customers\n%s%s", code, out, errOut)
 	}
 	return api
+}
+
+// dispatchThroughTheAPI starts the server's dispatch job (POST
+// /v1/jobs/dispatch/run), waits for its run to succeed and returns how many
+// email and sms actions it delivered: as many as the CSV files in spool
+// hold rows, and as many as action_events records.
+func dispatchThroughTheAPI(t *testing.T, api *servedQueue, c *clickhouse.Client, spool string) int {
+	t.Helper()
+	ctx := context.Background()
+	if code, body, err := api.do(http.MethodPost, "/v1/jobs/dispatch/run", nil); err != nil || code != http.StatusAccepted {
+		t.Fatalf("POST /v1/jobs/dispatch/run: %d %s %v", code, body, err)
+	}
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(300 * time.Millisecond) {
+		runs, err := c.JobRuns(ctx, "dispatch", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(runs) == 1 && runs[0].Status == churn.JobSucceeded {
+			break
+		}
+		if len(runs) == 1 && runs[0].Status == churn.JobFailed {
+			t.Fatalf("the dispatch run failed: %s", runs[0].Error)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the dispatch run did not succeed within 60 s: %+v", runs)
+		}
+	}
+	files, err := filepath.Glob(filepath.Join(spool, "*.csv"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("the dispatcher wrote no CSV file into %s (%v)", spool, err)
+	}
+	rows := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+		if err != nil || len(recs) == 0 {
+			t.Fatalf("%s: %v", f, err)
+		}
+		rows += len(recs) - 1 // the header
+	}
+	var logged uint64
+	if err := c.Conn().QueryRow(ctx, "SELECT count() FROM action_events WHERE event = 'done' AND outcome = 'delivered'").Scan(&logged); err != nil ||
+		rows == 0 || int(logged) != rows {
+		t.Fatalf("the dispatcher wrote %d messages into %v; action_events records %d delivered (%v)", rows, files, logged, err)
+	}
+	return rows
 }
 
 // waitQueued waits until the server has loaded the plan of cycle (it reads
