@@ -30,14 +30,23 @@ func main() {
 	// The first signal cancels ctx and the command stops cleanly; stop then
 	// restores the default handling, so a second one kills at once.
 	context.AfterFunc(ctx, stop)
-	err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx)
-	stop()
-	code := exitCode(os.Stderr, err)
+	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop() // after execute has read ctx: stop cancels it too
+	os.Exit(code)
+}
+
+// execute runs the command line args until ctx ends and returns the exit
+// code: that of the error's kind, or exitStopped when the command failed
+// after ctx ended (stopped by a signal, not failed: the shell's
+// convention).
+func execute(ctx context.Context, args []string, stdout, stderr *os.File) int {
+	cmd := newRootCmd(stdout, stderr)
+	cmd.SetArgs(args)
+	code := exitCode(stderr, cmd.ExecuteContext(ctx))
 	if code != 0 && ctx.Err() != nil {
-		// Stopped by a signal, not failed: the shell's convention.
 		code = exitStopped
 	}
-	os.Exit(code)
+	return code
 }
 
 // exitStopped is the exit code of a command stopped by SIGINT or SIGTERM.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -33,9 +34,7 @@ func runCtx(t *testing.T, ctx context.Context, args ...string) (string, string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := newRootCmd(out, errf)
-	cmd.SetArgs(args)
-	code := exitCode(errf, cmd.ExecuteContext(ctx))
+	code := execute(ctx, args, out, errf)
 	out.Close()
 	errf.Close()
 	o, _ := os.ReadFile(dir + "/out")
@@ -73,6 +72,31 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 		_, errOut, code := run(t, args...)
 		if code != 2 {
 			t.Errorf("%v: exit %d, want 2; stderr: %s", args, code, errOut)
+		}
+	}
+}
+
+// TestTheBinaryExitsWithTheCodeOfItsError runs the built executable, whose
+// main also handles signals: until session 27 its exit code was 130
+// (stopped) for every error, since ending the signal handling cancels the
+// context it then read.
+func TestTheBinaryExitsWithTheCodeOfItsError(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildChurn(t, t.TempDir())
+	for _, c := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--help"}, 0},
+		{[]string{"status", "--no-such-flag"}, 2},
+		{[]string{"status", "--clickhouse-addr", "127.0.0.1:1"}, 3},
+	} {
+		cmd := exec.Command(bin, c.args...)
+		out, err := cmd.CombinedOutput()
+		if code := cmd.ProcessState.ExitCode(); code != c.want {
+			t.Errorf("churn %v: exit %d (%v), want %d:\n%s", c.args, code, err, c.want, out)
 		}
 	}
 }
