@@ -453,9 +453,14 @@ func (q *Queue) Answer(ctx context.Context, id, outcome, note, actor string) (ch
 	})
 }
 
-// Cancel takes an action out of the queue for good.
-func (q *Queue) Cancel(ctx context.Context, id, note, actor string) (churn.Action, error) {
+// Cancel takes an action out of the queue for good. An agent (agent not
+// "") cancels a queued action or its own claim; another agent's claim only
+// an admin (agent "") may cancel, as with Complete.
+func (q *Queue) Cancel(ctx context.Context, id, agent, note, actor string) (churn.Action, error) {
 	return q.change(ctx, id, churn.ActionCancelled, actor, func(a *churn.Action) error {
+		if agent != "" && a.Status == churn.ActionClaimed && a.Agent != agent {
+			return churn.Errorf(churn.KindForbidden, "cancel action", "action %s is claimed by %s, not %s; only an admin may cancel another agent's claim", id, a.Agent, agent)
+		}
 		a.Note = note
 		return nil
 	})
@@ -532,6 +537,27 @@ type Filter struct {
 	Agent      string
 }
 
+// Validate reports the first field of f that names no action status,
+// value tier, action kind or cycle date (an empty field matches any).
+func (f Filter) Validate() error {
+	const op = "list actions"
+	if f.Status != "" && !slices.Contains(churn.ActionStatuses, f.Status) {
+		return churn.Invalid(op, "status", "%q: want one of %s", f.Status, churn.Names(churn.ActionStatuses))
+	}
+	if f.Tier != "" && f.Tier.Rank() < 0 {
+		return churn.Invalid(op, "tier", "%q is not a value tier; want %s", f.Tier, churn.Names(churn.ValueTiers[:]))
+	}
+	if f.Kind != "" && !slices.Contains(churn.ActionKinds, f.Kind) {
+		return churn.Invalid(op, "kind", "%q: want one of %s", f.Kind, churn.Names(churn.ActionKinds))
+	}
+	if f.Cycle != "" {
+		if _, err := CycleDate(f.Cycle); err != nil {
+			return churn.Invalid(op, "cycle", "%q is not a cycle date (YYYY-MM-DD)", f.Cycle)
+		}
+	}
+	return nil
+}
+
 func (f Filter) match(a *churn.Action) bool {
 	return (f.Status == "" || a.Status == f.Status) && (f.Tier == "" || a.Tier == f.Tier) &&
 		(f.Kind == "" || a.Kind == f.Kind) && (f.Cycle == "" || a.Cycle == f.Cycle) &&
@@ -541,6 +567,9 @@ func (f Filter) match(a *churn.Action) bool {
 // List returns the actions that match f in work order, offset and limit
 // applied, and how many match in all.
 func (q *Queue) List(f Filter, offset, limit int) ([]churn.Action, int, error) {
+	if offset < 0 || limit < 0 {
+		return nil, 0, churn.Invalid("list actions", "limit", "offset %d and limit %d: want numbers >= 0", offset, limit)
+	}
 	q.mu.Lock()
 	if !q.loaded {
 		q.mu.Unlock()

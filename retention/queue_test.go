@@ -168,10 +168,11 @@ func TestCompleteAndCancelFollowTheStateMachine(t *testing.T) {
 			return q.Complete(ctx, "a0000", "ann", OutcomeAccepted, "took the offer", "t")
 		}, 0, true, OutcomeAccepted},
 		{"complete twice", func() (churn.Action, error) { return q.Complete(ctx, "a0000", "", OutcomeDeclined, "", "t") }, churn.KindConflict, false, ""},
-		{"cancel done", func() (churn.Action, error) { return q.Cancel(ctx, "a0000", "", "t") }, churn.KindConflict, false, ""},
+		{"cancel done", func() (churn.Action, error) { return q.Cancel(ctx, "a0000", "", "", "t") }, churn.KindConflict, false, ""},
 		{"unreachable", func() (churn.Action, error) { return q.Complete(ctx, "a0001", "", OutcomeUnreachable, "", "t") }, 0, true, OutcomeUnreachable},
-		{"cancel claimed", func() (churn.Action, error) { return q.Cancel(ctx, "a0002", "left already", "t") }, 0, true, ""},
-		{"cancel twice", func() (churn.Action, error) { return q.Cancel(ctx, "a0002", "", "t") }, churn.KindConflict, false, ""},
+		{"cancel another agent's claim", func() (churn.Action, error) { return q.Cancel(ctx, "a0002", "eve", "", "t") }, churn.KindForbidden, false, ""},
+		{"cancel claimed", func() (churn.Action, error) { return q.Cancel(ctx, "a0002", "", "left already", "t") }, 0, true, ""},
+		{"cancel twice", func() (churn.Action, error) { return q.Cancel(ctx, "a0002", "", "", "t") }, churn.KindConflict, false, ""},
 	}
 	for _, c := range cases {
 		a, err := c.do()
@@ -197,7 +198,7 @@ func TestReplayingTheLogRebuildsTheSameQueue(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, _ = q.Cancel(ctx, as[10].ID, "", "t")
+	_, _ = q.Cancel(ctx, as[10].ID, "", "", "t")
 	clk.Add(11 * time.Minute)
 	_, _ = q.Claim(ctx, "bob", "t", 15) // takes expired claims back too
 

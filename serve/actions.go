@@ -28,7 +28,7 @@ type ActionWorker interface {
 	// ClaimCycle claims queued actions, of one cycle unless cycle is "".
 	ClaimCycle(ctx context.Context, agent, actor string, limit int, cycle string) ([]churn.Action, error)
 	Complete(ctx context.Context, id, agent, outcome, note, actor string) (churn.Action, error)
-	Cancel(ctx context.Context, id, note, actor string) (churn.Action, error)
+	Cancel(ctx context.Context, id, agent, note, actor string) (churn.Action, error)
 	// Answer records a customer's answer to a delivered email or sms action.
 	Answer(ctx context.Context, id, outcome, note, actor string) (churn.Action, error)
 }
@@ -135,15 +135,8 @@ func parseActionQuery(q url.Values) (actionQuery, error) {
 	}
 	out := actionQuery{filter: retention.Filter{Status: churn.ActionStatus(q.Get("status")), Tier: churn.ValueTier(q.Get("tier")),
 		Kind: churn.ActionKind(q.Get("kind")), Cycle: q.Get("cycle"), CustomerID: q.Get("customer_id"), Agent: q.Get("agent")}}
-	f := &out.filter
-	if f.Status != "" && !slices.Contains(churn.ActionStatuses, f.Status) {
-		return actionQuery{}, invalid("status", "%q: want one of %s", f.Status, churn.Names(churn.ActionStatuses))
-	}
-	if f.Tier != "" && f.Tier.Rank() < 0 {
-		return actionQuery{}, invalid("tier", "%q is not a value tier; want %s", f.Tier, churn.Names(churn.ValueTiers[:]))
-	}
-	if f.Kind != "" && !slices.Contains(churn.ActionKinds, f.Kind) {
-		return actionQuery{}, invalid("kind", "%q: want one of %s", f.Kind, churn.Names(churn.ActionKinds))
+	if err := out.filter.Validate(); err != nil {
+		return actionQuery{}, err
 	}
 	var err error
 	if out.limit, err = intParam(q, "limit", 1, maxPageSize, defaultPageSize); err != nil {
@@ -270,7 +263,11 @@ func (s *Server) cancelAction(c *gin.Context) {
 	if q == nil {
 		return
 	}
-	a, err := q.Cancel(c.Request.Context(), c.Param("id"), req.Note, c.GetString(ctxActor))
+	agent := "" // an admin cancels whoever's claim it is
+	if roleOf(c) < RoleAdmin {
+		agent = c.GetString(ctxAgent)
+	}
+	a, err := q.Cancel(c.Request.Context(), c.Param("id"), agent, req.Note, c.GetString(ctxActor))
 	s.answerAction(c, http.StatusOK, a, err)
 }
 

@@ -181,6 +181,12 @@ func newActionsListCmd(a *app) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.Status, f.Tier, f.Kind = churn.ActionStatus(status), churn.ValueTier(tier), churn.ActionKind(kind)
+			if err := f.Validate(); err != nil {
+				return err
+			}
+			if limit < 1 {
+				return churn.Invalid("list actions", "limit", "%d: want 1 or more", limit)
+			}
 			return a.withStore(cmd.Context(), func(c *clickhouse.Client) error {
 				q, err := loadQueue(cmd.Context(), c)
 				if err != nil {
@@ -197,9 +203,9 @@ func newActionsListCmd(a *app) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&status, "status", "", "queued, claimed, done, failed, cancelled or control")
+	fl.StringVar(&status, "status", "", "one of "+churn.Names(churn.ActionStatuses))
 	fl.StringVar(&tier, "tier", "", "value tier A, B or C")
-	fl.StringVar(&kind, "kind", "", "action kind")
+	fl.StringVar(&kind, "kind", "", "one of "+churn.Names(churn.ActionKinds))
 	fl.StringVar(&f.Cycle, "cycle", "", "cycle (YYYY-MM-DD)")
 	fl.StringVar(&f.CustomerID, "customer", "", "customer id")
 	fl.IntVar(&limit, "limit", 20, "actions to print")

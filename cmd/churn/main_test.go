@@ -68,6 +68,11 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 		{"status", "--no-such-flag"},
 		{"status", "--clickhouse-addr", "nocolon"},
 		{"status", "--log-level", "loud"},
+		{"actions", "list", "--status", "bogus"},
+		{"actions", "list", "--tier", "Z"},
+		{"actions", "list", "--kind", "call"},
+		{"actions", "list", "--cycle", "2025-13-01"},
+		{"actions", "list", "--limit", "-5"},
 	} {
 		_, errOut, code := run(t, args...)
 		if code != 2 {
