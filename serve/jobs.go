@@ -113,14 +113,6 @@ func (s *Server) runJob(c *gin.Context) {
 
 func parseJobsQuery(q url.Values) (job string, limit int, err error) {
 	limit = defaultJobRuns
-	for name, vs := range q {
-		if name != "job" && name != "limit" {
-			return "", 0, invalid(name, "unknown parameter; known: job, limit")
-		}
-		if len(vs) > 1 {
-			return "", 0, invalid(name, "given %d times; give it once", len(vs))
-		}
-	}
 	if v := q.Get("limit"); v != "" {
 		limit, err = strconv.Atoi(v)
 		if err != nil || limit < 1 || limit > maxJobRuns {

@@ -3,7 +3,6 @@ package serve
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"sync"
 
 	"github.com/gin-gonic/gin"
@@ -112,16 +111,5 @@ func (s *Server) listRuns(c *gin.Context) {
 }
 
 func runsLimit(c *gin.Context) (int, error) {
-	limit := defaultRuns
-	for name, vs := range c.Request.URL.Query() {
-		if name != "limit" {
-			return 0, invalid(name, "unknown parameter; known: limit")
-		}
-		n, err := strconv.Atoi(vs[0])
-		if err != nil || n < 1 || n > maxRuns || len(vs) > 1 {
-			return 0, invalid("limit", "%q: want one whole number from 1 to %d", vs[0], maxRuns)
-		}
-		limit = n
-	}
-	return limit, nil
+	return intParam(c.Request.URL.Query(), "limit", 1, maxRuns, defaultRuns)
 }

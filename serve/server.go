@@ -165,7 +165,7 @@ func (s *Server) routes() *gin.Engine {
 	e.GET("/openapi.yaml", serveOpenAPI)
 	s.dashboardRoutes(e)
 
-	v1 := e.Group("/v1", s.authenticate)
+	v1 := e.Group("/v1", s.authenticate, s.checkQuery)
 	read := v1.Group("", s.require(RoleViewer))
 	read.GET("/customers/:id/score", s.customerScore)
 	read.GET("/customers/:id/history", s.customerHistory)
