@@ -83,6 +83,22 @@ func Invalid(op, field, format string, args ...any) *Error {
 	return &Error{Op: op, Kind: KindInvalid, Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
+// InField returns err with its field named as a part of outer (outer
+// "answers[3]" and field "outcome": "answers[3].outcome"; no field: outer),
+// or err itself when it is no *Error.
+func InField(outer string, err error) error {
+	var ce *Error
+	if !errors.As(err, &ce) {
+		return err
+	}
+	e := *ce
+	e.Field = outer
+	if ce.Field != "" {
+		e.Field += "." + ce.Field
+	}
+	return &e
+}
+
 // Unavailable wraps err as a KindUnavailable error.
 func Unavailable(op string, err error) *Error {
 	return &Error{Op: op, Kind: KindUnavailable, Err: err}

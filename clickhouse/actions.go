@@ -319,17 +319,16 @@ func (c *Client) ChurnedBetween(ctx context.Context, from, to time.Time) (map[st
 // effect on the seeded outcomes; an operator's churn_events are facts.
 func (c *Client) DeleteChurnEvents(ctx context.Context, customerIDs []string, from, to time.Time) error {
 	const op = "delete synthetic churn events"
-	if len(customerIDs) == 0 {
-		return nil
-	}
 	const where = `has(?, customer_id) AND churned_at >= toDate(?) AND churned_at < toDate(?) AND kind = 'voluntary'`
-	args := []any{customerIDs, from.Format(time.DateOnly), to.Format(time.DateOnly)}
-	if err := c.mutateSharded(ctx, "ALTER TABLE %s DELETE WHERE "+where, "churn_events", args...); err != nil {
-		return wrap(op, c.cfg, err)
-	}
-	// Mutations run in the background; wait so that labels read after us
-	// see the change, on whichever replica answers them.
-	return c.awaitDeleted(ctx, op, "churn_events", where, args...)
+	return inParts(customerIDs, func(part []string) error {
+		args := []any{part, from.Format(time.DateOnly), to.Format(time.DateOnly)}
+		if err := c.mutateSharded(ctx, "ALTER TABLE %s DELETE WHERE "+where, "churn_events", args...); err != nil {
+			return wrap(op, c.cfg, err)
+		}
+		// Mutations run in the background; wait so that labels read after
+		// us see the change, on whichever replica answers them.
+		return c.awaitDeleted(ctx, op, "churn_events", where, args...)
+	})
 }
 
 // ChurnReasonsBetween returns the customers with a voluntary churn event in

@@ -23,7 +23,13 @@ import (
 //     table (replication carries it to the other replica); column changes
 //     also on every node's Distributed table. On one node for a replicated
 //     table.
-//   - DROP TABLE: ON CLUSTER, both tables of a sharded one.
+//   - DROP TABLE: ON CLUSTER, both tables of a sharded one (and of a table
+//     no earlier statement created, which a migration that died half way
+//     may have left).
+//   - RENAME TABLE: ON CLUSTER; of a sharded table, the local tables only:
+//     a Distributed table reads the local table of its own name, so
+//     renaming a new table's local storage to OLD_local puts it under OLD's
+//     Distributed table (a swap: RENAME TABLE old TO x, new TO old).
 //   - INSERT ... SELECT: as written, through the Distributed tables.
 //
 // Anything else is refused with the statement named.
@@ -54,6 +60,10 @@ type clusterStmt struct {
 // migrations are translated in order.
 type clusterLayout struct {
 	sharded map[string]bool // table name -> sharded (false: replicated to every node)
+	// pathTag, when set, ends the ZooKeeper path of every table created:
+	// for a table re-created under a name a live table had, whose path
+	// that table keeps (migration 0019).
+	pathTag string
 }
 
 func newClusterLayout() *clusterLayout { return &clusterLayout{sharded: map[string]bool{}} }
@@ -63,6 +73,8 @@ var (
 	createViewRE  = regexp.MustCompile(`(?is)^CREATE\s+(MATERIALIZED\s+)?VIEW\s+(IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)\s+(.*)$`)
 	viewToRE      = regexp.MustCompile(`(?is)^TO\s+([A-Za-z_][A-Za-z0-9_]*)\s+(.*)$`)
 	alterRE       = regexp.MustCompile(`(?is)^ALTER\s+TABLE\s+([A-Za-z_][A-Za-z0-9_]*)\s+(.*)$`)
+	renameRE      = regexp.MustCompile(`(?is)^RENAME\s+TABLE\s+(.*)$`)
+	renamePairRE  = regexp.MustCompile(`(?is)^\s*([A-Za-z_][A-Za-z0-9_]*)\s+TO\s+([A-Za-z_][A-Za-z0-9_]*)\s*$`)
 	dropRE        = regexp.MustCompile(`(?is)^DROP\s+TABLE\s+(IF\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*$`)
 	insertRE      = regexp.MustCompile(`(?is)^INSERT\s+INTO\s+`)
 	customerColRE = regexp.MustCompile(`(?s)(^|,)\s*customer_id\s+String\b`)
@@ -120,17 +132,39 @@ func (l *clusterLayout) translate(stmt, db, cluster string) ([]clusterStmt, erro
 	if m := dropRE.FindStringSubmatch(stmt); m != nil {
 		name := m[2]
 		out := []clusterStmt{{fmt.Sprintf("DROP TABLE IF EXISTS %s.%s%s", db, name, on), onOne}}
-		if l.sharded[name] {
+		if sharded, known := l.sharded[name]; sharded || !known {
 			out = append(out, clusterStmt{fmt.Sprintf("DROP TABLE IF EXISTS %s.%s%s%s", db, name, localSuffix, on), onOne})
 		}
 		delete(l.sharded, name)
 		return out, nil
 	}
+	if m := renameRE.FindStringSubmatch(stmt); m != nil {
+		var pairs []string
+		for _, p := range strings.Split(m[1], ",") {
+			pm := renamePairRE.FindStringSubmatch(p)
+			if pm == nil {
+				return nil, fmt.Errorf("RENAME TABLE %q: want NAME TO NAME pairs", p)
+			}
+			from, to := pm[1], pm[2]
+			sharded, ok := l.sharded[from]
+			if !ok {
+				return nil, fmt.Errorf("RENAME TABLE %s: the table is not created by an earlier statement", from)
+			}
+			if sharded {
+				from, to = from+localSuffix, to+localSuffix
+			}
+			pairs = append(pairs, fmt.Sprintf("%s.%s TO %s.%s", db, from, db, to))
+			// in order, as ClickHouse renames: a swap reuses a name
+			delete(l.sharded, pm[1])
+			l.sharded[pm[2]] = sharded
+		}
+		return []clusterStmt{{"RENAME TABLE " + strings.Join(pairs, ", ") + on, onOne}}, nil
+	}
 	if insertRE.MatchString(stmt) {
 		return []clusterStmt{{stmt, onOne}}, nil
 	}
 	first, _, _ := strings.Cut(stmt, "\n")
-	return nil, fmt.Errorf("no cluster translation for the statement %q: use CREATE TABLE/VIEW, ALTER TABLE, DROP TABLE or INSERT ... SELECT", first)
+	return nil, fmt.Errorf("no cluster translation for the statement %q: use CREATE TABLE/VIEW, ALTER TABLE, DROP TABLE, RENAME TABLE or INSERT ... SELECT", first)
 }
 
 func (l *clusterLayout) createTable(name, columns, engine, tail, db, on string) ([]clusterStmt, error) {
@@ -147,6 +181,9 @@ func (l *clusterLayout) createTable(name, columns, engine, tail, db, on string) 
 	if sharded {
 		local = name + localSuffix
 		zkPath = fmt.Sprintf("/clickhouse/tables/{shard}/%s/%s", db, local)
+	}
+	if l.pathTag != "" {
+		zkPath += "-" + l.pathTag
 	}
 	replArgs := fmt.Sprintf("'%s', '{replica}'", zkPath)
 	if args != "" {

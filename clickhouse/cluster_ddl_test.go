@@ -127,3 +127,39 @@ func TestClusterTranslationRefusesWhatItCannotPlace(t *testing.T) {
 		}
 	}
 }
+
+// A table rebuilt under its name (migration 0019): the rename swaps the
+// local tables under the Distributed table, and the drops clear both
+// tables of a name, known or left over.
+func TestClusterTranslationSwapsARebuiltTableUnderItsDistributedTable(t *testing.T) {
+	steps := translateAll(t,
+		"CREATE TABLE IF NOT EXISTS s (customer_id String, run_id String) ENGINE = MergeTree ORDER BY customer_id",
+		"CREATE TABLE IF NOT EXISTS r (run_id String) ENGINE = MergeTree ORDER BY run_id",
+		"DROP TABLE IF EXISTS s_old",
+		"CREATE TABLE IF NOT EXISTS s_new (customer_id String, run_id String) ENGINE = MergeTree ORDER BY (run_id, customer_id)",
+		"RENAME TABLE s TO s_old, s_new TO s",
+		"RENAME TABLE r TO r2",
+		"DROP TABLE IF EXISTS s_new",
+		"ALTER TABLE s ADD COLUMN x String",
+	)
+	var sqls []string
+	for _, s := range steps {
+		sqls = append(sqls, s.sql)
+	}
+	joined := strings.Join(sqls, "\n")
+	for _, want := range []string{
+		"DROP TABLE IF EXISTS db.s_old ON CLUSTER cl\nDROP TABLE IF EXISTS db.s_old_local ON CLUSTER cl",
+		"RENAME TABLE db.s_local TO db.s_old_local, db.s_new_local TO db.s_local ON CLUSTER cl",
+		"RENAME TABLE db.r TO db.r2 ON CLUSTER cl",
+		"DROP TABLE IF EXISTS db.s_new ON CLUSTER cl\nDROP TABLE IF EXISTS db.s_new_local ON CLUSTER cl",
+		"ALTER TABLE db.s_local ADD COLUMN x String",
+	} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("translation lacks %q:\n%s", want, joined)
+		}
+	}
+	l := newClusterLayout()
+	if _, err := l.translate("RENAME TABLE nope TO other", "db", "cl"); err == nil {
+		t.Error("renaming a table no statement created was translated")
+	}
+}

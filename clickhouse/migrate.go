@@ -204,8 +204,58 @@ func (c *Client) goStep(version int) func(context.Context) error {
 	switch version {
 	case 10:
 		return c.backfillUsageRollups
+	case 19:
+		return c.storeScoresInRunOrder
 	}
 	return nil
+}
+
+// scoresDDL is the scores table in run order (migration 0019), under the
+// name %s.
+const scoresDDL = `CREATE TABLE IF NOT EXISTS %s (
+    run_id         String,
+    as_of          Date,
+    customer_id    String,
+    model_version  UInt32,
+    probability    Float32,
+    band           String,
+    tier           String,
+    lifetime_value Float32,
+    expected_loss  Float32,
+    reasons        String
+) ENGINE = MergeTree
+PARTITION BY toYYYYMM(as_of)
+ORDER BY (run_id, customer_id)
+SETTINGS index_granularity = 1024`
+
+// storeScoresInRunOrder is migration 0019: scores copied into a table
+// ordered by run and customer, which takes the name. A table already in
+// run order (a migrate that died after the rename) is kept; what the
+// rebuild leaves behind is dropped either way.
+func (c *Client) storeScoresInRunOrder(ctx context.Context) error {
+	const cols = "run_id, as_of, customer_id, model_version, probability, band, tier, lifetime_value, expected_loss, reasons"
+	var ddl string
+	if err := c.conn.QueryRow(ctx, "SHOW CREATE TABLE "+c.storageTable("scores")).Scan(&ddl); err != nil {
+		return wrap("read the scores table", c.cfg, err)
+	}
+	stmts := []string{"DROP TABLE IF EXISTS scores_v1", "DROP TABLE IF EXISTS scores_v2"}
+	if !strings.Contains(ddl, "ORDER BY (run_id, customer_id)") {
+		stmts = append(stmts, fmt.Sprintf(scoresDDL, "scores_v2"),
+			"INSERT INTO scores_v2 ("+cols+") SELECT "+cols+" FROM scores",
+			"RENAME TABLE scores TO scores_v1, scores_v2 TO scores",
+			"DROP TABLE IF EXISTS scores_v1", "DROP TABLE IF EXISTS scores_v2")
+	}
+	layout := newClusterLayout()
+	layout.sharded["scores"] = true
+	layout.pathTag = strconv.FormatInt(c.now().UnixNano(), 36)
+	for _, s := range stmts {
+		if err := c.schemaStep(ctx, layout, s, true); err != nil {
+			return wrap("store scores in run order", c.cfg, err)
+		}
+	}
+	// the copy reaches one replica of each shard; the other must hold it
+	// before readers may land on it
+	return c.awaitAgreed(ctx, "replicate the copied scores", "scores", "scores")
 }
 
 func (c *Client) appliedVersions(ctx context.Context) (map[int]bool, error) {

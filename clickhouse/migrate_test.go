@@ -2,9 +2,13 @@ package clickhouse_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/clickhouse"
 	"github.com/telcoretain/churn/clickhouse/chtest"
 	"github.com/telcoretain/churn/dataset"
@@ -106,4 +110,69 @@ func tableList(t *testing.T, c *clickhouse.Client) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// Migration 0019 stores scores in run order; the scores a database holds
+// from before it are copied, and the customer history reads them.
+func TestScoresWrittenBeforeTheRunOrderSurviveItsMigration(t *testing.T) {
+	c, cfg := chtest.NewDB(t)
+	ctx := context.Background()
+	for _, q := range []string{
+		"DROP TABLE scores",
+		`CREATE TABLE scores (run_id String, as_of Date, customer_id String, model_version UInt32, probability Float32,
+    band String, tier String, lifetime_value Float32, expected_loss Float32, reasons String)
+ENGINE = MergeTree PARTITION BY toYYYYMM(as_of) ORDER BY (customer_id, as_of, run_id)`,
+		"TRUNCATE TABLE schema_migrations",
+		"INSERT INTO schema_migrations (version, name, applied_at) SELECT number + 1, 'before 0019', now() FROM system.numbers LIMIT 18",
+	} {
+		if err := c.Conn().Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	may, june := time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	var scores []churn.Score
+	for _, r := range []struct {
+		id string
+		at time.Time
+	}{{"run-may", may}, {"run-june", june}} {
+		for i := range 3000 {
+			scores = append(scores, churn.Score{RunID: r.id, AsOf: r.at, CustomerID: fmt.Sprintf("C%05d", i), ModelVersion: 1,
+				Probability: float64(i) / 3000, Band: churn.RiskLow, Tier: churn.TierC,
+				Reasons: []churn.Reason{{Feature: "tenure_days", Value: float64(i), Contribution: 0.1, Text: "new customer"}}})
+		}
+		if err := c.RecordScoreRun(ctx, r.id, r.at, 1, churn.ScoreRunFinished, 3000, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.WriteScores(ctx, scores); err != nil {
+		t.Fatal(err)
+	}
+	res, err := clickhouse.Migrate(ctx, cfg, nil)
+	if err != nil || len(res.Applied) != 1 || res.Applied[0].Version != 19 {
+		t.Fatalf("migrate applied %v (%v), want 0019 alone", res.Applied, err)
+	}
+	var ddl string
+	if err := c.Conn().QueryRow(ctx, "SHOW CREATE TABLE scores").Scan(&ddl); err != nil || !strings.Contains(ddl, "ORDER BY (run_id, customer_id)") {
+		t.Fatalf("scores after 0019: %s (%v)", ddl, err)
+	}
+	if tables := tableList(t, c); slices.Contains(tables, "scores_v1") || slices.Contains(tables, "scores_v2") {
+		t.Errorf("0019 left its work tables: %v", tables)
+	}
+	n := 0
+	if err := c.ScanRunScores(ctx, "run-june", func(s churn.Score) error {
+		n++
+		if len(s.Reasons) != 1 || s.Reasons[0].Text != "new customer" {
+			return fmt.Errorf("score %+v lost its reasons", s)
+		}
+		return nil
+	}); err != nil || n != 3000 {
+		t.Fatalf("run-june after 0019: %d scores (%v), want 3000", n, err)
+	}
+	hist, err := c.CustomerHistory(ctx, "C00042", 10)
+	if err != nil || len(hist) != 2 || hist[0].RunID != "run-may" || hist[1].RunID != "run-june" || hist[1].Probability != float64(float32(42.0/3000)) {
+		t.Fatalf("history of C00042 after 0019: %+v (%v), want May's and June's scores", hist, err)
+	}
+	if hist, err := c.CustomerHistory(ctx, "C00042", 1); err != nil || len(hist) != 1 || hist[0].RunID != "run-june" {
+		t.Fatalf("the latest score of C00042: %+v (%v)", hist, err)
+	}
 }

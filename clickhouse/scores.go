@@ -146,16 +146,31 @@ func (c *Client) ScanRunScores(ctx context.Context, runID string, fn func(churn.
 		"SELECT "+selectRunScore+" FROM scores WHERE run_id = ?", fn, runID)
 }
 
-// CustomerHistory returns a customer's scores across finished runs, oldest
-// first, at most limit of the latest.
+// CustomerHistory returns a customer's scores in the latest limit finished
+// runs, oldest first. It reads those runs' ids first, so that scores,
+// ordered by run and customer (migration 0019), is read at one key per run.
 func (c *Client) CustomerHistory(ctx context.Context, customerID string, limit int) ([]churn.Score, error) {
+	const op = "read score history"
+	var runs []string
+	err := c.each(ctx, op, `SELECT run_id FROM score_runs WHERE status = 'finished'
+ORDER BY as_of DESC, run_id DESC LIMIT ?`, func(s scanner) error {
+		var id string
+		if err := s.Scan(&id); err != nil {
+			return err
+		}
+		runs = append(runs, id)
+		return nil
+	}, limit)
+	if err != nil || len(runs) == 0 {
+		return nil, err
+	}
 	var out []churn.Score
-	err := c.scanScores(ctx, "read score history", "", `SELECT `+selectScore+` FROM scores
-WHERE customer_id = ? AND run_id IN (SELECT run_id FROM score_runs WHERE status = 'finished')
-ORDER BY as_of DESC, run_id DESC LIMIT ?`, func(s churn.Score) error {
+	err = c.scanScores(ctx, op, "", `SELECT `+selectScore+` FROM scores
+WHERE run_id IN (SELECT arrayJoin(?)) AND customer_id = ?
+ORDER BY as_of DESC, run_id DESC`, func(s churn.Score) error {
 		out = append(out, s)
 		return nil
-	}, customerID, limit)
+	}, runs, customerID)
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 		out[i], out[j] = out[j], out[i]
 	}

@@ -14,19 +14,41 @@ import (
 // by deleting an event.
 func (c *Client) PrepaidAmong(ctx context.Context, ids []string) (map[string]bool, error) {
 	out := map[string]bool{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	err := c.each(ctx, "read billing kinds", "SELECT customer_id FROM customers WHERE billing = ? AND has(?, customer_id)",
-		func(s scanner) error {
-			var id string
-			if err := s.Scan(&id); err != nil {
-				return err
-			}
-			out[id] = true
-			return nil
-		}, churn.BillingPrepaid, ids)
+	err := inParts(ids, func(part []string) error {
+		return c.each(ctx, "read billing kinds", "SELECT customer_id FROM customers WHERE billing = ? AND has(?, customer_id)",
+			func(s scanner) error {
+				var id string
+				if err := s.Scan(&id); err != nil {
+					return err
+				}
+				out[id] = true
+				return nil
+			}, churn.BillingPrepaid, part)
+	})
 	return out, err
+}
+
+// idsPerQuery bounds the text of the ids a query inlines: the driver writes
+// an array parameter into the query's text, and ClickHouse refuses a query
+// longer than max_query_size (256 KiB by default); a retention cycle at a
+// million subscribers names some 100,000 customers.
+const idsPerQuery = 128 << 10
+
+// inParts calls fn with consecutive parts of ids whose text stays under
+// idsPerQuery bytes, and none for no ids.
+func inParts(ids []string, fn func(part []string) error) error {
+	for start := 0; start < len(ids); {
+		end, size := start, 0
+		for end < len(ids) && (end == start || size+len(ids[end])+4 <= idsPerQuery) {
+			size += len(ids[end]) + 4 // quotes, comma, space
+			end++
+		}
+		if err := fn(ids[start:end]); err != nil {
+			return err
+		}
+		start = end
+	}
+	return nil
 }
 
 // AddSyntheticTopups writes a top-up of amount every `every` days from day

@@ -2,6 +2,7 @@ package clickhouse_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/telcoretain/churn/clickhouse/chtest"
@@ -38,5 +39,33 @@ func TestTopUpsOfAKeptPrepaidCustomerEndTheSilenceThatMadeThemAChurner(t *testin
 	}
 	if n != 4 { // 06-02, 07-02, 08-01, 08-31: every 30 days up to the data's end
 		t.Errorf("%d synthetic top-ups, want 4", n)
+	}
+}
+
+// A retention cycle at a million subscribers names some 100,000 customers:
+// more than ClickHouse takes in one query's text (max_query_size, 256 KiB),
+// since the driver writes an array parameter into it.
+func TestTheSyntheticEffectTakesACycleOfAHundredThousandCustomers(t *testing.T) {
+	c, _ := chtest.NewDB(t)
+	lifecycleData().insert(t, c)
+	ctx := context.Background()
+	ids := []string{"p2", "w3"}
+	for i := range 100_000 {
+		ids = append(ids, fmt.Sprintf("C%08d", i))
+	}
+	prepaid, err := c.PrepaidAmong(ctx, ids)
+	if err != nil || len(prepaid) != 1 || !prepaid["p2"] {
+		t.Fatalf("prepaid among %d customers: %v %v, want p2 alone", len(ids), prepaid, err)
+	}
+	from, to := day(t, "2024-06-01"), day(t, "2024-07-01")
+	before, err := c.ChurnedBetween(ctx, from, to)
+	if err != nil || before["w3"].IsZero() {
+		t.Fatalf("w3 churned in June: %v %v", before, err)
+	}
+	if err := c.DeleteChurnEvents(ctx, ids, from, to); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.ChurnedBetween(ctx, from, to); err != nil || !got["w3"].IsZero() {
+		t.Fatalf("after deleting the churn events of %d customers w3 still churned: %v %v", len(ids), got, err)
 	}
 }

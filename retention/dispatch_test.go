@@ -399,3 +399,63 @@ func TestADeliveredMessageIsAnsweredOnceAndTheAnswerSurvivesAReplay(t *testing.T
 		}
 	}
 }
+
+func TestABatchOfAnswersIsWrittenInOneBlockOrNotAtAll(t *testing.T) {
+	ctx := context.Background()
+	call := churn.Action{ID: "call1", CustomerID: "c9", Cycle: "2025-06-01", Kind: churn.ActionOffer}
+	f := newDispatchFixture(t, automated("s1", churn.ActionSMS), automated("s2", churn.ActionSMS),
+		automated("e1", churn.ActionEmail), automated("e2", churn.ActionEmail), call)
+	if _, err := f.q.RecordDeliveries(ctx, "dispatch", []Delivery{
+		{ActionID: "s1", Result: Delivered, Attempts: 1}, {ActionID: "s2", Result: Delivered, Attempts: 1},
+		{ActionID: "e1", Result: Delivered, Attempts: 1, Detail: "actions-2025-06-01-email.csv"}, {ActionID: "e2", Result: DeadLettered, Attempts: 5}}); err != nil {
+		t.Fatal(err)
+	}
+	before := f.log.Len()
+	// One answer that cannot be recorded refuses the batch, naming it.
+	for _, c := range []struct {
+		answers []MessageAnswer
+		kind    churn.Kind
+		field   string
+	}{
+		{[]MessageAnswer{{"s1", OutcomeAccepted, ""}, {"e2", OutcomeDeclined, ""}}, churn.KindConflict, "answers[1]"},
+		{[]MessageAnswer{{"s1", OutcomeAccepted, ""}, {"call1", OutcomeDeclined, ""}}, churn.KindConflict, "answers[1]"},
+		{[]MessageAnswer{{"nope", OutcomeAccepted, ""}}, churn.KindNotFound, "answers[0]"},
+		{[]MessageAnswer{{"s1", OutcomeAccepted, ""}, {"s2", "maybe", ""}}, churn.KindInvalid, "answers[1].outcome"},
+		{[]MessageAnswer{{"s1", OutcomeAccepted, ""}, {"s1", OutcomeAccepted, ""}}, churn.KindInvalid, "answers[1].action_id"},
+		{nil, churn.KindInvalid, "answers"},
+	} {
+		if _, _, err := f.q.AnswerAll(ctx, c.answers, "campaigns"); churn.ErrorKind(err) != c.kind || churn.ErrorField(err) != c.field {
+			t.Errorf("%v: %v (field %q), want %s naming %s", c.answers, err, churn.ErrorField(err), c.kind, c.field)
+		}
+	}
+	if n := f.log.Len(); n != before {
+		t.Fatalf("refused batches wrote %d events", n-before)
+	}
+	as, n, err := f.q.AnswerAll(ctx, []MessageAnswer{{"s1", OutcomeAccepted, "clicked"}, {"e1", OutcomeDeclined, ""}}, "campaigns")
+	if err != nil || n != 2 || len(as) != 2 || as[0].Outcome != OutcomeAccepted || as[0].Note != "clicked" ||
+		as[1].Outcome != OutcomeDeclined || as[1].Note != "actions-2025-06-01-email.csv" {
+		t.Fatalf("batch: %+v, %d written, %v", as, n, err)
+	}
+	if got := f.log.Len() - before; got != 2 {
+		t.Errorf("the batch wrote %d events, want 2", got)
+	}
+	// A retry of the batch with one new answer writes only the new one.
+	if _, n, err := f.q.AnswerAll(ctx, []MessageAnswer{{"s1", OutcomeAccepted, "clicked"}, {"e1", OutcomeDeclined, ""}, {"s2", OutcomeDeclined, ""}}, "campaigns"); err != nil || n != 1 {
+		t.Fatalf("retry: %d written, %v; want 1", n, err)
+	}
+	// A failed write leaves the queue as it was: the answer can be sent again.
+	f2 := newDispatchFixture(t, automated("s3", churn.ActionSMS))
+	if _, err := f2.q.RecordDeliveries(ctx, "dispatch", []Delivery{{ActionID: "s3", Result: Delivered, Attempts: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	f2.log.FailNext(false)
+	if _, _, err := f2.q.AnswerAll(ctx, []MessageAnswer{{"s3", OutcomeAccepted, ""}}, "campaigns"); churn.ErrorKind(err) != churn.KindUnavailable {
+		t.Fatalf("a failed write: %v, want unavailable", err)
+	}
+	if a, err := f2.q.Get("s3"); err != nil || a.Outcome != OutcomeDelivered {
+		t.Fatalf("after a failed write s3 is %+v (%v), want still delivered", a, err)
+	}
+	if _, n, err := f2.q.AnswerAll(ctx, []MessageAnswer{{"s3", OutcomeAccepted, ""}}, "campaigns"); err != nil || n != 1 {
+		t.Fatalf("the answer sent again: %d written, %v", n, err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -431,17 +432,96 @@ func (q *Queue) Complete(ctx context.Context, id, agent, outcome, note, actor st
 // A message is answered once; the same answer again is a retry and writes
 // nothing. An answer without a note keeps the dispatcher's.
 func (q *Queue) Answer(ctx context.Context, id, outcome, note, actor string) (churn.Action, error) {
-	const op = "answer action"
-	if outcome != OutcomeAccepted && outcome != OutcomeDeclined {
-		return churn.Action{}, churn.Invalid(op, "outcome", "%q: want accepted or declined", outcome)
+	if err := checkAnswer(outcome); err != nil {
+		return churn.Action{}, err
 	}
-	// Which actions take an answer is the log's rule (state.check): a
-	// delivered message, once.
-	return q.change(ctx, id, churn.ActionAnswered, actor, func(a *churn.Action) error {
+	return q.change(ctx, id, churn.ActionAnswered, actor, answerEdit(id, outcome, note))
+}
+
+// MessageAnswer is one answer of a batch (AnswerAll).
+type MessageAnswer struct {
+	ActionID, Outcome, Note string
+}
+
+// MaxAnswers is the most answers one AnswerAll takes.
+const MaxAnswers = 1000
+
+// AnswerAll records the answers of many delivered messages in one write to
+// the log, as a campaign system reports them in bulk: all of them or, when
+// one cannot be recorded (unknown, not a delivered message, answered
+// otherwise), none, with an error naming answers[i]. Answers already
+// recorded are retries and write nothing. It returns the actions as they
+// stand, in the order of answers, and how many answers it wrote.
+func (q *Queue) AnswerAll(ctx context.Context, answers []MessageAnswer, actor string) ([]churn.Action, int, error) {
+	const op = "answer actions"
+	if len(answers) == 0 || len(answers) > MaxAnswers {
+		return nil, 0, churn.Invalid(op, "answers", "%d answers: want 1 to %d", len(answers), MaxAnswers)
+	}
+	at := func(i int, err error) error {
+		if churn.ErrorKind(err) == churn.KindInternal {
+			return fmt.Errorf("%s: answers[%d]: %w", op, i, err)
+		}
+		return churn.InField(fmt.Sprintf("answers[%d]", i), err)
+	}
+	first := map[string]int{}
+	for i, an := range answers {
+		if j, ok := first[an.ActionID]; ok {
+			return nil, 0, churn.Invalid(op, fmt.Sprintf("answers[%d].action_id", i), "%q is answers[%d] too: answer a message once per request", an.ActionID, j)
+		}
+		first[an.ActionID] = i
+		if err := checkAnswer(an.Outcome); err != nil {
+			return nil, 0, at(i, err)
+		}
+	}
+	if err := q.begin(ctx); err != nil {
+		return nil, 0, err
+	}
+	defer q.mu.Unlock()
+	var evs []churn.ActionEvent
+	for i, an := range answers {
+		cur := q.st.actions[an.ActionID]
+		if cur == nil {
+			return nil, 0, at(i, churn.Errorf(churn.KindNotFound, op, "no action %s", an.ActionID))
+		}
+		a := *cur
+		if err := answerEdit(an.ActionID, an.Outcome, an.Note)(&a); errors.Is(err, errRepeated) {
+			continue
+		} else if err != nil {
+			return nil, 0, at(i, err)
+		}
+		e := q.event(churn.ActionAnswered, actor, a)
+		if err := q.st.check(&e); err != nil {
+			return nil, 0, at(i, err)
+		}
+		evs = append(evs, e)
+	}
+	if len(evs) > 0 {
+		if err := q.commit(ctx, evs); err != nil {
+			return nil, 0, err
+		}
+	}
+	out := make([]churn.Action, len(answers))
+	for i, an := range answers {
+		out[i] = q.view(q.st.actions[an.ActionID])
+	}
+	return out, len(evs), nil
+}
+
+func checkAnswer(outcome string) error {
+	if outcome != OutcomeAccepted && outcome != OutcomeDeclined {
+		return churn.Invalid("answer action", "outcome", "%q: want accepted or declined", outcome)
+	}
+	return nil
+}
+
+// answerEdit is the change an answer makes to its action. Which actions take
+// an answer is the log's rule (state.check): a delivered message, once.
+func answerEdit(id, outcome, note string) func(*churn.Action) error {
+	return func(a *churn.Action) error {
 		switch {
 		case !a.Kind.Automated():
 			// before the retry case: an agent's accepted offer is no answer
-			return churn.Errorf(churn.KindConflict, op, "action %s is a %s action: its agent's completion is its answer", id, a.Kind)
+			return churn.Errorf(churn.KindConflict, "answer action", "action %s is a %s action: its agent's completion is its answer", id, a.Kind)
 		case a.Status == churn.ActionDone && a.Outcome == outcome && (note == "" || a.Note == note):
 			return errRepeated
 		}
@@ -450,7 +530,7 @@ func (q *Queue) Answer(ctx context.Context, id, outcome, note, actor string) (ch
 			a.Note = note
 		}
 		return nil
-	})
+	}
 }
 
 // Cancel takes an action out of the queue for good. An agent (agent not

@@ -29,6 +29,8 @@ type ActionWorker interface {
 	Cancel(ctx context.Context, id, agent, note, actor string) (churn.Action, error)
 	// Answer records a customer's answer to a delivered email or sms action.
 	Answer(ctx context.Context, id, outcome, note, actor string) (churn.Action, error)
+	// AnswerAll records many answers in one write, all or none.
+	AnswerAll(ctx context.Context, answers []retention.MessageAnswer, actor string) ([]churn.Action, int, error)
 }
 
 // ActionAdder queues a manual action.
@@ -272,6 +274,34 @@ func (s *Server) answerMessage(c *gin.Context) {
 	}
 	a, err := q.Answer(c.Request.Context(), c.Param("id"), req.Outcome, req.Note, c.GetString(ctxActor))
 	s.answerAction(c, http.StatusOK, a, err)
+}
+
+// answerMessages records a batch of answers to delivered messages, as a
+// campaign system reports them in bulk: all or none.
+func (s *Server) answerMessages(c *gin.Context) {
+	var req answersRequest
+	if !s.bind(c, &req) {
+		return
+	}
+	q := s.actions(c)
+	if q == nil {
+		return
+	}
+	answers := make([]retention.MessageAnswer, len(req.Answers))
+	for i, a := range req.Answers {
+		answers[i] = retention.MessageAnswer{ActionID: a.ActionID, Outcome: a.Outcome, Note: a.Note}
+	}
+	as, n, err := q.AnswerAll(c.Request.Context(), answers, c.GetString(ctxActor))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := answersJSON{Written: n, Actions: make([]actionJSON, len(as))}
+	for i, a := range as {
+		out.Actions[i] = newActionJSON(a)
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) answerAction(c *gin.Context, status int, a churn.Action, err error) {

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -129,6 +130,36 @@ func (r *answerRequest) validate() error {
 		return invalid("note", "is %d bytes; at most %d", len(r.Note), maxNoteLen)
 	}
 	return nil
+}
+
+type answersRequest struct {
+	Answers []struct {
+		ActionID string `json:"action_id"`
+		answerRequest
+	} `json:"answers"`
+}
+
+func (r *answersRequest) validate() error {
+	if len(r.Answers) == 0 || len(r.Answers) > retention.MaxAnswers {
+		return invalid("answers", "%d answers: want 1 to %d", len(r.Answers), retention.MaxAnswers)
+	}
+	for i := range r.Answers {
+		a := &r.Answers[i]
+		if a.ActionID == "" {
+			return invalid(fmt.Sprintf("answers[%d].action_id", i), "is required")
+		}
+		if err := a.answerRequest.validate(); err != nil {
+			return churn.InField(fmt.Sprintf("answers[%d]", i), err)
+		}
+	}
+	return nil
+}
+
+// answersJSON answers a batch of answers: how many it wrote (retries write
+// nothing) and the actions as they stand, in the order of the request.
+type answersJSON struct {
+	Written int          `json:"written"`
+	Actions []actionJSON `json:"actions"`
 }
 
 type cancelRequest struct {

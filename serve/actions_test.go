@@ -321,3 +321,56 @@ func TestTheAnswerRouteRecordsTheAnswerToADeliveredMessage(t *testing.T) {
 		t.Fatalf("answered sms %+v", got)
 	}
 }
+
+// POST /v1/actions/answers takes a campaign system's answers in bulk: all
+// of them in one write or, when one cannot be recorded, none, with the
+// error naming it.
+func TestTheBatchAnswerRouteWritesAllOrNone(t *testing.T) {
+	e := newActionEnv(t, 3)
+	ctx := context.Background()
+	var sms []churn.Action
+	var delivered []retention.Delivery
+	for i := range 3 {
+		id := fmt.Sprintf("s%d", i)
+		sms = append(sms, churn.Action{ID: id, CustomerID: fmt.Sprintf("C0000%d", i), Cycle: "2025-06-01", Kind: churn.ActionSMS, Channel: "sms", Tier: churn.TierC})
+		delivered = append(delivered, retention.Delivery{ActionID: id, Result: retention.Delivered, Attempts: 1})
+	}
+	if _, err := e.queue.Enqueue(ctx, "test", sms, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.queue.RecordDeliveries(ctx, "dispatch", delivered); err != nil {
+		t.Fatal(err)
+	}
+	before := e.log.Len()
+	for _, c := range []struct {
+		name, body, key string
+		want            int
+		field           string
+	}{
+		{"as viewer", `{"answers":[{"action_id":"s0","outcome":"accepted"}]}`, viewerKey, 403, ""},
+		{"none", `{"answers":[]}`, agentKey, 400, "answers"},
+		{"a bad outcome", `{"answers":[{"action_id":"s0","outcome":"accepted"},{"action_id":"s1","outcome":"maybe"}]}`, agentKey, 400, "answers[1].outcome"},
+		{"no id", `{"answers":[{"outcome":"accepted"}]}`, agentKey, 400, "answers[0].action_id"},
+		{"an agent's offer", `{"answers":[{"action_id":"s0","outcome":"accepted"},{"action_id":"a00000","outcome":"accepted"}]}`, agentKey, 409, "answers[1]"},
+		{"unknown action", `{"answers":[{"action_id":"s0","outcome":"accepted"},{"action_id":"nope","outcome":"accepted"}]}`, agentKey, 404, "answers[1]"},
+	} {
+		rec := e.do("POST", "/v1/actions/answers", c.body, bearer(c.key)...)
+		if rec.Code != c.want || !strings.Contains(rec.Body.String(), `"field":"`+c.field+`"`) && c.field != "" {
+			t.Errorf("%s: %d %s, want %d naming %s", c.name, rec.Code, rec.Body, c.want, c.field)
+		}
+	}
+	if n := e.log.Len(); n != before {
+		t.Fatalf("refused batches wrote %d events", n-before)
+	}
+	body := `{"answers":[{"action_id":"s0","outcome":"accepted","note":"redeemed"},{"action_id":"s1","outcome":"declined"}]}`
+	got := decode[answersJSON](t, e.do("POST", "/v1/actions/answers", body, bearer(agentKey)...))
+	if got.Written != 2 || len(got.Actions) != 2 || got.Actions[0].Outcome != "accepted" || got.Actions[0].Note != "redeemed" || got.Actions[1].Outcome != "declined" {
+		t.Fatalf("batch: %+v", got)
+	}
+	if got := decode[answersJSON](t, e.do("POST", "/v1/actions/answers", body, bearer(agentKey)...)); got.Written != 0 {
+		t.Errorf("the same batch again wrote %d answers", got.Written)
+	}
+	if n := e.log.Len() - before; n != 2 {
+		t.Errorf("the log has %d new events, want 2", n)
+	}
+}

@@ -94,3 +94,4 @@ func (s *Server) fail(c *gin.Context, err error) {
 func invalid(field, format string, args ...any) error {
 	return churn.Invalid("", field, format, args...)
 }
+

@@ -190,6 +190,7 @@ func (s *Server) routes() *gin.Engine {
 	agent.POST("/actions/:id/complete", s.completeAction)
 	agent.POST("/actions/:id/cancel", s.cancelAction)
 	agent.POST("/actions/:id/answer", s.answerMessage)
+	agent.POST("/actions/answers", s.answerMessages)
 	admin.POST("/customers/:id/actions", s.addCustomerAction)
 	admin.GET("/policy", s.policy)
 	return e

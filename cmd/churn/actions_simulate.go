@@ -116,7 +116,9 @@ the API serves that same database (GET /v1/me names it).`,
 			if err != nil {
 				return err
 			}
-			answered, err := cl.answer(ctx, delivered, agents)
+			aprog := a.newProgress("answer", "answers", 0)
+			answered, err := cl.answer(ctx, delivered, agents, aprog)
+			aprog.End(err)
 			if err != nil {
 				return err
 			}
@@ -454,22 +456,34 @@ func (c *agentClient) delivered(ctx context.Context, eff synth.RetentionEffect, 
 
 // answer records, as the campaign system would, the answers of the
 // delivered messages whose customer answered (accepted or declined; one
-// who never read it leaves the message delivered), on workers goroutines,
+// who never read it leaves the message delivered), in batches of
+// retention.MaxAnswers (POST /v1/actions/answers) on workers goroutines,
 // and returns how many it recorded.
-func (c *agentClient) answer(ctx context.Context, delivered []workedAction, workers int) (int, error) {
+func (c *agentClient) answer(ctx context.Context, delivered []workedAction, workers int, p *progress) (int, error) {
+	type answer struct {
+		ActionID string `json:"action_id"`
+		Outcome  string `json:"outcome"`
+		Note     string `json:"note"`
+	}
+	var all []answer
+	for _, w := range delivered {
+		if w.Outcome == retention.OutcomeAccepted || w.Outcome == retention.OutcomeDeclined {
+			all = append(all, answer{w.ActionID, w.Outcome, "synthetic campaign system"})
+		}
+	}
+	p.SetTotal(int64(len(all)))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(workers, 1))
-	n := 0
-	for _, w := range delivered {
-		if w.Outcome != retention.OutcomeAccepted && w.Outcome != retention.OutcomeDeclined {
-			continue
-		}
-		n++
+	for batch := range slices.Chunk(all, retention.MaxAnswers) {
 		g.Go(func() error {
-			return c.post(gctx, "/v1/actions/"+w.ActionID+"/answer", map[string]any{"outcome": w.Outcome, "note": "synthetic campaign system"}, nil)
+			if err := c.post(gctx, "/v1/actions/answers", map[string]any{"answers": batch}, nil); err != nil {
+				return err
+			}
+			p.Add(int64(len(batch)))
+			return nil
 		})
 	}
-	return n, g.Wait()
+	return len(all), g.Wait()
 }
 
 func (c *agentClient) post(ctx context.Context, path string, body, out any) error {
