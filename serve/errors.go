@@ -94,4 +94,3 @@ func (s *Server) fail(c *gin.Context, err error) {
 func invalid(field, format string, args ...any) error {
 	return churn.Invalid("", field, format, args...)
 }
-
