@@ -35,8 +35,10 @@ type actionJSON struct {
 	Tier          string           `json:"tier"`
 	Band          string           `json:"band"`
 	Reason        string           `json:"reason"`
-	Probability   float64          `json:"probability"`
-	LifetimeValue float64          `json:"lifetime_value"`
+	// float32, as in the scores they come from, so that a customer's
+	// numbers read the same here and in /v1/customers/{id}/score
+	Probability   float32 `json:"probability"`
+	LifetimeValue float32 `json:"lifetime_value"`
 }
 
 func rfc3339(t time.Time) string {
@@ -51,7 +53,7 @@ func newActionJSON(a churn.Action) actionJSON {
 		Channel: a.Channel, Cost: a.Cost, Priority: a.Priority, ExpectedValue: math.Round(a.Value*100) / 100,
 		Status: string(a.Status), Agent: a.Agent, LeaseUntil: rfc3339(a.LeaseUntil), Outcome: a.Outcome, Note: a.Note, Attempts: a.Attempts,
 		CreatedAt: rfc3339(a.CreatedAt), Rule: a.Rule, RunID: a.RunID, Tier: string(a.Tier), Band: string(a.Band),
-		Reason: a.Reason, Probability: a.Probability, LifetimeValue: a.LifetimeValue}
+		Reason: a.Reason, Probability: float32(a.Probability), LifetimeValue: float32(a.LifetimeValue)}
 }
 
 type actionListJSON struct {
@@ -167,12 +169,14 @@ type cancelRequest struct {
 }
 
 type manualRequest struct {
-	Kind     churn.ActionKind `json:"kind"`
-	Offer    string           `json:"offer"`
-	Channel  string           `json:"channel"`
-	Cost     *float64         `json:"cost"`
-	Priority int              `json:"priority"`
-	Note     string           `json:"note"`
+	Kind    churn.ActionKind `json:"kind"`
+	Offer   string           `json:"offer"`
+	Channel string           `json:"channel"`
+	Cost    *float64         `json:"cost"`
+	// Priority is a pointer so that an absent priority (1) differs from
+	// an explicit 0, which is an error.
+	Priority *int   `json:"priority"`
+	Note     string `json:"note"`
 }
 
 // liftRowJSON writes undefined rates and intervals (an empty group) as null.
@@ -321,9 +325,9 @@ func manualAction(p *retention.Policy, s churn.Score, req manualRequest, day tim
 	if !(cost >= 0) || math.IsInf(cost, 0) {
 		return churn.Action{}, invalid("cost", "%g: want an amount of 0 or more", cost)
 	}
-	prio := req.Priority
-	if prio == 0 {
-		prio = 1 // asked for by a person: worked first
+	prio := 1 // asked for by a person: worked first
+	if req.Priority != nil {
+		prio = *req.Priority
 	}
 	if prio < 1 || prio > 99 {
 		return churn.Action{}, invalid("priority", "%d: want 1 to 99", prio)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -123,6 +124,7 @@ func TestActionRoutesAnswerWithTheDocumentedShapesAndStatuses(t *testing.T) {
 		{"manual", "POST", "/v1/customers/C00042/actions", `{"kind":"specialist_call","offer":"vip","note":"asked by the CEO"}`, adminKey, 201},
 		{"manual again", "POST", "/v1/customers/C00042/actions", `{"kind":"specialist_call","offer":"vip"}`, adminKey, 200},
 		{"manual of kind none", "POST", "/v1/customers/C00042/actions", `{"kind":"none"}`, adminKey, 400},
+		{"manual of priority 0", "POST", "/v1/customers/C00042/actions", `{"kind":"offer","priority":0}`, adminKey, 400},
 		{"manual for an unknown customer", "POST", "/v1/customers/X1/actions", `{"kind":"sms"}`, adminKey, 404},
 		{"lift", "GET", "/v1/retention/lift", "", viewerKey, 200},
 		{"lift of a cycle", "GET", "/v1/retention/lift?cycle=2025-05-01", "", viewerKey, 200},
@@ -372,5 +374,18 @@ func TestTheBatchAnswerRouteWritesAllOrNone(t *testing.T) {
 	}
 	if n := e.log.Len() - before; n != 2 {
 		t.Errorf("the log has %d new events, want 2", n)
+	}
+}
+
+func TestAManualActionCarriesTheScoresNumbersAsTheScoreRouteWritesThem(t *testing.T) {
+	e := newActionEnv(t, 3)
+	score := e.do("GET", "/v1/customers/C00042/score", "")
+	action := e.do("POST", "/v1/customers/C00042/actions", `{"kind":"offer"}`, bearer(adminKey)...)
+	for _, field := range []string{"probability", "lifetime_value"} {
+		re := regexp.MustCompile(`"` + field + `":([-0-9.e]+)`)
+		s, a := re.FindStringSubmatch(score.Body.String()), re.FindStringSubmatch(action.Body.String())
+		if s == nil || a == nil || s[1] != a[1] {
+			t.Errorf("%s: the score says %v, the action %v\n%s\n%s", field, s, a, score.Body, action.Body)
+		}
 	}
 }
