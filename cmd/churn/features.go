@@ -55,6 +55,9 @@ func runFeatures(ctx context.Context, a *app, args featuresArgs) error {
 	if args.out == "" {
 		return churn.Invalid(op, "--out", "missing: name the CSV file to write with --out FILE.csv")
 	}
+	if err := checkOutput("--out", args.out); err != nil {
+		return err
+	}
 	horizon, err := features.ParseHorizon(args.horizon)
 	if err != nil {
 		return err

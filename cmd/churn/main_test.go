@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -141,4 +142,21 @@ func TestMigrateThenStatusOnAFreshDatabase(t *testing.T) {
 
 func openForCleanup(addr, db string) (*clickhouse.Client, error) {
 	return clickhouse.Open(context.Background(), clickhouse.Config{Addr: addr, Database: db}, nil)
+}
+
+// An output that cannot be written is refused before any work (a
+// snapshot at a million customers takes minutes), naming the flag.
+func TestAnOutputThatCannotBeWrittenIsRefusedFirst(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"features", "--out", filepath.Join(dir, "missing", "x.csv"), "--clickhouse-addr", "127.0.0.1:1"},
+		{"features", "--out", dir, "--clickhouse-addr", "127.0.0.1:1"},
+		{"predict", "--model", filepath.Join(dir, "m.json"), "--csv", filepath.Join(dir, "in.csv"), "--out", filepath.Join(dir, "missing", "p.csv")},
+		{"train", "--csv", filepath.Join(dir, "in.csv"), "--label", "y", "--out", filepath.Join(dir, "missing", "m.json")},
+	} {
+		_, errOut, code := run(t, args...)
+		if code != 2 || !strings.Contains(errOut, "--out") {
+			t.Errorf("%v: exit %d, want 2 naming --out (before ClickHouse or the input): %s", args, code, errOut)
+		}
+	}
 }

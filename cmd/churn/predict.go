@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +23,9 @@ import (
 func trainCSV(ctx context.Context, a *app, path, label, id, out string, folds int, seed uint64) error {
 	if out == "" {
 		return churn.Invalid("train", "out", "--out MODEL_FILE is required with --csv")
+	}
+	if err := checkOutput("--out", out); err != nil {
+		return err
 	}
 	f, closeF, err := openInput(path)
 	if err != nil {
@@ -122,7 +126,7 @@ churn_probability. Nothing is written when the input is invalid.`,
 			return predictCSV(cmd.Context(), a, modelPath, csvPath, out)
 		},
 	}
-	cmd.Flags().StringVar(&modelPath, "model", "", "model file written by `churn train --csv` (required)")
+	cmd.Flags().StringVar(&modelPath, "model", "", "model file written by 'churn train --csv' (required)")
 	cmd.Flags().StringVar(&csvPath, "csv", "", "CSV file to score, optionally gzip'd (required)")
 	cmd.Flags().StringVar(&out, "out", "", "output CSV (required)")
 	for _, f := range []string{"model", "csv", "out"} {
@@ -132,6 +136,9 @@ churn_probability. Nothing is written when the input is invalid.`,
 }
 
 func predictCSV(ctx context.Context, a *app, modelPath, csvPath, out string) error {
+	if err := checkOutput("--out", out); err != nil {
+		return err
+	}
 	b, err := os.ReadFile(modelPath)
 	if err != nil {
 		return churn.Invalid("predict", "model", "%v", err)
@@ -206,12 +213,29 @@ func writeFileAtomic(path string, b []byte) error {
 	})
 }
 
+// checkOutput reports, before any work, why path cannot be written (its
+// folder missing, or a folder itself), naming the flag.
+func checkOutput(flag, path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return churn.Invalid("write output", flag, "%s is a folder: name a file", path)
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return churn.Invalid("write output", flag, "cannot write %s: folder %s does not exist", path, dir)
+	case !fi.IsDir():
+		return churn.Invalid("write output", flag, "cannot write %s: %s is not a folder", path, dir)
+	}
+	return nil
+}
+
 // writeAtomic writes through a temporary file in the same folder and renames
 // it into place, so a failure never leaves a partial output file.
 func writeAtomic(path string, write func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return churn.Invalid("write output", "out", "%v", err)
+		return churn.Invalid("write output", "out", "cannot write %s: %v", path, errors.Unwrap(err))
 	}
 	defer os.Remove(tmp.Name())
 	if err := write(tmp); err != nil {
