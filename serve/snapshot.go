@@ -329,7 +329,10 @@ func validCustomerID(id string) error {
 		return fmt.Errorf("is %d bytes long, over the maximum of %d", len(id), maxIDLen)
 	}
 	for i := 0; i < len(id); i++ {
-		if c := id[i]; c <= ' ' || c >= 0x7f {
+		switch c := id[i]; {
+		case c == ' ':
+			return fmt.Errorf("has a space at byte %d; ids are printable ASCII without spaces", i)
+		case c < ' ' || c >= 0x7f:
 			return fmt.Errorf("has a character that is not printable ASCII at byte %d", i)
 		}
 	}

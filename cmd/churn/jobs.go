@@ -91,6 +91,9 @@ func newJobsRunCmd(a *app, cfg *jobsConfig, set jobSetFunc) *cobra.Command {
 				s.Wait() // for a retraining started by the drift check
 				seen := map[string]bool{}
 				for _, r := range runs {
+					if r.ID == "" {
+						continue // no run: an unknown job, or one still running
+					}
 					printRun(a.stdout, r)
 					seen[r.ID] = true
 				}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/policies"
 	"github.com/telcoretain/churn/retention"
 )
@@ -67,7 +68,7 @@ and control share. Start from policies/default.yaml.`,
 					}
 					fmt.Fprintf(a.stdout, "%s:%s %s%s\n", args[0], line, field, pr.Msg)
 				}
-				return fmt.Errorf("policy %s has %d problem(s): %w", args[0], len(probs), err)
+				return churn.Errorf(churn.KindInvalid, "check policy", "%s has %d problem(s), listed above", args[0], len(probs))
 			}
 			if err != nil {
 				return err
