@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
+	"github.com/gin-contrib/cors"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -23,6 +25,10 @@ type Config struct {
 	CacheControl string
 	PollInterval time.Duration
 	HistoryLimit int // scores per customer in /history
+	// CORSOrigins are the origins (scheme://host[:port], or "*") whose
+	// browser pages may call the API: a dashboard served from another
+	// origin. Empty: none, the same origin only.
+	CORSOrigins []string
 
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
@@ -156,6 +162,9 @@ func (s *Server) routes() *gin.Engine {
 	e.RedirectTrailingSlash = false
 	e.ContextWithFallback = true
 	e.Use(requestID, s.observe, s.recoverPanics, s.capHeaders, s.storeDeadline)
+	if len(s.cfg.CORSOrigins) > 0 {
+		e.Use(cors.New(corsConfig(s.cfg.CORSOrigins)))
+	}
 	e.NoRoute(func(c *gin.Context) { s.fail(c, errRouteNotFound) })
 	e.NoMethod(func(c *gin.Context) { s.fail(c, errMethodNotAllowed) })
 
@@ -230,4 +239,21 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		return nil
 	})
 	return g.Wait()
+}
+
+// corsConfig lets browser pages of origins call the API with an API key
+// (Authorization: Bearer, no cookies) and read the headers dashboards use.
+func corsConfig(origins []string) cors.Config {
+	c := cors.Config{
+		AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPost},
+		AllowHeaders:  []string{"Authorization", "Content-Type", "If-None-Match", "X-Request-ID"},
+		ExposeHeaders: []string{"ETag", "Location", "X-Request-ID"},
+		MaxAge:        10 * time.Minute,
+	}
+	if slices.Contains(origins, "*") {
+		c.AllowAllOrigins = true
+	} else {
+		c.AllowOrigins = origins
+	}
+	return c
 }

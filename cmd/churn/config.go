@@ -123,6 +123,8 @@ func (c *config) settings() []*setting {
 			Help: "Cache-Control of score responses; match it to the scoring schedule", Kind: stringKind(&c.Serve.CacheControl)},
 		{Flag: "history-limit", Env: "CHURN_HISTORY_LIMIT", Default: strconv.Itoa(sd.HistoryLimit), Scope: groupServe,
 			Help: "scores per customer returned by /v1/customers/{id}/history", Kind: intKind(&c.Serve.HistoryLimit, 1, 10000)},
+		{Flag: "cors-origins", Env: "CHURN_CORS_ORIGINS", Scope: groupServe, Unset: "none: browser pages of the same origin only",
+			Help: "origins (https://dash.example.com,...; * for any) whose browser pages may call the API with a key: a dashboard served elsewhere", Kind: originsKind(&c.Serve.CORSOrigins)},
 		{Flag: "clickhouse-request-timeout", Env: "CHURN_CLICKHOUSE_REQUEST_TIMEOUT", Default: formatDuration(sd.StoreTimeout), Scope: groupServe,
 			Help: "time a request gives ClickHouse (history, models, the action log) before it answers 503", Kind: durationKind(&c.Serve.StoreTimeout, 100*time.Millisecond)},
 		{Flag: "shutdown-timeout", Env: "CHURN_SHUTDOWN_TIMEOUT", Default: formatDuration(sd.ShutdownTimeout), Scope: groupServe,

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -336,6 +337,31 @@ func pairsKind(dst *[]string, name string, check func(v string) error) kind {
 			items = append(items, name+"="+v)
 		}
 		*dst = items
+		return nil
+	}}
+}
+
+// originsKind accepts a comma-separated list of web origins,
+// scheme://host[:port] with the scheme http or https and nothing after the
+// host, or "*" for any.
+func originsKind(dst *[]string) kind {
+	return kind{Name: "origins", Set: func(s string) error {
+		var out []string
+		for _, o := range strings.Split(s, ",") {
+			if o = strings.TrimSpace(o); o == "" {
+				continue
+			}
+			if o != "*" {
+				u, err := url.Parse(o)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
+					u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+					return fmt.Errorf("%q is not an origin: want scheme://host[:port], e.g. https://dash.example.com, or *", o)
+				}
+				o = u.Scheme + "://" + u.Host
+			}
+			out = append(out, o)
+		}
+		*dst = out
 		return nil
 	}}
 }

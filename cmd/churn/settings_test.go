@@ -22,6 +22,7 @@ func TestSettingKindsParseAndReject(t *testing.T) {
 		e     string
 		zone  string
 		pairs []string
+		orig  []string
 	)
 	cases := []struct {
 		kind    string
@@ -71,6 +72,12 @@ func TestSettingKindsParseAndReject(t *testing.T) {
 		{"pairs", pairsKind(&pairs, "NAME=DURATION", positiveDuration), "train", nil, `"train" is not NAME=VALUE`, nil},
 		{"pairs", pairsKind(&pairs, "NAME=DURATION", positiveDuration), "train=0s", nil, "train: 0s is not a positive duration", nil},
 		{"pairs", pairsKind(&pairs, "NAME=DURATION", positiveDuration), "train=soon", nil, `train: "soon" is not a duration`, nil},
+		{"origins", originsKind(&orig), "https://dash.example.com/, http://127.0.0.1:3000", []string{"https://dash.example.com", "http://127.0.0.1:3000"}, "",
+			func() any { return orig }},
+		{"origins", originsKind(&orig), "*", []string{"*"}, "", func() any { return orig }},
+		{"origins", originsKind(&orig), "dash.example.com", nil, `"dash.example.com" is not an origin`, nil},
+		{"origins", originsKind(&orig), "https://dash.example.com/app", nil, `"https://dash.example.com/app" is not an origin`, nil},
+		{"origins", originsKind(&orig), "ftp://dash.example.com", nil, `is not an origin`, nil},
 	}
 	for _, c := range cases {
 		err := c.k.Set(c.text)
