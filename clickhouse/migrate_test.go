@@ -175,4 +175,22 @@ ENGINE = MergeTree PARTITION BY toYYYYMM(as_of) ORDER BY (customer_id, as_of, ru
 	if hist, err := c.CustomerHistory(ctx, "C00042", 1); err != nil || len(hist) != 1 || hist[0].RunID != "run-june" {
 		t.Fatalf("the latest score of C00042: %+v (%v)", hist, err)
 	}
+	// A customer the latest runs no longer score (one who left) keeps the
+	// history of the runs that did.
+	july := time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
+	if err := c.WriteScores(ctx, []churn.Score{{RunID: "run-july", AsOf: july, CustomerID: "C00001", ModelVersion: 1, Band: churn.RiskLow, Tier: churn.TierC}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RecordScoreRun(ctx, "run-july", july, 1, churn.ScoreRunFinished, 1, ""); err != nil {
+		t.Fatal(err)
+	}
+	if hist, err := c.CustomerHistory(ctx, "C00042", 1); err != nil || len(hist) != 1 || hist[0].RunID != "run-june" {
+		t.Fatalf("the latest score of C00042, absent from run-july: %+v (%v), want June's", hist, err)
+	}
+	if hist, err := c.CustomerHistory(ctx, "C00001", 5); err != nil || len(hist) != 3 || hist[2].RunID != "run-july" {
+		t.Fatalf("the history of C00001: %+v (%v), want May, June and July", hist, err)
+	}
+	if hist, err := c.CustomerHistory(ctx, "nobody", 5); err != nil || len(hist) != 0 {
+		t.Fatalf("the history of an unknown customer: %+v (%v)", hist, err)
+	}
 }

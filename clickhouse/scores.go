@@ -147,25 +147,33 @@ func (c *Client) ScanRunScores(ctx context.Context, runID string, fn func(churn.
 }
 
 // CustomerHistory returns a customer's scores in the latest limit finished
-// runs, oldest first. It reads those runs' ids first, so that scores,
-// ordered by run and customer (migration 0019), is read at one key per run.
+// runs that scored them, oldest first. scores is ordered by run and
+// customer (migration 0019), so it reads the finished runs' ids from
+// score_runs, finds the customer's latest runs among them by the key
+// (reading the key columns only, one granule per run), and then reads
+// those rows whole: a customer who left months ago still has a history.
 func (c *Client) CustomerHistory(ctx context.Context, customerID string, limit int) ([]churn.Score, error) {
 	const op = "read score history"
-	var runs []string
-	err := c.each(ctx, op, `SELECT run_id FROM score_runs WHERE status = 'finished'
-ORDER BY as_of DESC, run_id DESC LIMIT ?`, func(s scanner) error {
-		var id string
-		if err := s.Scan(&id); err != nil {
-			return err
-		}
-		runs = append(runs, id)
-		return nil
-	}, limit)
-	if err != nil || len(runs) == 0 {
+	var finished, runs []string
+	read := func(q string, dst *[]string, args ...any) error {
+		return c.each(ctx, op, q, func(s scanner) error {
+			var id string
+			if err := s.Scan(&id); err != nil {
+				return err
+			}
+			*dst = append(*dst, id)
+			return nil
+		}, args...)
+	}
+	if err := read("SELECT DISTINCT run_id FROM score_runs WHERE status = 'finished'", &finished); err != nil || len(finished) == 0 {
+		return nil, err
+	}
+	if err := read(`SELECT run_id FROM scores WHERE run_id IN (SELECT arrayJoin(?)) AND customer_id = ?
+ORDER BY as_of DESC, run_id DESC LIMIT ?`, &runs, finished, customerID, limit); err != nil || len(runs) == 0 {
 		return nil, err
 	}
 	var out []churn.Score
-	err = c.scanScores(ctx, op, "", `SELECT `+selectScore+` FROM scores
+	err := c.scanScores(ctx, op, "", `SELECT `+selectScore+` FROM scores
 WHERE run_id IN (SELECT arrayJoin(?)) AND customer_id = ?
 ORDER BY as_of DESC, run_id DESC`, func(s churn.Score) error {
 		out = append(out, s)
