@@ -25,7 +25,7 @@ func newJobsCmd(a *app) *cobra.Command {
 	cfg := &a.cfg.Jobs
 	cmd := &cobra.Command{
 		Use:   "jobs",
-		Short: "List, run and schedule the jobs: train, score, actions, outcomes, drift",
+		Short: "List, run and schedule the jobs: train, score, actions, dispatch (when configured), outcomes, drift",
 		Long: `The jobs that keep models, scores and action queues fresh. ` + "`churn serve`" + ` runs
 them on their schedules; ` + "`churn jobs run-scheduler`" + ` does the same in a separate
 worker (start the API with --scheduler=false then, so that only one process
