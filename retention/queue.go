@@ -479,21 +479,13 @@ func (q *Queue) AnswerAll(ctx context.Context, answers []MessageAnswer, actor st
 	defer q.mu.Unlock()
 	var evs []churn.ActionEvent
 	for i, an := range answers {
-		cur := q.st.actions[an.ActionID]
-		if cur == nil {
-			return nil, 0, at(i, churn.Errorf(churn.KindNotFound, op, "no action %s", an.ActionID))
-		}
-		a := *cur
-		if err := answerEdit(an.ActionID, an.Outcome, an.Note)(&a); errors.Is(err, errRepeated) {
-			continue
-		} else if err != nil {
+		e, repeated, err := q.prepare(an.ActionID, churn.ActionAnswered, actor, answerEdit(an.ActionID, an.Outcome, an.Note))
+		if err != nil {
 			return nil, 0, at(i, err)
 		}
-		e := q.event(churn.ActionAnswered, actor, a)
-		if err := q.st.check(&e); err != nil {
-			return nil, 0, at(i, err)
+		if !repeated {
+			evs = append(evs, e)
 		}
-		evs = append(evs, e)
 	}
 	if len(evs) > 0 {
 		if err := q.commit(ctx, evs); err != nil {
@@ -551,24 +543,38 @@ func (q *Queue) change(ctx context.Context, id string, t churn.ActionStatus, act
 		return churn.Action{}, err
 	}
 	defer q.mu.Unlock()
+	e, repeated, err := q.prepare(id, t, actor, edit)
+	if err != nil {
+		return churn.Action{}, err
+	}
+	if !repeated {
+		if err := q.commit(ctx, []churn.ActionEvent{e}); err != nil {
+			return churn.Action{}, err
+		}
+	}
+	return q.view(q.st.actions[id]), nil
+}
+
+// prepare builds the event of type t that edit makes of action id, checked
+// against the log's rules, for the caller (holding q.mu) to commit;
+// repeated says edit found the request carried out already (errRepeated),
+// with nothing to write.
+func (q *Queue) prepare(id string, t churn.ActionStatus, actor string, edit func(*churn.Action) error) (e churn.ActionEvent, repeated bool, err error) {
 	cur := q.st.actions[id]
 	if cur == nil {
-		return churn.Action{}, churn.Errorf(churn.KindNotFound, string(t)+" action", "no action %s", id)
+		return e, false, churn.Errorf(churn.KindNotFound, string(t)+" action", "no action %s", id)
 	}
 	a := *cur
 	if err := edit(&a); errors.Is(err, errRepeated) {
-		return q.view(cur), nil
+		return e, true, nil
 	} else if err != nil {
-		return churn.Action{}, err
+		return e, false, err
 	}
-	e := q.event(t, actor, a)
+	e = q.event(t, actor, a)
 	if err := q.st.check(&e); err != nil {
-		return churn.Action{}, err
+		return churn.ActionEvent{}, false, err
 	}
-	if err := q.commit(ctx, []churn.ActionEvent{e}); err != nil {
-		return churn.Action{}, err
-	}
-	return q.view(q.st.actions[id]), nil
+	return e, false, nil
 }
 
 // errRepeated tells change that the request was already carried out.
