@@ -20,6 +20,16 @@ func translateAll(t *testing.T, stmts ...string) []clusterStmt {
 	return out
 }
 
+// translatedSQL is the SQL of translateAll's statements, one per line.
+func translatedSQL(t *testing.T, stmts ...string) string {
+	t.Helper()
+	var sqls []string
+	for _, s := range translateAll(t, stmts...) {
+		sqls = append(sqls, s.sql)
+	}
+	return strings.Join(sqls, "\n")
+}
+
 func TestClusterTranslationOfEveryMigration(t *testing.T) {
 	all, err := Migrations()
 	if err != nil {
@@ -29,11 +39,7 @@ func TestClusterTranslationOfEveryMigration(t *testing.T) {
 	for _, m := range all {
 		stmts = append(stmts, m.Statements...)
 	}
-	var sqls []string
-	for _, s := range translateAll(t, stmts...) {
-		sqls = append(sqls, s.sql)
-	}
-	joined := strings.Join(sqls, "\n")
+	joined := translatedSQL(t, stmts...)
 	for _, want := range []string{
 		"CREATE TABLE IF NOT EXISTS db.usage_daily_local ON CLUSTER cl (",
 		"ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/db/usage_daily_local', '{replica}')\nPARTITION BY toYYYYMM(day)",
@@ -132,7 +138,7 @@ func TestClusterTranslationRefusesWhatItCannotPlace(t *testing.T) {
 // local tables under the Distributed table, and the drops clear both
 // tables of a name, known or left over.
 func TestClusterTranslationSwapsARebuiltTableUnderItsDistributedTable(t *testing.T) {
-	steps := translateAll(t,
+	joined := translatedSQL(t,
 		"CREATE TABLE IF NOT EXISTS s (customer_id String, run_id String) ENGINE = MergeTree ORDER BY customer_id",
 		"CREATE TABLE IF NOT EXISTS r (run_id String) ENGINE = MergeTree ORDER BY run_id",
 		"DROP TABLE IF EXISTS s_old",
@@ -142,11 +148,6 @@ func TestClusterTranslationSwapsARebuiltTableUnderItsDistributedTable(t *testing
 		"DROP TABLE IF EXISTS s_new",
 		"ALTER TABLE s ADD COLUMN x String",
 	)
-	var sqls []string
-	for _, s := range steps {
-		sqls = append(sqls, s.sql)
-	}
-	joined := strings.Join(sqls, "\n")
 	for _, want := range []string{
 		"DROP TABLE IF EXISTS db.s_old ON CLUSTER cl\nDROP TABLE IF EXISTS db.s_old_local ON CLUSTER cl",
 		"RENAME TABLE db.s_local TO db.s_old_local, db.s_new_local TO db.s_local ON CLUSTER cl",
