@@ -432,7 +432,7 @@ func (q *Queue) Complete(ctx context.Context, id, agent, outcome, note, actor st
 // A message is answered once; the same answer again is a retry and writes
 // nothing. An answer without a note keeps the dispatcher's.
 func (q *Queue) Answer(ctx context.Context, id, outcome, note, actor string) (churn.Action, error) {
-	if err := checkAnswer(outcome); err != nil {
+	if err := CheckAnswer(outcome); err != nil {
 		return churn.Action{}, err
 	}
 	return q.change(ctx, id, churn.ActionAnswered, actor, answerEdit(id, outcome, note))
@@ -469,7 +469,7 @@ func (q *Queue) AnswerAll(ctx context.Context, answers []MessageAnswer, actor st
 			return nil, 0, churn.Invalid(op, fmt.Sprintf("answers[%d].action_id", i), "%q is answers[%d] too: answer a message once per request", an.ActionID, j)
 		}
 		first[an.ActionID] = i
-		if err := checkAnswer(an.Outcome); err != nil {
+		if err := CheckAnswer(an.Outcome); err != nil {
 			return nil, 0, at(i, err)
 		}
 	}
@@ -499,7 +499,9 @@ func (q *Queue) AnswerAll(ctx context.Context, answers []MessageAnswer, actor st
 	return out, len(evs), nil
 }
 
-func checkAnswer(outcome string) error {
+// CheckAnswer says whether outcome is an answer a message takes: accepted
+// or declined.
+func CheckAnswer(outcome string) error {
 	if outcome != OutcomeAccepted && outcome != OutcomeDeclined {
 		return churn.Invalid("answer action", "outcome", "%q: want accepted or declined", outcome)
 	}

@@ -125,8 +125,8 @@ type answerRequest struct {
 }
 
 func (r *answerRequest) validate() error {
-	if r.Outcome != retention.OutcomeAccepted && r.Outcome != retention.OutcomeDeclined {
-		return invalid("outcome", "%q: want accepted or declined", r.Outcome)
+	if err := retention.CheckAnswer(r.Outcome); err != nil {
+		return err
 	}
 	if len(r.Note) > maxNoteLen {
 		return invalid("note", "is %d bytes; at most %d", len(r.Note), maxNoteLen)
