@@ -233,6 +233,8 @@ SETTINGS index_granularity = 1024`
 // run order (a migrate that died after the rename) is kept; what the
 // rebuild leaves behind is dropped either way.
 func (c *Client) storeScoresInRunOrder(ctx context.Context) error {
+	// the columns as of this migration, not scoreColumns: a column a later
+	// migration adds is not in the table this one copies
 	const cols = "run_id, as_of, customer_id, model_version, probability, band, tier, lifetime_value, expected_loss, reasons"
 	var ddl string
 	if err := c.conn.QueryRow(ctx, "SHOW CREATE TABLE "+c.storageTable("scores")).Scan(&ddl); err != nil {
