@@ -54,4 +54,10 @@ type Score struct {
 	LifetimeValue float64
 	ExpectedLoss  float64 // Probability x LifetimeValue
 	Reasons       []Reason
+	// Uplift is the churn a retention action would prevent, as the uplift
+	// champion UpliftModel estimated it when the run scored the customer;
+	// UpliftModel 0 means the run stored none (no uplift champion, or one
+	// trained on other features than the churn champion's).
+	Uplift      float64
+	UpliftModel ModelVersion
 }

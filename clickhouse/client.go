@@ -176,6 +176,13 @@ func (c *Client) Version(ctx context.Context) (string, error) {
 // unknownTable is ClickHouse's exception code for a table that does not exist.
 const unknownTable = 60
 
+// ClickHouse's exception codes for a column that does not exist: in an
+// INSERT's column list, and in a query.
+const (
+	noSuchColumn      = 16
+	unknownIdentifier = 47
+)
+
 // wrap turns a driver error into a churn error with the right kind: network
 // failures are KindUnavailable (retry later), server exceptions KindInternal.
 func wrap(op string, cfg Config, err error) error {
@@ -195,10 +202,11 @@ func wrap(op string, cfg Config, err error) error {
 		case 209, 210, 202, 394:
 			kind = churn.KindUnavailable
 		}
-		if ex.Code == unknownTable {
+		switch ex.Code {
+		case unknownTable, noSuchColumn, unknownIdentifier:
 			// Most likely a binary newer than the schema, e.g. before migration 0010's rollups.
 			return &churn.Error{Op: op, Kind: kind,
-				Msg: fmt.Sprintf("run `churn migrate` on database %s: a table this version reads is missing", cfg.Database), Err: err}
+				Msg: fmt.Sprintf("run `churn migrate` on database %s: a table or column this version uses is missing", cfg.Database), Err: err}
 		}
 		return &churn.Error{Op: op, Kind: kind, Err: err}
 	}

@@ -108,9 +108,10 @@ func (c *Client) onEachShard(ctx context.Context, database string, fn func(*Clie
 	return nil
 }
 
-// exec runs one translated statement where it belongs.
-func (c *Client) execClusterStmt(ctx context.Context, s clusterStmt) error {
-	run := func(nc *Client) error { return nc.conn.Exec(ctx, s.sql) }
+// execClusterStmt runs one translated statement where it belongs; check
+// sees each node's error and may forgive it (nil).
+func (c *Client) execClusterStmt(ctx context.Context, s clusterStmt, check func(error) error) error {
+	run := func(nc *Client) error { return check(nc.conn.Exec(ctx, s.sql)) }
 	switch s.where {
 	case onEveryNode:
 		return c.onEveryNode(ctx, c.cfg.Database, run)

@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -10,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/telcoretain/churn"
 )
@@ -129,23 +132,45 @@ func onCluster(cfg Config) string {
 // schemaStep applies one statement of a migration: as written on a single
 // node, translated for the cluster in cluster mode (cluster_ddl.go). With
 // apply false it only records the statement's tables in the layout.
+//
+// A statement that adds one column finds it there on a rerun after a
+// migrate that died later in the same migration, or (on a cluster) between
+// the nodes it alters; 18.16 has no ADD COLUMN IF NOT EXISTS, so the
+// column already there counts as added.
 func (c *Client) schemaStep(ctx context.Context, layout *clusterLayout, stmt string, apply bool) error {
+	tolerate := func(err error) error {
+		if err != nil && addColumnRE.MatchString(stmt) && columnExists(err) {
+			c.log.Info("column already added by an earlier migrate", "statement", stmt)
+			return nil
+		}
+		return err
+	}
 	if c.cfg.Cluster == "" {
 		if !apply {
 			return nil
 		}
-		return c.conn.Exec(ctx, stmt)
+		return tolerate(c.conn.Exec(ctx, stmt))
 	}
 	steps, err := layout.translate(stmt, c.cfg.Database, c.cfg.Cluster)
 	if err != nil || !apply {
 		return err
 	}
 	for _, s := range steps {
-		if err := c.execClusterStmt(ctx, s); err != nil {
+		if err := c.execClusterStmt(ctx, s, tolerate); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// addColumnRE matches an ALTER TABLE that adds a single column.
+var addColumnRE = regexp.MustCompile(`(?is)^ALTER\s+TABLE\s+\S+\s+ADD\s+COLUMN\s+[^,]*$`)
+
+// columnExists tells an error of adding a column that is already there:
+// ILLEGAL_COLUMN in 18.16, DUPLICATE_COLUMN in later releases.
+func columnExists(err error) bool {
+	var ex *ch.Exception
+	return errors.As(err, &ex) && (ex.Code == 44 || ex.Code == 15) && strings.Contains(ex.Message, "already exists")
 }
 
 func (c *Client) migrate(ctx context.Context) (MigrateResult, error) {

@@ -48,6 +48,31 @@ func TestMigrateTwiceIsANoOp(t *testing.T) {
 	}
 }
 
+// A migrate that died between the two columns of 0020 added the first
+// one: the rerun finds it there (18.16 has no ADD COLUMN IF NOT EXISTS)
+// and adds the second.
+func TestAMigrateThatDiedBetweenTwoAddedColumnsCompletesOnTheRerun(t *testing.T) {
+	c, cfg := chtest.NewDB(t)
+	ctx := context.Background()
+	for _, q := range []string{
+		"ALTER TABLE scores DROP COLUMN uplift_model",
+		"TRUNCATE TABLE schema_migrations",
+		"INSERT INTO schema_migrations (version, name, applied_at) SELECT number + 1, 'before 0020', now() FROM system.numbers LIMIT 19",
+	} {
+		if err := c.Conn().Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	res, err := clickhouse.Migrate(ctx, cfg, nil)
+	if err != nil || len(res.Applied) != 1 || res.Applied[0].Version != 20 {
+		t.Fatalf("migrate applied %v (%v), want 0020", res.Applied, err)
+	}
+	var n uint64
+	if err := c.Conn().QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = 'scores' AND name IN ('uplift', 'uplift_model')").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("%d of the two uplift columns in scores (%v)", n, err)
+	}
+}
+
 func TestMigrateCreatesEveryContractTableWithItsColumns(t *testing.T) {
 	c, _ := chtest.NewDB(t)
 	ctx := context.Background()
@@ -130,26 +155,26 @@ ENGINE = MergeTree PARTITION BY toYYYYMM(as_of) ORDER BY (customer_id, as_of, ru
 		}
 	}
 	may, june := time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
-	var scores []churn.Score
 	for _, r := range []struct {
 		id string
 		at time.Time
 	}{{"run-may", may}, {"run-june", june}} {
-		for i := range 3000 {
-			scores = append(scores, churn.Score{RunID: r.id, AsOf: r.at, CustomerID: fmt.Sprintf("C%05d", i), ModelVersion: 1,
-				Probability: float64(i) / 3000, Band: churn.RiskLow, Tier: churn.TierC,
-				Reasons: []churn.Reason{{Feature: "tenure_days", Value: float64(i), Contribution: 0.1, Text: "new customer"}}})
+		// the columns of the table as it was: this version's WriteScores
+		// writes columns later migrations add
+		q := `INSERT INTO scores (run_id, as_of, customer_id, model_version, probability, band, tier, lifetime_value, expected_loss, reasons)
+SELECT ?, toDate(?), concat('C', substring(toString(100000 + number), 2)), 1, number / 3000, 'low', 'C', 0, 0,
+    concat('[{"feature":"tenure_days","value":', toString(number), ',"contribution":0.1,"text":"new customer"}]')
+FROM system.numbers LIMIT 3000`
+		if err := c.Conn().Exec(ctx, q, r.id, r.at.Format(time.DateOnly)); err != nil {
+			t.Fatal(err)
 		}
 		if err := c.RecordScoreRun(ctx, r.id, r.at, 1, churn.ScoreRunFinished, 3000, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := c.WriteScores(ctx, scores); err != nil {
-		t.Fatal(err)
-	}
 	res, err := clickhouse.Migrate(ctx, cfg, nil)
-	if err != nil || len(res.Applied) != 1 || res.Applied[0].Version != 19 {
-		t.Fatalf("migrate applied %v (%v), want 0019 alone", res.Applied, err)
+	if err != nil || len(res.Applied) != 2 || res.Applied[0].Version != 19 || res.Applied[1].Version != 20 {
+		t.Fatalf("migrate applied %v (%v), want 0019 and 0020", res.Applied, err)
 	}
 	var ddl string
 	if err := c.Conn().QueryRow(ctx, "SHOW CREATE TABLE scores").Scan(&ddl); err != nil || !strings.Contains(ddl, "ORDER BY (run_id, customer_id)") {
@@ -163,6 +188,9 @@ ENGINE = MergeTree PARTITION BY toYYYYMM(as_of) ORDER BY (customer_id, as_of, ru
 		n++
 		if len(s.Reasons) != 1 || s.Reasons[0].Text != "new customer" {
 			return fmt.Errorf("score %+v lost its reasons", s)
+		}
+		if s.UpliftModel != 0 || s.Uplift != 0 {
+			return fmt.Errorf("score %+v written before 0020 has an uplift", s)
 		}
 		return nil
 	}); err != nil || n != 3000 {

@@ -14,7 +14,7 @@ import (
 // half way is never visible, and its orphan rows are ignored.
 
 var scoreColumns = []string{"run_id", "as_of", "customer_id", "model_version", "probability", "band", "tier",
-	"lifetime_value", "expected_loss", "reasons"}
+	"lifetime_value", "expected_loss", "reasons", "uplift", "uplift_model"}
 
 // scoreBlock is the number of score rows sent per block of the one INSERT
 // a call of WriteScores makes.
@@ -39,8 +39,8 @@ func (c *Client) WriteScores(ctx context.Context, scores []churn.Score) error {
 	var (
 		runs, cust, band, tier, reasons = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		asOf                            = make([]time.Time, n)
-		model                           = make([]uint32, n)
-		prob, clv, loss                 = make([]float32, n), make([]float32, n), make([]float32, n)
+		model, upModel                  = make([]uint32, n), make([]uint32, n)
+		prob, clv, loss, up             = make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
 	)
 	err := c.insertChunks(ctx, "scores", scoreColumns, len(scores), scoreBlock, func(start, end int) ([]any, error) {
 		k := end - start
@@ -48,13 +48,14 @@ func (c *Client) WriteScores(ctx context.Context, scores []churn.Score) error {
 			runs[i], cust[i], band[i], tier[i] = s.RunID, s.CustomerID, string(s.Band), string(s.Tier)
 			asOf[i], model[i] = s.AsOf, uint32(s.ModelVersion)
 			prob[i], clv[i], loss[i] = float32(s.Probability), float32(s.LifetimeValue), float32(s.ExpectedLoss)
+			up[i], upModel[i] = float32(s.Uplift), uint32(s.UpliftModel)
 			b, err := json.Marshal(reasonsJSON(s.Reasons))
 			if err != nil {
 				return nil, err
 			}
 			reasons[i] = string(b)
 		}
-		return []any{runs[:k], asOf[:k], cust[:k], model[:k], prob[:k], band[:k], tier[:k], clv[:k], loss[:k], reasons[:k]}, nil
+		return []any{runs[:k], asOf[:k], cust[:k], model[:k], prob[:k], band[:k], tier[:k], clv[:k], loss[:k], reasons[:k], up[:k], upModel[:k]}, nil
 	})
 	if err != nil {
 		return err
@@ -186,7 +187,7 @@ ORDER BY as_of DESC, run_id DESC`, func(s churn.Score) error {
 }
 
 const (
-	selectRunScore = "as_of, customer_id, model_version, probability, band, tier, lifetime_value, expected_loss, reasons"
+	selectRunScore = "as_of, customer_id, model_version, probability, band, tier, lifetime_value, expected_loss, reasons, uplift, uplift_model"
 	selectScore    = "run_id, " + selectRunScore
 )
 
@@ -201,12 +202,12 @@ func (c *Client) scanScores(ctx context.Context, op, runID, q string, fn func(ch
 	// One set of destinations for every row: a row allocates only the
 	// strings it holds.
 	var (
-		s               churn.Score
-		model           uint32
-		prob, clv, loss float32
-		band, tier, rs  string
+		s                   churn.Score
+		model, upModel      uint32
+		prob, clv, loss, up float32
+		band, tier, rs      string
 	)
-	dest := []any{&s.RunID, &s.AsOf, &s.CustomerID, &model, &prob, &band, &tier, &clv, &loss, &rs}
+	dest := []any{&s.RunID, &s.AsOf, &s.CustomerID, &model, &prob, &band, &tier, &clv, &loss, &rs, &up, &upModel}
 	if runID != "" {
 		s.RunID, dest = runID, dest[1:]
 	}
@@ -216,6 +217,7 @@ func (c *Client) scanScores(ctx context.Context, op, runID, q string, fn func(ch
 		}
 		s.ModelVersion = churn.ModelVersion(model)
 		s.Probability, s.LifetimeValue, s.ExpectedLoss = float64(prob), float64(clv), float64(loss)
+		s.Uplift, s.UpliftModel = float64(up), churn.ModelVersion(upModel)
 		s.Band, s.Tier = churn.RiskBand(band), churn.ValueTier(tier)
 		if s.Reasons, err = parseReasons(rs); err != nil {
 			return wrap(op, c.cfg, err)

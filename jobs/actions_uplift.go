@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/telcoretain/churn"
@@ -24,7 +25,9 @@ type UpliftModels interface {
 // UpliftScorer estimates, for a policy that targets by uplift, the churn
 // an action prevents for each scored customer of a cycle: the uplift
 // champion applied to the customers' point-in-time features at the cycle's
-// as-of date, from the churn probabilities of their scores.
+// as-of date, from the churn probabilities of their scores. A scoring run
+// stores these estimates with its scores when it can (Scoring.Uplift); the
+// scorer reads them then instead of computing a snapshot of its own.
 type UpliftScorer struct {
 	Models     UpliftModels
 	Data       features.Store
@@ -46,13 +49,12 @@ func (s *UpliftScorer) Score(ctx context.Context, asOf time.Time, scores []churn
 	if v == 0 {
 		return nil, 0, "no uplift champion in the model registry (train one with `churn uplift train`; it is promoted only when it beats risk targeting)", nil
 	}
-	mv, err := s.Models.Model(ctx, v)
+	if up := storedUplift(scores, v); up != nil {
+		return up, v, fmt.Sprintf("uplift model %d, stored by the scoring run", v), nil
+	}
+	tm, err := loadUplift(ctx, s.Models, v)
 	if err != nil {
 		return nil, 0, "", err
-	}
-	tm, err := uplift.Unmarshal(mv.Artifact)
-	if err != nil {
-		return nil, 0, "", fmt.Errorf("load uplift champion %d: %w", v, err)
 	}
 	defer tm.Close()
 	snap, err := features.Compute(ctx, s.Data, features.Spec{AsOf: asOf, Inactivity: s.Inactivity, Operator: s.Operator, Features: tm.Defs})
@@ -76,4 +78,45 @@ func (s *UpliftScorer) Score(ctx context.Context, asOf time.Time, scores []churn
 		out[id] = up[i]
 	}
 	return out, v, fmt.Sprintf("uplift model %d", v), nil
+}
+
+// storedUplift is the uplift the scoring run stored with the scores when
+// uplift model v estimated it for every one of them, else nil.
+func storedUplift(scores []churn.Score, v churn.ModelVersion) map[string]float64 {
+	if len(scores) == 0 {
+		return nil
+	}
+	for _, sc := range scores {
+		if sc.UpliftModel != v {
+			return nil
+		}
+	}
+	out := make(map[string]float64, len(scores))
+	for _, sc := range scores {
+		out[sc.CustomerID] = sc.Uplift
+	}
+	return out
+}
+
+// loadUplift reads an uplift model from the registry and decodes it; the
+// caller closes it.
+func loadUplift(ctx context.Context, r ModelReader, v churn.ModelVersion) (*uplift.TwoModel, error) {
+	mv, err := r.Model(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	tm, err := uplift.Unmarshal(mv.Artifact)
+	if err != nil {
+		return nil, fmt.Errorf("load uplift champion %d: %w", v, err)
+	}
+	return tm, nil
+}
+
+// sameColumns tells whether two feature sets give the same matrix columns:
+// the same names in the same order, categorical ones with the same
+// categories.
+func sameColumns(a, b []churn.Feature) bool {
+	return slices.EqualFunc(a, b, func(x, y churn.Feature) bool {
+		return x.Name == y.Name && slices.Equal(x.Categories, y.Categories)
+	})
 }

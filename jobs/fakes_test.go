@@ -29,18 +29,19 @@ type memStore struct {
 	shiftFrom time.Time
 	regions   []string // of every customer, whenever they signed up
 
-	mu       sync.Mutex
-	fail     map[string]error // method name: the error it returns from now on
-	calls    []string         // writes, in order, for tests of sequencing
-	queries  []map[string]any // parameters of every snapshot query
-	models   []churn.Model
-	champion churn.ModelVersion
-	runs     []runRecord // the latest record of each run, in first-recorded order
-	scores   map[string][]churn.Score
-	checks   []churn.DriftMeasure
-	churned  map[string]time.Time
-	outcomes []churn.Outcome
-	trains   map[string]churn.ScoreRunStatus // the latest status of each training run
+	mu             sync.Mutex
+	fail           map[string]error // method name: the error it returns from now on
+	calls          []string         // writes, in order, for tests of sequencing
+	queries        []map[string]any // parameters of every snapshot query
+	models         []churn.Model
+	champion       churn.ModelVersion
+	upliftChampion churn.ModelVersion
+	runs           []runRecord // the latest record of each run, in first-recorded order
+	scores         map[string][]churn.Score
+	checks         []churn.DriftMeasure
+	churned        map[string]time.Time
+	outcomes       []churn.Outcome
+	trains         map[string]churn.ScoreRunStatus // the latest status of each training run
 }
 
 type runRecord struct {
@@ -190,6 +191,15 @@ func (f *memStore) ChampionVersion(context.Context) (churn.ModelVersion, error) 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.champion, f.fail["ChampionVersion"]
+}
+
+func (f *memStore) ChampionOf(_ context.Context, kind churn.ModelKind) (churn.ModelVersion, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if kind == churn.ModelUplift {
+		return f.upliftChampion, f.fail["ChampionOf"]
+	}
+	return f.champion, f.fail["ChampionOf"]
 }
 
 func (f *memStore) Model(_ context.Context, v churn.ModelVersion) (churn.Model, error) {

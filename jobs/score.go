@@ -50,6 +50,11 @@ type Scoring struct {
 	// Operator is the operator's vocabulary and feature families, which
 	// the champion's snapshot is computed with.
 	Operator features.Operator
+	// Uplift, when set, finds the uplift champion. When it was trained on
+	// the churn champion's features, the run stores each customer's uplift
+	// with the score, so that a plan by uplift reads it rather than
+	// computing the same snapshot again.
+	Uplift UpliftModels
 }
 
 // ScoreResult describes a finished run.
@@ -59,7 +64,8 @@ type ScoreResult struct {
 	ModelVersion churn.ModelVersion
 	Rows         int
 	ByBand       map[churn.RiskBand]int
-	HighCut      float64 // probability cut-offs used
+	UpliftModel  churn.ModelVersion // the uplift model whose estimates the run stored; 0: none
+	HighCut      float64            // probability cut-offs used
 	MediumCut    float64
 	Took         map[string]time.Duration
 }
@@ -196,6 +202,14 @@ func (s *Scoring) compute(ctx context.Context, m *model.Model, res *ScoreResult)
 	if clv == nil || tier == nil {
 		return nil, churn.Errorf(churn.KindInternal, "score", "snapshot lacks the %s or %s feature", features.NameLifetimeValue, features.NameValueTier)
 	}
+	began = time.Now()
+	upModel, up, err := s.uplift(ctx, m, res.ModelVersion, x, p)
+	if err != nil {
+		return nil, err
+	}
+	if upModel != 0 {
+		res.UpliftModel, res.Took["uplift"] = upModel, time.Since(began)
+	}
 	res.HighCut, res.MediumCut = s.Bands.Cuts(p)
 	nf := len(x.Features)
 	out := make([]churn.Score, x.Rows())
@@ -215,9 +229,46 @@ func (s *Scoring) compute(ctx context.Context, m *model.Model, res *ScoreResult)
 			Probability: p[i], Band: band, Tier: t, LifetimeValue: v, ExpectedLoss: p[i] * v,
 			Reasons: m.Reasons(x, i, contrib[i*nf:(i+1)*nf]),
 		}
+		if upModel != 0 {
+			out[i].Uplift, out[i].UpliftModel = up[i], upModel
+		}
 	}
 	s.Progress("scored", int64(len(out)))
 	return out, nil
+}
+
+// uplift estimates each row's uplift with the uplift champion, when there
+// is one and it was trained on the churn champion's features; else it
+// returns version 0 and the plan computes the uplift itself. The baseline is
+// the probability as the scores store it (float32), which a plan that
+// computes the uplift starts from too.
+func (s *Scoring) uplift(ctx context.Context, m *model.Model, champ churn.ModelVersion, x *churn.Matrix, p []float64) (churn.ModelVersion, []float64, error) {
+	if s.Uplift == nil {
+		return 0, nil, nil
+	}
+	v, err := s.Uplift.ChampionOf(ctx, churn.ModelUplift)
+	if err != nil || v == 0 {
+		return 0, nil, err
+	}
+	tm, err := loadUplift(ctx, s.Uplift, v)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer tm.Close()
+	if !sameColumns(tm.Defs, m.FeatureDefs()) {
+		s.Log.Info("uplift not stored with the scores: the uplift champion was trained on other features than the churn champion; a plan by uplift computes it",
+			"uplift_model", v, "churn_model", champ)
+		return 0, nil, nil
+	}
+	base := make([]float64, len(p))
+	for i, q := range p {
+		base[i] = float64(float32(q))
+	}
+	up, err := tm.Uplift(x, base)
+	if err != nil {
+		return 0, nil, fmt.Errorf("uplift model %d: %w", v, err)
+	}
+	return v, up, ctx.Err()
 }
 
 // loadModel reads a model version from the registry and decodes it; the

@@ -2,14 +2,19 @@ package jobs_test
 
 import (
 	"context"
+	"fmt"
 	"maps"
+	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/features"
 	"github.com/telcoretain/churn/jobs"
+	"github.com/telcoretain/churn/model"
+	"github.com/telcoretain/churn/model/uplift"
 )
 
 // withChampion is an operator of n customers with a trained champion.
@@ -161,5 +166,115 @@ func TestASignalAfterTheRowsNeverLeavesAFinishedRunReportedFailed(t *testing.T) 
 		t.Fatalf("run %s succeeded without a finished row: calls %v", res.RunID, st.calls)
 	case err != nil && finished:
 		t.Fatalf("the run failed (%v) but its finished row was written: calls %v", err, st.calls)
+	}
+}
+
+// withUpliftChampion fits a two-model uplift model on st's snapshot at asOf
+// with defs (four customers in five treated, noise for labels: the values
+// do not matter here) and makes it st's uplift champion.
+func withUpliftChampion(t *testing.T, st *memStore, asOf time.Time, defs []churn.Feature) churn.ModelVersion {
+	t.Helper()
+	ctx := context.Background()
+	snap, err := features.Compute(ctx, st, features.Spec{AsOf: asOf, Features: defs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := snap.Matrix
+	treated := make([]bool, x.Rows())
+	x.Labels = make([]float32, x.Rows())
+	for i := range treated {
+		treated[i] = i%5 != 0
+		if i%7 == 0 {
+			x.Labels[i] = 1
+		}
+	}
+	tm, err := uplift.Train(ctx, x, treated, nil, uplift.Options{Rounds: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tm.Close()
+	tm.Defs = defs
+	art, err := tm.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := st.SaveModel(ctx, churn.Model{Kind: churn.ModelUplift, Algorithm: uplift.Algorithm, Artifact: art})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.upliftChampion = v
+	return v
+}
+
+func TestScoringStoresTheUpliftAPlanByUpliftWouldCompute(t *testing.T) {
+	st := withChampion(t, 1500)
+	ctx := context.Background()
+	asOf := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	champ, err := st.Model(ctx, st.champion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Unmarshal(champ.Artifact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	v := withUpliftChampion(t, st, asOf, m.FeatureDefs())
+	job := scoring(st)
+	job.Uplift = st
+	res, err := job.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.UpliftModel != v || res.Took["uplift"] <= 0 {
+		t.Fatalf("run stored uplift model %d (took %s), want %d", res.UpliftModel, res.Took["uplift"], v)
+	}
+	stored := st.scores[res.RunID]
+	computed := slices.Clone(stored)
+	for i := range computed {
+		if stored[i].UpliftModel != v {
+			t.Fatalf("score of %s has uplift model %d, want %d", stored[i].CustomerID, stored[i].UpliftModel, v)
+		}
+		computed[i].Uplift, computed[i].UpliftModel = 0, 0
+		computed[i].Probability = float64(float32(computed[i].Probability)) // as ClickHouse returns it
+	}
+	scorer := &jobs.UpliftScorer{Models: st, Data: st}
+	want, _, why, err := scorer.Score(ctx, asOf, computed)
+	if err != nil || why != fmt.Sprintf("uplift model %d", v) || len(want) != len(stored) {
+		t.Fatalf("computed %d uplifts (%s): %v", len(want), why, err)
+	}
+	// With the estimates stored, the plan computes no snapshot.
+	st.failOn("QueryMatrix")
+	got, gv, why, err := scorer.Score(ctx, asOf, stored)
+	if err != nil || gv != v || !strings.Contains(why, "stored by the scoring run") {
+		t.Fatalf("model %d (%s): %v", gv, why, err)
+	}
+	spread := 0.0
+	for id, u := range want {
+		if math.Abs(got[id]-u) > 1e-6 {
+			t.Fatalf("customer %s: stored uplift %g, computed %g", id, got[id], u)
+		}
+		spread = max(spread, math.Abs(u-want[stored[0].CustomerID]))
+	}
+	if spread == 0 {
+		t.Fatal("every customer has the same uplift: the comparison proves nothing")
+	}
+	// A mix of stored and missing estimates is computed again.
+	st.fail = map[string]error{}
+	stored[0].UpliftModel = 0
+	if _, _, why, err := scorer.Score(ctx, asOf, stored); err != nil || strings.Contains(why, "stored") {
+		t.Fatalf("one score without a stored estimate: %q, %v", why, err)
+	}
+
+	// An uplift champion trained on other features than the churn
+	// champion's (here: the regions known then) is not applied to the
+	// scoring snapshot.
+	withUpliftChampion(t, st, asOf, features.WithRegions(m.FeatureDefs(), []string{"north", "south", "west"}))
+	res, err = job.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.UpliftModel != 0 || st.scores[res.RunID][0].UpliftModel != 0 {
+		t.Fatalf("run stored uplift model %d from other features", res.UpliftModel)
 	}
 }

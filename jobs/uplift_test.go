@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"maps"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -214,6 +215,32 @@ func TestUpliftTrainLearnsFromEarlierCyclesAndEvaluatesOnTheLatest(t *testing.T)
 	}
 	if same > len(first.Actions)/2 {
 		t.Fatalf("%d of %d actions in the same place as in the risk plan", same, len(first.Actions))
+	}
+	// A run scored with the uplift champion in place stores its estimates
+	// in ClickHouse, and a plan from it reads them: the same actions with
+	// the same values as the plan that computed them.
+	sr, err := (&jobs.Scoring{Data: c, Models: c, Runs: c, Scores: c, Uplift: c, AsOf: last}).Run(ctx)
+	if err != nil || sr.UpliftModel != res.Version {
+		t.Fatalf("scoring with uplift model %d: stored %v, %v", res.Version, sr, err)
+	}
+	res2, err := (&jobs.Actions{Runs: c, Queue: loadQueue(t, c), Policy: func() *retention.Policy { return up },
+		RunID: sr.RunID, AsOf: last, DryRun: true, Rand: retention.PlanRand,
+		Uplift: &jobs.UpliftScorer{Models: c, Data: c}}).Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromStored := res2.Plan
+	if !strings.Contains(fromStored.TargetingNote, "stored by the scoring run") || len(fromStored.Actions) != len(first.Actions) {
+		t.Fatalf("plan of the run with stored uplift: %q, %d actions, want %d", fromStored.TargetingNote, len(fromStored.Actions), len(first.Actions))
+	}
+	values := map[string]float64{}
+	for _, a := range first.Actions {
+		values[a.CustomerID] = a.Value
+	}
+	for _, a := range fromStored.Actions {
+		if v, ok := values[a.CustomerID]; !ok || math.Abs(v-a.Value) > 1e-4*max(1, math.Abs(v)) {
+			t.Fatalf("customer %s: value %g from the stored uplift, %g (planned: %v) computed", a.CustomerID, a.Value, v, ok)
+		}
 	}
 	if _, err := c.Rollback(ctx, churn.ModelUplift, "test", "none left"); churn.ErrorKind(err) != churn.KindConflict {
 		t.Fatalf("rollback of the only uplift champion: %v, want conflict", err)

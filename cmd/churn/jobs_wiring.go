@@ -67,7 +67,7 @@ func (a *app) newJobSet(st *clickhouse.Client, cfg jobsConfig, reg prometheus.Re
 	set := &jobSet{}
 	set.add("train", jobs.TrainJob{Train: &jobs.Train{Data: st, Models: st, Registry: st, Runs: st, Log: a.log.With("job", "train"), Actor: "job:train",
 		Inactivity: a.cfg.PrepaidInactivity, Operator: a.op}})
-	set.score = &jobs.Scoring{Data: st, Models: st, Runs: st, Scores: st, Log: a.log.With("job", "score"), Reconcile: a.reconcileScoreRuns(st),
+	set.score = &jobs.Scoring{Data: st, Models: st, Runs: st, Scores: st, Uplift: st, Log: a.log.With("job", "score"), Reconcile: a.reconcileScoreRuns(st),
 		Inactivity: a.cfg.PrepaidInactivity, Operator: a.op}
 	set.add("score", jobs.ScoreJob{Scoring: set.score})
 	set.drift = &jobs.Drift{Data: st, Models: st, Runs: st, Checks: st, Log: a.log.With("job", "drift"), Threshold: cfg.psi, AUCFloor: cfg.aucFloor,

@@ -60,7 +60,7 @@ thresholds instead.`,
 				return err
 			}
 			defer st.Close()
-			job.Data, job.Models, job.Runs, job.Scores = st, st, st, st
+			job.Data, job.Models, job.Runs, job.Scores, job.Uplift = st, st, st, st, st
 			job.Reconcile = a.reconcileScoreRuns(st)
 			// the snapshot's rows read, then the customers scored
 			feats := a.newSnapshotProgress("features")
@@ -93,6 +93,10 @@ thresholds instead.`,
 			fmt.Fprintf(a.stdout, "  time: features %s, predict %s, reasons %s, write %s\n",
 				res.Took["features"].Round(time.Millisecond), res.Took["predict"].Round(time.Millisecond),
 				res.Took["reasons"].Round(time.Millisecond), res.Took["write"].Round(time.Millisecond))
+			if res.UpliftModel != 0 {
+				fmt.Fprintf(a.stdout, "  uplift: uplift model %d's estimates stored with the scores in %s, for plans that target by uplift\n",
+					res.UpliftModel, res.Took["uplift"].Round(time.Millisecond))
+			}
 			return nil
 		},
 	}
