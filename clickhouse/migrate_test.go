@@ -53,16 +53,37 @@ func TestMigrateTwiceIsANoOp(t *testing.T) {
 // and adds the second.
 func TestAMigrateThatDiedBetweenTwoAddedColumnsCompletesOnTheRerun(t *testing.T) {
 	c, cfg := chtest.NewDB(t)
-	ctx := context.Background()
-	for _, q := range []string{
-		"ALTER TABLE scores DROP COLUMN uplift_model",
-		"TRUNCATE TABLE schema_migrations",
-		"INSERT INTO schema_migrations (version, name, applied_at) SELECT number + 1, 'before 0020', now() FROM system.numbers LIMIT 19",
-	} {
-		if err := c.Conn().Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
+	mustExec(t, c, "ALTER TABLE scores DROP COLUMN uplift_model")
+	rerunMigration20(t, c, cfg)
+}
+
+// On a cluster a column is added to the local tables of each shard, then
+// to the Distributed table on every node: a migrate that died after the
+// first shard finds the column there on that shard and adds it elsewhere.
+func TestClusterMigrateThatDiedBetweenShardsCompletesOnTheRerun(t *testing.T) {
+	c, cfg := chtest.NewClusterDB(t)
+	chtest.EachNode(t, c, cfg, func(n clickhouse.ClusterNode, nc *clickhouse.Client) {
+		if n.Shard == 2 && n.Replica == 1 { // replicated to the shard's other replica
+			mustExec(t, nc, "ALTER TABLE scores_local DROP COLUMN uplift_model")
 		}
-	}
+		mustExec(t, nc, "ALTER TABLE scores DROP COLUMN uplift_model")
+	})
+	rerunMigration20(t, c, cfg)
+	chtest.EachNode(t, c, cfg, func(n clickhouse.ClusterNode, nc *clickhouse.Client) {
+		var k uint64
+		if err := nc.Conn().QueryRow(context.Background(), "SELECT count() FROM system.columns WHERE database = currentDatabase() AND table IN ('scores', 'scores_local') AND name = 'uplift_model'").Scan(&k); err != nil || k != 2 {
+			t.Errorf("node %s: uplift_model in %d of scores and scores_local (%v)", n.Addr, k, err)
+		}
+	})
+}
+
+// rerunMigration20 records the migrations before 0020 only, migrates and
+// checks that 0020 alone was applied and that scores has its two columns.
+func rerunMigration20(t *testing.T, c *clickhouse.Client, cfg clickhouse.Config) {
+	t.Helper()
+	ctx := context.Background()
+	mustExec(t, c, "TRUNCATE TABLE schema_migrations")
+	mustExec(t, c, "INSERT INTO schema_migrations (version, name, applied_at) SELECT number + 1, 'before 0020', now() FROM system.numbers LIMIT 19")
 	res, err := clickhouse.Migrate(ctx, cfg, nil)
 	if err != nil || len(res.Applied) != 1 || res.Applied[0].Version != 20 {
 		t.Fatalf("migrate applied %v (%v), want 0020", res.Applied, err)
@@ -70,6 +91,13 @@ func TestAMigrateThatDiedBetweenTwoAddedColumnsCompletesOnTheRerun(t *testing.T)
 	var n uint64
 	if err := c.Conn().QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = 'scores' AND name IN ('uplift', 'uplift_model')").Scan(&n); err != nil || n != 2 {
 		t.Fatalf("%d of the two uplift columns in scores (%v)", n, err)
+	}
+}
+
+func mustExec(t *testing.T, c *clickhouse.Client, q string) {
+	t.Helper()
+	if err := c.Conn().Exec(context.Background(), q); err != nil {
+		t.Fatalf("%s: %v", q, err)
 	}
 }
 
