@@ -16,7 +16,7 @@ import (
 const csvFlushRows = 2000
 
 var csvHeader = []string{"customer_id", "probability", "band", "tier", "lifetime_value", "expected_loss",
-	"reasons", "model_version", "as_of", "run_id"}
+	"reasons", "model_version", "as_of", "run_id", "uplift", "uplift_model"}
 
 // writeCSV streams every matching row (the limit does not apply) in the
 // requested order.
@@ -44,6 +44,10 @@ func (s *Server) writeCSV(c *gin.Context, snap *Snapshot, q listQuery, from *aft
 		rec[0], rec[1], rec[2], rec[3] = sc.CustomerID, f32(sc.Probability), string(sc.Band), string(sc.Tier)
 		rec[4], rec[5], rec[6] = f32(sc.LifetimeValue), f32(sc.ExpectedLoss), strings.Join(texts, "; ")
 		rec[7], rec[8], rec[9] = model, asOf, snap.run.ID
+		rec[10], rec[11] = "", ""
+		if sc.UpliftModel != 0 {
+			rec[10], rec[11] = f32(sc.Uplift), strconv.Itoa(int(sc.UpliftModel))
+		}
 		if err = w.Write(rec); err != nil {
 			return false
 		}

@@ -44,6 +44,10 @@ type scoreJSON struct {
 	ModelVersion  churn.ModelVersion `json:"model_version"`
 	AsOf          string             `json:"as_of"`
 	RunID         string             `json:"run_id"`
+	// Uplift and UpliftModel are set when the run stored the uplift
+	// champion's estimate with the score.
+	Uplift      *float32           `json:"uplift,omitempty"`
+	UpliftModel churn.ModelVersion `json:"uplift_model,omitempty"`
 }
 
 func newScoreJSON(s churn.Score) scoreJSON {
@@ -51,6 +55,10 @@ func newScoreJSON(s churn.Score) scoreJSON {
 		Tier: string(s.Tier), LifetimeValue: float32(s.LifetimeValue), ExpectedLoss: float32(s.ExpectedLoss),
 		Reasons: make([]reasonJSON, len(s.Reasons)), ModelVersion: s.ModelVersion,
 		AsOf: s.AsOf.Format(dateLayout), RunID: s.RunID}
+	if s.UpliftModel != 0 {
+		u := float32(s.Uplift)
+		out.Uplift, out.UpliftModel = &u, s.UpliftModel
+	}
 	for i, r := range s.Reasons {
 		out.Reasons[i] = reasonJSON{Feature: r.Feature, Value: float32(r.Value), Contribution: float32(r.Contribution), Text: r.Text}
 	}

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"cmp"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/telcoretain/churn"
 )
@@ -250,6 +252,47 @@ func TestCSVExportStreamsEveryMatchingRowWithAHeader(t *testing.T) {
 		if r[0] != want[i] || r[3] != "A" || r[9] != "run-1" {
 			t.Fatalf("row %d: %v, want customer %s", i, r, want[i])
 		}
+	}
+}
+
+func TestScoresCarryTheUpliftTheRunStored(t *testing.T) {
+	e := newEnv(t, 50)
+	if got := decode[scoreJSON](t, e.do("GET", "/v1/customers/C00007/score", "")); got.Uplift != nil || got.UpliftModel != 0 {
+		t.Fatalf("a run without stored uplift: %+v", got)
+	}
+	scores := makeScores("run-2", asOf1, 2, 50, 0)
+	for i := range scores {
+		scores[i].Uplift, scores[i].UpliftModel = float64(i)/1000-0.01, 7
+	}
+	e.store.addRun(churn.ScoreRun{ID: "run-2", AsOf: asOf1, ModelVersion: 2, FinishedAt: asOf1.Add(3 * time.Hour)}, scores)
+	if !e.srv.Loader().Poll(context.Background()) {
+		t.Fatal("run-2 not loaded")
+	}
+	got := decode[scoreJSON](t, e.do("GET", "/v1/customers/C00007/score", ""))
+	if got.RunID != "run-2" || got.Uplift == nil || *got.Uplift != float32(-0.003) || got.UpliftModel != 7 {
+		t.Fatalf("score of run-2: %+v", got)
+	}
+	rows, err := csv.NewReader(e.do("GET", "/v1/scores?format=csv", "").Body).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(rows[0], "uplift")
+	for _, r := range rows[1:] {
+		var i int
+		fmt.Sscanf(r[0], "C%d", &i)
+		if r[col] != f32(float64(i)/1000-0.01) || r[col+1] != "7" {
+			t.Fatalf("csv row %v: uplift %q of model %q", r, r[col], r[col+1])
+		}
+	}
+	// A run whose scores name different uplift models is not served.
+	for i := range scores {
+		scores[i].RunID = "run-3"
+	}
+	scores[3].UpliftModel = 8
+	e.store.addRun(churn.ScoreRun{ID: "run-3", AsOf: asOf1, ModelVersion: 2, FinishedAt: asOf1.Add(4 * time.Hour)}, scores)
+	e.srv.Loader().Poll(context.Background())
+	if got := decode[scoreJSON](t, e.do("GET", "/v1/customers/C00007/score", "")); got.RunID != "run-2" {
+		t.Fatalf("served %s after a run that mixes uplift models", got.RunID)
 	}
 }
 

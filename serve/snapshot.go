@@ -50,6 +50,7 @@ func (k SortKey) String() string { return sortNames[k] }
 
 type entry struct {
 	prob, clv, loss float32
+	uplift          float32 // 0 when the run stored none (Snapshot.upliftModel 0)
 	idOff           uint32
 	reasonOff       uint32
 	idLen           uint8
@@ -72,12 +73,15 @@ type Snapshot struct {
 	loadedAt time.Time
 	ids      string
 	entries  []entry
-	index    map[string]int32
-	features []string
-	reasons  []reasonRec
-	texts    string
-	order    [numSorts][numTiers][numBands][]int32
-	summary  summary
+	// upliftModel is the uplift model whose estimates the run stored with
+	// every score, 0 when none.
+	upliftModel churn.ModelVersion
+	index       map[string]int32
+	features    []string
+	reasons     []reasonRec
+	texts       string
+	order       [numSorts][numTiers][numBands][]int32
+	summary     summary
 	// regions are the customers' regions, "" (unknown) first; regionIdx
 	// finds a region's code.
 	regions   []string
@@ -131,6 +135,9 @@ func (s *Snapshot) Score(i int32) churn.Score {
 		Probability: float64(e.prob), Band: churn.RiskBands[e.band], Tier: churn.ValueTiers[e.tier],
 		LifetimeValue: float64(e.clv), ExpectedLoss: float64(e.loss),
 	}
+	if s.upliftModel != 0 {
+		sc.Uplift, sc.UpliftModel = float64(e.uplift), s.upliftModel
+	}
 	if e.reasonN > 0 {
 		sc.Reasons = make([]churn.Reason, e.reasonN)
 		for j, r := range s.reasons[e.reasonOff : e.reasonOff+uint32(e.reasonN)] {
@@ -177,6 +184,14 @@ func (b *snapshotBuilder) add(sc churn.Score) error {
 		return churn.Errorf(churn.KindInternal, op, "run %s customer %q: probability %v is outside [0,1]", b.s.run.ID, id, sc.Probability)
 	case !finite(sc.LifetimeValue) || !finite(sc.ExpectedLoss):
 		return churn.Errorf(churn.KindInternal, op, "run %s customer %q: lifetime value or expected loss is not a number", b.s.run.ID, id)
+	case !finite(sc.Uplift):
+		return churn.Errorf(churn.KindInternal, op, "run %s customer %q: uplift %v is not a number", b.s.run.ID, id, sc.Uplift)
+	case len(b.s.entries) == 0:
+		b.s.upliftModel = sc.UpliftModel
+	case sc.UpliftModel != b.s.upliftModel:
+		return churn.Errorf(churn.KindInternal, op, "run %s customer %q: uplift of model %d, others of model %d", b.s.run.ID, id, sc.UpliftModel, b.s.upliftModel)
+	}
+	switch {
 	case len(sc.Reasons) > math.MaxUint8:
 		return churn.Errorf(churn.KindInternal, op, "run %s customer %q: %d reasons", b.s.run.ID, id, len(sc.Reasons))
 	}
@@ -190,7 +205,7 @@ func (b *snapshotBuilder) add(sc churn.Score) error {
 	if len(b.ids)+len(id) > math.MaxUint32 || len(b.s.entries) >= math.MaxInt32 {
 		return churn.Errorf(churn.KindInternal, op, "run %s is too large for one snapshot", b.s.run.ID)
 	}
-	e := entry{prob: float32(sc.Probability), clv: float32(sc.LifetimeValue), loss: float32(sc.ExpectedLoss),
+	e := entry{prob: float32(sc.Probability), clv: float32(sc.LifetimeValue), loss: float32(sc.ExpectedLoss), uplift: float32(sc.Uplift),
 		idOff: uint32(len(b.ids)), idLen: uint8(len(id)), reasonOff: uint32(len(b.s.reasons)),
 		reasonN: uint8(len(sc.Reasons)), band: uint8(band), tier: uint8(tier)}
 	b.ids = append(b.ids, id...)
