@@ -69,7 +69,7 @@ func (s *UpliftScorer) Score(ctx context.Context, asOf time.Time, scores []churn
 			rows, base, ids = append(rows, r), append(base, sc.Probability), append(ids, sc.CustomerID)
 		}
 	}
-	up, err := tm.Uplift(subsetRows(snap.Matrix, rows), base)
+	up, err := tm.Uplift(ctx, subsetRows(snap.Matrix, rows), base)
 	if err != nil {
 		return nil, 0, "", fmt.Errorf("uplift model %d: %w", v, err)
 	}

@@ -264,7 +264,7 @@ func (s *Scoring) uplift(ctx context.Context, m *model.Model, champ churn.ModelV
 	for i, q := range p {
 		base[i] = float64(float32(q))
 	}
-	up, err := tm.Uplift(x, base)
+	up, err := tm.Uplift(ctx, x, base)
 	if err != nil {
 		return 0, nil, fmt.Errorf("uplift model %d: %w", v, err)
 	}

@@ -137,7 +137,7 @@ func (u *UpliftTrain) Run(ctx context.Context) (*UpliftResult, error) {
 	}
 	defer tm.Close()
 	progress("train", int64(data.m.Rows()))
-	up, err := tm.Uplift(hd.m, hd.baseline)
+	up, err := tm.Uplift(ctx, hd.m, hd.baseline)
 	if err != nil {
 		return nil, err
 	}

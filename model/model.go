@@ -168,9 +168,11 @@ func (m *Model) checkFeatures(x *churn.Matrix) error {
 // and a stopped run must end within 5 s.
 const predictChunk = 1 << 16
 
-// byChunks calls fn with a DMatrix of each of consecutive chunks of x's rows
-// (lo is the chunk's first row), checking ctx before each.
-func byChunks(ctx context.Context, x *churn.Matrix, fn func(d *xgboost.DMatrix, lo int) error) error {
+// ByChunks calls fn with a DMatrix of each of consecutive chunks of x's rows
+// (lo is the chunk's first row), checking ctx before each: how an XGBoost
+// model predicts for many rows in bounded memory and stops soon after ctx
+// ends. margin, when not nil, are the rows' base margins.
+func ByChunks(ctx context.Context, x *churn.Matrix, margin []float32, fn func(d *xgboost.DMatrix, lo int) error) error {
 	n := x.Rows()
 	sub := make([][]float32, len(x.Cols))
 	for lo := 0; ; lo += predictChunk {
@@ -181,7 +183,11 @@ func byChunks(ctx context.Context, x *churn.Matrix, fn func(d *xgboost.DMatrix, 
 		for j, c := range x.Cols {
 			sub[j] = c[lo:hi]
 		}
-		d, err := xgboost.NewDMatrixFromColumns(sub, xgboost.MatrixOptions{})
+		var o xgboost.MatrixOptions
+		if margin != nil {
+			o.BaseMargin = margin[lo:hi]
+		}
+		d, err := xgboost.NewDMatrixFromColumns(sub, o)
 		if err != nil {
 			return err
 		}
@@ -207,7 +213,7 @@ func (m *Model) Margins(ctx context.Context, x *churn.Matrix) ([]float64, error)
 		return m.Logistic.Margins(x)
 	}
 	out := make([]float64, x.Rows())
-	err := byChunks(ctx, x, func(d *xgboost.DMatrix, lo int) error {
+	err := ByChunks(ctx, x, nil, func(d *xgboost.DMatrix, lo int) error {
 		z, err := m.booster.PredictMargin(d)
 		if err != nil {
 			return err
@@ -292,7 +298,7 @@ func (m *Model) Contributions(ctx context.Context, x *churn.Matrix, exact bool) 
 	if exact {
 		contribs = m.booster.Contribs
 	}
-	err := byChunks(ctx, x, func(d *xgboost.DMatrix, lo int) error {
+	err := ByChunks(ctx, x, nil, func(d *xgboost.DMatrix, lo int) error {
 		c, err := contribs(d)
 		if err != nil {
 			return err

@@ -78,11 +78,11 @@ func Unmarshal(data []byte) (*TwoModel, error) {
 		t.Features = append(t.Features, d.Name)
 	}
 	var err error
-	if t.treated, err = xgboost.Load(f.Treated, 1); err != nil {
+	if t.treated, err = xgboost.Load(f.Treated, 0); err != nil {
 		return nil, fmt.Errorf("%s: treated: %w", op, err)
 	}
 	if len(f.Control) > 0 {
-		if t.control, err = xgboost.Load(f.Control, 1); err != nil {
+		if t.control, err = xgboost.Load(f.Control, 0); err != nil {
 			t.Close()
 			return nil, fmt.Errorf("%s: control: %w", op, err)
 		}

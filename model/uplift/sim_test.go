@@ -162,7 +162,7 @@ func targetingBench(tb testing.TB, nTrain, nHold int, kind string) benchResult {
 	hold := simulate(nHold, 2, kind, eff)
 	rows := hold.planned(planShare)
 	hm, htreated := hold.labelled(rows)
-	up, err := tm.Uplift(hm, hold.probs(rows))
+	up, err := tm.Uplift(context.Background(), hm, hold.probs(rows))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -172,33 +172,43 @@ func fit(ctx context.Context, m *churn.Matrix, treated []bool, group bool, margi
 
 // Uplift predicts, per row of m (the training features, in order), the
 // churn an action prevents, from the rows' baseline churn probabilities
-// (nil when the model was trained without).
-func (t *TwoModel) Uplift(m *churn.Matrix, baseline []float64) ([]float64, error) {
+// (nil when the model was trained without). It predicts in chunks on every
+// core and stops with ctx's error soon after ctx ends.
+func (t *TwoModel) Uplift(ctx context.Context, m *churn.Matrix, baseline []float64) ([]float64, error) {
+	const op = "predict uplift"
 	if fmt.Sprint(m.Features) != fmt.Sprint(t.Features) {
-		return nil, churn.Errorf(churn.KindInvalid, "predict uplift", "the matrix's features differ from the model's")
+		return nil, churn.Errorf(churn.KindInvalid, op, "the matrix's features differ from the model's")
 	}
-	d, err := xgboost.NewDMatrixFromColumns(m.Cols, xgboost.MatrixOptions{BaseMargin: margins(baseline), NThread: 1})
+	if baseline != nil && len(baseline) != m.Rows() {
+		return nil, churn.Errorf(churn.KindInvalid, op, "%d baseline probabilities for %d rows", len(baseline), m.Rows())
+	}
+	if t.control == nil && baseline == nil {
+		return nil, churn.Errorf(churn.KindInvalid, op, "the model was trained from baseline probabilities and needs them")
+	}
+	margin := margins(baseline)
+	out := make([]float64, m.Rows())
+	err := model.ByChunks(ctx, m, margin, func(d *xgboost.DMatrix, lo int) error {
+		pt, err := t.treated.Predict(d)
+		if err != nil {
+			return err
+		}
+		pc := make([]float32, len(pt))
+		if t.control != nil {
+			if pc, err = t.control.Predict(d); err != nil {
+				return err
+			}
+		} else {
+			for i := range pc {
+				pc[i] = float32(sigmoid(float64(margin[lo+i]) + t.shift))
+			}
+		}
+		for i := range pt {
+			out[lo+i] = float64(pc[i]) - float64(pt[i])
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	defer d.Close()
-	pt, err := t.treated.Predict(d)
-	if err != nil {
-		return nil, err
-	}
-	pc := make([]float32, len(pt))
-	if t.control != nil {
-		if pc, err = t.control.Predict(d); err != nil {
-			return nil, err
-		}
-	} else {
-		for i, m := range margins(baseline) {
-			pc[i] = float32(sigmoid(float64(m) + t.shift))
-		}
-	}
-	out := make([]float64, len(pt))
-	for i := range out {
-		out[i] = float64(pc[i]) - float64(pt[i])
 	}
 	return out, nil
 }
