@@ -205,7 +205,13 @@ func (s *Scoring) compute(ctx context.Context, m *model.Model, res *ScoreResult)
 	began = time.Now()
 	upModel, up, err := s.uplift(ctx, m, res.ModelVersion, x, p)
 	if err != nil {
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		// The scores matter more than the stored uplift: a plan by uplift
+		// computes it (and meets the same error) when a run stored none.
+		s.Log.Warn("uplift not stored with the scores", "err", err)
+		upModel = 0
 	}
 	if upModel != 0 {
 		res.UpliftModel, res.Took["uplift"] = upModel, time.Since(began)
@@ -239,7 +245,8 @@ func (s *Scoring) compute(ctx context.Context, m *model.Model, res *ScoreResult)
 
 // uplift estimates each row's uplift with the uplift champion, when there
 // is one and it was trained on the churn champion's features; else it
-// returns version 0 and the plan computes the uplift itself. The baseline is
+// returns version 0 and the plan computes the uplift itself. Its errors do
+// not fail the run (see compute). The baseline is
 // the probability as the scores store it (float32), which a plan that
 // computes the uplift starts from too.
 func (s *Scoring) uplift(ctx context.Context, m *model.Model, champ churn.ModelVersion, x *churn.Matrix, p []float64) (churn.ModelVersion, []float64, error) {

@@ -277,4 +277,15 @@ func TestScoringStoresTheUpliftAPlanByUpliftWouldCompute(t *testing.T) {
 	if res.UpliftModel != 0 || st.scores[res.RunID][0].UpliftModel != 0 {
 		t.Fatalf("run stored uplift model %d from other features", res.UpliftModel)
 	}
+
+	// An uplift champion that cannot be loaded costs the stored uplift,
+	// not the scores.
+	v, err = st.SaveModel(ctx, churn.Model{Kind: churn.ModelUplift, Algorithm: uplift.Algorithm, Artifact: []byte("{")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.upliftChampion = v
+	if res, err = job.Run(ctx); err != nil || res.UpliftModel != 0 || res.Rows != 1500 {
+		t.Fatalf("scoring with a broken uplift champion: %+v, %v", res, err)
+	}
 }
