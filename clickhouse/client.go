@@ -206,7 +206,7 @@ func wrap(op string, cfg Config, err error) error {
 		case unknownTable, noSuchColumn, unknownIdentifier:
 			// Most likely a binary newer than the schema, e.g. before migration 0010's rollups.
 			return &churn.Error{Op: op, Kind: kind,
-				Msg: fmt.Sprintf("run `churn migrate` on database %s: a table or column this version uses is missing", cfg.Database), Err: err}
+				Msg: fmt.Sprintf("a table or column this version uses is missing: if database %s is older than this version, run `churn migrate`", cfg.Database), Err: err}
 		}
 		return &churn.Error{Op: op, Kind: kind, Err: err}
 	}

@@ -140,7 +140,7 @@ func onCluster(cfg Config) string {
 func (c *Client) schemaStep(ctx context.Context, layout *clusterLayout, stmt string, apply bool) error {
 	tolerate := func(err error) error {
 		if err != nil && addColumnRE.MatchString(stmt) && columnExists(err) {
-			c.log.Info("column already added by an earlier migrate", "statement", stmt)
+			c.log.Warn("column already there, taken as added by an earlier migrate (its type is not checked)", "statement", stmt)
 			return nil
 		}
 		return err

@@ -77,6 +77,25 @@ func TestClusterMigrateThatDiedBetweenShardsCompletesOnTheRerun(t *testing.T) {
 	})
 }
 
+// Only a statement that adds one column is forgiven a column already there:
+// with two, the second would never be added.
+func TestOnlyAStatementAddingOneColumnIsForgivenOnARerun(t *testing.T) {
+	for stmt, want := range map[string]bool{
+		"ALTER TABLE scores\n    ADD COLUMN uplift Float32 DEFAULT 0":    true,
+		"alter table action_events add column attempts UInt16 DEFAULT 0": true,
+		"ALTER TABLE scores ADD COLUMN a Float32, ADD COLUMN b UInt32":   false,
+		"ALTER TABLE invoices ADD COLUMN amount Decimal(9, 2)":           false,
+		"ALTER TABLE scores DROP COLUMN uplift":                          false,
+		"ALTER TABLE scores MODIFY COLUMN uplift Float64":                false,
+		"CREATE TABLE t (a UInt8) ENGINE = MergeTree ORDER BY a":         false,
+		"ALTER TABLE models ADD COLUMN kind String DEFAULT 'churn'":      true,
+	} {
+		if got := clickhouse.AddsOneColumn(stmt); got != want {
+			t.Errorf("%q: forgiven %v, want %v", stmt, got, want)
+		}
+	}
+}
+
 // rerunMigration20 records the migrations before 0020 only, migrates and
 // checks that 0020 alone was applied and that scores has its two columns.
 func rerunMigration20(t *testing.T, c *clickhouse.Client, cfg clickhouse.Config) {

@@ -293,7 +293,7 @@ func TestSnapshotOnAnUnmigratedDatabaseSaysToMigrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := features.Compute(context.Background(), c, features.Spec{AsOf: day(t, asOf), DataEnd: day(t, asOf)})
-	if err == nil || !strings.Contains(err.Error(), "run `churn migrate` on database "+c.Database()) {
+	if err == nil || !strings.Contains(err.Error(), "if database "+c.Database()+" is older than this version, run `churn migrate`") {
 		t.Fatalf("snapshot without usage_monthly: %v, want a hint to run churn migrate", err)
 	}
 }

@@ -81,11 +81,9 @@ func (s *UpliftScorer) Score(ctx context.Context, asOf time.Time, scores []churn
 }
 
 // storedUplift is the uplift the scoring run stored with the scores when
-// uplift model v estimated it for every one of them, else nil.
+// uplift model v estimated it for every one of them (with no scores, an
+// empty map: nobody to estimate for), else nil.
 func storedUplift(scores []churn.Score, v churn.ModelVersion) map[string]float64 {
-	if len(scores) == 0 {
-		return nil
-	}
 	for _, sc := range scores {
 		if sc.UpliftModel != v {
 			return nil

@@ -170,8 +170,9 @@ func TestASignalAfterTheRowsNeverLeavesAFinishedRunReportedFailed(t *testing.T) 
 }
 
 // withUpliftChampion fits a two-model uplift model on st's snapshot at asOf
-// with defs (four customers in five treated, noise for labels: the values
-// do not matter here) and makes it st's uplift champion.
+// with defs, from baseline probabilities as `churn uplift train` does (four
+// customers in five treated, noise for labels and baselines: the values do
+// not matter here), and makes it st's uplift champion.
 func withUpliftChampion(t *testing.T, st *memStore, asOf time.Time, defs []churn.Feature) churn.ModelVersion {
 	t.Helper()
 	ctx := context.Background()
@@ -181,14 +182,16 @@ func withUpliftChampion(t *testing.T, st *memStore, asOf time.Time, defs []churn
 	}
 	x := snap.Matrix
 	treated := make([]bool, x.Rows())
+	base := make([]float64, x.Rows())
 	x.Labels = make([]float32, x.Rows())
 	for i := range treated {
 		treated[i] = i%5 != 0
+		base[i] = 0.02 + 0.3*float64(i%10)/10
 		if i%7 == 0 {
 			x.Labels[i] = 1
 		}
 	}
-	tm, err := uplift.Train(ctx, x, treated, nil, uplift.Options{Rounds: 5})
+	tm, err := uplift.Train(ctx, x, treated, base, uplift.Options{Rounds: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,6 +225,11 @@ func TestScoringStoresTheUpliftAPlanByUpliftWouldCompute(t *testing.T) {
 	v := withUpliftChampion(t, st, asOf, m.FeatureDefs())
 	job := scoring(st)
 	job.Uplift = st
+	runs := 0
+	job.Now = func() time.Time { // a run id of its own for each run
+		runs++
+		return time.Date(2026, 1, 2, 5, 0, runs, 0, time.UTC)
+	}
 	res, err := job.Run(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -229,7 +237,7 @@ func TestScoringStoresTheUpliftAPlanByUpliftWouldCompute(t *testing.T) {
 	if res.UpliftModel != v || res.Took["uplift"] <= 0 {
 		t.Fatalf("run stored uplift model %d (took %s), want %d", res.UpliftModel, res.Took["uplift"], v)
 	}
-	stored := st.scores[res.RunID]
+	stored := slices.Clone(st.scores[res.RunID])
 	computed := slices.Clone(stored)
 	for i := range computed {
 		if stored[i].UpliftModel != v {
@@ -265,6 +273,18 @@ func TestScoringStoresTheUpliftAPlanByUpliftWouldCompute(t *testing.T) {
 	if _, _, why, err := scorer.Score(ctx, asOf, stored); err != nil || strings.Contains(why, "stored") {
 		t.Fatalf("one score without a stored estimate: %q, %v", why, err)
 	}
+	// So are the estimates of an uplift model that is no longer champion.
+	stored[0].UpliftModel = v
+	v2 := withUpliftChampion(t, st, asOf, m.FeatureDefs())
+	if _, gv, why, err := scorer.Score(ctx, asOf, stored); err != nil || gv != v2 || strings.Contains(why, "stored") {
+		t.Fatalf("estimates of model %d with model %d champion: model %d (%q), %v", v, v2, gv, why, err)
+	}
+	// With nobody to act on, nothing is computed.
+	st.failOn("QueryMatrix")
+	if up, _, _, err := scorer.Score(ctx, asOf, nil); err != nil || up == nil || len(up) != 0 {
+		t.Fatalf("no scores: %v, %v", up, err)
+	}
+	st.fail = map[string]error{}
 
 	// An uplift champion trained on other features than the churn
 	// champion's (here: the regions known then) is not applied to the

@@ -174,6 +174,9 @@ const predictChunk = 1 << 16
 // ends. margin, when not nil, are the rows' base margins.
 func ByChunks(ctx context.Context, x *churn.Matrix, margin []float32, fn func(d *xgboost.DMatrix, lo int) error) error {
 	n := x.Rows()
+	if margin != nil && len(margin) != n {
+		return churn.Errorf(churn.KindInvalid, "predict", "%d base margins for %d rows", len(margin), n)
+	}
 	sub := make([][]float32, len(x.Cols))
 	for lo := 0; ; lo += predictChunk {
 		if err := ctx.Err(); err != nil {
