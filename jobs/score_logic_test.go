@@ -169,16 +169,27 @@ func TestASignalAfterTheRowsNeverLeavesAFinishedRunReportedFailed(t *testing.T) 
 	}
 }
 
-// withUpliftChampion fits a two-model uplift model on st's snapshot at asOf
-// with defs, from baseline probabilities as `churn uplift train` does (four
-// customers in five treated, noise for labels and baselines: the values do
-// not matter here), and makes it st's uplift champion.
+// withUpliftChampion saves fitUplift's model as st's uplift champion.
 func withUpliftChampion(t *testing.T, st *memStore, asOf time.Time, defs []churn.Feature) churn.ModelVersion {
 	t.Helper()
-	ctx := context.Background()
-	snap, err := features.Compute(ctx, st, features.Spec{AsOf: asOf, Features: defs})
+	v, err := st.SaveModel(context.Background(), churn.Model{Kind: churn.ModelUplift, Algorithm: uplift.Algorithm, Artifact: fitUplift(t, st, asOf, defs)})
 	if err != nil {
 		t.Fatal(err)
+	}
+	st.upliftChampion = v
+	return v
+}
+
+// fitUplift fits a two-model uplift model on data's snapshot at asOf with
+// defs, from baseline probabilities as `churn uplift train` does (four
+// customers in five treated, noise for labels and baselines: the values do
+// not matter to its users), and returns its model file.
+func fitUplift(tb testing.TB, data features.Store, asOf time.Time, defs []churn.Feature) []byte {
+	tb.Helper()
+	ctx := context.Background()
+	snap, err := features.Compute(ctx, data, features.Spec{AsOf: asOf, Features: defs})
+	if err != nil {
+		tb.Fatal(err)
 	}
 	x := snap.Matrix
 	treated := make([]bool, x.Rows())
@@ -193,20 +204,15 @@ func withUpliftChampion(t *testing.T, st *memStore, asOf time.Time, defs []churn
 	}
 	tm, err := uplift.Train(ctx, x, treated, base, uplift.Options{Rounds: 5})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer tm.Close()
 	tm.Defs = defs
 	art, err := tm.Marshal()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	v, err := st.SaveModel(ctx, churn.Model{Kind: churn.ModelUplift, Algorithm: uplift.Algorithm, Artifact: art})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.upliftChampion = v
-	return v
+	return art
 }
 
 func TestScoringStoresTheUpliftAPlanByUpliftWouldCompute(t *testing.T) {

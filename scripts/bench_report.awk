@@ -54,6 +54,10 @@ END {
   check("BenchmarkScore100k", "s/run", "<=", 20, "  whole run end to end, seconds")
   check("BenchmarkScore100k", "projected_s/1M", "<=", 90, "  projected to 1,000,000 active customers (issue 17: churn score), s")
   info("BenchmarkScore100k", "features_s", "  of which features in ClickHouse, s")
+  info("BenchmarkScore100k", "uplift_s", "  of which the uplift champion's estimates stored with the scores, s")
+  check("BenchmarkScore100k", "projected_plan_s/1M", "<=", 30, "  plan by uplift (default policy) projected to 1,000,000 (issue 17), s")
+  info("BenchmarkScore100k", "plan_s", "  the plan, reading the uplift the run stored, s")
+  info("BenchmarkScore100k", "plan_uplift_computed_s", "  its uplift computed instead, as for a run that stored none, s")
   info("BenchmarkScore100k", "distinct-texts", "  share of distinct reason texts in the run")
 
   printf "  API on 1,000,000 scores, request logging on, load from a separate process (%d samples a side):\n",
