@@ -106,7 +106,7 @@ func parseListQuery(q url.Values) (listQuery, error) {
 	if v, ok := q["sort"]; ok {
 		i := slices.Index(sortNames[:], v[0])
 		if i < 0 {
-			return out, invalid("sort", "%q: want expected_loss, probability or lifetime_value", v[0])
+			return out, invalid("sort", "%q: want expected_loss, probability, lifetime_value or uplift", v[0])
 		}
 		out.sort = SortKey(i)
 	}

@@ -84,6 +84,10 @@ func (s *Server) listScores(c *gin.Context) {
 	if snap == nil {
 		return
 	}
+	if q.sort == SortUplift && snap.upliftModel == 0 {
+		s.fail(c, invalid("sort", "uplift: run %s stored no uplift (it needs an uplift champion trained on the churn champion's features when the run scored)", snap.run.ID))
+		return
+	}
 	from, err := q.resume(snap)
 	if err != nil {
 		s.fail(c, err)

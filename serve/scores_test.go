@@ -42,6 +42,8 @@ func expectedOrder(scores []churn.Score, sortKey string, keep func(churn.Score) 
 			return float32(s.Probability)
 		case "lifetime_value":
 			return float32(s.LifetimeValue)
+		case "uplift":
+			return float32(s.Uplift)
 		}
 		return float32(s.ExpectedLoss)
 	}
@@ -260,17 +262,37 @@ func TestScoresCarryTheUpliftTheRunStored(t *testing.T) {
 	if got := decode[scoreJSON](t, e.do("GET", "/v1/customers/C00007/score", "")); got.Uplift != nil || got.UpliftModel != 0 {
 		t.Fatalf("a run without stored uplift: %+v", got)
 	}
+	rec := e.do("GET", "/v1/scores?sort=uplift", "")
+	if got := decode[errorJSON](t, rec); rec.Code != http.StatusBadRequest || got.Error.Field != "sort" || !strings.Contains(got.Error.Message, "stored no uplift") {
+		t.Fatalf("sort by uplift of a run without: %d %+v", rec.Code, got)
+	}
 	scores := makeScores("run-2", asOf1, 2, 50, 0)
 	for i := range scores {
-		scores[i].Uplift, scores[i].UpliftModel = float64(i)/1000-0.01, 7
+		// not in customer order, with ties
+		scores[i].Uplift, scores[i].UpliftModel = float64((i*7)%20)/1000-0.01, 7
 	}
 	e.store.addRun(churn.ScoreRun{ID: "run-2", AsOf: asOf1, ModelVersion: 2, FinishedAt: asOf1.Add(3 * time.Hour)}, scores)
 	if !e.srv.Loader().Poll(context.Background()) {
 		t.Fatal("run-2 not loaded")
 	}
 	got := decode[scoreJSON](t, e.do("GET", "/v1/customers/C00007/score", ""))
-	if got.RunID != "run-2" || got.Uplift == nil || *got.Uplift != float32(-0.003) || got.UpliftModel != 7 {
+	if got.RunID != "run-2" || got.Uplift == nil || *got.Uplift != float32(float64(49%20)/1000-0.01) || got.UpliftModel != 7 {
 		t.Fatalf("score of run-2: %+v", got)
+	}
+	for _, band := range []string{"", "high"} {
+		query := "/v1/scores?sort=uplift&limit=1000"
+		if band != "" {
+			query += "&band=" + band
+		}
+		page := decode[pageJSON](t, e.do("GET", query, ""))
+		want := expectedOrder(scores, "uplift", func(s churn.Score) bool { return band == "" || string(s.Band) == band })
+		var ids []string
+		for _, it := range page.Items {
+			ids = append(ids, it.CustomerID)
+		}
+		if page.Sort != "uplift" || len(want) == 0 || !slices.Equal(ids, want) {
+			t.Fatalf("sort by uplift, band %q: %v, want %v", band, ids, want)
+		}
 	}
 	rows, err := csv.NewReader(e.do("GET", "/v1/scores?format=csv", "").Body).ReadAll()
 	if err != nil {
@@ -280,7 +302,7 @@ func TestScoresCarryTheUpliftTheRunStored(t *testing.T) {
 	for _, r := range rows[1:] {
 		var i int
 		fmt.Sscanf(r[0], "C%d", &i)
-		if r[col] != f32(float64(i)/1000-0.01) || r[col+1] != "7" {
+		if r[col] != f32(float64((i*7)%20)/1000-0.01) || r[col+1] != "7" {
 			t.Fatalf("csv row %v: uplift %q of model %q", r, r[col], r[col+1])
 		}
 	}

@@ -40,10 +40,13 @@ const (
 	SortExpectedLoss SortKey = iota
 	SortProbability
 	SortLifetimeValue
+	// SortUplift ranks by the uplift the run stored (the churn an action
+	// would prevent); a run that stored none has no such order.
+	SortUplift
 	numSorts
 )
 
-var sortNames = [...]string{SortExpectedLoss: "expected_loss", SortProbability: "probability", SortLifetimeValue: "lifetime_value"}
+var sortNames = [...]string{SortExpectedLoss: "expected_loss", SortProbability: "probability", SortLifetimeValue: "lifetime_value", SortUplift: "uplift"}
 
 // String returns the name used in the API.
 func (k SortKey) String() string { return sortNames[k] }
@@ -108,6 +111,8 @@ func (s *Snapshot) key(k SortKey, i int32) float32 {
 		return e.prob
 	case SortLifetimeValue:
 		return e.clv
+	case SortUplift:
+		return e.uplift
 	}
 	return e.loss
 }
@@ -295,6 +300,9 @@ func (s *Snapshot) sortOrders() {
 	}
 	var wg sync.WaitGroup
 	for k := range numSorts {
+		if k == SortUplift && s.upliftModel == 0 {
+			continue // no uplift stored: no order, no memory for one
+		}
 		wg.Go(func() {
 			// Pairs of key and position sort in place, so a comparison
 			// reads no other memory unless the keys tie.
