@@ -294,6 +294,24 @@ func TestScoresCarryTheUpliftTheRunStored(t *testing.T) {
 			t.Fatalf("sort by uplift, band %q: %v, want %v", band, ids, want)
 		}
 	}
+	// pages of 7 through the ties
+	var walked []string
+	for cursor := ""; ; {
+		query := "/v1/scores?sort=uplift&limit=7"
+		if cursor != "" {
+			query += "&cursor=" + cursor
+		}
+		page := decode[pageJSON](t, e.do("GET", query, ""))
+		for _, it := range page.Items {
+			walked = append(walked, it.CustomerID)
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if want := expectedOrder(scores, "uplift", func(churn.Score) bool { return true }); !slices.Equal(walked, want) {
+		t.Fatalf("paged by uplift: %v, want %v", walked, want)
+	}
 	rows, err := csv.NewReader(e.do("GET", "/v1/scores?format=csv", "").Body).ReadAll()
 	if err != nil {
 		t.Fatal(err)
