@@ -108,10 +108,11 @@ func (c *Client) onEachShard(ctx context.Context, database string, fn func(*Clie
 	return nil
 }
 
-// execClusterStmt runs one translated statement where it belongs; check
-// sees each node's error and may forgive it (nil).
-func (c *Client) execClusterStmt(ctx context.Context, s clusterStmt, check func(error) error) error {
-	run := func(nc *Client) error { return check(nc.conn.Exec(ctx, s.sql)) }
+// execClusterStmt runs one translated statement where it belongs; a node
+// that finds a column the statement adds already there may forgive it
+// (addedBefore).
+func (c *Client) execClusterStmt(ctx context.Context, s clusterStmt) error {
+	run := func(nc *Client) error { return nc.addedBefore(ctx, s.sql, nc.conn.Exec(ctx, s.sql)) }
 	switch s.where {
 	case onEveryNode:
 		return c.onEveryNode(ctx, c.cfg.Database, run)

@@ -136,35 +136,51 @@ func onCluster(cfg Config) string {
 // A statement that adds one column finds it there on a rerun after a
 // migrate that died later in the same migration, or (on a cluster) between
 // the nodes it alters; 18.16 has no ADD COLUMN IF NOT EXISTS, so the
-// column already there counts as added.
+// column already there counts as added when it has the statement's type.
 func (c *Client) schemaStep(ctx context.Context, layout *clusterLayout, stmt string, apply bool) error {
-	tolerate := func(err error) error {
-		if err != nil && addColumnRE.MatchString(stmt) && columnExists(err) {
-			c.log.Warn("column already there, taken as added by an earlier migrate (its type is not checked)", "statement", stmt)
-			return nil
-		}
-		return err
-	}
 	if c.cfg.Cluster == "" {
 		if !apply {
 			return nil
 		}
-		return tolerate(c.conn.Exec(ctx, stmt))
+		return c.addedBefore(ctx, stmt, c.conn.Exec(ctx, stmt))
 	}
 	steps, err := layout.translate(stmt, c.cfg.Database, c.cfg.Cluster)
 	if err != nil || !apply {
 		return err
 	}
 	for _, s := range steps {
-		if err := c.execClusterStmt(ctx, s, tolerate); err != nil {
+		if err := c.execClusterStmt(ctx, s); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// addColumnRE matches an ALTER TABLE that adds a single column.
-var addColumnRE = regexp.MustCompile(`(?is)^ALTER\s+TABLE\s+\S+\s+ADD\s+COLUMN\s+[^,]*$`)
+// addColumnRE matches an ALTER TABLE that adds a single column: the
+// table, the column and its type.
+var addColumnRE = regexp.MustCompile(`(?is)^ALTER\s+TABLE\s+(\S+)\s+ADD\s+COLUMN\s+(\S+)\s+([^,\s]+)[^,]*$`)
+
+// addedBefore forgives err, the error of statement stmt on the node of c,
+// when stmt adds one column and that column is there with the same type.
+func (c *Client) addedBefore(ctx context.Context, stmt string, err error) error {
+	m := addColumnRE.FindStringSubmatch(stmt)
+	if err == nil || m == nil || !columnExists(err) {
+		return err
+	}
+	db, table, ok := strings.Cut(m[1], ".")
+	if !ok {
+		db, table = c.cfg.Database, m[1]
+	}
+	var typ string
+	if qerr := c.conn.QueryRow(ctx, "SELECT type FROM system.columns WHERE database = ? AND table = ? AND name = ?", db, table, m[2]).Scan(&typ); qerr != nil {
+		return errors.Join(err, qerr)
+	}
+	if typ != m[3] {
+		return fmt.Errorf("column %s of %s is there already with type %s, where the migration adds %s: %w", m[2], m[1], typ, m[3], err)
+	}
+	c.log.Info("column already there, added by an earlier migrate", "table", m[1], "column", m[2])
+	return nil
+}
 
 // columnExists tells an error of adding a column that is already there:
 // ILLEGAL_COLUMN in 18.16, DUPLICATE_COLUMN in later releases.

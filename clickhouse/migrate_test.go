@@ -57,6 +57,19 @@ func TestAMigrateThatDiedBetweenTwoAddedColumnsCompletesOnTheRerun(t *testing.T)
 	rerunMigration20(t, c, cfg)
 }
 
+// A column of the same name and another type is not taken as added.
+func TestAColumnOfAnotherTypeIsNotTakenAsAdded(t *testing.T) {
+	c, cfg := chtest.NewDB(t)
+	mustExec(t, c, "ALTER TABLE scores DROP COLUMN uplift_model")
+	mustExec(t, c, "ALTER TABLE scores ADD COLUMN uplift_model String")
+	mustExec(t, c, "TRUNCATE TABLE schema_migrations")
+	mustExec(t, c, "INSERT INTO schema_migrations (version, name, applied_at) SELECT number + 1, 'before 0020', now() FROM system.numbers LIMIT 19")
+	_, err := clickhouse.Migrate(context.Background(), cfg, nil)
+	if err == nil || !strings.Contains(err.Error(), "column uplift_model of scores is there already with type String, where the migration adds UInt32") {
+		t.Fatalf("migrate over uplift_model String: %v", err)
+	}
+}
+
 // On a cluster a column is added to the local tables of each shard, then
 // to the Distributed table on every node: a migrate that died after the
 // first shard finds the column there on that shard and adds it elsewhere.

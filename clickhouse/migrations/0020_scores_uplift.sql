@@ -7,7 +7,8 @@
 -- churn champion's, read uplift_model 0: none stored.
 --
 -- One column per statement: a rerun after a migrate that died between
--- them finds the first column there and goes on (Client.schemaStep).
+-- them finds the first column there, of its type, and goes on
+-- (Client.addedBefore).
 ALTER TABLE scores
     ADD COLUMN uplift Float32 DEFAULT 0;
 ALTER TABLE scores
