@@ -77,7 +77,15 @@ func (s *UpliftScorer) Score(ctx context.Context, asOf time.Time, scores []churn
 	for i, id := range ids {
 		out[id] = up[i]
 	}
-	return out, v, fmt.Sprintf("uplift model %d", v), nil
+	why := fmt.Sprintf("uplift model %d", v)
+	for _, sc := range scores {
+		if sc.UpliftModel != 0 && sc.UpliftModel != v {
+			// say why a plan that could have read the run took longer
+			why += fmt.Sprintf(", computed: the scoring run stored model %d's", sc.UpliftModel)
+			break
+		}
+	}
+	return out, v, why, nil
 }
 
 // storedUplift is the uplift the scoring run stored with the scores when

@@ -282,7 +282,7 @@ func TestScoringStoresTheUpliftAPlanByUpliftWouldCompute(t *testing.T) {
 	// So are the estimates of an uplift model that is no longer champion.
 	stored[0].UpliftModel = v
 	v2 := withUpliftChampion(t, st, asOf, m.FeatureDefs())
-	if _, gv, why, err := scorer.Score(ctx, asOf, stored); err != nil || gv != v2 || strings.Contains(why, "stored") {
+	if _, gv, why, err := scorer.Score(ctx, asOf, stored); err != nil || gv != v2 || why != fmt.Sprintf("uplift model %d, computed: the scoring run stored model %d's", v2, v) {
 		t.Fatalf("estimates of model %d with model %d champion: model %d (%q), %v", v, v2, gv, why, err)
 	}
 	// With nobody to act on, nothing is computed.
