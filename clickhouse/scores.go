@@ -3,7 +3,9 @@ package clickhouse
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/telcoretain/churn"
@@ -227,4 +229,39 @@ func (c *Client) scanScores(ctx context.Context, op, runID, q string, fn func(ch
 		}
 	}
 	return wrap(op, c.cfg, rows.Err())
+}
+
+// PruneScores drops the scores of the runs as of months before before
+// (whole monthly partitions of scores; on a cluster, those of each shard)
+// and returns the months dropped as YYYYMM, oldest first. The runs keep
+// their rows in score_runs, so their history stays listed; a reader of one
+// finds no scores.
+func (c *Client) PruneScores(ctx context.Context, before time.Time) ([]uint32, error) {
+	const op = "prune scores"
+	var months []uint32
+	// the months that still hold scores: their as_of column only, and the
+	// partitions' min-max index skips the months kept
+	err := c.each(ctx, op, `SELECT DISTINCT toYYYYMM(as_of) AS m FROM scores WHERE as_of < toStartOfMonth(toDate(?)) ORDER BY m`,
+		func(s scanner) error {
+			var m uint32
+			if err := s.Scan(&m); err != nil {
+				return err
+			}
+			months = append(months, m)
+			return nil
+		}, before.Format(time.DateOnly))
+	if err != nil {
+		return nil, err
+	}
+	for i, m := range months {
+		if err := c.mutateSharded(ctx, "ALTER TABLE %s DROP PARTITION "+strconv.FormatUint(uint64(m), 10), "scores"); err != nil {
+			return months[:i], wrap(fmt.Sprintf("%s of %d", op, m), c.cfg, err)
+		}
+	}
+	if len(months) == 0 {
+		return nil, nil
+	}
+	// a replica drops the partition when it reads the shard's log: wait,
+	// so that no reader lands on one that still holds the month
+	return months, c.awaitAgreed(ctx, op, "scores", "scores")
 }

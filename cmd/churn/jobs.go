@@ -25,7 +25,7 @@ func newJobsCmd(a *app) *cobra.Command {
 	cfg := &a.cfg.Jobs
 	cmd := &cobra.Command{
 		Use:   "jobs",
-		Short: "List, run and schedule the jobs: train, score, actions, dispatch (when configured), outcomes, drift",
+		Short: "List, run and schedule the jobs: train, score, actions, dispatch and prune (when configured), outcomes, drift",
 		Long: `The jobs that keep models, scores and action queues fresh. ` + "`churn serve`" + ` runs
 them on their schedules; ` + "`churn jobs run-scheduler`" + ` does the same in a separate
 worker (start the API with --scheduler=false then, so that only one process
@@ -88,6 +88,9 @@ func newJobsRunCmd(a *app, cfg *jobsConfig, set jobSetFunc) *cobra.Command {
 					return err
 				}
 				runs, err := s.RunNow(ctx, args[0], jobs.TriggerManual)
+				if args[0] == "prune" && churn.ErrorKind(err) == churn.KindNotFound {
+					err = churn.Errorf(churn.KindNotFound, "run job", "the prune job runs only with --scores-keep-months N (CHURN_SCORES_KEEP_MONTHS), the months of scores to keep")
+				}
 				s.Wait() // for a retraining started by the drift check
 				seen := map[string]bool{}
 				for _, r := range runs {

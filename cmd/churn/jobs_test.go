@@ -23,6 +23,13 @@ func TestJobsListShowsEveryJobWithItsNextRunInTheConfiguredZone(t *testing.T) {
 	if !strings.Contains(out, " 04:30 CET") && !strings.Contains(out, " 04:30 CEST") {
 		t.Errorf("score's next run is not at 04:30 Berlin time:\n%s", out)
 	}
+	if strings.Contains(out, "prune") {
+		t.Errorf("the prune job is listed without --scores-keep-months:\n%s", out)
+	}
+	out, errOut, code = run(t, "jobs", "list", "--clickhouse-addr", cfg.Addr, "--clickhouse-db", cfg.Database, "--scores-keep-months", "13")
+	if code != 0 || !strings.Contains(out, "prune     0 4 * * *") {
+		t.Errorf("jobs list with --scores-keep-months 13: exit %d %s\n%s", code, errOut, out)
+	}
 }
 
 func TestJobsRejectBadSchedulesNamingTheFlag(t *testing.T) {
@@ -38,6 +45,8 @@ func TestJobsRejectBadSchedulesNamingTheFlag(t *testing.T) {
 		{[]string{"list", "--timezone", "Mars/Olympus"}, 2, "timezone: \"Mars/Olympus\""},
 		{[]string{"list", "--job-timeout", "train=-1h"}, 2, "not a positive duration"},
 		{[]string{"run", "nosuch"}, 4, "no job named \"nosuch\""},
+		{[]string{"run", "prune"}, 4, "the prune job runs only with --scores-keep-months N"},
+		{[]string{"list", "--schedule", "prune=@daily"}, 2, "no job named \"prune\""},
 	}
 	for _, tt := range tests {
 		args := append([]string{"jobs"}, tt.args...)

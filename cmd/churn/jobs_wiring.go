@@ -19,7 +19,9 @@ import (
 // defaultSchedules are the schedules of the jobs when configuration says
 // nothing: score daily, actions and the drift check after each scoring run,
 // the dispatch of automated actions (when configured) after actions,
-// outcomes daily, train weekly (Sunday night). Times are in --timezone.
+// outcomes daily, train weekly (Sunday night), and the prune of old scores
+// (when --scores-keep-months is set) daily before scoring. Times are in
+// --timezone.
 var defaultSchedules = []struct{ name, spec string }{
 	{"train", "0 2 * * 0"},
 	{"score", "0 5 * * *"},
@@ -27,6 +29,7 @@ var defaultSchedules = []struct{ name, spec string }{
 	{"dispatch", "after actions"},
 	{"outcomes", "0 6 * * *"},
 	{"drift", "after score"},
+	{"prune", "0 4 * * *"},
 }
 
 // defaultTimeouts bound each run; training is the long one.
@@ -45,6 +48,8 @@ type jobsConfig struct {
 	// Runs of a failed scheduled run before the job's next slot.
 	windowRetries int
 	windowWait    time.Duration
+	// Months of runs whose scores are kept; 0: all, and no prune job.
+	keepMonths int
 }
 
 // jobSet is the registry of named jobs of this process. newJobSet adds
@@ -76,6 +81,9 @@ func (a *app) newJobSet(st *clickhouse.Client, cfg jobsConfig, reg prometheus.Re
 		set.drift.Metrics = jobs.NewDriftMetrics(reg)
 	}
 	set.add("drift", set.drift)
+	if cfg.keepMonths > 0 {
+		set.add("prune", &jobs.PruneScores{Store: st, KeepMonths: cfg.keepMonths, Log: a.log.With("job", "prune")})
+	}
 	return set
 }
 

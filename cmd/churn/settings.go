@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"github.com/telcoretain/churn/jobs"
 )
 
 // setting is one configuration value. Its flag takes precedence over its
@@ -208,6 +209,23 @@ func intKind(dst *int, lo, hi int) kind {
 		*dst = n
 		return nil
 	}}
+}
+
+// keepMonthsKind accepts 0 (keep every month) or jobs.MinKeepMonths and
+// more.
+func keepMonthsKind(dst *int) kind {
+	k := intKind(dst, 0, 1200)
+	set := k.Set
+	k.Set = func(s string) error {
+		if err := set(s); err != nil {
+			return err
+		}
+		if *dst > 0 && *dst < jobs.MinKeepMonths {
+			return fmt.Errorf("%d months would drop the runs the drift check labels (a horizon and the prepaid silence back); want 0 (keep all) or at least %d", *dst, jobs.MinKeepMonths)
+		}
+		return nil
+	}
+	return k
 }
 
 // floatKind accepts numbers from lo to hi (math.MaxFloat64: no upper bound).

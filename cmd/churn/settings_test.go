@@ -227,6 +227,8 @@ func TestBadEnvironmentVariableFailsTheCommandNamingIt(t *testing.T) {
 		{"CHURN_DRIFT_PSI_THRESHOLD", "abc", []string{"jobs", "list"}, `CHURN_DRIFT_PSI_THRESHOLD: "abc" is not a number`},
 		{"CHURN_DRIFT_AUC_FLOOR", "1.2", []string{"jobs", "run", "drift"}, `CHURN_DRIFT_AUC_FLOOR: 1.2 is above the maximum 1`},
 		{"CHURN_JOB_TIMEOUTS", "train=forever", []string{"jobs", "list"}, `CHURN_JOB_TIMEOUTS: train: "forever" is not a duration`},
+		{"CHURN_SCORES_KEEP_MONTHS", "-1", []string{"jobs", "run", "prune"}, `CHURN_SCORES_KEEP_MONTHS: -1 is below the minimum 0`},
+		{"CHURN_SCORES_KEEP_MONTHS", "2", []string{"jobs", "list"}, `CHURN_SCORES_KEEP_MONTHS: 2 months would drop the runs the drift check labels`},
 		{"CHURN_TIMEZONE", "Mars/Olympus", []string{"jobs", "list"}, `CHURN_TIMEZONE: "Mars/Olympus" is not a time zone`},
 		{"CHURN_METRICS_ADDR", "9101", []string{"jobs", "run-scheduler"}, `CHURN_METRICS_ADDR: "9101" is not host:port`},
 		{"CHURN_LOG_LEVEL", "loud", []string{"status"}, `CHURN_LOG_LEVEL: "loud" is not one of debug, info, warn, error`},
