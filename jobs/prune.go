@@ -22,7 +22,7 @@ const MinKeepMonths = 4
 
 // PruneScores is the job that bounds the scores kept: those of the runs as
 // of the latest finished run's month and the KeepMonths-1 months before it.
-// Scoring daily at a million customers writes about 150 MiB of scores a
+// Scoring daily at a million customers writes about 120 MiB of scores a
 // day, and nothing else removes them. The runs stay listed in score_runs.
 type PruneScores struct {
 	Store      ScorePruner
