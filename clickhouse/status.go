@@ -22,12 +22,16 @@ type Status struct {
 	Server        string
 	Database      string
 	SchemaVersion int
-	Tables        []TableStats
-	Models        uint64
-	Champion      churn.ModelVersion // 0 when none
-	LastScoreRun  *churn.ScoreRun
-	LastJobRuns   []churn.JobRun
-	Imports       []PendingImport // staging tables of unfinished imports
+	// SchemaLatest is the newest migration this build carries: a database
+	// behind it needs `churn migrate`.
+	SchemaLatest   int
+	Tables         []TableStats
+	Models         uint64
+	Champion       churn.ModelVersion // 0 when none
+	UpliftChampion churn.ModelVersion // 0 when none
+	LastScoreRun   *churn.ScoreRun
+	LastJobRuns    []churn.JobRun
+	Imports        []PendingImport // staging tables of unfinished imports
 }
 
 // Status reads row counts and date ranges of the contract tables, the champion
@@ -41,6 +45,11 @@ func (c *Client) Status(ctx context.Context) (Status, error) {
 	if s.SchemaVersion, err = c.SchemaVersion(ctx); err != nil {
 		return s, err
 	}
+	all, err := Migrations()
+	if err != nil {
+		return s, err
+	}
+	s.SchemaLatest = all[len(all)-1].Version
 	for _, t := range dataset.Tables {
 		ts, err := c.TableStats(ctx, t.Name, t.DateCol)
 		if err != nil {
@@ -52,6 +61,9 @@ func (c *Client) Status(ctx context.Context) (Status, error) {
 		return s, wrap("count models", c.cfg, err)
 	}
 	if s.Champion, err = c.ChampionVersion(ctx); err != nil {
+		return s, err
+	}
+	if s.UpliftChampion, err = c.ChampionOf(ctx, churn.ModelUplift); err != nil {
 		return s, err
 	}
 	if s.LastScoreRun, err = c.LatestFinishedRun(ctx); err != nil {

@@ -138,6 +138,21 @@ func TestMigrateThenStatusOnAFreshDatabase(t *testing.T) {
 			t.Errorf("status lacks %q:\n%s", want, out)
 		}
 	}
+	if strings.Contains(out, "churn migrate") {
+		t.Errorf("status of a migrated database asks for a migrate:\n%s", out)
+	}
+}
+
+func TestStatusSaysWhenTheSchemaIsBehindAndNamesBothChampions(t *testing.T) {
+	var b strings.Builder
+	printStatus(&b, "127.0.0.1:9000", clickhouse.Status{Server: "18.16.1", Database: "churn", SchemaVersion: 19, SchemaLatest: 20,
+		Models: 3, Champion: 2, UpliftChampion: 3})
+	for _, want := range []string{"schema version 19 (this version of churn needs 20: run `churn migrate`)",
+		"models: 3 in the registry, champion version 2, uplift champion version 3"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("status lacks %q:\n%s", want, b.String())
+		}
+	}
 }
 
 func openForCleanup(addr, db string) (*clickhouse.Client, error) {

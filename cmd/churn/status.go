@@ -38,7 +38,11 @@ Exits with status 3 and says how to start ClickHouse when it is unreachable.`,
 }
 
 func printStatus(w io.Writer, addr string, s clickhouse.Status) {
-	fmt.Fprintf(w, "ClickHouse %s at %s, database %s, schema version %d\n\n", s.Server, addr, s.Database, s.SchemaVersion)
+	behind := ""
+	if s.SchemaVersion < s.SchemaLatest {
+		behind = fmt.Sprintf(" (this version of churn needs %d: run `churn migrate`)", s.SchemaLatest)
+	}
+	fmt.Fprintf(w, "ClickHouse %s at %s, database %s, schema version %d%s\n\n", s.Server, addr, s.Database, s.SchemaVersion, behind)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "TABLE\tROWS\tFROM\tTO\t")
 	for _, t := range s.Tables {
@@ -50,10 +54,14 @@ func printStatus(w io.Writer, addr string, s clickhouse.Status) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
+	uplift := "no uplift champion"
+	if s.UpliftChampion != 0 {
+		uplift = fmt.Sprintf("uplift champion version %d", s.UpliftChampion)
+	}
 	if s.Champion == 0 {
 		fmt.Fprintf(w, "models: %d in the registry, no champion yet (train one with `churn train`)\n", s.Models)
 	} else {
-		fmt.Fprintf(w, "models: %d in the registry, champion version %d\n", s.Models, s.Champion)
+		fmt.Fprintf(w, "models: %d in the registry, champion version %d, %s\n", s.Models, s.Champion, uplift)
 	}
 	if r := s.LastScoreRun; r != nil {
 		fmt.Fprintf(w, "last scoring run: %s as of %s with model %d, %d customers, finished %s\n",
