@@ -164,10 +164,7 @@ func (s *Server) listActions(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := actionListJSON{Items: make([]actionJSON, len(as)), Total: total, Offset: aq.offset, Limit: aq.limit}
-	for i, a := range as {
-		out.Items[i] = newActionJSON(a)
-	}
+	out := actionListJSON{Items: newActionsJSON(as), Total: total, Offset: aq.offset, Limit: aq.limit}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, out)
 }
@@ -199,10 +196,7 @@ func (s *Server) claimActions(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := claimJSON{Agent: agent, Actions: make([]actionJSON, len(as))}
-	for i, a := range as {
-		out.Actions[i] = newActionJSON(a)
-	}
+	out := claimJSON{Agent: agent, Actions: newActionsJSON(as)}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, out)
 }
@@ -296,10 +290,7 @@ func (s *Server) answerMessages(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := answersJSON{Written: n, Actions: make([]actionJSON, len(as))}
-	for i, a := range as {
-		out.Actions[i] = newActionJSON(a)
-	}
+	out := answersJSON{Written: n, Actions: newActionsJSON(as)}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, out)
 }

@@ -56,6 +56,16 @@ func newActionJSON(a churn.Action) actionJSON {
 		Reason: a.Reason, Probability: float32(a.Probability), LifetimeValue: float32(a.LifetimeValue)}
 }
 
+// newActionsJSON converts actions for a response; never nil, so that no
+// action is an empty array rather than null.
+func newActionsJSON(as []churn.Action) []actionJSON {
+	out := make([]actionJSON, len(as))
+	for i, a := range as {
+		out[i] = newActionJSON(a)
+	}
+	return out
+}
+
 type actionListJSON struct {
 	Items  []actionJSON `json:"items"`
 	Total  int          `json:"total"`
