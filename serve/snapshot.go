@@ -191,12 +191,8 @@ func (b *snapshotBuilder) add(sc churn.Score) error {
 		return churn.Errorf(churn.KindInternal, op, "run %s customer %q: lifetime value or expected loss is not a number", b.s.run.ID, id)
 	case !finite(sc.Uplift):
 		return churn.Errorf(churn.KindInternal, op, "run %s customer %q: uplift %v is not a number", b.s.run.ID, id, sc.Uplift)
-	case len(b.s.entries) == 0:
-		b.s.upliftModel = sc.UpliftModel
-	case sc.UpliftModel != b.s.upliftModel:
+	case len(b.s.entries) > 0 && sc.UpliftModel != b.s.upliftModel:
 		return churn.Errorf(churn.KindInternal, op, "run %s customer %q: uplift of model %d, others of model %d", b.s.run.ID, id, sc.UpliftModel, b.s.upliftModel)
-	}
-	switch {
 	case len(sc.Reasons) > math.MaxUint8:
 		return churn.Errorf(churn.KindInternal, op, "run %s customer %q: %d reasons", b.s.run.ID, id, len(sc.Reasons))
 	}
@@ -220,6 +216,9 @@ func (b *snapshotBuilder) add(sc churn.Score) error {
 			return fmt.Errorf("%s: run %s customer %q: %w", op, b.s.run.ID, id, err)
 		}
 		b.s.reasons = append(b.s.reasons, rec)
+	}
+	if len(b.s.entries) == 0 {
+		b.s.upliftModel = sc.UpliftModel // the run's: every score must name it
 	}
 	b.seen[id] = int32(len(b.s.entries))
 	b.s.entries = append(b.s.entries, e)
