@@ -83,13 +83,14 @@ func newJobsRunCmd(a *app, cfg *jobsConfig, set jobSetFunc) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			return a.withStore(ctx, func(st *clickhouse.Client) error {
-				s, err := a.newScheduler(st, set(st, nil), *cfg, nil)
+				js := set(st, nil)
+				s, err := a.newScheduler(st, js, *cfg, nil)
 				if err != nil {
 					return err
 				}
 				runs, err := s.RunNow(ctx, args[0], jobs.TriggerManual)
-				if args[0] == "prune" && churn.ErrorKind(err) == churn.KindNotFound {
-					err = churn.Errorf(churn.KindNotFound, "run job", "the prune job runs only with --scores-keep-months N (CHURN_SCORES_KEEP_MONTHS), the months of scores to keep")
+				if why, off := js.off[args[0]]; off && churn.ErrorKind(err) == churn.KindNotFound {
+					err = churn.Errorf(churn.KindNotFound, "run job", "%s", why)
 				}
 				s.Wait() // for a retraining started by the drift check
 				seen := map[string]bool{}

@@ -57,6 +57,9 @@ type jobsConfig struct {
 // with add, before the scheduler is built.
 type jobSet struct {
 	specs []jobs.Spec
+	// off names the jobs this configuration leaves out, with what would
+	// add them, for a request to run one.
+	off   map[string]string
 	drift *jobs.Drift
 	score *jobs.Scoring // its Finished hook tells a server of this process
 }
@@ -83,6 +86,8 @@ func (a *app) newJobSet(st *clickhouse.Client, cfg jobsConfig, reg prometheus.Re
 	set.add("drift", set.drift)
 	if cfg.keepMonths > 0 {
 		set.add("prune", &jobs.PruneScores{Store: st, KeepMonths: cfg.keepMonths, Log: a.log.With("job", "prune")})
+	} else {
+		set.off = map[string]string{"prune": "the prune job runs only with --scores-keep-months N (CHURN_SCORES_KEEP_MONTHS), the months of scores to keep"}
 	}
 	return set
 }
