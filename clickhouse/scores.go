@@ -250,16 +250,13 @@ func (c *Client) PruneScores(ctx context.Context, before time.Time) ([]uint32, e
 			months = append(months, m)
 			return nil
 		}, before.Format(time.DateOnly))
-	if err != nil {
+	if err != nil || len(months) == 0 {
 		return nil, err
 	}
 	for i, m := range months {
 		if err := c.mutateSharded(ctx, "ALTER TABLE %s DROP PARTITION "+strconv.FormatUint(uint64(m), 10), "scores"); err != nil {
 			return months[:i], wrap(fmt.Sprintf("%s of %d", op, m), c.cfg, err)
 		}
-	}
-	if len(months) == 0 {
-		return nil, nil
 	}
 	// a replica drops the partition when it reads the shard's log: wait,
 	// so that no reader lands on one that still holds the month
