@@ -58,6 +58,15 @@ const ActionDeliveryFailed ActionStatus = "delivery_failed"
 // the answer replaces the outcome "delivered".
 const ActionAnswered ActionStatus = "answered"
 
+// ActionArchived is the type of an event about a whole cycle rather than one
+// action: the cycle is archived. Its closed actions (done, failed,
+// cancelled, control) leave the queue's memory, now and when its open ones
+// close later; what the contact rules need of them stays, as each
+// customer's contact days, and the cycle takes no new actions. The events
+// stay in the log and the cycle's results in its outcomes. The event's
+// action carries the cycle only.
+const ActionArchived ActionStatus = "archived"
+
 // Action is a retention action for one customer: whom to contact, how, and
 // why, with the targeting that chose it.
 type Action struct {

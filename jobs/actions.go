@@ -80,8 +80,12 @@ func (j *Actions) Run(ctx context.Context) (*ActionsResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	archive, err := j.Queue.Archive()
+	if err != nil {
+		return nil, err
+	}
 	pol, cycle := j.Policy(), retention.Cycle(asOf)
-	pl := &retention.Planner{Policy: pol, Now: j.Now}
+	pl := &retention.Planner{Policy: pol, Now: j.Now, Archive: archive}
 	if j.Outcomes != nil {
 		outs, err := j.Outcomes.ActionOutcomes(ctx)
 		if err != nil {

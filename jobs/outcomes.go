@@ -19,6 +19,9 @@ type Outcomes struct {
 	Churn   ChurnReader
 	Labels  OutcomeLog
 	Actions ActionLister
+	// Archive, when set, archives the labelled cycles the policy's
+	// ArchiveAfterDays have passed for (Policy.ArchiveAfterDays).
+	Archive CycleArchiver
 	Policy  func() *retention.Policy
 	Log     *slog.Logger
 	Now     func() time.Time
@@ -30,9 +33,10 @@ type Outcomes struct {
 
 // OutcomesResult says what a run labelled.
 type OutcomesResult struct {
-	Labeled []string // cycles labelled by this run
-	Waiting []string // cycles whose horizon the data does not reach yet
-	Rows    int
+	Labeled  []string // cycles labelled by this run
+	Waiting  []string // cycles whose horizon the data does not reach yet
+	Archived []string // cycles archived by this run
+	Rows     int
 }
 
 // Run labels every cycle that is ready.
@@ -44,7 +48,8 @@ func (j *Outcomes) Run(ctx context.Context) (*OutcomesResult, error) {
 	if now == nil {
 		now = time.Now
 	}
-	horizon := j.Policy().HorizonDays
+	pol := j.Policy()
+	horizon := pol.HorizonDays
 	_, last, err := j.Churn.UsageRange(ctx)
 	if err != nil {
 		return nil, err
@@ -99,9 +104,36 @@ func (j *Outcomes) Run(ctx context.Context) (*OutcomesResult, error) {
 		}
 	}
 	res.Rows = len(all)
+	for _, c := range res.Labeled {
+		done[c] = true
+	}
+	if j.Archive != nil && pol.ArchiveAfterDays > 0 {
+		due := archiveDue(actions, done, dataEnd.AddDate(0, 0, -pol.ArchiveAfterDays))
+		if res.Archived, err = j.Archive.ArchiveCycles(ctx, "job:outcomes", due); err != nil {
+			return nil, fmt.Errorf("archive cycles %v (their outcomes are labelled): %w", due, err)
+		}
+	}
 	log.Info("retention outcomes labelled", "cycles", res.Labeled, "waiting", res.Waiting, "customers", res.Rows,
-		"data_end", dataEnd.Format(time.DateOnly))
+		"archived", res.Archived, "data_end", dataEnd.Format(time.DateOnly))
 	return res, nil
+}
+
+// archiveDue returns the cycles of actions dated on or before cutoff whose
+// outcomes are labelled (or that hold manual actions only, which are never
+// labelled), sorted.
+func archiveDue(actions []churn.Action, labelled map[string]bool, cutoff time.Time) []string {
+	planned := map[string]bool{}
+	for _, a := range actions {
+		planned[a.Cycle] = planned[a.Cycle] || a.Rule != retention.RuleManual
+	}
+	var due []string
+	for c, p := range planned {
+		if d, err := retention.CycleDate(c); err == nil && !d.After(cutoff) && (labelled[c] || !p) {
+			due = append(due, c)
+		}
+	}
+	slices.Sort(due)
+	return due
 }
 
 // OutcomesJob runs Outcomes as a scheduled job, counting the labels written.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/retention"
 )
 
 // The ports of the jobs: each names one role a job needs from storage, with
@@ -90,6 +91,15 @@ type ActionQueue interface {
 	ActionLister
 	// Enqueue appends new actions and control entries, skipping known ids.
 	Enqueue(ctx context.Context, actor string, actions, control []churn.Action) (int, error)
+	// Archive returns what the queue keeps of its archived cycles, whose
+	// actions Actions no longer lists.
+	Archive() (retention.Archive, error)
+}
+
+// CycleArchiver archives cycles whose outcomes are labelled
+// (retention.Queue.ArchiveCycles) and returns those it archived.
+type CycleArchiver interface {
+	ArchiveCycles(ctx context.Context, actor string, cycles []string) ([]string, error)
 }
 
 // ChurnReader tells how far the data reaches and who churned.

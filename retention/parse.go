@@ -23,6 +23,7 @@ type policyFile struct {
 	HorizonDays  *int                `yaml:"horizon_days"`
 	LeaseMinutes *int                `yaml:"lease_minutes"`
 	Targeting    *string             `yaml:"targeting"`
+	ArchiveAfter *int                `yaml:"archive_after_days"`
 	Contact      contactFile         `yaml:"contact"`
 	Learning     learningFile        `yaml:"learning"`
 	Actions      map[string]specFile `yaml:"actions"`
@@ -132,6 +133,7 @@ func (c *checker) build(raw *policyFile) *Policy {
 		PriorStrength:    orDefault(raw.Learning.PriorStrength, DefaultPriorStrength),
 		ExplorationShare: orDefault(raw.Learning.ExplorationShare, DefaultExplorationShare),
 		Targeting:        Targeting(orDefault(raw.Targeting, string(TargetRisk))),
+		ArchiveAfterDays: orDefault(raw.ArchiveAfter, DefaultArchiveAfterDays),
 	}
 	if p.Targeting != TargetRisk && p.Targeting != TargetUplift {
 		c.add("targeting", "%q: want %s (rank by churn probability x value) or %s (rank by the uplift model's prevented churn x value)", p.Targeting, TargetRisk, TargetUplift)
@@ -153,8 +155,9 @@ func (c *checker) build(raw *policyFile) *Policy {
 	c.intRange("horizon_days", p.HorizonDays, 1, 365)
 	c.intRange("lease_minutes", int(p.Lease/time.Minute), 1, 24*60)
 	c.intRange("contact.limit", p.ContactLimit, 1, 100)
-	c.intRange("contact.window_days", p.ContactWindow, 1, 3650)
-	c.intRange("contact.cooldown_days", p.CooldownDays, 0, 3650)
+	c.intRange("contact.window_days", p.ContactWindow, 1, MaxContactDays)
+	c.intRange("contact.cooldown_days", p.CooldownDays, 0, MaxContactDays)
+	c.intRange("archive_after_days", p.ArchiveAfterDays, 0, MaxContactDays)
 
 	kinds := make([]string, 0, len(raw.Actions))
 	for k := range raw.Actions {

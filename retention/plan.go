@@ -58,6 +58,10 @@ type Planner struct {
 	// expected value is then uplift x lifetime value - cost, and customers
 	// without an estimate get no action. Nil ranks by risk.
 	Uplift map[string]float64
+	// Archive is what the queue keeps of its archived cycles, whose
+	// actions existing no longer holds: their contacts count for the
+	// contact rules, and an archived cycle is not planned again.
+	Archive Archive
 }
 
 type candidate struct {
@@ -80,6 +84,10 @@ func (pl *Planner) Plan(cycle, runID string, scores []churn.Score, existing []ch
 	now := time.Now
 	if pl.Now != nil {
 		now = pl.Now
+	}
+	if pl.Archive.Cycles[cycle] {
+		return nil, churn.Errorf(churn.KindConflict, "plan actions",
+			"cycle %s is archived: its outcomes are labelled and its actions left the queue; plan a later scoring run", cycle)
 	}
 	out := &Plan{Cycle: cycle, RunID: runID, Budget: p.Budget, Skipped: map[string]int{}, Considered: len(scores), Targeting: TargetRisk}
 	if pl.Uplift != nil {
@@ -137,6 +145,7 @@ func (pl *Planner) Plan(cycle, runID string, scores []churn.Score, existing []ch
 			continue
 		}
 		h := hist[s.CustomerID]
+		h.archived = pl.Archive.Contacts[s.CustomerID]
 		if skip := h.blocks(p, day); skip != "" {
 			out.Skipped[skip]++
 			continue
@@ -211,8 +220,9 @@ func (out *Plan) walk(cands []candidate, budget float64, took func(n int)) []can
 
 // contacts is a customer's history as far as the contact rules care.
 type contacts struct {
-	inCycle bool
-	days    []time.Time // cycle dates of contacts in other cycles
+	inCycle  bool
+	days     []time.Time // cycle dates of contacts in other cycles
+	archived []int32     // days since 1970-01-01 of contacts in archived cycles
 }
 
 // blocks says which contact rule, if any, stops a new contact on day.
@@ -220,8 +230,15 @@ func (h contacts) blocks(p *Policy, day time.Time) string {
 	if h.inCycle {
 		return SkipAlreadyPlanned
 	}
+	days := h.days
+	if len(h.archived) > 0 {
+		days = slices.Clip(days) // appends copy: hist's slice stays as it is
+		for _, d := range h.archived {
+			days = append(days, time.Unix(int64(d)*86400, 0).UTC())
+		}
+	}
 	n := 0
-	for _, d := range h.days {
+	for _, d := range days {
 		gap := day.Sub(d).Hours() / 24
 		if gap < 0 {
 			gap = -gap

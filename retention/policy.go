@@ -23,7 +23,13 @@ const (
 	DefaultContactLimit  = 3
 	DefaultContactWindow = 90
 	DefaultCooldownDays  = 14
-	DefaultPriority      = 5
+	// MaxContactDays bounds the contact window and the cooldown: the
+	// queue forgets archived contacts older than that.
+	MaxContactDays = 3650
+	// DefaultArchiveAfterDays is how many days after its date a labelled
+	// cycle's closed actions stay in the queue's memory.
+	DefaultArchiveAfterDays = 90
+	DefaultPriority         = 5
 	// DefaultPriorStrength is how many outcomes the policy's rates weigh
 	// as against the learned ones.
 	DefaultPriorStrength    = 20
@@ -65,6 +71,11 @@ type Policy struct {
 	ExplorationShare float64
 	// Targeting says how candidates are ranked; TargetRisk by default.
 	Targeting Targeting
+	// ArchiveAfterDays: the outcomes job archives a cycle once its
+	// outcomes are labelled and the data reaches this many days past its
+	// date; its closed actions then leave the queue's memory (they stay
+	// in the action log, their results in the outcomes). 0: never.
+	ArchiveAfterDays int
 
 	Source string // file the policy came from, "" when built in code
 	Digest string // sha256 of the file's bytes, to tell versions apart

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -294,6 +295,13 @@ func (q *Queue) Enqueue(ctx context.Context, actor string, actions, control []ch
 		return 0, err
 	}
 	defer q.mu.Unlock()
+	for _, as := range [][]churn.Action{actions, control} {
+		for _, a := range as {
+			if err := q.st.open(a.Cycle); err != nil {
+				return 0, fmt.Errorf("enqueue actions: %w", err)
+			}
+		}
+	}
 	var evs []churn.ActionEvent
 	for _, set := range []struct {
 		t  churn.ActionStatus
@@ -322,11 +330,71 @@ func (q *Queue) Add(ctx context.Context, actor string, a churn.Action) (churn.Ac
 	if cur := q.st.actions[a.ID]; cur != nil {
 		return q.view(cur), false, nil
 	}
+	if err := q.st.open(a.Cycle); err != nil {
+		return churn.Action{}, false, fmt.Errorf("add action: %w", err)
+	}
 	e := q.event(churn.ActionQueued, actor, a)
 	if err := q.commit(ctx, []churn.ActionEvent{e}); err != nil {
 		return churn.Action{}, false, err
 	}
 	return q.view(q.st.actions[a.ID]), true, nil
+}
+
+// ArchiveCycles archives the cycles not archived yet (churn.ActionArchived),
+// in one write, and returns them: their closed actions leave memory, now
+// and as their open ones close, keeping each customer's contact days for
+// the contact rules. Archive a cycle once its outcomes are labelled, which
+// read its actions.
+func (q *Queue) ArchiveCycles(ctx context.Context, actor string, cycles []string) ([]string, error) {
+	for i, c := range cycles {
+		if _, err := CycleDate(c); err != nil {
+			return nil, churn.Invalid("archive cycles", fmt.Sprintf("cycles[%d]", i), "%q is not a cycle date (YYYY-MM-DD)", c)
+		}
+	}
+	if err := q.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer q.mu.Unlock()
+	var evs []churn.ActionEvent
+	var out []string
+	for _, c := range slices.Compact(slices.Sorted(slices.Values(cycles))) {
+		if !q.st.archived[c] {
+			evs = append(evs, q.event(churn.ActionArchived, actor, churn.Action{Cycle: c}))
+			out = append(out, c)
+		}
+	}
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	if err := q.commit(ctx, evs); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Archive is what the queue keeps of its archived cycles: the cycles, and
+// each customer's contact days in them (days since 1970-01-01, ascending).
+// The caller may keep it; the queue never changes what it returned.
+type Archive struct {
+	Cycles   map[string]bool
+	Contacts map[string][]int32
+}
+
+// Archive returns the archived cycles and their contacts, for planning.
+func (q *Queue) Archive() (Archive, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.loaded {
+		return Archive{}, errNotLoaded
+	}
+	return Archive{Cycles: maps.Clone(q.st.archived), Contacts: maps.Clone(q.st.contacts)}, nil
+}
+
+// Archived reports whether cycle is archived.
+func (q *Queue) Archived(cycle string) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.st.archived[cycle]
 }
 
 // Claim gives agent up to limit queued actions, most urgent first (priority,

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"maps"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -144,6 +146,15 @@ func readSnapshot(ctx context.Context, store SnapshotStore, h churn.QueueSnapsho
 	}()
 	chunks, n := 0, 0
 	err := store.QueueSnapshotChunks(ctx, h.ID, func(data []byte) error {
+		if isArchiveChunk(data) {
+			// few and small next to the actions: decoded here, into the
+			// state's archive, which the indexer leaves alone
+			if err := decodeArchiveChunk(data, st); err != nil {
+				return badSnapshot{fmt.Errorf("chunk %d: %w", chunks, err)}
+			}
+			chunks++
+			return nil
+		}
 		c, err := chunkCount(data)
 		if err == nil && c > len(all)-n {
 			err = fmt.Errorf("more actions than the header's %d", h.Actions)
@@ -227,7 +238,7 @@ func settleBound(now time.Time) string {
 	return fmt.Sprintf("e%019d", now.Add(-syncMargin).UnixNano())
 }
 
-// chunks yields the state's actions encoded in chunks.
+// chunks yields the state's actions encoded in chunks, then its archive.
 func (s *state) chunks(yield func([]byte) error) error {
 	batch := make([]*churn.Action, 0, chunkActions)
 	var buf []byte
@@ -241,20 +252,125 @@ func (s *state) chunks(yield func([]byte) error) error {
 			batch = batch[:0]
 		}
 	}
-	if len(batch) == 0 {
-		return nil
+	if len(batch) > 0 {
+		if err := yield(encodeChunk(buf[:0], batch)); err != nil {
+			return err
+		}
 	}
-	return yield(encodeChunk(buf[:0], batch))
+	return s.archiveChunks(yield)
 }
 
-// The chunk format: "QS1", the number of actions, a dictionary of the
+// The chunk format: "QS2", the number of actions, a dictionary of the
 // strings the actions use (count, then length and bytes of each), the
 // actions (their strings as dictionary indexes, floats as IEEE bits, the
-// priority and times as varints, a zero time as 0), and a CRC-32C of all
-// that. Strings repeat across actions (cycles, kinds, tiers, agents), so
-// the dictionary keeps chunks small and a load allocates one string per
-// chunk for all of them.
-const chunkMagic = "QS1"
+// priority, times and delivery attempts as varints, a zero time as 0), and
+// a CRC-32C of all that. Strings repeat across actions (cycles, kinds,
+// tiers, agents), so the dictionary keeps chunks small and a load
+// allocates one string per chunk for all of them. "QS1" chunks, written
+// before session 29, are the same without the attempts, which they lost;
+// a load reads them with none.
+const (
+	chunkMagic   = "QS2"
+	chunkMagicV1 = "QS1"
+)
+
+// The archive's chunks: "QA1", the archived cycles (count, then length and
+// bytes of each; in the first chunk only), the customers (count, then for
+// each the id's length and bytes, the number of contact days and the days
+// as varint differences from the previous, the first from 0), and a
+// CRC-32C. Each holds at most chunkCustomers customers.
+const (
+	archiveMagic   = "QA1"
+	chunkCustomers = 65536
+)
+
+func isArchiveChunk(data []byte) bool {
+	return len(data) >= len(archiveMagic) && string(data[:len(archiveMagic)]) == archiveMagic
+}
+
+// archiveChunks yields the archive in chunks; none when nothing is
+// archived.
+func (s *state) archiveChunks(yield func([]byte) error) error {
+	if len(s.archived) == 0 {
+		return nil
+	}
+	cycles := slices.Sorted(maps.Keys(s.archived))
+	customers := slices.Sorted(maps.Keys(s.contacts))
+	for first := true; first || len(customers) > 0; first = false {
+		part := customers[:min(chunkCustomers, len(customers))]
+		customers = customers[len(part):]
+		buf := []byte(archiveMagic)
+		if !first {
+			cycles = nil
+		}
+		buf = binary.AppendUvarint(buf, uint64(len(cycles)))
+		for _, c := range cycles {
+			buf = binary.AppendUvarint(buf, uint64(len(c)))
+			buf = append(buf, c...)
+		}
+		buf = binary.AppendUvarint(buf, uint64(len(part)))
+		for _, id := range part {
+			days := s.contacts[id]
+			buf = binary.AppendUvarint(buf, uint64(len(id)))
+			buf = append(buf, id...)
+			buf = binary.AppendUvarint(buf, uint64(len(days)))
+			prev := int32(0)
+			for _, d := range days {
+				buf = binary.AppendVarint(buf, int64(d-prev))
+				prev = d
+			}
+		}
+		if err := yield(binary.LittleEndian.AppendUint32(buf, crc32.Checksum(buf, castagnoli))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeArchiveChunk adds an archive chunk's cycles and contacts to st.
+func decodeArchiveChunk(data []byte, st *state) error {
+	if len(data) < len(archiveMagic)+4 {
+		return errors.New("truncated archive chunk")
+	}
+	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
+	if crc32.Checksum(body, castagnoli) != sum {
+		return errors.New("checksum mismatch")
+	}
+	r := &chunkReader{b: body[len(archiveMagic):]}
+	str := func() string {
+		n := r.uvarint()
+		if n > uint64(len(r.b)) {
+			r.fail("truncated string")
+			return ""
+		}
+		v := string(r.b[:n])
+		r.b = r.b[n:]
+		return v
+	}
+	for n := r.uvarint(); n > 0 && r.err == nil; n-- {
+		st.archived[str()] = true
+	}
+	for n := r.uvarint(); n > 0 && r.err == nil; n-- {
+		id, k := str(), r.uvarint()
+		if k > uint64(len(r.b)) {
+			r.fail("bad number of days")
+			break
+		}
+		days, prev := make([]int32, k), int64(0)
+		for i := range days {
+			prev += r.varint()
+			days[i] = int32(prev)
+		}
+		st.contacts[id] = days
+	}
+	if r.err != nil {
+		return r.err
+	}
+	if len(r.b) != 0 {
+		return errors.New("trailing bytes")
+	}
+	return nil
+}
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -297,6 +413,7 @@ func encodeChunk(buf []byte, as []*churn.Action) []byte {
 		buf = binary.AppendVarint(buf, int64(a.Priority))
 		buf = binary.AppendVarint(buf, timeNanos(a.LeaseUntil))
 		buf = binary.AppendVarint(buf, timeNanos(a.CreatedAt))
+		buf = binary.AppendUvarint(buf, uint64(max(a.Attempts, 0)))
 	}
 	return binary.LittleEndian.AppendUint32(buf, crc32.Checksum(buf, castagnoli))
 }
@@ -369,9 +486,24 @@ func (r *chunkReader) fail(what string) {
 	r.b = nil
 }
 
+// chunkVersion says which version of the action chunk data is: 2, 1, or 0
+// for no action chunk.
+func chunkVersion(data []byte) int {
+	if len(data) < len(chunkMagic)+4 {
+		return 0
+	}
+	switch string(data[:len(chunkMagic)]) {
+	case chunkMagic:
+		return 2
+	case chunkMagicV1:
+		return 1
+	}
+	return 0
+}
+
 // chunkCount reads how many actions a chunk holds, before decoding it.
 func chunkCount(data []byte) (int, error) {
-	if len(data) < len(chunkMagic)+4 || string(data[:len(chunkMagic)]) != chunkMagic {
+	if chunkVersion(data) == 0 {
 		return 0, errors.New("not a queue snapshot chunk")
 	}
 	n, k := binary.Uvarint(data[len(chunkMagic):])
@@ -384,7 +516,8 @@ func chunkCount(data []byte) (int, error) {
 // decodeChunk decodes a chunk into dst, which must have the length
 // chunkCount reads.
 func decodeChunk(data []byte, dst []churn.Action) error {
-	if len(data) < len(chunkMagic)+4 || string(data[:len(chunkMagic)]) != chunkMagic {
+	version := chunkVersion(data)
+	if version == 0 {
 		return errors.New("not a queue snapshot chunk")
 	}
 	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
@@ -427,6 +560,9 @@ func decodeChunk(data []byte, dst []churn.Action) error {
 		a.RunID, a.Rule, a.Tier, a.Band, a.Reason = word(), word(), churn.ValueTier(word()), churn.RiskBand(word()), word()
 		a.Cost, a.Value, a.Probability, a.LifetimeValue = r.float(), r.float(), r.float(), r.float()
 		a.Priority, a.LeaseUntil, a.CreatedAt = int(r.varint()), nanosTime(r.varint()), nanosTime(r.varint())
+		if version >= 2 {
+			a.Attempts = int(r.uvarint())
+		}
 		if r.err != nil {
 			return fmt.Errorf("action %d: %w", i, r.err)
 		}

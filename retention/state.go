@@ -18,6 +18,13 @@ import (
 // snapshots (snapshot.go).
 type state struct {
 	actions map[string]*churn.Action
+	// archived holds the archived cycles (churn.ActionArchived), whose
+	// closed actions leave actions; contacts holds what the contact rules
+	// need of those: each customer's contact days in archived cycles
+	// (days since 1970-01-01, ascending). A contacts slice is never
+	// appended to in place, since clones share them.
+	archived map[string]bool
+	contacts map[string][]int32
 	// cut is the last event id of the snapshot the state started from:
 	// events up to it are folded in already.
 	cut string
@@ -35,7 +42,8 @@ type state struct {
 const minPrune = 1 << 16
 
 func newState() *state {
-	return &state{actions: map[string]*churn.Action{}, applied: map[string]int64{}, pruneAt: minPrune}
+	return &state{actions: map[string]*churn.Action{}, archived: map[string]bool{}, contacts: map[string][]int32{},
+		applied: map[string]int64{}, pruneAt: minPrune}
 }
 
 // clone returns a state with the same actions (shared) and no memory of
@@ -48,6 +56,8 @@ func (s *state) clone() *state {
 	// snapshot makes one.
 	c.actions = maps.Clone(s.actions)
 	c.applied = maps.Clone(s.applied)
+	c.archived = maps.Clone(s.archived)
+	c.contacts = maps.Clone(s.contacts)
 	return &c
 }
 
@@ -70,15 +80,27 @@ func (s *state) prune() {
 
 // check says why event e cannot apply, nil when it can.
 func (s *state) check(e *churn.ActionEvent) error {
+	if e.Type == churn.ActionArchived {
+		if _, err := CycleDate(e.Action.Cycle); err != nil {
+			return err
+		}
+		if s.archived[e.Action.Cycle] {
+			return churn.Errorf(churn.KindConflict, "", "cycle %s is archived already", e.Action.Cycle)
+		}
+		return nil
+	}
 	a := s.actions[e.Action.ID]
 	switch e.Type {
 	case churn.ActionQueued, churn.ActionControl:
 		if a != nil {
 			return churn.Errorf(churn.KindConflict, "", "action %s exists already", e.Action.ID)
 		}
-		return nil
+		return s.open(e.Action.Cycle)
 	}
 	if a == nil {
+		if len(s.archived) > 0 {
+			return churn.Errorf(churn.KindNotFound, "", "no action %s (the closed actions of archived cycles leave the queue: their results are in the cycles' outcomes)", e.Action.ID)
+		}
 		return churn.Errorf(churn.KindNotFound, "", "no action %s", e.Action.ID)
 	}
 	expired := a.Status == churn.ActionClaimed && !a.LeaseUntil.After(e.At)
@@ -114,6 +136,14 @@ func (s *state) check(e *churn.ActionEvent) error {
 		return churn.Errorf(churn.KindInvalid, "", "unknown event %q", e.Type)
 	}
 	return churn.Errorf(churn.KindConflict, "", "action %s is %s%s; it cannot be %s", a.ID, a.Status, outcomeSuffix(a), e.Type)
+}
+
+// open says why cycle takes no new actions, nil when it does.
+func (s *state) open(cycle string) error {
+	if s.archived[cycle] {
+		return churn.Errorf(churn.KindConflict, "", "cycle %s is archived: it takes no new actions (plan a later scoring run)", cycle)
+	}
+	return nil
 }
 
 func outcomeSuffix(a *churn.Action) string {
@@ -156,6 +186,10 @@ func (s *state) apply(e churn.ActionEvent) bool {
 	if s.check(&e) != nil {
 		return false
 	}
+	if e.Type == churn.ActionArchived {
+		s.archive(e.Action.Cycle)
+		return true
+	}
 	a := e.Action
 	if prev := s.actions[a.ID]; prev != nil {
 		a.CreatedAt = prev.CreatedAt // rows of later events do not carry it
@@ -169,7 +203,56 @@ func (s *state) apply(e churn.ActionEvent) bool {
 		a.Status = prev.Status // an event that is no status leaves it
 	}
 	s.actions[a.ID] = &a
+	if s.archived[a.Cycle] && closed(a.Status) {
+		s.evict(&a)
+	}
 	return true
+}
+
+// closed reports whether an action of status st is over: no event but an
+// answer to a delivered message can follow.
+func closed(st churn.ActionStatus) bool {
+	switch st {
+	case churn.ActionDone, churn.ActionFailed, churn.ActionCancelled, churn.ActionControl:
+		return true
+	}
+	return false
+}
+
+// archive marks cycle archived and evicts its closed actions; its open
+// ones leave when they close (apply).
+func (s *state) archive(cycle string) {
+	s.archived[cycle] = true
+	for _, a := range s.actions {
+		if a.Cycle == cycle && closed(a.Status) {
+			s.evict(a) // deleting while ranging is safe in Go
+		}
+	}
+}
+
+// evict takes a closed action of an archived cycle out of memory, keeping
+// its contact day when it reached the customer: the rule of
+// contactsByCustomer for actions of other cycles.
+func (s *state) evict(a *churn.Action) {
+	delete(s.actions, a.ID)
+	if a.Status == churn.ActionControl || a.Status == churn.ActionCancelled || a.Kind == churn.ActionNone {
+		return
+	}
+	d, err := CycleDate(a.Cycle)
+	if err != nil {
+		return // no contact day; the planner ignores such actions too
+	}
+	s.contacts[a.CustomerID] = withContact(s.contacts[a.CustomerID], int32(d.Unix()/86400))
+}
+
+// withContact returns days (ascending) with day added, in a new slice,
+// without the days no contact rule can reach any more: those
+// MaxContactDays or more before the newest.
+func withContact(days []int32, day int32) []int32 {
+	i, _ := slices.BinarySearch(days, day)
+	all := slices.Concat(days[:i], []int32{day}, days[i:])
+	from, _ := slices.BinarySearch(all, all[len(all)-1]-MaxContactDays+1)
+	return slices.Clip(all[from:])
 }
 
 // effective is the status an action shows at now: a claim whose lease has

@@ -299,13 +299,15 @@ type policyJSON struct {
 	ContactWindow int     `json:"contact_window_days"`
 	CooldownDays  int     `json:"cooldown_days"`
 	Targeting     string  `json:"targeting"`
+	ArchiveAfter  int     `json:"archive_after_days"`
 	RefusedError  string  `json:"refused_error,omitempty"`
 }
 
 func newPolicyJSON(p *retention.Policy, st retention.WatchStatus) policyJSON {
 	out := policyJSON{Path: st.Path, Digest: p.Digest, LoadedAt: rfc3339(st.LoadedAt), Rules: len(p.Rules),
 		ControlShare: p.ControlShare, Budget: p.Budget, HorizonDays: p.HorizonDays, LeaseMinutes: int(p.Lease / time.Minute),
-		ContactLimit: p.ContactLimit, ContactWindow: p.ContactWindow, CooldownDays: p.CooldownDays, Targeting: string(p.Targeting)}
+		ContactLimit: p.ContactLimit, ContactWindow: p.ContactWindow, CooldownDays: p.CooldownDays, Targeting: string(p.Targeting),
+		ArchiveAfter: p.ArchiveAfterDays}
 	if out.Targeting == "" {
 		out.Targeting = string(retention.TargetRisk)
 	}

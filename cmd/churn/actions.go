@@ -229,7 +229,13 @@ func newActionsOutcomesCmd(a *app) *cobra.Command {
 		Short: "Label treated and control customers of cycles whose horizon has passed",
 		Long: `Label every planned customer (treated and control) of each cycle whose horizon
 has passed as churned or retained, from churn_events. A cycle is ready when
-the usage data reaches its horizon's end; it is labelled once.`,
+the usage data reaches its horizon's end; it is labelled once.
+
+A labelled cycle whose date the data has passed by the policy's
+archive_after_days (90 by default) is then archived: its closed actions leave
+the queue's memory, as its open ones do when they close. The action log keeps
+their events, the cycle's outcomes their results, and the contact rules
+still count their contacts.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			pol, err := loadPolicy(path)
@@ -241,11 +247,14 @@ the usage data reaches its horizon's end; it is labelled once.`,
 				if err != nil {
 					return err
 				}
-				res, err := (&jobs.Outcomes{Churn: c, Labels: c, Actions: q, Policy: func() *retention.Policy { return pol }, Log: a.log}).Run(cmd.Context())
+				res, err := (&jobs.Outcomes{Churn: c, Labels: c, Actions: q, Archive: q, Policy: func() *retention.Policy { return pol }, Log: a.log}).Run(cmd.Context())
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(a.stdout, "labelled %d customers of cycles %v; waiting for data: %v\n", res.Rows, res.Labeled, res.Waiting)
+				if len(res.Archived) > 0 {
+					fmt.Fprintf(a.stdout, "archived cycles %v: their closed actions left the queue (policy archive_after_days: %d)\n", res.Archived, pol.ArchiveAfterDays)
+				}
 				return nil
 			})
 		},

@@ -100,7 +100,12 @@ and control share. Start from policies/default.yaml.`,
 func printPolicy(w io.Writer, p *retention.Policy) {
 	fmt.Fprintf(w, "policy %s\nbudget %.2f per cycle, control share %.0f%%, horizon %d days, lease %s\n",
 		p.Source, p.Budget, 100*p.ControlShare, p.HorizonDays, p.Lease)
-	fmt.Fprintf(w, "contacts: at most %d in %d days, %d days apart\n\n", p.ContactLimit, p.ContactWindow, p.CooldownDays)
+	fmt.Fprintf(w, "contacts: at most %d in %d days, %d days apart\n", p.ContactLimit, p.ContactWindow, p.CooldownDays)
+	if p.ArchiveAfterDays > 0 {
+		fmt.Fprintf(w, "cycles archived once labelled and %d days old\n\n", p.ArchiveAfterDays)
+	} else {
+		fmt.Fprintf(w, "cycles never archived\n\n")
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RULE\tTIERS\tBANDS\tREASONS\tACTION\tOFFER\tCHANNEL\tCOST\tSAVE\tPRIORITY")
 	any := func(xs []string) string {

@@ -126,7 +126,7 @@ func (a *app) addDispatchJob(set *jobSet, q *retention.Queue, own queueOwner, re
 // writes every event.
 func (a *app) newActionJobs(st *clickhouse.Client, q *retention.Queue, w *retention.Watcher) (jobs.ActionsJob, jobs.OutcomesJob) {
 	return jobs.ActionsJob{Actions: &jobs.Actions{Runs: st, Queue: q, Policy: w.Policy, Log: a.log, Outcomes: st, Rand: retention.PlanRand, Uplift: a.upliftScorer(st)}},
-		jobs.OutcomesJob{Outcomes: &jobs.Outcomes{Churn: st, Labels: st, Actions: q, Policy: w.Policy, Log: a.log}}
+		jobs.OutcomesJob{Outcomes: &jobs.Outcomes{Churn: st, Labels: st, Actions: q, Archive: q, Policy: w.Policy, Log: a.log}}
 }
 
 // upliftScorer estimates uplift for policies that target by it.
