@@ -131,6 +131,66 @@ func TestOutcomesLabelOnlyCyclesWhoseHorizonTheDataReaches(t *testing.T) {
 	}
 }
 
+func TestOutcomesArchiveLabelledCyclesOnceTheDataIsPastThePolicysDays(t *testing.T) {
+	st := newMemStore(0)
+	ctx := context.Background()
+	q, _ := memQueue(t)
+	var as []churn.Action
+	for _, cycle := range []string{"2025-03-01", "2025-05-01"} {
+		for i := range 4 {
+			as = append(as, churn.Action{ID: fmt.Sprintf("%s-%d", cycle, i), CustomerID: fmt.Sprintf("c%d", i), Cycle: cycle,
+				Kind: churn.ActionOffer, Rule: "c-high", Status: churn.ActionQueued})
+		}
+	}
+	manual := churn.Action{ID: "m1", CustomerID: "c9", Cycle: "2025-04-15", Kind: churn.ActionOffer, Rule: retention.RuleManual}
+	if _, err := q.Enqueue(ctx, "test", append(as, manual), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range as[:3] {
+		if _, err := q.Cancel(ctx, a.ID, "", "", "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := q.Cancel(ctx, "m1", "", "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	pol := *defaultPolicy(t)()
+	j := &jobs.Outcomes{Churn: st, Labels: st, Actions: q, Archive: q, Policy: func() *retention.Policy { return &pol },
+		Now: func() time.Time { return time.Date(2025, 8, 2, 0, 0, 0, 0, time.UTC) }}
+
+	// The data ends 2025-06-15: both cycles are labelled, and only March
+	// is 90 days behind it. Its one open action stays until it closes.
+	st.last = time.Date(2025, 6, 15, 0, 0, 0, 0, time.UTC)
+	res, err := j.Run(ctx)
+	if err != nil || fmt.Sprint(res.Labeled) != "[2025-03-01 2025-05-01]" || fmt.Sprint(res.Archived) != "[2025-03-01]" {
+		t.Fatalf("first run: %+v %v", res, err)
+	}
+	left, _ := q.Actions()
+	if len(left) != 6 { // March's open one, May's four, the manual one
+		t.Fatalf("%d actions left after archiving March, want 6", len(left))
+	}
+
+	// With archiving off nothing more is archived, however old.
+	st.last = time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)
+	pol.ArchiveAfterDays = 0
+	if res, err := j.Run(ctx); err != nil || len(res.Archived) != 0 {
+		t.Fatalf("run with archive_after_days 0: %+v %v", res, err)
+	}
+	// Back on, May goes, and April, which holds a manual action only and
+	// is never labelled; a run after that archives nothing again.
+	pol.ArchiveAfterDays = 90
+	if res, err := j.Run(ctx); err != nil || fmt.Sprint(res.Archived) != "[2025-04-15 2025-05-01]" {
+		t.Fatalf("third run: %+v %v", res, err)
+	}
+	if res, err := j.Run(ctx); err != nil || len(res.Archived) != 0 {
+		t.Fatalf("fourth run: %+v %v", res, err)
+	}
+	left, _ = q.Actions()
+	if len(left) != 5 { // the open ones of March and May
+		t.Fatalf("%d actions left, want 5 open ones: %+v", len(left), left)
+	}
+}
+
 func TestAFailedOutcomeWriteNamesTheCycles(t *testing.T) {
 	st := newMemStore(0)
 	st.failOn("WriteActionOutcomes")

@@ -14,7 +14,7 @@ func TestDefaultPolicyIsValidAndTreatsCustomersByValue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.ControlShare != 0.10 || p.Budget <= 0 || len(p.Rules) < 5 || p.Digest == "" {
+	if p.ControlShare != 0.10 || p.Budget <= 0 || len(p.Rules) < 5 || p.Digest == "" || p.ArchiveAfterDays != DefaultArchiveAfterDays {
 		t.Fatalf("policy %+v", p)
 	}
 	cases := []struct {
@@ -103,6 +103,8 @@ rules:
     action: fax
 `, []string{"line 2: control_share", "line 4: actions.sms.channel", "line 4: actions.sms.cost", "line 4: actions.sms.save_rate",
 			"line 7: rules[0].tiers[0]", "line 9: rules[1].name", "line 10: rules[1].bands[0]", "line 11: rules[1].reasons[0]", "line 12: rules[1].action"}},
+		{"archive days out of range", "budget_per_cycle: 10\narchive_after_days: -1\nrules:\n  - {name: x, action: none}\n",
+			[]string{"line 2: archive_after_days: -1 is out of range"}},
 		{"action without catalogue entry", "budget_per_cycle: 10\nrules:\n  - name: x\n    action: offer\n", []string{"line 4: rules[0].action"}},
 	}
 	for _, c := range cases {

@@ -621,6 +621,12 @@ func (q *Queue) change(ctx context.Context, id string, t churn.ActionStatus, act
 		if err := q.commit(ctx, []churn.ActionEvent{e}); err != nil {
 			return churn.Action{}, err
 		}
+		if q.st.actions[id] == nil {
+			// it closed an action of an archived cycle, which left memory
+			a := e.Action
+			a.Status = t
+			return a, nil
+		}
 	}
 	return q.view(q.st.actions[id]), nil
 }
@@ -632,7 +638,7 @@ func (q *Queue) change(ctx context.Context, id string, t churn.ActionStatus, act
 func (q *Queue) prepare(id string, t churn.ActionStatus, actor string, edit func(*churn.Action) error) (e churn.ActionEvent, repeated bool, err error) {
 	cur := q.st.actions[id]
 	if cur == nil {
-		return e, false, churn.Errorf(churn.KindNotFound, string(t)+" action", "no action %s", id)
+		return e, false, q.st.missing(string(t)+" action", id)
 	}
 	a := *cur
 	if err := edit(&a); errors.Is(err, errRepeated) {
@@ -669,7 +675,7 @@ func (q *Queue) Get(id string) (churn.Action, error) {
 	}
 	a := q.st.actions[id]
 	if a == nil {
-		return churn.Action{}, churn.Errorf(churn.KindNotFound, "get action", "no action %s", id)
+		return churn.Action{}, q.st.missing("get action", id)
 	}
 	return q.view(a), nil
 }

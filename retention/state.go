@@ -98,10 +98,7 @@ func (s *state) check(e *churn.ActionEvent) error {
 		return s.open(e.Action.Cycle)
 	}
 	if a == nil {
-		if len(s.archived) > 0 {
-			return churn.Errorf(churn.KindNotFound, "", "no action %s (the closed actions of archived cycles leave the queue: their results are in the cycles' outcomes)", e.Action.ID)
-		}
-		return churn.Errorf(churn.KindNotFound, "", "no action %s", e.Action.ID)
+		return s.missing("", e.Action.ID)
 	}
 	expired := a.Status == churn.ActionClaimed && !a.LeaseUntil.After(e.At)
 	switch e.Type {
@@ -136,6 +133,14 @@ func (s *state) check(e *churn.ActionEvent) error {
 		return churn.Errorf(churn.KindInvalid, "", "unknown event %q", e.Type)
 	}
 	return churn.Errorf(churn.KindConflict, "", "action %s is %s%s; it cannot be %s", a.ID, a.Status, outcomeSuffix(a), e.Type)
+}
+
+// missing is the error for an action id the state does not hold.
+func (s *state) missing(op, id string) error {
+	if len(s.archived) > 0 {
+		return churn.Errorf(churn.KindNotFound, op, "no action %s (the closed actions of archived cycles leave the queue: their results are in the cycles' outcomes)", id)
+	}
+	return churn.Errorf(churn.KindNotFound, op, "no action %s", id)
 }
 
 // open says why cycle takes no new actions, nil when it does.

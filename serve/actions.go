@@ -19,6 +19,9 @@ import (
 type ActionReader interface {
 	List(f retention.Filter, offset, limit int) ([]churn.Action, int, error)
 	Get(id string) (churn.Action, error)
+	// Archived reports whether a cycle is archived: its closed actions
+	// are no longer listed.
+	Archived(cycle string) bool
 }
 
 // ActionWorker moves actions through their states for the agents.
@@ -164,7 +167,8 @@ func (s *Server) listActions(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := actionListJSON{Items: newActionsJSON(as), Total: total, Offset: aq.offset, Limit: aq.limit}
+	out := actionListJSON{Items: newActionsJSON(as), Total: total, Offset: aq.offset, Limit: aq.limit,
+		CycleArchived: aq.filter.Cycle != "" && q.Archived(aq.filter.Cycle)}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, out)
 }

@@ -71,6 +71,9 @@ type actionListJSON struct {
 	Total  int          `json:"total"`
 	Offset int          `json:"offset"`
 	Limit  int          `json:"limit"`
+	// CycleArchived: the cycle the list asked for is archived, so only its
+	// open actions are listed.
+	CycleArchived bool `json:"cycle_archived,omitempty"`
 }
 
 type claimRequest struct {

@@ -160,6 +160,31 @@ func TestActionRoutesAnswerWithTheDocumentedShapesAndStatuses(t *testing.T) {
 	if lift.All.Treated != 160 || lift.All.Control != 40 || lift.All.SavedLow == nil || len(lift.ByTier) != 1 || len(lift.Rates) == 0 {
 		t.Fatalf("lift %+v", lift)
 	}
+
+	// Once its cycle is archived a closed action is gone, and a list of the
+	// cycle says why it holds the open ones only.
+	if got, err := e.queue.ArchiveCycles(context.Background(), "test", []string{"2025-06-01"}); err != nil || len(got) != 1 {
+		t.Fatalf("archive: %v %v", got, err)
+	}
+	rec := e.do("GET", "/v1/actions/a00000", "")
+	if rec.Code != 404 || !strings.Contains(rec.Body.String(), "archived cycles") {
+		t.Fatalf("a done action of an archived cycle: %d %s", rec.Code, rec.Body)
+	}
+	june := decode[actionListJSON](t, e.do("GET", "/v1/actions?cycle=2025-06-01&limit=100", ""))
+	if !june.CycleArchived || june.Total != 27 { // 30, less a00000 done and a00028/a00029 cancelled
+		t.Fatalf("list of the archived cycle: archived %v, %d actions", june.CycleArchived, june.Total)
+	}
+	for _, a := range june.Items {
+		if a.Status != "queued" && a.Status != "claimed" {
+			t.Fatalf("archived cycle lists a closed action: %+v", a)
+		}
+	}
+	if other := e.do("GET", "/v1/actions?cycle=2025-07-01", ""); strings.Contains(other.Body.String(), "cycle_archived") {
+		t.Fatalf("a cycle that is not archived: %s", other.Body)
+	}
+	if pol := decode[policyJSON](t, e.do("GET", "/v1/policy", "", bearer(adminKey)...)); pol.ArchiveAfter != retention.DefaultArchiveAfterDays {
+		t.Fatalf("policy archive_after_days %d", pol.ArchiveAfter)
+	}
 }
 
 // TestTheClaimRouteHandsOutTheQueuesLeasesAsJSON checks how the claim route

@@ -1,0 +1,246 @@
+package retention
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/telcoretain/churn"
+	"github.com/telcoretain/churn/internal/clocktest"
+)
+
+func dayNumber(cycle string) int32 {
+	d, err := CycleDate(cycle)
+	if err != nil {
+		panic(err)
+	}
+	return int32(d.Unix() / 86400)
+}
+
+func TestArchivingACycleTakesItsClosedActionsOutAndKeepsTheirContacts(t *testing.T) {
+	ctx := context.Background()
+	log := &memLog{}
+	clk := clocktest.New(time.Date(2025, 9, 2, 9, 0, 0, 0, time.UTC))
+	q := NewQueue(log, QueueOptions{Now: clk.Now})
+	act := func(id, cycle string, kind churn.ActionKind) churn.Action {
+		return churn.Action{ID: id, CustomerID: "c" + id, Cycle: cycle, Kind: kind, Rule: "r", Priority: 1}
+	}
+	const june, july = "2025-06-01", "2025-07-01"
+	queued := []churn.Action{
+		act("done", june, churn.ActionSpecialistCall), act("failed", june, churn.ActionOffer),
+		act("cancelled", june, churn.ActionOffer), act("open", june, churn.ActionOffer),
+		act("claimed", june, churn.ActionOffer), act("sms", june, churn.ActionSMS), act("later", july, churn.ActionOffer),
+	}
+	control := []churn.Action{act("held", june, churn.ActionOffer)}
+	if _, err := q.Enqueue(ctx, "test", queued, control); err != nil {
+		t.Fatal(err)
+	}
+	must := func(_ churn.Action, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if as, err := q.ClaimCycle(ctx, "ann", "test", 10, june); err != nil || len(as) != 5 {
+		t.Fatalf("claimed %d, %v", len(as), err)
+	}
+	must(q.Complete(ctx, "done", "ann", OutcomeAccepted, "", "test"))
+	must(q.Complete(ctx, "failed", "ann", OutcomeUnreachable, "", "test"))
+	must(q.Cancel(ctx, "cancelled", "ann", "", "test"))
+	must(q.Cancel(ctx, "open", "ann", "", "test"))
+	if _, err := q.RecordDeliveries(ctx, "dispatch", []Delivery{{ActionID: "sms", Result: Delivered, Attempts: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	// "claimed" stays claimed (open); "later" is July's.
+
+	got, err := q.ArchiveCycles(ctx, "job:outcomes", []string{june, june})
+	if err != nil || !slices.Equal(got, []string{june}) {
+		t.Fatalf("archived %v, %v", got, err)
+	}
+	ids := func() []string {
+		as, err := q.Actions()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, a := range as {
+			out = append(out, a.ID)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := ids(); !slices.Equal(got, []string{"claimed", "later"}) {
+		t.Fatalf("actions left after archiving June: %v, want the open claim and July's", got)
+	}
+	arch, err := q.Archive()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Contacts: reached or tried (done, failed, the delivered sms), not the
+	// cancelled nor the held-out customers.
+	want := map[string][]int32{"cdone": {dayNumber(june)}, "cfailed": {dayNumber(june)}, "csms": {dayNumber(june)}}
+	if !reflect.DeepEqual(arch.Contacts, want) || !arch.Cycles[june] || arch.Cycles[july] {
+		t.Fatalf("archive %+v, want contacts %v and June only", arch, want)
+	}
+
+	// The open claim leaves when it closes, and its contact counts.
+	must(q.Complete(ctx, "claimed", "ann", OutcomeDeclined, "", "test"))
+	if got := ids(); !slices.Equal(got, []string{"later"}) {
+		t.Fatalf("actions after the last June action closed: %v", got)
+	}
+	if arch, _ := q.Archive(); len(arch.Contacts["cclaimed"]) != 1 {
+		t.Fatalf("contacts of the claim closed after archiving: %v", arch.Contacts)
+	}
+	// What the caller got before is its own.
+	if len(arch.Contacts) != 3 {
+		t.Fatalf("an Archive returned earlier changed: %v", arch.Contacts)
+	}
+
+	// The archived cycle takes nothing new; an answer to an evicted message
+	// says where its action went.
+	if _, err := q.Enqueue(ctx, "test", []churn.Action{act("new", june, churn.ActionOffer)}, nil); churn.ErrorKind(err) != churn.KindConflict ||
+		!strings.Contains(err.Error(), "cycle 2025-06-01 is archived") {
+		t.Fatalf("enqueue into an archived cycle: %v", err)
+	}
+	if _, _, err := q.Add(ctx, "test", act("manual", june, churn.ActionOffer)); churn.ErrorKind(err) != churn.KindConflict {
+		t.Fatalf("add to an archived cycle: %v", err)
+	}
+	if _, err := q.Answer(ctx, "sms", OutcomeAccepted, "", "test"); churn.ErrorKind(err) != churn.KindNotFound ||
+		!strings.Contains(err.Error(), "archived cycles") {
+		t.Fatalf("answer to an archived message: %v", err)
+	}
+	if got, err := q.ArchiveCycles(ctx, "job:outcomes", []string{june}); err != nil || got != nil {
+		t.Fatalf("archiving June again: %v, %v", got, err)
+	}
+	if _, err := q.ArchiveCycles(ctx, "job:outcomes", []string{"June"}); churn.ErrorKind(err) != churn.KindInvalid ||
+		!strings.Contains(err.Error(), "cycles[0]") {
+		t.Fatalf("archiving a cycle that is no date: %v", err)
+	}
+	if !q.Archived(june) || q.Archived(july) {
+		t.Fatal("Archived disagrees with the archive")
+	}
+
+	// A replay of the log rebuilds the same queue.
+	again := NewQueue(log, QueueOptions{Now: clk.Now})
+	if err := again.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sameState(t, "replay", again, q)
+}
+
+func TestWithContactKeepsDaysInOrderAndForgetsThoseNoRuleReaches(t *testing.T) {
+	var days []int32
+	for _, d := range []int32{100, 40, 70, 70} {
+		days = withContact(days, d)
+	}
+	if !slices.Equal(days, []int32{40, 70, 70, 100}) {
+		t.Fatalf("days %v", days)
+	}
+	shared := days
+	days = withContact(days, 40+MaxContactDays) // 40 is now out of reach, 70 not
+	if !slices.Equal(days, []int32{70, 70, 100, 40 + MaxContactDays}) {
+		t.Fatalf("days after a contact %d days on: %v", MaxContactDays, days)
+	}
+	if !slices.Equal(shared, []int32{40, 70, 70, 100}) {
+		t.Fatalf("withContact changed the slice it was given: %v", shared)
+	}
+}
+
+// TestPlansAfterArchivingAreThePlansBefore plans a later cycle from the
+// queue as it was before its older cycles were archived (every action in
+// memory) and after (their contacts only): the contact rules must decide
+// alike, so the plans are the same.
+func TestPlansAfterArchivingAreThePlansBefore(t *testing.T) {
+	ctx := context.Background()
+	pol := testPolicy(t, "")
+	cycles := []string{"2025-01-01", "2025-02-15", "2025-03-01", "2025-04-10", "2025-05-01"}
+	for seed := uint64(1); seed <= 20; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 3))
+		clk := clocktest.New(time.Date(2025, 5, 2, 9, 0, 0, 0, time.UTC))
+		q := NewQueue(&memLog{}, QueueOptions{Now: clk.Now})
+		scores := make([]churn.Score, 60)
+		for i := range scores {
+			scores[i] = score(fmt.Sprintf("c%02d", i), []churn.ValueTier{"A", "B", "C"}[rng.IntN(3)],
+				[]churn.RiskBand{"high", "medium"}[rng.IntN(2)], 0.2+0.7*rng.Float64(), 100+5000*rng.Float64())
+		}
+		for _, cycle := range cycles[:4] {
+			pl := &Planner{Policy: pol, Now: clk.Now}
+			pol.ControlShare = 0.2
+			existing, _ := q.Actions()
+			plan, err := pl.Plan(cycle, "run-"+cycle, scores, existing)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := q.Enqueue(ctx, "test", plan.Actions, plan.Control); err != nil {
+				t.Fatal(err)
+			}
+			// agents work most of the cycle, in all the ways it can end
+			if _, err := q.ClaimCycle(ctx, "ann", "test", len(plan.Actions), cycle); err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range plan.Actions {
+				var err error
+				if a.Kind.Automated() {
+					res := []DeliveryResult{Delivered, DeadLettered, DeliveryFailed}[rng.IntN(3)]
+					_, err = q.RecordDeliveries(ctx, "dispatch", []Delivery{{ActionID: a.ID, Result: res, Attempts: 1}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				switch rng.IntN(5) {
+				case 0:
+					_, err = q.Complete(ctx, a.ID, "ann", OutcomeAccepted, "", "test")
+				case 1:
+					_, err = q.Complete(ctx, a.ID, "ann", OutcomeUnreachable, "", "test")
+				case 2:
+					_, err = q.Cancel(ctx, a.ID, "ann", "", "test")
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		plan := func(cycle string) *Plan {
+			existing, err := q.Actions()
+			if err != nil {
+				t.Fatal(err)
+			}
+			arch, err := q.Archive()
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := (&Planner{Policy: pol, Now: clk.Now, Archive: arch}).Plan(cycle, "run-"+cycle, scores, existing)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		before := plan(cycles[4])
+		n := 1 + rng.IntN(3)
+		if _, err := q.ArchiveCycles(ctx, "test", cycles[:n]); err != nil {
+			t.Fatal(err)
+		}
+		if arch, _ := q.Archive(); len(arch.Contacts) == 0 {
+			t.Fatalf("seed %d: archiving %v kept no contacts", seed, cycles[:n])
+		}
+		after := plan(cycles[4])
+		if !reflect.DeepEqual(before.Actions, after.Actions) || !reflect.DeepEqual(before.Skipped, after.Skipped) {
+			t.Fatalf("seed %d, %d cycles archived: plan before\n%v %v\nafter\n%v %v", seed, n,
+				before.Skipped, len(before.Actions), after.Skipped, len(after.Actions))
+		}
+		if before.Skipped[SkipCooldown]+before.Skipped[SkipContactLimit] == 0 {
+			t.Fatalf("seed %d: no contact rule stopped anyone; the test proves nothing", seed)
+		}
+		arch, _ := q.Archive()
+		if _, err := (&Planner{Policy: pol, Archive: arch}).Plan(cycles[0], "run", scores, nil); churn.ErrorKind(err) != churn.KindConflict ||
+			!strings.Contains(err.Error(), "archived") {
+			t.Fatalf("planning an archived cycle again: %v", err)
+		}
+	}
+}
