@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -242,5 +243,117 @@ func TestPlansAfterArchivingAreThePlansBefore(t *testing.T) {
 			!strings.Contains(err.Error(), "archived") {
 			t.Fatalf("planning an archived cycle again: %v", err)
 		}
+	}
+}
+
+// discardLog takes events and keeps none: the queue's memory alone is
+// measured.
+type discardLog struct{}
+
+func (discardLog) AppendActionEvents(context.Context, []churn.ActionEvent) error { return nil }
+func (discardLog) ActionEvents(context.Context, time.Time) ([]churn.ActionEvent, error) {
+	return nil, nil
+}
+func (discardLog) ScanActionEvents(context.Context, string, string, func(churn.ActionEvent) error) error {
+	return nil
+}
+
+// BenchmarkQueueYearOfCycles runs a year of monthly cycles of 20,000
+// actions each (the default budget at a million customers) through a
+// queue: planned, claimed by agents or delivered, and closed. It reports
+// the queue's heap after four cycles and after twelve, without archiving
+// and with cycles archived 90 days after their date (the default policy;
+// the outcomes job labels a cycle after its horizon and the prepaid
+// silence, about as long).
+func BenchmarkQueueYearOfCycles(b *testing.B) {
+	const (
+		perCycle  = 20_000
+		cycles    = 12
+		customers = 1_000_000
+		keep      = 3 // months a cycle stays before it is archived
+	)
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	kinds := []churn.ActionKind{churn.ActionSpecialistCall, churn.ActionOffer, churn.ActionEmail, churn.ActionSMS}
+	run := func(archive bool) (after4, after12 uint64, contacts int) {
+		ctx := context.Background()
+		clk := clocktest.New(time.Date(2025, 1, 1, 8, 0, 0, 0, time.UTC))
+		base := heap()
+		q := NewQueue(discardLog{}, QueueOptions{Now: clk.Now})
+		if err := q.Load(ctx); err != nil {
+			b.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(1, 2))
+		for m := range cycles {
+			day := time.Date(2025, time.Month(1+m), 1, 0, 0, 0, 0, time.UTC)
+			clk.Set(day.Add(8 * time.Hour))
+			cycle := Cycle(day)
+			as := make([]churn.Action, perCycle)
+			for i := range as {
+				cust := fmt.Sprintf("C%07d", rng.IntN(customers))
+				kind := kinds[rng.IntN(len(kinds))]
+				as[i] = churn.Action{ID: ActionID(cust, cycle, string(kind)), CustomerID: cust, Cycle: cycle, Kind: kind,
+					Offer: "loyalty_discount_10", Channel: "phone", Cost: 12.5, Priority: 1 + rng.IntN(5), Value: rng.Float64() * 100,
+					RunID: fmt.Sprintf("r%019d", day.UnixNano()), Rule: "b-high-price", Tier: churn.TierB, Band: churn.RiskHigh,
+					Reason: ReasonPrice, Probability: rng.Float64(), LifetimeValue: rng.Float64() * 2000}
+			}
+			if _, err := q.Enqueue(ctx, "job:actions", as, nil); err != nil {
+				b.Fatal(err)
+			}
+			var ds []Delivery
+			for _, a := range as {
+				if a.Kind.Automated() {
+					ds = append(ds, Delivery{ActionID: a.ID, Result: Delivered, Attempts: 1, Detail: "delivered in file 2025-01-01.csv"})
+				}
+			}
+			if _, err := q.RecordDeliveries(ctx, "dispatch", ds); err != nil {
+				b.Fatal(err)
+			}
+			for {
+				clk.Add(time.Minute) // lets the queue forget old event ids, as time does
+				claimed, err := q.ClaimCycle(ctx, "agent", "agent", 1000, cycle)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(claimed) == 0 {
+					break
+				}
+				for _, a := range claimed {
+					if _, err := q.Complete(ctx, a.ID, "agent", OutcomeDeclined, "called, not interested", "agent"); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			if archive && m >= keep {
+				if _, err := q.ArchiveCycles(ctx, "job:outcomes", []string{Cycle(day.AddDate(0, -keep, 0))}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if m == 3 {
+				after4 = heap() - base
+			}
+		}
+		after12 = heap() - base
+		arch, err := q.Archive()
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.KeepAlive(q)
+		return after4, after12, len(arch.Contacts)
+	}
+	for b.Loop() {
+		all4, all12, _ := run(false)
+		arch4, arch12, contacts := run(true)
+		const mib = 1 << 20
+		b.ReportMetric(float64(all4)/mib, "all-4-MiB")
+		b.ReportMetric(float64(all12)/mib, "all-12-MiB")
+		b.ReportMetric(float64(arch4)/mib, "archived-4-MiB")
+		b.ReportMetric(float64(arch12)/mib, "archived-12-MiB")
+		b.ReportMetric(float64(arch12)/float64(all12), "archived-12/all-12")
+		b.ReportMetric(float64(contacts), "contacted-customers")
 	}
 }

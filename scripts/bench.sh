@@ -50,6 +50,7 @@ bench ./model/calibrate '.' 3x
 bench ./model/xgboost 'Train100kx50|PredictVsPython|SaabasGoVsXGBoost'
 bench ./jobs 'Score100k'
 bench ./model/uplift 'UpliftTargeting'
+bench ./retention 'QueueYearOfCycles$'
 bench ./serve '.'
 
 # The seed target is for the command itself: 100,000 customers x 12 months.

@@ -71,6 +71,13 @@ END {
   printf "  Snapshot of 1,000,000 scores with reason texts from model.ReasonText (%.0f%% distinct):\n",
     100 * metric("BenchmarkSnapshotHeap", "distinct-texts")
   check("BenchmarkSnapshotHeap", "heap-MiB/1M-scores", "<=", 1024, "  heap, MiB")
+  printf "  Action queue over a year of monthly cycles of 20,000 actions, worked and closed (issue 17):\n"
+  check("BenchmarkQueueYearOfCycles", "archived-12/all-12", "<=", 0.5, "  heap after 12 cycles: archived 90 days on / every action kept")
+  info("BenchmarkQueueYearOfCycles", "all-4-MiB", "  every action kept: heap after 4 cycles, MiB")
+  info("BenchmarkQueueYearOfCycles", "all-12-MiB", "  every action kept: heap after 12 cycles, MiB")
+  info("BenchmarkQueueYearOfCycles", "archived-4-MiB", "  archived: heap after 4 cycles, MiB")
+  info("BenchmarkQueueYearOfCycles", "archived-12-MiB", "  archived: heap after 12 cycles, MiB (contacts kept included)")
+  info("BenchmarkQueueYearOfCycles", "contacted-customers", "  archived: customers whose contact days are kept")
   printf "  Retention targeting on a held-out cycle at the same budget (issue 16), offers:\n"
   check("BenchmarkUpliftTargeting", "uplift/risk", ">=", 1.5, "  incremental saves: uplift targeting / risk targeting")
   info("BenchmarkUpliftTargeting", "uplift-saves", "  churners kept by uplift targeting")

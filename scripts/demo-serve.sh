@@ -20,7 +20,11 @@ mkdir -p "$DISPATCH_DIR"
 # changes the interval, not the spending. CHURN_POLICY overrides it.
 if [ -z "${CHURN_POLICY:-}" ]; then
   CHURN_POLICY=build/demo-policy.yaml
-  sed "s/^control_share: [0-9.]*/control_share: ${DEMO_CONTROL_SHARE:-0.4}/" policies/default.yaml >"$CHURN_POLICY"
+  # The demo's cycles all lie more than archive_after_days behind its data,
+  # so they would be archived as soon as they are labelled; the demo keeps
+  # their actions listed (0: never archive) so there is a queue to look at.
+  sed -e "s/^control_share: [0-9.]*/control_share: ${DEMO_CONTROL_SHARE:-0.4}/" \
+    -e "s/^archive_after_days: [0-9]*/archive_after_days: 0/" policies/default.yaml >"$CHURN_POLICY"
   bin/churn policy check "$CHURN_POLICY" >/dev/null
 fi
 export CHURN_POLICY
