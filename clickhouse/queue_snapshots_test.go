@@ -209,3 +209,98 @@ func answeredMessage(t *testing.T, c *clickhouse.Client, clock *clocktest.Clock,
 		t.Errorf("%d answered events in action_events (%v), want 1", n, err)
 	}
 }
+
+func TestAnArchivedCycleIsReadBackFromTheLogAndFromASnapshot(t *testing.T) {
+	c, clock, q := snapshotWriter(t)
+	archivedCycle(t, c, clock, q)
+}
+
+// On a cluster the cycle's event, which names no customer, lands on one
+// shard of the Distributed action_events and is read with the rest.
+func TestClusterArchivedCycleIsReadBackFromTheLogAndFromASnapshot(t *testing.T) {
+	c, _ := chtest.NewClusterDB(t)
+	clock, q := snapshotQueue(t, c)
+	archivedCycle(t, c, clock, q)
+}
+
+// archivedCycle works two cycles through q, archives the first, and checks
+// that queues read from the log and from a snapshot hold the same actions
+// (with their delivery attempts) and the same archive.
+func archivedCycle(t *testing.T, c *clickhouse.Client, clock *clocktest.Clock, q *retention.Queue) {
+	t.Helper()
+	ctx := context.Background()
+	var plan []churn.Action
+	for i := range 40 {
+		cycle, kind := "2026-03-01", churn.ActionOffer
+		if i >= 20 {
+			cycle = "2026-04-01"
+		}
+		if i%4 == 0 {
+			kind = churn.ActionSMS
+		}
+		plan = append(plan, churn.Action{ID: fmt.Sprintf("a%02d", i), CustomerID: fmt.Sprintf("c%02d", i%25), Cycle: cycle,
+			Kind: kind, Channel: "phone", Rule: "r", Tier: churn.TierB})
+	}
+	if _, err := q.Enqueue(ctx, "job:actions", plan, nil); err != nil {
+		t.Fatal(err)
+	}
+	var ds []retention.Delivery
+	for i, a := range plan {
+		if a.Kind.Automated() {
+			res := retention.Delivered
+			if i%8 == 0 {
+				res = retention.DeliveryFailed // stays queued, with its attempts
+			}
+			ds = append(ds, retention.Delivery{ActionID: a.ID, Result: res, Attempts: 2})
+		}
+	}
+	if _, err := q.RecordDeliveries(ctx, "job:dispatch", ds); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := q.Claim(ctx, "ann", "agent:ann", 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range claimed[:20] {
+		if _, err := q.Complete(ctx, a.ID, "ann", retention.OutcomeDeclined, "", "agent:ann"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := q.ArchiveCycles(ctx, "job:outcomes", []string{"2026-03-01"}); err != nil || len(got) != 1 {
+		t.Fatalf("archive: %v %v", got, err)
+	}
+	wantActions, _ := q.Actions()
+	wantArchive, _ := q.Archive()
+	if len(wantArchive.Contacts) == 0 || len(wantActions) == len(plan) {
+		t.Fatalf("archiving kept %d contacts and %d of %d actions: the test proves nothing", len(wantArchive.Contacts), len(wantActions), len(plan))
+	}
+	check := func(what string, r *retention.Queue) {
+		t.Helper()
+		if err := r.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := r.Actions()
+		wantActions, _ := q.Actions() // at the same time: leases run out
+		arch, _ := r.Archive()
+		if !reflect.DeepEqual(arch, wantArchive) {
+			t.Fatalf("%s: archive %+v, want %+v", what, arch, wantArchive)
+		}
+		if len(got) != len(wantActions) {
+			t.Fatalf("%s: %d actions, want %d", what, len(got), len(wantActions))
+		}
+		for i := range got {
+			g, w := got[i], wantActions[i]
+			if g.ID != w.ID || g.Status != w.Status || g.Attempts != w.Attempts {
+				t.Fatalf("%s: action %d is %s %s (%d attempts), want %s %s (%d)", what, i, g.ID, g.Status, g.Attempts, w.ID, w.Status, w.Attempts)
+			}
+		}
+	}
+	clock.Add(time.Minute)
+	check("from the log", retention.NewQueue(c, retention.QueueOptions{Now: clock.Now}))
+	clock.Add(time.Hour) // a snapshot holds the settled events only
+	if _, ok, err := q.WriteSnapshot(ctx); err != nil || !ok {
+		t.Fatalf("snapshot written %v: %v", ok, err)
+	}
+	clock.Add(time.Minute)
+	check("from the snapshot", retention.NewQueue(c, retention.QueueOptions{Now: clock.Now, Snapshots: c}))
+}
