@@ -46,6 +46,7 @@ func TestJobsRejectBadSchedulesNamingTheFlag(t *testing.T) {
 		{[]string{"list", "--job-timeout", "train=-1h"}, 2, "not a positive duration"},
 		{[]string{"run", "nosuch"}, 4, "no job named \"nosuch\""},
 		{[]string{"run", "prune"}, 4, "the prune job runs only with --scores-keep-months N"},
+		{[]string{"run", "dispatch"}, 4, "the dispatch job runs only with --dispatch-webhook-url"},
 		{[]string{"list", "--schedule", "prune=@daily"}, 2, "no job named \"prune\""},
 	}
 	for _, tt := range tests {

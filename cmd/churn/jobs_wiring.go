@@ -246,6 +246,11 @@ func (a *app) cliJobSet(st *clickhouse.Client, cfg jobsConfig, policyPath string
 	}))
 	if a.cfg.Dispatch.configured() {
 		set.add("dispatch", a.cliDispatchJob(st, reg))
+	} else {
+		if set.off == nil {
+			set.off = map[string]string{}
+		}
+		set.off["dispatch"] = "the dispatch job runs only with --dispatch-webhook-url (CHURN_DISPATCH_WEBHOOK_URL) or --dispatch-csv-dir (CHURN_DISPATCH_CSV_DIR), where the email and sms actions go"
 	}
 	return set
 }
