@@ -185,25 +185,14 @@ func answeredMessage(t *testing.T, c *clickhouse.Client, clock *clocktest.Clock,
 	if _, err := q.Answer(ctx, "m1", retention.OutcomeAccepted, "redeemed", "campaigns"); err != nil {
 		t.Fatal(err)
 	}
-	check := func(what string, r *retention.Queue) {
+	fromLogAndSnapshot(t, c, clock, q, func(what string, r *retention.Queue) {
 		t.Helper()
-		if err := r.Load(ctx); err != nil {
-			t.Fatal(err)
-		}
 		for id, want := range map[string]string{"m1": retention.OutcomeAccepted, "m2": retention.OutcomeDelivered} {
 			if a, err := r.Get(id); err != nil || a.Status != churn.ActionDone || a.Outcome != want {
 				t.Errorf("%s: %s is %+v (%v), want done with outcome %s", what, id, a, err, want)
 			}
 		}
-	}
-	clock.Add(time.Minute)
-	check("from the log", retention.NewQueue(c, retention.QueueOptions{Now: clock.Now}))
-	clock.Add(time.Hour) // a snapshot holds the settled events only
-	if _, ok, err := q.WriteSnapshot(ctx); err != nil || !ok {
-		t.Fatalf("snapshot written %v: %v", ok, err)
-	}
-	clock.Add(time.Minute)
-	check("from the snapshot", retention.NewQueue(c, retention.QueueOptions{Now: clock.Now, Snapshots: c}))
+	})
 	var n uint64
 	if err := c.Conn().QueryRow(ctx, "SELECT count() FROM action_events WHERE event = 'answered' AND outcome = 'accepted'").Scan(&n); err != nil || n != 1 {
 		t.Errorf("%d answered events in action_events (%v), want 1", n, err)
@@ -274,11 +263,8 @@ func archivedCycle(t *testing.T, c *clickhouse.Client, clock *clocktest.Clock, q
 	if len(wantArchive.Contacts) == 0 || len(wantActions) == len(plan) {
 		t.Fatalf("archiving kept %d contacts and %d of %d actions: the test proves nothing", len(wantArchive.Contacts), len(wantActions), len(plan))
 	}
-	check := func(what string, r *retention.Queue) {
+	fromLogAndSnapshot(t, c, clock, q, func(what string, r *retention.Queue) {
 		t.Helper()
-		if err := r.Load(ctx); err != nil {
-			t.Fatal(err)
-		}
 		got, _ := r.Actions()
 		wantActions, _ := q.Actions() // at the same time: leases run out
 		arch, _ := r.Archive()
@@ -294,13 +280,29 @@ func archivedCycle(t *testing.T, c *clickhouse.Client, clock *clocktest.Clock, q
 				t.Fatalf("%s: action %d is %s %s (%d attempts), want %s %s (%d)", what, i, g.ID, g.Status, g.Attempts, w.ID, w.Status, w.Attempts)
 			}
 		}
+	})
+}
+
+// fromLogAndSnapshot loads a queue from c's log, then, an hour later, one
+// from a snapshot q writes, and hands each to check.
+func fromLogAndSnapshot(t *testing.T, c *clickhouse.Client, clock *clocktest.Clock, q *retention.Queue, check func(what string, r *retention.Queue)) {
+	t.Helper()
+	ctx := context.Background()
+	load := func(what string, o retention.QueueOptions) {
+		t.Helper()
+		o.Now = clock.Now
+		r := retention.NewQueue(c, o)
+		if err := r.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		check(what, r)
 	}
 	clock.Add(time.Minute)
-	check("from the log", retention.NewQueue(c, retention.QueueOptions{Now: clock.Now}))
+	load("from the log", retention.QueueOptions{})
 	clock.Add(time.Hour) // a snapshot holds the settled events only
 	if _, ok, err := q.WriteSnapshot(ctx); err != nil || !ok {
 		t.Fatalf("snapshot written %v: %v", ok, err)
 	}
 	clock.Add(time.Minute)
-	check("from the snapshot", retention.NewQueue(c, retention.QueueOptions{Now: clock.Now, Snapshots: c}))
+	load("from the snapshot", retention.QueueOptions{Snapshots: c})
 }
