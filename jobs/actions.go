@@ -76,11 +76,7 @@ func (j *Actions) Run(ctx context.Context) (*ActionsResult, error) {
 	if len(scores) == 0 {
 		return nil, churn.Errorf(churn.KindNotFound, "plan actions", "scoring run %s has no scores", runID)
 	}
-	existing, err := j.Queue.Actions()
-	if err != nil {
-		return nil, err
-	}
-	archive, err := j.Queue.Archive()
+	existing, archive, err := j.Queue.History()
 	if err != nil {
 		return nil, err
 	}

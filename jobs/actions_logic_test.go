@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -188,6 +189,26 @@ func TestOutcomesArchiveLabelledCyclesOnceTheDataIsPastThePolicysDays(t *testing
 	left, _ = q.Actions()
 	if len(left) != 5 { // the open ones of March and May
 		t.Fatalf("%d actions left, want 5 open ones: %+v", len(left), left)
+	}
+}
+
+// failingArchiver refuses every archive.
+type failingArchiver struct{}
+
+func (failingArchiver) ArchiveCycles(context.Context, string, []string) ([]string, error) {
+	return nil, churn.Unavailable("insert into action_events", errors.New("connection reset"))
+}
+
+func TestAFailedArchiveStillReportsTheLabelsItStored(t *testing.T) {
+	st := newMemStore(0)
+	as := actionList{{ID: "a", CustomerID: "c1", Cycle: "2025-01-01", Rule: "c-high", Status: churn.ActionDone}}
+	st.last = time.Date(2025, 6, 15, 0, 0, 0, 0, time.UTC)
+	res, err := (&jobs.Outcomes{Churn: st, Labels: st, Actions: as, Archive: failingArchiver{}, Policy: defaultPolicy(t)}).Run(context.Background())
+	if churn.ErrorKind(err) != churn.KindUnavailable || !strings.Contains(err.Error(), "archive cycles [2025-01-01]") {
+		t.Fatalf("err %v, want the archive's error naming the cycle", err)
+	}
+	if res == nil || fmt.Sprint(res.Labeled) != "[2025-01-01]" || len(st.outcomes) != 1 {
+		t.Fatalf("result %+v with %d outcomes stored: the labels were written and must be reported", res, len(st.outcomes))
 	}
 }
 

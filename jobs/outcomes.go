@@ -107,14 +107,20 @@ func (j *Outcomes) Run(ctx context.Context) (*OutcomesResult, error) {
 	for _, c := range res.Labeled {
 		done[c] = true
 	}
+	log.Info("retention outcomes labelled", "cycles", res.Labeled, "waiting", res.Waiting, "customers", res.Rows,
+		"data_end", dataEnd.Format(time.DateOnly))
 	if j.Archive != nil && pol.ArchiveAfterDays > 0 {
 		due := archiveDue(actions, done, dataEnd.AddDate(0, 0, -pol.ArchiveAfterDays))
 		if res.Archived, err = j.Archive.ArchiveCycles(ctx, "job:outcomes", due); err != nil {
-			return nil, fmt.Errorf("archive cycles %v (their outcomes are labelled): %w", due, err)
+			// the labels are stored: the result says so, and the next
+			// run archives again
+			return res, fmt.Errorf("archive cycles %v (their outcomes are labelled): %w", due, err)
+		}
+		if len(res.Archived) > 0 {
+			log.Info("retention cycles archived: their closed actions left the queue", "cycles", res.Archived,
+				"archive_after_days", pol.ArchiveAfterDays)
 		}
 	}
-	log.Info("retention outcomes labelled", "cycles", res.Labeled, "waiting", res.Waiting, "customers", res.Rows,
-		"archived", res.Archived, "data_end", dataEnd.Format(time.DateOnly))
 	return res, nil
 }
 

@@ -91,9 +91,10 @@ type ActionQueue interface {
 	ActionLister
 	// Enqueue appends new actions and control entries, skipping known ids.
 	Enqueue(ctx context.Context, actor string, actions, control []churn.Action) (int, error)
-	// Archive returns what the queue keeps of its archived cycles, whose
-	// actions Actions no longer lists.
-	Archive() (retention.Archive, error)
+	// History returns, read at one instant, every action as Actions
+	// does and what the queue keeps of its archived cycles, whose closed
+	// actions it no longer lists.
+	History() ([]churn.Action, retention.Archive, error)
 }
 
 // CycleArchiver archives cycles whose outcomes are labelled

@@ -357,3 +357,41 @@ func BenchmarkQueueYearOfCycles(b *testing.B) {
 		b.ReportMetric(float64(contacts), "contacted-customers")
 	}
 }
+
+// TestAPlanLandingAfterItsCycleWasArchivedFoldsAsInAReplay: a plan run
+// from the CLI stamps its events before it writes them, so they can land
+// after an archive event stamped later. The live queue folds them in
+// landing order, a replay in id order; both must end alike.
+func TestAPlanLandingAfterItsCycleWasArchivedFoldsAsInAReplay(t *testing.T) {
+	const cycle = "2025-06-01"
+	at := time.Date(2025, 9, 1, 6, 0, 0, 0, time.UTC)
+	ev := func(n int, typ churn.ActionStatus, a churn.Action) churn.ActionEvent {
+		t := at.Add(time.Duration(n) * time.Second)
+		return churn.ActionEvent{ID: fmt.Sprintf("e%019d-x", t.UnixNano()), Type: typ, At: t, Action: a}
+	}
+	done := churn.Action{ID: "a1", CustomerID: "c1", Cycle: cycle, Kind: churn.ActionOffer, Rule: "r"}
+	late := churn.Action{ID: "a2", CustomerID: "c2", Cycle: cycle, Kind: churn.ActionOffer, Rule: "r"}
+	held := churn.Action{ID: "a3", CustomerID: "c3", Cycle: cycle, Kind: churn.ActionOffer, Rule: "r"}
+	claimed := done
+	claimed.Agent, claimed.LeaseUntil = "ann", at.Add(time.Hour)
+	evs := []churn.ActionEvent{
+		ev(0, churn.ActionQueued, done), ev(1, churn.ActionClaimed, claimed), ev(2, churn.ActionDone, claimed),
+		ev(3, churn.ActionQueued, late), ev(4, churn.ActionControl, held), // the late plan
+		ev(5, churn.ActionArchived, churn.Action{Cycle: cycle}),
+	}
+	replay, live := newState(), newState()
+	for _, e := range evs {
+		replay.apply(e)
+	}
+	for _, i := range []int{0, 1, 2, 5, 3, 4} { // the plan lands after the archive
+		live.apply(evs[i])
+	}
+	for _, s := range []*state{replay, live} {
+		if len(s.actions) != 1 || s.actions["a2"] == nil || !reflect.DeepEqual(s.contacts, map[string][]int32{"c1": {dayNumber(cycle)}}) {
+			t.Fatalf("state: actions %v, contacts %v; want the late plan's open action only and c1's contact", s.actions, s.contacts)
+		}
+	}
+	if !reflect.DeepEqual(*replay.actions["a2"], *live.actions["a2"]) {
+		t.Fatalf("the late action differs:\nreplay %+v\nlive   %+v", *replay.actions["a2"], *live.actions["a2"])
+	}
+}

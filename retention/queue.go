@@ -380,14 +380,29 @@ type Archive struct {
 	Contacts map[string][]int32
 }
 
-// Archive returns the archived cycles and their contacts, for planning.
+// Archive returns the archived cycles and their contacts.
 func (q *Queue) Archive() (Archive, error) {
+	_, arch, err := q.History()
+	return arch, err
+}
+
+// History returns every action as it stands now and the archive, read at
+// one instant, for planning: an action that closes in between is in one of
+// them, never in both.
+func (q *Queue) History() ([]churn.Action, Archive, error) {
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	if !q.loaded {
-		return Archive{}, errNotLoaded
+		q.mu.Unlock()
+		return nil, Archive{}, errNotLoaded
 	}
-	return Archive{Cycles: maps.Clone(q.st.archived), Contacts: maps.Clone(q.st.contacts)}, nil
+	all := make([]churn.Action, 0, len(q.st.actions))
+	for _, a := range q.st.actions {
+		all = append(all, q.view(a))
+	}
+	arch := Archive{Cycles: maps.Clone(q.st.archived), Contacts: maps.Clone(q.st.contacts)}
+	q.mu.Unlock()
+	slices.SortFunc(all, func(x, y churn.Action) int { return workOrder(&x, &y) })
+	return all, arch, nil
 }
 
 // Archived reports whether cycle is archived.

@@ -92,10 +92,15 @@ func (s *state) check(e *churn.ActionEvent) error {
 	a := s.actions[e.Action.ID]
 	switch e.Type {
 	case churn.ActionQueued, churn.ActionControl:
+		// An archived cycle's new actions are refused where requests come
+		// in (Enqueue, Add, Plan), not here: a plan stamped before the
+		// archive event may land after it, and the fold must give the
+		// same state in either order (a control entry leaves at once, a
+		// queued action when it closes).
 		if a != nil {
 			return churn.Errorf(churn.KindConflict, "", "action %s exists already", e.Action.ID)
 		}
-		return s.open(e.Action.Cycle)
+		return nil
 	}
 	if a == nil {
 		return s.missing("", e.Action.ID)

@@ -248,10 +248,12 @@ still count their contacts.`,
 					return err
 				}
 				res, err := (&jobs.Outcomes{Churn: c, Labels: c, Actions: q, Archive: q, Policy: func() *retention.Policy { return pol }, Log: a.log}).Run(cmd.Context())
+				if res != nil {
+					fmt.Fprintf(a.stdout, "labelled %d customers of cycles %v; waiting for data: %v\n", res.Rows, res.Labeled, res.Waiting)
+				}
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "labelled %d customers of cycles %v; waiting for data: %v\n", res.Rows, res.Labeled, res.Waiting)
 				if len(res.Archived) > 0 {
 					fmt.Fprintf(a.stdout, "archived cycles %v: their closed actions left the queue (policy archive_after_days: %d)\n", res.Archived, pol.ArchiveAfterDays)
 				}
