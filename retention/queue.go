@@ -773,13 +773,26 @@ func (q *Queue) Actions() ([]churn.Action, error) {
 	return out, err
 }
 
-// Counts returns how many actions have each status now.
-func (q *Queue) Counts() map[churn.ActionStatus]int {
+// Stats is what the queue holds in memory, for its metrics.
+type Stats struct {
+	Loaded           bool                       // the log was read at least once
+	Actions          map[churn.ActionStatus]int // by status as it stands now
+	ArchivedCycles   int
+	ArchivedContacts int // customers whose contact days in archived cycles are kept
+}
+
+// Stats counts what the queue holds in memory now.
+func (q *Queue) Stats() Stats {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	out := map[churn.ActionStatus]int{}
+	st := Stats{Loaded: q.loaded, Actions: map[churn.ActionStatus]int{}, ArchivedCycles: len(q.st.archived),
+		ArchivedContacts: len(q.st.contacts)}
+	now := q.now()
 	for _, a := range q.st.actions {
-		out[effective(a, q.now())]++
+		st.Actions[effective(a, now)]++
 	}
-	return out
+	return st
 }
+
+// Counts returns how many actions have each status now.
+func (q *Queue) Counts() map[churn.ActionStatus]int { return q.Stats().Actions }

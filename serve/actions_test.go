@@ -185,6 +185,16 @@ func TestActionRoutesAnswerWithTheDocumentedShapesAndStatuses(t *testing.T) {
 	if pol := decode[policyJSON](t, e.do("GET", "/v1/policy", "", bearer(adminKey)...)); pol.ArchiveAfter != retention.DefaultArchiveAfterDays {
 		t.Fatalf("policy archive_after_days %d", pol.ArchiveAfter)
 	}
+	// What the queue holds in memory, for dashboards: the archived cycle's
+	// open actions (its done and cancelled ones left), and the contact of the done one.
+	metrics := e.do("GET", "/metrics", "", "Authorization", "").Body.String()
+	for _, want := range []string{`churn_queue_actions{status="queued"} `, `churn_queue_actions{status="done"} 0`, `churn_queue_actions{status="cancelled"} 0`,
+		"churn_queue_archived_cycles 1", "churn_queue_archived_contact_customers 1"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	checkMetricsText(t, metrics)
 }
 
 // TestTheClaimRouteHandsOutTheQueuesLeasesAsJSON checks how the claim route

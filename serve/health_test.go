@@ -90,6 +90,13 @@ func TestMetricsAreExposedAndPassPromtool(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
+	checkMetricsText(t, body)
+}
+
+// checkMetricsText fails the test when body is not Prometheus's text
+// format or promtool finds a naming problem in it.
+func checkMetricsText(t *testing.T, body string) {
+	t.Helper()
 	if _, err := textParser().TextToMetricFamilies(strings.NewReader(body)); err != nil {
 		t.Errorf("not the text format: %v", err)
 	}

@@ -128,6 +128,41 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descSnapshotLoaded, prometheus.GaugeValue, float64(s.loadedAt.UnixNano())/1e9)
 }
 
+// queueCollector reports what this server's action queue holds in memory,
+// and nothing before the log was read.
+type queueCollector struct{ q queueStats }
+
+type queueStats interface{ Stats() retention.Stats }
+
+var (
+	descQueueActions = prometheus.NewDesc("churn_queue_actions",
+		"Retention actions in this server's memory, by status (claims whose lease ran out count as queued).", []string{"status"}, nil)
+	descQueueArchivedCycles = prometheus.NewDesc("churn_queue_archived_cycles",
+		"Cycles archived: their closed actions left memory.", nil, nil)
+	descQueueArchivedContacts = prometheus.NewDesc("churn_queue_archived_contact_customers",
+		"Customers whose contact days in archived cycles this server keeps for the contact rules.", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (c queueCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descQueueActions
+	ch <- descQueueArchivedCycles
+	ch <- descQueueArchivedContacts
+}
+
+// Collect implements prometheus.Collector.
+func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.q.Stats()
+	if !st.Loaded {
+		return
+	}
+	for _, s := range churn.ActionStatuses {
+		ch <- prometheus.MustNewConstMetric(descQueueActions, prometheus.GaugeValue, float64(st.Actions[s]), string(s))
+	}
+	ch <- prometheus.MustNewConstMetric(descQueueArchivedCycles, prometheus.GaugeValue, float64(st.ArchivedCycles))
+	ch <- prometheus.MustNewConstMetric(descQueueArchivedContacts, prometheus.GaugeValue, float64(st.ArchivedContacts))
+}
+
 // registerOwnerGauge exports whether this server owns the queue.
 func registerOwnerGauge(reg prometheus.Registerer, o QueueOwnership) {
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{

@@ -141,6 +141,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.metrics = newMetrics(deps.Registry, s.loader, deps.Now)
 	s.loader.metrics = s.metrics
 	registerOwnerGauge(deps.Registry, deps.Owner)
+	if q, ok := deps.Actions.(queueStats); ok {
+		deps.Registry.MustRegister(queueCollector{q})
+	}
 	s.engine = s.routes()
 	return s, nil
 }
