@@ -102,7 +102,7 @@ func printPolicy(w io.Writer, p *retention.Policy) {
 		p.Source, p.Budget, 100*p.ControlShare, p.HorizonDays, p.Lease)
 	fmt.Fprintf(w, "contacts: at most %d in %d days, %d days apart\n", p.ContactLimit, p.ContactWindow, p.CooldownDays)
 	if p.ArchiveAfterDays > 0 {
-		fmt.Fprintf(w, "cycles archived once labelled and %d days old\n\n", p.ArchiveAfterDays)
+		fmt.Fprintf(w, "cycles archived once labelled and %d days behind the data\n\n", p.ArchiveAfterDays)
 	} else {
 		fmt.Fprintf(w, "cycles never archived\n\n")
 	}

@@ -254,9 +254,12 @@ func TestBadFlagFailsTheCommandNamingIt(t *testing.T) {
 
 func TestABadVariableOfAnotherCommandDoesNotStopThisOne(t *testing.T) {
 	t.Setenv("CHURN_QUEUE_OWNER", "maybe") // serve only
-	_, errOut, code := run(t, "policy", "show")
+	out, errOut, code := run(t, "policy", "show")
 	if code != 0 {
 		t.Fatalf("policy show: exit %d: %s", code, errOut)
+	}
+	if want := "cycles archived once labelled and 90 days behind the data"; !strings.Contains(out, want) {
+		t.Errorf("policy show lacks %q:\n%s", want, out)
 	}
 }
 
