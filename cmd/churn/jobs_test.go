@@ -4,7 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/telcoretain/churn"
 	"github.com/telcoretain/churn/clickhouse/chtest"
+	"github.com/telcoretain/churn/jobs"
 )
 
 func TestJobsListShowsEveryJobWithItsNextRunInTheConfiguredZone(t *testing.T) {
@@ -55,5 +57,26 @@ func TestJobsRejectBadSchedulesNamingTheFlag(t *testing.T) {
 		if code != tt.wantCode || !strings.Contains(errOut, tt.want) {
 			t.Errorf("%v: exit %d %q, want %d with %q", tt.args, code, errOut, tt.wantCode, tt.want)
 		}
+	}
+}
+
+func TestTheAPISaysWhatAJobTheServerLeftOutNeeds(t *testing.T) {
+	a := &app{} // no dispatch target configured
+	set := &jobSet{}
+	if err := a.addDispatchJob(set, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err := jobs.New(jobs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := schedulerAPI{s, set.off}
+	if _, err := api.Start("dispatch", jobs.TriggerManual); churn.ErrorKind(err) != churn.KindNotFound ||
+		!strings.Contains(err.Error(), "--dispatch-webhook-url") {
+		t.Errorf("starting the dispatch job: %v, want not found saying what it needs", err)
+	}
+	if _, err := api.Start("nosuch", jobs.TriggerManual); churn.ErrorKind(err) != churn.KindNotFound ||
+		!strings.Contains(err.Error(), `no job named "nosuch"`) {
+		t.Errorf("starting an unknown job: %v", err)
 	}
 }

@@ -69,6 +69,19 @@ func (s *jobSet) add(name string, j jobs.Job) {
 	s.specs = append(s.specs, jobs.Spec{Name: name, Job: j})
 }
 
+// leaveOut records that this configuration leaves the job name out, and
+// why: what it would need.
+func (s *jobSet) leaveOut(name, why string) {
+	if s.off == nil {
+		s.off = map[string]string{}
+	}
+	s.off[name] = why
+}
+
+// dispatchOff is why a configuration without a dispatch target has no
+// dispatch job.
+const dispatchOff = "the dispatch job runs only with --dispatch-webhook-url (CHURN_DISPATCH_WEBHOOK_URL) or --dispatch-csv-dir (CHURN_DISPATCH_CSV_DIR), where the email and sms actions go"
+
 // newJobSet registers the model jobs. Drift metrics go to reg when it is not
 // nil.
 func (a *app) newJobSet(st *clickhouse.Client, cfg jobsConfig, reg prometheus.Registerer) *jobSet {
@@ -87,7 +100,7 @@ func (a *app) newJobSet(st *clickhouse.Client, cfg jobsConfig, reg prometheus.Re
 	if cfg.keepMonths > 0 {
 		set.add("prune", &jobs.PruneScores{Store: st, KeepMonths: cfg.keepMonths, Log: a.log.With("job", "prune")})
 	} else {
-		set.off = map[string]string{"prune": "the prune job runs only with --scores-keep-months N (CHURN_SCORES_KEEP_MONTHS), the months of scores to keep"}
+		set.leaveOut("prune", "the prune job runs only with --scores-keep-months N (CHURN_SCORES_KEEP_MONTHS), the months of scores to keep")
 	}
 	return set
 }
@@ -188,7 +201,20 @@ func parsePairs(flag string, items, names []string, set func(name, v string) err
 }
 
 // schedulerAPI adapts the scheduler to serve.JobScheduler.
-type schedulerAPI struct{ *jobs.Scheduler }
+type schedulerAPI struct {
+	*jobs.Scheduler
+	off map[string]string // jobs the configuration leaves out, with why (jobSet.off)
+}
+
+// Start starts a run of the job now; for a job the configuration leaves
+// out, the error says what it would need.
+func (s schedulerAPI) Start(name, trigger string) (churn.JobRun, error) {
+	run, err := s.Scheduler.Start(name, trigger)
+	if why, off := s.off[name]; off && churn.ErrorKind(err) == churn.KindNotFound {
+		return run, churn.Errorf(churn.KindNotFound, "run job", "%s", why)
+	}
+	return run, err
+}
 
 // Jobs lists the jobs as the API shows them.
 func (s schedulerAPI) Jobs() []serve.JobInfo {
@@ -247,10 +273,7 @@ func (a *app) cliJobSet(st *clickhouse.Client, cfg jobsConfig, policyPath string
 	if a.cfg.Dispatch.configured() {
 		set.add("dispatch", a.cliDispatchJob(st, reg))
 	} else {
-		if set.off == nil {
-			set.off = map[string]string{}
-		}
-		set.off["dispatch"] = "the dispatch job runs only with --dispatch-webhook-url (CHURN_DISPATCH_WEBHOOK_URL) or --dispatch-csv-dir (CHURN_DISPATCH_CSV_DIR), where the email and sms actions go"
+		set.leaveOut("dispatch", dispatchOff)
 	}
 	return set
 }

@@ -115,6 +115,9 @@ func (o ownerOnly) Run(ctx context.Context) error {
 func (a *app) addDispatchJob(set *jobSet, q *retention.Queue, own queueOwner, reg prometheus.Registerer) error {
 	d, err := a.newDispatcher(q, dispatchMetrics(reg))
 	if err != nil || d == nil {
+		if d == nil && err == nil {
+			set.leaveOut("dispatch", dispatchOff)
+		}
 		return err
 	}
 	set.add("dispatch", ownerOnly{jobs.DispatchJob{Dispatcher: d}, own, a.log})
