@@ -72,6 +72,10 @@ type Options struct {
 	Retry      *WindowRetry
 	Registerer prometheus.Registerer
 	Rand       *rand.Rand // run id suffixes; nil: seeded from the clock
+	// LeftOut names jobs this configuration leaves out, with what would
+	// add them: asking for one of them is still not found, with that
+	// reason instead of the list of jobs.
+	LeftOut map[string]string
 }
 
 // Scheduler runs named jobs on cron schedules, after each other, and on
@@ -87,6 +91,7 @@ type Scheduler struct {
 	retry   WindowRetry
 	hist    *history
 	metrics *schedMetrics
+	leftOut map[string]string
 
 	base   context.Context // parent of background runs; cancelled by Run's end
 	cancel context.CancelFunc
@@ -116,7 +121,8 @@ var jobNameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
 // New checks the specs and returns a scheduler whose next run times count
 // from now. It starts nothing: see Run, Start and RunNow.
 func New(opts Options, specs ...Spec) (*Scheduler, error) {
-	s := &Scheduler{loc: opts.Location, log: opts.Log, now: opts.Now, backoff: opts.Backoff, byName: map[string]*entry{}, rand: opts.Rand}
+	s := &Scheduler{loc: opts.Location, log: opts.Log, now: opts.Now, backoff: opts.Backoff, byName: map[string]*entry{}, rand: opts.Rand,
+		leftOut: opts.LeftOut}
 	if s.loc == nil {
 		s.loc = time.UTC
 	}
@@ -292,6 +298,9 @@ func (s *Scheduler) Runs(ctx context.Context, job string, limit int) ([]churn.Jo
 }
 
 func (s *Scheduler) notFound(name string) error {
+	if why, ok := s.leftOut[name]; ok {
+		return churn.Errorf(churn.KindNotFound, "run job", "%s", why)
+	}
 	return churn.Errorf(churn.KindNotFound, "run job", "no job named %q (jobs: %s)", name, strings.Join(s.Names(), ", "))
 }
 

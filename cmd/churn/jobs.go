@@ -89,9 +89,6 @@ func newJobsRunCmd(a *app, cfg *jobsConfig, set jobSetFunc) *cobra.Command {
 					return err
 				}
 				runs, err := s.RunNow(ctx, args[0], jobs.TriggerManual)
-				if why, off := js.off[args[0]]; off && churn.ErrorKind(err) == churn.KindNotFound {
-					err = churn.Errorf(churn.KindNotFound, "run job", "%s", why)
-				}
 				s.Wait() // for a retraining started by the drift check
 				seen := map[string]bool{}
 				for _, r := range runs {

@@ -66,11 +66,11 @@ func TestTheAPISaysWhatAJobTheServerLeftOutNeeds(t *testing.T) {
 	if err := a.addDispatchJob(set, nil, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	s, err := jobs.New(jobs.Options{})
+	s, err := jobs.New(jobs.Options{LeftOut: set.off})
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := schedulerAPI{s, set.off}
+	api := schedulerAPI{s}
 	if _, err := api.Start("dispatch", jobs.TriggerManual); churn.ErrorKind(err) != churn.KindNotFound ||
 		!strings.Contains(err.Error(), "--dispatch-webhook-url") {
 		t.Errorf("starting the dispatch job: %v, want not found saying what it needs", err)

@@ -58,7 +58,7 @@ type jobsConfig struct {
 type jobSet struct {
 	specs []jobs.Spec
 	// off names the jobs this configuration leaves out, with what would
-	// add them, for a request to run one.
+	// add them, for a request to run one (jobs.Options.LeftOut).
 	off   map[string]string
 	drift *jobs.Drift
 	score *jobs.Scoring // its Finished hook tells a server of this process
@@ -154,7 +154,7 @@ func (a *app) newScheduler(st *clickhouse.Client, set *jobSet, cfg jobsConfig, r
 		}
 		sp.Timeout = cmpOr(timeouts[sp.Name], defaultTimeouts[sp.Name])
 	}
-	s, err := jobs.New(jobs.Options{Location: loc, Log: a.log, History: st, Registerer: reg,
+	s, err := jobs.New(jobs.Options{Location: loc, Log: a.log, History: st, Registerer: reg, LeftOut: set.off,
 		Backoff: &jobs.Backoff{Attempts: cfg.attempts, Initial: cfg.backoff, Max: 16 * cfg.backoff},
 		Retry:   &jobs.WindowRetry{Attempts: cfg.windowRetries, Wait: cfg.windowWait}}, specs...)
 	if err != nil {
@@ -201,20 +201,7 @@ func parsePairs(flag string, items, names []string, set func(name, v string) err
 }
 
 // schedulerAPI adapts the scheduler to serve.JobScheduler.
-type schedulerAPI struct {
-	*jobs.Scheduler
-	off map[string]string // jobs the configuration leaves out, with why (jobSet.off)
-}
-
-// Start starts a run of the job now; for a job the configuration leaves
-// out, the error says what it would need.
-func (s schedulerAPI) Start(name, trigger string) (churn.JobRun, error) {
-	run, err := s.Scheduler.Start(name, trigger)
-	if why, off := s.off[name]; off && churn.ErrorKind(err) == churn.KindNotFound {
-		return run, churn.Errorf(churn.KindNotFound, "run job", "%s", why)
-	}
-	return run, err
-}
+type schedulerAPI struct{ *jobs.Scheduler }
 
 // Jobs lists the jobs as the API shows them.
 func (s schedulerAPI) Jobs() []serve.JobInfo {

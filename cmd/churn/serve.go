@@ -80,7 +80,7 @@ of --schedule (see ` + "`churn jobs --help`" + `), unless --scheduler=false.`,
 				if sched, err = a.newScheduler(st, set, jcfg, reg); err != nil {
 					return err
 				}
-				deps.Jobs = schedulerAPI{sched, set.off}
+				deps.Jobs = schedulerAPI{sched}
 			}
 			cfg.Database = st.Database()
 			srv, err := serve.New(cfg, deps)

@@ -114,11 +114,12 @@ func (o ownerOnly) Run(ctx context.Context) error {
 // when configured: through the server's own queue, on the owner only.
 func (a *app) addDispatchJob(set *jobSet, q *retention.Queue, own queueOwner, reg prometheus.Registerer) error {
 	d, err := a.newDispatcher(q, dispatchMetrics(reg))
-	if err != nil || d == nil {
-		if d == nil && err == nil {
-			set.leaveOut("dispatch", dispatchOff)
-		}
+	if err != nil {
 		return err
+	}
+	if d == nil {
+		set.leaveOut("dispatch", dispatchOff)
+		return nil
 	}
 	set.add("dispatch", ownerOnly{jobs.DispatchJob{Dispatcher: d}, own, a.log})
 	return nil
