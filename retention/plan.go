@@ -256,6 +256,13 @@ func (h contacts) blocks(p *Policy, day time.Time) string {
 	return ""
 }
 
+// reachesCustomer reports whether an action counts as a contact of its
+// customer: it reaches or will reach them (not held out, not cancelled, not
+// the action none). The planner and the archive (state.evict) count alike.
+func reachesCustomer(a *churn.Action) bool {
+	return a.Status != churn.ActionControl && a.Status != churn.ActionCancelled && a.Kind != churn.ActionNone
+}
+
 // contactsByCustomer indexes existing actions. Every action of this cycle
 // (control and cancelled included) marks its customer as planned and, unless
 // manual, spends budget; in other cycles, only actions that reach or will
@@ -270,7 +277,7 @@ func contactsByCustomer(existing []churn.Action, cycle string, out *Plan) map[st
 				out.Budget -= a.Cost
 			}
 		}
-		if a.Status != churn.ActionControl && a.Status != churn.ActionCancelled && a.Kind != churn.ActionNone {
+		if reachesCustomer(&a) {
 			if d, err := CycleDate(a.Cycle); err == nil && a.Cycle != cycle {
 				h.days = append(h.days, d)
 			} else if err == nil && a.Rule == RuleManual {

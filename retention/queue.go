@@ -295,19 +295,15 @@ func (q *Queue) Enqueue(ctx context.Context, actor string, actions, control []ch
 		return 0, err
 	}
 	defer q.mu.Unlock()
-	for _, as := range [][]churn.Action{actions, control} {
-		for _, a := range as {
-			if err := q.st.open(a.Cycle); err != nil {
-				return 0, fmt.Errorf("enqueue actions: %w", err)
-			}
-		}
-	}
 	var evs []churn.ActionEvent
 	for _, set := range []struct {
 		t  churn.ActionStatus
 		as []churn.Action
 	}{{churn.ActionQueued, actions}, {churn.ActionControl, control}} {
 		for _, a := range set.as {
+			if err := q.st.open(a.Cycle); err != nil {
+				return 0, fmt.Errorf("enqueue actions: %w", err) // nothing written yet
+			}
 			if q.st.actions[a.ID] != nil {
 				continue
 			}
@@ -382,26 +378,31 @@ type Archive struct {
 
 // Archive returns the archived cycles and their contacts.
 func (q *Queue) Archive() (Archive, error) {
-	_, arch, err := q.History()
-	return arch, err
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.loaded {
+		return Archive{}, errNotLoaded
+	}
+	return q.archive(), nil
 }
 
-// History returns every action as it stands now and the archive, read at
-// one instant, for planning: an action that closes in between is in one of
-// them, never in both.
+// archive copies the state's archive; the caller holds q.mu.
+func (q *Queue) archive() Archive {
+	return Archive{Cycles: maps.Clone(q.st.archived), Contacts: maps.Clone(q.st.contacts)}
+}
+
+// History returns every action as it stands now, in work order, and the
+// archive, read at one instant, for planning: an action that closes in
+// between is in one of them, never in both.
 func (q *Queue) History() ([]churn.Action, Archive, error) {
 	q.mu.Lock()
 	if !q.loaded {
 		q.mu.Unlock()
 		return nil, Archive{}, errNotLoaded
 	}
-	all := make([]churn.Action, 0, len(q.st.actions))
-	for _, a := range q.st.actions {
-		all = append(all, q.view(a))
-	}
-	arch := Archive{Cycles: maps.Clone(q.st.archived), Contacts: maps.Clone(q.st.contacts)}
+	all, arch := q.matching(Filter{}), q.archive()
 	q.mu.Unlock()
-	slices.SortFunc(all, func(x, y churn.Action) int { return workOrder(&x, &y) })
+	sortWork(all)
 	return all, arch, nil
 }
 
@@ -752,19 +753,30 @@ func (q *Queue) List(f Filter, offset, limit int) ([]churn.Action, int, error) {
 		q.mu.Unlock()
 		return nil, 0, errNotLoaded
 	}
+	all := q.matching(f)
+	q.mu.Unlock()
+	sortWork(all)
+	total := len(all)
+	if offset >= total {
+		return []churn.Action{}, total, nil
+	}
+	return all[offset:min(total, offset+limit)], total, nil
+}
+
+// matching returns the actions that match f as they stand now, in no
+// order; the caller holds q.mu.
+func (q *Queue) matching(f Filter) []churn.Action {
 	var all []churn.Action
 	for _, a := range q.st.actions {
 		if v := q.view(a); f.match(&v) {
 			all = append(all, v)
 		}
 	}
-	q.mu.Unlock()
-	slices.SortFunc(all, func(x, y churn.Action) int { return workOrder(&x, &y) })
-	total := len(all)
-	if offset >= total {
-		return []churn.Action{}, total, nil
-	}
-	return all[offset:min(total, offset+limit)], total, nil
+	return all
+}
+
+func sortWork(as []churn.Action) {
+	slices.SortFunc(as, func(x, y churn.Action) int { return workOrder(&x, &y) })
 }
 
 // Actions returns every action as it stands now, for planning.

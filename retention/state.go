@@ -245,7 +245,7 @@ func (s *state) archive(cycle string) {
 // contactsByCustomer for actions of other cycles.
 func (s *state) evict(a *churn.Action) {
 	delete(s.actions, a.ID)
-	if a.Status == churn.ActionControl || a.Status == churn.ActionCancelled || a.Kind == churn.ActionNone {
+	if !reachesCustomer(a) {
 		return
 	}
 	d, err := CycleDate(a.Cycle)
