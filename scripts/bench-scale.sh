@@ -10,6 +10,8 @@
 #   churn actions plan    <= 30 s
 # Exits 1 when a target is missed or a command fails. Takes about an hour on 2 cores
 # (the seed alone 6-30 minutes). Raw output: build/bench-scale/.
+# On a cluster: CHURN_CLICKHOUSE_ADDR names a node and CHURN_CLICKHOUSE_CLUSTER
+# the cluster (docs/scaling.md), as for every command.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -18,6 +20,9 @@ N="${BENCH_SCALE_CUSTOMERS:-1000000}"
 OUT=build/bench-scale
 mkdir -p "$OUT"
 export CHURN_CLICKHOUSE_DB="$DB"
+ADDR="${CHURN_CLICKHOUSE_ADDR:-127.0.0.1:9000}"
+# chq QUERY: clickhouse-client on the node the commands use
+chq() { clickhouse-client --host "${ADDR%:*}" --port "${ADDR##*:}" -q "$1"; }
 BIN=bin/churn
 go build -o "$BIN" ./cmd/churn || exit 1
 command -v /usr/bin/time >/dev/null || bash scripts/deps.sh time
@@ -46,7 +51,7 @@ check() {
   report+=("$(printf '  %-44s %12s %-5s [%s %s %s]  %s' "$1" "${2:--}" "$5" "$3" "$4" "$5" "$([ "$ok" = 1 ] && echo ok || echo MISSED)")")
 }
 
-have=$(clickhouse-client -q "SELECT count() FROM $DB.customers" 2>/dev/null || echo 0)
+have=$(chq "SELECT count() FROM $DB.customers" 2>/dev/null || echo 0)
 $BIN migrate >/dev/null || exit 1
 if [ "$have" != "$N" ]; then
   echo "bench-scale: seeding $N customers x 12 months into $DB (this takes a while)"
@@ -64,7 +69,7 @@ check "churn train, peak RSS" "$(awk -v k="$RSS" 'BEGIN { printf "%.0f", k / 102
 echo "bench-scale: churn score"
 timed score $BIN score --log-level warn && true
 check "churn score, wall" "$WALL" "<=" 90 s
-scored=$(clickhouse-client -q "SELECT rows FROM $DB.score_runs WHERE status = 'finished' ORDER BY at DESC LIMIT 1" 2>/dev/null)
+scored=$(chq "SELECT rows FROM $DB.score_runs WHERE status = 'finished' ORDER BY at DESC LIMIT 1" 2>/dev/null)
 
 echo "bench-scale: churn serve"
 port=18089
@@ -90,6 +95,6 @@ timed plan $BIN actions plan --log-level warn && true
 check "churn actions plan, wall" "$WALL" "<=" 30 s
 
 echo
-echo "REPORT: $N customers in $DB, ${scored:-?} scored by the latest run (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "REPORT: $N customers in $DB${CHURN_CLICKHOUSE_CLUSTER:+ on cluster $CHURN_CLICKHOUSE_CLUSTER}, ${scored:-?} scored by the latest run (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 printf '%s\n' "${report[@]}"
 exit $fail
