@@ -162,7 +162,7 @@ func fit(ctx context.Context, m *churn.Matrix, treated []bool, group bool, margi
 			base[k] = margin[i]
 		}
 	}
-	d, err := xgboost.NewDMatrixFromColumns(sub.Cols, xgboost.MatrixOptions{Labels: sub.Labels, BaseMargin: base, NThread: 1})
+	d, err := xgboost.NewFitMatrixFromColumns(o.Params, sub.Cols, xgboost.MatrixOptions{Labels: sub.Labels, BaseMargin: base, NThread: 1})
 	if err != nil {
 		return nil, err
 	}

@@ -94,19 +94,13 @@ func NewDMatrixFromColumns(cols [][]float32, o MatrixOptions) (*DMatrix, error) 
 	if n == 0 {
 		return newDMatrix(op, nil, rows, len(cols), o)
 	}
-	buf := (*C.float)(C.malloc(C.size_t(n) * C.size_t(unsafe.Sizeof(C.float(0)))))
+	buf := cFloats(n)
 	if buf == nil {
 		return nil, churn.Errorf(churn.KindInternal, "xgboost "+op, "cannot allocate %d floats", n)
 	}
 	defer C.free(unsafe.Pointer(buf))
-	dst := unsafe.Slice((*float32)(unsafe.Pointer(buf)), n)
-	width := len(cols)
-	for j, c := range cols {
-		for i, v := range c {
-			dst[i*width+j] = v
-		}
-	}
-	return newDMatrix(op, buf, rows, width, o)
+	interleave(unsafe.Slice((*float32)(unsafe.Pointer(buf)), n), cols)
+	return newDMatrix(op, buf, rows, len(cols), o)
 }
 
 func validateInfo(op string, rows int, o MatrixOptions) error {

@@ -30,8 +30,10 @@
 // # Speed
 //
 // XGBoost copies a DMatrix into its own sparse layout (about 1 s and 400 MB
-// for 1,000,000 x 50 on two cores); PredictDense scores a Go matrix in place
-// instead. Exact SHAP values (Contribs) cost leaves x depth² per tree and row,
+// for 1,000,000 x 50 on two cores: 8 bytes a value); PredictDense scores a
+// Go matrix in place instead. For training with the "hist" tree method,
+// NewFitMatrixFromColumns builds a quantile matrix instead, which keeps
+// each value's histogram bin only (one byte) and trains the same booster. Exact SHAP values (Contribs) cost leaves x depth² per tree and row,
 // about 30 s for 100,000 rows of a 100-tree depth-6 model on two cores.
 // XGBoost 1.7's Saabas contributions (ContribsApprox) cost rows x trees x
 // features: per row and tree its CPU predictor zero-fills and adds a vector

@@ -101,6 +101,18 @@ func (p Params) threads() int {
 	return p.NThread
 }
 
+// value returns the value parameter name takes on the booster: the last of
+// pairs that sets it ("" when none does).
+func (p Params) value(name string) string {
+	v := ""
+	for _, kv := range p.pairs() {
+		if kv[0] == name {
+			v = kv[1]
+		}
+	}
+	return v
+}
+
 // pairs returns the parameters in the order they are set on the booster.
 func (p Params) pairs() [][2]string {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }

@@ -1,0 +1,75 @@
+package xgboost
+
+import (
+	"math"
+	"testing"
+
+	"github.com/telcoretain/churn"
+)
+
+// A booster trained on the quantile matrix is the one trained on a DMatrix
+// of the same rows, labels and weights: the hist method cuts the same bins
+// either way, so the predictions agree.
+func TestQuantileDMatrixTrainsTheSameModelAsADMatrix(t *testing.T) {
+	tr := synth(11, 4000, 9, 2, 0.2)
+	va := synth(12, 2000, 9, 2, 0.2)
+	w := make([]float32, tr.Rows)
+	for i := range w {
+		w[i] = 1 + float32(i%3) // unequal weights, as the sampled fit rows have
+	}
+	p := smallParams()
+	p.NThread = 2
+	plain, err := NewDMatrixFromColumns(tr.columns(), MatrixOptions{Labels: tr.Y, Weights: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	quant, err := NewQuantileDMatrixFromColumns(tr.columns(), p.MaxBin, MatrixOptions{Labels: tr.Y, Weights: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer quant.Close()
+	if quant.Rows() != tr.Rows || quant.Cols() != tr.Cols {
+		t.Fatalf("quantile matrix is %d x %d, want %d x %d", quant.Rows(), quant.Cols(), tr.Rows, tr.Cols)
+	}
+	valid := va.matrix(t)
+	o := TrainOptions{Rounds: 200, Valid: valid, EarlyStoppingRounds: 10}
+	want := predict(t, train(t, plain, p, o), valid)
+	got := predict(t, train(t, quant, p, o), valid)
+	worst := 0.0
+	for i := range want {
+		worst = math.Max(worst, math.Abs(float64(got[i]-want[i])))
+	}
+	t.Logf("largest difference of %d predictions: %g", len(want), worst)
+	if worst > 1e-6 {
+		t.Errorf("predictions differ by up to %g, want <= 1e-6", worst)
+	}
+}
+
+func TestQuantileDMatrixRefusesBadInputNamingTheField(t *testing.T) {
+	cols := [][]float32{{1, 2, 3}, {4, 5, 6}}
+	for _, tc := range []struct {
+		name   string
+		cols   [][]float32
+		maxBin int
+		o      MatrixOptions
+		field  string
+	}{
+		{"ragged columns", [][]float32{{1, 2}, {3}}, 256, MatrixOptions{}, "cols"},
+		{"no rows", [][]float32{{}, {}}, 256, MatrixOptions{}, "rows"},
+		{"one bin", cols, 1, MatrixOptions{}, "max_bin"},
+		{"labels of another length", cols, 256, MatrixOptions{Labels: []float32{0, 1}}, "labels"},
+		{"negative weight", cols, 256, MatrixOptions{Labels: []float32{0, 1, 0}, Weights: []float32{1, -1, 1}}, "weights"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := NewQuantileDMatrixFromColumns(tc.cols, tc.maxBin, tc.o)
+			if err == nil {
+				d.Close()
+				t.Fatal("no error")
+			}
+			if churn.ErrorKind(err) != churn.KindInvalid || churn.ErrorField(err) != tc.field {
+				t.Errorf("error %q: kind %v field %q, want invalid %q", err, churn.ErrorKind(err), churn.ErrorField(err), tc.field)
+			}
+		})
+	}
+}
