@@ -138,3 +138,34 @@ func TestTrainingLoopDoesNotLeak(t *testing.T) {
 		}
 	})
 }
+
+// The quantile matrix frees its proxy, its C copies of the rows, labels
+// and weights, and itself on Close; a failed build frees them too.
+func TestQuantileMatrixLoopDoesNotLeak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("5,000 quantile matrices")
+	}
+	d := synth(204, 200, 6, 1, 0.1)
+	cols := d.columns()
+	w := make([]float32, d.Rows)
+	for i := range w {
+		w[i] = 1
+	}
+	p := smallParams()
+	checkNoGrowth(t, 300, 5_000, 8<<20, func(i int) {
+		m, err := NewQuantileDMatrixFromColumns(cols, p.MaxBin, MatrixOptions{Labels: d.Y, Weights: w})
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if i%10 == 0 {
+			b, err := Train(context.Background(), m, p, TrainOptions{Rounds: 2})
+			if err != nil {
+				t.Fatalf("step %d: %v", i, err)
+			}
+			b.Close()
+		}
+		if err := m.Close(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
