@@ -57,6 +57,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 	"unsafe"
 
 	"github.com/telcoretain/churn"
@@ -153,14 +154,15 @@ func interleave(dst []float32, cols [][]float32) {
 
 // NewFitMatrixFromColumns builds the matrix Train fits a booster with
 // parameters p on: a quantile matrix (NewQuantileDMatrixFromColumns) when
-// its tree method is "hist", with its max_bin, and a DMatrix otherwise
-// ("approx" and "exact" read the values). Parameters set in p.Extra count
-// as they do on the booster.
+// it grows trees (booster gbtree or dart) with tree method "hist", with its
+// max_bin, and a DMatrix otherwise ("approx" and "exact" read the values,
+// and so does gblinear). Parameters set in p.Extra count as they do on the
+// booster.
 func NewFitMatrixFromColumns(p Params, cols [][]float32, o MatrixOptions) (*DMatrix, error) {
-	if p.value("tree_method") != "hist" {
+	if b := p.value("booster"); p.value("tree_method") != "hist" || (b != "" && b != "gbtree" && b != "dart") {
 		return NewDMatrixFromColumns(cols, o)
 	}
-	maxBin, err := strconv.Atoi(p.value("max_bin"))
+	maxBin, err := strconv.Atoi(strings.TrimSpace(p.value("max_bin")))
 	if err != nil {
 		return nil, churn.Invalid("xgboost new quantile dmatrix", "max_bin", "is not a whole number: %q", p.value("max_bin"))
 	}

@@ -73,3 +73,33 @@ func TestQuantileDMatrixRefusesBadInputNamingTheField(t *testing.T) {
 		})
 	}
 }
+
+// The quantile matrix is for trees grown by hist; a linear booster, or
+// another tree method, reads the values and gets a DMatrix, as Extra says.
+func TestFitMatrixFollowsTheBoosterAndTreeMethod(t *testing.T) {
+	d := synth(13, 300, 5, 2, 0)
+	for _, tc := range []struct {
+		name  string
+		extra map[string]string
+	}{
+		{"hist trees", nil},
+		{"dart", map[string]string{"booster": "dart"}},
+		{"linear booster", map[string]string{"booster": "gblinear"}},
+		{"approx", map[string]string{"tree_method": "approx"}},
+		{"max_bin with spaces", map[string]string{"max_bin": " 64"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := smallParams()
+			p.Extra = tc.extra
+			m, err := NewFitMatrixFromColumns(p, d.columns(), MatrixOptions{Labels: d.Y})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			b := train(t, m, p, TrainOptions{Rounds: 5})
+			if got := predict(t, b, d.matrix(t)); len(got) != d.Rows {
+				t.Fatalf("%d predictions for %d rows", len(got), d.Rows)
+			}
+		})
+	}
+}
