@@ -142,21 +142,32 @@ func finiteInfo(op, field, what string, v []float32, rows int) error {
 	return nil
 }
 
-func newDMatrix(op string, data *C.float, rows, cols int, o MatrixOptions) (*DMatrix, error) {
-	nthread := o.NThread
-	if nthread == 0 {
-		nthread = runtime.NumCPU()
+// threads returns the threads that build the matrix.
+func (o MatrixOptions) threads() int {
+	if o.NThread == 0 {
+		return runtime.NumCPU()
 	}
+	return o.NThread
+}
+
+// ownDMatrix wraps a handle XGBoost just made: Close frees it, and so does a
+// cleanup if the DMatrix is dropped without Close.
+func ownDMatrix(h C.DMatrixHandle, rows, cols int) *DMatrix {
+	d := &DMatrix{h: h, rows: rows, cols: cols}
+	d.cleanup = runtime.AddCleanup(d, freeDMatrix, h)
+	return d
+}
+
+func newDMatrix(op string, data *C.float, rows, cols int, o MatrixOptions) (*DMatrix, error) {
 	var h C.DMatrixHandle
 	missing := C.float(math.NaN())
 	err := callLocked("XGDMatrixCreateFromMat_omp", func() C.int {
-		return C.XGDMatrixCreateFromMat_omp(data, C.bst_ulong(rows), C.bst_ulong(cols), missing, &h, C.int(nthread))
+		return C.XGDMatrixCreateFromMat_omp(data, C.bst_ulong(rows), C.bst_ulong(cols), missing, &h, C.int(o.threads()))
 	})
 	if err != nil {
 		return nil, wrap(op, churn.KindInvalid, err)
 	}
-	d := &DMatrix{h: h, rows: rows, cols: cols}
-	d.cleanup = runtime.AddCleanup(d, freeDMatrix, h)
+	d := ownDMatrix(h, rows, cols)
 	if o.Labels != nil {
 		if err := d.setFloatInfo("label", o.Labels); err != nil {
 			d.Close()

@@ -117,9 +117,7 @@ func TestNewDMatrixRejectsBadInputNamingTheField(t *testing.T) {
 				m.Close()
 				t.Fatal("NewDMatrix succeeded")
 			}
-			if churn.ErrorKind(err) != churn.KindInvalid || churn.ErrorField(err) != tt.field {
-				t.Errorf("error %q: kind %v field %q, want invalid %q", err, churn.ErrorKind(err), churn.ErrorField(err), tt.field)
-			}
+			wantInvalid(t, err, tt.field)
 		})
 	}
 	if _, err := NewDMatrixFromColumns([][]float32{{1, 2}, {3}}, MatrixOptions{}); churn.ErrorField(err) != "cols" {

@@ -9,7 +9,18 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/telcoretain/churn"
 )
+
+// wantInvalid fails the test unless err is an invalid-input error naming
+// field.
+func wantInvalid(t *testing.T, err error, field string) {
+	t.Helper()
+	if churn.ErrorKind(err) != churn.KindInvalid || churn.ErrorField(err) != field {
+		t.Errorf("error %q: kind %v field %q, want invalid %q", err, churn.ErrorKind(err), churn.ErrorField(err), field)
+	}
+}
 
 // rng is splitmix64: tiny, and its output never changes between Go releases,
 // which the golden test relies on.

@@ -55,7 +55,6 @@ import "C"
 
 import (
 	"fmt"
-	"runtime"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -89,10 +88,6 @@ func NewQuantileDMatrixFromColumns(cols [][]float32, maxBin int, o MatrixOptions
 	if rows == 0 {
 		return nil, churn.Invalid("xgboost "+op, "rows", "no rows to train on")
 	}
-	nthread := o.NThread
-	if nthread == 0 {
-		nthread = runtime.NumCPU()
-	}
 	// Everything the iterator hands over lives in C memory: XGBoost reads it
 	// from C callbacks, where Go pointers may not be kept.
 	it := (*C.churn_qiter)(C.calloc(1, C.size_t(unsafe.Sizeof(C.churn_qiter{}))))
@@ -122,7 +117,7 @@ func NewQuantileDMatrixFromColumns(cols [][]float32, maxBin int, o MatrixOptions
 		copy(unsafe.Slice((*float32)(unsafe.Pointer(p)), rows), info.src)
 		*info.dst = p
 	}
-	config := C.CString(fmt.Sprintf(`{"missing": NaN, "nthread": %d, "max_bin": %d}`, nthread, maxBin))
+	config := C.CString(fmt.Sprintf(`{"missing": NaN, "nthread": %d, "max_bin": %d}`, o.threads(), maxBin))
 	defer C.free(unsafe.Pointer(config))
 	var h C.DMatrixHandle
 	if err := callLocked("XGQuantileDMatrixCreateFromCallback", func() C.int {
@@ -130,9 +125,7 @@ func NewQuantileDMatrixFromColumns(cols [][]float32, maxBin int, o MatrixOptions
 	}); err != nil {
 		return nil, wrap(op, churn.KindInvalid, err)
 	}
-	d := &DMatrix{h: h, rows: rows, cols: len(cols)}
-	d.cleanup = runtime.AddCleanup(d, freeDMatrix, h)
-	return d, nil
+	return ownDMatrix(h, rows, len(cols)), nil
 }
 
 // cFloats allocates n floats in C memory (nil when it cannot); the caller

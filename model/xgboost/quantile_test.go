@@ -3,8 +3,6 @@ package xgboost
 import (
 	"math"
 	"testing"
-
-	"github.com/telcoretain/churn"
 )
 
 // A booster trained on the quantile matrix is the one trained on a DMatrix
@@ -67,9 +65,7 @@ func TestQuantileDMatrixRefusesBadInputNamingTheField(t *testing.T) {
 				d.Close()
 				t.Fatal("no error")
 			}
-			if churn.ErrorKind(err) != churn.KindInvalid || churn.ErrorField(err) != tc.field {
-				t.Errorf("error %q: kind %v field %q, want invalid %q", err, churn.ErrorKind(err), churn.ErrorField(err), tc.field)
-			}
+			wantInvalid(t, err, tc.field)
 		})
 	}
 }

@@ -120,9 +120,7 @@ func TestTrainRejectsBadOptionsNamingTheField(t *testing.T) {
 				b.Close()
 				t.Fatal("Train succeeded")
 			}
-			if churn.ErrorKind(err) != churn.KindInvalid || churn.ErrorField(err) != tt.field {
-				t.Errorf("error %q: kind %v field %q, want invalid %q", err, churn.ErrorKind(err), churn.ErrorField(err), tt.field)
-			}
+			wantInvalid(t, err, tt.field)
 		})
 	}
 }
