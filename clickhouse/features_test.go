@@ -321,6 +321,63 @@ func TestSnapshotIgnoresRowsDatedOnOrAfterAsOf(t *testing.T) {
 	}
 }
 
+// oldData are billing and support rows dated more than features.HistoryDays
+// (730) days before the as-of date, 2022-06-01 at the latest (the window
+// starts on 2022-06-02), and a payment made inside the window for an
+// invoice issued before it. Read whole, they would raise c1's balance by
+// 400 and its days past due to 868, count an old unresolved ticket, and
+// give c2 (an empty history) a last invoice, a last payment, a rating and
+// a complaint.
+func oldData() featureData {
+	return featureData{
+		invoices: []invoiceRow{
+			{"o1", "c1", "2022-01-01", "2022-01-15", 500},
+			{"o2", "c2", "2022-06-01", "2022-06-15", 70},
+		},
+		payments: []paymentRow{
+			{"o1", "c1", "2023-06-01", 100}, // inside the window, for an invoice before it: no credit
+			{"o2", "c2", "2022-06-01", 70},
+		},
+		tickets: []ticketRow{
+			{"o3", "c1", "2021-12-01 10:00:00", "complaint", "", 0},
+			{"o4", "c2", "2022-06-01 23:59:59", "complaint", "2022-06-03 10:00:00", 5},
+		},
+	}
+}
+
+func TestSnapshotReadsTwoYearsOfBillingAndSupportHistory(t *testing.T) {
+	c, _ := chtest.NewDB(t)
+	goldenData().insert(t, c)
+	spec := features.Spec{DataEnd: day(t, "2024-08-01")}
+	before := computeAt(t, c, spec)
+	oldData().insert(t, c)
+	after := computeAt(t, c, spec)
+	for j, name := range before.Matrix.Features {
+		for i, id := range before.Matrix.IDs {
+			b, a := before.Matrix.Cols[j][i], after.Matrix.Cols[j][i]
+			if math.Float32bits(b) != math.Float32bits(a) && !(b != b && a != a) {
+				t.Errorf("%s %s changed from %v to %v after rows dated before the %d-day window", id, name, b, a, features.HistoryDays)
+			}
+		}
+	}
+
+	// The window's first day counts: c8 (no other rows) has a ticket
+	// opened on 2022-06-02 and an invoice of that day, unpaid.
+	featureData{
+		tickets:  []ticketRow{{"o5", "c8", "2022-06-02 00:00:00", "service", "", 0}},
+		invoices: []invoiceRow{{"o6", "c8", "2022-06-02", "2022-06-16", 25}},
+	}.insert(t, c)
+	s := computeAt(t, c, spec)
+	i := s.Row("c8")
+	for name, want := range map[string]float64{
+		"unresolved_tickets": 1, "last_invoice_amount": 25, "outstanding_balance": 25, "days_past_due": 716,
+	} {
+		if got := float64(s.Matrix.Col(name)[i]); !closeTo(got, want) {
+			t.Errorf("c8 %s = %v with rows of the window's first day, want %v", name, got, want)
+		}
+	}
+}
+
 func featureEqual(a, b churn.Feature) bool {
 	return a.Name == b.Name && slices.Equal(a.Categories, b.Categories)
 }

@@ -51,7 +51,7 @@ const (
 	missTrend       = "NaN when the 60 days before the last 30 had none of it (no baseline to compare with), e.g. customers newer than 30 days or inactive ones."
 	missNoCalls     = "NaN when the customer made no calls in the window (no rate without calls)."
 	missNoVoice     = "NaN when the customer had no voice minutes in the last 90 days (no share without a total)."
-	missNoPayment   = "NaN when the customer never paid before the as-of date."
+	missNoPayment   = "NaN when the customer made no payment in the two years before the as-of date."
 	missNoPlan      = "NaN when no plan change (the initial plan counts) is dated before the as-of date."
 	missUnknownCat  = "NaN when the value is not one of Categories (unknown to this feature set)."
 	missNoInvoice6m = "NaN when no invoice was issued in the 180 days before the as-of date."
@@ -76,7 +76,7 @@ func Registry() []churn.Feature {
 		{Name: "active_days_365d", Family: FamilyRFM, Unit: unitDays,
 			Description: "Days with any usage in the last 365 days"},
 		{Name: "days_since_last_payment", Family: FamilyRFM, Unit: unitDays, Missing: missNoPayment,
-			Description: "Days from the customer's last payment to the as-of date"},
+			Description: "Days from the customer's last payment (of the last two years) to the as-of date"},
 		{Name: "payments_365d", Family: FamilyRFM, Unit: unitCount,
 			Description: "Payments made in the last 365 days"},
 		{Name: "paid_amount_365d", Family: FamilyRFM, Unit: unitCurrency,
@@ -113,19 +113,19 @@ func Registry() []churn.Feature {
 		{Name: "avg_invoice_6m", Family: FamilyBilling, Unit: unitCurrency, Missing: missNoInvoice6m,
 			Description: "Average invoice amount over the last 6 months"},
 		{Name: "last_invoice_amount", Family: FamilyBilling, Unit: unitCurrency,
-			Missing:     "NaN when no invoice was issued before the as-of date.",
-			Description: "Amount of the latest invoice"},
+			Missing:     "NaN when no invoice was issued in the two years before the as-of date.",
+			Description: "Amount of the latest invoice (of the last two years)"},
 		{Name: "bill_shock", Family: FamilyBilling, Unit: unitRatio,
 			Missing:     "NaN when no invoice was issued in the 90 days before the latest one, or their average is not positive (no baseline).",
 			Description: "Latest invoice against the average of the invoices of the 3 months before it (2 = twice the usual bill)"},
 		{Name: "outstanding_balance", Family: FamilyBilling, Unit: unitCurrency,
-			Description: "Invoiced but not yet paid as of the as-of date (negative: credit)"},
+			Description: "Invoiced in the last two years and not yet paid as of the as-of date (negative: credit)"},
 		{Name: "late_payments_12m", Family: FamilyBilling, Unit: unitCount,
 			Description: "Invoices due in the last 12 months that were paid in full, but after their due date"},
 		{Name: "missed_payments_12m", Family: FamilyBilling, Unit: unitCount,
 			Description: "Invoices due in the last 12 months that are still not paid in full"},
 		{Name: "days_past_due", Family: FamilyBilling, Unit: unitDays,
-			Description: "Days since the due date of the oldest invoice still not paid in full (0 when nothing is overdue)"},
+			Description: "Days since the due date of the oldest invoice of the last two years still not paid in full (0 when nothing is overdue)"},
 
 		// Support.
 		{Name: "billing_tickets_30d", Family: FamilySupport, Unit: unitCount, Description: "Billing tickets opened in the last 30 days"},
@@ -139,13 +139,13 @@ func Registry() []churn.Feature {
 		{Name: "complaint_tickets_30d", Family: FamilySupport, Unit: unitCount, Description: "Complaints opened in the last 30 days"},
 		{Name: "complaint_tickets_90d", Family: FamilySupport, Unit: unitCount, Description: "Complaints opened in the last 90 days"},
 		{Name: "unresolved_tickets", Family: FamilySupport, Unit: unitCount,
-			Description: "Tickets opened before the as-of date and not resolved before it"},
+			Description: "Tickets opened in the two years before the as-of date and not resolved before it"},
 		{Name: "last_satisfaction", Family: FamilySupport, Unit: unitScore,
-			Missing:     "NaN when no ticket with a satisfaction score was resolved before the as-of date.",
-			Description: "Satisfaction score of the most recently resolved ticket that has one"},
+			Missing:     "NaN when no ticket opened in the last two years has a satisfaction score from before the as-of date.",
+			Description: "Satisfaction score of the most recently resolved ticket (opened in the last two years) that has one"},
 		{Name: "days_since_last_complaint", Family: FamilySupport, Unit: unitDays,
-			Missing:     "NaN when the customer never complained before the as-of date.",
-			Description: "Days since the customer's latest complaint ticket was opened"},
+			Missing:     "NaN when the customer made no complaint in the two years before the as-of date.",
+			Description: "Days since the customer's latest complaint ticket (of the last two years) was opened"},
 
 		// Plan.
 		{Name: NameContract, Family: FamilyPlan, Unit: unitCategory, Categories: slices.Clone(churn.Contracts),

@@ -49,6 +49,7 @@ import (
 //	@as_of            'YYYY-MM-DD'
 //	@horizon_days     days in the label window
 //	@inactivity_days  prepaid inactivity churn (lifecycle.sql)
+//	@history_days     HistoryDays: how far back billing and support are read
 //	@segment_values/@segment_categories, @payment_values/@payment_categories,
 //	@contract_values/@contract_categories, @ticket_values/@ticket_categories
 //	                  the operator's vocabulary (churn.Vocabulary): its values

@@ -17,6 +17,15 @@ const DefaultHorizon = 30
 // which a prepaid customer has churned, when none is given.
 const DefaultInactivity = churn.DefaultPrepaidInactivity
 
+// HistoryDays is how far back a snapshot reads billing and support history:
+// invoices issued, payments made and tickets opened in the 730 days before
+// the as-of date. The features that span the whole history (the balance, the
+// days past due, the latest invoice, payment, rating and complaint, the
+// unresolved tickets) span these two years, so that a snapshot's cost stops
+// growing with the years of history an operator loads (docs/scaling.md).
+// Longer usage history is read from the monthly rollup instead.
+const HistoryDays = 730
+
 // Store runs feature queries. Package clickhouse implements it; tests use
 // fakes.
 type Store interface {
@@ -261,6 +270,7 @@ func snapshotParams(asOf time.Time, horizon, inactivity int, fs []churn.Feature,
 		"as_of":           asOf.Format(time.DateOnly),
 		"horizon_days":    horizon,
 		"inactivity_days": inactivity,
+		"history_days":    HistoryDays,
 		"features":        QueryColumns(fs),
 		"contracts":       cats(NameContract),
 		"segments":        cats("segment"),

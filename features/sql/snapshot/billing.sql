@@ -1,6 +1,13 @@
--- Snapshot side "billing": invoices issued and payments made before the
--- as-of date, one row per customer with either, and the status of every
--- invoice already due.
+-- Snapshot side "billing": invoices issued and payments made in the
+-- @history_days (730) before the as-of date, one row per customer with
+-- either, and the status of every invoice already due.
+--
+-- The look-back keeps a snapshot's cost flat however many years of
+-- billing an operator loads: the balance, the days past due and the
+-- latest invoice and payment are those of the last two years. A balance
+-- counts the payments of the window's invoices only (a payment names its
+-- invoice: docs/data-contract.md), so that a payment made inside the
+-- window for an invoice issued before it is not taken for a credit.
 --
 -- One GROUP BY over the invoices and the payments together (kind 0 and 1),
 -- with no join: a customer with payments and no invoice (or the other way
@@ -11,9 +18,10 @@
 -- happen), in time linear in the entries:
 --
 --   1. the due invoices are numbered 1..n in order (invoice ids are unique:
---      docs/data-contract.md), and each payment takes its invoice's number,
---      or a number above n (an invoice not yet due), by arrayEnumerateDense
---      over the due invoices' hashes followed by the payments';
+--      docs/data-contract.md), the window's invoices not yet due n+1..m,
+--      and each payment takes its invoice's number, or a number above m
+--      (an invoice issued before the window), by arrayEnumerateDense over
+--      the due invoices' hashes, the others' and the payments';
 --   2. one sort key per entry, number << 17 | kind << 16 | day number: a
 --      marker (kind 0, day 0) opens each number 0..n+1, and its payments
 --      (kind 1) follow it by day (a payment's key is unique: payments are
@@ -31,7 +39,8 @@
 WITH
     toDate(@as_of) AS t,
     length(b_due_h) AS n,
-    arraySlice(arrayEnumerateDense(arrayConcat(b_due_h, y_h)), n + 1) AS pay_no,
+    n + length(b_open_h) AS m,
+    arraySlice(arrayEnumerateDense(arrayConcat(b_due_h, b_open_h, y_h)), m + 1) AS pay_no,
     arrayConcat(arrayMap(i -> bitShiftLeft(toUInt64(i), 17), range(n + 2)),
         arrayMap((i, d) -> bitShiftLeft(toUInt64(i), 17) + 65536 + toUInt64(toRelativeDayNum(d)), pay_no, y_d)) AS keys,
     arraySort(keys) AS sorted,
@@ -46,7 +55,7 @@ SELECT
     b_invoices, b_revenue_365, b_revenue_90, b_invoices_90, b_amount_180, b_invoices_180,
     b_last_amount, b_prev_n, b_prev_sum,
     y_payments, y_last_paid, y_payments_365, y_paid_365,
-    round(b_invoiced - y_paid, 2) AS b_outstanding,
+    round(b_invoiced - arraySum(arrayFilter((a, i) -> i <= m, y_a, pay_no)), 2) AS b_outstanding,
     arrayCount((d, a, p, l) -> d >= t - 365 AND p >= a - 0.005 AND l > toRelativeDayNum(d), b_due_d, b_due_a, paid, last_paid) AS b_late_12m,
     arrayCount((d, a, p) -> d >= t - 365 AND p < a - 0.005, b_due_d, b_due_a, paid) AS b_missed_12m,
     arrayReduce('max', arrayMap((d, a, p) -> if(p < a - 0.005, toRelativeDayNum(t) - toRelativeDayNum(d), 0), b_due_d, b_due_a, paid)) AS b_days_past_due
@@ -74,8 +83,8 @@ FROM
         groupArrayIf(h, is_due) AS b_due_h,
         groupArrayIf(due, is_due) AS b_due_d,
         groupArrayIf(amount, is_due) AS b_due_a,
+        groupArrayIf(h, kind = 0 AND NOT is_due) AS b_open_h,
         countIf(kind = 1) AS y_payments,
-        sumIf(amount, kind = 1) AS y_paid,
         maxIf(day, kind = 1) AS y_last_paid,
         countIf(kind = 1 AND day >= t - 365) AS y_payments_365,
         sumIf(amount, kind = 1 AND day >= t - 365) AS y_paid_365,
@@ -89,12 +98,12 @@ FROM
         SELECT cityHash64(customer_id) AS k, toUInt8(0) AS kind, cityHash64(invoice_id) AS h, invoice_id AS id_text,
             issued_at AS day, due_date AS due, amount
         FROM invoices
-        WHERE issued_at < toDate(@as_of)
+        WHERE issued_at < toDate(@as_of) AND issued_at >= toDate(@as_of) - @history_days
         UNION ALL
         SELECT cityHash64(customer_id) AS k, toUInt8(1) AS kind, cityHash64(invoice_id) AS h, '' AS id_text,
             paid_at AS day, toDate(0) AS due, amount
         FROM payments
-        WHERE paid_at < toDate(@as_of)
+        WHERE paid_at < toDate(@as_of) AND paid_at >= toDate(@as_of) - @history_days
     )
     GROUP BY k
 )

@@ -1,6 +1,7 @@
--- Snapshot side "support": support tickets opened before the as-of date;
--- a resolution or a satisfaction score counts only when it came before
--- it too. Categories are the operator's, mapped by the vocabulary.
+-- Snapshot side "support": support tickets opened in the @history_days
+-- (730) before the as-of date, as billing.sql reads invoices; a resolution
+-- or a satisfaction score counts only when it came before the as-of date
+-- too. Categories are the operator's, mapped by the vocabulary.
 WITH
     toDate(@as_of) AS t,
     toRelativeDayNum(t) - toRelativeDayNum(toDate(opened_at)) AS age,
@@ -25,5 +26,5 @@ SELECT
     countIf(kind = 'complaint') AS s_complaints,
     minIf(age, kind = 'complaint') AS s_complaint_age
 FROM support_tickets
-WHERE toDate(opened_at) < t
+WHERE toDate(opened_at) < t AND opened_at >= toDateTime(t - @history_days)
 GROUP BY k
