@@ -123,7 +123,7 @@ func TestCustomersShowPrintsFeaturesWithDescriptionsAndUnits(t *testing.T) {
 		"tenure_days", "383", "Days since the customer signed up",
 		"contract", "one_year",
 		"last_satisfaction", "4", "score 1-5",
-		"days_since_last_complaint", "missing", "never complained",
+		"days_since_last_complaint", "missing", "no complaint in the two years",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
