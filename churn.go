@@ -34,6 +34,12 @@ const (
 // after which a prepaid customer has churned, unless configured.
 const DefaultPrepaidInactivity = 60
 
+// FeatureHistoryDays is how far back the features read billing and support
+// history: invoices issued, payments made and tickets opened in the 730
+// days before the as-of date (features.HistoryDays). The customer profile
+// shows the balance and invoices of the same window.
+const FeatureHistoryDays = 730
+
 // Reason explains part of a score: one feature that pushed the churn probability up.
 type Reason struct {
 	Feature      string  // registry name of the feature

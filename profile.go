@@ -14,7 +14,7 @@ type CustomerProfile struct {
 	Usage       []UsageWindow    // ProfileUsageWindows windows, oldest first
 	Invoices    []InvoiceFigures // newest first
 	Tickets     []TicketFigures  // newest first
-	Outstanding float64          // invoiced minus paid, before the as-of date
+	Outstanding float64          // invoiced minus paid before the as-of date: the invoices of the last FeatureHistoryDays and their payments
 }
 
 // PlanInForce is the latest plan change before the as-of date.

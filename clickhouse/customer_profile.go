@@ -11,7 +11,9 @@ import (
 // customer is, the plan in force, recent usage in three 30-day windows,
 // the latest invoices with what was paid against them, and the latest
 // support tickets. Every figure uses only rows dated before the as-of date,
-// the same point-in-time rule as the features behind the score.
+// the same point-in-time rule as the features behind the score; the invoices
+// and the balance are those of the features' two-year window
+// (churn.FeatureHistoryDays).
 
 // Profile sizes.
 const (
@@ -87,26 +89,31 @@ GROUP BY w`, func(s scanner) error {
 }
 
 func (c *Client) profileInvoices(ctx context.Context, p *churn.CustomerProfile, asOf time.Time) error {
+	// The invoices of the features' window (churn.FeatureHistoryDays) and
+	// the payments made in it for them, as the outstanding_balance feature
+	// counts them.
+	from := asOf.AddDate(0, 0, -churn.FeatureHistoryDays)
 	var invoiced, paid float64
 	err := c.each(ctx, "read balance", `SELECT
-    (SELECT sum(amount) FROM invoices WHERE customer_id = ? AND issued_at < toDate(?)),
-    (SELECT sum(amount) FROM payments WHERE customer_id = ? AND paid_at < toDate(?))`, func(s scanner) error {
-		return s.Scan(&invoiced, &paid)
-	}, p.Customer.ID, asOf, p.Customer.ID, asOf)
+    (SELECT sum(amount) FROM invoices WHERE customer_id = ? AND issued_at >= toDate(?) AND issued_at < toDate(?)),
+    (SELECT sum(amount) FROM payments WHERE customer_id = ? AND paid_at >= toDate(?) AND paid_at < toDate(?)
+        AND invoice_id IN (SELECT invoice_id FROM invoices WHERE customer_id = ? AND issued_at >= toDate(?) AND issued_at < toDate(?)))`,
+		func(s scanner) error { return s.Scan(&invoiced, &paid) },
+		p.Customer.ID, from, asOf, p.Customer.ID, from, asOf, p.Customer.ID, from, asOf)
 	if err != nil {
 		return err
 	}
 	p.Outstanding = invoiced - paid
 	p.Invoices = []churn.InvoiceFigures{}
 	err = c.each(ctx, "read invoices", `SELECT invoice_id, issued_at, due_date, amount FROM invoices
-WHERE customer_id = ? AND issued_at < toDate(?) ORDER BY issued_at DESC, invoice_id DESC LIMIT ?`, func(s scanner) error {
+WHERE customer_id = ? AND issued_at >= toDate(?) AND issued_at < toDate(?) ORDER BY issued_at DESC, invoice_id DESC LIMIT ?`, func(s scanner) error {
 		var inv churn.InvoiceFigures
 		if err := s.Scan(&inv.ID, &inv.IssuedAt, &inv.DueDate, &inv.Amount); err != nil {
 			return err
 		}
 		p.Invoices = append(p.Invoices, inv)
 		return nil
-	}, p.Customer.ID, asOf, uint64(ProfileInvoices))
+	}, p.Customer.ID, from, asOf, uint64(ProfileInvoices))
 	if err != nil || len(p.Invoices) == 0 {
 		return err
 	}

@@ -33,11 +33,16 @@ func TestCustomerProfileUsesOnlyRowsBeforeTheAsOfDate(t *testing.T) {
 	ins("usage_daily", []string{"customer_id", "day", "voice_minutes", "data_mb", "sms", "calls", "intl_minutes", "roaming_minutes", "dropped_calls"},
 		[]string{"c1", "c1", "c1", "c2", "c1"}, days, []float32{10, 20, 30, 99, 99}, []float32{100, 200, 300, 999, 999},
 		[]uint32{1, 2, 3, 9, 9}, []uint32{4, 5, 6, 9, 9}, []float32{0, 1, 0, 9, 9}, []float32{0, 0, 2, 9, 9}, []uint32{0, 1, 2, 9, 9})
+	// i0 is older than the features' two years (they start on 2023-06-02),
+	// and so is its payment of 2023-06-01; the one of 2024-01-10 is inside
+	// them, for an invoice before them: neither counts, as for the
+	// outstanding_balance feature.
 	ins("invoices", []string{"invoice_id", "customer_id", "issued_at", "due_date", "amount"},
-		[]string{"i1", "i2", "i3"}, []string{"c1", "c1", "c1"}, []time.Time{d("2025-04-05"), d("2025-05-05"), asOf},
-		[]time.Time{d("2025-04-25"), d("2025-05-25"), d("2025-06-20")}, []float64{40, 40, 90})
+		[]string{"i0", "i1", "i2", "i3"}, []string{"c1", "c1", "c1", "c1"}, []time.Time{d("2023-06-01"), d("2025-04-05"), d("2025-05-05"), asOf},
+		[]time.Time{d("2023-06-15"), d("2025-04-25"), d("2025-05-25"), d("2025-06-20")}, []float64{500, 40, 40, 90})
 	ins("payments", []string{"invoice_id", "customer_id", "paid_at", "amount"},
-		[]string{"i1", "i1", "i2"}, []string{"c1", "c1", "c1"}, []time.Time{d("2025-04-10"), d("2025-04-20"), asOf}, []float64{15, 25, 40})
+		[]string{"i0", "i0", "i1", "i1", "i2"}, []string{"c1", "c1", "c1", "c1", "c1"},
+		[]time.Time{d("2023-06-01"), d("2024-01-10"), d("2025-04-10"), d("2025-04-20"), asOf}, []float64{50, 100, 15, 25, 40})
 	res := time.Date(2025, 5, 3, 10, 0, 0, 0, time.UTC)
 	sat := uint8(4)
 	ins("support_tickets", []string{"ticket_id", "customer_id", "opened_at", "category", "resolved_at", "satisfaction"},

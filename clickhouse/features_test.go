@@ -362,15 +362,17 @@ func TestSnapshotReadsTwoYearsOfBillingAndSupportHistory(t *testing.T) {
 	}
 
 	// The window's first day counts: c8 (no other rows) has a ticket
-	// opened on 2022-06-02 and an invoice of that day, unpaid.
+	// opened on 2022-06-02 and an invoice of that day, unpaid; and an
+	// invoice not yet due, paid in part, which its balance counts too.
 	featureData{
 		tickets:  []ticketRow{{"o5", "c8", "2022-06-02 00:00:00", "service", "", 0}},
-		invoices: []invoiceRow{{"o6", "c8", "2022-06-02", "2022-06-16", 25}},
+		invoices: []invoiceRow{{"o6", "c8", "2022-06-02", "2022-06-16", 25}, {"o7", "c8", "2024-05-20", "2024-06-10", 40}},
+		payments: []paymentRow{{"o7", "c8", "2024-05-25", 15}},
 	}.insert(t, c)
 	s := computeAt(t, c, spec)
 	i := s.Row("c8")
 	for name, want := range map[string]float64{
-		"unresolved_tickets": 1, "last_invoice_amount": 25, "outstanding_balance": 25, "days_past_due": 716,
+		"unresolved_tickets": 1, "last_invoice_amount": 40, "outstanding_balance": 50, "days_past_due": 716,
 	} {
 		if got := float64(s.Matrix.Col(name)[i]); !closeTo(got, want) {
 			t.Errorf("c8 %s = %v with rows of the window's first day, want %v", name, got, want)

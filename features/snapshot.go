@@ -23,8 +23,8 @@ const DefaultInactivity = churn.DefaultPrepaidInactivity
 // days past due, the latest invoice, payment, rating and complaint, the
 // unresolved tickets) span these two years, so that a snapshot's cost stops
 // growing with the years of history an operator loads (docs/scaling.md).
-// Longer usage history is read from the monthly rollup instead.
-const HistoryDays = 730
+// Usage is read for the year before the as-of date.
+const HistoryDays = churn.FeatureHistoryDays
 
 // Store runs feature queries. Package clickhouse implements it; tests use
 // fakes.

@@ -60,9 +60,9 @@ func writeCatalog(w io.Writer, fs []churn.Feature, sqlFams []features.Family) er
 dated before T only. They are the columns of ` + "`churn features --out FILE.csv`" + `, in
 this order, and the names reason codes, ` + "`churn customers show`" + ` and the notebooks use.
 Billing and support features read the invoices, payments and tickets of the two
-years before T, usage features the year before T, so that a snapshot does not
-cost more for every year of history loaded; plan changes, contract terms, churns
-and returns (a few rows per customer) are read whole.
+years before T, usage and top-up features the year before T, so that a snapshot
+does not cost more for every year of history loaded; plan changes, contract
+terms, churns and returns (a few rows per customer) are read whole.
 
 Missing values: a feature is NaN (an empty cell in CSV exports) only where its
 "missing" column says so; counts and sums of an empty history are 0. XGBoost

@@ -26,5 +26,5 @@ SELECT
     countIf(kind = 'complaint') AS s_complaints,
     minIf(age, kind = 'complaint') AS s_complaint_age
 FROM support_tickets
-WHERE toDate(opened_at) < t AND opened_at >= toDateTime(t - @history_days)
+WHERE toDate(opened_at) < t AND toDate(opened_at) >= t - @history_days
 GROUP BY k
