@@ -250,3 +250,14 @@ func (d *DMatrix) readHandle(op string) (C.DMatrixHandle, error) {
 	}
 	return d.h, nil
 }
+
+// interleave writes column slices (cols[j][i] is feature j of row i) into
+// dst row by row.
+func interleave(dst []float32, cols [][]float32) {
+	width := len(cols)
+	for j, c := range cols {
+		for i, v := range c {
+			dst[i*width+j] = v
+		}
+	}
+}

@@ -44,6 +44,44 @@ func TestQuantileDMatrixTrainsTheSameModelAsADMatrix(t *testing.T) {
 	}
 }
 
+// The rows go to XGBoost a batch at a time; the batches, with their labels,
+// weights and base margins, give the booster of one batch of every row.
+func TestQuantileDMatrixCutsTheSameBinsInBatches(t *testing.T) {
+	tr := synth(14, 5000, 9, 2, 0.2)
+	va := synth(15, 2000, 9, 2, 0.2)
+	w, margin := make([]float32, tr.Rows), make([]float32, tr.Rows)
+	for i := range w {
+		w[i], margin[i] = 1+float32(i%3), float32(i%5)/10-0.2
+	}
+	o := MatrixOptions{Labels: tr.Y, Weights: w, BaseMargin: margin}
+	p := smallParams()
+	p.NThread = 2
+	valid := va.matrix(t)
+	fit := func(batch int) []float32 {
+		t.Helper()
+		defer func(n int) { quantileBatchRows = n }(quantileBatchRows)
+		quantileBatchRows = batch
+		m, err := NewQuantileDMatrixFromColumns(tr.columns(), p.MaxBin, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		if m.Rows() != tr.Rows {
+			t.Fatalf("batches of %d: %d rows, want %d", batch, m.Rows(), tr.Rows)
+		}
+		return predict(t, train(t, m, p, TrainOptions{Rounds: 100, Valid: valid, EarlyStoppingRounds: 10}), valid)
+	}
+	want := fit(tr.Rows)
+	for _, batch := range []int{1000, 333} { // 5 whole batches; 16, the last of 5 rows
+		got := fit(batch)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("batches of %d rows: prediction %d is %v, one batch gives %v", batch, i, got[i], want[i])
+			}
+		}
+	}
+}
+
 func TestQuantileDMatrixRefusesBadInputNamingTheField(t *testing.T) {
 	cols := [][]float32{{1, 2, 3}, {4, 5, 6}}
 	for _, tc := range []struct {
