@@ -101,8 +101,10 @@ func fit(ctx context.Context, c Candidate, train *churn.Matrix, weights []float3
 		l.Intercept += PriorOffset(train.Labels, weights)
 		return &fitted{cand: c, logistic: l}, nil
 	}
-	// XGBoost's memory is C memory, beside the Go heap: hand the heap's
-	// garbage back first, or the fit stacks on top of it.
+	// XGBoost's memory is C memory, beside the Go heap: collect the heap's
+	// garbage and hand it back to the system first (one forced collection),
+	// or the fit stacks on top of whatever the collector has not yet
+	// returned (docs/scaling.md, session 31).
 	debug.FreeOSMemory()
 	// A quantile matrix for the hist method: about 0.5 GB less than a
 	// DMatrix during each fit at a million fit rows (docs/scaling.md,

@@ -111,12 +111,15 @@ func NewQuantileDMatrixFromColumns(cols [][]float32, maxBin int, o MatrixOptions
 	// columns, labels, weights and margins in place, pinned for the call
 	// (a row-major copy of every row at once, as session 30 made, is 276 MB
 	// at a million rows of 69 features).
+	// Unpinned last, after the C memory that holds the pointers is freed.
+	var pin runtime.Pinner
+	defer pin.Unpin()
 	it := (*C.churn_qiter)(C.calloc(1, C.size_t(unsafe.Sizeof(C.churn_qiter{}))))
 	if it == nil {
 		return nil, churn.Errorf(churn.KindInternal, "xgboost "+op, "cannot allocate the iterator")
 	}
 	defer C.free(unsafe.Pointer(it))
-	batch := min(rows, quantileBatchRows)
+	batch := max(1, min(rows, quantileBatchRows))
 	buf := cFloats(batch * len(cols))
 	ptrs := (**C.float)(C.calloc(C.size_t(len(cols)), C.size_t(unsafe.Sizeof((*C.float)(nil)))))
 	defer C.free(unsafe.Pointer(buf))
@@ -124,8 +127,6 @@ func NewQuantileDMatrixFromColumns(cols [][]float32, maxBin int, o MatrixOptions
 	if buf == nil || ptrs == nil {
 		return nil, churn.Errorf(churn.KindInternal, "xgboost "+op, "cannot allocate a batch of %d rows", batch)
 	}
-	var pin runtime.Pinner
-	defer pin.Unpin()
 	pinned := func(v []float32) *C.float {
 		if v == nil {
 			return nil
