@@ -2,6 +2,7 @@ package clickhouse_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -287,28 +288,11 @@ func closeTo(got, want float64) bool {
 }
 
 func TestSnapshotIgnoresRowsDatedOnOrAfterAsOf(t *testing.T) {
-	c, _ := chtest.NewDB(t)
-	goldenData().insert(t, c)
-	// The data's end is fixed so that only the rows can differ.
-	spec := features.Spec{DataEnd: day(t, "2024-08-01")}
-	before := computeAt(t, c, spec)
-	lateData().insert(t, c)
-	after := computeAt(t, c, spec)
-
-	if !slices.Equal(before.Matrix.IDs, after.Matrix.IDs) {
-		t.Fatalf("customers changed from %v to %v", before.Matrix.IDs, after.Matrix.IDs)
-	}
+	_, before, after := goldenBeforeAndAfter(t, lateData())
 	if !slices.EqualFunc(before.Features, after.Features, featureEqual) {
 		t.Errorf("feature definitions (categories) changed")
 	}
-	for j, name := range before.Matrix.Features {
-		for i, id := range before.Matrix.IDs {
-			b, a := before.Matrix.Cols[j][i], after.Matrix.Cols[j][i]
-			if math.Float32bits(b) != math.Float32bits(a) && !(b != b && a != a) {
-				t.Errorf("%s %s changed from %v to %v after rows dated on or after the as-of date", id, name, b, a)
-			}
-		}
-	}
+	sameValues(t, before, after, "after rows dated on or after the as-of date")
 	for i, id := range before.Matrix.IDs {
 		b, a := before.Matrix.Labels[i], after.Matrix.Labels[i]
 		want := b
@@ -346,20 +330,8 @@ func oldData() featureData {
 }
 
 func TestSnapshotReadsTwoYearsOfBillingAndSupportHistory(t *testing.T) {
-	c, _ := chtest.NewDB(t)
-	goldenData().insert(t, c)
-	spec := features.Spec{DataEnd: day(t, "2024-08-01")}
-	before := computeAt(t, c, spec)
-	oldData().insert(t, c)
-	after := computeAt(t, c, spec)
-	for j, name := range before.Matrix.Features {
-		for i, id := range before.Matrix.IDs {
-			b, a := before.Matrix.Cols[j][i], after.Matrix.Cols[j][i]
-			if math.Float32bits(b) != math.Float32bits(a) && !(b != b && a != a) {
-				t.Errorf("%s %s changed from %v to %v after rows dated before the %d-day window", id, name, b, a, features.HistoryDays)
-			}
-		}
-	}
+	c, before, after := goldenBeforeAndAfter(t, oldData())
+	sameValues(t, before, after, fmt.Sprintf("after rows dated before the %d-day window", features.HistoryDays))
 
 	// The window's first day counts: c8 (no other rows) has a ticket
 	// opened on 2022-06-02 and an invoice of that day, unpaid; and an
@@ -369,13 +341,44 @@ func TestSnapshotReadsTwoYearsOfBillingAndSupportHistory(t *testing.T) {
 		invoices: []invoiceRow{{"o6", "c8", "2022-06-02", "2022-06-16", 25}, {"o7", "c8", "2024-05-20", "2024-06-10", 40}},
 		payments: []paymentRow{{"o7", "c8", "2024-05-25", 15}},
 	}.insert(t, c)
-	s := computeAt(t, c, spec)
+	s := computeAt(t, c, features.Spec{DataEnd: day(t, "2024-08-01")})
 	i := s.Row("c8")
 	for name, want := range map[string]float64{
 		"unresolved_tickets": 1, "last_invoice_amount": 40, "outstanding_balance": 50, "days_past_due": 716,
 	} {
 		if got := float64(s.Matrix.Col(name)[i]); !closeTo(got, want) {
 			t.Errorf("c8 %s = %v with rows of the window's first day, want %v", name, got, want)
+		}
+	}
+}
+
+// goldenBeforeAndAfter takes the golden snapshot, adds more rows and takes
+// it again; the data's end is fixed so that only the rows can differ, and the
+// customers must not.
+func goldenBeforeAndAfter(t *testing.T, more featureData) (*clickhouse.Client, *features.Snapshot, *features.Snapshot) {
+	t.Helper()
+	c, _ := chtest.NewDB(t)
+	goldenData().insert(t, c)
+	spec := features.Spec{DataEnd: day(t, "2024-08-01")}
+	before := computeAt(t, c, spec)
+	more.insert(t, c)
+	after := computeAt(t, c, spec)
+	if !slices.Equal(before.Matrix.IDs, after.Matrix.IDs) {
+		t.Fatalf("customers changed from %v to %v", before.Matrix.IDs, after.Matrix.IDs)
+	}
+	return c, before, after
+}
+
+// sameValues fails for every feature value of the same customers that
+// differs, bit for bit (NaN equals NaN), between two snapshots.
+func sameValues(t *testing.T, before, after *features.Snapshot, when string) {
+	t.Helper()
+	for j, name := range before.Matrix.Features {
+		for i, id := range before.Matrix.IDs {
+			b, a := before.Matrix.Cols[j][i], after.Matrix.Cols[j][i]
+			if math.Float32bits(b) != math.Float32bits(a) && !(b != b && a != a) {
+				t.Errorf("%s %s changed from %v to %v %s", id, name, b, a, when)
+			}
 		}
 	}
 }
