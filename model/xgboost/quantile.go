@@ -110,8 +110,8 @@ func NewQuantileDMatrixFromColumns(cols [][]float32, maxBin int, o MatrixOptions
 	// The iterator is C memory and so is the batch it writes; it reads the
 	// columns, labels, weights and margins in place, pinned for the call
 	// (a row-major copy of every row at once, as session 30 made, is 276 MB
-	// at a million rows of 69 features).
-	// Unpinned last, after the C memory that holds the pointers is freed.
+	// at a million rows of 69 features). The pins go last, after the C
+	// memory that holds the pointers is freed.
 	var pin runtime.Pinner
 	defer pin.Unpin()
 	it := (*C.churn_qiter)(C.calloc(1, C.size_t(unsafe.Sizeof(C.churn_qiter{}))))

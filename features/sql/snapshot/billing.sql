@@ -25,7 +25,8 @@
 --   2. one sort key per entry, number << 17 | kind << 16 | day number: a
 --      marker (kind 0, day 0) opens each number 0..n+1, and its payments
 --      (kind 1) follow it by day (a payment's key is unique: payments are
---      keyed by invoice and day);
+--      keyed by invoice and day); the payments numbered above n+1 sort
+--      after the last marker and belong to no due invoice;
 --   3. the payments' amounts, sorted by those keys, summed cumulatively:
 --      an invoice's payments are the difference of the sums at its marker
 --      and the next, and its last payment is the entry before the next
